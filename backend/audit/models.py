@@ -1,0 +1,64 @@
+"""The trail of acts (行权留痕): append-only records chained by a keyed hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from backend.kernel.db import JSONType, UTCDateTime
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        Index("ix_audit_actor_unit", "actor_unit_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor_person_id: int | None = None
+    actor_account_id: int | None = None
+    actor_unit_id: int | None = None
+    actor_label: str | None = Field(default=None, max_length=120)
+    actor_post: str | None = Field(default=None, max_length=120)
+    channel: str = Field(max_length=16)
+    request_id: str | None = Field(default=None, max_length=64)
+    object_type: str = Field(max_length=64)
+    object_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    power: str | None = Field(default=None, max_length=64)
+    old_value: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    new_value: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """One row: the last sequence number and hash. Updating it first serialises appends."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class AuditPublic(SQLModel):
+    seq: int
+    at: datetime
+    actor_person_id: int | None
+    actor_label: str | None
+    actor_post: str | None
+    channel: str
+    request_id: str | None
+    object_type: str
+    object_id: str | None
+    action: str
+    power: str | None
+    old_value: dict[str, Any] | None
+    new_value: dict[str, Any] | None

@@ -1,0 +1,187 @@
+"""Append to and verify the trail of acts.
+
+Each record's ``hash`` is HMAC-SHA256 (key derived from ``PROBITY_SECRET_KEY``) over its
+content and the previous record's hash. Anyone editing, deleting or inserting records behind
+the application's back breaks the chain, and :func:`verify` names the first bad record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit.models import AuditChain, AuditRecord
+from backend.kernel.access import Actor, Principal
+from backend.kernel.timeutil import as_utc, utcnow
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "seq", "at", "actor_person_id", "actor_account_id", "actor_unit_id", "actor_label", "actor_post",
+    "channel", "request_id", "object_type", "object_id", "action", "power", "old_value", "new_value",
+    "prev_hash",
+)
+
+
+def chain_key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"probity/audit-chain/v1", hashlib.sha256).digest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def compute_hash(key: bytes, fields: Mapping[str, Any]) -> str:
+    body = {name: _canonical(fields.get(name)) for name in HASHED_FIELDS}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Make a value dict JSON-safe and stable (dates as ISO strings, sets sorted)."""
+    if values is None:
+        return None
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            out[name] = _canonical(value)
+        elif hasattr(value, "isoformat"):
+            out[name] = value.isoformat()
+        elif isinstance(value, set | frozenset):
+            out[name] = sorted(value)
+        elif isinstance(value, str | int | float | bool | list | dict) or value is None:
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return json.loads(json.dumps(out, ensure_ascii=False, default=str))
+
+
+def changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keep only the fields whose value changed: (old values, new values)."""
+    keys = [k for k in new if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}
+
+
+class AuditTrail:
+    """Writes records in the caller's transaction (commit stays with the caller)."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = chain_key(secret_key)
+
+    async def record(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        *,
+        action: str,
+        object_type: str,
+        object_id: object | None = None,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+        power: str | None = None,
+    ) -> AuditRecord:
+        seq, prev_hash = await self._advance(session)
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "at": utcnow(),
+            "actor_person_id": actor.person_id,
+            "actor_account_id": actor.account_id,
+            "actor_unit_id": actor.unit_id,
+            "actor_label": actor.label,
+            "actor_post": actor.post_name,
+            "channel": actor.channel.value,
+            "request_id": actor.request_id,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "action": action,
+            "power": power,
+            "old_value": jsonable(old),
+            "new_value": jsonable(new),
+            "prev_hash": prev_hash,
+        }
+        digest = compute_hash(self._key, fields)
+        rec = AuditRecord(**fields, hash=digest)
+        session.add(rec)
+        await session.execute(update(AuditChain).where(AuditChain.id == 1).values(last_hash=digest))
+        await session.flush()
+        return rec
+
+    async def _advance(self, session: AsyncSession) -> tuple[int, str]:
+        """Take the chain's lock (an UPDATE, on both SQLite and PostgreSQL) and the next seq."""
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        ins = pg_insert(AuditChain) if dialect == "postgresql" else sqlite_insert(AuditChain)
+        await session.execute(ins.values(id=1, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
+        row = (await session.execute(
+            update(AuditChain).where(AuditChain.id == 1).values(seq=AuditChain.seq + 1)
+            .returning(AuditChain.seq, AuditChain.last_hash)
+        )).one()
+        return int(row[0]), str(row[1])
+
+    async def verify(self, session: AsyncSession) -> VerifyResult:
+        expected_seq = 1
+        prev = GENESIS
+        checked = 0
+        async for rec in _stream(session):
+            where = f"record seq {rec.seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
+            if rec.seq < expected_seq:
+                return VerifyResult(False, checked, f"{where}: duplicate sequence number, inserted behind the application's back")
+            if rec.seq > expected_seq:
+                return VerifyResult(False, checked, f"record seq {expected_seq}: missing, deleted behind the application's back (next is {where})")
+            if rec.prev_hash != prev:
+                return VerifyResult(False, checked, f"{where}: does not follow the previous record, inserted or re-chained behind the application's back")
+            if compute_hash(self._key, rec.model_dump()) != rec.hash:
+                return VerifyResult(False, checked, f"{where}: content does not match its hash, edited behind the application's back")
+            prev = rec.hash
+            expected_seq += 1
+            checked += 1
+        head = await session.get(AuditChain, 1)
+        if head is not None and (head.seq != checked or head.last_hash != prev):
+            if head.seq > checked:
+                return VerifyResult(False, checked, f"record seq {checked + 1}: missing, the last {head.seq - checked} record(s) were deleted behind the application's back")
+            return VerifyResult(False, checked, f"chain head (seq {head.seq}) does not match the last record (seq {checked}): tampered")
+        return VerifyResult(True, checked, f"{checked} records, chain intact")
+
+    async def list(self, session: AsyncSession, principal: Principal, *, object_type: str | None,
+                   object_id: str | None, limit: int, offset: int) -> tuple[list[AuditRecord], int]:
+        stmt = select(AuditRecord)
+        units = principal.case_unit_ids()
+        if units is not None:
+            stmt = stmt.where(AuditRecord.actor_unit_id.in_(sorted(units)))  # type: ignore[union-attr]
+        if object_type:
+            stmt = stmt.where(AuditRecord.object_type == object_type)
+        if object_id:
+            stmt = stmt.where(AuditRecord.object_id == object_id)
+        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = (await session.execute(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset)))  # type: ignore[attr-defined]
+        return list(rows.scalars()), int(total)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    message: str
+
+
+async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
+    last = 0
+    while True:
+        batch = (await session.execute(
+            select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(1000)  # type: ignore[arg-type]
+        )).scalars().all()
+        if not batch:
+            return
+        for rec in batch:
+            yield rec
+        last = batch[-1].seq

@@ -1,0 +1,105 @@
+"""Accounts (one per person) and sign-in sessions (one per device/refresh chain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from backend.kernel.db import UTCDateTime
+from backend.kernel.timeutil import utcnow
+
+STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True, index=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    must_change_password: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+
+    id: str = Field(primary_key=True, max_length=36)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    refresh_hash: str = Field(max_length=64)
+    channel: str = Field(default="api", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+# --- API shapes --------------------------------------------------------------------
+
+
+class LoginRequest(SQLModel):
+    model_config = STRICT
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(SQLModel):
+    model_config = STRICT
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class TokenResponse(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+    must_change_password: bool = False
+
+
+class PasswordChange(SQLModel):
+    model_config = STRICT
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class PasswordReset(SQLModel):
+    model_config = STRICT
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class AccountCreate(SQLModel):
+    model_config = STRICT
+    employee_no: str = Field(min_length=1, max_length=32)
+    username: str = Field(min_length=2, max_length=64, regex=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=256)
+
+
+class AccountUpdate(SQLModel):
+    model_config = STRICT
+    active: bool | None = None
+
+
+class AccountPublic(SQLModel):
+    id: int
+    person_id: int
+    username: str
+    active: bool
+    must_change_password: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+
+class Me(SQLModel):
+    account_id: int
+    username: str
+    person_id: int
+    name: str
+    unit_id: int
+    post_name: str | None
+    roles: list[str]
+    must_change_password: bool

@@ -1,0 +1,164 @@
+"""The ``probity`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from backend.kernel.db import Database, head_revision
+from backend.kernel.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
+    async def main() -> T:
+        db = Database(settings)
+        try:
+            return await factory(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+        settings.check_secrets()
+    except ValueError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Probity: integrity-risk early warning for power-supply companies and public bodies.
+
+    Settings come from PROBITY_* environment variables or a .env file (see README).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--migrate", is_flag=True, help="Apply pending database migrations before starting.")
+def serve(host: str, port: int, migrate: bool) -> None:
+    """Serve the API (/api), the PWA (/), bot, scheduler and delivery workers in one process.
+
+    Refuses to start on a database that is not migrated, unless --migrate is given.
+    """
+    import uvicorn
+
+    from backend.app import create_app
+
+    settings = _settings()
+
+    async def check(db: Database) -> str | None:
+        current = await db.current_revision()
+        if current == head_revision():
+            return None
+        if migrate:
+            _say(f"migrating database from {current or 'empty'} to {head_revision()} …")
+            await db.upgrade()
+            return None
+        return current or "empty"
+
+    behind = _run(check, settings)
+    if behind is not None:
+        raise click.ClickException(
+            f"the database ({_safe_url(settings.database_url)}) is at revision {behind}, not {head_revision()}: "
+            "run `probity db upgrade` (or `probity demo` for demo data), or start with `probity serve --migrate`.")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.command()
+def demo() -> None:
+    """Create the schema if needed and load the synthetic demo organisation, people and accounts.
+
+    Safe to run twice: the second run adds nothing.
+    """
+    from backend.audit.service import AuditTrail
+    from backend.auth.service import make_hasher
+    from backend.demo.org import load_demo_org
+
+    settings = _settings()
+
+    async def go(db: Database) -> Any:
+        _say("migrating database …")
+        await db.upgrade()
+        trail = AuditTrail(settings.secret_key.get_secret_value())
+        async with db.session() as session:
+            return await load_demo_org(session, settings, trail, make_hasher(settings), progress=_say)
+
+    report = _run(go, settings)
+    click.echo(f"demo loaded: units +{report.units}, posts +{report.posts}, people +{report.people}, "
+               f"accounts +{report.accounts}. Sign in as admin, committee, inspector, head, manager or "
+               f"manager2 with the demo password.")
+
+
+@main.group()
+def db() -> None:
+    """Operational database commands."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = _settings()
+
+    async def go(db: Database) -> tuple[str | None, str | None]:
+        before = await db.current_revision()
+        await db.upgrade(revision)
+        return before, await db.current_revision()
+
+    before, after = _run(go, settings)
+    click.echo(f"database {_safe_url(settings.database_url)}: {before or 'empty'} → {after}")
+
+
+@main.group()
+def audit() -> None:
+    """The trail of acts."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the trail; exit 1 naming the first bad record."""
+    from backend.audit.service import AuditTrail
+
+    settings = _settings()
+
+    async def go(db: Database) -> Any:
+        async with db.session() as session:
+            return await AuditTrail(settings.secret_key.get_secret_value()).verify(session)
+
+    result = _run(go, settings)
+    if result.ok:
+        click.echo(f"ok: {result.message}")
+        return
+    click.echo(f"TAMPERED: {result.message}", err=True)
+    sys.exit(1)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+if __name__ == "__main__":
+    main()

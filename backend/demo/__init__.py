@@ -1,0 +1,1 @@
+"""Synthetic demo organisation: generated, no real people."""

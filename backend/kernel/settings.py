@@ -1,0 +1,67 @@
+"""One Settings object, read from the environment (prefix ``PROBITY_``) and ``.env``.
+
+Nothing reads the environment at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROBITY_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/probity.db"
+    data_dir: Path = Path("./var")
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    demo_password: SecretStr = SecretStr("demo")
+
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+
+    max_body_bytes: int = Field(default=10_000_000, ge=1024)
+    timezone: str = "Asia/Shanghai"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "PROBITY_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.data_dir / "business.duckdb"
+
+    def check_secrets(self) -> None:
+        """Refuse placeholder secrets outside development and tests."""
+        if self.env == "production" and (
+            self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "PROBITY_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

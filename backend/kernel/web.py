@@ -1,0 +1,117 @@
+"""HTTP plumbing shared by every feature: request ids, JSON errors, the DB session dependency."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.kernel.access import Channel
+from backend.kernel.db import Database
+from backend.kernel.errors import AppError
+
+log = logging.getLogger("probity")
+
+STATUS_CODES = {
+    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
+    422: "invalid_request", 429: "too_many_requests",
+}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Take a sane ``X-Request-ID`` from the client or make one; echo it on the response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+def request_id(scope: Scope | Request[Any, Any, Any]) -> str | None:
+    state = (scope.scope if isinstance(scope, Request) else scope).get("state", {})
+    return state.get("request_id") if isinstance(state, dict) else None
+
+
+def request_channel(headers: Any) -> Channel:
+    """PWA sets ``X-Probity-Channel: pwa``; anything else calling the API is ``api``."""
+    return Channel.pwa if headers.get("x-probity-channel", "").lower() == "pwa" else Channel.api
+
+
+def _body(code: str, detail: str, request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
+    return {"code": code, "detail": detail, **extra, "request_id": request_id(request)}
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    return Response(_body(exc.code, exc.detail, request, **exc.extra), status_code=exc.status,
+                    headers=exc.headers)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code = STATUS_CODES.get(status, "error" if status < 500 else "internal_error")
+    extra: dict[str, Any] = {}
+    detail = exc.detail
+    if isinstance(exc, ValidationException):
+        status, code = 400, "invalid_request"
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        extra["errors"] = [_field_error(e) for e in errors]
+        if extra["errors"]:
+            first = extra["errors"][0]
+            detail = f"{first['field'] or 'body'}: {first['reason']}"
+    elif status == 413:
+        detail = "The request body is too large."
+    if status >= 500:
+        log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, exc.detail)
+        detail = "Something went wrong on our side; it was logged."
+    return Response(_body(code, detail, request, **extra), status_code=status,
+                    headers=getattr(exc, "headers", None) or {})
+
+
+def _field_error(err: Any) -> dict[str, Any]:
+    if isinstance(err, dict):
+        key = err.get("key") or ""
+        return {"field": key or None, "reason": str(err.get("message", "invalid"))}
+    return {"field": None, "reason": str(err)}
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(_body("internal_error", "Something went wrong on our side; it was logged.", request),
+                    status_code=500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    db: Database = state.db
+    async with db.session() as session:
+        yield session

@@ -1,0 +1,276 @@
+"""Organisation rules: the unit tree, posts, people, and their import from CSV/XLSX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit.service import AuditTrail, changed
+from backend.kernel.access import Actor, Principal
+from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.org.models import (
+    Person,
+    PersonCreate,
+    PersonPublic,
+    PersonUpdate,
+    Post,
+    PostCreate,
+    PostUpdate,
+    Unit,
+    UnitCreate,
+    UnitUpdate,
+)
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the auth domain needs to build a principal."""
+
+    person_id: int
+    name: str
+    unit_id: int
+    roles: list[str]
+    active: bool
+    post_name: str | None
+    specialty: str | None
+    subtree_unit_ids: frozenset[int]
+    specialty_unit_ids: frozenset[int]
+
+
+def _unit_values(unit: Unit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "specialty": unit.specialty,
+            "parent_id": unit.parent_id, "active": unit.active}
+
+
+def _post_values(post: Post) -> dict[str, Any]:
+    return {"code": post.code, "name": post.name, "risk_value": post.risk_value, "specialty": post.specialty}
+
+
+def _person_values(p: Person) -> dict[str, Any]:
+    return {"employee_no": p.employee_no, "name": p.name, "unit_id": p.unit_id, "post_id": p.post_id,
+            "started_in_post": p.started_in_post, "phone": p.phone, "roles": list(p.roles), "active": p.active}
+
+
+class OrgService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
+        self.session = session
+        self.trail = trail
+
+    # --- units -------------------------------------------------------------------
+    async def list_units(self) -> list[Unit]:
+        return list((await self.session.execute(select(Unit).order_by(Unit.path, Unit.id))).scalars())  # type: ignore[arg-type]
+
+    async def unit_by_code(self, code: str) -> Unit | None:
+        return (await self.session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
+
+    async def subtree_ids(self, unit: Unit) -> frozenset[int]:
+        prefix = f"{unit.path}{unit.id}/"
+        rows = await self.session.execute(
+            select(Unit.id).where(or_(Unit.id == unit.id, Unit.path.startswith(prefix)))  # type: ignore[attr-defined]
+        )
+        return frozenset(int(r) for r in rows.scalars())
+
+    async def _resolve_parent(self, parent_code: str | None) -> Unit | None:
+        if parent_code is None:
+            return None
+        parent = await self.unit_by_code(parent_code)
+        if parent is None:
+            raise Invalid(f"parent unit {parent_code!r} does not exist", code="unknown_unit",
+                          extra={"field": "parent_code"})
+        return parent
+
+    async def create_unit(self, data: UnitCreate, actor: Actor, *, commit: bool = True) -> Unit:
+        if await self.unit_by_code(data.code) is not None:
+            raise Conflict(f"unit code {data.code!r} is taken", code="duplicate_unit")
+        parent = await self._resolve_parent(data.parent_code)
+        unit = Unit(**data.model_dump(exclude={"parent_code"}))
+        unit.parent_id = parent.id if parent else None
+        unit.path = f"{parent.path}{parent.id}/" if parent else "/"
+        self.session.add(unit)
+        await self.session.flush()
+        await self.trail.record(self.session, actor, action="unit.create", object_type="unit",
+                                object_id=unit.id, new=_unit_values(unit), power="org.write")
+        if commit:
+            await self.session.commit()
+        return unit
+
+    async def update_unit(self, unit_id: int, data: UnitUpdate, actor: Actor, *, commit: bool = True) -> Unit:
+        unit = await self.session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(f"unit {unit_id} does not exist", code="unit_not_found")
+        before = _unit_values(unit)
+        changes = data.model_dump(exclude_unset=True, exclude={"parent_code"})
+        for key, value in changes.items():
+            if value is None and key in {"name", "kind", "active"}:
+                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
+            setattr(unit, key, value)
+        if "parent_code" in data.model_fields_set:
+            await self._move(unit, await self._resolve_parent(data.parent_code))
+        old, new = changed(before, _unit_values(unit))
+        if new:
+            await self.trail.record(self.session, actor, action="unit.update", object_type="unit",
+                                    object_id=unit.id, old=old, new=new, power="org.write")
+        if commit:
+            await self.session.commit()
+        return unit
+
+    async def _move(self, unit: Unit, parent: Unit | None) -> None:
+        assert unit.id is not None
+        if parent is not None and (parent.id == unit.id or f"/{unit.id}/" in parent.path):
+            raise Invalid("a unit cannot be moved under itself or its own descendant", code="unit_cycle",
+                          extra={"field": "parent_code"})
+        old_prefix = f"{unit.path}{unit.id}/"
+        unit.parent_id = parent.id if parent else None
+        unit.path = f"{parent.path}{parent.id}/" if parent else "/"
+        new_prefix = f"{unit.path}{unit.id}/"
+        below = await self.session.execute(select(Unit).where(Unit.path.startswith(old_prefix)))  # type: ignore[attr-defined]
+        for child in below.scalars():
+            child.path = new_prefix + child.path[len(old_prefix):]
+
+    # --- posts -------------------------------------------------------------------
+    async def list_posts(self) -> list[Post]:
+        return list((await self.session.execute(select(Post).order_by(Post.code))).scalars())
+
+    async def post_by_code(self, code: str) -> Post | None:
+        return (await self.session.execute(select(Post).where(Post.code == code))).scalar_one_or_none()
+
+    async def create_post(self, data: PostCreate, actor: Actor, *, commit: bool = True) -> Post:
+        if await self.post_by_code(data.code) is not None:
+            raise Conflict(f"post code {data.code!r} is taken", code="duplicate_post")
+        post = Post(**data.model_dump())
+        self.session.add(post)
+        await self.session.flush()
+        await self.trail.record(self.session, actor, action="post.create", object_type="post",
+                                object_id=post.id, new=_post_values(post), power="org.write")
+        if commit:
+            await self.session.commit()
+        return post
+
+    async def update_post(self, post_id: int, data: PostUpdate, actor: Actor) -> Post:
+        post = await self.session.get(Post, post_id)
+        if post is None:
+            raise NotFound(f"post {post_id} does not exist", code="post_not_found")
+        before = _post_values(post)
+        for key, value in data.model_dump(exclude_unset=True).items():
+            if value is None and key in {"name", "risk_value"}:
+                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
+            setattr(post, key, value)
+        old, new = changed(before, _post_values(post))
+        if new:
+            await self.trail.record(self.session, actor, action="post.update", object_type="post",
+                                    object_id=post.id, old=old, new=new, power="org.write")
+        await self.session.commit()
+        return post
+
+    # --- people ------------------------------------------------------------------
+    async def person_public(self, person: Person) -> PersonPublic:
+        unit = await self.session.get(Unit, person.unit_id)
+        post = await self.session.get(Post, person.post_id) if person.post_id else None
+        assert unit is not None
+        return PersonPublic(
+            id=person.id, employee_no=person.employee_no, name=person.name,
+            started_in_post=person.started_in_post, phone=person.phone, unit_id=unit.id,
+            unit_code=unit.code, unit_name=unit.name, post_id=person.post_id,
+            post_code=post.code if post else None, post_name=post.name if post else None,
+            post_risk_value=post.risk_value if post else None, roles=list(person.roles), active=person.active,
+        )
+
+    async def list_people(self, principal: Principal, *, unit_id: int | None = None, q: str | None = None,
+                          role: str | None = None, limit: int = 50, offset: int = 0
+                          ) -> tuple[list[PersonPublic], int]:
+        stmt = select(Person).where(principal.directory_filter(person_col=Person.id, unit_col=Person.unit_id))
+        if unit_id is not None:
+            unit = await self.session.get(Unit, unit_id)
+            if unit is None:
+                return [], 0
+            stmt = stmt.where(Person.unit_id.in_(sorted(await self.subtree_ids(unit))))  # type: ignore[attr-defined]
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(or_(Person.name.like(like), Person.employee_no.like(like)))  # type: ignore[attr-defined]
+        if role:
+            stmt = stmt.where(cast(Person.roles, String).like(f'%"{role}"%'))
+        total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = (await self.session.execute(stmt.order_by(Person.employee_no).limit(limit).offset(offset))).scalars()
+        return [await self.person_public(p) for p in rows], int(total)
+
+    async def get_person(self, principal: Principal, person_id: int) -> Person:
+        person = await self.session.get(Person, person_id)
+        if person is None or not principal.can_see_person(person_id=person_id, unit_id=person.unit_id):
+            raise NotFound(f"person {person_id} does not exist or is not in your scope", code="person_not_found")
+        return person
+
+    async def person_by_no(self, employee_no: str) -> Person | None:
+        return (await self.session.execute(
+            select(Person).where(Person.employee_no == employee_no))).scalar_one_or_none()
+
+    async def create_person(self, data: PersonCreate, actor: Actor, *, commit: bool = True) -> Person:
+        if await self.person_by_no(data.employee_no) is not None:
+            raise Conflict(f"employee number {data.employee_no!r} is taken", code="duplicate_employee_no")
+        unit = await self._unit_for(data.unit_code)
+        post = await self._post_for(data.post_code)
+        person = Person(**data.model_dump(exclude={"unit_code", "post_code"}), unit_id=unit.id,
+                        post_id=post.id if post else None)
+        self.session.add(person)
+        await self.session.flush()
+        await self.trail.record(self.session, actor, action="person.create", object_type="person",
+                                object_id=person.id, new=_person_values(person), power="org.write")
+        if commit:
+            await self.session.commit()
+        return person
+
+    async def update_person(self, person_id: int, data: PersonUpdate, actor: Actor, *, commit: bool = True
+                            ) -> Person:
+        person = await self.session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"person {person_id} does not exist", code="person_not_found")
+        before = _person_values(person)
+        values = data.model_dump(exclude_unset=True)
+        if "unit_code" in values:
+            person.unit_id = (await self._unit_for(values.pop("unit_code"))).id  # type: ignore[assignment]
+        if "post_code" in values:
+            post = await self._post_for(values.pop("post_code"))
+            person.post_id = post.id if post else None
+        for key, value in values.items():
+            if value is None and key in {"name", "roles", "active"}:
+                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
+            setattr(person, key, value)
+        old, new = changed(before, _person_values(person))
+        if new:
+            await self.trail.record(self.session, actor, action="person.update", object_type="person",
+                                    object_id=person.id, old=old, new=new, power="org.write")
+        if commit:
+            await self.session.commit()
+        return person
+
+    async def _unit_for(self, code: str | None) -> Unit:
+        unit = await self.unit_by_code(code or "")
+        if unit is None:
+            raise Invalid(f"unit {code!r} does not exist", code="unknown_unit", extra={"field": "unit_code"})
+        return unit
+
+    async def _post_for(self, code: str | None) -> Post | None:
+        if not code:
+            return None
+        post = await self.post_by_code(code)
+        if post is None:
+            raise Invalid(f"post {code!r} does not exist", code="unknown_post", extra={"field": "post_code"})
+        return post
+
+    # --- for the auth domain -------------------------------------------------------
+    async def person_facts(self, person_id: int) -> PersonFacts | None:
+        person = await self.session.get(Person, person_id)
+        if person is None:
+            return None
+        unit = await self.session.get(Unit, person.unit_id)
+        assert unit is not None and person.id is not None and unit.id is not None
+        post = await self.session.get(Post, person.post_id) if person.post_id else None
+        parent = await self.session.get(Unit, unit.parent_id) if unit.parent_id else None
+        return PersonFacts(
+            person_id=person.id, name=person.name, unit_id=unit.id, roles=list(person.roles),
+            active=person.active, post_name=post.name if post else None, specialty=unit.specialty,
+            subtree_unit_ids=await self.subtree_ids(unit),
+            specialty_unit_ids=await self.subtree_ids(parent) if parent else frozenset({unit.id}),
+        )
