@@ -71,21 +71,36 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
 
     handlers: list[Any] = [healthz, *discover_controllers()]
     if PWA_DIR.is_dir():
-        handlers.append(create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True,
-                                                   include_in_schema=False, name="pwa"))
+        handlers.append(
+            create_static_files_router(
+                path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, name="pwa"
+            )
+        )
     return Litestar(
         route_handlers=handlers,
-        state=State({"settings": settings, "db": db, "trail": AuditTrail(settings.secret_key.get_secret_value()),
-                     "hasher": make_hasher(settings)}),
-        dependencies={"db_session": Provide(provide_db_session), "trail": Provide(provide_trail, sync_to_thread=False)},
-        middleware=[request_id_middleware, auth_middleware()],
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "trail": AuditTrail(settings.secret_key.get_secret_value()),
+                "hasher": make_hasher(settings),
+            }
+        ),
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "trail": Provide(provide_trail, sync_to_thread=False),
+        },
+        middleware=[request_id_middleware, auth_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title="Probity", version=VERSION, path="/schema",
-            components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+            title="Probity",
+            version=VERSION,
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
             security=[{"bearer": []}],
         ),
         debug=False,

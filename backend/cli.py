@@ -76,8 +76,10 @@ def serve(host: str, port: int, migrate: bool) -> None:
     behind = _run(check, settings)
     if behind is not None:
         raise click.ClickException(
-            f"the database ({_safe_url(settings.database_url)}) is at revision {behind}, not {head_revision()}: "
-            "run `probity db upgrade` (or `probity demo` for demo data), or start with `probity serve --migrate`.")
+            f"the database ({_safe_url(settings.database_url)}) is at revision {behind}, "
+            f"not {head_revision()}: run `probity db upgrade` (or `probity demo` for demo data), "
+            "or start with `probity serve --migrate`."
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 
@@ -101,9 +103,11 @@ def demo() -> None:
             return await load_demo_org(session, settings, trail, make_hasher(settings), progress=_say)
 
     report = _run(go, settings)
-    click.echo(f"demo loaded: units +{report.units}, posts +{report.posts}, people +{report.people}, "
-               f"accounts +{report.accounts}. Sign in as admin, committee, inspector, head, manager or "
-               f"manager2 with the demo password.")
+    click.echo(
+        f"demo loaded: units +{report.units}, posts +{report.posts}, people +{report.people}, "
+        f"accounts +{report.accounts}. Sign in as admin, committee, inspector, head, manager or "
+        f"manager2 with the demo password."
+    )
 
 
 @main.group()
@@ -112,7 +116,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     settings = _settings()

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -34,12 +35,21 @@ class AuditController(Controller):
 
     @get("/", summary="The trail of acts, newest first (committee: all; inspector: acts by their subtree)")
     async def list_records(
-        self, db_session: AsyncSession, trail: AuditTrail, request: Request[Principal, Any, Any],
+        self,
+        db_session: NamedDependency[AsyncSession],
+        trail: NamedDependency[AuditTrail],
+        request: Request[Principal, Any, Any],
         object_type: Annotated[str | None, Parameter(max_length=64)] = None,
         object_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100, offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> AuditPage:
-        rows, total = await trail.list(db_session, request.user, object_type=object_type, object_id=object_id,
-                                       limit=limit, offset=offset)
-        return AuditPage(items=[AuditPublic.model_validate(r, from_attributes=True) for r in rows],
-                         total=total, limit=limit, offset=offset)
+        rows, total = await trail.list(
+            db_session, request.user, object_type=object_type, object_id=object_id, limit=limit, offset=offset
+        )
+        return AuditPage(
+            items=[AuditPublic.model_validate(r, from_attributes=True) for r in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )

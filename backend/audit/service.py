@@ -26,8 +26,21 @@ from backend.kernel.timeutil import as_utc, utcnow
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
-    "seq", "at", "actor_person_id", "actor_account_id", "actor_unit_id", "actor_label", "actor_post",
-    "channel", "request_id", "object_type", "object_id", "action", "power", "old_value", "new_value",
+    "seq",
+    "at",
+    "actor_person_id",
+    "actor_account_id",
+    "actor_unit_id",
+    "actor_label",
+    "actor_post",
+    "channel",
+    "request_id",
+    "object_type",
+    "object_id",
+    "action",
+    "power",
+    "old_value",
+    "new_value",
     "prev_hash",
 )
 
@@ -122,10 +135,14 @@ class AuditTrail:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         ins = pg_insert(AuditChain) if dialect == "postgresql" else sqlite_insert(AuditChain)
         await session.execute(ins.values(id=1, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
-        row = (await session.execute(
-            update(AuditChain).where(AuditChain.id == 1).values(seq=AuditChain.seq + 1)
-            .returning(AuditChain.seq, AuditChain.last_hash)
-        )).one()
+        row = (
+            await session.execute(
+                update(AuditChain)
+                .where(AuditChain.id == 1)
+                .values(seq=AuditChain.seq + 1)
+                .returning(AuditChain.seq, AuditChain.last_hash)
+            )
+        ).one()
         return int(row[0]), str(row[1])
 
     async def verify(self, session: AsyncSession) -> VerifyResult:
@@ -135,25 +152,60 @@ class AuditTrail:
         async for rec in _stream(session):
             where = f"record seq {rec.seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
             if rec.seq < expected_seq:
-                return VerifyResult(False, checked, f"{where}: duplicate sequence number, inserted behind the application's back")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"{where}: duplicate sequence number, inserted behind the application's back",
+                )
             if rec.seq > expected_seq:
-                return VerifyResult(False, checked, f"record seq {expected_seq}: missing, deleted behind the application's back (next is {where})")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"record seq {expected_seq}: missing, deleted behind the application's back "
+                    f"(next is {where})",
+                )
             if rec.prev_hash != prev:
-                return VerifyResult(False, checked, f"{where}: does not follow the previous record, inserted or re-chained behind the application's back")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"{where}: does not follow the previous record, "
+                    "inserted or re-chained behind the application's back",
+                )
             if compute_hash(self._key, rec.model_dump()) != rec.hash:
-                return VerifyResult(False, checked, f"{where}: content does not match its hash, edited behind the application's back")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"{where}: content does not match its hash, edited behind the application's back",
+                )
             prev = rec.hash
             expected_seq += 1
             checked += 1
         head = await session.get(AuditChain, 1)
         if head is not None and (head.seq != checked or head.last_hash != prev):
             if head.seq > checked:
-                return VerifyResult(False, checked, f"record seq {checked + 1}: missing, the last {head.seq - checked} record(s) were deleted behind the application's back")
-            return VerifyResult(False, checked, f"chain head (seq {head.seq}) does not match the last record (seq {checked}): tampered")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"record seq {checked + 1}: missing, the last {head.seq - checked} record(s) "
+                    "were deleted behind the application's back",
+                )
+            return VerifyResult(
+                False,
+                checked,
+                f"chain head (seq {head.seq}) does not match the last record (seq {checked}): tampered",
+            )
         return VerifyResult(True, checked, f"{checked} records, chain intact")
 
-    async def list(self, session: AsyncSession, principal: Principal, *, object_type: str | None,
-                   object_id: str | None, limit: int, offset: int) -> tuple[list[AuditRecord], int]:
+    async def list(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        object_type: str | None,
+        object_id: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[AuditRecord], int]:
         stmt = select(AuditRecord)
         units = principal.case_unit_ids()
         if units is not None:
@@ -163,7 +215,7 @@ class AuditTrail:
         if object_id:
             stmt = stmt.where(AuditRecord.object_id == object_id)
         total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        rows = (await session.execute(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset)))  # type: ignore[attr-defined]
+        rows = await session.execute(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset))  # type: ignore[attr-defined]
         return list(rows.scalars()), int(total)
 
 
@@ -177,9 +229,15 @@ class VerifyResult:
 async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
     last = 0
     while True:
-        batch = (await session.execute(
-            select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(1000)  # type: ignore[arg-type]
-        )).scalars().all()
+        batch = (
+            (
+                await session.execute(
+                    select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(1000)  # type: ignore[arg-type]
+                )
+            )
+            .scalars()
+            .all()
+        )
         if not batch:
             return
         for rec in batch:

@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import (
@@ -25,7 +26,7 @@ from backend.kernel.access import Principal, Role, requires
 from backend.kernel.web import request_channel, request_id
 
 
-async def provide_auth(db_session: AsyncSession, state: State) -> AuthService:
+async def provide_auth(db_session: NamedDependency[AsyncSession], state: State) -> AuthService:
     return AuthService(db_session, state.settings, state.trail, state.hasher)
 
 
@@ -35,27 +36,45 @@ class AuthController(Controller):
     dependencies = {"auth": Provide(provide_auth)}
 
     @post("/login", status_code=200, summary="Sign in: access token plus refresh token")
-    async def login(self, data: LoginRequest, auth: AuthService, request: Request[Any, Any, Any]) -> TokenResponse:
-        return await auth.login(data.username, data.password, channel=request_channel(request.headers),
-                                request_id=request_id(request))
+    async def login(
+        self,
+        data: JSONBody[LoginRequest],
+        auth: NamedDependency[AuthService],
+        request: Request[Any, Any, Any],
+    ) -> TokenResponse:
+        return await auth.login(
+            data.username,
+            data.password,
+            channel=request_channel(request.headers),
+            request_id=request_id(request),
+        )
 
     @post("/refresh", status_code=200, summary="Trade a refresh token for new tokens (rotating)")
-    async def refresh(self, data: RefreshRequest, auth: AuthService, request: Request[Any, Any, Any]
-                      ) -> TokenResponse:
-        return await auth.refresh(data.refresh_token, channel=request_channel(request.headers),
-                                  request_id=request_id(request))
+    async def refresh(
+        self,
+        data: JSONBody[RefreshRequest],
+        auth: NamedDependency[AuthService],
+        request: Request[Any, Any, Any],
+    ) -> TokenResponse:
+        return await auth.refresh(
+            data.refresh_token, channel=request_channel(request.headers), request_id=request_id(request)
+        )
 
     @post("/logout", status_code=204, guards=[requires()], summary="End this session")
-    async def logout(self, auth: AuthService, request: Request[Principal, Any, Any]) -> None:
+    async def logout(self, auth: NamedDependency[AuthService], request: Request[Principal, Any, Any]) -> None:
         await auth.logout(request.user)
 
     @get("/me", guards=[requires()], summary="Who am I")
-    async def me(self, auth: AuthService, request: Request[Principal, Any, Any]) -> Me:
+    async def me(self, auth: NamedDependency[AuthService], request: Request[Principal, Any, Any]) -> Me:
         return await auth.me(request.user)
 
     @post("/password", status_code=204, guards=[requires()], summary="Change my password")
-    async def change_password(self, data: PasswordChange, auth: AuthService,
-                              request: Request[Principal, Any, Any]) -> None:
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChange],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> None:
         await auth.change_password(request.user, data.current_password, data.new_password)
 
 
@@ -66,25 +85,39 @@ class AccountController(Controller):
     dependencies = {"auth": Provide(provide_auth)}
 
     @get("/", summary="All accounts (admin)")
-    async def list_accounts(self, auth: AuthService) -> list[AccountPublic]:
+    async def list_accounts(self, auth: NamedDependency[AuthService]) -> list[AccountPublic]:
         return await auth.list_accounts()
 
     @post("/", summary="Give a person an account (admin)")
-    async def create_account(self, data: AccountCreate, auth: AuthService,
-                             request: Request[Principal, Any, Any]) -> AccountPublic:
+    async def create_account(
+        self,
+        data: JSONBody[AccountCreate],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> AccountPublic:
         account = await auth.create_account(data, request.user.actor)
         return AccountPublic.model_validate(account, from_attributes=True)
 
     @patch("/{account_id:int}", summary="Enable or disable an account (admin); disabling ends its sessions")
-    async def update_account(self, account_id: int, data: AccountUpdate, auth: AuthService,
-                             request: Request[Principal, Any, Any]) -> AccountPublic:
+    async def update_account(
+        self,
+        account_id: FromPath[int],
+        data: JSONBody[AccountUpdate],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> AccountPublic:
         account = await auth.get_account(account_id)
         if data.active is not None:
             account = await auth.set_active(account_id, data.active, request.user.actor)
         return AccountPublic.model_validate(account, from_attributes=True)
 
     @post("/{account_id:int}/password", summary="Set a new password; the person must change it (admin)")
-    async def reset_password(self, account_id: int, data: PasswordReset, auth: AuthService,
-                             request: Request[Principal, Any, Any]) -> AccountPublic:
+    async def reset_password(
+        self,
+        account_id: FromPath[int],
+        data: JSONBody[PasswordReset],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> AccountPublic:
         account = await auth.reset_password(account_id, data.new_password, request.user.actor)
         return AccountPublic.model_validate(account, from_attributes=True)

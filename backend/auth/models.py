@@ -55,7 +55,7 @@ class RefreshRequest(SQLModel):
 
 class TokenResponse(SQLModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105
     expires_in: int
     refresh_token: str
     must_change_password: bool = False

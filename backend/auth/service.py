@@ -28,7 +28,9 @@ ALGORITHM = "HS256"
 
 
 def make_hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(memory_cost=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost)
+    return PasswordHasher(
+        memory_cost=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
 
 
 def _sha256(text: str) -> str:
@@ -48,8 +50,9 @@ class Keys:
 
 
 class AuthService:
-    def __init__(self, session: AsyncSession, settings: Settings, trail: AuditTrail,
-                 hasher: PasswordHasher) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: Settings, trail: AuditTrail, hasher: PasswordHasher
+    ) -> None:
         self.session = session
         self.settings = settings
         self.trail = trail
@@ -72,28 +75,52 @@ class AuthService:
 
     # --- login -------------------------------------------------------------------
     async def account_by_username(self, username: str) -> Account | None:
-        return (await self.session.execute(
-            select(Account).where(Account.username == username))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(Account).where(Account.username == username))
+        ).scalar_one_or_none()
 
-    async def login(self, username: str, password: str, *, channel: Channel, request_id: str | None
-                    ) -> TokenResponse:
+    async def login(
+        self, username: str, password: str, *, channel: Channel, request_id: str | None
+    ) -> TokenResponse:
         account = await self.account_by_username(username)
         now = utcnow()
-        actor = Actor(account.person_id if account else None, account.id if account else None, None, None,
-                      channel, request_id, username)
+        actor = Actor(
+            account.person_id if account else None,
+            account.id if account else None,
+            None,
+            None,
+            channel,
+            request_id,
+            username,
+        )
         if account is None:
-            await self.trail.record(self.session, actor, action="auth.login_failed", object_type="account",
-                                    new={"username": username, "reason": "unknown username"})
+            await self.trail.record(
+                self.session,
+                actor,
+                action="auth.login_failed",
+                object_type="account",
+                new={"username": username, "reason": "unknown username"},
+            )
             await self.session.commit()
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
         if account.locked_until is not None and as_utc(account.locked_until) > now:
             wait = int((as_utc(account.locked_until) - now).total_seconds()) + 1
-            await self.trail.record(self.session, actor, action="auth.login_refused", object_type="account",
-                                    object_id=account.id, new={"reason": "locked"})
+            await self.trail.record(
+                self.session,
+                actor,
+                action="auth.login_refused",
+                object_type="account",
+                object_id=account.id,
+                new={"reason": "locked"},
+            )
             await self.session.commit()
-            raise AppError(f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.",
-                           code="account_locked", status=429, headers={"Retry-After": str(wait)},
-                           extra={"retry_after": wait})
+            raise AppError(
+                f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.",
+                code="account_locked",
+                status=429,
+                headers={"Retry-After": str(wait)},
+                extra={"retry_after": wait},
+            )
         if not self._check_password(account, password):
             account.failed_logins += 1
             new: dict[str, Any] = {"failed_logins": account.failed_logins, "reason": "wrong password"}
@@ -101,44 +128,73 @@ class AuthService:
                 account.locked_until = now + timedelta(minutes=self.settings.login_lock_minutes)
                 account.failed_logins = 0
                 new["locked_until"] = account.locked_until
-            await self.trail.record(self.session, actor, action="auth.login_failed", object_type="account",
-                                    object_id=account.id, new=new)
+            await self.trail.record(
+                self.session,
+                actor,
+                action="auth.login_failed",
+                object_type="account",
+                object_id=account.id,
+                new=new,
+            )
             await self.session.commit()
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
         if not account.active:
-            await self.trail.record(self.session, actor, action="auth.login_refused", object_type="account",
-                                    object_id=account.id, new={"reason": "disabled"})
+            await self.trail.record(
+                self.session,
+                actor,
+                action="auth.login_refused",
+                object_type="account",
+                object_id=account.id,
+                new={"reason": "disabled"},
+            )
             await self.session.commit()
             raise Unauthorized("This account is disabled.", code="account_disabled")
         account.failed_logins = 0
         account.locked_until = None
         account.last_login_at = now
         tokens = await self._open_session(account, channel)
-        await self.trail.record(self.session, actor, action="auth.login", object_type="account",
-                                object_id=account.id)
+        await self.trail.record(
+            self.session, actor, action="auth.login", object_type="account", object_id=account.id
+        )
         await self.session.commit()
         return tokens
 
     async def _open_session(self, account: Account, channel: Channel) -> TokenResponse:
         sid = str(uuid.uuid4())
         refresh = f"{sid}.{secrets.token_urlsafe(32)}"
-        self.session.add(AuthSession(
-            id=sid, account_id=account.id, refresh_hash=_sha256(refresh), channel=channel.value,  # type: ignore[arg-type]
-            expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days)))
-        return TokenResponse(access_token=self._access_token(account, sid), refresh_token=refresh,
-                             expires_in=self.settings.access_token_minutes * 60,
-                             must_change_password=account.must_change_password)
+        self.session.add(
+            AuthSession(
+                id=sid,
+                account_id=account.id,
+                refresh_hash=_sha256(refresh),
+                channel=channel.value,  # type: ignore[arg-type]
+                expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
+            )
+        )
+        return TokenResponse(
+            access_token=self._access_token(account, sid),
+            refresh_token=refresh,
+            expires_in=self.settings.access_token_minutes * 60,
+            must_change_password=account.must_change_password,
+        )
 
     def _access_token(self, account: Account, sid: str) -> str:
         now = utcnow()
-        claims = {"sub": str(account.id), "sid": sid, "iat": now,
-                  "exp": now + timedelta(minutes=self.settings.access_token_minutes), "typ": "access"}
+        claims = {
+            "sub": str(account.id),
+            "sid": sid,
+            "iat": now,
+            "exp": now + timedelta(minutes=self.settings.access_token_minutes),
+            "typ": "access",
+        }
         return jwt.encode(claims, self.keys.token_key, algorithm=ALGORITHM)
 
     async def refresh(self, refresh_token: str, *, channel: Channel, request_id: str | None) -> TokenResponse:
         sid, _, _ = refresh_token.partition(".")
         row = await self.session.get(AuthSession, sid) if sid else None
-        bad = Unauthorized("The refresh token is invalid or expired; sign in again.", code="invalid_refresh_token")
+        bad = Unauthorized(
+            "The refresh token is invalid or expired; sign in again.", code="invalid_refresh_token"
+        )
         if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             raise bad
         account = await self.session.get(Account, row.account_id)
@@ -146,37 +202,52 @@ class AuthService:
             # an old refresh token came back: someone holds a copy; end the session for both
             row.revoked_at = utcnow()
             if account is not None:
-                await self.trail.record(self.session, Actor(account.person_id, account.id, None, None, channel,
-                                                            request_id, account.username),
-                                        action="auth.refresh_reuse", object_type="account", object_id=account.id)
+                await self.trail.record(
+                    self.session,
+                    Actor(account.person_id, account.id, None, None, channel, request_id, account.username),
+                    action="auth.refresh_reuse",
+                    object_type="account",
+                    object_id=account.id,
+                )
             await self.session.commit()
             raise bad
         if account is None or not account.active:
             raise bad
         new_refresh = f"{sid}.{secrets.token_urlsafe(32)}"
         guard = await self.session.execute(
-            update(AuthSession).where(AuthSession.id == sid, AuthSession.refresh_hash == row.refresh_hash)  # type: ignore[arg-type]
-            .values(refresh_hash=_sha256(new_refresh)))
+            update(AuthSession)
+            .where(AuthSession.id == sid, AuthSession.refresh_hash == row.refresh_hash)  # type: ignore[arg-type]
+            .values(refresh_hash=_sha256(new_refresh))
+        )
         if guard.rowcount != 1:  # type: ignore[attr-defined]
             raise bad
         await self.session.commit()
-        return TokenResponse(access_token=self._access_token(account, sid), refresh_token=new_refresh,
-                             expires_in=self.settings.access_token_minutes * 60,
-                             must_change_password=account.must_change_password)
+        return TokenResponse(
+            access_token=self._access_token(account, sid),
+            refresh_token=new_refresh,
+            expires_in=self.settings.access_token_minutes * 60,
+            must_change_password=account.must_change_password,
+        )
 
     async def logout(self, principal: Principal) -> None:
         row = await self.session.get(AuthSession, principal.session_id)
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()
-            await self.trail.record(self.session, principal.actor, action="auth.logout", object_type="account",
-                                    object_id=principal.account_id)
+            await self.trail.record(
+                self.session,
+                principal.actor,
+                action="auth.logout",
+                object_type="account",
+                object_id=principal.account_id,
+            )
             await self.session.commit()
 
     # --- per request ---------------------------------------------------------------
     async def principal_for(self, token: str, *, channel: Channel, request_id: str | None) -> Principal:
         try:
-            claims = jwt.decode(token, self.keys.token_key, algorithms=[ALGORITHM],
-                                options={"require": ["exp", "sub", "sid"]})
+            claims = jwt.decode(
+                token, self.keys.token_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]}
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
         except jwt.PyJWTError:
@@ -194,54 +265,98 @@ class AuthService:
             raise Unauthorized("This person is no longer active.", code="account_disabled")
         return Principal(
             account_id=account.id,  # type: ignore[arg-type]
-            session_id=row.id, person_id=facts.person_id, unit_id=facts.unit_id, roles=roles_from(facts.roles),
-            subtree_unit_ids=facts.subtree_unit_ids, specialty_unit_ids=facts.specialty_unit_ids,
-            specialty=facts.specialty, post_name=facts.post_name, username=account.username,
-            channel=channel, request_id=request_id,
+            session_id=row.id,
+            person_id=facts.person_id,
+            unit_id=facts.unit_id,
+            roles=roles_from(facts.roles),
+            subtree_unit_ids=facts.subtree_unit_ids,
+            specialty_unit_ids=facts.specialty_unit_ids,
+            specialty=facts.specialty,
+            post_name=facts.post_name,
+            username=account.username,
+            channel=channel,
+            request_id=request_id,
             extra={"must_change_password": account.must_change_password, "name": facts.name},
         )
 
     async def me(self, principal: Principal) -> Me:
-        return Me(account_id=principal.account_id, username=principal.username, person_id=principal.person_id,
-                  name=str(principal.extra.get("name", "")), unit_id=principal.unit_id,
-                  post_name=principal.post_name, roles=sorted(r.value for r in principal.roles),
-                  must_change_password=bool(principal.extra.get("must_change_password")))
+        return Me(
+            account_id=principal.account_id,
+            username=principal.username,
+            person_id=principal.person_id,
+            name=str(principal.extra.get("name", "")),
+            unit_id=principal.unit_id,
+            post_name=principal.post_name,
+            roles=sorted(r.value for r in principal.roles),
+            must_change_password=bool(principal.extra.get("must_change_password")),
+        )
 
     # --- passwords and accounts ------------------------------------------------------
     def _check_new_password(self, username: str, password: str) -> None:
         if password.lower() == username.lower() or len(set(password)) < 4:
-            raise Invalid("Choose a password that is not your username and not a repeated character.",
-                          code="weak_password", extra={"field": "new_password"})
+            raise Invalid(
+                "Choose a password that is not your username and not a repeated character.",
+                code="weak_password",
+                extra={"field": "new_password"},
+            )
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
         account = await self.session.get(Account, principal.account_id)
         assert account is not None
         if not self._check_password(account, current):
-            await self.trail.record(self.session, principal.actor, action="auth.password_change_failed",
-                                    object_type="account", object_id=account.id)
+            await self.trail.record(
+                self.session,
+                principal.actor,
+                action="auth.password_change_failed",
+                object_type="account",
+                object_id=account.id,
+            )
             await self.session.commit()
-            raise Invalid("The current password is wrong.", code="wrong_password",
-                          extra={"field": "current_password"})
+            raise Invalid(
+                "The current password is wrong.", code="wrong_password", extra={"field": "current_password"}
+            )
         self._check_new_password(account.username, new)
         account.password_hash = self.hash_password(new)
         account.must_change_password = False
         await self.session.execute(  # every other session ends
-            update(AuthSession).where(AuthSession.account_id == account.id, AuthSession.id != principal.session_id,  # type: ignore[arg-type]
-                                      AuthSession.revoked_at.is_(None)).values(revoked_at=utcnow()))  # type: ignore[union-attr]
-        await self.trail.record(self.session, principal.actor, action="auth.password_change",
-                                object_type="account", object_id=account.id, power="self")
+            update(AuthSession)
+            .where(
+                AuthSession.account_id == account.id,
+                AuthSession.id != principal.session_id,  # type: ignore[arg-type]
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )  # type: ignore[union-attr]
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action="auth.password_change",
+            object_type="account",
+            object_id=account.id,
+            power="self",
+        )
         await self.session.commit()
 
     async def list_accounts(self) -> list[AccountPublic]:
         rows = (await self.session.execute(select(Account).order_by(Account.username))).scalars()
         return [AccountPublic.model_validate(a, from_attributes=True) for a in rows]
 
-    async def create_account(self, data: AccountCreate, actor: Actor, *, must_change: bool = True,
-                             commit: bool = True, check_strength: bool = True) -> Account:
+    async def create_account(
+        self,
+        data: AccountCreate,
+        actor: Actor,
+        *,
+        must_change: bool = True,
+        commit: bool = True,
+        check_strength: bool = True,
+    ) -> Account:
         person = await self.org.person_by_no(data.employee_no)
         if person is None:
-            raise Invalid(f"no person has employee number {data.employee_no!r}", code="unknown_person",
-                          extra={"field": "employee_no"})
+            raise Invalid(
+                f"no person has employee number {data.employee_no!r}",
+                code="unknown_person",
+                extra={"field": "employee_no"},
+            )
         if await self.account_by_username(data.username) is not None:
             raise Conflict(f"username {data.username!r} is taken", code="duplicate_username")
         taken = (await self.session.execute(select(Account).where(Account.person_id == person.id))).first()
@@ -249,13 +364,23 @@ class AuthService:
             raise Conflict(f"{data.employee_no} already has an account", code="duplicate_account")
         if check_strength:
             self._check_new_password(data.username, data.password)
-        account = Account(person_id=person.id, username=data.username,  # type: ignore[arg-type]
-                          password_hash=self.hash_password(data.password), must_change_password=must_change)
+        account = Account(
+            person_id=person.id,
+            username=data.username,  # type: ignore[arg-type]
+            password_hash=self.hash_password(data.password),
+            must_change_password=must_change,
+        )
         self.session.add(account)
         await self.session.flush()
-        await self.trail.record(self.session, actor, action="account.create", object_type="account",
-                                object_id=account.id, new={"username": account.username,
-                                                           "person_id": account.person_id}, power="accounts")
+        await self.trail.record(
+            self.session,
+            actor,
+            action="account.create",
+            object_type="account",
+            object_id=account.id,
+            new={"username": account.username, "person_id": account.person_id},
+            power="accounts",
+        )
         if commit:
             await self.session.commit()
         return account
@@ -267,9 +392,16 @@ class AuthService:
             account.active = active
             if not active:
                 await self._revoke_all(account)
-            await self.trail.record(self.session, actor, action="account.update", object_type="account",
-                                    object_id=account.id, old={"active": old}, new={"active": active},
-                                    power="accounts")
+            await self.trail.record(
+                self.session,
+                actor,
+                action="account.update",
+                object_type="account",
+                object_id=account.id,
+                old={"active": old},
+                new={"active": active},
+                power="accounts",
+            )
             await self.session.commit()
         return account
 
@@ -281,8 +413,14 @@ class AuthService:
         account.failed_logins = 0
         account.locked_until = None
         await self._revoke_all(account)
-        await self.trail.record(self.session, actor, action="account.password_reset", object_type="account",
-                                object_id=account.id, power="accounts")
+        await self.trail.record(
+            self.session,
+            actor,
+            action="account.password_reset",
+            object_type="account",
+            object_id=account.id,
+            power="accounts",
+        )
         await self.session.commit()
         return account
 
@@ -294,5 +432,7 @@ class AuthService:
 
     async def _revoke_all(self, account: Account) -> None:
         await self.session.execute(
-            update(AuthSession).where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(revoked_at=utcnow()))
+            update(AuthSession)
+            .where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .values(revoked_at=utcnow())
+        )

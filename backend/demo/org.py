@@ -67,18 +67,44 @@ class DemoPerson:
 #: the accounts of CONTRACT.md, plus the people a reviewer needs for scope checks
 NAMED: list[DemoPerson] = [
     DemoPerson("admin", "E0001", "P00", "SA", ("admin", "expert"), "system admin and topic expert"),
-    DemoPerson("committee", "E0002", "P00", "LD", ("committee", "employee"), "committee member, company-wide"),
-    DemoPerson("inspector", "E0003", "C01", "IN", ("inspector", "employee"),
-               "discipline inspector of 东湖县供电公司 (C01) and everything below it"),
+    DemoPerson(
+        "committee", "E0002", "P00", "LD", ("committee", "employee"), "committee member, company-wide"
+    ),
+    DemoPerson(
+        "inspector",
+        "E0003",
+        "C01",
+        "IN",
+        ("inspector", "employee"),
+        "discipline inspector of 东湖县供电公司 (C01) and everything below it",
+    ),
     DemoPerson("head", "E0004", "C01-S1", "SH", ("head", "employee"), "head of 城关供电所 (C01-S1)"),
     DemoPerson("manager", "E0005", "C01-S1", "CM", ("employee",), "customer manager in 城关供电所 (C01-S1)"),
-    DemoPerson("manager2", "E0006", "C02-S1", "CM", ("employee",),
-               "customer manager in 河口供电所 (C02-S1), outside head's and inspector's scope"),
-    DemoPerson("inspector2", "E0007", "C02", "IN", ("inspector", "employee"),
-               "discipline inspector of 西岭县供电公司 (C02)"),
+    DemoPerson(
+        "manager2",
+        "E0006",
+        "C02-S1",
+        "CM",
+        ("employee",),
+        "customer manager in 河口供电所 (C02-S1), outside head's and inspector's scope",
+    ),
+    DemoPerson(
+        "inspector2",
+        "E0007",
+        "C02",
+        "IN",
+        ("inspector", "employee"),
+        "discipline inspector of 西岭县供电公司 (C02)",
+    ),
     DemoPerson("head2", "E0008", "C02-S1", "SH", ("head", "employee"), "head of 河口供电所 (C02-S1)"),
-    DemoPerson("expert", "E0009", "C01-YX", "DH", ("expert", "head", "employee"),
-               "head of 东湖营销部 and marketing topic expert"),
+    DemoPerson(
+        "expert",
+        "E0009",
+        "C01-YX",
+        "DH",
+        ("expert", "head", "employee"),
+        "head of 东湖营销部 and marketing topic expert",
+    ),
 ]
 
 # how many more people per unit, and which posts they hold
@@ -97,8 +123,14 @@ STAFFING: dict[str, list[str]] = {
 }
 HEADED_BY_FIRST = {"C01-S2", "C01-CW", "C01-WZ", "C01-YJ", "C02-S2", "C02-YX", "C02-WZ"}
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁沈任姚卢傅钟"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志文晓红海燕斌宇浩凯鑫雪梅玲丹琳晨阳欣怡子涵思远佳琪"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
+    "许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁沈任姚卢傅钟"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国"
+    "志文晓红海燕斌宇浩凯鑫雪梅玲丹琳晨阳欣怡子涵思远佳琪"
+)
 
 
 def synthetic_names(count: int, seed: int = 20261123) -> list[str]:
@@ -120,8 +152,13 @@ class DemoReport:
     accounts: int = 0
 
 
-async def load_demo_org(session: AsyncSession, settings: Settings, trail: AuditTrail, hasher: object,
-                        progress: Callable[[str], None] = lambda _m: None) -> DemoReport:
+async def load_demo_org(
+    session: AsyncSession,
+    settings: Settings,
+    trail: AuditTrail,
+    hasher: object,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> DemoReport:
     from argon2 import PasswordHasher
 
     assert isinstance(hasher, PasswordHasher)
@@ -131,20 +168,25 @@ async def load_demo_org(session: AsyncSession, settings: Settings, trail: AuditT
     report = DemoReport()
     for code, name, kind, parent, specialty in UNITS:
         if await org.unit_by_code(code) is None:
-            await org.create_unit(UnitCreate(code=code, name=name, kind=kind, specialty=specialty, parent_code=parent),
-                                  actor, commit=False)
+            await org.create_unit(
+                UnitCreate(code=code, name=name, kind=kind, specialty=specialty, parent_code=parent),
+                actor,
+                commit=False,
+            )
             report.units += 1
     for code, name, risk, specialty in POSTS:
         if await org.post_by_code(code) is None:
-            await org.create_post(PostCreate(code=code, name=name, risk_value=risk, specialty=specialty), actor,
-                                  commit=False)
+            await org.create_post(
+                PostCreate(code=code, name=name, risk_value=risk, specialty=specialty), actor, commit=False
+            )
             report.posts += 1
     await session.commit()
     progress(f"units +{report.units}, posts +{report.posts}")
 
     rng = random.Random(7)
     people: list[tuple[str | None, str, str, str, tuple[str, ...]]] = [
-        (p.username, p.employee_no, p.unit, p.post, p.roles) for p in NAMED]
+        (p.username, p.employee_no, p.unit, p.post, p.roles) for p in NAMED
+    ]
     number = 100
     for unit, posts in STAFFING.items():
         for i, post in enumerate(posts):
@@ -153,18 +195,35 @@ async def load_demo_org(session: AsyncSession, settings: Settings, trail: AuditT
             people.append((None, f"E{number:04d}", unit, post, roles))
     names = synthetic_names(len(people))
     password = settings.demo_password.get_secret_value()
-    for index, ((username, no, unit, post, roles), name) in enumerate(zip(people, names, strict=True), start=1):
+    for index, ((username, no, unit, post, roles), name) in enumerate(
+        zip(people, names, strict=True), start=1
+    ):
         if await org.person_by_no(no) is None:
             started = date(2026, 1, 1) - timedelta(days=rng.randint(60, 365 * 9))
             phone = f"1390000{index:04d}"  # reserved-looking synthetic numbers
-            await org.create_person(PersonCreate(employee_no=no, name=name, unit_code=unit, post_code=post,
-                                                 started_in_post=started, phone=phone, roles=list(roles)),
-                                    actor, commit=False)
+            await org.create_person(
+                PersonCreate(
+                    employee_no=no,
+                    name=name,
+                    unit_code=unit,
+                    post_code=post,
+                    started_in_post=started,
+                    phone=phone,
+                    roles=list(roles),
+                ),
+                actor,
+                commit=False,
+            )
             report.people += 1
         login = username or no
         if await auth.account_by_username(login) is None:
-            await auth.create_account(AccountCreate.model_construct(employee_no=no, username=login, password=password),
-                                      actor, must_change=False, commit=False, check_strength=False)
+            await auth.create_account(
+                AccountCreate.model_construct(employee_no=no, username=login, password=password),
+                actor,
+                must_change=False,
+                commit=False,
+                check_strength=False,
+            )
             report.accounts += 1
         if index % 10 == 0:
             progress(f"people {index}/{len(people)}")

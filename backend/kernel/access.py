@@ -87,8 +87,15 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.person_id, self.account_id, self.unit_id, self.post_name, self.channel,
-                     self.request_id, self.username)
+        return Actor(
+            self.person_id,
+            self.account_id,
+            self.unit_id,
+            self.post_name,
+            self.channel,
+            self.request_id,
+            self.username,
+        )
 
     # --- scopes -------------------------------------------------------------------
     def sees_all_cases(self) -> bool:
@@ -103,8 +110,9 @@ class Principal:
             units |= self.subtree_unit_ids
         return frozenset(units)
 
-    def case_filter(self, *, person_col: Any, unit_col: Any, specialty_col: Any | None = None
-                    ) -> ColumnElement[bool]:
+    def case_filter(
+        self, *, person_col: Any, unit_col: Any, specialty_col: Any | None = None
+    ) -> ColumnElement[bool]:
         """WHERE clause for case content (warnings, interviews, verifications …).
 
         ``person_col`` is the responsible person, ``unit_col`` that person's unit at the time,
@@ -130,8 +138,12 @@ class Principal:
         units = self.case_unit_ids() or frozenset()
         if unit_id in units:
             return True
-        return bool(self.has(Role.head) and specialty and specialty == self.specialty
-                    and unit_id in self.specialty_unit_ids)
+        return bool(
+            self.has(Role.head)
+            and specialty
+            and specialty == self.specialty
+            and unit_id in self.specialty_unit_ids
+        )
 
     def directory_unit_ids(self) -> frozenset[int] | None:
         """Units whose people (organisation records) this caller sees; ``None`` = all."""

@@ -95,10 +95,11 @@ class Database:
 
     # --- migrations ---------------------------------------------------------------
     async def current_revision(self) -> str | None:
+        """The applied revision(s), comma-joined and sorted; ``None`` on an empty database."""
         async with self.engine.connect() as conn:
             return await conn.run_sync(_current_revision)
 
-    async def upgrade(self, revision: str = "head") -> None:
+    async def upgrade(self, revision: str = "heads") -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade, revision)
 
@@ -115,11 +116,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision(s): features may branch from a common base; all heads are applied."""
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def _current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def _upgrade(conn: Connection, revision: str) -> None:
@@ -131,8 +135,9 @@ def all_metadata() -> Any:
     import importlib
     import pkgutil
 
-    import backend
     from sqlmodel import SQLModel
+
+    import backend
 
     for info in pkgutil.iter_modules(backend.__path__):
         if info.ispkg and (Path(backend.__path__[0]) / info.name / "models.py").exists():

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=14, ge=1, le=365)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
-    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_memory_kib: int = Field(default=65536, ge=64)
     password_hash_time_cost: int = Field(default=3, ge=1)
 
     max_body_bytes: int = Field(default=10_000_000, ge=1024)

@@ -96,7 +96,9 @@ def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str,
     try:
         header = [_cell(h) for h in next(rows)]
     except StopIteration:
-        raise Invalid("the workbook's first sheet is empty: it needs a header row", code="empty_file") from None
+        raise Invalid(
+            "the workbook's first sheet is empty: it needs a header row", code="empty_file"
+        ) from None
     while header and not header[-1]:
         header.pop()
 

@@ -21,9 +21,16 @@ from backend.kernel.errors import AppError
 log = logging.getLogger("probity")
 
 STATUS_CODES = {
-    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
-    422: "invalid_request", 429: "too_many_requests",
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -66,8 +73,9 @@ def _body(code: str, detail: str, request: Request[Any, Any, Any], **extra: Any)
 
 
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
-    return Response(_body(exc.code, exc.detail, request, **exc.extra), status_code=exc.status,
-                    headers=exc.headers)
+    return Response(
+        _body(exc.code, exc.detail, request, **exc.extra), status_code=exc.status, headers=exc.headers
+    )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -87,8 +95,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, exc.detail)
         detail = "Something went wrong on our side; it was logged."
-    return Response(_body(code, detail, request, **extra), status_code=status,
-                    headers=getattr(exc, "headers", None) or {})
+    return Response(
+        _body(code, detail, request, **extra), status_code=status, headers=getattr(exc, "headers", None) or {}
+    )
 
 
 def _field_error(err: Any) -> dict[str, Any]:
@@ -100,8 +109,9 @@ def _field_error(err: Any) -> dict[str, Any]:
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return Response(_body("internal_error", "Something went wrong on our side; it was logged.", request),
-                    status_code=500)
+    return Response(
+        _body("internal_error", "Something went wrong on our side; it was logged.", request), status_code=500
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
@@ -31,7 +30,7 @@ from backend.org.service import OrgService
 ADMIN = [requires(Role.admin)]
 
 
-async def provide_org(db_session: AsyncSession, state: State) -> OrgService:
+async def provide_org(db_session: NamedDependency[AsyncSession], state: State) -> OrgService:
     return OrgService(db_session, state.trail)
 
 
@@ -43,70 +42,121 @@ class OrgController(Controller):
 
     # --- units -------------------------------------------------------------------
     @get("/units", summary="The unit tree (every signed-in person may read it)")
-    async def list_units(self, org: OrgService) -> list[UnitPublic]:
+    async def list_units(self, org: NamedDependency[OrgService]) -> list[UnitPublic]:
         return [UnitPublic.model_validate(u, from_attributes=True) for u in await org.list_units()]
 
     @post("/units", guards=ADMIN, summary="Add a unit (admin)")
-    async def create_unit(self, data: UnitCreate, org: OrgService, request: Request[Principal, Any, Any]
-                          ) -> UnitPublic:
-        return UnitPublic.model_validate(await org.create_unit(data, request.user.actor), from_attributes=True)
+    async def create_unit(
+        self,
+        data: JSONBody[UnitCreate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> UnitPublic:
+        return UnitPublic.model_validate(
+            await org.create_unit(data, request.user.actor), from_attributes=True
+        )
 
     @patch("/units/{unit_id:int}", guards=ADMIN, summary="Edit or move a unit (admin)")
-    async def update_unit(self, unit_id: int, data: UnitUpdate, org: OrgService,
-                          request: Request[Principal, Any, Any]) -> UnitPublic:
+    async def update_unit(
+        self,
+        unit_id: FromPath[int],
+        data: JSONBody[UnitUpdate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> UnitPublic:
         unit = await org.update_unit(unit_id, data, request.user.actor)
         return UnitPublic.model_validate(unit, from_attributes=True)
 
     # --- posts -------------------------------------------------------------------
     @get("/posts", summary="Posts with their post risk value")
-    async def list_posts(self, org: OrgService) -> list[PostPublic]:
+    async def list_posts(self, org: NamedDependency[OrgService]) -> list[PostPublic]:
         return [PostPublic.model_validate(p, from_attributes=True) for p in await org.list_posts()]
 
     @post("/posts", guards=ADMIN, summary="Add a post (admin)")
-    async def create_post(self, data: PostCreate, org: OrgService, request: Request[Principal, Any, Any]
-                          ) -> PostPublic:
-        return PostPublic.model_validate(await org.create_post(data, request.user.actor), from_attributes=True)
+    async def create_post(
+        self,
+        data: JSONBody[PostCreate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> PostPublic:
+        return PostPublic.model_validate(
+            await org.create_post(data, request.user.actor), from_attributes=True
+        )
 
     @patch("/posts/{post_id:int}", guards=ADMIN, summary="Edit a post, e.g. its risk value (admin)")
-    async def update_post(self, post_id: int, data: PostUpdate, org: OrgService,
-                          request: Request[Principal, Any, Any]) -> PostPublic:
+    async def update_post(
+        self,
+        post_id: FromPath[int],
+        data: JSONBody[PostUpdate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> PostPublic:
         post_ = await org.update_post(post_id, data, request.user.actor)
         return PostPublic.model_validate(post_, from_attributes=True)
 
     # --- people ------------------------------------------------------------------
-    @get("/people", summary="People in my scope (self; head: unit; inspector: subtree; committee, admin: all)")
+    @get(
+        "/people", summary="People in my scope (self; head: unit; inspector: subtree; committee, admin: all)"
+    )
     async def list_people(
-        self, org: OrgService, request: Request[Principal, Any, Any],
-        unit_id: int | None = None, q: Annotated[str | None, Parameter(max_length=60)] = None,
-        role: Role | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50, offset: Annotated[int, Parameter(ge=0)] = 0,
+        self,
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+        unit_id: FromQuery[int | None] = None,
+        q: Annotated[str | None, Parameter(max_length=60)] = None,
+        role: FromQuery[Role | None] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> PersonPage:
-        items, total = await org.list_people(request.user, unit_id=unit_id, q=q,
-                                             role=role.value if role else None, limit=limit, offset=offset)
+        items, total = await org.list_people(
+            request.user, unit_id=unit_id, q=q, role=role.value if role else None, limit=limit, offset=offset
+        )
         return PersonPage(items=items, total=total, limit=limit, offset=offset)
 
     @get("/people/{person_id:int}", summary="One person, if in my scope (else 404)")
-    async def get_person(self, person_id: int, org: OrgService, request: Request[Principal, Any, Any]
-                         ) -> PersonPublic:
+    async def get_person(
+        self,
+        person_id: FromPath[int],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> PersonPublic:
         return await org.person_public(await org.get_person(request.user, person_id))
 
     @post("/people", guards=ADMIN, summary="Add a person (admin)")
-    async def create_person(self, data: PersonCreate, org: OrgService, request: Request[Principal, Any, Any]
-                            ) -> PersonPublic:
+    async def create_person(
+        self,
+        data: JSONBody[PersonCreate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> PersonPublic:
         return await org.person_public(await org.create_person(data, request.user.actor))
 
-    @patch("/people/{person_id:int}", guards=ADMIN, summary="Edit a person: unit, post, roles, active (admin)")
-    async def update_person(self, person_id: int, data: PersonUpdate, org: OrgService,
-                            request: Request[Principal, Any, Any]) -> PersonPublic:
+    @patch(
+        "/people/{person_id:int}", guards=ADMIN, summary="Edit a person: unit, post, roles, active (admin)"
+    )
+    async def update_person(
+        self,
+        person_id: FromPath[int],
+        data: JSONBody[PersonUpdate],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> PersonPublic:
         return await org.person_public(await org.update_person(person_id, data, request.user.actor))
 
     # --- import ------------------------------------------------------------------
-    @post("/org/import/{kind:str}", guards=ADMIN, status_code=200,
-          summary="Import units or people from CSV/XLSX: all rows or none (admin)")
+    @post(
+        "/org/import/{kind:str}",
+        guards=ADMIN,
+        status_code=200,
+        summary="Import units or people from CSV/XLSX: all rows or none (admin)",
+    )
     async def import_file(
-        self, kind: str, org: OrgService, request: Request[Principal, Any, Any],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-        dry_run: bool = False,
+        self,
+        kind: FromPath[str],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+        data: MultipartBody[UploadFile],
+        dry_run: FromQuery[bool] = False,
     ) -> ImportReport:
         importer = OrgImporter(org)
         content = await data.read()

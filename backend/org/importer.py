@@ -55,8 +55,9 @@ class OrgImporter:
     def __init__(self, org: OrgService) -> None:
         self.org = org
 
-    async def import_units(self, filename: str, content: bytes, actor: Actor, *, dry_run: bool = False
-                           ) -> ImportReport:
+    async def import_units(
+        self, filename: str, content: bytes, actor: Actor, *, dry_run: bool = False
+    ) -> ImportReport:
         header, rows = read_rows(filename, content)
         require_columns(header, ["code", "name", "kind"])
         errors: list[RowError] = []
@@ -74,12 +75,23 @@ class OrgImporter:
             values = {k: (row.get(k) or None) for k in UNIT_COLUMNS}
             values["code"], values["name"] = code, row.get("name", "")
             if values["kind"] not in UnitKind.__members__:
-                errors.append(RowError(number, "kind", f"unknown kind {values['kind']!r}; one of "
-                                                       f"{', '.join(UnitKind.__members__)}"))
+                errors.append(
+                    RowError(
+                        number,
+                        "kind",
+                        f"unknown kind {values['kind']!r}; one of {', '.join(UnitKind.__members__)}",
+                    )
+                )
                 continue
             if values["specialty"] and values["specialty"] not in Specialty.__members__:
-                errors.append(RowError(number, "specialty", f"unknown specialty {values['specialty']!r}; one of "
-                                                            f"{', '.join(Specialty.__members__)}"))
+                errors.append(
+                    RowError(
+                        number,
+                        "specialty",
+                        f"unknown specialty {values['specialty']!r}; one of "
+                        f"{', '.join(Specialty.__members__)}",
+                    )
+                )
                 continue
             try:
                 UnitCreate(**values)
@@ -106,8 +118,12 @@ class OrgImporter:
                     await self.org.create_unit(UnitCreate(**values), actor, commit=False)
                     report.created += 1
                     continue
-                update = UnitUpdate(name=values["name"], kind=values["kind"], specialty=values["specialty"],
-                                    parent_code=values["parent_code"])
+                update = UnitUpdate(
+                    name=values["name"],
+                    kind=values["kind"],
+                    specialty=values["specialty"],
+                    parent_code=values["parent_code"],
+                )
                 before = (existing.name, existing.kind, existing.specialty, existing.parent_id)
                 await self.org.update_unit(existing.id, update, actor, commit=False)  # type: ignore[arg-type]
                 after = (existing.name, existing.kind, existing.specialty, existing.parent_id)
@@ -119,8 +135,9 @@ class OrgImporter:
             raise
         return report
 
-    async def import_people(self, filename: str, content: bytes, actor: Actor, *, dry_run: bool = False
-                            ) -> ImportReport:
+    async def import_people(
+        self, filename: str, content: bytes, actor: Actor, *, dry_run: bool = False
+    ) -> ImportReport:
         header, rows = read_rows(filename, content)
         require_columns(header, ["employee_no", "name", "unit_code"])
         errors: list[RowError] = []
@@ -134,7 +151,9 @@ class OrgImporter:
                 continue
             no = row.get("employee_no", "")
             if no in seen:
-                errors.append(RowError(number, "employee_no", f"employee number {no!r} also on row {seen[no]}"))
+                errors.append(
+                    RowError(number, "employee_no", f"employee number {no!r} also on row {seen[no]}")
+                )
                 continue
             seen[no] = number
             row_errors: list[RowError] = []
@@ -147,21 +166,43 @@ class OrgImporter:
                 try:
                     started = date.fromisoformat(row["started_in_post"].replace("/", "-"))
                 except ValueError:
-                    row_errors.append(RowError(number, "started_in_post",
-                                               f"{row['started_in_post']!r} is not a date (YYYY-MM-DD)"))
-            roles = [r.strip() for r in (row.get("roles") or "employee").replace(";", ",").split(",") if r.strip()]
+                    row_errors.append(
+                        RowError(
+                            number,
+                            "started_in_post",
+                            f"{row['started_in_post']!r} is not a date (YYYY-MM-DD)",
+                        )
+                    )
+            roles = [
+                r.strip() for r in (row.get("roles") or "employee").replace(";", ",").split(",") if r.strip()
+            ]
             bad_roles = [r for r in roles if r not in Role.__members__]
             if bad_roles:
-                row_errors.append(RowError(number, "roles", f"unknown role(s) {', '.join(bad_roles)}; known: "
-                                                            f"{', '.join(Role.__members__)}"))
+                row_errors.append(
+                    RowError(
+                        number,
+                        "roles",
+                        f"unknown role(s) {', '.join(bad_roles)}; known: {', '.join(Role.__members__)}",
+                    )
+                )
             if row_errors:
                 errors.extend(row_errors)
                 continue
             try:
-                parsed.append((number, PersonCreate(
-                    employee_no=no, name=row.get("name", ""), unit_code=row["unit_code"],
-                    post_code=row.get("post_code") or None, started_in_post=started,
-                    phone=row.get("phone") or None, roles=roles)))
+                parsed.append(
+                    (
+                        number,
+                        PersonCreate(
+                            employee_no=no,
+                            name=row.get("name", ""),
+                            unit_code=row["unit_code"],
+                            post_code=row.get("post_code") or None,
+                            started_in_post=started,
+                            phone=row.get("phone") or None,
+                            roles=roles,
+                        ),
+                    )
+                )
             except ValidationError as exc:
                 errors.extend(_validation_errors(number, exc))
         report = ImportReport("people", rows=len(parsed) + len({e.row for e in errors}), dry_run=dry_run)
@@ -189,8 +230,9 @@ class OrgImporter:
         return report
 
 
-def _parents_first(parsed: list[tuple[int, dict[str, Any]]], errors: list[RowError]
-                   ) -> list[tuple[int, dict[str, Any]]]:
+def _parents_first(
+    parsed: list[tuple[int, dict[str, Any]]], errors: list[RowError]
+) -> list[tuple[int, dict[str, Any]]]:
     by_code = {v["code"]: (n, v) for n, v in parsed}
     ordered: list[tuple[int, dict[str, Any]]] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
@@ -200,7 +242,9 @@ def _parents_first(parsed: list[tuple[int, dict[str, Any]]], errors: list[RowErr
             return
         number, values = by_code[code]
         if state.get(code) == 1:
-            errors.append(RowError(number, "parent_code", f"parent chain loops: {' → '.join([*trail, code])}"))
+            errors.append(
+                RowError(number, "parent_code", f"parent chain loops: {' → '.join([*trail, code])}")
+            )
             return
         state[code] = 1
         parent = values["parent_code"]

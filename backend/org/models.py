@@ -22,12 +22,12 @@ class UnitKind(StrEnum):
 
 
 class Specialty(StrEnum):
-    marketing = "marketing"      # 营销
-    finance = "finance"          # 财务
-    materials = "materials"      # 物资
+    marketing = "marketing"  # 营销
+    finance = "finance"  # 财务
+    materials = "materials"  # 物资
     engineering = "engineering"  # 工程
-    operations = "operations"    # 运检
-    general = "general"          # 综合
+    operations = "operations"  # 运检
+    general = "general"  # 综合
 
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -41,8 +41,14 @@ class PersonFacts:
 
 
 def _unit_values(unit: Unit) -> dict[str, Any]:
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "specialty": unit.specialty,
-            "parent_id": unit.parent_id, "active": unit.active}
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "specialty": unit.specialty,
+        "parent_id": unit.parent_id,
+        "active": unit.active,
+    }
 
 
 def _post_values(post: Post) -> dict[str, Any]:
@@ -50,8 +56,16 @@ def _post_values(post: Post) -> dict[str, Any]:
 
 
 def _person_values(p: Person) -> dict[str, Any]:
-    return {"employee_no": p.employee_no, "name": p.name, "unit_id": p.unit_id, "post_id": p.post_id,
-            "started_in_post": p.started_in_post, "phone": p.phone, "roles": list(p.roles), "active": p.active}
+    return {
+        "employee_no": p.employee_no,
+        "name": p.name,
+        "unit_id": p.unit_id,
+        "post_id": p.post_id,
+        "started_in_post": p.started_in_post,
+        "phone": p.phone,
+        "roles": list(p.roles),
+        "active": p.active,
+    }
 
 
 class OrgService:
@@ -78,8 +92,11 @@ class OrgService:
             return None
         parent = await self.unit_by_code(parent_code)
         if parent is None:
-            raise Invalid(f"parent unit {parent_code!r} does not exist", code="unknown_unit",
-                          extra={"field": "parent_code"})
+            raise Invalid(
+                f"parent unit {parent_code!r} does not exist",
+                code="unknown_unit",
+                extra={"field": "parent_code"},
+            )
         return parent
 
     async def create_unit(self, data: UnitCreate, actor: Actor, *, commit: bool = True) -> Unit:
@@ -91,8 +108,15 @@ class OrgService:
         unit.path = f"{parent.path}{parent.id}/" if parent else "/"
         self.session.add(unit)
         await self.session.flush()
-        await self.trail.record(self.session, actor, action="unit.create", object_type="unit",
-                                object_id=unit.id, new=_unit_values(unit), power="org.write")
+        await self.trail.record(
+            self.session,
+            actor,
+            action="unit.create",
+            object_type="unit",
+            object_id=unit.id,
+            new=_unit_values(unit),
+            power="org.write",
+        )
         if commit:
             await self.session.commit()
         return unit
@@ -111,8 +135,16 @@ class OrgService:
             await self._move(unit, await self._resolve_parent(data.parent_code))
         old, new = changed(before, _unit_values(unit))
         if new:
-            await self.trail.record(self.session, actor, action="unit.update", object_type="unit",
-                                    object_id=unit.id, old=old, new=new, power="org.write")
+            await self.trail.record(
+                self.session,
+                actor,
+                action="unit.update",
+                object_type="unit",
+                object_id=unit.id,
+                old=old,
+                new=new,
+                power="org.write",
+            )
         if commit:
             await self.session.commit()
         return unit
@@ -120,15 +152,18 @@ class OrgService:
     async def _move(self, unit: Unit, parent: Unit | None) -> None:
         assert unit.id is not None
         if parent is not None and (parent.id == unit.id or f"/{unit.id}/" in parent.path):
-            raise Invalid("a unit cannot be moved under itself or its own descendant", code="unit_cycle",
-                          extra={"field": "parent_code"})
+            raise Invalid(
+                "a unit cannot be moved under itself or its own descendant",
+                code="unit_cycle",
+                extra={"field": "parent_code"},
+            )
         old_prefix = f"{unit.path}{unit.id}/"
         unit.parent_id = parent.id if parent else None
         unit.path = f"{parent.path}{parent.id}/" if parent else "/"
         new_prefix = f"{unit.path}{unit.id}/"
         below = await self.session.execute(select(Unit).where(Unit.path.startswith(old_prefix)))  # type: ignore[attr-defined]
         for child in below.scalars():
-            child.path = new_prefix + child.path[len(old_prefix):]
+            child.path = new_prefix + child.path[len(old_prefix) :]
 
     # --- posts -------------------------------------------------------------------
     async def list_posts(self) -> list[Post]:
@@ -143,8 +178,15 @@ class OrgService:
         post = Post(**data.model_dump())
         self.session.add(post)
         await self.session.flush()
-        await self.trail.record(self.session, actor, action="post.create", object_type="post",
-                                object_id=post.id, new=_post_values(post), power="org.write")
+        await self.trail.record(
+            self.session,
+            actor,
+            action="post.create",
+            object_type="post",
+            object_id=post.id,
+            new=_post_values(post),
+            power="org.write",
+        )
         if commit:
             await self.session.commit()
         return post
@@ -160,8 +202,16 @@ class OrgService:
             setattr(post, key, value)
         old, new = changed(before, _post_values(post))
         if new:
-            await self.trail.record(self.session, actor, action="post.update", object_type="post",
-                                    object_id=post.id, old=old, new=new, power="org.write")
+            await self.trail.record(
+                self.session,
+                actor,
+                action="post.update",
+                object_type="post",
+                object_id=post.id,
+                old=old,
+                new=new,
+                power="org.write",
+            )
         await self.session.commit()
         return post
 
@@ -171,16 +221,32 @@ class OrgService:
         post = await self.session.get(Post, person.post_id) if person.post_id else None
         assert unit is not None
         return PersonPublic(
-            id=person.id, employee_no=person.employee_no, name=person.name,
-            started_in_post=person.started_in_post, phone=person.phone, unit_id=unit.id,
-            unit_code=unit.code, unit_name=unit.name, post_id=person.post_id,
-            post_code=post.code if post else None, post_name=post.name if post else None,
-            post_risk_value=post.risk_value if post else None, roles=list(person.roles), active=person.active,
+            id=person.id,
+            employee_no=person.employee_no,
+            name=person.name,
+            started_in_post=person.started_in_post,
+            phone=person.phone,
+            unit_id=unit.id,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            post_id=person.post_id,
+            post_code=post.code if post else None,
+            post_name=post.name if post else None,
+            post_risk_value=post.risk_value if post else None,
+            roles=list(person.roles),
+            active=person.active,
         )
 
-    async def list_people(self, principal: Principal, *, unit_id: int | None = None, q: str | None = None,
-                          role: str | None = None, limit: int = 50, offset: int = 0
-                          ) -> tuple[list[PersonPublic], int]:
+    async def list_people(
+        self,
+        principal: Principal,
+        *,
+        unit_id: int | None = None,
+        q: str | None = None,
+        role: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[PersonPublic], int]:
         stmt = select(Person).where(principal.directory_filter(person_col=Person.id, unit_col=Person.unit_id))
         if unit_id is not None:
             unit = await self.session.get(Unit, unit_id)
@@ -193,36 +259,52 @@ class OrgService:
         if role:
             stmt = stmt.where(cast(Person.roles, String).like(f'%"{role}"%'))
         total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        rows = (await self.session.execute(stmt.order_by(Person.employee_no).limit(limit).offset(offset))).scalars()
+        rows = (
+            await self.session.execute(stmt.order_by(Person.employee_no).limit(limit).offset(offset))
+        ).scalars()
         return [await self.person_public(p) for p in rows], int(total)
 
     async def get_person(self, principal: Principal, person_id: int) -> Person:
         person = await self.session.get(Person, person_id)
         if person is None or not principal.can_see_person(person_id=person_id, unit_id=person.unit_id):
-            raise NotFound(f"person {person_id} does not exist or is not in your scope", code="person_not_found")
+            raise NotFound(
+                f"person {person_id} does not exist or is not in your scope", code="person_not_found"
+            )
         return person
 
     async def person_by_no(self, employee_no: str) -> Person | None:
-        return (await self.session.execute(
-            select(Person).where(Person.employee_no == employee_no))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(Person).where(Person.employee_no == employee_no))
+        ).scalar_one_or_none()
 
     async def create_person(self, data: PersonCreate, actor: Actor, *, commit: bool = True) -> Person:
         if await self.person_by_no(data.employee_no) is not None:
             raise Conflict(f"employee number {data.employee_no!r} is taken", code="duplicate_employee_no")
         unit = await self._unit_for(data.unit_code)
         post = await self._post_for(data.post_code)
-        person = Person(**data.model_dump(exclude={"unit_code", "post_code"}), unit_id=unit.id,
-                        post_id=post.id if post else None)
+        person = Person(
+            **data.model_dump(exclude={"unit_code", "post_code"}),
+            unit_id=unit.id,
+            post_id=post.id if post else None,
+        )
         self.session.add(person)
         await self.session.flush()
-        await self.trail.record(self.session, actor, action="person.create", object_type="person",
-                                object_id=person.id, new=_person_values(person), power="org.write")
+        await self.trail.record(
+            self.session,
+            actor,
+            action="person.create",
+            object_type="person",
+            object_id=person.id,
+            new=_person_values(person),
+            power="org.write",
+        )
         if commit:
             await self.session.commit()
         return person
 
-    async def update_person(self, person_id: int, data: PersonUpdate, actor: Actor, *, commit: bool = True
-                            ) -> Person:
+    async def update_person(
+        self, person_id: int, data: PersonUpdate, actor: Actor, *, commit: bool = True
+    ) -> Person:
         person = await self.session.get(Person, person_id)
         if person is None:
             raise NotFound(f"person {person_id} does not exist", code="person_not_found")
@@ -239,8 +321,16 @@ class OrgService:
             setattr(person, key, value)
         old, new = changed(before, _person_values(person))
         if new:
-            await self.trail.record(self.session, actor, action="person.update", object_type="person",
-                                    object_id=person.id, old=old, new=new, power="org.write")
+            await self.trail.record(
+                self.session,
+                actor,
+                action="person.update",
+                object_type="person",
+                object_id=person.id,
+                old=old,
+                new=new,
+                power="org.write",
+            )
         if commit:
             await self.session.commit()
         return person
@@ -269,8 +359,13 @@ class OrgService:
         post = await self.session.get(Post, person.post_id) if person.post_id else None
         parent = await self.session.get(Unit, unit.parent_id) if unit.parent_id else None
         return PersonFacts(
-            person_id=person.id, name=person.name, unit_id=unit.id, roles=list(person.roles),
-            active=person.active, post_name=post.name if post else None, specialty=unit.specialty,
+            person_id=person.id,
+            name=person.name,
+            unit_id=unit.id,
+            roles=list(person.roles),
+            active=person.active,
+            post_name=post.name if post else None,
+            specialty=unit.specialty,
             subtree_unit_ids=await self.subtree_ids(unit),
             specialty_unit_ids=await self.subtree_ids(parent) if parent else frozenset({unit.id}),
         )
