@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from backend.kernel.clitools import cli_settings, run_async, say
 from backend.kernel.db import Database, head_revision
-from backend.kernel.settings import Settings, load_settings
-
-T = TypeVar("T")
-
-
-def _run(factory: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
-    async def main() -> T:
-        db = Database(settings)
-        try:
-            return await factory(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-        settings.check_secrets()
-    except ValueError as exc:
-        raise click.ClickException(f"configuration: {exc}") from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,19 +32,19 @@ def serve(host: str, port: int, migrate: bool) -> None:
 
     from backend.app import create_app
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def check(db: Database) -> str | None:
         current = await db.current_revision()
         if current == head_revision():
             return None
         if migrate:
-            _say(f"migrating database from {current or 'empty'} to {head_revision()} …")
+            say(f"migrating database from {current or 'empty'} to {head_revision()} …")
             await db.upgrade()
             return None
         return current or "empty"
 
-    behind = _run(check, settings)
+    behind = run_async(check, settings)
     if behind is not None:
         raise click.ClickException(
             f"the database ({_safe_url(settings.database_url)}) is at revision {behind}, "
@@ -93,21 +64,25 @@ def demo() -> None:
     from backend.auth.service import make_hasher
     from backend.demo.org import load_demo_org
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def go(db: Database) -> Any:
-        _say("migrating database …")
+        say("migrating database …")
         await db.upgrade()
         trail = AuditTrail(settings.secret_key.get_secret_value())
         async with db.session() as session:
-            return await load_demo_org(session, settings, trail, make_hasher(settings), progress=_say)
+            return await load_demo_org(session, settings, trail, make_hasher(settings), progress=say)
 
-    report = _run(go, settings)
+    report = run_async(go, settings)
     click.echo(
-        f"demo loaded: units +{report.units}, posts +{report.posts}, people +{report.people}, "
-        f"accounts +{report.accounts}. Sign in as admin, committee, inspector, head, manager or "
-        f"manager2 with the demo password."
+        f"demo organisation: units +{report.units}, posts +{report.posts}, people +{report.people}, "
+        f"accounts +{report.accounts}"
     )
+    for loader in feature_modules("demo"):
+        feature = loader.__name__.split(".")[1]
+        summary = run_async(lambda db, f=loader.load_demo: f(db, settings, say), settings)
+        click.echo(f"demo {feature}: {summary}")
+    click.echo("Sign in as admin, committee, inspector, head, manager or manager2 with the demo password.")
 
 
 @main.group()
@@ -119,14 +94,14 @@ def db() -> None:
 @click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    settings = _settings()
+    settings = cli_settings()
 
     async def go(db: Database) -> tuple[str | None, str | None]:
         before = await db.current_revision()
         await db.upgrade(revision)
         return before, await db.current_revision()
 
-    before, after = _run(go, settings)
+    before, after = run_async(go, settings)
     click.echo(f"database {_safe_url(settings.database_url)}: {before or 'empty'} → {after}")
 
 
@@ -140,13 +115,13 @@ def audit_verify() -> None:
     """Check the hash chain of the trail; exit 1 naming the first bad record."""
     from backend.audit.service import AuditTrail
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def go(db: Database) -> Any:
         async with db.session() as session:
             return await AuditTrail(settings.secret_key.get_secret_value()).verify(session)
 
-    result = _run(go, settings)
+    result = run_async(go, settings)
     if result.ok:
         click.echo(f"ok: {result.message}")
         return
@@ -162,6 +137,27 @@ def _safe_url(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+def feature_modules(name: str) -> list[Any]:
+    """``backend/<feature>/<name>.py`` modules, found rather than listed, by ``ORDER`` then name."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import backend
+
+    root = Path(backend.__path__[0])
+    found = []
+    for info in pkgutil.iter_modules(backend.__path__):
+        if info.ispkg and info.name != "demo" and (root / info.name / f"{name}.py").exists():
+            found.append(importlib.import_module(f"backend.{info.name}.{name}"))
+    return sorted(found, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
+
+
+for _module in feature_modules("cli"):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)
 
 
 if __name__ == "__main__":
