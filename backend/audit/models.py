@@ -9,6 +9,7 @@ from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
+from backend.kernel.timeutil import LocalDateTime
 
 
 class AuditRecord(SQLModel, table=True):
@@ -50,7 +51,7 @@ class AuditChain(SQLModel, table=True):
 
 class AuditPublic(SQLModel):
     seq: int
-    at: datetime
+    at: LocalDateTime
     actor_person_id: int | None
     actor_label: str | None
     actor_post: str | None

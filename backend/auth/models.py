@@ -9,7 +9,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import UTCDateTime
-from backend.kernel.timeutil import utcnow
+from backend.kernel.timeutil import LocalDateTime, utcnow
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -90,8 +90,8 @@ class AccountPublic(SQLModel):
     username: str
     active: bool
     must_change_password: bool
-    locked_until: datetime | None
-    last_login_at: datetime | None
+    locked_until: LocalDateTime | None
+    last_login_at: LocalDateTime | None
 
 
 class Me(SQLModel):
