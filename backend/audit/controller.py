@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -39,10 +39,10 @@ class AuditController(Controller):
         db_session: NamedDependency[AsyncSession],
         trail: NamedDependency[AuditTrail],
         request: Request[Principal, Any, Any],
-        object_type: Annotated[str | None, Parameter(max_length=64)] = None,
-        object_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        object_type: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        object_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> AuditPage:
         rows, total = await trail.list(
             db_session, request.user, object_type=object_type, object_id=object_id, limit=limit, offset=offset

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
@@ -103,10 +103,10 @@ class OrgController(Controller):
         org: NamedDependency[OrgService],
         request: Request[Principal, Any, Any],
         unit_id: FromQuery[int | None] = None,
-        q: Annotated[str | None, Parameter(max_length=60)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=60)] = None,
         role: FromQuery[Role | None] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> PersonPage:
         items, total = await org.list_people(
             request.user, unit_id=unit_id, q=q, role=role.value if role else None, limit=limit, offset=offset
