@@ -175,7 +175,7 @@ class AuditTrail:
                 return VerifyResult(
                     False,
                     checked,
-                    f"{where}: content does not match its hash, edited behind the application's back",
+                    f"{where}: content does not match its hash, edited or inserted behind the application's back",
                 )
             prev = rec.hash
             expected_seq += 1

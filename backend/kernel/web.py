@@ -72,9 +72,16 @@ def _body(code: str, detail: str, request: Request[Any, Any, Any], **extra: Any)
     return {"code": code, "detail": detail, **extra, "request_id": request_id(request)}
 
 
+def _headers(request: Request[Any, Any, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+    rid = request_id(request)
+    return {**(extra or {}), **({"X-Request-ID": rid} if rid else {})}
+
+
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     return Response(
-        _body(exc.code, exc.detail, request, **exc.extra), status_code=exc.status, headers=exc.headers
+        _body(exc.code, exc.detail, request, **exc.extra),
+        status_code=exc.status,
+        headers=_headers(request, exc.headers),
     )
 
 
@@ -96,7 +103,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, exc.detail)
         detail = "Something went wrong on our side; it was logged."
     return Response(
-        _body(code, detail, request, **extra), status_code=status, headers=getattr(exc, "headers", None) or {}
+        _body(code, detail, request, **extra),
+        status_code=status,
+        headers=_headers(request, getattr(exc, "headers", None)),
     )
 
 
@@ -110,7 +119,9 @@ def _field_error(err: Any) -> dict[str, Any]:
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
-        _body("internal_error", "Something went wrong on our side; it was logged.", request), status_code=500
+        _body("internal_error", "Something went wrong on our side; it was logged.", request),
+        status_code=500,
+        headers=_headers(request),
     )
 
 
