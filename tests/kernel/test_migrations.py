@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from backend.kernel.db import Database, all_metadata, head_revision
+from tests.conftest import PG_URL, ci_requires, make_settings
+
+
+def _diff(conn):
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return compare_metadata(context, all_metadata())
+
+
+async def test_migrations_build_exactly_the_models(db):
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == [], f"models and migrations differ; add a migration: {diff}"
+    assert await db.is_up_to_date()
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db, settings):
+    if not settings.is_sqlite:
+        return
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == settings.sqlite_busy_timeout_ms
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_upgrade_from_empty_on_postgresql(tmp_path):
+    """The migrations themselves on a real PostgreSQL server (its own fresh database)."""
+    url = PG_URL or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        ci_requires(f"PostgreSQL is not reachable at {url}: {exc}")
+        return
+    name = f"probity_mig_{os.getpid()}"
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        database = Database(make_settings(tmp_path, url.rsplit("/", 1)[0] + "/" + name))
+        try:
+            assert await database.current_revision() is None
+            await database.upgrade()
+            assert await database.current_revision() == head_revision()
+            async with database.engine.connect() as c:
+                assert await c.run_sync(_diff) == []
+        finally:
+            await database.dispose()
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path):
+    env = {**os.environ, "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db",
+           "PROBITY_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "backend.cli", "serve", "--port", "0"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert "probity db upgrade" in result.stderr and "empty" in result.stderr
