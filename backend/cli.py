@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -80,7 +81,7 @@ def demo() -> None:
     )
     for loader in feature_modules("demo"):
         feature = loader.__name__.split(".")[1]
-        summary = run_async(lambda db, f=loader.load_demo: f(db, settings, say), settings)
+        summary = run_async(functools.partial(_load_feature_demo, loader, settings=settings), settings)
         click.echo(f"demo {feature}: {summary}")
     click.echo("Sign in as admin, committee, inspector, head, manager or manager2 with the demo password.")
 
@@ -137,6 +138,10 @@ def _safe_url(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+async def _load_feature_demo(loader: Any, db: Database, *, settings: Any) -> str:
+    return str(await loader.load_demo(db, settings, say))
 
 
 def feature_modules(name: str) -> list[Any]:

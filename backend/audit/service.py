@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.audit.models import AuditChain, AuditRecord
 from backend.kernel.access import Actor, Principal
@@ -126,7 +127,7 @@ class AuditTrail:
         digest = compute_hash(self._key, fields)
         rec = AuditRecord(**fields, hash=digest)
         session.add(rec)
-        await session.execute(update(AuditChain).where(AuditChain.id == 1).values(last_hash=digest))
+        await session.execute(update(AuditChain).where(col(AuditChain.id) == 1).values(last_hash=digest))
         await session.flush()
         return rec
 
@@ -138,9 +139,9 @@ class AuditTrail:
         row = (
             await session.execute(
                 update(AuditChain)
-                .where(AuditChain.id == 1)
-                .values(seq=AuditChain.seq + 1)
-                .returning(AuditChain.seq, AuditChain.last_hash)
+                .where(col(AuditChain.id) == 1)
+                .values(seq=col(AuditChain.seq) + 1)
+                .returning(col(AuditChain.seq), col(AuditChain.last_hash))
             )
         ).one()
         return int(row[0]), str(row[1])
@@ -175,7 +176,8 @@ class AuditTrail:
                 return VerifyResult(
                     False,
                     checked,
-                    f"{where}: content does not match its hash, edited or inserted behind the application's back",
+                    f"{where}: content does not match its hash, "
+                    "edited or inserted behind the application's back",
                 )
             prev = rec.hash
             expected_seq += 1
@@ -209,13 +211,13 @@ class AuditTrail:
         stmt = select(AuditRecord)
         units = principal.case_unit_ids()
         if units is not None:
-            stmt = stmt.where(AuditRecord.actor_unit_id.in_(sorted(units)))  # type: ignore[union-attr]
+            stmt = stmt.where(col(AuditRecord.actor_unit_id).in_(sorted(units)))
         if object_type:
-            stmt = stmt.where(AuditRecord.object_type == object_type)
+            stmt = stmt.where(col(AuditRecord.object_type) == object_type)
         if object_id:
-            stmt = stmt.where(AuditRecord.object_id == object_id)
+            stmt = stmt.where(col(AuditRecord.object_id) == object_id)
         total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        rows = await session.execute(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset))  # type: ignore[attr-defined]
+        rows = await session.execute(stmt.order_by(col(AuditRecord.seq).desc()).limit(limit).offset(offset))
         return list(rows.scalars()), int(total)
 
 
@@ -232,7 +234,10 @@ async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
         batch = (
             (
                 await session.execute(
-                    select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(1000)  # type: ignore[arg-type]
+                    select(AuditRecord)
+                    .where(col(AuditRecord.seq) > last)
+                    .order_by(col(AuditRecord.seq))
+                    .limit(1000)
                 )
             )
             .scalars()

@@ -111,7 +111,11 @@ class AccountController(Controller):
             account = await auth.set_active(account_id, data.active, request.user.actor)
         return AccountPublic.model_validate(account, from_attributes=True)
 
-    @post("/{account_id:int}/password", status_code=200, summary="Set a new password; the person must change it (admin)")
+    @post(
+        "/{account_id:int}/password",
+        status_code=200,
+        summary="Set a new password; the person must change it (admin)",
+    )
     async def reset_password(
         self,
         account_id: FromPath[int],

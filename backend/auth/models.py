@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import UTCDateTime
+from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime, utcnow
-
-STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Account(SQLModel, table=True):

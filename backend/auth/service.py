@@ -13,13 +13,15 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession, Me, TokenResponse
 from backend.kernel.access import Actor, Channel, Principal, roles_from
 from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
+from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
 from backend.org.service import OrgService
@@ -76,7 +78,7 @@ class AuthService:
     # --- login -------------------------------------------------------------------
     async def account_by_username(self, username: str) -> Account | None:
         return (
-            await self.session.execute(select(Account).where(Account.username == username))
+            await self.session.execute(select(Account).where(col(Account.username) == username))
         ).scalar_one_or_none()
 
     async def login(
@@ -165,9 +167,9 @@ class AuthService:
         self.session.add(
             AuthSession(
                 id=sid,
-                account_id=account.id,
+                account_id=pk(account),
                 refresh_hash=_sha256(refresh),
-                channel=channel.value,  # type: ignore[arg-type]
+                channel=channel.value,
                 expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
             )
         )
@@ -214,12 +216,12 @@ class AuthService:
         if account is None or not account.active:
             raise bad
         new_refresh = f"{sid}.{secrets.token_urlsafe(32)}"
-        guard = await self.session.execute(
+        guard: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
             update(AuthSession)
-            .where(AuthSession.id == sid, AuthSession.refresh_hash == row.refresh_hash)  # type: ignore[arg-type]
+            .where(col(AuthSession.id) == sid, col(AuthSession.refresh_hash) == row.refresh_hash)
             .values(refresh_hash=_sha256(new_refresh))
         )
-        if guard.rowcount != 1:  # type: ignore[attr-defined]
+        if guard.rowcount != 1:
             raise bad
         await self.session.commit()
         return TokenResponse(
@@ -264,7 +266,7 @@ class AuthService:
         if facts is None or not facts.active:
             raise Unauthorized("This person is no longer active.", code="account_disabled")
         return Principal(
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=pk(account),
             session_id=row.id,
             person_id=facts.person_id,
             unit_id=facts.unit_id,
@@ -321,12 +323,12 @@ class AuthService:
         await self.session.execute(  # every other session ends
             update(AuthSession)
             .where(
-                AuthSession.account_id == account.id,
-                AuthSession.id != principal.session_id,  # type: ignore[arg-type]
-                AuthSession.revoked_at.is_(None),
+                col(AuthSession.account_id) == account.id,
+                col(AuthSession.id) != principal.session_id,
+                col(AuthSession.revoked_at).is_(None),
             )
             .values(revoked_at=utcnow())
-        )  # type: ignore[union-attr]
+        )
         await self.trail.record(
             self.session,
             principal.actor,
@@ -338,7 +340,7 @@ class AuthService:
         await self.session.commit()
 
     async def list_accounts(self) -> list[AccountPublic]:
-        rows = (await self.session.execute(select(Account).order_by(Account.username))).scalars()
+        rows = (await self.session.execute(select(Account).order_by(col(Account.username)))).scalars()
         return [AccountPublic.model_validate(a, from_attributes=True) for a in rows]
 
     async def create_account(
@@ -359,14 +361,16 @@ class AuthService:
             )
         if await self.account_by_username(data.username) is not None:
             raise Conflict(f"username {data.username!r} is taken", code="duplicate_username")
-        taken = (await self.session.execute(select(Account).where(Account.person_id == person.id))).first()
+        taken = (
+            await self.session.execute(select(Account).where(col(Account.person_id) == person.id))
+        ).first()
         if taken is not None:
             raise Conflict(f"{data.employee_no} already has an account", code="duplicate_account")
         if check_strength:
             self._check_new_password(data.username, data.password)
         account = Account(
-            person_id=person.id,
-            username=data.username,  # type: ignore[arg-type]
+            person_id=pk(person),
+            username=data.username,
             password_hash=self.hash_password(data.password),
             must_change_password=must_change,
         )
@@ -433,6 +437,6 @@ class AuthService:
     async def _revoke_all(self, account: Account) -> None:
         await self.session.execute(
             update(AuthSession)
-            .where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .where(col(AuthSession.account_id) == account.id, col(AuthSession.revoked_at).is_(None))
             .values(revoked_at=utcnow())
         )

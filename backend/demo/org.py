@@ -191,7 +191,9 @@ async def load_demo_org(
     for unit, posts in STAFFING.items():
         for i, post in enumerate(posts):
             number += 1
-            roles = ("head", "employee") if i == 0 and unit in HEADED_BY_FIRST else ("employee",)
+            roles: tuple[str, ...] = (
+                ("head", "employee") if i == 0 and unit in HEADED_BY_FIRST else ("employee",)
+            )
             people.append((None, f"E{number:04d}", unit, post, roles))
     names = synthetic_names(len(people))
     password = settings.demo_password.get_secret_value()

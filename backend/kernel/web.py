@@ -50,7 +50,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         await app(scope, receive, send_with_id)

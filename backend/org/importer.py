@@ -72,7 +72,7 @@ class OrgImporter:
                 errors.append(RowError(number, "code", f"unit code {code!r} also on row {seen[code]}"))
                 continue
             seen[code] = number
-            values = {k: (row.get(k) or None) for k in UNIT_COLUMNS}
+            values: dict[str, Any] = {k: (row.get(k) or None) for k in UNIT_COLUMNS}
             values["code"], values["name"] = code, row.get("name", "")
             if values["kind"] not in UnitKind.__members__:
                 errors.append(

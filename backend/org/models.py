@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.access import Role
 from backend.kernel.db import JSONType, UTCDateTime
+from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import utcnow
 
 
@@ -29,8 +30,6 @@ class Specialty(StrEnum):
     operations = "operations"  # 运检
     general = "general"  # 综合
 
-
-STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 # --- units ---------------------------------------------------------------------------
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.audit.service import AuditTrail, changed
 from backend.kernel.access import Actor, Principal
 from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.kernel.schemas import pk
 from backend.org.models import (
     Person,
     PersonCreate,
@@ -75,17 +77,19 @@ class OrgService:
 
     # --- units -------------------------------------------------------------------
     async def list_units(self) -> list[Unit]:
-        return list((await self.session.execute(select(Unit).order_by(Unit.path, Unit.id))).scalars())  # type: ignore[arg-type]
+        return list(
+            (await self.session.execute(select(Unit).order_by(col(Unit.path), col(Unit.id)))).scalars()
+        )
 
     async def unit_by_code(self, code: str) -> Unit | None:
-        return (await self.session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
+        return (await self.session.execute(select(Unit).where(col(Unit.code) == code))).scalar_one_or_none()
 
     async def subtree_ids(self, unit: Unit) -> frozenset[int]:
         prefix = f"{unit.path}{unit.id}/"
         rows = await self.session.execute(
-            select(Unit.id).where(or_(Unit.id == unit.id, Unit.path.startswith(prefix)))  # type: ignore[attr-defined]
+            select(col(Unit.id)).where(or_(col(Unit.id) == unit.id, col(Unit.path).startswith(prefix)))
         )
-        return frozenset(int(r) for r in rows.scalars())
+        return frozenset(r for r in rows.scalars() if r is not None)
 
     async def _resolve_parent(self, parent_code: str | None) -> Unit | None:
         if parent_code is None:
@@ -161,16 +165,16 @@ class OrgService:
         unit.parent_id = parent.id if parent else None
         unit.path = f"{parent.path}{parent.id}/" if parent else "/"
         new_prefix = f"{unit.path}{unit.id}/"
-        below = await self.session.execute(select(Unit).where(Unit.path.startswith(old_prefix)))  # type: ignore[attr-defined]
+        below = await self.session.execute(select(Unit).where(col(Unit.path).startswith(old_prefix)))
         for child in below.scalars():
             child.path = new_prefix + child.path[len(old_prefix) :]
 
     # --- posts -------------------------------------------------------------------
     async def list_posts(self) -> list[Post]:
-        return list((await self.session.execute(select(Post).order_by(Post.code))).scalars())
+        return list((await self.session.execute(select(Post).order_by(col(Post.code)))).scalars())
 
     async def post_by_code(self, code: str) -> Post | None:
-        return (await self.session.execute(select(Post).where(Post.code == code))).scalar_one_or_none()
+        return (await self.session.execute(select(Post).where(col(Post.code) == code))).scalar_one_or_none()
 
     async def create_post(self, data: PostCreate, actor: Actor, *, commit: bool = True) -> Post:
         if await self.post_by_code(data.code) is not None:
@@ -221,12 +225,12 @@ class OrgService:
         post = await self.session.get(Post, person.post_id) if person.post_id else None
         assert unit is not None
         return PersonPublic(
-            id=person.id,
+            id=pk(person),
             employee_no=person.employee_no,
             name=person.name,
             started_in_post=person.started_in_post,
             phone=person.phone,
-            unit_id=unit.id,
+            unit_id=pk(unit),
             unit_code=unit.code,
             unit_name=unit.name,
             post_id=person.post_id,
@@ -247,20 +251,22 @@ class OrgService:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[PersonPublic], int]:
-        stmt = select(Person).where(principal.directory_filter(person_col=Person.id, unit_col=Person.unit_id))
+        stmt = select(Person).where(
+            principal.directory_filter(person_col=col(Person.id), unit_col=col(Person.unit_id))
+        )
         if unit_id is not None:
             unit = await self.session.get(Unit, unit_id)
             if unit is None:
                 return [], 0
-            stmt = stmt.where(Person.unit_id.in_(sorted(await self.subtree_ids(unit))))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(Person.unit_id).in_(sorted(await self.subtree_ids(unit))))
         if q:
             like = f"%{q}%"
-            stmt = stmt.where(or_(Person.name.like(like), Person.employee_no.like(like)))  # type: ignore[attr-defined]
+            stmt = stmt.where(or_(col(Person.name).like(like), col(Person.employee_no).like(like)))
         if role:
-            stmt = stmt.where(cast(Person.roles, String).like(f'%"{role}"%'))
+            stmt = stmt.where(cast(col(Person.roles), String).like(f'%"{role}"%'))
         total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
         rows = (
-            await self.session.execute(stmt.order_by(Person.employee_no).limit(limit).offset(offset))
+            await self.session.execute(stmt.order_by(col(Person.employee_no)).limit(limit).offset(offset))
         ).scalars()
         return [await self.person_public(p) for p in rows], int(total)
 
@@ -274,7 +280,7 @@ class OrgService:
 
     async def person_by_no(self, employee_no: str) -> Person | None:
         return (
-            await self.session.execute(select(Person).where(Person.employee_no == employee_no))
+            await self.session.execute(select(Person).where(col(Person.employee_no) == employee_no))
         ).scalar_one_or_none()
 
     async def create_person(self, data: PersonCreate, actor: Actor, *, commit: bool = True) -> Person:
@@ -284,7 +290,7 @@ class OrgService:
         post = await self._post_for(data.post_code)
         person = Person(
             **data.model_dump(exclude={"unit_code", "post_code"}),
-            unit_id=unit.id,
+            unit_id=pk(unit),
             post_id=post.id if post else None,
         )
         self.session.add(person)
@@ -311,7 +317,7 @@ class OrgService:
         before = _person_values(person)
         values = data.model_dump(exclude_unset=True)
         if "unit_code" in values:
-            person.unit_id = (await self._unit_for(values.pop("unit_code"))).id  # type: ignore[assignment]
+            person.unit_id = pk(await self._unit_for(values.pop("unit_code")))
         if "post_code" in values:
             post = await self._post_for(values.pop("post_code"))
             person.post_id = post.id if post else None
@@ -349,6 +355,26 @@ class OrgService:
             raise Invalid(f"post {code!r} does not exist", code="unknown_post", extra={"field": "post_code"})
         return post
 
+    # --- for routing (who heads a unit, who inspects it) ---------------------------
+    async def unit_chain(self, unit_id: int) -> list[int]:
+        """The unit and its ancestors, nearest first (empty if the unit does not exist)."""
+        unit = await self.session.get(Unit, unit_id)
+        if unit is None:
+            return []
+        return [unit_id, *reversed([int(p) for p in unit.path.strip("/").split("/") if p])]
+
+    async def holders(self, role: str, unit_ids: list[int]) -> dict[int, list[int]]:
+        """Active people holding ``role`` in each of ``unit_ids``: {unit_id: [person_id, …]}."""
+        stmt = select(col(Person.id), col(Person.unit_id)).where(
+            col(Person.unit_id).in_(unit_ids),
+            col(Person.active).is_(True),
+            cast(col(Person.roles), String).like(f'%"{role}"%'),
+        )
+        out: dict[int, list[int]] = {}
+        for person_id, unit_id in (await self.session.execute(stmt)).all():
+            out.setdefault(int(unit_id), []).append(int(person_id))
+        return out
+
     # --- for the auth domain -------------------------------------------------------
     async def person_facts(self, person_id: int) -> PersonFacts | None:
         person = await self.session.get(Person, person_id)
@@ -361,7 +387,7 @@ class OrgService:
         return PersonFacts(
             person_id=person.id,
             name=person.name,
-            unit_id=unit.id,
+            unit_id=pk(unit),
             roles=list(person.roles),
             active=person.active,
             post_name=post.name if post else None,
