@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     demo_password: SecretStr = SecretStr("demo")
+    #: key for check-up answers and scores at rest; unset: derived from secret_key with its own label
+    checkup_key: SecretStr | None = None
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=14, ge=1, le=365)
