@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import StrictInt, field_validator, model_validator
+from pydantic import field_validator, model_validator
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -358,8 +358,18 @@ class AnswersUpdate(SQLModel):
     """Answers as given, merged into what is saved; ``null`` clears an answer."""
 
     model_config = STRICT
-    answers: dict[str, StrictInt | None] = Field(default_factory=dict, max_length=200)
+    answers: dict[str, int | None] = Field(default_factory=dict, max_length=200)
     note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any) -> Any:
+        """A Likert answer is a JSON whole number: no strings, fractions or booleans."""
+        if isinstance(value, dict):
+            wrong = sorted(str(k) for k, v in value.items() if v is not None and type(v) is not int)
+            if wrong:
+                raise ValueError(f"answers must be whole numbers; not for: {', '.join(wrong)}")
+        return value
 
 
 class QuestionView(SQLModel):
