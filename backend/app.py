@@ -27,7 +27,7 @@ import backend
 from backend.audit.controller import provide_trail
 from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
-from backend.auth.service import make_hasher
+from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 "db": db,
                 "trail": AuditTrail(settings.secret_key.get_secret_value()),
                 "hasher": make_hasher(settings),
+                "facts_cache": make_facts_cache(settings),
             }
         ),
         dependencies={

@@ -29,7 +29,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 )
             state = scope["litestar_app"].state
             async with state.db.session() as session:
-                service = AuthService(session, state.settings, state.trail, state.hasher)
+                service = AuthService(session, state.settings, state.trail, state.hasher, state.facts_cache)
                 scope["user"] = await service.principal_for(
                     token.strip(), channel=request_channel(headers), request_id=request_id(scope)
                 )

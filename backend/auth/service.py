@@ -20,13 +20,19 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession, Me, TokenResponse
 from backend.kernel.access import Actor, Channel, Principal, roles_from
+from backend.kernel.cache import ORG_GENERATION, TTLCache
 from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
-from backend.org.service import OrgService
+from backend.org.service import OrgService, PersonFacts
 
 ALGORITHM = "HS256"
+
+
+def make_facts_cache(settings: Settings) -> TTLCache[PersonFacts]:
+    """Per-app cache of the facts a principal is built from (see backend.kernel.cache)."""
+    return TTLCache(ttl_seconds=settings.principal_cache_seconds, generation=ORG_GENERATION)
 
 
 def make_hasher(settings: Settings) -> PasswordHasher:
@@ -53,8 +59,14 @@ class Keys:
 
 class AuthService:
     def __init__(
-        self, session: AsyncSession, settings: Settings, trail: AuditTrail, hasher: PasswordHasher
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        trail: AuditTrail,
+        hasher: PasswordHasher,
+        facts_cache: TTLCache[PersonFacts] | None = None,
     ) -> None:
+        self.facts_cache = facts_cache
         self.session = session
         self.settings = settings
         self.trail = trail
@@ -256,13 +268,23 @@ class AuthService:
             raise Unauthorized("The access token is not valid.", code="invalid_token") from None
         if claims.get("typ") != "access":
             raise Unauthorized("The access token is not valid.", code="invalid_token")
-        row = await self.session.get(AuthSession, str(claims["sid"]))
-        if row is None or row.revoked_at is not None or str(row.account_id) != str(claims["sub"]):
+        found = (
+            await self.session.execute(
+                select(AuthSession, Account)
+                .join(Account, col(Account.id) == col(AuthSession.account_id))
+                .where(col(AuthSession.id) == str(claims["sid"]))
+            )
+        ).first()
+        if found is None or found[0].revoked_at is not None or str(found[0].account_id) != str(claims["sub"]):
             raise Unauthorized("This session has ended; sign in again.", code="session_ended")
-        account = await self.session.get(Account, row.account_id)
-        if account is None or not account.active:
+        row, account = found
+        if not account.active:
             raise Unauthorized("This account is disabled.", code="account_disabled")
-        facts = await self.org.person_facts(account.person_id)
+        facts = self.facts_cache.get(account.person_id) if self.facts_cache else None
+        if facts is None:
+            facts = await self.org.person_facts(account.person_id)
+            if facts is not None and self.facts_cache is not None:
+                self.facts_cache.put(account.person_id, facts)
         if facts is None or not facts.active:
             raise Unauthorized("This person is no longer active.", code="account_disabled")
         return Principal(

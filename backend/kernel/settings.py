@@ -35,7 +35,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10_000_000, ge=1024)
     timezone: str = "Asia/Shanghai"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    #: how long a person's unit, roles and scope are cached per process (changes made in the same
+    #: process apply at once; account disabling and sign-out always apply at once)
+    principal_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+
+    #: business data store (DuckDB): memory cap, rule time limit, largest upload
+    duckdb_memory_limit: str = "2GB"
+    rule_timeout_seconds: float = Field(default=60.0, gt=0)
+    upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
     @field_validator("database_url")
     @classmethod

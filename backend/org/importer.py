@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backend.kernel.access import Actor, Role
+from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.errors import Invalid
 from backend.kernel.tabular import RowError, read_rows, require_columns
 from backend.org.models import PersonCreate, PersonUpdate, Specialty, UnitCreate, UnitKind, UnitUpdate
@@ -130,6 +131,7 @@ class OrgImporter:
                 report.updated += before != after
                 report.unchanged += before == after
             await self.org.session.commit()
+            ORG_GENERATION.bump()
         except BaseException:
             await self.org.session.rollback()
             raise
@@ -224,6 +226,7 @@ class OrgImporter:
                 report.unchanged += same
                 report.updated += not same
             await self.org.session.commit()
+            ORG_GENERATION.bump()
         except BaseException:
             await self.org.session.rollback()
             raise

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from backend.audit.service import AuditTrail, changed
 from backend.kernel.access import Actor, Principal
+from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.org.models import (
@@ -123,6 +124,7 @@ class OrgService:
         )
         if commit:
             await self.session.commit()
+            ORG_GENERATION.bump()
         return unit
 
     async def update_unit(self, unit_id: int, data: UnitUpdate, actor: Actor, *, commit: bool = True) -> Unit:
@@ -151,6 +153,7 @@ class OrgService:
             )
         if commit:
             await self.session.commit()
+            ORG_GENERATION.bump()
         return unit
 
     async def _move(self, unit: Unit, parent: Unit | None) -> None:
@@ -193,6 +196,7 @@ class OrgService:
         )
         if commit:
             await self.session.commit()
+            ORG_GENERATION.bump()
         return post
 
     async def update_post(self, post_id: int, data: PostUpdate, actor: Actor) -> Post:
@@ -217,6 +221,7 @@ class OrgService:
                 power="org.write",
             )
         await self.session.commit()
+        ORG_GENERATION.bump()
         return post
 
     # --- people ------------------------------------------------------------------
@@ -306,6 +311,7 @@ class OrgService:
         )
         if commit:
             await self.session.commit()
+            ORG_GENERATION.bump()
         return person
 
     async def update_person(
@@ -339,6 +345,7 @@ class OrgService:
             )
         if commit:
             await self.session.commit()
+            ORG_GENERATION.bump()
         return person
 
     async def _unit_for(self, code: str | None) -> Unit:
