@@ -110,8 +110,9 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database) -> Litestar:
-    return create_app(settings, database=db)
+def app(settings: Settings) -> Litestar:
+    """The app owns its own Database: the test client may run it on another event loop."""
+    return create_app(settings)
 
 
 @pytest.fixture

@@ -43,9 +43,9 @@ async def test_unknown_api_route_is_json_404(client, sessions):
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-async def test_oversized_body_is_413(tmp_path, settings, db):
+async def test_oversized_body_is_413(settings):
     small: Settings = settings.model_copy(update={"max_body_bytes": 2048})
-    app = create_app(small, database=db)
+    app = create_app(small)
     async with AsyncTestClient(app=app) as client:
         response = await client.post("/api/auth/login", json={"username": "x" * 5000, "password": "y"})
         assert response.status_code == 413
