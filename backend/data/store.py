@@ -1,0 +1,349 @@
+# ruff: noqa: S608  -- identifiers and literals are quoted by ident() and lit(); values are bound
+"""The business data store: one sandboxed DuckDB instance per process and file.
+
+Design (see ARCHITECTURE.md, "Business data and the rule sandbox"): the instance is opened,
+then told which single directory it may read (``<data_dir>/staging``), then external access is
+switched off and the configuration locked, for the life of the process. So:
+
+* imports stage the file in that directory (hard link, or transcoded copy for GBK and
+  XLSX) and load it with DuckDB's own ``read_csv`` — no row-by-row Python, at ``read_csv``
+  speed — with ``store_rejects`` giving row-level type errors;
+* rule SQL, even if it slipped past the parse-tree check of :mod:`backend.engine.sandbox`,
+  cannot read or write any other file, reach the network, install or load extensions,
+  attach databases or change settings; it runs on its own cursor with a time limit
+  (``interrupt()``).
+
+Nothing connects at import time; :meth:`BusinessStore.for_settings` opens lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from backend.data.sandbox import RuleRejected
+from backend.kernel.errors import AppError, Conflict, Invalid
+from backend.kernel.settings import Settings
+
+T = TypeVar("T")
+IMPORT_COLUMN = "_import_id"
+MAX_LISTED_ERRORS = 1000
+_instances: dict[Path, BusinessStore] = {}
+_instances_lock = threading.Lock()
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class RuleTimeout(AppError):
+    status = 422
+    code = "rule_timeout"
+
+
+class StoreUnavailable(AppError):
+    status = 503
+    code = "store_unavailable"
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """What :meth:`BusinessStore.load_csv` needs; built by the data service from a declaration."""
+
+    table: str
+    #: (header as in the file, declared column or None for an ignored extra, DuckDB type)
+    header: Sequence[tuple[str, str | None, str]]
+    required: Sequence[str]
+    key: Sequence[str]
+    period_column: str | None
+    path: Path
+    delimiter: str
+    import_id: int
+    take_good_rows: bool
+    #: JSON rows: report "row N" of the array (file line minus one)
+    line_offset: int = 0
+
+
+@dataclass
+class LoadResult:
+    rows_read: int = 0
+    rows_taken: int = 0
+    rows_refused: int = 0
+    rows_replaced: int = 0
+    periods: list[str] = field(default_factory=list)
+    #: (row, column, reason), at most MAX_LISTED_ERRORS
+    errors: list[tuple[int, str | None, str]] = field(default_factory=list)
+    committed: bool = False
+
+
+class BusinessStore:
+    """The sandboxed DuckDB instance holding the business tables."""
+
+    def __init__(self, path: Path, staging_dir: Path, memory_limit: str) -> None:
+        self.path = path
+        self.staging_dir = staging_dir
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            raise StoreUnavailable(
+                f"the business data store {path} is held by another process (is `probity serve` "
+                f"running?): {exc}",
+            ) from exc
+        for statement in (
+            f"SET allowed_directories=[{lit(str(staging_dir) + '/')}]",
+            f"SET memory_limit={lit(memory_limit)}",
+            "SET python_enable_replacements=false",
+            "SET autoinstall_known_extensions=false",
+            "SET autoload_known_extensions=false",
+            "SET enable_external_access=false",
+            "SET lock_configuration=true",
+        ):
+            con.execute(statement)
+        self._con = con
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> BusinessStore:
+        path = settings.duckdb_path.resolve()
+        with _instances_lock:
+            store = _instances.get(path)
+            if store is None:
+                store = cls(path, (settings.data_dir / "staging").resolve(), settings.duckdb_memory_limit)
+                _instances[path] = store
+            return store
+
+    @staticmethod
+    def close_all() -> None:
+        with _instances_lock:
+            for store in _instances.values():
+                store._con.close()
+            _instances.clear()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._con.cursor()
+
+    # --- tables ---------------------------------------------------------------------
+    def create_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        body = ", ".join(f"{ident(name)} {kind}" for name, kind in columns)
+        with self.cursor() as cur:
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({body}, {IMPORT_COLUMN} BIGINT)")
+
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self.cursor() as cur:
+            for table in tables:
+                try:
+                    row = cur.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
+                except duckdb.CatalogException:
+                    continue
+                out[table] = int(row[0]) if row else 0
+        return out
+
+    # --- queries with a time limit ----------------------------------------------------
+    def run(self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout: float | None = None) -> T:
+        """Run ``work(cursor)`` on a fresh cursor; past ``timeout`` seconds it is interrupted."""
+        cur = self.cursor()
+        timer = threading.Timer(timeout, cur.interrupt) if timeout else None
+        started = time.monotonic()
+        try:
+            if timer is not None:
+                timer.start()
+            return work(cur)
+        except duckdb.InterruptException as exc:
+            raise RuleTimeout(
+                f"the query was stopped after {time.monotonic() - started:.1f} s (limit {timeout:g} s)",
+                extra={"timeout_seconds": timeout},
+            ) from exc
+        finally:
+            if timer is not None:
+                timer.cancel()
+            cur.close()
+
+    def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> list[str]:
+        """The columns a (checked) SELECT returns, from a zero-row probe: binds names and types."""
+
+        def probe(cur: duckdb.DuckDBPyConnection) -> list[str]:
+            try:
+                return [
+                    d[0] for d in cur.execute(f"SELECT * FROM ({sql}) AS rule LIMIT 0", params).description
+                ]
+            except duckdb.Error as exc:
+                raise RuleRejected(f"rule rejected: {exc}", extra={"reason": str(exc)}) from exc
+
+        return self.run(probe, timeout)
+
+    # --- imports ----------------------------------------------------------------------
+    def load_csv(self, spec: LoadSpec) -> LoadResult:
+        return self.run(lambda cur: _load(cur, spec))
+
+
+def _reason(column: str | None, error_type: str, message: str, required: Sequence[str]) -> str:
+    message = " ".join(message.split())
+    if error_type == "CAST" and column in required and ('string ""' in message or message.endswith(". ")):
+        return "required value is empty"
+    if error_type == "CAST" and message.endswith(f'"{column}".'):
+        return "required value is empty" if column in required else "value cannot be read"
+    if "Could not convert" in message:
+        return message[message.index("Could not convert") :]
+    if error_type == "INVALID ENCODING" or "Invalid unicode" in message:
+        return "not UTF-8 text: re-import with the file's encoding (e.g. --encoding gb18030)"
+    return message
+
+
+def _file_line(ordinal: int, rejected: list[int]) -> int:
+    """File line of the ``ordinal``-th (0-based) accepted data row, skipping refused lines."""
+    line = ordinal + 2
+    for refused in rejected:
+        if refused <= line:
+            line += 1
+        else:
+            break
+    return line
+
+
+def _load(cur: duckdb.DuckDBPyConnection, spec: LoadSpec) -> LoadResult:
+    table = ident(spec.table)
+    result = LoadResult()
+    columns = "{" + ", ".join(f"{lit(h)}: {lit(t)}" for h, _c, t in spec.header) + "}"
+    taken = [(h, c) for h, c, _t in spec.header if c is not None]
+    not_null = [h for h, c in taken if c in spec.required]
+    source = (
+        f"read_csv({lit(str(spec.path))}, header=true, auto_detect=false, delim={lit(spec.delimiter)}, "
+        f"quote='\"', escape='\"', columns={columns}, store_rejects=true, "
+        f"rejects_table='import_rejects', rejects_scan='import_rejects_scan'"
+        + (f", force_not_null=[{', '.join(lit(h) for h in not_null)}]" if not_null else "")
+        + ")"
+    )
+    names = ", ".join(ident(c) for _h, c in taken if c)
+    exprs = ", ".join(ident(h) for h, _c in taken)
+    where = f"{IMPORT_COLUMN} = {int(spec.import_id)}"
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        row = cur.execute(
+            f"INSERT INTO {table} ({names}, {IMPORT_COLUMN}) "
+            f"SELECT {exprs}, {int(spec.import_id)} FROM {source}"
+        ).fetchone()
+        inserted = int(row[0]) if row else 0
+        refused_lines = [
+            int(r[0])
+            for r in cur.execute("SELECT DISTINCT line FROM import_rejects ORDER BY line").fetchall()
+        ]
+        for line, column, error_type, message in cur.execute(
+            "SELECT line, column_name, error_type, error_message FROM import_rejects "
+            f"ORDER BY line LIMIT {MAX_LISTED_ERRORS}"
+        ).fetchall():
+            col = _declared(spec, column)
+            result.errors.append(
+                (int(line) - spec.line_offset, col, _reason(col, error_type, message, spec.required))
+            )
+        bad_rowids = _check_accepted(cur, spec, refused_lines, result)
+        result.rows_read = inserted + len(refused_lines)
+        result.rows_refused = len(refused_lines) + len(bad_rowids)
+        result.errors.sort(key=lambda e: e[0])
+        del result.errors[MAX_LISTED_ERRORS:]
+        if result.rows_read == 0:
+            cur.execute("ROLLBACK")
+            raise Invalid("the file has a header but no data rows", code="empty_file")
+        if result.rows_refused and not spec.take_good_rows:
+            cur.execute("ROLLBACK")
+            return result
+        if bad_rowids:
+            cur.execute(
+                f"DELETE FROM {table} WHERE {where} AND rowid IN (SELECT unnest(?))", [sorted(bad_rowids)]
+            )
+        result.rows_taken = inserted - len(bad_rowids)
+        if spec.period_column:
+            period = ident(spec.period_column)
+            result.periods = [
+                str(r[0])
+                for r in cur.execute(
+                    f"SELECT DISTINCT CAST({period} AS VARCHAR) FROM {table} "
+                    f"WHERE {where} ORDER BY 1 LIMIT 1000"
+                ).fetchall()
+            ]
+            replaced = cur.execute(
+                f"DELETE FROM {table} WHERE {IMPORT_COLUMN} <> {int(spec.import_id)} AND {period} IN "
+                f"(SELECT DISTINCT {period} FROM {table} WHERE {where})"
+            ).fetchone()
+        else:
+            replaced = cur.execute(
+                f"DELETE FROM {table} WHERE {IMPORT_COLUMN} <> {int(spec.import_id)}"
+            ).fetchone()
+        result.rows_replaced = int(replaced[0]) if replaced else 0
+        cur.execute("COMMIT")
+        result.committed = True
+        return result
+    except duckdb.TransactionException as exc:
+        _rollback(cur)
+        raise Conflict(
+            f"another import changed {spec.table} at the same time: {exc}", code="import_conflict"
+        ) from exc
+    except duckdb.Error as exc:
+        _rollback(cur)
+        raise Invalid(f"the file cannot be read as {spec.table}: {exc}", code="malformed_file") from exc
+    except BaseException:
+        _rollback(cur)
+        raise
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        cur.execute("ROLLBACK")
+
+
+def _declared(spec: LoadSpec, header: str | None) -> str | None:
+    for h, c, _t in spec.header:
+        if h == header:
+            return c or h
+    return header
+
+
+def _check_accepted(
+    cur: duckdb.DuckDBPyConnection, spec: LoadSpec, refused_lines: list[int], result: LoadResult
+) -> set[int]:
+    """Rows DuckDB accepted that break the declaration: empty required text, duplicate keys."""
+    table = ident(spec.table)
+    where = f"{IMPORT_COLUMN} = {int(spec.import_id)}"
+    row = cur.execute(f"SELECT min(rowid) FROM {table} WHERE {where}").fetchone()
+    if row is None or row[0] is None:
+        return set()
+    base = int(row[0])
+    found: list[tuple[int, str | None, str]] = []
+    checks = [
+        f"SELECT rowid, {lit(c)} FROM {table} "
+        f"WHERE {where} AND ({ident(c)} IS NULL OR CAST({ident(c)} AS VARCHAR) = '')"
+        for c in spec.required
+    ]
+    bad: set[int] = set()
+    if checks:
+        for rowid, column in cur.execute(" UNION ALL ".join(checks)).fetchall():
+            bad.add(int(rowid))
+            found.append((int(rowid), column, "required value is empty"))
+    if spec.key:
+        keys = ", ".join(ident(k) for k in spec.key)
+        for rowids, first in cur.execute(
+            f"SELECT list(rowid ORDER BY rowid), min(rowid) FROM {table} WHERE {where} "
+            f"GROUP BY {keys} HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS}"
+        ).fetchall():
+            for rowid in rowids[1:]:
+                bad.add(int(rowid))
+                twin = _file_line(int(first) - base, refused_lines) - spec.line_offset
+                found.append((int(rowid), ", ".join(spec.key), f"duplicate key: same as row {twin}"))
+    for rowid, column, reason in found[:MAX_LISTED_ERRORS]:
+        line = _file_line(rowid - base, refused_lines)
+        result.errors.append((line - spec.line_offset, column, reason))
+    return bad

@@ -1,0 +1,67 @@
+"""Run topics now, read run records and validation reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.engine.models import RunPublic, RunRequest
+from backend.engine.service import EngineService
+from backend.kernel.access import Principal, Role, requires
+
+RUN = [requires(Role.admin, Role.expert, Role.inspector)]
+MANAGE = [requires(Role.admin, Role.expert)]
+
+
+async def provide_engine(db_session: NamedDependency[AsyncSession], state: State) -> EngineService:
+    return EngineService(db_session, state.trail, state.settings)
+
+
+class RulesController(Controller):
+    path = "/api/rules"
+    tags = ["rules"]
+    dependencies = {"engine": Provide(provide_engine)}
+
+    @post("/run", guards=RUN, status_code=200, summary="Run topics now (named, or every online topic)")
+    async def run(
+        self,
+        data: JSONBody[RunRequest],
+        engine: NamedDependency[EngineService],
+        request: Request[Principal, Any, Any],
+    ) -> list[RunPublic]:
+        runs = await engine.run_codes(data.topics, request.user.actor)
+        return [RunPublic.model_validate(r, from_attributes=True) for r in runs]
+
+    @get("/runs", guards=RUN, summary="Run records, newest first")
+    async def runs(
+        self,
+        engine: NamedDependency[EngineService],
+        topic: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[RunPublic]:
+        return await engine.runs(topic, limit, offset)
+
+    @get("/runs/{run_id:int}", guards=RUN, summary="One run record")
+    async def get_run(self, run_id: FromPath[int], engine: NamedDependency[EngineService]) -> RunPublic:
+        return RunPublic.model_validate(await engine.get_run(run_id), from_attributes=True)
+
+    @get("/validation/{topic_id:int}", guards=MANAGE, summary="Validation report of a topic (appendix D)")
+    async def validation(
+        self, topic_id: FromPath[int], engine: NamedDependency[EngineService]
+    ) -> dict[str, Any]:
+        return await engine.validation_report(topic_id)
+
+    @post(
+        "/retirements",
+        guards=MANAGE,
+        status_code=200,
+        summary="File exit requests for topics low for 6 months",
+    )
+    async def retirements(self, engine: NamedDependency[EngineService]) -> dict[str, list[int]]:
+        return {"requests": await engine.propose_retirements()}

@@ -1,0 +1,391 @@
+"""Run topics' rules over the business data and turn non-green hits into warnings.
+
+A run: check the version's SQL again (parse tree), count the rows of the tables it reads,
+evaluate it in DuckDB with the thresholds mapped to levels *in SQL* (only non-green hits come
+back to Python), map each employee number to a person and unit, upsert the warnings, record
+the run. Everything after the query happens in one operational transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.audit.service import AuditTrail
+from backend.data.sandbox import check_rule_sql
+from backend.data.service import DataService
+from backend.data.store import ident
+from backend.engine.models import RuleRun, RunPublic, RunStatus
+from backend.kernel.access import Actor, Channel
+from backend.kernel.errors import AppError, Conflict, NotFound
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import local, utcnow
+from backend.org.service import OrgService
+from backend.topics.models import (
+    Period,
+    RequestCreate,
+    RequestKind,
+    RuleVersion,
+    Thresholds,
+    Topic,
+    TopicState,
+)
+from backend.topics.service import RUNNABLE, TopicService
+from backend.warnings.hits import Hit, store_hits, trial_summary
+from backend.warnings.models import Level
+
+KEY_COLUMNS = ("employee_no", "object_key", "period_key")
+LEVEL_COLUMN = "level__"
+RETIRE_AFTER_MONTHS = 6
+
+
+def level_case(thresholds: Thresholds) -> str:
+    """The SQL CASE that maps the measure to high/medium/low/none (NULL is none)."""
+    op = ">=" if thresholds.direction == "above" else "<="
+    measure = ident(thresholds.measure)
+    arms = [
+        f"WHEN {measure} {op} {float(bound)!r} THEN '{name}'"
+        for name, bound in (("high", thresholds.high), ("medium", thresholds.medium), ("low", thresholds.low))
+        if bound is not None
+    ]
+    return f"CASE {' '.join(arms)} ELSE 'none' END"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class Outcome:
+    def __init__(self) -> None:
+        self.levels: dict[str, int] = {}
+        self.columns: list[str] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.query_ms = 0
+
+
+def evaluate(sql: str, params: dict[str, Any], thresholds: Thresholds) -> Callable[[Any], Outcome]:
+    """Work for :meth:`BusinessStore.run`: one execution of the rule, levels in SQL."""
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Outcome:
+        started = time.perf_counter()
+        out = Outcome()
+        cur.execute(
+            f"CREATE TEMP TABLE run_hits AS SELECT rule.*, {level_case(thresholds)} AS {LEVEL_COLUMN} "  # noqa: S608
+            f"FROM ({sql}) AS rule",
+            params,
+        )
+        out.levels = {
+            str(level): int(n)
+            for level, n in cur.execute("SELECT level__, count(*) FROM run_hits GROUP BY ALL").fetchall()
+        }
+        cur.execute("SELECT * FROM run_hits WHERE level__ <> 'none'")
+        out.columns = [d[0] for d in cur.description or []]
+        out.rows = cur.fetchall()
+        cur.execute("DROP TABLE run_hits")
+        out.query_ms = round((time.perf_counter() - started) * 1000)
+        return out
+
+    return work
+
+
+class EngineService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
+        self.session = session
+        self.trail = trail
+        self.settings = settings
+        self.topics = TopicService(session, trail, settings)
+        self.data = DataService(session, trail, settings)
+
+    # --- running -------------------------------------------------------------------------
+    async def run_codes(self, codes: list[str], actor: Actor, trigger: str = "manual") -> list[RuleRun]:
+        """Run the named topics (validating ones as trial), or every online topic if none named."""
+        if codes:
+            chosen: list[Topic] = []
+            for code in codes:
+                topic = await self.topics.by_code(code)
+                if topic is None:
+                    raise NotFound(f"no topic {code!r}", code="topic_not_found")
+                chosen.append(topic)
+        else:
+            chosen = [t for t in await self.topics.topics(TopicState.online) if not t.offline]
+        return [await self.run_topic(topic, actor, trigger) for topic in chosen]
+
+    async def run_topic(self, topic: Topic, actor: Actor, trigger: str = "manual") -> RuleRun:
+        if topic.state not in RUNNABLE:
+            raise Conflict(
+                f"topic {topic.code} is {topic.state.value}: only validating and online topics run",
+                code="not_runnable",
+            )
+        version = await self.topics.version(topic.current_version_id)
+        if topic.offline or version is None or version.id is None or topic.id is None:
+            raise Conflict(f"topic {topic.code} has no data rule (offline topic)", code="no_rule")
+        run = RuleRun(
+            topic_id=topic.id,
+            topic_code=topic.code,
+            version_id=version.id,
+            trigger=trigger,
+            trial=topic.state == TopicState.validating,
+            person_id=actor.person_id,
+        )
+        self.session.add(run)
+        await self.session.commit()
+        started = time.perf_counter()
+        try:
+            outcome = await self._query(version)
+        except (AppError, duckdb.Error) as exc:
+            detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+            run.status, run.error = RunStatus.failed, detail[:1000]
+            return await self._close(run, topic, actor, started)
+        await self._store(run, topic, version, outcome)
+        return await self._close(run, topic, actor, started)
+
+    async def _query(self, version: RuleVersion) -> Outcome:
+        checked = check_rule_sql(version.sql, await self.data.table_names())
+        store = self.data.store
+        counts = await asyncio.to_thread(store.row_counts, list(checked.tables))
+        thresholds = Thresholds.model_validate(version.thresholds)
+        outcome = await asyncio.to_thread(
+            store.run,
+            evaluate(checked.sql, dict(version.params), thresholds),
+            self.settings.rule_timeout_seconds,
+        )
+        outcome.levels["__scanned__"] = sum(counts.values())
+        return outcome
+
+    async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> None:
+        thresholds = Thresholds.model_validate(version.thresholds)
+        run.rows_scanned = outcome.levels.pop("__scanned__", 0)
+        run.hits_high = outcome.levels.get("high", 0)
+        run.hits_medium = outcome.levels.get("medium", 0)
+        run.hits_low = outcome.levels.get("low", 0)
+        run.hits_none = outcome.levels.get("none", 0)
+        run.query_ms = outcome.query_ms
+        index = {name: i for i, name in enumerate(outcome.columns)}
+        org = OrgService(self.session, self.trail)
+        people: dict[str, tuple[int, int] | None] = {}
+        hits: list[Hit] = []
+        unknown: set[str] = set()
+        for row in outcome.rows:
+            employee_no = str(row[index["employee_no"]])
+            if employee_no not in people:
+                person = await org.person_by_no(employee_no)
+                people[employee_no] = (person.id, person.unit_id) if person and person.id else None
+            owner = people[employee_no]
+            if owner is None:
+                unknown.add(employee_no)
+                run.unassigned += 1
+                continue
+            level = Level(row[index[LEVEL_COLUMN]])
+            values = {
+                name: _jsonable(row[i])
+                for name, i in index.items()
+                if name not in (*KEY_COLUMNS, LEVEL_COLUMN)
+            }
+            hits.append(
+                Hit(
+                    topic_id=topic.id or 0,
+                    topic_code=topic.code,
+                    rule_version_id=version.id or 0,
+                    specialty=topic.specialty,
+                    level=level,
+                    trial=run.trial,
+                    person_id=owner[0],
+                    unit_id=owner[1],
+                    object_key=str(row[index["object_key"]]),
+                    period_key=str(row[index["period_key"]]),
+                    evidence={
+                        "measure": thresholds.measure,
+                        "value": values.get(thresholds.measure),
+                        "direction": thresholds.direction,
+                        "bound": getattr(thresholds, level.value),
+                        "rule_version": version.number,
+                        "employee_no": employee_no,
+                        "values": values,
+                    },
+                )
+            )
+        stored = await store_hits(self.session, hits, run.id or 0)
+        run.warnings_created, run.warnings_updated = stored.created, stored.updated
+        if hits:
+            await self.topics.mark_raised(version.id or 0)
+        if unknown:
+            run.error = (
+                f"{run.unassigned} hit(s) name unknown employee number(s): {', '.join(sorted(unknown)[:20])}"
+            )
+        run.status = RunStatus.done
+
+    async def _close(self, run: RuleRun, topic: Topic, actor: Actor, started: float) -> RuleRun:
+        run.duration_ms = round((time.perf_counter() - started) * 1000)
+        run.finished_at = utcnow()
+        await self.topics.touch_run(topic)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="rule.run" if run.status == RunStatus.done else "rule.run_failed",
+            object_type="rule_run",
+            object_id=run.id,
+            new={
+                "topic": topic.code,
+                "version_id": run.version_id,
+                "trial": run.trial,
+                "hits": {"high": run.hits_high, "medium": run.hits_medium, "low": run.hits_low},
+                "created": run.warnings_created,
+                "updated": run.warnings_updated,
+                "error": run.error,
+            },
+            power="rule.run",
+        )
+        await self.session.commit()
+        return run
+
+    # --- reading -----------------------------------------------------------------------------
+    async def runs(self, topic_code: str | None, limit: int, offset: int) -> list[RunPublic]:
+        stmt = select(RuleRun).order_by(col(RuleRun.id).desc()).limit(limit).offset(offset)
+        if topic_code:
+            stmt = stmt.where(col(RuleRun.topic_code) == topic_code)
+        return [
+            RunPublic.model_validate(r, from_attributes=True)
+            for r in (await self.session.execute(stmt)).scalars()
+        ]
+
+    async def get_run(self, run_id: int) -> RuleRun:
+        run = await self.session.get(RuleRun, run_id)
+        if run is None:
+            raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+        return run
+
+    async def validation_report(self, topic_id: int) -> dict[str, Any]:
+        """Appendix D: trial runs and hits, warnings checked so far, the true rate once verdicts exist."""
+        topic = await self.topics.get(topic_id)
+        totals = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(RuleRun.hits_high), 0),
+                    func.coalesce(func.sum(RuleRun.hits_medium), 0),
+                    func.coalesce(func.sum(RuleRun.hits_low), 0),
+                ).where(
+                    col(RuleRun.topic_id) == topic_id,
+                    col(RuleRun.trial).is_(True),
+                    col(RuleRun.status) == RunStatus.done,
+                )
+            )
+        ).one()
+        summary = await trial_summary(self.session, topic_id)
+        trial = summary.get("trial", {})
+        hits = sum(v for k, v in trial.items() if k.startswith("level:"))
+        checked = sum(trial.get(f"state:{s}", 0) for s in ("submitted", "returned", "confirmed", "closed"))
+        return {
+            "topic": topic.code,
+            "state": topic.state.value,
+            "trial_runs": int(totals[0]),
+            "run_hits": {"high": int(totals[1]), "medium": int(totals[2]), "low": int(totals[3])},
+            "warnings": hits,
+            "by_level": {k.split(":", 1)[1]: v for k, v in trial.items() if k.startswith("level:")},
+            "checked": checked,
+            "true": None,
+            "true_rate": None,
+            "note": "true/not-true verdicts come from verification replies (warning lifecycle)",
+        }
+
+    # --- schedule and retirement ---------------------------------------------------------------
+    async def due_topics(self, now: datetime | None = None) -> list[Topic]:
+        now = now or utcnow()
+        return [
+            t
+            for t in await self.topics.topics()
+            if t.state in RUNNABLE and not t.offline and is_due(t.monitoring_period, t.last_run_at, now)
+        ]
+
+    async def run_due(self, now: datetime | None = None) -> list[RuleRun]:
+        actor = Actor.system(Channel.system, "scheduler")
+        return [await self.run_topic(t, actor, "schedule") for t in await self.due_topics(now)]
+
+    async def propose_retirements(self, now: datetime | None = None) -> list[int]:
+        """6.7.2: an online topic whose hits were all low or none for six months gets an exit request."""
+        now = now or utcnow()
+        since = months_before(now, RETIRE_AFTER_MONTHS)
+        actor = Actor.system(Channel.system, "retirement check")
+        filed: list[int] = []
+        for topic in await self.topics.topics(TopicState.online):
+            if topic.offline or topic.id is None:
+                continue
+            row = (
+                await self.session.execute(
+                    select(
+                        func.min(RuleRun.started_at),
+                        func.coalesce(func.sum(RuleRun.hits_high + RuleRun.hits_medium), 0),
+                    )
+                    .where(col(RuleRun.topic_id) == topic.id, col(RuleRun.status) == RunStatus.done)
+                    .where(col(RuleRun.started_at) >= since)
+                )
+            ).one()
+            first_ever = (
+                await self.session.execute(
+                    select(func.min(RuleRun.started_at)).where(col(RuleRun.topic_id) == topic.id)
+                )
+            ).scalar_one()
+            if row[0] is None or first_ever is None or first_ever > since or int(row[1]) > 0:
+                continue
+            request = await self.topics.file_request(
+                topic.id,
+                RequestCreate(
+                    kind=RequestKind.exit,
+                    reason=f"all hits low or none since {local(since).date().isoformat()} (6.7.2)",
+                ),
+                actor,
+            )
+            filed.append(request.id or 0)
+        return filed
+
+
+def months_before(now: datetime, months: int) -> datetime:
+    year, month = now.year, now.month - months
+    while month <= 0:
+        year, month = year - 1, month + 12
+    day = min(now.day, 28)
+    return now.replace(year=year, month=month, day=day)
+
+
+def is_due(period: Period, last_run_at: datetime | None, now: datetime) -> bool:
+    """Due once per monitoring period (Shanghai calendar): daily, ISO week, month."""
+    if last_run_at is None:
+        return True
+    last, today = local(last_run_at).date(), local(now).date()
+    if period == Period.daily:
+        return last < today
+    if period == Period.weekly:
+        return last.isocalendar()[:2] != today.isocalendar()[:2]
+    return (last.year, last.month) != (today.year, today.month)
+
+
+async def scheduler(db: Any, settings: Settings, stop: asyncio.Event, every_seconds: float = 300) -> None:
+    """Run due topics and the retirement check every ``every_seconds`` until ``stop`` is set.
+
+    The app (or ``probity serve --role worker``) starts it with ``asyncio.create_task``.
+    """
+    trail = AuditTrail(settings.secret_key.get_secret_value())
+    while not stop.is_set():
+        async with db.session() as session:
+            engine = EngineService(session, trail, settings)
+            await engine.run_due()
+            await engine.propose_retirements()
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+        except TimeoutError:
+            continue

@@ -1,0 +1,122 @@
+"""Hits of rule runs into the warning table: one warning per (topic, object, period).
+
+``INSERT … ON CONFLICT (topic_id, object_key, period_key) DO UPDATE`` on SQLite and
+PostgreSQL: a later run hitting the same thing updates the warning (level, evidence, last hit,
+hit count) instead of adding one, and two runs racing cannot create two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.kernel.timeutil import utcnow
+from backend.warnings.models import Level, Warning
+
+CHUNK = 500
+RANK = {Level.high: 3, Level.medium: 2, Level.low: 1}
+
+
+@dataclass(frozen=True)
+class Hit:
+    topic_id: int
+    topic_code: str
+    rule_version_id: int
+    specialty: str | None
+    level: Level
+    trial: bool
+    person_id: int
+    unit_id: int
+    object_key: str
+    period_key: str
+    evidence: dict[str, Any]
+
+
+@dataclass
+class Stored:
+    created: int = 0
+    updated: int = 0
+
+
+def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
+    """One hit per key (the highest level wins), so one statement never touches a row twice."""
+    best: dict[tuple[int, str, str], Hit] = {}
+    for hit in hits:
+        key = (hit.topic_id, hit.object_key, hit.period_key)
+        if key not in best or RANK[hit.level] > RANK[best[key].level]:
+            best[key] = hit
+    return list(best.values())
+
+
+async def store_hits(
+    session: AsyncSession, hits: Sequence[Hit], run_id: int, now: datetime | None = None
+) -> Stored:
+    """Upsert the hits in the caller's transaction (the caller commits)."""
+    now = now or utcnow()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stored = Stored()
+    unique = _dedupe(hits)
+    for start in range(0, len(unique), CHUNK):
+        rows = [
+            {
+                "topic_id": h.topic_id,
+                "topic_code": h.topic_code,
+                "rule_version_id": h.rule_version_id,
+                "specialty": h.specialty,
+                "level": h.level.value,
+                "trial": h.trial,
+                "person_id": h.person_id,
+                "unit_id": h.unit_id,
+                "object_key": h.object_key[:128],
+                "period_key": h.period_key[:32],
+                "evidence": h.evidence,
+                "state": "raised",
+                "raised_at": now,
+                "last_hit_at": now,
+                "hit_count": 1,
+                "last_run_id": run_id,
+            }
+            for h in unique[start : start + CHUNK]
+        ]
+        stmt = insert(Warning).values(rows)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["topic_id", "object_key", "period_key"],
+            set_={
+                "level": stmt.excluded.level,
+                "evidence": stmt.excluded.evidence,
+                "trial": stmt.excluded.trial,
+                "last_hit_at": stmt.excluded.last_hit_at,
+                "last_run_id": stmt.excluded.last_run_id,
+                "hit_count": col(Warning.hit_count) + 1,
+            },
+        ).returning(col(Warning.hit_count))
+        for (count,) in (await session.execute(upsert)).all():
+            if count == 1:
+                stored.created += 1
+            else:
+                stored.updated += 1
+    return stored
+
+
+async def trial_summary(session: AsyncSession, topic_id: int) -> dict[str, dict[str, int]]:
+    """Warnings of a topic by level and state, split into trial and live (for the validation report)."""
+    rows = await session.execute(
+        select(col(Warning.trial), col(Warning.level), col(Warning.state), func.count())
+        .where(col(Warning.topic_id) == topic_id)
+        .group_by(col(Warning.trial), col(Warning.level), col(Warning.state))
+    )
+    out: dict[str, dict[str, int]] = {}
+    for trial, level, state, count in rows.all():
+        bucket = out.setdefault("trial" if trial else "live", {})
+        bucket[f"level:{level}"] = bucket.get(f"level:{level}", 0) + int(count)
+        bucket[f"state:{state}"] = bucket.get(f"state:{state}", 0) + int(count)
+    return out
