@@ -784,9 +784,14 @@ class CheckupService:
         for result, response in current:
             before = self._payload(result)
             await self._grade(
-                response, before["dimensions"], before["post_risk"] if before["post_risk_known"] else None,
-                before["tenure_years"], policy, "regrade", now,
-            )  # fmt: skip
+                response,
+                before["dimensions"],
+                before["post_risk"] if before["post_risk_known"] else None,
+                before["tenure_years"],
+                policy,
+                "regrade",
+                now,
+            )
         await self._record(
             actor,
             "checkup.campaign.regrade",
@@ -954,8 +959,11 @@ class CheckupService:
         self, campaign_id: int, principal: Principal, unit_id: int | None
     ) -> tuple[CheckupCampaign, list[ResultRow], dict[str, str | None]]:
         """Rows of form B.2 (graded people only) and each person's note, for the export."""
-        rows = [r for r in await self.inspector_results(campaign_id, principal, unit_id, action="export_b2")
-                if r.result is not None]  # fmt: skip
+        rows = [
+            r
+            for r in await self.inspector_results(campaign_id, principal, unit_id, action="export_b2")
+            if r.result is not None
+        ]
         notes: dict[str, str | None] = {}
         for row in rows:
             response = await self._response_of(campaign_id, row.person_id)
@@ -1008,9 +1016,15 @@ class CheckupService:
     def _cell(key: str, label: str, payloads: list[dict[str, Any]], hidden: bool) -> Cell:
         if hidden:
             return Cell(
-                key=key, label=label, people=None, suppressed=True,
-                dimensions=None, psych_score=None, composite=None, grades=None,
-            )  # fmt: skip
+                key=key,
+                label=label,
+                people=None,
+                suppressed=True,
+                dimensions=None,
+                psych_score=None,
+                composite=None,
+                grades=None,
+            )
         s = summarise(payloads)
         return Cell(
             key=key,

@@ -88,7 +88,7 @@ async def test_marker_answer_is_seen_only_by_the_person_and_in_b2(kit, db, setti
     # not in any row as plain text (the trail included)
     async with db.session() as s:
         for table in TABLES:
-            rows = (await s.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608 - fixed names
+            rows = (await s.execute(text(f"SELECT * FROM {table}"))).all()
             dump = repr(rows)
             assert marker not in dump, table
             if table != "audit_record":

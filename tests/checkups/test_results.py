@@ -11,7 +11,18 @@ from sqlalchemy import select
 from backend.audit.models import AuditRecord
 from tests.checkups.conftest import healthy_answers, risky_answers
 
-B2_STANDARD = ["序号", "权限主题", "认知方式", "个性特征", "压力水平", "社会支持", "情绪意志", "岗位风险", "心理维度总分", "综合得分"]  # fmt: skip
+B2_STANDARD = [
+    "序号",
+    "权限主题",
+    "认知方式",
+    "个性特征",
+    "压力水平",
+    "社会支持",
+    "情绪意志",
+    "岗位风险",
+    "心理维度总分",
+    "综合得分",
+]
 
 
 async def _unit_id(kit, code: str) -> int:
@@ -92,10 +103,15 @@ async def test_why_am_i_medium_and_regrading_makes_a_new_dated_result(kit):
     assert len((await kit.client.get("/api/checkups/policies", headers=admin)).json()) == 1
     r = await kit.client.post(
         "/api/checkups/policies",
-        json={"psych_weight": 0.2, "post_weight": 0.7, "tenure_weight": 0.1, "composite_high": 50,
-              "composite_medium": 30},
+        json={
+            "psych_weight": 0.2,
+            "post_weight": 0.7,
+            "tenure_weight": 0.1,
+            "composite_high": 50,
+            "composite_medium": 30,
+        },
         headers=admin,
-    )  # fmt: skip
+    )
     assert r.status_code == 201 and r.json()["version"] == 2
     r = await kit.client.post(
         f"/api/checkups/campaigns/{cid}/regrade", json={}, headers=await kit.h("inspector")

@@ -23,15 +23,26 @@ async def test_role_matrix(kit):
     care = (
         await kit.client.post(
             "/api/checkups/care",
-            json={"person_id": me, "risk_type": "post", "kind": "controls", "assignee_person_id": head,
-                  "due_date": (date.today() + timedelta(days=3)).isoformat()},
+            json={
+                "person_id": me,
+                "risk_type": "post",
+                "kind": "controls",
+                "assignee_person_id": head,
+                "due_date": (date.today() + timedelta(days=3)).isoformat(),
+            },
             headers=await kit.h("inspector"),
         )
-    ).json()  # fmt: skip
+    ).json()
     notice = (await kit.client.get("/api/checkups/notices", headers=await kit.h("manager"))).json()[0]["id"]
     q = first_questionnaire().model_dump(mode="json")
-    campaign = {"year": 2026, "title": "m", "questionnaire_id": kit.questionnaire_id, "opens_at": iso(timedelta(0)),
-                "closes_at": iso(timedelta(days=2)), "unit_codes": ["C02-S2"]}  # fmt: skip
+    campaign = {
+        "year": 2026,
+        "title": "m",
+        "questionnaire_id": kit.questionnaire_id,
+        "opens_at": iso(timedelta(0)),
+        "closes_at": iso(timedelta(days=2)),
+        "unit_codes": ["C02-S2"],
+    }
     reopen = {"person_id": me, "reason": "matrix check", "until": iso(timedelta(days=1))}
     routes: list[tuple[str, str, object, set[str]]] = [
         ("GET", "/api/checkups/mine", None, ALL),
@@ -58,11 +69,26 @@ async def test_role_matrix(kit):
         ("GET", f"/api/checkups/campaigns/{cid}/people/{me}/results", None, ALL),
         ("GET", f"/api/checkups/campaigns/{cid}/b2.xlsx", None, INSPECTORS),
         ("GET", f"/api/checkups/campaigns/{cid}/aggregates", None, FIGURES),
-        ("POST", "/api/checkups/care", {"person_id": me, "risk_type": "tenure", "kind": "rotation",
-                                        "assignee_person_id": head, "due_date": "2099-01-01"}, INSPECTORS),
+        (
+            "POST",
+            "/api/checkups/care",
+            {
+                "person_id": me,
+                "risk_type": "tenure",
+                "kind": "rotation",
+                "assignee_person_id": head,
+                "due_date": "2099-01-01",
+            },
+            INSPECTORS,
+        ),
         ("GET", "/api/checkups/care", None, ALL),
-        ("POST", f"/api/checkups/care/{care['id']}/outcome", {"status": "cancelled", "outcome": "matrix"}, ALL),
-    ]  # fmt: skip
+        (
+            "POST",
+            f"/api/checkups/care/{care['id']}/outcome",
+            {"status": "cancelled", "outcome": "matrix"},
+            ALL,
+        ),
+    ]
     for method, url, body, allowed in routes:
         r = await kit.client.request(method, url, json=body)
         assert r.status_code == 401, (method, url)

@@ -137,8 +137,17 @@ def test_small_cells_suppressed_with_complement() -> None:
     assert suppressed_keys({"a": 2, "b": 2}, 4) == {"a", "b"}
     assert small_counts_hidden({"high": 0, "medium": 2, "low": 8}) == {"high": 0, "medium": None, "low": None}
     assert small_counts_hidden({"high": 5, "medium": 6, "low": 0}) == {"high": 5, "medium": 6, "low": 0}
-    s = summarise([{"dimensions": {d.value: 10.0 for d in Dimension}, "psych_score": 10, "composite": 40,
-                    "composite_grade": "low"}] * 5)  # fmt: skip
+    s = summarise(
+        [
+            {
+                "dimensions": {d.value: 10.0 for d in Dimension},
+                "psych_score": 10,
+                "composite": 40,
+                "composite_grade": "low",
+            }
+        ]
+        * 5
+    )
     assert s["people"] == 5 and s["grades"] == {"high": 0, "medium": 0, "low": 5}
 
 
