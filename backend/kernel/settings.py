@@ -45,11 +45,6 @@ class Settings(BaseSettings):
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
-    #: business data store (DuckDB): memory cap, rule time limit, largest upload
-    duckdb_memory_limit: str = "2GB"
-    rule_timeout_seconds: float = Field(default=60.0, gt=0)
-    upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
-
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
