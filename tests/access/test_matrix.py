@@ -45,7 +45,9 @@ CASES = all_cases()
 def test_every_api_route_has_a_matrix_entry():
     covered = {(c.method, c.route) for c in CASES}
     missing = sorted(api_routes() - covered - PUBLIC)
-    assert not missing, f"routes without an access-matrix case (add them to tests/<feature>/access_cases.py): {missing}"
+    assert not missing, (
+        f"routes without an access-matrix case (add them to tests/<feature>/access_cases.py): {missing}"
+    )
 
 
 def test_matrix_names_only_real_routes():
@@ -92,6 +94,8 @@ async def test_access(client, sessions, ids, case: Case, role: str):
         kwargs["files"] = case.files
     response = await client.request(case.method, case.path(ids), headers=headers, **kwargs)
     expected = case.status_for(role)
-    assert response.status_code == expected, f"{role} {case.name}: {response.status_code} {response.text[:300]}"
+    assert response.status_code == expected, (
+        f"{role} {case.name}: {response.status_code} {response.text[:300]}"
+    )
     if expected >= 400:
         assert "code" in response.json()

@@ -13,10 +13,20 @@ from tests.conftest import TEST_SECRET
 
 
 def verify(settings, secret=TEST_SECRET):
-    env = {**os.environ, "PROBITY_DATABASE_URL": settings.database_url, "PROBITY_SECRET_KEY": secret,
-           "PROBITY_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "backend.cli", "audit", "verify"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "PROBITY_DATABASE_URL": settings.database_url,
+        "PROBITY_SECRET_KEY": secret,
+        "PROBITY_DATA_DIR": str(settings.data_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def tamper(settings, *statements):
@@ -44,7 +54,7 @@ async def test_an_untouched_trail_verifies(settings):
 
 
 async def test_an_edited_record_is_named(settings):
-    await tamper(settings, "UPDATE audit_record SET new_value = '{\"name\": \"someone else\"}' WHERE seq = 10")
+    await tamper(settings, 'UPDATE audit_record SET new_value = \'{"name": "someone else"}\' WHERE seq = 10')
     result = verify(settings)
     assert result.returncode == 1
     assert "record seq 10 " in result.stderr and "edited" in result.stderr
@@ -97,7 +107,8 @@ async def test_records_carry_who_what_channel_and_request_id(client, sessions, c
     assert response.status_code == 201
     assert response.headers["x-request-id"] == "req-123"
     trail = await client.get(
-        "/api/audit", params={"object_type": "post", "object_id": str(response.json()["id"])},
+        "/api/audit",
+        params={"object_type": "post", "object_id": str(response.json()["id"])},
         headers=await sessions.headers("committee"),
     )
     [record] = trail.json()["items"]
@@ -111,14 +122,21 @@ async def test_inspectors_read_the_trail_of_their_subtree_only(client, sessions)
     # the head of C01-S1 changes their password (an act inside C01); manager2 (C02) does too
     for user in ("head", "manager2"):
         response = await client.post(
-            "/api/auth/password", json={"current_password": "demo", "new_password": "Changed-pass-1"},
+            "/api/auth/password",
+            json={"current_password": "demo", "new_password": "Changed-pass-1"},
             headers=await sessions.headers(user),
         )
         assert response.status_code == 204
-    seen = await client.get("/api/audit", params={"object_type": "account", "limit": 500},
-                            headers=await sessions.headers("inspector"))
+    seen = await client.get(
+        "/api/audit",
+        params={"object_type": "account", "limit": 500},
+        headers=await sessions.headers("inspector"),
+    )
     labels = {r["actor_label"] for r in seen.json()["items"]}
     assert "head" in labels and "manager2" not in labels
-    everything = await client.get("/api/audit", params={"object_type": "account", "limit": 500},
-                                  headers=await sessions.headers("committee"))
+    everything = await client.get(
+        "/api/audit",
+        params={"object_type": "account", "limit": 500},
+        headers=await sessions.headers("committee"),
+    )
     assert {"head", "manager2"} <= {r["actor_label"] for r in everything.json()["items"]}

@@ -70,21 +70,29 @@ async def test_five_failures_lock_the_account_and_are_in_the_trail(client, db):
     async with db.session() as s:
         account = (await s.execute(select(Account).where(Account.username == "manager"))).scalar_one()
         failures = (
-            await s.execute(
-                select(AuditRecord).where(
-                    AuditRecord.action == "auth.login_failed", AuditRecord.object_id == str(account.id)
+            (
+                await s.execute(
+                    select(AuditRecord).where(
+                        AuditRecord.action == "auth.login_failed", AuditRecord.object_id == str(account.id)
+                    )
                 )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         refusals = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.login_refused"))
-        ).scalars().all()
+            (await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.login_refused")))
+            .scalars()
+            .all()
+        )
         assert len(failures) == 5
         assert "locked_until" in failures[-1].new_value
         assert refusals and refusals[-1].new_value == {"reason": "locked"}
         # the lock runs out
         await s.execute(
-            update(Account).where(Account.id == account.id).values(locked_until=utcnow() - timedelta(seconds=1))
+            update(Account)
+            .where(Account.id == account.id)
+            .values(locked_until=utcnow() - timedelta(seconds=1))
         )
         await s.commit()
     assert (await login(client, "manager", "demo")).status_code == 200
@@ -100,11 +108,15 @@ async def test_password_change(client):
     )
     assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
     short = await client.post(
-        "/api/auth/password", json={"current_password": "demo", "new_password": "short"}, headers=bearer(tokens)
+        "/api/auth/password",
+        json={"current_password": "demo", "new_password": "short"},
+        headers=bearer(tokens),
     )
     assert short.status_code == 400 and short.json()["errors"][0]["field"] == "new_password"
     weak = await client.post(
-        "/api/auth/password", json={"current_password": "demo", "new_password": "aaaaaaaaaa"}, headers=bearer(tokens)
+        "/api/auth/password",
+        json={"current_password": "demo", "new_password": "aaaaaaaaaa"},
+        headers=bearer(tokens),
     )
     assert weak.status_code == 400 and weak.json()["code"] == "weak_password"
     ok = await client.post(
@@ -138,11 +150,15 @@ async def test_expired_forged_and_wrong_type_tokens(client, settings):
     expired = jwt.encode({**claims, "exp": utcnow() - timedelta(minutes=1)}, key, algorithm=ALGORITHM)
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and response.json()["code"] == "token_expired"
-    forged = jwt.encode({**claims, "sub": "1"}, "not-the-key-but-long-enough-for-hmac-sha256", algorithm=ALGORITHM)
+    forged = jwt.encode(
+        {**claims, "sub": "1"}, "not-the-key-but-long-enough-for-hmac-sha256", algorithm=ALGORITHM
+    )
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
     other_sub = jwt.encode({**claims, "sub": "1"}, key, algorithm=ALGORITHM)
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {other_sub}"})
     assert response.status_code == 401 and response.json()["code"] == "session_ended"
-    response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    response = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+    )
     assert response.status_code == 401

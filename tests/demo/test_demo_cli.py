@@ -19,8 +19,15 @@ def probity(tmp_path, *args):
         "PROBITY_PASSWORD_HASH_MEMORY_KIB": "64",
         "PROBITY_PASSWORD_HASH_TIME_COST": "1",
     }
-    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def snapshot(path):
@@ -61,8 +68,13 @@ def test_db_upgrade_reports_revisions(tmp_path):
 
 
 def test_help_explains_every_command(tmp_path):
-    for args in (["--help"], ["serve", "--help"], ["demo", "--help"], ["db", "upgrade", "--help"],
-                 ["audit", "verify", "--help"]):
+    for args in (
+        ["--help"],
+        ["serve", "--help"],
+        ["demo", "--help"],
+        ["db", "upgrade", "--help"],
+        ["audit", "verify", "--help"],
+    ):
         result = probity(tmp_path, *args)
         assert result.returncode == 0 and "Usage:" in result.stdout
     assert "migrat" in probity(tmp_path, "serve", "--help").stdout
@@ -84,8 +96,13 @@ def test_serve_answers_after_demo(tmp_path):
         "PROBITY_DATA_DIR": str(tmp_path / "data"),
         "PROBITY_SECRET_KEY": TEST_SECRET,
     }
-    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env,
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -97,9 +114,12 @@ def test_serve_answers_after_demo(tmp_path):
                 time.sleep(0.2)
         else:
             raise AssertionError("probity serve did not answer /healthz")
-        request = urllib.request.Request(f"{base}/api/auth/login", method="POST",
-                                         data=json.dumps({"username": "manager", "password": "demo"}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/auth/login",
+            method="POST",
+            data=json.dumps({"username": "manager", "password": "demo"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.load(response)["token_type"] == "bearer"
     finally:

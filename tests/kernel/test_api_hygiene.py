@@ -29,10 +29,14 @@ async def test_malformed_json_and_unknown_fields_are_400_with_a_code(client, ses
     headers = {**await sessions.headers("admin"), "Content-Type": "application/json"}
     broken = await client.post("/api/posts", content=b'{"code": "X", ', headers=headers)
     assert broken.status_code == 400 and broken.json()["code"] == "invalid_request"
-    unknown = await client.post("/api/posts", json={"code": "X", "name": "x", "colour": "red"}, headers=headers)
+    unknown = await client.post(
+        "/api/posts", json={"code": "X", "name": "x", "colour": "red"}, headers=headers
+    )
     assert unknown.status_code == 400
     assert unknown.json()["errors"][0]["field"] == "colour"
-    wrong_type = await client.post("/api/posts", json={"code": "X", "name": "x", "risk_value": "high"}, headers=headers)
+    wrong_type = await client.post(
+        "/api/posts", json={"code": "X", "name": "x", "risk_value": "high"}, headers=headers
+    )
     assert wrong_type.status_code == 400 and wrong_type.json()["errors"][0]["field"] == "risk_value"
     not_object = await client.post("/api/posts", json=[1, 2], headers=headers)
     assert not_object.status_code == 400
@@ -60,8 +64,9 @@ async def test_login_field_limits(client):
 
 
 def test_production_refuses_the_placeholder_secret(tmp_path):
-    settings = make_settings(tmp_path, "sqlite+aiosqlite:///x.db", env="production",
-                             secret_key="change-me-in-production")
+    settings = make_settings(
+        tmp_path, "sqlite+aiosqlite:///x.db", env="production", secret_key="change-me-in-production"
+    )
     with pytest.raises(ValueError, match="PROBITY_SECRET_KEY"):
         create_app(settings)
 

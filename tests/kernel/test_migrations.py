@@ -62,9 +62,18 @@ async def test_upgrade_from_empty_on_postgresql(tmp_path):
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path):
-    env = {**os.environ, "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db",
-           "PROBITY_DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "backend.cli", "serve", "--port", "0"], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db",
+        "PROBITY_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
     assert "probity db upgrade" in result.stderr and "empty" in result.stderr

@@ -1,6 +1,9 @@
 from tests.access.matrix import Case, everyone
 
-PEOPLE_CSV = b"employee_no,name,unit_code,post_code,started_in_post,phone,roles\nX9001,Test Person,C01-S1,CM,2024-01-02,,employee\n"
+PEOPLE_CSV = (
+    b"employee_no,name,unit_code,post_code,started_in_post,phone,roles\n"
+    b"X9001,Test Person,C01-S1,CM,2024-01-02,,employee\n"
+)
 
 CASES = [
     Case("GET", "/api/units", lambda i: "/api/units", everyone(200)),

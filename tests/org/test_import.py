@@ -14,8 +14,10 @@ HEADER = "employee_no,name,unit_code,post_code,started_in_post,phone,roles\n"
 
 async def upload(client, headers, kind, name, content, **params):
     return await client.post(
-        f"/api/org/import/{kind}", files={"data": (name, content, "application/octet-stream")},
-        params=params, headers=headers,
+        f"/api/org/import/{kind}",
+        files={"data": (name, content, "application/octet-stream")},
+        params=params,
+        headers=headers,
     )
 
 
@@ -29,8 +31,10 @@ async def counts(db):
 
 async def test_people_csv_import_creates_then_second_run_changes_nothing(client, sessions, db):
     admin = await sessions.headers("admin")
-    csv = (HEADER + "N001,甲乙,C01-S1,CM,2023-05-06,13900001111,employee\n"
-           "N002,丙丁,C01-S2,MI,2024/01/02,,employee;head\n").encode()
+    csv = (
+        HEADER + "N001,甲乙,C01-S1,CM,2023-05-06,13900001111,employee\n"
+        "N002,丙丁,C01-S2,MI,2024/01/02,,employee;head\n"
+    ).encode()
     first = await upload(client, admin, "people", "people.csv", csv)
     assert first.status_code == 200, first.text
     assert first.json() | {"errors": []} == first.json() and first.json()["created"] == 2
@@ -54,7 +58,9 @@ async def test_people_csv_import_creates_then_second_run_changes_nothing(client,
         ("N1,甲,C01-S1,CM,,,employee,extra,cells\n", 2, None, "cells but the header has"),
     ],
 )
-async def test_a_bad_row_names_row_and_column_and_nothing_is_written(client, sessions, db, rows, row, column, reason):
+async def test_a_bad_row_names_row_and_column_and_nothing_is_written(
+    client, sessions, db, rows, row, column, reason
+):
     admin = await sessions.headers("admin")
     before = await counts(db)
     good = "G1,好人,C01-S1,CM,,,employee\n"
@@ -106,14 +112,18 @@ async def test_gbk_csv_and_xlsx_imports(client, sessions):
 async def test_dry_run_checks_without_writing(client, sessions, db):
     admin = await sessions.headers("admin")
     before = await counts(db)
-    response = await upload(client, admin, "people", "p.csv", (HEADER + "D1,试,C01,,,,employee\n").encode(), dry_run="true")
+    response = await upload(
+        client, admin, "people", "p.csv", (HEADER + "D1,试,C01,,,,employee\n").encode(), dry_run="true"
+    )
     assert response.status_code == 200 and response.json()["dry_run"] is True and response.json()["rows"] == 1
     assert await counts(db) == before
 
 
 async def test_units_import_orders_parents_and_refuses_loops(client, sessions, db):
     admin = await sessions.headers("admin")
-    csv = b"code,name,kind,parent_code,specialty\nC03-S1,child,station,C03,marketing\nC03,parent,county,P00,\n"
+    csv = (
+        b"code,name,kind,parent_code,specialty\nC03-S1,child,station,C03,marketing\nC03,parent,county,P00,\n"
+    )
     response = await upload(client, admin, "units", "units.csv", csv)
     assert response.status_code == 200 and response.json()["created"] == 2
     units = {u["code"]: u for u in (await client.get("/api/units", headers=admin)).json()}
@@ -123,5 +133,9 @@ async def test_units_import_orders_parents_and_refuses_loops(client, sessions, d
     refused = await upload(client, admin, "units", "units.csv", loop)
     assert refused.status_code == 400 and "loops" in refused.json()["errors"][0]["reason"]
     kind = await upload(client, admin, "units", "units.csv", b"code,name,kind\nZ1,z,planet\n")
-    assert kind.json()["errors"][0] == {"row": 2, "column": "kind", "reason": kind.json()["errors"][0]["reason"]}
+    assert kind.json()["errors"][0] == {
+        "row": 2,
+        "column": "kind",
+        "reason": kind.json()["errors"][0]["reason"],
+    }
     assert await counts(db) == before

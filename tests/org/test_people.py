@@ -49,7 +49,13 @@ async def test_admin_creates_and_edits_people_with_clear_errors(client, sessions
     admin = await sessions.headers("admin")
     created = await client.post(
         "/api/people",
-        json={"employee_no": "X1", "name": "新员工", "unit_code": "C01-S2", "post_code": "CM", "roles": ["employee"]},
+        json={
+            "employee_no": "X1",
+            "name": "新员工",
+            "unit_code": "C01-S2",
+            "post_code": "CM",
+            "roles": ["employee"],
+        },
         headers=admin,
     )
     assert created.status_code == 201, created.text
@@ -65,7 +71,9 @@ async def test_admin_creates_and_edits_people_with_clear_errors(client, sessions
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_unit"
     assert unknown.json()["field"] == "unit_code"
     bad_role = await client.post(
-        "/api/people", json={"employee_no": "X3", "name": "x", "unit_code": "C01", "roles": ["boss"]}, headers=admin
+        "/api/people",
+        json={"employee_no": "X3", "name": "x", "unit_code": "C01", "roles": ["boss"]},
+        headers=admin,
     )
     assert bad_role.status_code == 400 and bad_role.json()["errors"][0]["field"] == "roles"
     extra = await client.post(
@@ -78,7 +86,9 @@ async def test_admin_creates_and_edits_people_with_clear_errors(client, sessions
     async with db.session() as s:
         rec = (
             await s.execute(
-                select(AuditRecord).where(AuditRecord.action == "person.update", AuditRecord.object_id == str(person["id"]))
+                select(AuditRecord).where(
+                    AuditRecord.action == "person.update", AuditRecord.object_id == str(person["id"])
+                )
             )
         ).scalar_one()
     assert rec.old_value["unit_id"] == person["unit_id"] and rec.new_value["unit_id"] != person["unit_id"]
@@ -91,16 +101,22 @@ async def test_deactivated_person_cannot_use_the_api(client, sessions):
     manager = await sessions.headers("manager")
     admin = await sessions.headers("admin")
     me = (await client.get("/api/auth/me", headers=manager)).json()
-    assert (await client.patch(f"/api/people/{me['person_id']}", json={"active": False}, headers=admin)).status_code == 200
+    assert (
+        await client.patch(f"/api/people/{me['person_id']}", json={"active": False}, headers=admin)
+    ).status_code == 200
     assert (await client.get("/api/auth/me", headers=manager)).status_code == 401
 
 
 async def test_moving_a_unit_moves_its_subtree_and_refuses_cycles(client, sessions):
     admin = await sessions.headers("admin")
     units = {u["code"]: u for u in (await client.get("/api/units", headers=admin)).json()}
-    cycle = await client.patch(f"/api/units/{units['C01']['id']}", json={"parent_code": "C01-S1"}, headers=admin)
+    cycle = await client.patch(
+        f"/api/units/{units['C01']['id']}", json={"parent_code": "C01-S1"}, headers=admin
+    )
     assert cycle.status_code == 400 and cycle.json()["code"] == "unit_cycle"
-    moved = await client.patch(f"/api/units/{units['C01-S2']['id']}", json={"parent_code": "C02"}, headers=admin)
+    moved = await client.patch(
+        f"/api/units/{units['C01-S2']['id']}", json={"parent_code": "C02"}, headers=admin
+    )
     assert moved.status_code == 200 and moved.json()["parent_id"] == units["C02"]["id"]
     # inspector2 (C02) now sees the people of the moved station, inspector (C01) no longer does
     c02 = await people(client, await sessions.headers("inspector2"))
@@ -124,7 +140,9 @@ async def test_nothing_changes_without_a_trail_record(client, sessions, db):
     admin = await sessions.headers("admin")
     async with db.session() as s:
         before = (await s.execute(select(func.count()).select_from(AuditRecord))).scalar_one()
-    await client.post("/api/units", json={"code": "T1", "name": "t", "kind": "station", "parent_code": "C01"}, headers=admin)
+    await client.post(
+        "/api/units", json={"code": "T1", "name": "t", "kind": "station", "parent_code": "C01"}, headers=admin
+    )
     await client.post("/api/posts", json={"code": "T1", "name": "t"}, headers=admin)
     async with db.session() as s:
         rows = (await s.execute(select(AuditRecord).where(AuditRecord.seq > before))).scalars().all()
