@@ -297,7 +297,7 @@ class DataService:
             new={
                 "table": table.name,
                 "file": record.filename,
-                "status": record.status.value,
+                "status": str(record.status),
                 "rows_taken": record.rows_taken,
                 "rows_refused": record.rows_refused,
                 "rows_replaced": record.rows_replaced,

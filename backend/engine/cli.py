@@ -42,7 +42,7 @@ def run(codes: tuple[str, ...]) -> None:
         raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
     failed = 0
     for r in runs:
-        if r.status.value != "done":
+        if str(r.status) != "done":
             failed += 1
             say(f"{r.topic_code}: FAILED: {r.error}")
             continue

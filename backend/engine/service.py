@@ -128,7 +128,7 @@ class EngineService:
     async def run_topic(self, topic: Topic, actor: Actor, trigger: str = "manual") -> RuleRun:
         if topic.state not in RUNNABLE:
             raise Conflict(
-                f"topic {topic.code} is {topic.state.value}: only validating and online topics run",
+                f"topic {topic.code} is {str(topic.state)}: only validating and online topics run",
                 code="not_runnable",
             )
         version = await self.topics.version(topic.current_version_id)
@@ -292,7 +292,7 @@ class EngineService:
         checked = sum(trial.get(f"state:{s}", 0) for s in ("submitted", "returned", "confirmed", "closed"))
         return {
             "topic": topic.code,
-            "state": topic.state.value,
+            "state": str(topic.state),
             "trial_runs": int(totals[0]),
             "run_hits": {"high": int(totals[1]), "medium": int(totals[2]), "low": int(totals[3])},
             "warnings": hits,

@@ -244,7 +244,7 @@ class TopicService:
         if data.to not in allowed_states:
             allowed = ", ".join(sorted(s.value for s in allowed_states))
             raise Conflict(
-                f"a {topic.state.value} topic cannot become {data.to.value} (allowed: {allowed})",
+                f"a {str(topic.state)} topic cannot become {data.to.value} (allowed: {allowed})",
                 code="bad_transition",
             )
         if data.to in RUNNABLE and not topic.offline and topic.current_version_id is None:
@@ -258,7 +258,7 @@ class TopicService:
             action="topic.transition",
             object_type="topic",
             object_id=topic.id,
-            old={"state": before.value},
+            old={"state": str(before)},
             new={"state": data.to.value, "note": data.note},
             power="topic.approve",
         )
@@ -335,7 +335,7 @@ class TopicService:
         if request is None:
             raise NotFound(f"request {request_id} does not exist", code="request_not_found")
         if request.state != RequestState.open:
-            raise Conflict(f"request {request_id} is already {request.state.value}", code="request_decided")
+            raise Conflict(f"request {request_id} is already {str(request.state)}", code="request_decided")
         topic = await self.get(request.topic_id)
         if data.approve:
             if request.kind == RequestKind.exit:
@@ -354,7 +354,7 @@ class TopicService:
                     topic,
                     draft,
                     actor,
-                    note=f"{request.kind.value}: {request.reason}"[:500],
+                    note=f"{request.kind}: {request.reason}"[:500],
                     request_id=request.id,
                 )
                 request.version_id = version.id
@@ -369,7 +369,7 @@ class TopicService:
             object_type="topic_request",
             object_id=request.id,
             old={"state": RequestState.open.value},
-            new={"state": request.state.value, "note": data.note, "version_id": request.version_id},
+            new={"state": str(request.state), "note": data.note, "version_id": request.version_id},
             power="topic.approve",
         )
         await self.session.commit()
