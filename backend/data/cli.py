@@ -61,7 +61,7 @@ def import_(table: str, file: Path, encoding: str | None, take_good_rows: bool) 
     if len(record.errors) > 50:
         say(f"… {record.rows_refused - 50} more refused row(s); see import {record.id}")
     click.echo(
-        f"import {record.id} {str(record.status)}: {table} rows read {record.rows_read}, "
+        f"import {record.id} {record.status!s}: {table} rows read {record.rows_read}, "
         f"taken {record.rows_taken}, refused {record.rows_refused}, replaced {record.rows_replaced}, "
         f"periods {len(record.periods)}, {record.duration_ms} ms"
     )

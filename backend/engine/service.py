@@ -128,7 +128,7 @@ class EngineService:
     async def run_topic(self, topic: Topic, actor: Actor, trigger: str = "manual") -> RuleRun:
         if topic.state not in RUNNABLE:
             raise Conflict(
-                f"topic {topic.code} is {str(topic.state)}: only validating and online topics run",
+                f"topic {topic.code} is {topic.state!s}: only validating and online topics run",
                 code="not_runnable",
             )
         version = await self.topics.version(topic.current_version_id)

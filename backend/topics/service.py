@@ -244,7 +244,7 @@ class TopicService:
         if data.to not in allowed_states:
             allowed = ", ".join(sorted(s.value for s in allowed_states))
             raise Conflict(
-                f"a {str(topic.state)} topic cannot become {data.to.value} (allowed: {allowed})",
+                f"a {topic.state!s} topic cannot become {data.to.value} (allowed: {allowed})",
                 code="bad_transition",
             )
         if data.to in RUNNABLE and not topic.offline and topic.current_version_id is None:
@@ -335,7 +335,7 @@ class TopicService:
         if request is None:
             raise NotFound(f"request {request_id} does not exist", code="request_not_found")
         if request.state != RequestState.open:
-            raise Conflict(f"request {request_id} is already {str(request.state)}", code="request_decided")
+            raise Conflict(f"request {request_id} is already {request.state!s}", code="request_decided")
         topic = await self.get(request.topic_id)
         if data.approve:
             if request.kind == RequestKind.exit:

@@ -29,7 +29,8 @@ def month_rows(
     ]
 
 
-#: A001 (manager) high, A002 (manager2) medium, A003 (E0101) low, A004 (manager) none, A005 unknown person high
+#: A001 (manager) high, A002 (manager2) medium, A003 (E0101) low, A004 (manager) none,
+#: A005 (unknown person) high
 SCENARIO = [
     *month_rows("A001", "E0005", 3),
     *month_rows("A002", "E0006", 2),
