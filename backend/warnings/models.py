@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
@@ -33,7 +33,11 @@ class WarningState(StrEnum):
 
 class Warning(SQLModel, table=True):
     __tablename__ = "warning"
-    __table_args__ = (UniqueConstraint("topic_id", "object_key", "period_key", name="uq_warning_hit"),)
+    __table_args__ = (
+        UniqueConstraint("topic_id", "object_key", "period_key", name="uq_warning_hit"),
+        #: the employee inbox: a person's warnings, newest first
+        Index("ix_warning_person_raised", "person_id", "raised_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(index=True)
@@ -57,3 +61,188 @@ class Warning(SQLModel, table=True):
     last_hit_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     hit_count: int = 1
     last_run_id: int | None = None
+
+    # --- lifecycle columns (issue 4, migration branch "lifecycle") ---------------------------
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
+    #: the deadline was counted over days the calendar only guessed (weekdays): recomputed later
+    deadline_provisional: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    first_submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    #: the latest submitted verification's result (true / not_true)
+    finding: str | None = Field(default=None, sa_type=String(8))
+    submissions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: 0 none, 1 reminded, 2 chased, 3 supervision order (see ChaseStage)
+    chase_stage: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+# --- lifecycle (issue 4) ----------------------------------------------------------------------
+# The columns above are shared with rule runs (hits.py); the lifecycle adds its own below and on
+# the table through its own migration (branch "lifecycle").
+
+#: states in which a warning still counts as open on its topic (7.3.2): no verification pending
+OPEN_STATES: frozenset[WarningState] = frozenset(
+    {WarningState.raised, WarningState.delivered, WarningState.read, WarningState.returned}
+)
+#: states in which a verification may be submitted (a returned one: resubmitted)
+ANSWERABLE_STATES: frozenset[WarningState] = OPEN_STATES
+
+
+class Finding(StrEnum):
+    true = "true"  # 属实
+    not_true = "not_true"  # 不属实
+
+
+class ChaseStage(IntEnum):
+    none = 0
+    reminded = 1  # due soon
+    chased = 2  # 催办: past the deadline, person and head told
+    supervised = 3  # 督办: a supervision order to discipline inspectors
+
+
+class WarningStep(SQLModel, table=True):
+    """The warning's timeline: every state change, delivery, reminder, chase and link."""
+
+    __tablename__ = "warning_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    warning_id: int = Field(foreign_key="warning.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    kind: str = Field(sa_type=String(24))
+    from_state: str | None = Field(default=None, sa_type=String(16))
+    to_state: str | None = Field(default=None, sa_type=String(16))
+    actor_person_id: int | None = None
+    actor_label: str | None = Field(default=None, max_length=64)
+    #: pwa, bot, api, cli, system — or, for deliveries, the channel told (inapp, webpush, telegram …)
+    channel: str = Field(sa_type=String(16))
+    note: str | None = Field(default=None, max_length=1000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class Verification(SQLModel, table=True):
+    """A reply from the responsible person (核查反馈), stored once under its client-generated id."""
+
+    __tablename__ = "warning_verification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True, index=True)
+    warning_id: int = Field(foreign_key="warning.id", index=True)
+    person_id: int
+    #: 1 for the first reply, 2 after a return, …
+    round: int = 1
+    result: str = Field(sa_type=String(8))
+    cause: str = Field(max_length=4000)
+    measures: str = Field(default="", max_length=4000)
+    photo_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    #: SHA-256 of the canonical body: a replay with another body under the same id is refused
+    body_hash: str = Field(max_length=64)
+    channel: str = Field(sa_type=String(16))
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    #: confirmed / returned, by whom, when and why
+    decision: str | None = Field(default=None, sa_type=String(10))
+    decided_by: int | None = None
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    decision_reason: str | None = Field(default=None, max_length=2000)
+
+
+class WarningPhoto(SQLModel, table=True):
+    __tablename__ = "warning_photo"
+    __table_args__ = (UniqueConstraint("warning_id", "sha256", name="uq_warning_photo"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    warning_id: int = Field(foreign_key="warning.id", index=True)
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(sa_type=String(32))
+    size: int
+    uploaded_by: int
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Interview(SQLModel, table=True):
+    """An interview record (约谈记录, B.12), filed to the discipline archive."""
+
+    __tablename__ = "interview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    #: the interviewee and their unit (scopes follow it)
+    person_id: int = Field(index=True)
+    unit_id: int = Field(index=True)
+    interviewee_name: str = Field(max_length=60)
+    interviewee_unit: str = Field(max_length=120)
+    interviewee_post: str = Field(default="", max_length=120)
+    held_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    place: str = Field(max_length=200)
+    #: three questions
+    q_true: str = Field(max_length=4000)
+    q_cause: str = Field(max_length=4000)
+    q_integrity: str = Field(max_length=4000)
+    #: three checks
+    c_collaboration: str = Field(max_length=4000)
+    c_control: str = Field(max_length=4000)
+    c_education: str = Field(max_length=4000)
+    suggestion: str = Field(max_length=4000)
+    follow_up: str = Field(max_length=4000)
+    #: [{"person_id", "name", "post"}], two at least
+    interviewers: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    #: [{"signer", "sha256", "content_type"}]: images drawn on the phone, stored like photos
+    signatures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    body_hash: str = Field(max_length=64)
+    recorded_by: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InterviewWarning(SQLModel, table=True):
+    __tablename__ = "interview_warning"
+
+    interview_id: int = Field(foreign_key="interview.id", primary_key=True)
+    warning_id: int = Field(foreign_key="warning.id", primary_key=True, index=True)
+
+
+class LinkedRule(StrEnum):
+    """9.2.3.1: when the topic-management group writes a risk notice letter to a department."""
+
+    repeat = "repeat"  # the same topic true three times
+    concentrated = "concentrated"  # true warnings of several topics on one person or object
+    double_red = "double_red"  # the same topic true red twice
+    relapse = "relapse"  # a true red after a handled true warning
+
+
+class LinkedState(StrEnum):
+    raised = "raised"  # risk notice letter (B.13) sent, risk report due
+    answered = "answered"  # risk report (B.14) received
+    closed = "closed"
+
+
+class LinkedWarning(SQLModel, table=True):
+    """A linked warning (联动预警): a risk notice letter to a department, answered by a risk report."""
+
+    __tablename__ = "linked_warning"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: rule + unit + what it is about: the same pattern raises one letter, not one per run
+    key: str = Field(max_length=200, unique=True)
+    rule: str = Field(sa_type=String(16))
+    unit_id: int = Field(index=True)
+    person_id: int | None = None
+    object_key: str | None = Field(default=None, max_length=128)
+    topic_code: str | None = Field(default=None, max_length=32)
+    level: str = Field(sa_type=String(8))
+    warning_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    state: str = Field(default=LinkedState.raised, sa_type=String(16), index=True)
+    raised_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    report_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    report_provisional: bool = False
+    report_text: str | None = Field(default=None, max_length=8000)
+    report_measures: str | None = Field(default=None, max_length=8000)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_by: int | None = None
+    chase_stage: int = 0

@@ -1,0 +1,41 @@
+"""The in-app notification list: what each person was told, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.events.models import NotificationPage
+from backend.events.service import NotificationService
+from backend.kernel.access import Principal, requires
+
+
+class NotificationController(Controller):
+    path = "/api/notifications"
+    tags = ["notifications"]
+    guards = [requires()]
+
+    @get("/", summary="My notifications, newest first")
+    async def list_mine(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Principal, Any, Any],
+        unread: FromQuery[bool] = False,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> NotificationPage:
+        svc = NotificationService(db_session)
+        return await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)
+
+    @post("/{notification_id:int}/read", status_code=204, summary="Mark one of my notifications read")
+    async def mark_read(
+        self,
+        notification_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Principal, Any, Any],
+    ) -> None:
+        await NotificationService(db_session).mark_read(request.user.person_id, notification_id)

@@ -1,0 +1,185 @@
+"""Warnings over HTTP: inbox views, detail with timeline, verification, confirmation, photos."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.kernel.access import Principal, Role, requires
+from backend.kernel.errors import Invalid
+from backend.warnings.models import Level, WarningState
+from backend.warnings.schemas import (
+    DecisionCreate,
+    InboxPage,
+    InboxView,
+    PhotoPublic,
+    TransitionResult,
+    UnitOnTime,
+    VerificationCreate,
+    WarningDetail,
+)
+from backend.warnings.service import InboxFilters, WarningService, photo_public, summary, verification_public
+
+DECIDERS = [requires(Role.head, Role.inspector)]
+SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
+
+
+async def provide_warnings(db_session: NamedDependency[AsyncSession], state: State) -> WarningService:
+    return WarningService(db_session, state.trail, state.settings)
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid(
+            f"{field} must be a date as YYYY-MM-DD, not {value[:40]!r}",
+            code="invalid_date",
+            extra={"field": field},
+        ) from exc
+
+
+class WarningController(Controller):
+    path = "/api/warnings"
+    tags = ["warnings"]
+    dependencies = {"svc": Provide(provide_warnings)}
+    guards = [requires()]
+
+    @get("/", summary="Inbox: mine, my unit or my scope, filtered, with counts per level")
+    async def inbox(
+        self,
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        view: FromQuery[InboxView] = InboxView.mine,
+        level: FromQuery[Level | None] = None,
+        topic: Annotated[str | None, Parameter(max_length=32)] = None,
+        in_state: Annotated[WarningState | None, Parameter(query="state")] = None,
+        overdue: FromQuery[bool | None] = None,
+        raised_from: Annotated[str | None, Parameter(max_length=40)] = None,
+        raised_to: Annotated[str | None, Parameter(max_length=40)] = None,
+        period: Annotated[str | None, Parameter(max_length=32)] = None,
+        person_id: Annotated[int | None, Parameter(ge=1)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    ) -> InboxPage:
+        filters = InboxFilters(
+            level=level,
+            topic=topic,
+            state=in_state,
+            overdue=overdue,
+            raised_from=parse_date(raised_from, "raised_from"),
+            raised_to=parse_date(raised_to, "raised_to"),
+            period=period,
+            person_id=person_id,
+        )
+        return await svc.inbox(request.user, view, filters, limit=limit, offset=offset)
+
+    @get("/on-time", guards=SUPERVISORS, summary="On-time rate per unit (heads, inspectors)")
+    async def on_time(
+        self,
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        raised_from: Annotated[str | None, Parameter(max_length=40)] = None,
+        raised_to: Annotated[str | None, Parameter(max_length=40)] = None,
+    ) -> list[UnitOnTime]:
+        return await svc.on_time(
+            request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
+        )
+
+    @get("/{warning_id:int}", summary="A warning: evidence, deadline, timeline, replies, photos")
+    async def detail(
+        self,
+        warning_id: FromPath[int],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> WarningDetail:
+        return await svc.detail(request.user, warning_id)
+
+    @post("/{warning_id:int}/verifications", summary="Submit a verification (idempotent under client_id)")
+    async def verify(
+        self,
+        warning_id: FromPath[int],
+        data: JSONBody[VerificationCreate],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> Response[TransitionResult]:
+        verification, created = await svc.verify(request.user, warning_id, data)
+        warning = await svc.get_visible(request.user, warning_id)
+        body = TransitionResult(warning=summary(warning), verification=verification_public(verification))
+        return Response(body, status_code=201 if created else 200)
+
+    @post("/{warning_id:int}/confirm", guards=DECIDERS, status_code=200, summary="Confirm the reply (head)")
+    async def confirm(
+        self,
+        warning_id: FromPath[int],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[DecisionCreate | None] = None,
+    ) -> TransitionResult:
+        warning, v = await svc.decide(request.user, warning_id, data or DecisionCreate(), confirm=True)
+        return TransitionResult(warning=summary(warning), verification=verification_public(v))
+
+    @post(
+        "/{warning_id:int}/return", guards=DECIDERS, status_code=200, summary="Return the reply with a reason"
+    )
+    async def return_reply(
+        self,
+        warning_id: FromPath[int],
+        data: JSONBody[DecisionCreate],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> TransitionResult:
+        warning, v = await svc.decide(request.user, warning_id, data, confirm=False)
+        return TransitionResult(warning=summary(warning), verification=verification_public(v))
+
+    @post("/{warning_id:int}/close", guards=DECIDERS, status_code=200, summary="Close a confirmed warning")
+    async def close(
+        self,
+        warning_id: FromPath[int],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> TransitionResult:
+        warning = await svc.close(request.user, warning_id)
+        return TransitionResult(warning=summary(warning))
+
+    @post("/{warning_id:int}/photos", summary="Upload a photo for the reply (multipart field 'file')")
+    async def add_photo(
+        self,
+        warning_id: FromPath[int],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[PhotoPublic]:
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid(
+                "send the photo as multipart field 'file'", code="file_required", extra={"field": "file"}
+            )
+        photo, created = await svc.add_photo(request.user, warning_id, await upload.read())
+        return Response(photo_public(photo), status_code=201 if created else 200)
+
+    @get(
+        "/{warning_id:int}/photos/{photo_id:int}", summary="A photo (only for those who may see the warning)"
+    )
+    async def get_photo(
+        self,
+        warning_id: FromPath[int],
+        photo_id: FromPath[int],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> Response[bytes]:
+        photo, content = await svc.photo(request.user, warning_id, photo_id)
+        return Response(
+            content,
+            media_type=photo.content_type,
+            headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        )

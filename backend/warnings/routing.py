@@ -1,0 +1,288 @@
+"""Who is told what, and when: delivery of new warnings, reminders, chases, supervision orders.
+
+* :func:`announce` — for warnings a rule run just raised (``hits.py`` calls it in its own
+  transaction, and the sweep catches any it missed): set the deadline, write the
+  ``warning.raised`` event to the person, their head (red, orange) and inspectors (red), and
+  move the warning to *delivered* (the in-app inbox is the source of truth; pushes are doorbells).
+* :func:`sweep` — run by the scheduler (``probity warnings sweep``): a reminder
+  ``reminder_working_days`` before the deadline, a chase (催办) on it to the person and head, a
+  supervision order (督办) ``supervision_after_working_days`` working days after it to inspectors.
+  Each step is a conditional UPDATE of ``chase_stage``, so two workers never send one twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.audit.service import AuditTrail
+from backend.calendar.service import WorkingCalendar, load_calendar
+from backend.events.service import emit
+from backend.kernel.access import Actor, Channel
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import utcnow
+from backend.org.service import OrgService
+from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState
+from backend.warnings.service import record_step, set_deadlines
+
+SYSTEM = Actor.system(Channel.system, "scheduler")
+DEFAULT_REMINDER_WORKING_DAYS = 3
+DEFAULT_SUPERVISION_AFTER_WORKING_DAYS = 5
+
+
+@dataclass
+class Routing:
+    """Heads and inspectors over units, looked up once per batch."""
+
+    org: OrgService
+    _heads: dict[int, list[int]] = field(default_factory=dict)
+    _inspectors: dict[int, list[int]] = field(default_factory=dict)
+
+    async def _load(self, unit_id: int) -> None:
+        if unit_id in self._heads:
+            return
+        chain = await self.org.unit_chain(unit_id)
+        heads = await self.org.holders("head", chain) if chain else {}
+        inspectors = await self.org.holders("inspector", chain) if chain else {}
+        # the nearest unit that has a head; every inspector up the chain
+        self._heads[unit_id] = next((heads[u] for u in chain if heads.get(u)), [])
+        self._inspectors[unit_id] = [p for u in chain for p in inspectors.get(u, [])]
+
+    async def heads(self, unit_id: int) -> list[int]:
+        await self._load(unit_id)
+        return self._heads[unit_id]
+
+    async def inspectors(self, unit_id: int) -> list[int]:
+        await self._load(unit_id)
+        return self._inspectors[unit_id]
+
+    async def tiers(self, warning: Warning, *, head: bool, inspector: bool) -> list[tuple[int, str]]:
+        out = [(warning.person_id, "subject")]
+        if head:
+            out += [(p, "head") for p in await self.heads(warning.unit_id) if p != warning.person_id]
+        if inspector:
+            out += [
+                (p, "inspector") for p in await self.inspectors(warning.unit_id) if p != warning.person_id
+            ]
+        return out
+
+
+def _brief(w: Warning) -> dict[str, Any]:
+    """An event payload: ids, level and dates; no names, customers or evidence."""
+    return {
+        "warning_id": w.id,
+        "topic_code": w.topic_code,
+        "due_at": w.due_at.isoformat() if w.due_at else None,
+        "provisional": bool(w.deadline_provisional),
+    }
+
+
+async def announce(
+    session: AsyncSession,
+    trail: AuditTrail,
+    warning_ids: Iterable[int],
+    *,
+    actor: Actor = SYSTEM,
+    calendar: WorkingCalendar | None = None,
+) -> int:
+    """Deadline, tiered event and delivery for newly raised warnings. No commit (caller's transaction)."""
+    ids = sorted(set(warning_ids))
+    if not ids:
+        return 0
+    calendar = calendar or await load_calendar(session)
+    routing = Routing(OrgService(session, trail))
+    rows = list(
+        (
+            await session.execute(
+                select(Warning).where(
+                    col(Warning.id).in_(ids),
+                    col(Warning.state) == WarningState.raised.value,
+                    col(Warning.trial).is_(False),
+                )
+            )
+        ).scalars()
+    )
+    await set_deadlines(session, calendar, rows)
+    now = utcnow()
+    done = 0
+    for w in rows:
+        await session.refresh(w)
+        result = await session.execute(
+            update(Warning)
+            .where(col(Warning.id) == w.id, col(Warning.state) == WarningState.raised.value)
+            .values(state=WarningState.delivered.value, delivered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # another worker delivered it
+        level = Level(w.level)
+        recipients = await routing.tiers(
+            w, head=level in {Level.high, Level.medium}, inspector=level is Level.high
+        )
+        event = await emit(
+            session,
+            "warning.raised",
+            subject_type="warning",
+            subject_id=w.id or 0,
+            recipients=recipients,
+            level=level.value,
+            data=_brief(w),
+        )
+        await record_step(session, trail, w.id or 0, actor, kind="raised", data=_brief(w), channel="system")
+        await record_step(
+            session,
+            trail,
+            w.id or 0,
+            actor,
+            kind="delivered",
+            before=WarningState.raised,
+            after=WarningState.delivered,
+            channel="inapp",
+            data={"event_id": event.id, "recipients": [{"person_id": p, "tier": r} for p, r in recipients]},
+        )
+        done += 1
+    return done
+
+
+@dataclass
+class SweepReport:
+    announced: int = 0
+    reminded: int = 0
+    chased: int = 0
+    supervised: int = 0
+    deadlines_set: int = 0
+
+    def line(self) -> str:
+        return (
+            f"announced {self.announced}, deadlines set {self.deadlines_set}, reminded {self.reminded}, "
+            f"chased {self.chased}, supervision orders {self.supervised}"
+        )
+
+
+async def _advance_stage(session: AsyncSession, w: Warning, stage: ChaseStage) -> bool:
+    result = await session.execute(
+        update(Warning)
+        .where(col(Warning.id) == w.id, col(Warning.chase_stage) == w.chase_stage)
+        .values(chase_stage=int(stage))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def sweep(
+    session: AsyncSession, trail: AuditTrail, settings: Settings, *, now: datetime | None = None
+) -> SweepReport:
+    """One pass of reminders, chases and supervision orders over open warnings; commits."""
+    now = now or utcnow()
+    report = SweepReport()
+    calendar = await load_calendar(session)
+    remind_days = int(getattr(settings, "reminder_working_days", DEFAULT_REMINDER_WORKING_DAYS))
+    supervise_after = int(
+        getattr(settings, "supervision_after_working_days", DEFAULT_SUPERVISION_AFTER_WORKING_DAYS)
+    )
+    raised = (
+        await session.execute(
+            select(col(Warning.id)).where(
+                col(Warning.state) == WarningState.raised.value, col(Warning.trial).is_(False)
+            )
+        )
+    ).scalars()
+    report.announced = await announce(session, trail, [i for i in raised if i is not None], calendar=calendar)
+    missing = list(
+        (
+            await session.execute(
+                select(Warning).where(col(Warning.due_at).is_(None), col(Warning.trial).is_(False))
+            )
+        ).scalars()
+    )
+    report.deadlines_set = await set_deadlines(session, calendar, missing)
+    routing = Routing(OrgService(session, trail))
+    today = calendar.raised_on(now)
+    candidates = (
+        await session.execute(
+            select(Warning).where(
+                col(Warning.state).in_([s.value for s in OPEN_STATES]),
+                col(Warning.trial).is_(False),
+                col(Warning.due_at).is_not(None),
+                col(Warning.chase_stage) < int(ChaseStage.supervised),
+                col(Warning.due_at) <= now + timedelta(days=remind_days * 3 + 14),
+            )
+        )
+    ).scalars()
+    for w in list(candidates):
+        assert w.due_at is not None
+        due_day = calendar.raised_on(w.due_at)
+        stage = ChaseStage(w.chase_stage)
+        if now > w.due_at:
+            late = calendar.working_days_between(due_day, today)
+            if late >= supervise_after and stage < ChaseStage.supervised:
+                if await _advance_stage(session, w, ChaseStage.supervised):
+                    await _tell(
+                        session, trail, routing, w, "supervision_order", head=True, inspector=True, late=late
+                    )
+                    report.supervised += 1
+            elif stage < ChaseStage.chased and await _advance_stage(session, w, ChaseStage.chased):
+                await _tell(session, trail, routing, w, "chased", head=True, inspector=False, late=late)
+                report.chased += 1
+        elif (
+            stage < ChaseStage.reminded
+            and calendar.working_days_between(today, due_day) <= remind_days
+            and await _advance_stage(session, w, ChaseStage.reminded)
+        ):
+            await _tell(session, trail, routing, w, "reminded", head=False, inspector=False, late=0)
+            report.reminded += 1
+    await session.commit()
+    return report
+
+
+EVENT_KIND = {
+    "reminded": "warning.due_soon",
+    "chased": "warning.overdue",
+    "supervision_order": "warning.supervision_order",
+}
+
+
+async def _tell(
+    session: AsyncSession,
+    trail: AuditTrail,
+    routing: Routing,
+    w: Warning,
+    kind: str,
+    *,
+    head: bool,
+    inspector: bool,
+    late: int,
+) -> None:
+    recipients = await routing.tiers(w, head=head, inspector=inspector)
+    if kind == "supervision_order":
+        # a supervision order goes to the inspectors (the person and head hear of it too)
+        recipients = sorted(recipients, key=lambda pr: pr[1] != "inspector")
+    data = {**_brief(w), "working_days_late": late}
+    event = await emit(
+        session,
+        EVENT_KIND[kind],
+        subject_type="warning",
+        subject_id=w.id or 0,
+        recipients=recipients,
+        level=str(w.level),
+        data=data,
+    )
+    await record_step(
+        session,
+        trail,
+        w.id or 0,
+        SYSTEM,
+        kind=kind,
+        channel="inapp",
+        data={
+            **data,
+            "event_id": event.id,
+            "recipients": [{"person_id": p, "tier": r} for p, r in recipients],
+        },
+    )

@@ -1,0 +1,758 @@
+"""The warning lifecycle: inbox, detail, verification, confirmation, photos.
+
+Every transition is one conditional ``UPDATE … WHERE id = ? AND state = <state read>``: of two
+simultaneous transitions exactly one changes a row, the other answers 409 ``state_changed``.
+Each transition writes a timeline step, a trail record and (where someone must be told) an
+event, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.audit.service import AuditTrail
+from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
+from backend.events.service import emit
+from backend.kernel.access import Actor, Principal, Role
+from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import SHANGHAI, utcnow
+from backend.warnings.models import (
+    ANSWERABLE_STATES,
+    OPEN_STATES,
+    Finding,
+    Level,
+    Verification,
+    Warning,
+    WarningPhoto,
+    WarningState,
+    WarningStep,
+)
+from backend.warnings.photos import PhotoStore, check_image
+from backend.warnings.schemas import (
+    DecisionCreate,
+    InboxPage,
+    InboxView,
+    LevelCounts,
+    PhotoPublic,
+    StepPublic,
+    UnitOnTime,
+    VerificationCreate,
+    VerificationPublic,
+    WarningDetail,
+    WarningSummary,
+    overdue,
+)
+
+DEFAULT_PHOTO_MAX_BYTES = 8_000_000
+WARNING_TABLE: Any = Warning.__table__  # type: ignore[attr-defined]
+W = WARNING_TABLE.c
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    level: Level | None = None
+    topic: str | None = None
+    state: WarningState | None = None
+    overdue: bool | None = None
+    raised_from: date | None = None
+    raised_to: date | None = None
+    period: str | None = None
+    person_id: int | None = None
+
+
+def summary(row: Any, now: datetime | None = None) -> WarningSummary:
+    """An inbox row from a Warning object or a Core row of the warning table."""
+    now = now or utcnow()
+    due_at = row.due_at
+    state = WarningState(row.state)
+    return WarningSummary(
+        id=row.id,
+        topic_id=row.topic_id,
+        topic_code=row.topic_code,
+        specialty=row.specialty,
+        level=Level(row.level),
+        state=state,
+        person_id=row.person_id,
+        unit_id=row.unit_id,
+        object_key=row.object_key,
+        period_key=row.period_key,
+        evidence=row.evidence or {},
+        raised_at=row.raised_at,
+        due_at=due_at,
+        due_on=due_at.astimezone(SHANGHAI).date() if due_at else None,
+        deadline_provisional=bool(row.deadline_provisional),
+        overdue=overdue(due_at, state, now),
+        open=state in OPEN_STATES,
+        finding=Finding(row.finding) if row.finding else None,
+        submissions=row.submissions or 0,
+        hit_count=row.hit_count,
+    )
+
+
+def verification_public(v: Verification) -> VerificationPublic:
+    return VerificationPublic.model_validate(v, from_attributes=True)
+
+
+def photo_public(p: WarningPhoto) -> PhotoPublic:
+    return PhotoPublic(
+        id=p.id or 0,
+        warning_id=p.warning_id,
+        sha256=p.sha256,
+        content_type=p.content_type,
+        size=p.size,
+        uploaded_at=p.uploaded_at,
+        url=f"/api/warnings/{p.warning_id}/photos/{p.id}",
+    )
+
+
+def body_hash(warning_id: int, data: VerificationCreate) -> str:
+    body = data.model_dump(mode="json")
+    body["warning_id"] = warning_id
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, SHANGHAI)
+
+
+class WarningService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
+        self.session = session
+        self.trail = trail
+        self.settings = settings
+        self.photos = PhotoStore(settings.data_dir)
+
+    # --- scope --------------------------------------------------------------------
+    @staticmethod
+    def visible(principal: Principal) -> ColumnElement[bool]:
+        return and_(
+            principal.case_filter(person_col=W.person_id, unit_col=W.unit_id, specialty_col=W.specialty),
+            W.trial.is_(False),
+        )
+
+    async def get_visible(self, principal: Principal, warning_id: int) -> Warning:
+        warning = await self.session.get(Warning, warning_id, populate_existing=True)
+        if (
+            warning is None
+            or warning.trial
+            or not principal.can_see_case(
+                person_id=warning.person_id, unit_id=warning.unit_id, specialty=warning.specialty
+            )
+        ):
+            raise NotFound(
+                f"warning {warning_id} does not exist or is not in your scope", code="warning_not_found"
+            )
+        return warning
+
+    @staticmethod
+    def may_decide(principal: Principal, warning: Warning) -> bool:
+        """The head of the person's unit (or above it) or an inspector over it; never the person."""
+        if principal.person_id == warning.person_id:
+            return False
+        return principal.has(Role.head, Role.inspector) and warning.unit_id in principal.subtree_unit_ids
+
+    def actions(self, principal: Principal, warning: Warning) -> list[str]:
+        state = WarningState(warning.state)
+        out: list[str] = []
+        if principal.person_id == warning.person_id:
+            if state in {WarningState.raised, WarningState.delivered}:
+                out.append("read")
+            if state in ANSWERABLE_STATES:
+                out.append("verify")
+        if self.may_decide(principal, warning):
+            if state is WarningState.submitted:
+                out += ["confirm", "return"]
+            if state is WarningState.confirmed:
+                out.append("close")
+        return out
+
+    # --- inbox --------------------------------------------------------------------
+    async def inbox(
+        self,
+        principal: Principal,
+        view: InboxView,
+        filters: InboxFilters,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> InboxPage:
+        now = utcnow()
+        where: list[ColumnElement[bool]] = [self.visible(principal)]
+        if view is InboxView.mine:
+            where.append(W.person_id == principal.person_id)
+        elif view is InboxView.unit:
+            if not principal.has(Role.head, Role.inspector, Role.committee):
+                raise Forbidden("the unit view is for heads and inspectors", code="role_required")
+            if not principal.sees_all_cases():
+                where.append(W.unit_id.in_(sorted(principal.subtree_unit_ids)))
+        if filters.topic:
+            where.append(W.topic_code == filters.topic)
+        if filters.state:
+            where.append(W.state == filters.state.value)
+        if filters.person_id is not None:
+            where.append(W.person_id == filters.person_id)
+        if filters.period:
+            where.append(W.period_key == filters.period)
+        if filters.raised_from:
+            where.append(W.raised_at >= _day_start(filters.raised_from))
+        if filters.raised_to:
+            where.append(W.raised_at < _day_start(filters.raised_to + timedelta(days=1)))
+        if filters.overdue is not None:
+            is_overdue = and_(W.due_at < now, W.state.in_([s.value for s in OPEN_STATES]))
+            where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
+        counts = LevelCounts()
+        for level, n in (
+            await self.session.execute(select(W.level, func.count()).where(*where).group_by(W.level))
+        ).all():
+            if level in LevelCounts.model_fields:
+                setattr(counts, level, int(n))
+        if filters.level:
+            where.append(W.level == filters.level.value)
+            total = getattr(counts, filters.level.value)
+        else:
+            total = counts.high + counts.medium + counts.low
+        rows = await self.session.execute(
+            select(WARNING_TABLE)
+            .where(*where)
+            .order_by(W.raised_at.desc(), W.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return InboxPage(
+            items=[summary(r, now) for r in rows], total=total, counts=counts, limit=limit, offset=offset
+        )
+
+    # --- detail -------------------------------------------------------------------
+    async def detail(self, principal: Principal, warning_id: int) -> WarningDetail:
+        warning = await self.get_visible(principal, warning_id)
+        actor = principal.actor
+        if principal.person_id == warning.person_id and warning.state in {
+            WarningState.raised,
+            WarningState.delivered,
+        }:
+            try:
+                await self._move(warning, WarningState.read, actor, kind="read", values={"read_at": utcnow()})
+            except Conflict:
+                await self.session.rollback()
+                warning = await self.get_visible(principal, warning_id)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="warning.view",
+            object_type="warning",
+            object_id=warning_id,
+            power="case.read",
+        )
+        await self.session.commit()
+        return await self._detail(principal, warning)
+
+    async def _detail(self, principal: Principal, warning: Warning) -> WarningDetail:
+        steps = (
+            await self.session.execute(
+                select(WarningStep)
+                .where(col(WarningStep.warning_id) == warning.id)
+                .order_by(col(WarningStep.at), col(WarningStep.id))
+            )
+        ).scalars()
+        verifications = (
+            await self.session.execute(
+                select(Verification)
+                .where(col(Verification.warning_id) == warning.id)
+                .order_by(col(Verification.round))
+            )
+        ).scalars()
+        photos = (
+            await self.session.execute(
+                select(WarningPhoto)
+                .where(col(WarningPhoto.warning_id) == warning.id)
+                .order_by(col(WarningPhoto.id))
+            )
+        ).scalars()
+        return WarningDetail(
+            warning=summary(warning),
+            timeline=[StepPublic.model_validate(s, from_attributes=True) for s in steps],
+            verifications=[verification_public(v) for v in verifications],
+            photos=[photo_public(p) for p in photos],
+            actions=self.actions(principal, warning),
+        )
+
+    # --- transitions --------------------------------------------------------------
+    async def _move(
+        self,
+        warning: Warning,
+        to: WarningState,
+        actor: Actor,
+        *,
+        kind: str,
+        values: dict[str, Any] | None = None,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """Conditional UPDATE from the state read; a lost race raises 409 ``state_changed``."""
+        before = WarningState(warning.state)
+        result = await self.session.execute(
+            update(Warning)
+            .where(col(Warning.id) == warning.id, col(Warning.state) == before.value)
+            .values(state=to.value, **(values or {}))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                f"warning {warning.id} changed meanwhile (it was {before.value}); reload it",
+                code="state_changed",
+                extra={"state": before.value},
+            )
+        await record_step(
+            self.session,
+            self.trail,
+            warning.id or 0,
+            actor,
+            kind=kind,
+            before=before,
+            after=to,
+            note=note,
+            data=data,
+            channel=channel,
+        )
+        await self.session.refresh(warning)
+
+    @staticmethod
+    def _require_state(
+        warning: Warning, allowed: frozenset[WarningState] | set[WarningState], action: str
+    ) -> None:
+        state = WarningState(warning.state)
+        if state in allowed:
+            return
+        code = "warning_closed" if state in {WarningState.closed} else "invalid_transition"
+        raise Conflict(
+            f"cannot {action} a warning that is {state.value}",
+            code=code,
+            extra={"state": state.value, "action": action},
+        )
+
+    # --- verification -------------------------------------------------------------
+    async def verify(
+        self, principal: Principal, warning_id: int, data: VerificationCreate
+    ) -> tuple[Verification, bool]:
+        """Store a reply once under its client id. Returns (verification, created)."""
+        digest = body_hash(warning_id, data)
+        replay = await self._replay(principal, data.client_id, digest)
+        if replay is not None:
+            return replay, False
+        warning = await self.get_visible(principal, warning_id)
+        if warning.person_id != principal.person_id:
+            raise Forbidden("only the responsible person replies to a warning", code="not_your_warning")
+        self._require_state(warning, ANSWERABLE_STATES, "verify")
+        if data.result is Finding.true and not data.measures.strip():
+            raise Invalid(
+                "rectification measures are required when the warning is true",
+                code="measures_required",
+                extra={"field": "measures"},
+            )
+        await self._check_photos(warning, principal.person_id, data.photo_ids)
+        resubmit = warning.state == WarningState.returned
+        now = utcnow()
+        verification = Verification(
+            client_id=data.client_id,
+            warning_id=warning_id,
+            person_id=principal.person_id,
+            round=(warning.submissions or 0) + 1,
+            result=data.result.value,
+            cause=data.cause,
+            measures=data.measures,
+            photo_ids=sorted(set(data.photo_ids)),
+            latitude=data.latitude,
+            longitude=data.longitude,
+            accuracy_m=data.accuracy_m,
+            body_hash=digest,
+            channel=principal.channel.value,
+            submitted_at=now,
+        )
+        try:
+            self.session.add(verification)
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            replay = await self._replay(principal, data.client_id, digest)
+            if replay is None:
+                raise
+            return replay, False
+        await self._move(
+            warning,
+            WarningState.submitted,
+            principal.actor,
+            kind="resubmitted" if resubmit else "submitted",
+            values={
+                "submitted_at": now,
+                "first_submitted_at": func.coalesce(Warning.first_submitted_at, now),
+                "read_at": func.coalesce(Warning.read_at, now),
+                "finding": data.result.value,
+                "submissions": Warning.submissions + 1,
+            },
+            data={
+                "verification_id": verification.id,
+                "result": data.result.value,
+                "round": verification.round,
+            },
+        )
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action="verification.submit",
+            object_type="warning_verification",
+            object_id=verification.id,
+            new={
+                "warning_id": warning_id,
+                "client_id": data.client_id,
+                "result": data.result.value,
+                "round": verification.round,
+                "photos": verification.photo_ids,
+                "located": data.latitude is not None,
+            },
+            power="warning.verify",
+        )
+        for hook in AFTER_VERIFICATION:
+            await hook(self.session, self.trail, warning, principal.actor)
+        await self.session.commit()
+        return verification, True
+
+    async def _replay(self, principal: Principal, client_id: str, digest: str) -> Verification | None:
+        first = (
+            await self.session.execute(select(Verification).where(col(Verification.client_id) == client_id))
+        ).scalar_one_or_none()
+        if first is None:
+            return None
+        if first.person_id != principal.person_id or first.body_hash != digest:
+            raise Conflict(
+                "this client_id was already used for another reply; make a new id for a new reply",
+                code="client_id_reused",
+                extra={"field": "client_id"},
+            )
+        return first
+
+    async def _check_photos(self, warning: Warning, person_id: int, photo_ids: list[int]) -> None:
+        if not photo_ids:
+            return
+        found = set(
+            (
+                await self.session.execute(
+                    select(col(WarningPhoto.id)).where(
+                        col(WarningPhoto.id).in_(photo_ids),
+                        col(WarningPhoto.warning_id) == warning.id,
+                        col(WarningPhoto.uploaded_by) == person_id,
+                    )
+                )
+            ).scalars()
+        )
+        missing = sorted(set(photo_ids) - found)
+        if missing:
+            raise Invalid(
+                f"photo(s) {missing} were not uploaded to this warning by you",
+                code="unknown_photo",
+                extra={"field": "photo_ids", "photo_ids": missing},
+            )
+
+    # --- confirmation -------------------------------------------------------------
+    async def _decidable(self, principal: Principal, warning_id: int, action: str) -> Warning:
+        warning = await self.get_visible(principal, warning_id)
+        if principal.person_id == warning.person_id:
+            raise Forbidden("nobody confirms or returns their own reply", code="own_reply")
+        if not self.may_decide(principal, warning):
+            raise Forbidden(
+                f"only the head of the person's unit or an inspector over it may {action}",
+                code="not_unit_head",
+            )
+        return warning
+
+    async def _latest(self, warning_id: int) -> Verification:
+        latest = (
+            await self.session.execute(
+                select(Verification)
+                .where(col(Verification.warning_id) == warning_id)
+                .order_by(col(Verification.round).desc())
+                .limit(1)
+            )
+        ).scalar_one()
+        return latest
+
+    async def decide(
+        self, principal: Principal, warning_id: int, data: DecisionCreate, *, confirm: bool
+    ) -> tuple[Warning, Verification]:
+        action = "confirm" if confirm else "return"
+        warning = await self._decidable(principal, warning_id, action)
+        self._require_state(warning, {WarningState.submitted}, action)
+        reason = (data.reason or "").strip() or None
+        if not confirm and not reason:
+            raise Invalid("say why the reply is returned", code="reason_required", extra={"field": "reason"})
+        now = utcnow()
+        latest = await self._latest(warning_id)
+        target = WarningState.confirmed if confirm else WarningState.returned
+        await self._move(
+            warning,
+            target,
+            principal.actor,
+            kind=target.value,
+            values={"confirmed_at": now} if confirm else {},
+            note=reason,
+            data={"verification_id": latest.id},
+        )
+        latest.decision, latest.decided_by, latest.decided_at = target.value, principal.person_id, now
+        latest.decision_reason = reason
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action=f"verification.{action}",
+            object_type="warning_verification",
+            object_id=latest.id,
+            old={"decision": None},
+            new={"decision": target.value, "reason": reason, "warning_id": warning_id},
+            power="warning.confirm",
+        )
+        await emit(
+            self.session,
+            f"warning.{target.value}",
+            subject_type="warning",
+            subject_id=warning_id,
+            recipients={warning.person_id: "subject"},
+            level=str(warning.level),
+            data={"warning_id": warning_id, "state": target.value},
+        )
+        await self.session.commit()
+        return warning, latest
+
+    async def close(self, principal: Principal, warning_id: int) -> Warning:
+        warning = await self._decidable(principal, warning_id, "close")
+        self._require_state(warning, {WarningState.confirmed}, "close")
+        await self._move(
+            warning, WarningState.closed, principal.actor, kind="closed", values={"closed_at": utcnow()}
+        )
+        await self.session.commit()
+        return warning
+
+    # --- photos -------------------------------------------------------------------
+    async def add_photo(
+        self, principal: Principal, warning_id: int, content: bytes
+    ) -> tuple[WarningPhoto, bool]:
+        warning = await self.get_visible(principal, warning_id)
+        if warning.person_id != principal.person_id:
+            raise Forbidden("only the responsible person adds photos to a reply", code="not_your_warning")
+        self._require_state(warning, ANSWERABLE_STATES, "add photos to")
+        limit = int(getattr(self.settings, "photo_max_bytes", DEFAULT_PHOTO_MAX_BYTES))
+        mime = check_image(content, limit)
+        digest = hashlib.sha256(content).hexdigest()
+        existing = await self._photo_by_hash(warning_id, digest)
+        if existing is not None:
+            return existing, False
+        self.photos.put(content)
+        photo = WarningPhoto(
+            warning_id=warning_id,
+            sha256=digest,
+            content_type=mime,
+            size=len(content),
+            uploaded_by=principal.person_id,
+        )
+        try:
+            self.session.add(photo)
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            existing = await self._photo_by_hash(warning_id, digest)
+            if existing is None:
+                raise
+            return existing, False
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action="photo.upload",
+            object_type="warning_photo",
+            object_id=photo.id,
+            new={"warning_id": warning_id, "sha256": digest, "content_type": mime, "size": len(content)},
+            power="warning.verify",
+        )
+        await self.session.commit()
+        return photo, True
+
+    async def _photo_by_hash(self, warning_id: int, digest: str) -> WarningPhoto | None:
+        return (
+            await self.session.execute(
+                select(WarningPhoto).where(
+                    col(WarningPhoto.warning_id) == warning_id, col(WarningPhoto.sha256) == digest
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def photo(self, principal: Principal, warning_id: int, photo_id: int) -> tuple[WarningPhoto, bytes]:
+        await self.get_visible(principal, warning_id)
+        photo = await self.session.get(WarningPhoto, photo_id)
+        if photo is None or photo.warning_id != warning_id:
+            raise NotFound(f"photo {photo_id} does not exist on warning {warning_id}", code="photo_not_found")
+        try:
+            content = self.photos.get(photo.sha256)
+        except FileNotFoundError as exc:
+            raise AppError(
+                "the photo file is missing from storage", code="photo_missing", status=410
+            ) from exc
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action="photo.download",
+            object_type="warning_photo",
+            object_id=photo_id,
+            new={"warning_id": warning_id, "sha256": photo.sha256},
+            power="case.read",
+        )
+        await self.session.commit()
+        return photo, content
+
+    # --- statistics ---------------------------------------------------------------
+    async def on_time(
+        self, principal: Principal, raised_from: date | None, raised_to: date | None
+    ) -> list[UnitOnTime]:
+        now = utcnow()
+        where: list[ColumnElement[bool]] = [self.visible(principal)]
+        if raised_from:
+            where.append(W.raised_at >= _day_start(raised_from))
+        if raised_to:
+            where.append(W.raised_at < _day_start(raised_to + timedelta(days=1)))
+        answered = W.first_submitted_at.is_not(None)
+        on_time = and_(answered, W.due_at.is_not(None), W.first_submitted_at <= W.due_at)
+        late_open = and_(W.first_submitted_at.is_(None), W.due_at < now)
+        stmt = (
+            select(
+                W.unit_id,
+                func.count(),
+                func.sum(answered.cast(Integer())),
+                func.sum(on_time.cast(Integer())),
+                func.sum(late_open.cast(Integer())),
+            )
+            .where(*where)
+            .group_by(W.unit_id)
+            .order_by(W.unit_id)
+        )
+        out = []
+        for unit_id, raised, n_answered, n_on_time, n_late in (await self.session.execute(stmt)).all():
+            due = int(n_answered or 0) + int(n_late or 0)
+            out.append(
+                UnitOnTime(
+                    unit_id=unit_id,
+                    raised=int(raised),
+                    answered=int(n_answered or 0),
+                    answered_on_time=int(n_on_time or 0),
+                    overdue_open=int(n_late or 0),
+                    on_time_rate=round(int(n_on_time or 0) / due, 4) if due else None,
+                )
+            )
+        return out
+
+
+async def record_step(
+    session: AsyncSession,
+    trail: AuditTrail,
+    warning_id: int,
+    actor: Actor,
+    *,
+    kind: str,
+    before: WarningState | None = None,
+    after: WarningState | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> None:
+    """A timeline step and its trail record (state changes carry old and new state)."""
+    session.add(
+        WarningStep(
+            warning_id=warning_id,
+            kind=kind,
+            from_state=before.value if before else None,
+            to_state=after.value if after else None,
+            actor_person_id=actor.person_id,
+            actor_label=actor.label,
+            channel=channel or actor.channel.value,
+            note=note,
+            data=data or {},
+        )
+    )
+    await trail.record(
+        session,
+        actor,
+        action=f"warning.{kind}",
+        object_type="warning",
+        object_id=warning_id,
+        old={"state": before.value} if before else None,
+        new={"state": after.value, **({"note": note} if note else {})} if after else dict(data or {}),
+        power="warning.lifecycle",
+    )
+
+
+#: called after each verification, in its transaction: linked-warning evaluation and the like
+AFTER_VERIFICATION: list[Any] = []
+
+
+# --- deadlines ------------------------------------------------------------------------
+async def set_deadlines(session: AsyncSession, calendar: WorkingCalendar, warnings: list[Warning]) -> int:
+    """(Re)compute the deadline of each warning; changed ones get a timeline step. No commit."""
+    changed = 0
+    for w in warnings:
+        d = calendar.deadline_for_level(w.raised_at, str(w.level))
+        if w.due_at == d.due_at and bool(w.deadline_provisional) == d.provisional:
+            continue
+        await session.execute(
+            update(Warning)
+            .where(col(Warning.id) == w.id)
+            .values(due_at=d.due_at, deadline_provisional=d.provisional)
+            .execution_options(synchronize_session=False)
+        )
+        if w.due_at is not None:
+            session.add(
+                WarningStep(
+                    warning_id=w.id or 0,
+                    kind="deadline_recomputed",
+                    channel="system",
+                    actor_label="calendar",
+                    data={
+                        "old_due_at": w.due_at.isoformat(),
+                        "due_at": d.due_at.isoformat(),
+                        "provisional": d.provisional,
+                    },
+                )
+            )
+        changed += 1
+    await session.flush()
+    return changed
+
+
+@on_calendar_change
+async def recompute_deadlines(
+    session: AsyncSession, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
+) -> int:
+    """Deadlines of warnings not yet closed whose span touches a changed year."""
+    if not years:
+        return 0
+    start = datetime.combine(date(min(years), 1, 1), time.min, SHANGHAI) - timedelta(days=1)
+    end = datetime.combine(date(max(years), 12, 31), time.max, SHANGHAI) + timedelta(days=1)
+    rows = (
+        await session.execute(
+            select(Warning).where(
+                col(Warning.state) != WarningState.closed.value,
+                col(Warning.raised_at) <= end,
+                or_(col(Warning.due_at).is_(None), col(Warning.due_at) >= start),
+            )
+        )
+    ).scalars()
+    return await set_deadlines(session, calendar, list(rows))
+
+
+async def deadlines_for(session: AsyncSession, warnings: list[Warning]) -> int:
+    return await set_deadlines(session, await load_calendar(session), warnings)
