@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime
 from backend.warnings.models import OPEN_STATES, Finding, Level, WarningState
 
-CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class InboxView(StrEnum):
@@ -89,7 +90,7 @@ class VerificationCreate(SQLModel):
 
     model_config = STRICT
 
-    client_id: str = Field(regex=CLIENT_ID)
+    client_id: str = Field(min_length=8, max_length=64)
     result: Finding
     cause: str = Field(min_length=1, max_length=4000)
     #: required when the warning is true
@@ -98,6 +99,13 @@ class VerificationCreate(SQLModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        if not CLIENT_ID.match(value):
+            raise ValueError("client_id must be 8-64 letters, digits, '-' or '_' (a UUID)")
+        return value
 
     @model_validator(mode="after")
     def _location_pairs(self) -> VerificationCreate:
