@@ -315,35 +315,54 @@ def _declared(spec: LoadSpec, header: str | None) -> str | None:
 def _check_accepted(
     cur: duckdb.DuckDBPyConnection, spec: LoadSpec, refused_lines: list[int], result: LoadResult
 ) -> set[int]:
-    """Rows DuckDB accepted that break the declaration: empty required text, duplicate keys."""
+    """Rows DuckDB accepted that break the declaration: empty required text, duplicate keys.
+
+    Required non-text columns are already enforced by the reader (``force_not_null`` makes an
+    empty cell a cast error with its line). Each check is one scan; the key check first groups on
+    a 64-bit hash of the key and only looks closer when two rows share one.
+    """
     table = ident(spec.table)
     where = f"{IMPORT_COLUMN} = {int(spec.import_id)}"
-    row = cur.execute(f"SELECT min(rowid) FROM {table} WHERE {where}").fetchone()
-    if row is None or row[0] is None:
-        return set()
-    base = int(row[0])
-    found: list[tuple[int, str | None, str]] = []
-    checks = [
-        f"SELECT rowid, {lit(c)} FROM {table} "
-        f"WHERE {where} AND ({ident(c)} IS NULL OR CAST({ident(c)} AS VARCHAR) = '')"
-        for c in spec.required
-    ]
+    text_required = [c for _h, c, t in spec.header if c is not None and c in spec.required and t == "VARCHAR"]
+    #: (rowid, column, reason, rowid of the earlier row with the same key)
+    found: list[tuple[int, str | None, str, int | None]] = []
     bad: set[int] = set()
-    if checks:
-        for rowid, column in cur.execute(" UNION ALL ".join(checks)).fetchall():
+    if text_required:
+        empty = " OR ".join(f"({ident(c)} IS NULL OR {ident(c)} = '')" for c in text_required)
+        flags = ", ".join(f"coalesce({ident(c)}, '') = ''" for c in text_required)
+        for rowid, *missing in cur.execute(
+            f"SELECT rowid, {flags} FROM {table} WHERE {where} AND ({empty}) LIMIT {MAX_LISTED_ERRORS * 10}"
+        ).fetchall():
             bad.add(int(rowid))
-            found.append((int(rowid), column, "required value is empty"))
+            for column, is_empty in zip(text_required, missing, strict=True):
+                if is_empty:
+                    found.append((int(rowid), column, "required value is empty", None))
     if spec.key:
         keys = ", ".join(ident(k) for k in spec.key)
-        for rowids, first in cur.execute(
-            f"SELECT list(rowid ORDER BY rowid), min(rowid) FROM {table} WHERE {where} "
-            f"GROUP BY {keys} HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS}"
-        ).fetchall():
-            for rowid in rowids[1:]:
-                bad.add(int(rowid))
-                twin = _file_line(int(first) - base, refused_lines) - spec.line_offset
-                found.append((int(rowid), ", ".join(spec.key), f"duplicate key: same as row {twin}"))
-    for rowid, column, reason in found[:MAX_LISTED_ERRORS]:
-        line = _file_line(rowid - base, refused_lines)
-        result.errors.append((line - spec.line_offset, column, reason))
+        shared = cur.execute(
+            f"SELECT list(h) FROM (SELECT hash({keys}) AS h FROM {table} WHERE {where} "
+            f"GROUP BY h HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS})"
+        ).fetchone()
+        if shared and shared[0]:
+            for rowids, first in cur.execute(
+                f"SELECT list(rowid ORDER BY rowid), min(rowid) FROM {table} "
+                f"WHERE {where} AND hash({keys}) IN (SELECT unnest(?)) "
+                f"GROUP BY {keys} HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS}",
+                [shared[0]],
+            ).fetchall():
+                for rowid in rowids[1:]:
+                    bad.add(int(rowid))
+                    found.append((int(rowid), ", ".join(spec.key), "duplicate key: same as row", int(first)))
+    if not found:
+        return bad
+    row = cur.execute(f"SELECT min(rowid) FROM {table} WHERE {where}").fetchone()
+    base = int(row[0]) if row and row[0] is not None else 0
+
+    def line_of(rowid: int) -> int:
+        return _file_line(rowid - base, refused_lines) - spec.line_offset
+
+    for rowid, where_col, reason, twin in found[:MAX_LISTED_ERRORS]:
+        result.errors.append(
+            (line_of(rowid), where_col, reason if twin is None else f"{reason} {line_of(twin)}")
+        )
     return bad
