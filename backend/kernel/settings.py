@@ -45,6 +45,32 @@ class Settings(BaseSettings):
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
+    #: delivery (backend/delivery, notifications/): outbox workers run in `probity serve` unless
+    #: disabled; unset means on, except with env=test (tests drive the worker step by step)
+    workers_enabled: bool | None = None
+    #: the address people open from a push, Telegram or e-mail link
+    public_url: str = "http://127.0.0.1:8000"
+    #: the VAPID contact (sub claim) push services may write to
+    vapid_subscriber: str = "probity-admin@example.com"
+    push_ttl_seconds: int = Field(default=24 * 3600, ge=0, le=28 * 24 * 3600)
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    delivery_poll_seconds: float = Field(default=0.25, gt=0)
+    delivery_batch: int = Field(default=200, ge=1, le=5000)
+    delivery_concurrency: int = Field(default=64, ge=1, le=1024)
+    delivery_max_attempts: int = Field(default=4, ge=1, le=20)
+    delivery_backoff_seconds: float = Field(default=2.0, ge=0)
+    delivery_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: events older than this are not rung on any channel any more (the in-app list still has them)
+    delivery_horizon_hours: float = Field(default=48.0, gt=0)
+    delivery_language: Literal["zh", "en"] = "zh"
+
+    @property
+    def run_workers(self) -> bool:
+        return self.env != "test" if self.workers_enabled is None else self.workers_enabled
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

@@ -1,0 +1,1 @@
+"""Delivery: outbox, channel settings, Web Push subscriptions, delivery proof, broadcasts."""

@@ -1,0 +1,126 @@
+"""Channel URLs and addresses: checked before they are stored, masked whenever they are shown.
+
+A unit's Apprise URL is a template with ``{address}`` where the person's address goes (a message
+to a person must reach that person, never a group). It holds secrets (WeCom app secret, robot
+tokens, SMTP password): the API shows only :func:`mask_url`, errors and logs pass :func:`scrub`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from backend.delivery.models import APPRISE_SCHEMES, DeliveryChannel
+from backend.kernel.errors import Invalid
+
+PLACEHOLDER = "{address}"
+_SAMPLE = {
+    DeliveryChannel.wecom: "zhangsan",
+    DeliveryChannel.dingtalk: "13800000000",
+    DeliveryChannel.feishu: "0123456789abcdef0123",
+    DeliveryChannel.email: "someone@example.com",
+    DeliveryChannel.sms: "13800000000",
+}
+_ADDRESS = {
+    DeliveryChannel.wecom: re.compile(r"^[A-Za-z0-9][A-Za-z0-9_@.\-]{0,63}$"),
+    DeliveryChannel.dingtalk: re.compile(r"^\+?[0-9]{5,20}$"),
+    DeliveryChannel.feishu: re.compile(r"^[A-Za-z0-9\-]{8,80}$"),
+    DeliveryChannel.email: re.compile(r"^[^@\s/?#&]+@[^@\s/?#&]+\.[^@\s/?#&]+$"),
+    DeliveryChannel.sms: re.compile(r"^\+?[0-9]{5,20}$"),
+    DeliveryChannel.telegram: re.compile(r"^-?[0-9]{1,20}$"),
+}
+#: hosts that are not secrets and help an admin recognise the configuration
+_SHOW_HOST = {DeliveryChannel.email, DeliveryChannel.sms, DeliveryChannel.wecom}
+
+
+def is_apprise(channel: DeliveryChannel | str) -> bool:
+    return DeliveryChannel(channel) in APPRISE_SCHEMES
+
+
+def check_address(channel: DeliveryChannel, address: str) -> str:
+    address = address.strip()
+    pattern = _ADDRESS.get(channel)
+    if pattern is None or not pattern.match(address):
+        raise Invalid(
+            f"this is not a {channel.value} address",
+            code="invalid_address",
+            extra={"field": "address", "channel": channel.value},
+        )
+    return address
+
+
+def fill(url: str, address: str) -> str:
+    return url.replace(PLACEHOLDER, quote(address, safe="@.+"))
+
+
+def check_url(channel: DeliveryChannel, url: str) -> str:
+    """A usable Apprise URL for ``channel`` (the URL itself is never echoed in the error)."""
+    from apprise import Apprise
+
+    url = url.strip()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    allowed = APPRISE_SCHEMES.get(channel)
+    if allowed is None:
+        raise Invalid(
+            f"the {channel.value} channel takes no URL", code="channel_takes_no_url", extra={"field": "url"}
+        )
+    if scheme not in allowed:
+        raise Invalid(
+            f"a {channel.value} URL starts with {' or '.join(s + '://' for s in allowed)}",
+            code="unknown_channel_url",
+            extra={"field": "url"},
+        )
+    if url.count(PLACEHOLDER) != 1:
+        raise Invalid(
+            "the URL must hold {address} exactly once, where the person's address goes",
+            code="address_placeholder_required",
+            extra={"field": "url"},
+        )
+    if Apprise.instantiate(fill(url, _SAMPLE[channel])) is None:
+        raise Invalid(
+            f"this {channel.value} URL is not understood (check the service's URL format)",
+            code="unknown_channel_url",
+            extra={"field": "url"},
+        )
+    return url
+
+
+def secrets_of(url: str | None) -> list[str]:
+    """The parts of a URL that may be secret: user info, host, path segments, query values."""
+    if not url:
+        return []
+    parts = urlsplit(url.replace(PLACEHOLDER, ""))
+    found: list[str] = []
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+        found += [unquote(p) for p in userinfo.split(":")]
+    found.append(netloc.split(":", 1)[0])
+    found += [unquote(s) for s in parts.path.split("/")]
+    found += [v for _, v in parse_qsl(parts.query)]
+    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
+
+
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    if text is None:
+        return None
+    for secret in secrets:
+        text = text.replace(secret, "***")
+        quoted = quote(secret, safe="")
+        if quoted != secret:
+            text = text.replace(quoted, "***")
+    return text[:500]
+
+
+def mask_url(channel: DeliveryChannel, url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url.replace(PLACEHOLDER, "ADDRESS"))
+    netloc = parts.netloc
+    userinfo = ""
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+    host = netloc if channel in _SHOW_HOST else "***"
+    rest = "/***" if (parts.path.strip("/") or parts.query) else ""
+    return f"{parts.scheme}://{'***@' if userinfo else ''}{host}{rest}"

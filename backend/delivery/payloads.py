@@ -1,0 +1,196 @@
+"""What leaves for a third-party service: by default level, count, due date and a link, nothing else.
+
+An event's ``data`` may hold anything its writer put there; only the fields named here are ever
+read (``due_at``; with a channel's detail setting on, also ``topic_code`` and a broadcast's title).
+Names, customers and evidence never enter a :class:`Message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from backend.kernel.timeutil import local
+
+LEVELS = {
+    "zh": {"high": "高风险（红色）", "medium": "中风险（橙色）", "low": "低风险（黄色）"},
+    "en": {"high": "high-level (red)", "medium": "medium-level (orange)", "low": "low-level (yellow)"},
+}
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "app": "廉洁预警",
+        "warning.raised": "{count} 条新的{level}预警",
+        "warning.due_soon": "{count} 条预警即将到期",
+        "warning.overdue": "{count} 条预警已逾期，请尽快处理（催办）",
+        "warning.supervision_order": "{count} 条逾期预警已转督办",
+        "warning.returned": "{count} 条核查反馈被退回",
+        "warning.confirmed": "{count} 条核查反馈已确认",
+        "broadcast": "{count} 条新通知",
+        "broadcast.reminder": "您有 {count} 条通知尚未阅读",
+        "other": "{count} 条新消息",
+        "due": "，{month}月{day}日前处理",
+        "open": "打开",
+        "read": "标为已读",
+        "topic": "主题 {code}",
+    },
+    "en": {
+        "app": "Probity",
+        "warning.raised": "{count} new {level} warning(s)",
+        "warning.due_soon": "{count} warning(s) due soon",
+        "warning.overdue": "{count} warning(s) overdue: please act (chase)",
+        "warning.supervision_order": "{count} overdue warning(s) under supervision order",
+        "warning.returned": "{count} verification reply(ies) returned",
+        "warning.confirmed": "{count} verification reply(ies) confirmed",
+        "broadcast": "{count} new notice(s)",
+        "broadcast.reminder": "{count} notice(s) still unread",
+        "other": "{count} new message(s)",
+        "due": ", due {day} {month_name}",
+        "open": "Open",
+        "read": "Mark read",
+        "topic": "topic {code}",
+    },
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+URGENCY = {"high": "high", "medium": "normal", "low": "low"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One in-app notification as the renderer may see it: ids, kind, level, due date."""
+
+    recipient_id: int
+    event_id: int
+    kind: str
+    level: str | None
+    subject_type: str
+    subject_id: int
+    due_at: datetime | None = None
+    #: only read with the detail setting on
+    topic_code: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    url: str | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    link: str
+    level: str | None
+    count: int
+    due_at: datetime | None
+    urgency: str
+    tag: str
+    keys: tuple[str, ...]
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+    def push_json(self) -> dict[str, Any]:
+        """The Web Push body (encrypted end to end to the browser)."""
+        return {
+            "title": self.title,
+            "body": self.body,
+            "url": self.link,
+            "tag": self.tag,
+            "level": self.level,
+            "count": self.count,
+            "due": self.due_at.isoformat() if self.due_at else None,
+            "keys": list(self.keys),
+        }
+
+    def shrunk_json(self) -> dict[str, Any]:
+        """The smallest useful Web Push body (after a 413)."""
+        return {"title": self.title, "url": self.link, "tag": self.tag}
+
+    def text(self) -> str:
+        return f"{self.body}\n{self.link}"
+
+
+def item_from_event(
+    recipient_id: int,
+    event_id: int,
+    kind: str,
+    level: str | None,
+    subject_type: str,
+    subject_id: int,
+    data: dict[str, Any],
+) -> Item:
+    due: datetime | None = None
+    raw = data.get("due_at")
+    if isinstance(raw, str):
+        try:
+            due = datetime.fromisoformat(raw)
+        except ValueError:
+            due = None
+    topic = data.get("topic_code")
+    title = data.get("title") if subject_type == "broadcast" else None
+    return Item(
+        recipient_id=recipient_id,
+        event_id=event_id,
+        kind=kind,
+        level=level,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        due_at=due,
+        topic_code=str(topic)[:32] if isinstance(topic, str) else None,
+        title=str(title)[:120] if isinstance(title, str) else None,
+    )
+
+
+def _link(public_url: str, items: Sequence[Item]) -> str:
+    base = public_url.rstrip("/")
+    if len(items) == 1:
+        item = items[0]
+        if item.subject_type == "warning":
+            return f"{base}/#/warnings/{item.subject_id}"
+        if item.subject_type == "broadcast":
+            return f"{base}/#/broadcasts/{item.subject_id}"
+    return f"{base}/#/notifications"
+
+
+def render(
+    items: Sequence[Item], keys: Sequence[str], *, public_url: str, language: str = "zh", detail: bool = False
+) -> Message:
+    """One message for one or more notifications of the same kind and level to one person."""
+    assert items, "nothing to render"
+    texts = TEXTS.get(language, TEXTS["zh"])
+    first = items[0]
+    count = len(items)
+    level = first.level
+    template = texts.get(first.kind, texts["other"])
+    body = template.format(count=count, level=LEVELS.get(language, LEVELS["zh"]).get(level or "", ""))
+    dues = [i.due_at for i in items if i.due_at is not None]
+    due = min(dues) if dues else None
+    if due is not None and first.subject_type == "warning":
+        day = local(due)
+        body += texts["due"].format(month=day.month, day=day.day, month_name=_MONTHS[day.month - 1])
+    if detail:
+        codes = sorted({i.topic_code for i in items if i.topic_code})
+        if codes:
+            body += " · " + ", ".join(texts["topic"].format(code=c) for c in codes[:3])
+        titles = [i.title for i in items if i.title]
+        if titles:
+            body += " · " + titles[0]
+    link = _link(public_url, items)
+    buttons = [Button(texts["open"], url=link)]
+    if count == 1:
+        buttons.append(Button(texts["read"], callback_data=f"n:read:{first.recipient_id}"))
+    return Message(
+        title=texts["app"],
+        body=body,
+        link=link,
+        level=level,
+        count=count,
+        due_at=due,
+        urgency=URGENCY.get(level or "", "low" if first.subject_type == "broadcast" else "normal"),
+        tag=keys[0],
+        keys=tuple(keys),
+        buttons=tuple(buttons),
+    )

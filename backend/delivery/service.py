@@ -1,0 +1,536 @@
+"""Channel settings per person and per unit, Web Push subscriptions, VAPID keys, delivery proof."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.audit.service import AuditTrail
+from backend.delivery import channels as ch
+from backend.delivery.models import (
+    DEFAULT_ORDER,
+    AddressPublic,
+    AddressUpdate,
+    AttemptPublic,
+    ChannelConfig,
+    ChannelConfigPublic,
+    ChannelConfigUpdate,
+    ChannelProof,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryChannel,
+    DeliveryPreference,
+    DeliveryRoute,
+    MyDelivery,
+    NotificationProof,
+    PersonChannel,
+    PreferenceUpdate,
+    ProofPage,
+    PushSubscription,
+    SubscriptionCreate,
+    SubscriptionPublic,
+    VapidKey,
+)
+from backend.delivery.outbox import DIRECTORY_READER, upsert_ignore
+from backend.events.models import Event, EventRecipient
+from backend.kernel.access import Actor, Principal
+from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import utcnow
+from backend.org.models import Unit
+from backend.org.service import OrgService
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _b64url(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+async def vapid_key(session: AsyncSession) -> VapidKey:
+    """The VAPID key pair: made on first use and kept in the database (shared by every worker)."""
+    row = await session.get(VapidKey, 1)
+    if row is not None:
+        return row
+    from webpush.vapid import VAPID
+
+    private_pem, public_pem, server_key = VAPID.generate_keys()
+    await session.execute(
+        upsert_ignore(session, VapidKey, "id").values(
+            id=1,
+            private_pem=private_pem.decode(),
+            public_pem=public_pem.decode(),
+            application_server_key=server_key,
+            created_at=utcnow(),
+        )
+    )
+    await session.commit()
+    row = await session.get(VapidKey, 1)
+    assert row is not None
+    return row
+
+
+def _check_subscription(data: SubscriptionCreate, settings: Settings) -> None:
+    parts = urlsplit(data.endpoint)
+    loopback_ok = settings.env != "production" and parts.hostname in LOOPBACK
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback_ok)):
+        raise Invalid(
+            "a push endpoint is an https:// URL of a push service",
+            code="invalid_subscription",
+            extra={"field": "endpoint"},
+        )
+    try:
+        point = _b64url(data.keys.p256dh)
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        auth = _b64url(data.keys.auth)
+    except (binascii.Error, ValueError) as exc:
+        raise Invalid(
+            "the subscription keys are not a P-256 key and a 16-byte secret",
+            code="invalid_subscription",
+            extra={"field": "keys"},
+        ) from exc
+    if len(point) != 65 or len(auth) != 16:
+        raise Invalid(
+            "the subscription keys are not a P-256 key and a 16-byte secret",
+            code="invalid_subscription",
+            extra={"field": "keys"},
+        )
+
+
+def _sub_public(s: PushSubscription) -> SubscriptionPublic:
+    return SubscriptionPublic(
+        id=s.id or 0,
+        service=urlsplit(s.endpoint).hostname or "",
+        user_agent=s.user_agent,
+        created_at=s.created_at,
+        last_success_at=s.last_success_at,
+    )
+
+
+def _config_public(c: ChannelConfig) -> ChannelConfigPublic:
+    return ChannelConfigPublic(
+        unit_id=c.unit_id,
+        channel=c.channel,
+        enabled=c.enabled,
+        detail=c.detail,
+        url_masked=ch.mask_url(DeliveryChannel(c.channel), c.url),
+        has_url=bool(c.url),
+        updated_at=c.updated_at,
+    )
+
+
+class DeliveryService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
+        self.session = session
+        self.trail = trail
+        self.settings = settings
+        self.org = OrgService(session, trail)
+
+    # --- a person's own settings ----------------------------------------------------
+    async def mine(self, person_id: int) -> MyDelivery:
+        pref = await self.session.get(DeliveryPreference, person_id)
+        addresses = list(
+            (
+                await self.session.execute(
+                    select(PersonChannel)
+                    .where(col(PersonChannel.person_id) == person_id)
+                    .order_by(col(PersonChannel.channel))
+                )
+            ).scalars()
+        )
+        subs = (
+            await self.session.execute(
+                select(PushSubscription)
+                .where(col(PushSubscription.person_id) == person_id)
+                .order_by(col(PushSubscription.id))
+            )
+        ).scalars()
+        key = await vapid_key(self.session)
+        return MyDelivery(
+            channel_order=list(pref.channel_order) if pref else list(DEFAULT_ORDER),
+            quiet_start=pref.quiet_start if pref else None,
+            quiet_end=pref.quiet_end if pref else None,
+            addresses=[
+                AddressPublic(
+                    channel=a.channel, address=a.address, enabled=a.enabled, refused_at=a.refused_at
+                )
+                for a in addresses
+                if a.channel != DeliveryChannel.telegram
+            ],
+            telegram_bound=any(
+                a.channel == DeliveryChannel.telegram and a.enabled and a.refused_at is None
+                for a in addresses
+            ),
+            subscriptions=[_sub_public(s) for s in subs],
+            vapid_public_key=key.application_server_key,
+        )
+
+    async def update_preferences(self, actor: Actor, person_id: int, data: PreferenceUpdate) -> MyDelivery:
+        pref = await self.session.get(DeliveryPreference, person_id) or DeliveryPreference(
+            person_id=person_id
+        )
+        old = {
+            "channel_order": pref.channel_order,
+            "quiet_start": pref.quiet_start,
+            "quiet_end": pref.quiet_end,
+        }
+        given = data.model_dump(exclude_unset=True)
+        if "channel_order" in given and data.channel_order is not None:
+            order = [c.value for c in data.channel_order]
+            if len(set(order)) != len(order):
+                raise Invalid("each channel once", code="duplicate_channel", extra={"field": "channel_order"})
+            pref.channel_order = order + [c for c in DEFAULT_ORDER if c not in order]
+        if "quiet_start" in given:
+            pref.quiet_start = data.quiet_start
+        if "quiet_end" in given:
+            pref.quiet_end = data.quiet_end
+        if (pref.quiet_start is None) != (pref.quiet_end is None):
+            raise Invalid(
+                "quiet hours need a start and an end",
+                code="quiet_hours_incomplete",
+                extra={"field": "quiet_end"},
+            )
+        pref.updated_at = utcnow()
+        self.session.add(pref)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.preferences",
+            object_type="person",
+            object_id=person_id,
+            old=old,
+            new={
+                "channel_order": pref.channel_order,
+                "quiet_start": pref.quiet_start,
+                "quiet_end": pref.quiet_end,
+            },
+        )
+        await self.session.commit()
+        return await self.mine(person_id)
+
+    async def _person(self, principal: Principal | None, person_id: int) -> None:
+        await self.org.get_person(principal or DIRECTORY_READER, person_id)
+
+    async def set_address(
+        self, actor: Actor, person_id: int, channel: DeliveryChannel, data: AddressUpdate
+    ) -> AddressPublic:
+        if channel == DeliveryChannel.webpush:
+            raise Invalid(
+                "Web Push is set up by subscribing a device",
+                code="use_push_subscription",
+                extra={"field": "channel"},
+            )
+        if channel == DeliveryChannel.telegram:
+            raise Invalid("Telegram is bound from the bot (send /start to it)", code="telegram_binds_via_bot")
+        await self._person(None, person_id)
+        address = ch.check_address(channel, data.address)
+        return await self._store_address(actor, person_id, channel, address, data.enabled)
+
+    async def _store_address(
+        self, actor: Actor, person_id: int, channel: DeliveryChannel, address: str, enabled: bool
+    ) -> AddressPublic:
+        row = (
+            await self.session.execute(
+                select(PersonChannel).where(
+                    col(PersonChannel.person_id) == person_id, col(PersonChannel.channel) == channel.value
+                )
+            )
+        ).scalar_one_or_none()
+        old = {"address": row.address, "enabled": row.enabled} if row else None
+        if row is None:
+            row = PersonChannel(person_id=person_id, channel=channel.value, address=address)
+        row.address, row.enabled, row.refused_at, row.updated_at = address, enabled, None, utcnow()
+        self.session.add(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.address",
+            object_type="person",
+            object_id=person_id,
+            old=old,
+            new={"channel": channel.value, "address": address, "enabled": enabled},
+        )
+        await self.session.commit()
+        return AddressPublic(channel=row.channel, address=row.address, enabled=row.enabled, refused_at=None)
+
+    async def delete_address(self, actor: Actor, person_id: int, channel: DeliveryChannel) -> None:
+        row = (
+            await self.session.execute(
+                select(PersonChannel).where(
+                    col(PersonChannel.person_id) == person_id, col(PersonChannel.channel) == channel.value
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no {channel.value} address is set", code="address_not_found")
+        await self.session.delete(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.address_removed",
+            object_type="person",
+            object_id=person_id,
+            old={"channel": channel.value},
+        )
+        await self.session.commit()
+
+    async def bind_telegram(self, actor: Actor, person_id: int, chat_id: int | str) -> None:
+        """For the bot: the person proved who they are in chat ``chat_id``; alerts go there now."""
+        await self._store_address(
+            actor,
+            person_id,
+            DeliveryChannel.telegram,
+            ch.check_address(DeliveryChannel.telegram, str(chat_id)),
+            True,
+        )
+
+    # --- Web Push subscriptions ------------------------------------------------------
+    async def subscribe(self, actor: Actor, person_id: int, data: SubscriptionCreate) -> SubscriptionPublic:
+        _check_subscription(data, self.settings)
+        row = (
+            await self.session.execute(
+                select(PushSubscription).where(col(PushSubscription.endpoint) == data.endpoint)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = PushSubscription(person_id=person_id, endpoint=data.endpoint, p256dh="", auth="")
+        # a device that signs in as someone else now rings for them only
+        row.person_id, row.p256dh, row.auth = person_id, data.keys.p256dh, data.keys.auth
+        row.user_agent = data.user_agent
+        self.session.add(row)
+        await self.session.flush()
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.push_subscribed",
+            object_type="push_subscription",
+            object_id=row.id,
+            new={"person_id": person_id, "service": urlsplit(data.endpoint).hostname},
+        )
+        await self.session.commit()
+        return _sub_public(row)
+
+    async def unsubscribe(self, actor: Actor, person_id: int, subscription_id: int) -> None:
+        row = await self.session.get(PushSubscription, subscription_id)
+        if row is None or row.person_id != person_id:
+            raise NotFound(f"subscription {subscription_id} does not exist", code="subscription_not_found")
+        await self.session.delete(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.push_unsubscribed",
+            object_type="push_subscription",
+            object_id=subscription_id,
+        )
+        await self.session.commit()
+
+    # --- unit channel policies --------------------------------------------------------
+    async def _unit(self, unit_id: int) -> Unit:
+        unit = await self.session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(f"unit {unit_id} does not exist", code="unit_not_found")
+        return unit
+
+    async def unit_configs(self, unit_id: int) -> list[ChannelConfigPublic]:
+        await self._unit(unit_id)
+        rows = (
+            await self.session.execute(
+                select(ChannelConfig)
+                .where(col(ChannelConfig.unit_id) == unit_id)
+                .order_by(col(ChannelConfig.channel))
+            )
+        ).scalars()
+        return [_config_public(c) for c in rows]
+
+    async def put_config(
+        self, actor: Actor, unit_id: int, channel: DeliveryChannel, data: ChannelConfigUpdate
+    ) -> ChannelConfigPublic:
+        await self._unit(unit_id)
+        row = (
+            await self.session.execute(
+                select(ChannelConfig).where(
+                    col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value
+                )
+            )
+        ).scalar_one_or_none()
+        old = _config_public(row).model_dump(mode="json") if row else None
+        url = ch.check_url(channel, data.url) if data.url is not None else None
+        if row is None:
+            if ch.is_apprise(channel) and url is None:
+                raise Invalid(
+                    f"a {channel.value} policy needs the service URL",
+                    code="url_required",
+                    extra={"field": "url"},
+                )
+            row = ChannelConfig(unit_id=unit_id, channel=channel.value)
+        if url is not None:
+            row.url = url
+        if data.enabled is not None:
+            row.enabled = data.enabled
+        if data.detail is not None:
+            row.detail = data.detail
+        row.updated_at = utcnow()
+        self.session.add(row)
+        await self.session.flush()
+        public = _config_public(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.channel_policy",
+            object_type="unit",
+            object_id=unit_id,
+            old=old,
+            new=public.model_dump(mode="json"),
+        )
+        await self.session.commit()
+        return public
+
+    async def delete_config(self, actor: Actor, unit_id: int, channel: DeliveryChannel) -> None:
+        await self._unit(unit_id)
+        row = (
+            await self.session.execute(
+                select(ChannelConfig).where(
+                    col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"unit {unit_id} has no {channel.value} policy", code="channel_policy_not_found")
+        if (
+            await self.session.execute(
+                select(func.count()).where(
+                    col(Delivery.config_id) == row.id,
+                    col(Delivery.state).in_(["pending", "leased", "waiting"]),
+                )
+            )
+        ).scalar_one():
+            raise Conflict(
+                "messages are still being sent under this policy: disable it instead",
+                code="channel_policy_in_use",
+            )
+        await self.session.delete(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.channel_policy_removed",
+            object_type="unit",
+            object_id=unit_id,
+            old={"channel": channel.value},
+        )
+        await self.session.commit()
+
+    # --- delivery proof ---------------------------------------------------------------
+    async def proof_page(self, person_id: int, *, limit: int, offset: int) -> ProofPage:
+        mine = col(EventRecipient.person_id) == person_id
+        total = (
+            await self.session.execute(select(func.count()).select_from(EventRecipient).where(mine))
+        ).scalar_one()
+        rows = (
+            await self.session.execute(
+                select(EventRecipient, Event)
+                .join(Event, col(Event.id) == col(EventRecipient.event_id))
+                .where(mine)
+                .order_by(col(EventRecipient.id).desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        items = await self._proofs([(r, e) for r, e in rows], with_attempts=False)
+        return ProofPage(items=items, total=int(total), limit=limit, offset=offset)
+
+    async def proof_one(self, person_id: int, recipient_id: int) -> NotificationProof:
+        row = (
+            await self.session.execute(
+                select(EventRecipient, Event)
+                .join(Event, col(Event.id) == col(EventRecipient.event_id))
+                .where(col(EventRecipient.id) == recipient_id, col(EventRecipient.person_id) == person_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"notification {recipient_id} does not exist", code="notification_not_found")
+        return (await self._proofs([(row[0], row[1])], with_attempts=True))[0]
+
+    async def _proofs(
+        self, rows: list[tuple[EventRecipient, Event]], *, with_attempts: bool
+    ) -> list[NotificationProof]:
+        ids = [r.id or 0 for r, _ in rows]
+        routes = {
+            r.recipient_id: r
+            for r in (
+                await self.session.execute(
+                    select(DeliveryRoute).where(col(DeliveryRoute.recipient_id).in_(ids))
+                )
+            ).scalars()
+        }
+        deliveries: dict[int, list[Delivery]] = defaultdict(list)
+        for d in (
+            await self.session.execute(
+                select(Delivery).where(col(Delivery.recipient_id).in_(ids)).order_by(col(Delivery.position))
+            )
+        ).scalars():
+            deliveries[d.recipient_id].append(d)
+        attempts: dict[int, list[DeliveryAttempt]] = defaultdict(list)
+        if with_attempts:
+            delivery_ids = [d.id for ds in deliveries.values() for d in ds]
+            for a in (
+                await self.session.execute(
+                    select(DeliveryAttempt)
+                    .where(col(DeliveryAttempt.delivery_id).in_(delivery_ids))
+                    .order_by(col(DeliveryAttempt.id))
+                )
+            ).scalars():
+                attempts[a.delivery_id].append(a)
+        horizon = utcnow() - timedelta(hours=self.settings.delivery_horizon_hours)
+        out = []
+        for r, e in rows:
+            route = routes.get(r.id or 0)
+            ds = deliveries.get(r.id or 0, [])
+            state = route.state if route else ("inapp" if e.created_at < horizon else "not_routed_yet")
+            out.append(
+                NotificationProof(
+                    id=r.id or 0,
+                    event_id=e.id or 0,
+                    kind=e.kind,
+                    level=e.level,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
+                    created_at=e.created_at,
+                    read_at=r.read_at,
+                    route_state=state,
+                    delivered_channel=route.delivered_channel if route else None,
+                    delivered_at=route.delivered_at if route else None,
+                    channels=[
+                        ChannelProof(
+                            channel=d.channel,
+                            state=d.state,
+                            attempts=d.attempts,
+                            sent_at=d.sent_at,
+                            last_error=d.last_error,
+                            next_attempt_at=d.next_attempt_at if d.state == "pending" else None,
+                        )
+                        for d in ds
+                    ],
+                    attempts=[
+                        AttemptPublic(
+                            channel=a.channel,
+                            target=a.target,
+                            outcome=a.outcome,
+                            status=a.status,
+                            error=a.error,
+                            latency_ms=a.latency_ms,
+                            at=a.at,
+                        )
+                        for d in ds
+                        for a in attempts.get(d.id or 0, [])
+                    ],
+                )
+            )
+        return out
