@@ -21,7 +21,7 @@ from sqlmodel import col
 from backend.kernel.timeutil import utcnow
 from backend.warnings.models import Level, Warning
 
-CHUNK = 500
+CHUNK = 2000
 RANK = {Level.high: 3, Level.medium: 2, Level.low: 1}
 
 
@@ -65,41 +65,44 @@ async def store_hits(
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stored = Stored()
     unique = _dedupe(hits)
-    for start in range(0, len(unique), CHUNK):
-        rows = [
-            {
-                "topic_id": h.topic_id,
-                "topic_code": h.topic_code,
-                "rule_version_id": h.rule_version_id,
-                "specialty": h.specialty,
-                "level": h.level.value,
-                "trial": h.trial,
-                "person_id": h.person_id,
-                "unit_id": h.unit_id,
-                "object_key": h.object_key[:128],
-                "period_key": h.period_key[:32],
-                "evidence": h.evidence,
-                "state": "raised",
-                "raised_at": now,
-                "last_hit_at": now,
-                "hit_count": 1,
-                "last_run_id": run_id,
-            }
-            for h in unique[start : start + CHUNK]
-        ]
-        stmt = insert(Warning).values(rows)
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["topic_id", "object_key", "period_key"],
-            set_={
-                "level": stmt.excluded.level,
-                "evidence": stmt.excluded.evidence,
-                "trial": stmt.excluded.trial,
-                "last_hit_at": stmt.excluded.last_hit_at,
-                "last_run_id": stmt.excluded.last_run_id,
-                "hit_count": col(Warning.hit_count) + 1,
-            },
-        ).returning(col(Warning.hit_count))
-        for (count,) in (await session.execute(upsert)).all():
+    rows = [
+        {
+            "topic_id": h.topic_id,
+            "topic_code": h.topic_code,
+            "rule_version_id": h.rule_version_id,
+            "specialty": h.specialty,
+            "level": h.level.value,
+            "trial": h.trial,
+            "person_id": h.person_id,
+            "unit_id": h.unit_id,
+            "object_key": h.object_key[:128],
+            "period_key": h.period_key[:32],
+            "evidence": h.evidence,
+            "state": "raised",
+            "raised_at": now,
+            "last_hit_at": now,
+            "hit_count": 1,
+            "last_run_id": run_id,
+        }
+        for h in unique
+    ]
+    if not rows:
+        return stored
+    stmt = insert(Warning)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["topic_id", "object_key", "period_key"],
+        set_={
+            "level": stmt.excluded.level,
+            "evidence": stmt.excluded.evidence,
+            "trial": stmt.excluded.trial,
+            "last_hit_at": stmt.excluded.last_hit_at,
+            "last_run_id": stmt.excluded.last_run_id,
+            "hit_count": col(Warning.hit_count) + 1,
+        },
+    ).returning(col(Warning.hit_count))
+    # one compiled statement, executed in batches (SQLAlchemy "insertmanyvalues")
+    for start in range(0, len(rows), CHUNK):
+        for count in (await session.execute(upsert, rows[start : start + CHUNK])).scalars():
             if count == 1:
                 stored.created += 1
             else:
