@@ -151,3 +151,11 @@ def ci_requires(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must provide this: {reason}")
     pytest.skip(reason)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(**values: str) -> dict[str, str]:
+    """Environment for running ``python -m backend.cli`` on this checkout's code."""
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **values}

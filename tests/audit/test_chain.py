@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, cli_env
 
 
 def verify(settings, secret=TEST_SECRET):
-    env = {
-        **os.environ,
-        "PROBITY_DATABASE_URL": settings.database_url,
-        "PROBITY_SECRET_KEY": secret,
-        "PROBITY_DATA_DIR": str(settings.data_dir),
-    }
+    env = cli_env(
+        **{
+            "PROBITY_DATABASE_URL": settings.database_url,
+            "PROBITY_SECRET_KEY": secret,
+            "PROBITY_DATA_DIR": str(settings.data_dir),
+        }
+    )
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", "audit", "verify"],
         env=env,

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, cli_env
 
 
 def probity(tmp_path, *args):
-    env = {
-        **os.environ,
-        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/probity.db",
-        "PROBITY_DATA_DIR": str(tmp_path / "data"),
-        "PROBITY_SECRET_KEY": TEST_SECRET,
-        "PROBITY_PASSWORD_HASH_MEMORY_KIB": "64",
-        "PROBITY_PASSWORD_HASH_TIME_COST": "1",
-    }
+    env = cli_env(
+        **{
+            "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/probity.db",
+            "PROBITY_DATA_DIR": str(tmp_path / "data"),
+            "PROBITY_SECRET_KEY": TEST_SECRET,
+            "PROBITY_PASSWORD_HASH_MEMORY_KIB": "64",
+            "PROBITY_PASSWORD_HASH_TIME_COST": "1",
+        }
+    )
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
         env=env,
@@ -90,22 +90,24 @@ def test_serve_answers_after_demo(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/probity.db",
-        "PROBITY_DATA_DIR": str(tmp_path / "data"),
-        "PROBITY_SECRET_KEY": TEST_SECRET,
-    }
+    env = cli_env(
+        **{
+            "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/probity.db",
+            "PROBITY_DATA_DIR": str(tmp_path / "data"),
+            "PROBITY_SECRET_KEY": TEST_SECRET,
+        }
+    )
+    log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
         env=env,
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(300):
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
                     assert json.load(response)["status"] == "ok"
@@ -113,7 +115,9 @@ def test_serve_answers_after_demo(tmp_path):
             except OSError:
                 time.sleep(0.2)
         else:
-            raise AssertionError("probity serve did not answer /healthz")
+            raise AssertionError(
+                f"probity serve did not answer /healthz: {(tmp_path / 'serve.log').read_text()}"
+            )
         request = urllib.request.Request(
             f"{base}/api/auth/login",
             method="POST",
@@ -125,3 +129,4 @@ def test_serve_answers_after_demo(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()

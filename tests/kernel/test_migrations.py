@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from backend.kernel.db import Database, all_metadata, head_revision
-from tests.conftest import PG_URL, ci_requires, make_settings
+from tests.conftest import PG_URL, ci_requires, cli_env, make_settings
 
 
 def _diff(conn):
@@ -62,11 +62,12 @@ async def test_upgrade_from_empty_on_postgresql(tmp_path):
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path):
-    env = {
-        **os.environ,
-        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db",
-        "PROBITY_DATA_DIR": str(tmp_path),
-    }
+    env = cli_env(
+        **{
+            "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db",
+            "PROBITY_DATA_DIR": str(tmp_path),
+        }
+    )
     result = subprocess.run(
         [sys.executable, "-m", "backend.cli", "serve", "--port", "0"],
         env=env,
