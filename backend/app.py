@@ -63,9 +63,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        workers = None
+        if settings.run_workers:
+            from notifications.worker import start_workers
+
+            workers = await start_workers(_app)
         try:
             yield
         finally:
+            if workers is not None:
+                await workers.stop()
             if database is None:
                 await db.dispose()
 

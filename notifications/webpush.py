@@ -1,0 +1,176 @@
+"""Web Push: ``webpush`` builds the aes128gcm body and the VAPID header, ``aiohttp`` sends.
+
+Per subscription: 2xx delivered; 404/410 the subscription is gone (deleted); 413 the body is sent
+again shrunk to title, link and tag; 429 and 5xx (and network errors) are retried later, honouring
+``Retry-After``; any other 4xx is a failure of this channel (the next one takes over).
+``ttl`` and ``subscriber`` are passed on every call: ``WebPush.get`` keeps them on the instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from webpush import WebPush, WebPushSubscription
+from webpush.types import WebPushKeys
+
+from backend.delivery.outbox import Job, Outcome, PushTarget, TargetResult
+from backend.delivery.payloads import Message
+from backend.kernel.timeutil import utcnow
+
+GONE = {404, 410}
+RETRY = {408, 425, 429}
+
+
+def topic(tag: str) -> str:
+    """A ``Topic`` header (≤ 32 URL-safe base64 characters): the service keeps one pending per topic."""
+    return base64.urlsafe_b64encode(hashlib.sha256(tag.encode()).digest()).decode()[:32]
+
+
+def retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class WebPushSender:
+    channel = "webpush"
+
+    def __init__(
+        self,
+        private_pem: str,
+        public_pem: str,
+        *,
+        subscriber: str,
+        ttl: int,
+        http: aiohttp.ClientSession,
+        timeout: float = 10.0,
+    ) -> None:
+        self.subscriber = subscriber
+        self.ttl = ttl
+        self.push = WebPush(
+            private_key=private_pem.encode(), public_key=public_pem.encode(), subscriber=subscriber, ttl=ttl
+        )
+        self.http = http
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def encrypt(self, body: dict[str, Any], target: PushTarget) -> tuple[bytes, dict[str, str]]:
+        subscription = WebPushSubscription(
+            endpoint=target.endpoint,
+            keys=WebPushKeys(auth=target.auth, p256dh=target.p256dh),
+        )
+        message = self.push.get(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+            subscription,
+            subscriber=self.subscriber,
+            ttl=self.ttl,
+        )
+        return message.encrypted, dict(message.headers)
+
+    async def _post(
+        self, target: PushTarget, body: dict[str, Any], message: Message
+    ) -> tuple[int | None, str | None, float | None, int]:
+        started = time.perf_counter()
+        data, headers = self.encrypt(body, target)
+        headers.update(
+            {
+                "ttl": str(self.ttl),
+                "urgency": message.urgency,
+                "topic": topic(message.tag),
+                "content-type": "application/octet-stream",
+            }
+        )
+        try:
+            async with self.http.post(target.endpoint, data=data, headers=headers, timeout=self.timeout) as r:
+                text = (await r.text())[:200] if r.status >= 300 else None
+                wait = retry_after(r.headers.get("Retry-After"))
+                return r.status, text, wait, int((time.perf_counter() - started) * 1000)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return (
+                None,
+                f"{type(exc).__name__}: {exc}"[:200],
+                None,
+                int((time.perf_counter() - started) * 1000),
+            )
+
+    async def send_one(self, target: PushTarget, message: Message) -> tuple[list[TargetResult], float | None]:
+        name = f"subscription {target.subscription_id}"
+        status, text, wait, ms = await self._post(target, message.push_json(), message)
+        tries: list[TargetResult] = []
+        if status == 413:
+            tries.append(TargetResult(name, "shrunk", 413, "payload too large: sent again shrunk", ms))
+            status, text, wait, ms = await self._post(target, message.shrunk_json(), message)
+        if status is not None and 200 <= status < 300:
+            tries.append(TargetResult(name, "sent", status, None, ms))
+        elif status in GONE:
+            tries.append(
+                TargetResult(name, "gone", status, "the subscription has expired or was removed", ms)
+            )
+        elif status is None or status in RETRY or status >= 500:
+            tries.append(TargetResult(name, "retry", status, _reason(status, text), ms))
+        else:
+            tries.append(TargetResult(name, "failed", status, _reason(status, text), ms))
+        return tries, wait
+
+    async def send(self, jobs: list[Job], message: Message) -> list[Outcome]:
+        """One message to every device of one person; the same outcome for each grouped job."""
+        targets = jobs[0].subscriptions
+        if not targets:
+            tries = [TargetResult(None, "failed", None, "no device is subscribed")]
+            return [Outcome(job, "failed", list(tries)) for job in jobs]
+        tries = []
+        waits: list[float] = []
+        for got, wait in await asyncio.gather(*(self.send_one(t, message) for t in targets)):
+            tries += got
+            if wait is not None:
+                waits.append(wait)
+        gone = [
+            t.subscription_id
+            for t, r in zip(targets, tries_by_target(tries, targets), strict=True)
+            if r == "gone"
+        ]
+        ok = [
+            t.subscription_id
+            for t, r in zip(targets, tries_by_target(tries, targets), strict=True)
+            if r == "sent"
+        ]
+        final = [t.outcome for t in tries if t.outcome != "shrunk"]
+        result: Any = "sent" if "sent" in final else "retry" if "retry" in final else "failed"
+        return [
+            Outcome(
+                job,
+                result,
+                list(tries),
+                retry_after=max(waits) if waits else None,
+                gone_subscriptions=gone if i == 0 else [],
+                ok_subscriptions=ok if i == 0 else [],
+            )
+            for i, job in enumerate(jobs)
+        ]
+
+
+def _reason(status: int | None, text: str | None) -> str:
+    if status is None:
+        return text or "no answer"
+    return f"HTTP {status}: {text}" if text else f"HTTP {status}"
+
+
+def tries_by_target(tries: list[TargetResult], targets: list[PushTarget]) -> list[str]:
+    """The final outcome per target, in target order."""
+    final: dict[str, str] = {}
+    for t in tries:
+        if t.outcome != "shrunk" and t.target is not None:
+            final[t.target] = t.outcome
+    return [final.get(f"subscription {s.subscription_id}", "failed") for s in targets]

@@ -1,0 +1,226 @@
+"""The delivery worker: route, release scheduled broadcasts, claim, send, record — in steps.
+
+:meth:`Worker.step` does one pass and says what it did; tests drive it step by step. ``run``
+repeats steps, sleeping ``delivery_poll_seconds`` when idle. :func:`start_workers` starts one in
+the app's lifespan (``settings.run_workers``); several processes may run workers on one
+PostgreSQL database (leases make each delivery one worker's at a time).
+
+No SQL here: the outbox and broadcast services in ``backend.delivery`` own every query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import aiohttp
+
+from backend.audit.service import AuditTrail
+from backend.delivery.broadcasts import BroadcastService
+from backend.delivery.outbox import Job, Outbox, Outcome, TargetResult
+from backend.delivery.payloads import Message, render
+from backend.delivery.service import vapid_key
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
+from notifications.apprise_channel import AppriseSender
+from notifications.telegram import TelegramSender
+from notifications.webpush import WebPushSender
+
+log = logging.getLogger("probity.delivery")
+
+
+class Sender(Protocol):
+    async def send(self, jobs: list[Job], message: Message) -> list[Outcome]: ...
+
+
+@dataclass
+class StepReport:
+    routed: int = 0
+    released: int = 0
+    claimed: int = 0
+    messages: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.routed or self.released or self.claimed)
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        trail: AuditTrail,
+        *,
+        name: str | None = None,
+        senders: dict[str, Sender] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.trail = trail
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        self.senders: dict[str, Sender] = dict(senders or {})
+        self._http: aiohttp.ClientSession | None = None
+        self._telegram: TelegramSender | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> Worker:
+        if "webpush" not in self.senders:
+            async with self.db.session() as session:
+                key = await vapid_key(session)
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.settings.delivery_concurrency)
+            )
+            self.senders["webpush"] = WebPushSender(
+                key.private_pem,
+                key.public_pem,
+                subscriber=self.settings.vapid_subscriber,
+                ttl=self.settings.push_ttl_seconds,
+                http=self._http,
+                timeout=self.settings.delivery_timeout_seconds,
+            )
+        token = self.settings.telegram_bot_token
+        if "telegram" not in self.senders and token is not None:
+            self._telegram = TelegramSender(
+                token.get_secret_value(),
+                base_url=self.settings.telegram_api_base,
+                timeout=self.settings.delivery_timeout_seconds,
+            )
+            await self._telegram.start()
+            self.senders["telegram"] = self._telegram
+        apprise = AppriseSender(timeout=self.settings.delivery_timeout_seconds)
+        for channel in ("wecom", "dingtalk", "feishu", "email", "sms"):
+            self.senders.setdefault(channel, apprise)
+        return self
+
+    async def close(self) -> None:
+        if self._telegram is not None:
+            await self._telegram.close()
+        if self._http is not None:
+            await self._http.close()
+
+    async def __aenter__(self) -> Worker:
+        return await self.start()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    # --- one pass ------------------------------------------------------------------------
+    async def step(self, *, now: datetime | None = None) -> StepReport:
+        report = StepReport()
+        async with self.db.session() as session:
+            report.released = await BroadcastService(session, self.trail).release_due(now=now)
+        async with self.db.session() as session:
+            report.routed = await Outbox(session, self.settings, self.trail).route_new(now=now)
+        async with self.db.session() as session:
+            jobs = await Outbox(session, self.settings, self.trail).claim(self.name, now=now)
+        report.claimed = len(jobs)
+        if not jobs:
+            return report
+        outcomes = await self.send_all(jobs)
+        report.messages = len(self.groups(jobs))
+        for o in outcomes:
+            if o.result == "sent":
+                report.sent += 1
+            elif o.result == "retry":
+                report.retried += 1
+            else:
+                report.failed += 1
+        async with self.db.session() as session:
+            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name, now=now)
+        return report
+
+    def groups(self, jobs: Sequence[Job]) -> list[list[Job]]:
+        """Jobs for one person, channel, kind and level become one message ("3 new items")."""
+        grouped: dict[tuple[Any, ...], list[Job]] = defaultdict(list)
+        for job in jobs:
+            grouped[job.group_key()].append(job)
+        return list(grouped.values())
+
+    async def send_all(self, jobs: Sequence[Job]) -> list[Outcome]:
+        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
+
+        async def one(group: list[Job]) -> list[Outcome]:
+            first = group[0]
+            message = render(
+                [j.item for j in group],
+                [j.dedup_key for j in group],
+                public_url=self.settings.public_url,
+                language=self.settings.delivery_language,
+                detail=first.detail,
+            )
+            sender = self.senders.get(first.channel)
+            if sender is None:
+                tried = TargetResult(None, "failed", None, f"no sender for {first.channel}")
+                return [Outcome(j, "failed", [tried]) for j in group]
+            async with limit:
+                try:
+                    return await sender.send(group, message)
+                except Exception as exc:  # a bug in one channel must not stop the others
+                    log.exception("delivery on %s failed", first.channel)
+                    tried = TargetResult(None, "retry", None, f"{type(exc).__name__}: {exc}"[:300])
+                    return [Outcome(j, "retry", [tried]) for j in group]
+
+        results = await asyncio.gather(*(one(g) for g in self.groups(jobs)))
+        return [o for batch in results for o in batch]
+
+    async def drain(self, *, now: datetime | None = None, max_steps: int = 50) -> StepReport:
+        """Step until nothing is due (tests and benchmarks); the sum of the steps."""
+        total = StepReport()
+        for _ in range(max_steps):
+            report = await self.step(now=now)
+            for field in total.__dataclass_fields__:
+                setattr(total, field, getattr(total, field) + getattr(report, field))
+            if not report.busy:
+                break
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.step()
+            except Exception:
+                log.exception("delivery step failed; retrying")
+                report = StepReport()
+            if report.busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.delivery_poll_seconds)
+
+
+class Workers:
+    """Workers running in the app process; ``stop()`` on shutdown."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Workers:
+        for worker in self.workers:
+            await worker.start()
+            self._tasks.append(asyncio.create_task(worker.run(self._stop), name=f"delivery {worker.name}"))
+        return self
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for worker in self.workers:
+            await worker.close()
+
+
+async def start_workers(app: Any) -> Workers:
+    """Start the delivery worker of this process (called from the app's lifespan)."""
+    state = app.state
+    return await Workers([Worker(state.db, state.settings, state.trail)]).start()
