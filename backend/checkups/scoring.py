@@ -137,32 +137,21 @@ def care_suggestions(risk_types: Iterable[str]) -> dict[str, list[str]]:
 
 
 def explain(payload: Mapping[str, Any], policy: CheckupPolicy) -> Why:
-    """ "Why am I medium": the factors with weights and contributions, and the cut-offs."""
+    """Why this grade ("why am I medium"): factors with weights and contributions, and cut-offs."""
     factors = [
         WhyFactor(
-            factor="psychological",
-            name_zh="心理得分",
-            name_en="psychological score",
-            score=payload["psych_score"],
-            weight=policy.psych_weight,
-            contribution=_r(payload["psych_score"] * policy.psych_weight),
-        ),
-        WhyFactor(
-            factor="post",
-            name_zh="岗位风险值",
-            name_en="post risk value",
-            score=payload["post_risk"],
-            weight=policy.post_weight,
-            contribution=_r(payload["post_risk"] * policy.post_weight),
-        ),
-        WhyFactor(
-            factor="tenure",
-            name_zh="任职时长",
-            name_en="time in post",
-            score=payload["tenure_score"],
-            weight=policy.tenure_weight,
-            contribution=_r(payload["tenure_score"] * policy.tenure_weight),
-        ),
+            factor=factor,
+            name_zh=zh,
+            name_en=en,
+            score=payload[key],
+            weight=weight,
+            contribution=_r(payload[key] * weight),
+        )
+        for factor, zh, en, key, weight in (
+            ("psychological", "心理得分", "psychological score", "psych_score", policy.psych_weight),
+            ("post", "岗位风险值", "post risk value", "post_risk", policy.post_weight),
+            ("tenure", "任职时长", "time in post", "tenure_score", policy.tenure_weight),
+        )
     ]
     grade = Grade(payload["composite_grade"])
     parts_zh = " + ".join(f"{f.name_zh} {f.score:g}×{f.weight:g}" for f in factors)

@@ -140,6 +140,18 @@ class CheckupService:
             power=power,
         )
 
+    async def _tell(
+        self,
+        person_ids: Iterable[int],
+        kind: str,
+        campaign: CheckupCampaign,
+        title: tuple[str, str],
+        body: tuple[str, str],
+    ) -> int:
+        """Through the notifier (in-app until the delivery layer lands): (zh, en) title and body."""
+        message = Message(kind, campaign.id, title[0], title[1], body[0], body[1])
+        return await self.notifier.send(self.session, person_ids, message)
+
     # --- questionnaires ------------------------------------------------------------------------
     async def create_questionnaire(self, data: QuestionnaireCreate, actor: Actor) -> CheckupQuestionnaire:
         latest = (
@@ -306,16 +318,14 @@ class CheckupService:
         await self.session.flush()
         if added:
             until = f"{local(campaign.closes_at):%Y-%m-%d %H:%M}"
-            await self.notifier.send(
-                self.session,
+            await self._tell(
                 [p.id for p in added],
-                Message(
-                    kind="invitation",
-                    campaign_id=campaign.id,
-                    title_zh=f"请参加{campaign.title}",
-                    title_en=f"Please take part: {campaign.title}",
-                    body_zh=f"廉洁体检问卷已开放，截止时间 {until}。答题随时保存，可中断后继续。",
-                    body_en=f"The check-up is open until {until} (Beijing time). {SAVED_AS_YOU_GO}",
+                "invitation",
+                campaign,
+                (f"请参加{campaign.title}", f"Please take part: {campaign.title}"),
+                (
+                    f"廉洁体检问卷已开放，截止时间 {until}。答题随时保存，可中断后继续。",
+                    f"The check-up is open until {until} (Beijing time). {SAVED_AS_YOU_GO}",
                 ),
             )
         return [p.id for p in added]
@@ -429,29 +439,42 @@ class CheckupService:
                 "reminders go out only while the campaign takes answers", code="campaign_not_answerable"
             )
         scope = None if principal.has(Role.admin) else self._unit_scope(principal)
-        waiting = [r.person_id for r in await self._responses(campaign_id, scope) if r.status != "submitted"]
-        deadline = campaign.late_until or campaign.closes_at
-        count = await self.notifier.send(
-            self.session,
+        count = await self._remind(campaign, scope, principal.actor)
+        await self.session.commit()
+        return count
+
+    async def remind_all(self, actor: Actor) -> dict[int, int]:
+        """Remind everyone not done in every campaign that takes answers now (for a schedule)."""
+        now = utcnow()
+        sent = {}
+        for campaign in (await self.session.execute(select(CheckupCampaign))).scalars().all():
+            if window_of(campaign, now) in {"open", "late"} and campaign.id is not None:
+                sent[campaign.id] = await self._remind(campaign, None, actor)
+        await self.session.commit()
+        return sent
+
+    async def _remind(self, campaign: CheckupCampaign, scope: frozenset[int] | None, actor: Actor) -> int:
+        assert campaign.id is not None
+        responses = await self._responses(campaign.id, scope)
+        waiting = [r.person_id for r in responses if r.status != ResponseStatus.submitted]
+        until = f"{local(campaign.late_until or campaign.closes_at):%Y-%m-%d %H:%M}"
+        count = await self._tell(
             waiting,
-            Message(
-                kind="reminder",
-                campaign_id=campaign.id,
-                title_zh=f"提醒：{campaign.title}尚未完成",
-                title_en=f"Reminder: {campaign.title} is not done yet",
-                body_zh=f"请在 {local(deadline):%Y-%m-%d %H:%M} 前完成廉洁体检问卷，已答内容已为你保存。",
-                body_en=f"Please finish the check-up before {local(deadline):%Y-%m-%d %H:%M} (Beijing time); "
-                "what you answered is saved.",
+            "reminder",
+            campaign,
+            (f"提醒：{campaign.title}尚未完成", f"Reminder: {campaign.title} is not done yet"),
+            (
+                f"请在 {until} 前完成廉洁体检问卷，已答内容已为你保存。",
+                f"Please finish the check-up before {until} (Beijing time); what you answered is saved.",
             ),
         )
         await self._record(
-            principal.actor,
+            actor,
             "checkup.campaign.remind",
             "checkup_campaign",
             campaign.id,
             new={"reminded": count, "scope_unit_ids": None if scope is None else sorted(scope)},
         )
-        await self.session.commit()
         return count
 
     async def reopen(self, campaign_id: int, data: ReopenRequest, actor: Actor) -> CheckupResponse:
@@ -478,17 +501,15 @@ class CheckupService:
             old=old,
             new={"status": response.status, "reopened_until": data.until, "reason": data.reason},
         )
-        await self.notifier.send(
-            self.session,
+        until = f"{local(data.until):%Y-%m-%d %H:%M}"
+        await self._tell(
             [response.person_id],
-            Message(
-                kind="reopened",
-                campaign_id=campaign.id,
-                title_zh=f"{campaign.title}已为你重新开放",
-                title_en=f"{campaign.title} has been reopened for you",
-                body_zh=f"你可以在 {local(data.until):%Y-%m-%d %H:%M} 前修改并重新提交问卷。",
-                body_en=f"You may change and resubmit your answers until {local(data.until):%Y-%m-%d %H:%M}"
-                " (Beijing time).",
+            "reopened",
+            campaign,
+            (f"{campaign.title}已为你重新开放", f"{campaign.title} has been reopened for you"),
+            (
+                f"你可以在 {until} 前修改并重新提交问卷。",
+                f"You may change and resubmit your answers until {until} (Beijing time).",
             ),
         )
         await self.session.commit()

@@ -294,3 +294,28 @@ async def test_participants_sync_adds_newcomers(kit):
     assert r.json()["count"] == 0
     after = (await kit.client.get(f"/api/checkups/campaigns/{cid}", headers=admin)).json()["participants"]
     assert after == before + 1
+
+
+async def test_scheduled_reminders_from_the_command_line(kit, settings):
+    import asyncio
+    import os
+    import sys
+
+    open_cid = (await kit.open_campaign(units=("C01-S1",)))["id"]
+    await kit.open_campaign(units=("C01-S2",), opens=timedelta(days=3), closes=timedelta(days=9))
+    await kit.complete("manager", open_cid)
+    env = os.environ | {
+        "PROBITY_DATABASE_URL": settings.database_url,
+        "PROBITY_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "PROBITY_DATA_DIR": str(settings.data_dir),
+        "PROBITY_ENV": "test",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "backend.cli", "checkups", "remind",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().strip() == f"campaign {open_cid}: 9 reminder(s)"  # the scheduled one is left alone
+    head_notices = (await kit.client.get("/api/checkups/notices", headers=await kit.h("head"))).json()
+    assert [n["kind"] for n in head_notices] == ["reminder", "invitation"]
