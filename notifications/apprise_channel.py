@@ -55,11 +55,11 @@ class AppriseSender:
         tries: list[TargetResult] = []
         for service in result:
             if service:
-                tries.append(TargetResult(service.name[:80], "sent", None, None, ms))
+                tries.append(TargetResult(str(service.name)[:80], "sent", None, None, ms))
                 continue
             errors = [entry.message for entry in service.logs()]
             reason = errors[-1] if errors else service.status.name.lower()
-            tries.append(TargetResult(service.name[:80], "retry", None, reason, ms))
+            tries.append(TargetResult(str(service.name)[:80], "retry", None, str(reason), ms))
         if not tries:
             tries.append(
                 TargetResult(name, "retry", None, f"nothing was sent ({result.status.name.lower()})", ms)

@@ -8,6 +8,7 @@ or a chat that no longer exists marks the address refused and falls back to the 
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -69,7 +70,9 @@ class TelegramSender:
             refused = True
             tried = TargetResult("chat", "failed", 403, f"refused: {exc.message}")
         except RetryAfter as exc:
-            after = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
+                warnings.simplefilter("ignore")
+                after = exc.retry_after
             wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
             tried = TargetResult("chat", "retry", 429, str(exc))
         except BadRequest as exc:

@@ -7,6 +7,7 @@ tokens, SMTP password): the API shows only :func:`mask_url`, errors and logs pas
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -56,8 +57,6 @@ def fill(url: str, address: str) -> str:
 
 def check_url(channel: DeliveryChannel, url: str) -> str:
     """A usable Apprise URL for ``channel`` (the URL itself is never echoed in the error)."""
-    from apprise import Apprise
-
     url = url.strip()
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     allowed = APPRISE_SCHEMES.get(channel)
@@ -77,13 +76,25 @@ def check_url(channel: DeliveryChannel, url: str) -> str:
             code="address_placeholder_required",
             extra={"field": "url"},
         )
-    if Apprise.instantiate(fill(url, _SAMPLE[channel])) is None:
+    if _quietly_instantiate(fill(url, _SAMPLE[channel])) is None:
         raise Invalid(
             f"this {channel.value} URL is not understood (check the service's URL format)",
             code="unknown_channel_url",
             extra={"field": "url"},
         )
     return url
+
+
+def _quietly_instantiate(url: str) -> object | None:
+    """Apprise's loader logs a bad URL's parts in full: keep that out of the logs."""
+    from apprise import Apprise
+
+    logger = logging.getLogger("apprise")
+    was, logger.disabled = logger.disabled, True
+    try:
+        return Apprise.instantiate(url)
+    finally:
+        logger.disabled = was
 
 
 def secrets_of(url: str | None) -> list[str]:

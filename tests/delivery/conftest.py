@@ -65,7 +65,11 @@ class World:
     ) -> int:
         """An event and its recipient rows, committed as the lifecycle commits them."""
         async with self.db.session() as s:
-            payload = {"warning_id": subject_id, "topic_code": "T01", "due_at": (utcnow() + timedelta(days=14)).isoformat()}
+            payload = {
+                "warning_id": subject_id,
+                "topic_code": "T01",
+                "due_at": (utcnow() + timedelta(days=14)).isoformat(),
+            }
             e = await emit(
                 s,
                 kind,
@@ -95,7 +99,9 @@ class World:
             if channel == "telegram":
                 await svc.bind_telegram(ADMIN, person_id, address)
             else:
-                await svc.set_address(ADMIN, person_id, DeliveryChannel(channel), AddressUpdate(address=address))
+                await svc.set_address(
+                    ADMIN, person_id, DeliveryChannel(channel), AddressUpdate(address=address)
+                )
 
     async def policy(self, unit_code: str, channel: str, **values: Any) -> None:
         async with self.db.session() as s:
@@ -127,7 +133,11 @@ class World:
 @pytest.fixture
 def world(db: Database, settings: Settings) -> World:
     fast = settings.model_copy(
-        update={"delivery_backoff_seconds": 0.0, "delivery_backoff_max_seconds": 0.0, "public_url": "https://probity.test"}
+        update={
+            "delivery_backoff_seconds": 0.0,
+            "delivery_backoff_max_seconds": 0.0,
+            "public_url": "https://probity.test",
+        }
     )
     return World(db, fast)
 

@@ -44,10 +44,16 @@ class Browser:
 
     def json(self) -> dict[str, Any]:
         public = self.private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {"p256dh": b64(public), "auth": b64(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": b64(public), "auth": b64(self.auth)},
+        }
 
     def decrypt(self, body: bytes) -> dict[str, Any]:
-        plain = http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm")
+        plain = http_ece.decrypt(
+            body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm"
+        )
         return json.loads(plain)
 
 
@@ -129,7 +135,9 @@ class FakeBotApi(_Server):
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         if request.content_type == "application/json":
             data: dict[str, Any] = await request.json()
@@ -137,7 +145,10 @@ class FakeBotApi(_Server):
             data = dict(await request.post())
         if method == "getMe":
             return web.json_response(
-                {"ok": True, "result": {"id": 7, "is_bot": True, "first_name": "Probity", "username": "probity_bot"}}
+                {
+                    "ok": True,
+                    "result": {"id": 7, "is_bot": True, "first_name": "Probity", "username": "probity_bot"},
+                }
             )
         if method == "sendMessage":
             chat = int(data["chat_id"])
@@ -189,7 +200,9 @@ class HttpReceiver(_Server):
         if any(path.startswith(p) for p in self.fail):
             return web.Response(status=503, text="down")
         if path.startswith("/cgi-bin/gettoken"):
-            return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": "TOKEN123", "expires_in": 7200})
+            return web.json_response(
+                {"errcode": 0, "errmsg": "ok", "access_token": "TOKEN123", "expires_in": 7200}
+            )
         if path.startswith("/open-apis/"):
             return web.json_response({"code": 0, "msg": "success"})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
@@ -201,7 +214,7 @@ class HttpReceiver(_Server):
 @dataclass
 class SmtpReceiver:
     user: str = "probity"
-    password: str = "smtp-secret-pass"  # noqa: S105 - a test server's
+    password: str = "smtp-secret-pass"
     port: int = field(default_factory=free_port)
     messages: list[bytes] = field(default_factory=list)
     _controller: Any = None
@@ -213,7 +226,7 @@ class SmtpReceiver:
         receiver = self
 
         class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 receiver.messages.append(envelope.content)
                 return "250 OK"
 

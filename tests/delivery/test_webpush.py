@@ -72,10 +72,15 @@ async def test_the_vapid_key_is_made_once_and_kept(world: World):
         first = await vapid_key(s)
     async with world.db.session() as s:
         again = await vapid_key(s)
-    assert first.private_pem == again.private_pem and first.application_server_key == again.application_server_key
+    assert (
+        first.private_pem == again.private_pem
+        and first.application_server_key == again.application_server_key
+    )
 
 
-async def test_every_device_of_the_person_rings_and_a_gone_one_is_removed(world: World, push: FakePushService):
+async def test_every_device_of_the_person_rings_and_a_gone_one_is_removed(
+    world: World, push: FakePushService
+):
     manager = await world.person("E0005")
     phone, laptop = new_browser(push, "phone"), new_browser(push, "laptop")
     await world.subscribe(manager, phone)
