@@ -71,10 +71,56 @@ def _person_values(p: Person) -> dict[str, Any]:
     }
 
 
+def _apply(row: Any, values: dict[str, Any], *, required: set[str]) -> None:
+    """Set ``values`` on ``row``; a field in ``required`` may not be set to empty."""
+    for key, value in values.items():
+        if value is None and key in required:
+            raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
+        setattr(row, key, value)
+
+
 class OrgService:
     def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
         self.session = session
         self.trail = trail
+
+    async def _written(
+        self,
+        actor: Actor,
+        kind: str,
+        object_id: int,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+        *,
+        commit: bool,
+    ) -> None:
+        """Record a create (``before`` None) or the changed fields of an update; commit if asked."""
+        if before is None:
+            await self.trail.record(
+                self.session,
+                actor,
+                action=f"{kind}.create",
+                object_type=kind,
+                object_id=object_id,
+                new=after,
+                power="org.write",
+            )
+        else:
+            old, new = changed(before, after)
+            if new:
+                await self.trail.record(
+                    self.session,
+                    actor,
+                    action=f"{kind}.update",
+                    object_type=kind,
+                    object_id=object_id,
+                    old=old,
+                    new=new,
+                    power="org.write",
+                )
+        if commit:
+            await self.session.commit()
+            ORG_GENERATION.bump()
 
     # --- units -------------------------------------------------------------------
     async def list_units(self) -> list[Unit]:
@@ -113,18 +159,7 @@ class OrgService:
         unit.path = f"{parent.path}{parent.id}/" if parent else "/"
         self.session.add(unit)
         await self.session.flush()
-        await self.trail.record(
-            self.session,
-            actor,
-            action="unit.create",
-            object_type="unit",
-            object_id=unit.id,
-            new=_unit_values(unit),
-            power="org.write",
-        )
-        if commit:
-            await self.session.commit()
-            ORG_GENERATION.bump()
+        await self._written(actor, "unit", pk(unit), None, _unit_values(unit), commit=commit)
         return unit
 
     async def update_unit(self, unit_id: int, data: UnitUpdate, actor: Actor, *, commit: bool = True) -> Unit:
@@ -133,27 +168,10 @@ class OrgService:
             raise NotFound(f"unit {unit_id} does not exist", code="unit_not_found")
         before = _unit_values(unit)
         changes = data.model_dump(exclude_unset=True, exclude={"parent_code"})
-        for key, value in changes.items():
-            if value is None and key in {"name", "kind", "active"}:
-                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
-            setattr(unit, key, value)
+        _apply(unit, changes, required={"name", "kind", "active"})
         if "parent_code" in data.model_fields_set:
             await self._move(unit, await self._resolve_parent(data.parent_code))
-        old, new = changed(before, _unit_values(unit))
-        if new:
-            await self.trail.record(
-                self.session,
-                actor,
-                action="unit.update",
-                object_type="unit",
-                object_id=unit.id,
-                old=old,
-                new=new,
-                power="org.write",
-            )
-        if commit:
-            await self.session.commit()
-            ORG_GENERATION.bump()
+        await self._written(actor, "unit", pk(unit), before, _unit_values(unit), commit=commit)
         return unit
 
     async def _move(self, unit: Unit, parent: Unit | None) -> None:
@@ -185,18 +203,7 @@ class OrgService:
         post = Post(**data.model_dump())
         self.session.add(post)
         await self.session.flush()
-        await self.trail.record(
-            self.session,
-            actor,
-            action="post.create",
-            object_type="post",
-            object_id=post.id,
-            new=_post_values(post),
-            power="org.write",
-        )
-        if commit:
-            await self.session.commit()
-            ORG_GENERATION.bump()
+        await self._written(actor, "post", pk(post), None, _post_values(post), commit=commit)
         return post
 
     async def update_post(self, post_id: int, data: PostUpdate, actor: Actor) -> Post:
@@ -204,24 +211,8 @@ class OrgService:
         if post is None:
             raise NotFound(f"post {post_id} does not exist", code="post_not_found")
         before = _post_values(post)
-        for key, value in data.model_dump(exclude_unset=True).items():
-            if value is None and key in {"name", "risk_value"}:
-                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
-            setattr(post, key, value)
-        old, new = changed(before, _post_values(post))
-        if new:
-            await self.trail.record(
-                self.session,
-                actor,
-                action="post.update",
-                object_type="post",
-                object_id=post.id,
-                old=old,
-                new=new,
-                power="org.write",
-            )
-        await self.session.commit()
-        ORG_GENERATION.bump()
+        _apply(post, data.model_dump(exclude_unset=True), required={"name", "risk_value"})
+        await self._written(actor, "post", pk(post), before, _post_values(post), commit=True)
         return post
 
     # --- people ------------------------------------------------------------------
@@ -300,18 +291,7 @@ class OrgService:
         )
         self.session.add(person)
         await self.session.flush()
-        await self.trail.record(
-            self.session,
-            actor,
-            action="person.create",
-            object_type="person",
-            object_id=person.id,
-            new=_person_values(person),
-            power="org.write",
-        )
-        if commit:
-            await self.session.commit()
-            ORG_GENERATION.bump()
+        await self._written(actor, "person", pk(person), None, _person_values(person), commit=commit)
         return person
 
     async def update_person(
@@ -327,25 +307,8 @@ class OrgService:
         if "post_code" in values:
             post = await self._post_for(values.pop("post_code"))
             person.post_id = post.id if post else None
-        for key, value in values.items():
-            if value is None and key in {"name", "roles", "active"}:
-                raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
-            setattr(person, key, value)
-        old, new = changed(before, _person_values(person))
-        if new:
-            await self.trail.record(
-                self.session,
-                actor,
-                action="person.update",
-                object_type="person",
-                object_id=person.id,
-                old=old,
-                new=new,
-                power="org.write",
-            )
-        if commit:
-            await self.session.commit()
-            ORG_GENERATION.bump()
+        _apply(person, values, required={"name", "roles", "active"})
+        await self._written(actor, "person", pk(person), before, _person_values(person), commit=commit)
         return person
 
     async def _unit_for(self, code: str | None) -> Unit:
@@ -379,7 +342,8 @@ class OrgService:
         )
         out: dict[int, list[int]] = {}
         for person_id, unit_id in (await self.session.execute(stmt)).all():
-            out.setdefault(int(unit_id), []).append(int(person_id))
+            if person_id is not None:
+                out.setdefault(int(unit_id), []).append(person_id)
         return out
 
     # --- for the auth domain -------------------------------------------------------
