@@ -107,34 +107,21 @@ class AuthService:
             request_id,
             username,
         )
+        wrong = Unauthorized("Wrong username or password.", code="invalid_credentials")
         if account is None:
-            await self.trail.record(
-                self.session,
-                actor,
-                action="auth.login_failed",
-                object_type="account",
-                new={"username": username, "reason": "unknown username"},
+            raise await self._refused(
+                actor, None, "auth.login_failed", {"username": username, "reason": "unknown username"}, wrong
             )
-            await self.session.commit()
-            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
         if account.locked_until is not None and as_utc(account.locked_until) > now:
             wait = int((as_utc(account.locked_until) - now).total_seconds()) + 1
-            await self.trail.record(
-                self.session,
-                actor,
-                action="auth.login_refused",
-                object_type="account",
-                object_id=account.id,
-                new={"reason": "locked"},
-            )
-            await self.session.commit()
-            raise AppError(
+            locked = AppError(
                 f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.",
                 code="account_locked",
                 status=429,
                 headers={"Retry-After": str(wait)},
                 extra={"retry_after": wait},
             )
+            raise await self._refused(actor, account.id, "auth.login_refused", {"reason": "locked"}, locked)
         if not self._check_password(account, password):
             account.failed_logins += 1
             new: dict[str, Any] = {"failed_logins": account.failed_logins, "reason": "wrong password"}
@@ -142,27 +129,12 @@ class AuthService:
                 account.locked_until = now + timedelta(minutes=self.settings.login_lock_minutes)
                 account.failed_logins = 0
                 new["locked_until"] = account.locked_until
-            await self.trail.record(
-                self.session,
-                actor,
-                action="auth.login_failed",
-                object_type="account",
-                object_id=account.id,
-                new=new,
-            )
-            await self.session.commit()
-            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+            raise await self._refused(actor, account.id, "auth.login_failed", new, wrong)
         if not account.active:
-            await self.trail.record(
-                self.session,
-                actor,
-                action="auth.login_refused",
-                object_type="account",
-                object_id=account.id,
-                new={"reason": "disabled"},
+            disabled = Unauthorized("This account is disabled.", code="account_disabled")
+            raise await self._refused(
+                actor, account.id, "auth.login_refused", {"reason": "disabled"}, disabled
             )
-            await self.session.commit()
-            raise Unauthorized("This account is disabled.", code="account_disabled")
         account.failed_logins = 0
         account.locked_until = None
         account.last_login_at = now
@@ -172,6 +144,16 @@ class AuthService:
         )
         await self.session.commit()
         return tokens
+
+    async def _refused(
+        self, actor: Actor, account_id: int | None, action: str, new: dict[str, Any], error: AppError
+    ) -> AppError:
+        """Put a refused sign-in in the trail (committed: it must outlive the refusal)."""
+        await self.trail.record(
+            self.session, actor, action=action, object_type="account", object_id=account_id, new=new
+        )
+        await self.session.commit()
+        return error
 
     async def _open_session(self, account: Account, channel: Channel) -> TokenResponse:
         sid = str(uuid.uuid4())
