@@ -6,10 +6,8 @@ feature adds a folder, not a line here.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
-import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +27,8 @@ from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
 from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel.db import Database
+from backend.kernel.discovery import feature_modules
+from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.settings import Settings
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
 
@@ -38,10 +38,7 @@ PWA_DIR = Path(backend.__file__).resolve().parent.parent / "pwa"
 
 def discover_controllers() -> list[type[Controller]]:
     found: list[type[Controller]] = []
-    for info in sorted(pkgutil.iter_modules(backend.__path__), key=lambda i: i.name):
-        if not info.ispkg or not (Path(backend.__path__[0]) / info.name / "controller.py").exists():
-            continue
-        module = importlib.import_module(f"backend.{info.name}.controller")
+    for module in feature_modules("controller"):
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Controller) and obj is not Controller and obj.__module__ == module.__name__:
                 found.append(obj)
@@ -64,13 +61,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         workers = None
+        jobs = JobRunner(db, settings, discover_jobs())
         if settings.run_workers:
             from notifications.worker import start_workers
 
             workers = await start_workers(_app)
+            jobs.start()
         try:
             yield
         finally:
+            await jobs.stop()
             if workers is not None:
                 await workers.stop()
             if database is None:

@@ -10,6 +10,7 @@ import click
 
 from backend.kernel.clitools import cli_settings, run_async, say
 from backend.kernel.db import Database, head_revision
+from backend.kernel.discovery import feature_modules
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,7 +80,7 @@ def demo() -> None:
         f"demo organisation: units +{report.units}, posts +{report.posts}, people +{report.people}, "
         f"accounts +{report.accounts}"
     )
-    for loader in feature_modules("demo"):
+    for loader in feature_modules("demo", exclude=frozenset({"demo"})):
         feature = loader.__name__.split(".")[1]
         summary = run_async(functools.partial(_load_feature_demo, loader, settings=settings), settings)
         click.echo(f"demo {feature}: {summary}")
@@ -142,22 +143,6 @@ def _safe_url(url: str) -> str:
 
 async def _load_feature_demo(loader: Any, db: Database, *, settings: Any) -> str:
     return str(await loader.load_demo(db, settings, say))
-
-
-def feature_modules(name: str) -> list[Any]:
-    """``backend/<feature>/<name>.py`` modules, found rather than listed, by ``ORDER`` then name."""
-    import importlib
-    import pkgutil
-    from pathlib import Path
-
-    import backend
-
-    root = Path(backend.__path__[0])
-    found = []
-    for info in pkgutil.iter_modules(backend.__path__):
-        if info.ispkg and info.name != "demo" and (root / info.name / f"{name}.py").exists():
-            found.append(importlib.import_module(f"backend.{info.name}.{name}"))
-    return sorted(found, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 for _module in feature_modules("cli"):

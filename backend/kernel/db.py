@@ -131,15 +131,10 @@ def _upgrade(conn: Connection, revision: str) -> None:
 
 
 def all_metadata() -> Any:
-    """Import every ``backend.<domain>.models`` module (found, not listed) and return the metadata."""
-    import importlib
-    import pkgutil
-
+    """Import every ``backend/<feature>/models.py`` (found, not listed) and return the metadata."""
     from sqlmodel import SQLModel
 
-    import backend
+    from backend.kernel.discovery import feature_modules
 
-    for info in pkgutil.iter_modules(backend.__path__):
-        if info.ispkg and (Path(backend.__path__[0]) / info.name / "models.py").exists():
-            importlib.import_module(f"backend.{info.name}.models")
+    feature_modules("models")
     return SQLModel.metadata
