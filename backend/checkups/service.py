@@ -147,9 +147,11 @@ class CheckupService:
         campaign: CheckupCampaign,
         title: tuple[str, str],
         body: tuple[str, str],
+        due_at: datetime | None = None,
     ) -> int:
         """Through the notifier (in-app until the delivery layer lands): (zh, en) title and body."""
-        message = Message(kind, campaign.id, title[0], title[1], body[0], body[1])
+        due = due_at or campaign.late_until or campaign.closes_at
+        message = Message(kind, campaign.id, title[0], title[1], body[0], body[1], due)
         return await self.notifier.send(self.session, person_ids, message)
 
     # --- questionnaires ------------------------------------------------------------------------
@@ -327,6 +329,7 @@ class CheckupService:
                     f"廉洁体检问卷已开放，截止时间 {until}。答题随时保存，可中断后继续。",
                     f"The check-up is open until {until} (Beijing time). {SAVED_AS_YOU_GO}",
                 ),
+                due_at=campaign.closes_at,
             )
         return [p.id for p in added]
 
@@ -511,6 +514,7 @@ class CheckupService:
                 f"你可以在 {until} 前修改并重新提交问卷。",
                 f"You may change and resubmit your answers until {until} (Beijing time).",
             ),
+            due_at=data.until,
         )
         await self.session.commit()
         return response

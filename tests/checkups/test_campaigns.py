@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.app import create_app
 from backend.checkups.models import CheckupNotice, CheckupResponse, CheckupResult
+from backend.events.models import Event, EventRecipient
 from backend.kernel.db import Database
 from tests.checkups.conftest import ITEM_CODES, healthy_answers, iso
 
@@ -276,7 +277,21 @@ async def test_reminders_reach_only_those_not_done(kit, db):
     assert r.status_code == 403
     async with db.session() as s:
         count = (await s.execute(select(func.count()).select_from(CheckupNotice))).scalar_one()
+        events = (await s.execute(select(Event).where(Event.subject_id == cid))).scalars().all()
+        told = (
+            await s.execute(
+                select(func.count())
+                .select_from(EventRecipient)
+                .where(EventRecipient.event_id.in_([e.id for e in events]))  # type: ignore[union-attr]
+            )
+        ).scalar_one()
     assert count == 10 + 9
+    # the same moments go to the delivery layer as events: campaign id and deadline, nothing else
+    assert sorted(e.kind for e in events) == ["checkup.invitation", "checkup.reminder"]  # none for 0 people
+    assert all(
+        e.subject_type == "checkup_campaign" and set(e.data) == {"campaign_id", "due_at"} for e in events
+    )
+    assert told == 10 + 9
 
 
 async def test_participants_sync_adds_newcomers(kit):

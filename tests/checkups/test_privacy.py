@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from tests.checkups.conftest import risky_answers
 
-TABLES = ["checkup_response", "checkup_result", "checkup_care", "checkup_notice", "audit_record"]
+TABLES = ["checkup_response", "checkup_result", "checkup_care", "checkup_notice", "event", "audit_record"]
 
 
 async def test_marker_answer_is_seen_only_by_the_person_and_in_b2(kit, db, settings, caplog):
