@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
+    #: warning lifecycle: largest verification photo, reminder before the deadline and supervision
+    #: order after it, in working days
+    photo_max_bytes: int = Field(default=8_000_000, ge=1024)
+    reminder_working_days: int = Field(default=3, ge=0, le=30)
+    supervision_after_working_days: int = Field(default=5, ge=1, le=60)
+
     #: delivery (backend/delivery, notifications/): outbox workers run in `probity serve` unless
     #: disabled; unset means on, except with env=test (tests drive the worker step by step)
     workers_enabled: bool | None = None

@@ -5,8 +5,8 @@
   ``warning.raised`` event to the person, their head (red, orange) and inspectors (red), and
   move the warning to *delivered* (the in-app inbox is the source of truth; pushes are doorbells).
 * :func:`sweep` — run by the scheduler (``probity warnings sweep``): a reminder
-  ``reminder_working_days`` before the deadline, a chase (催办) on it to the person and head, a
-  supervision order (督办) ``supervision_after_working_days`` working days after it to inspectors.
+  ``PROBITY_REMINDER_WORKING_DAYS`` before the deadline, a chase (催办) on it to the person and head, a
+  supervision order (督办) ``PROBITY_SUPERVISION_AFTER_WORKING_DAYS`` working days after it to inspectors.
   Each step is a conditional UPDATE of ``chase_stage``, so two workers never send one twice.
 """
 
@@ -32,8 +32,6 @@ from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, War
 from backend.warnings.service import record_step, set_deadlines
 
 SYSTEM = Actor.system(Channel.system, "scheduler")
-DEFAULT_REMINDER_WORKING_DAYS = 3
-DEFAULT_SUPERVISION_AFTER_WORKING_DAYS = 5
 
 
 @dataclass
@@ -182,10 +180,8 @@ async def sweep(
     now = now or utcnow()
     report = SweepReport()
     calendar = await load_calendar(session)
-    remind_days = int(getattr(settings, "reminder_working_days", DEFAULT_REMINDER_WORKING_DAYS))
-    supervise_after = int(
-        getattr(settings, "supervision_after_working_days", DEFAULT_SUPERVISION_AFTER_WORKING_DAYS)
-    )
+    remind_days = settings.reminder_working_days
+    supervise_after = settings.supervision_after_working_days
     raised = (
         await session.execute(
             select(col(Warning.id)).where(

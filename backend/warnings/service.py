@@ -53,7 +53,6 @@ from backend.warnings.schemas import (
     overdue,
 )
 
-DEFAULT_PHOTO_MAX_BYTES = 8_000_000
 WARNING_TABLE: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING_TABLE.c
 
@@ -549,8 +548,7 @@ class WarningService:
         if warning.person_id != principal.person_id:
             raise Forbidden("only the responsible person adds photos to a reply", code="not_your_warning")
         self._require_state(warning, ANSWERABLE_STATES, "add photos to")
-        limit = int(getattr(self.settings, "photo_max_bytes", DEFAULT_PHOTO_MAX_BYTES))
-        mime = check_image(content, limit)
+        mime = check_image(content, self.settings.photo_max_bytes)
         digest = hashlib.sha256(content).hexdigest()
         existing = await self._photo_by_hash(warning_id, digest)
         if existing is not None:
