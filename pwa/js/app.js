@@ -1,0 +1,297 @@
+// The shell: session, language, router, bottom navigation, the outbox banner, the service worker.
+import { api, ApiError, core } from "./api.js";
+import { currentLang, errorText, loadLang, t } from "./i18n.js";
+import { setupOutbox, pendingCount } from "./outbox.js";
+import { clear, h, icon, spinner, toast } from "./ui.js";
+
+const LANG_KEY = "probity.lang";
+
+/** route → view module (loaded on first use) and who may open it */
+const ROUTES = [
+  { re: /^\/login$/, view: "login", public: true },
+  { re: /^\/warnings$/, view: "inbox" },
+  { re: /^\/warnings\/(\d+)$/, view: "warning" },
+  { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },
+  { re: /^\/notifications$/, view: "notices" },
+  { re: /^\/broadcasts\/(\d+)$/, view: "broadcast" },
+  { re: /^\/me$/, view: "profile" },
+  { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
+  { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
+  { re: /^\/admin$/, view: "admin", roles: ["admin", "expert"] },
+  { re: /^\/admin\/topics$/, view: "admin-topics", roles: ["admin", "expert"] },
+  { re: /^\/admin\/import$/, view: "admin-import", roles: ["admin", "expert"] },
+  { re: /^\/admin\/calendar$/, view: "admin-calendar", roles: ["admin"] },
+  { re: /^\/admin\/broadcasts$/, view: "admin-broadcasts", roles: ["admin"] },
+  { re: /^\/admin\/broadcasts\/(new|\d+)$/, view: "admin-broadcast", roles: ["admin"] },
+];
+
+const NAV = [
+  { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
+  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/queue/, badge: "queue" },
+  { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/dashboard/ },
+  { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
+  { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me/ },
+];
+
+const ctx = {
+  me: null,
+  badges: { unread: 0, queue: 0 },
+  has(...roles) {
+    return !!this.me && roles.some((r) => this.me.roles.includes(r));
+  },
+  navigate(hash, replace = false) {
+    if (replace || location.hash === hash) {
+      if (replace) history.replaceState(null, "", hash);
+      route();
+    } else {
+      location.hash = hash; // hashchange routes
+    }
+  },
+  reload: () => route(),
+  async signIn(tokens) {
+    await core.session.set({ access: tokens.access_token, refresh: tokens.refresh_token });
+    const me = await api("/api/auth/me");
+    await core.session.set({ access: tokens.access_token, refresh: tokens.refresh_token, me });
+    ctx.me = me;
+    return me;
+  },
+  async signOut() {
+    try {
+      await api("/api/auth/logout", { method: "POST" });
+    } catch (_) {
+      /* offline or already ended: the local session goes anyway */
+    }
+    await core.session.clear();
+    ctx.me = null;
+    postToWorker({ type: "clear-api-cache" });
+    ctx.navigate("#/login");
+  },
+  async setLang(next) {
+    localStorage.setItem(LANG_KEY, await loadLang(next));
+    renderFrame();
+    await route();
+  },
+  refreshBadges: () => refreshBadges(),
+};
+
+let cleanup = null;
+let routing = 0;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/warnings";
+  const [path, query] = raw.split("?");
+  return { path, query: new URLSearchParams(query || "") };
+}
+
+async function route() {
+  const ticket = ++routing;
+  const { path, query } = parseHash();
+  const found = ROUTES.map((r) => ({ r, m: path.match(r.re) })).find((x) => x.m);
+  if (!ctx.me && !(found && found.r.public)) {
+    if (path !== "/login") sessionStorage.setItem("probity.after", location.hash);
+    history.replaceState(null, "", "#/login");
+    return route();
+  }
+  if (ctx.me && path === "/login") {
+    history.replaceState(null, "", "#/warnings");
+    return route();
+  }
+  const main = document.getElementById("main");
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch (_) {
+      /* a view's cleanup must not break navigation */
+    }
+    cleanup = null;
+  }
+  renderNav(path);
+  if (!found) {
+    clear(main).append(h("h1", { class: "page-title", tabindex: "-1" }, t("common.not_found")));
+    return;
+  }
+  if (found.r.roles && !ctx.has(...found.r.roles)) {
+    clear(main).append(h("h1", { class: "page-title", tabindex: "-1" }, t("common.forbidden")));
+    return;
+  }
+  clear(main).append(spinner());
+  document.body.dataset.view = found.r.view;
+  try {
+    const mod = await import("./views/" + found.r.view + ".js");
+    if (ticket !== routing) return;
+    const container = h("div", { class: "view" });
+    const result = await mod.default(container, ctx, found.m.slice(1), query);
+    if (ticket !== routing) return;
+    clear(main).append(container);
+    cleanup = typeof result === "function" ? result : null;
+  } catch (err) {
+    if (ticket !== routing) return;
+    clear(main).append(
+      h("h1", { class: "page-title", tabindex: "-1" }, t("common.error_title")),
+      h("div", { class: "alert alert-error", role: "alert" }, err instanceof ApiError ? errorText(err) : t("err.unknown")),
+      h("button", { class: "btn", type: "button", onclick: () => route() }, t("common.retry")),
+    );
+    if (!(err instanceof ApiError)) console.error(err);
+  }
+  const title = main.querySelector(".page-title");
+  document.title = (title ? title.textContent + " · " : "") + t("app.name");
+  if (title) title.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+function renderFrame() {
+  const header = document.getElementById("bar");
+  clear(header).append(
+    h("a", { class: "brand", href: "#/warnings" }, h("img", { src: "/icons/icon.svg", alt: "", width: 28, height: 28 }), h("span", {}, t("app.name"))),
+    h(
+      "button",
+      {
+        class: "lang-switch",
+        type: "button",
+        lang: currentLang() === "en" ? "zh-CN" : "en",
+        "aria-label": t("lang.switch_label"),
+        onclick: () => ctx.setLang(currentLang() === "en" ? "zh-CN" : "en"),
+      },
+      icon("globe"),
+      h("span", {}, currentLang() === "en" ? "中文" : "English"),
+    ),
+  );
+  document.querySelector(".skip").textContent = t("app.skip");
+  renderBanner();
+}
+
+function renderNav(path) {
+  const nav = document.getElementById("tabs");
+  nav.setAttribute("aria-label", t("nav.label"));
+  if (!ctx.me) {
+    nav.hidden = true;
+    document.body.classList.remove("has-tabs");
+    return;
+  }
+  nav.hidden = false;
+  document.body.classList.add("has-tabs");
+  const items = NAV.filter((n) => !n.roles || ctx.has(...n.roles));
+  clear(nav).append(
+    h(
+      "ul",
+      {},
+      items.map((n) => {
+        const count = n.badge ? ctx.badges[n.badge] : 0;
+        return h(
+          "li",
+          {},
+          h(
+            "a",
+            { href: n.hash, "aria-current": n.match.test(path) ? "page" : null },
+            icon(n.icon),
+            h("span", { class: "tab-label" }, t(n.label)),
+            count ? h("span", { class: "tab-badge", "aria-label": t("nav.badge", { n: count }) }, count > 99 ? "99+" : String(count)) : null,
+          ),
+        );
+      }),
+    ),
+  );
+}
+
+async function refreshBadges() {
+  if (!ctx.me) return;
+  try {
+    const page = await api("/api/notifications?unread=true&limit=1");
+    ctx.badges.unread = page.unread;
+    if (ctx.has("head", "inspector")) {
+      const queue = await api("/api/warnings?view=unit&state=submitted&limit=1");
+      ctx.badges.queue = queue.total;
+    }
+  } catch (_) {
+    return; // offline: keep the last counts
+  }
+  renderNav(parseHash().path);
+}
+
+async function renderBanner() {
+  const bar = document.getElementById("status");
+  const parts = [];
+  if (!navigator.onLine) parts.push(h("span", { class: "offline-dot" }, t("status.offline")));
+  if (ctx.me) {
+    const { queued, failed } = await pendingCount(ctx.me.person_id);
+    if (queued) {
+      parts.push(
+        h(
+          "span",
+          { class: "waiting" },
+          icon("cloud"),
+          t("outbox.waiting", { n: queued }),
+          navigator.onLine
+            ? h("button", { type: "button", class: "link", onclick: () => core.flush() }, t("outbox.send_now"))
+            : null,
+        ),
+      );
+    }
+    if (failed) parts.push(h("a", { class: "refused", href: "#/me" }, t("outbox.refused", { n: failed })));
+  }
+  clear(bar).append(...parts);
+  bar.hidden = parts.length === 0;
+}
+
+function postToWorker(message) {
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage(message);
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return null;
+  try {
+    return await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  } catch (_) {
+    return null;
+  }
+}
+
+async function restoreSession() {
+  const s = await core.session.get();
+  if (!s || (!s.access && !s.refresh) || s.ended) return null;
+  ctx.me = s.me || null;
+  try {
+    const me = await api("/api/auth/me");
+    ctx.me = me;
+    await core.session.set(Object.assign({}, await core.session.get(), { me }));
+  } catch (err) {
+    if (err.status === 401) ctx.me = null; // signed out elsewhere; the outbox keeps its replies
+  }
+  return ctx.me;
+}
+
+const ENDED = new Set(["invalid_token", "session_ended", "account_disabled", "not_authenticated", "invalid_refresh_token", "token_expired"]);
+
+async function boot() {
+  await loadLang(localStorage.getItem(LANG_KEY) || "zh-CN");
+  renderFrame();
+  document.getElementById("main").append(spinner());
+  const worker = registerWorker();
+  await restoreSession();
+  core.onChange(async (msg) => {
+    if (msg.type === "outbox" || msg.type === "flushed") renderBanner();
+    if (msg.type === "flushed" && msg.sent) {
+      toast(t("outbox.sent", { n: msg.sent }), "ok");
+      if (/^\/warnings/.test(parseHash().path)) route();
+    }
+    if (msg.type === "unauthorized" && ENDED.has(msg.code) && ctx.me) {
+      const s = await core.session.get();
+      if (!s || !s.access || s.ended) {
+        ctx.me = null;
+        toast(t("err.session_ended"), "error");
+        ctx.navigate("#/login");
+      }
+    }
+  });
+  window.addEventListener("online", renderBanner);
+  window.addEventListener("offline", renderBanner);
+  window.addEventListener("hashchange", route);
+  setupOutbox(worker, () => ctx.me);
+  await route();
+  refreshBadges();
+}
+
+boot();
+
+export { ctx };

@@ -1,0 +1,127 @@
+// Charts drawn as SVG here (no library): stacked bars by level, weekly columns, a ratio bar.
+// Each chart is a <figure> with a caption and the same numbers as a table for screen readers.
+import { fmtNumber, fmtPercent, t } from "./i18n.js";
+import { h, LEVELS, s } from "./ui.js";
+
+export const LEVEL_COLOURS = { high: "#c62828", medium: "#e8710a", low: "#f2b705" };
+let uid = 0;
+
+function figure(title, svg, table) {
+  const id = "chart-" + ++uid;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-labelledby", id);
+  return h(
+    "figure",
+    { class: "chart card" },
+    h("figcaption", { id }, title),
+    svg,
+    h("details", {}, h("summary", {}, t("chart.table")), table),
+  );
+}
+
+function table(head, rows) {
+  return h(
+    "table",
+    { class: "data" },
+    h("thead", {}, h("tr", {}, head.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c)))))),
+  );
+}
+
+function legend() {
+  return h(
+    "p",
+    { class: "legend" },
+    LEVELS.map((l) => h("span", {}, h("i", { style: "background:" + LEVEL_COLOURS[l] }), t("level." + l))),
+  );
+}
+
+function short(label, max = 9) {
+  return label.length > max ? label.slice(0, max - 1) + "…" : label;
+}
+
+/** rows: [{label, high, medium, low, overdue}] as horizontal stacked bars (open by level). */
+export function stackedBars(title, rows) {
+  const W = 360;
+  const left = 112;
+  const right = 56;
+  const bar = 20;
+  const gap = 10;
+  const H = Math.max(1, rows.length) * (bar + gap) + 8;
+  const max = Math.max(1, ...rows.map((r) => r.high + r.medium + r.low));
+  const scale = (W - left - right) / max;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", preserveAspectRatio: "xMinYMin meet", class: "chart-svg" });
+  rows.forEach((r, i) => {
+    const y = 4 + i * (bar + gap);
+    svg.append(s("text", { x: left - 6, y: y + bar / 2 + 4, "text-anchor": "end", class: "axis" }, s("title", {}, r.label), short(r.label)));
+    let x = left;
+    for (const l of LEVELS) {
+      const w = r[l] * scale;
+      if (w > 0) svg.append(s("rect", { x, y, width: w, height: bar, fill: LEVEL_COLOURS[l] }, s("title", {}, `${r.label} · ${t("level." + l)}: ${r[l]}`)));
+      x += w;
+    }
+    const total = r.high + r.medium + r.low;
+    svg.append(s("text", { x: x + 4, y: y + bar / 2 + 4, class: "value" }, String(total) + (r.overdue ? ` (${r.overdue}!)` : "")));
+  });
+  const fig = figure(
+    title,
+    svg,
+    table(
+      ["", ...LEVELS.map((l) => t("level." + l)), t("dash.overdue")],
+      rows.map((r) => [r.label, r.high, r.medium, r.low, r.overdue]),
+    ),
+  );
+  fig.insertBefore(legend(), fig.querySelector("details"));
+  return fig;
+}
+
+/** weeks: [{label, high, medium, low}] as stacked columns, oldest first. */
+export function columns(title, weeks) {
+  const W = 360;
+  const H = 180;
+  const bottom = 24;
+  const top = 14;
+  const left = 28;
+  const max = Math.max(1, ...weeks.map((w) => w.high + w.medium + w.low));
+  const step = (W - left - 4) / Math.max(1, weeks.length);
+  const bw = Math.max(4, step * 0.7);
+  const scale = (H - bottom - top) / max;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", class: "chart-svg" });
+  for (const v of [0, max]) {
+    const y = H - bottom - v * scale;
+    svg.append(s("line", { x1: left, x2: W, y1: y, y2: y, class: "grid" }), s("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "axis" }, fmtNumber(v)));
+  }
+  weeks.forEach((w, i) => {
+    const x = left + i * step + (step - bw) / 2;
+    let y = H - bottom;
+    for (const l of LEVELS) {
+      const hgt = w[l] * scale;
+      if (hgt > 0) {
+        y -= hgt;
+        svg.append(s("rect", { x, y, width: bw, height: hgt, fill: LEVEL_COLOURS[l] }, s("title", {}, `${w.label} · ${t("level." + l)}: ${w[l]}`)));
+      }
+    }
+    if (i % 2 === weeks.length % 2 || weeks.length < 7) {
+      svg.append(s("text", { x: x + bw / 2, y: H - 8, "text-anchor": "middle", class: "axis" }, w.label));
+    }
+  });
+  const fig = figure(
+    title,
+    svg,
+    table(["", ...LEVELS.map((l) => t("level." + l))], weeks.map((w) => [w.label, w.high, w.medium, w.low])),
+  );
+  fig.insertBefore(legend(), fig.querySelector("details"));
+  return fig;
+}
+
+/** A ratio as a bar with its percentage (on-time rate, read rate). */
+export function ratioBar(label, ratio, detail) {
+  const pct = ratio === null || ratio === undefined ? 0 : Math.max(0, Math.min(1, ratio));
+  const svg = s(
+    "svg",
+    { viewBox: "0 0 300 16", width: "100%", height: 16, class: "ratio", "aria-hidden": "true", preserveAspectRatio: "none" },
+    s("rect", { x: 0, y: 0, width: 300, height: 16, rx: 8, class: "ratio-bg" }),
+    s("rect", { x: 0, y: 0, width: 300 * pct, height: 16, rx: 8, class: "ratio-fg" }),
+  );
+  return h("div", { class: "ratio-box" }, h("p", { class: "row-between" }, h("span", {}, label), h("strong", {}, fmtPercent(ratio))), svg, detail ? h("p", { class: "small muted" }, detail) : null);
+}

@@ -1,0 +1,293 @@
+/* Probity core: IndexedDB, the session's tokens, the authorised fetch and the reply outbox.
+ *
+ * A classic script on purpose: the service worker loads it with importScripts() (Background Sync
+ * flushes the outbox with no page open) and the page imports it as a module for its side effect.
+ * Either way it sets globalThis.ProbityCore. Nothing here touches the DOM.
+ *
+ * Outbox design (after Enketo/ODK): a reply form gets a client id when opened; the draft and its
+ * photo blobs live in IndexedDB; a queued reply is sent photos first (the server keeps one photo
+ * per SHA-256 and warning, so a re-upload is harmless), then the reply under its client id (the
+ * server stores it once and answers a replay with the first result). A reply counts as sent only
+ * when the server's answer echoes its client id.
+ */
+(function (g) {
+  "use strict";
+
+  const DB_NAME = "probity";
+  const DB_VERSION = 1;
+  const CHANNEL_HEADER = "X-Probity-Channel";
+  const BUS = typeof BroadcastChannel === "function" ? new BroadcastChannel("probity") : null;
+  const listeners = new Set();
+
+  let dbPromise = null;
+
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const req = indexedDB.open(DB_NAME, DB_VERSION);
+        req.onupgradeneeded = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains("kv")) db.createObjectStore("kv");
+          if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "client_id" });
+          if (!db.objectStoreNames.contains("photos")) {
+            db.createObjectStore("photos", { keyPath: "id" }).createIndex("client_id", "client_id");
+          }
+        };
+        req.onsuccess = () => {
+          const db = req.result;
+          db.onversionchange = () => {
+            db.close();
+            dbPromise = null;
+          };
+          resolve(db);
+        };
+        req.onerror = () => {
+          dbPromise = null;
+          reject(req.error);
+        };
+      });
+    }
+    return dbPromise;
+  }
+
+  /** Run fn(store) in one transaction; resolves with the result of the request fn returns. */
+  async function inStore(name, mode, fn) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(name, mode);
+      let out;
+      const req = fn(tx.objectStore(name));
+      if (req && typeof req === "object" && "onsuccess" in req) {
+        req.onsuccess = () => {
+          out = req.result;
+        };
+      } else {
+        out = req;
+      }
+      tx.oncomplete = () => resolve(out);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+
+  const kv = {
+    get: (key) => inStore("kv", "readonly", (s) => s.get(key)),
+    set: (key, value) => inStore("kv", "readwrite", (s) => s.put(value, key)),
+    del: (key) => inStore("kv", "readwrite", (s) => s.delete(key)),
+  };
+
+  // --- change notices between page, other tabs and the service worker ----------------------
+  function announce(type, data) {
+    const msg = Object.assign({ type }, data || {});
+    for (const fn of listeners) fn(msg);
+    if (BUS) BUS.postMessage(msg);
+  }
+  if (BUS) BUS.onmessage = (event) => listeners.forEach((fn) => fn(event.data));
+  function onChange(fn) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  }
+
+  // --- locks: one refresh and one flush at a time across tabs and the worker ----------------
+  function withLock(name, options, fn) {
+    const locks = g.navigator && g.navigator.locks;
+    if (locks && typeof locks.request === "function") return locks.request(name, options, fn);
+    return fn({ name });
+  }
+
+  // --- session ------------------------------------------------------------------------------
+  const session = {
+    get: () => kv.get("session"),
+    async set(value) {
+      await kv.set("session", value);
+      announce("session");
+    },
+    async clear() {
+      await kv.del("session");
+      announce("session");
+    },
+  };
+
+  /** Trade the refresh token once, even when several requests (or tabs) saw the token expire. */
+  function refresh(staleAccess) {
+    return withLock("probity-refresh", {}, async () => {
+      const s = await session.get();
+      if (!s || !s.refresh) return false;
+      if (s.access && s.access !== staleAccess) return true; // someone refreshed meanwhile
+      const res = await fetch("/api/auth/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", [CHANNEL_HEADER]: "pwa" },
+        body: JSON.stringify({ refresh_token: s.refresh }),
+      });
+      if (!res.ok) {
+        if (res.status === 401 || res.status === 400) {
+          await session.set(Object.assign({}, s, { access: null, refresh: null, ended: true }));
+        }
+        return false;
+      }
+      const t = await res.json();
+      await session.set(Object.assign({}, s, { access: t.access_token, refresh: t.refresh_token, ended: false }));
+      return true;
+    });
+  }
+
+  /** fetch() with the channel header, the bearer token, and one refresh on 401 token_expired. */
+  async function authFetch(path, init, retried) {
+    const options = Object.assign({}, init || {});
+    const headers = new Headers(options.headers || {});
+    headers.set(CHANNEL_HEADER, "pwa");
+    const s = await session.get();
+    if (s && s.access) headers.set("Authorization", "Bearer " + s.access);
+    options.headers = headers;
+    const res = await fetch(path, options);
+    if (res.status === 401 && !retried && s && s.refresh) {
+      let code = "";
+      try {
+        code = (await res.clone().json()).code || "";
+      } catch (_) {
+        code = "";
+      }
+      if (code === "token_expired" && (await refresh(s.access))) return authFetch(path, init, true);
+    }
+    return res;
+  }
+
+  // --- outbox -------------------------------------------------------------------------------
+  const outbox = {
+    get: (clientId) => inStore("outbox", "readonly", (s) => s.get(clientId)),
+    all: () => inStore("outbox", "readonly", (s) => s.getAll()),
+    async put(item) {
+      item.updated_at = new Date().toISOString();
+      await inStore("outbox", "readwrite", (s) => s.put(item));
+      announce("outbox");
+      return item;
+    },
+    async remove(clientId) {
+      const photos = await outbox.photos(clientId);
+      const db = await openDb();
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction(["outbox", "photos"], "readwrite");
+        tx.objectStore("outbox").delete(clientId);
+        for (const p of photos) tx.objectStore("photos").delete(p.id);
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      announce("outbox");
+    },
+    photos: async (clientId) =>
+      ((await inStore("photos", "readonly", (s) => s.index("client_id").getAll(clientId))) || []).sort(
+        (a, b) => a.n - b.n,
+      ),
+    putPhoto: (photo) => inStore("photos", "readwrite", (s) => s.put(photo)),
+    deletePhoto: (id) => inStore("photos", "readwrite", (s) => s.delete(id)),
+    /** Replies of one person that are queued or were refused (drafts are not "waiting"). */
+    async pending(personId) {
+      const items = (await outbox.all()) || [];
+      return items.filter((i) => i.person_id === personId && (i.state === "queued" || i.state === "failed"));
+    },
+  };
+
+  const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+  async function problem(res) {
+    let body = {};
+    try {
+      body = await res.json();
+    } catch (_) {
+      body = {};
+    }
+    return { status: res.status, code: body.code || "http_" + res.status, detail: body.detail || "", errors: body.errors };
+  }
+
+  /** Send one queued reply. Resolves to "sent", "retry", "auth" or "failed" (refused, kept). */
+  async function sendReply(item) {
+    const photoIds = [];
+    for (const photo of await outbox.photos(item.client_id)) {
+      if (!photo.photo_id) {
+        const form = new FormData();
+        form.append("file", photo.blob, "photo-" + photo.n + ".jpg");
+        const res = await authFetch("/api/warnings/" + item.warning_id + "/photos", { method: "POST", body: form });
+        if (res.status === 401) return "auth";
+        if (RETRY_STATUS.has(res.status)) return "retry";
+        if (!res.ok) return refused(item, await problem(res));
+        photo.photo_id = (await res.json()).id;
+        await outbox.putPhoto(photo);
+      }
+      photoIds.push(photo.photo_id);
+    }
+    const body = Object.assign({}, item.body, { client_id: item.client_id, photo_ids: photoIds });
+    const res = await authFetch("/api/warnings/" + item.warning_id + "/verifications", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 401) return "auth";
+    if (RETRY_STATUS.has(res.status)) return "retry";
+    if (res.status === 200 || res.status === 201) {
+      const answer = await res.json();
+      if (answer && answer.verification && answer.verification.client_id === item.client_id) {
+        await outbox.remove(item.client_id);
+        await kv.set("lastSent", { client_id: item.client_id, warning_id: item.warning_id, at: new Date().toISOString() });
+        return "sent";
+      }
+      return "retry";
+    }
+    return refused(item, await problem(res));
+  }
+
+  async function refused(item, error) {
+    item.state = "failed";
+    item.error = error;
+    await outbox.put(item);
+    return "failed";
+  }
+
+  /**
+   * Send every queued reply of the signed-in person. One flush at a time (across tabs and the
+   * service worker); returns counts, and whether something is left to retry.
+   */
+  function flush() {
+    return withLock("probity-outbox", { ifAvailable: true }, async (lock) => {
+      const result = { sent: 0, failed: 0, retry: 0, auth: false, busy: !lock };
+      if (!lock) return result;
+      const s = await session.get();
+      if (!s || !s.me || !s.access) {
+        result.auth = true;
+        return result;
+      }
+      const queued = ((await outbox.all()) || [])
+        .filter((i) => i.person_id === s.me.person_id && i.state === "queued")
+        .sort((a, b) => (a.queued_at || "").localeCompare(b.queued_at || ""));
+      for (const item of queued) {
+        item.attempts = (item.attempts || 0) + 1;
+        item.last_attempt_at = new Date().toISOString();
+        await outbox.put(item);
+        let outcome;
+        try {
+          outcome = await sendReply(item);
+        } catch (_) {
+          outcome = "retry"; // no network: fetch rejected
+        }
+        if (outcome === "auth") {
+          result.auth = true;
+          break;
+        }
+        result[outcome] += 1;
+        if (outcome === "retry") break; // the network is down: try the rest later
+      }
+      announce("flushed", result);
+      return result;
+    });
+  }
+
+  function uuid() {
+    if (g.crypto && typeof g.crypto.randomUUID === "function") return g.crypto.randomUUID();
+    const b = g.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  g.ProbityCore = { openDb, kv, session, refresh, authFetch, outbox, flush, onChange, announce, uuid };
+})(globalThis);

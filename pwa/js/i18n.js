@@ -1,0 +1,74 @@
+// UI strings come only from the catalogs in ./locales; zh-CN is the default, English the second.
+export const LANGS = ["zh-CN", "en"];
+let lang = "zh-CN";
+let catalog = {};
+let plural = new Intl.PluralRules("zh-CN");
+
+export function currentLang() {
+  return lang;
+}
+
+export function pickLang(saved) {
+  if (LANGS.includes(saved)) return saved;
+  return "zh-CN";
+}
+
+export async function loadLang(wanted) {
+  const next = pickLang(wanted);
+  const mod = next === "en" ? await import("./locales/en.js") : await import("./locales/zh-CN.js");
+  catalog = mod.default;
+  lang = next;
+  plural = new Intl.PluralRules(next);
+  document.documentElement.lang = next;
+  return next;
+}
+
+/** t("outbox.waiting", {n: 2}): "{n}" placeholders; a value {one, other} is chosen by n. */
+export function t(key, vars) {
+  let text = catalog[key];
+  if (text === undefined) return key;
+  if (typeof text === "object") text = text[plural.select(Number(vars && vars.n))] ?? text.other;
+  if (!vars) return text;
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** A catalog entry if there is one, else undefined (for codes and enum values). */
+export function maybe(key, vars) {
+  return key in catalog ? t(key, vars) : undefined;
+}
+
+const TZ = "Asia/Shanghai";
+
+export function fmtDate(value, withTime = false) {
+  if (!value) return "";
+  const d = typeof value === "string" && value.length === 10 ? new Date(value + "T00:00:00+08:00") : new Date(value);
+  const opts = { timeZone: TZ, year: "numeric", month: "short", day: "numeric" };
+  if (withTime) Object.assign(opts, { hour: "2-digit", minute: "2-digit", hour12: false });
+  return new Intl.DateTimeFormat(lang, opts).format(d);
+}
+
+export function fmtTime(value) {
+  if (!value) return "";
+  return new Intl.DateTimeFormat(lang, { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false }).format(
+    new Date(value),
+  );
+}
+
+export function fmtNumber(value, digits = 0) {
+  return new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(value);
+}
+
+export function fmtPercent(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(value);
+}
+
+/** The error's text in the user's language: the catalog entry of its code, else the server's detail. */
+export function errorText(err) {
+  if (!err) return "";
+  const code = err.code || "";
+  const known = code && maybe("err." + code, err);
+  if (known) return known;
+  if (err.detail) return err.detail;
+  return t("err.unknown");
+}

@@ -1,0 +1,86 @@
+// The page side of the outbox: when to flush (app open, online, visible again, Background Sync,
+// and every half minute while something waits), drafts, and what the screen says is waiting.
+import { core } from "./api.js";
+
+const SYNC_TAG = "probity-outbox";
+let registration = null;
+let timer = null;
+
+export async function pendingCount(personId) {
+  const items = await core.outbox.pending(personId);
+  return {
+    queued: items.filter((i) => i.state === "queued").length,
+    failed: items.filter((i) => i.state === "failed").length,
+  };
+}
+
+export function flushSoon() {
+  if (!navigator.onLine) return Promise.resolve(null);
+  return core.flush();
+}
+
+async function askForSync() {
+  try {
+    if (registration && registration.sync) await registration.sync.register(SYNC_TAG);
+  } catch (_) {
+    /* Background Sync is a bonus: the page flushes on its own triggers */
+  }
+}
+
+export function setupOutbox(workerPromise, currentUser) {
+  Promise.resolve(workerPromise).then((reg) => {
+    registration = reg;
+  });
+  window.addEventListener("online", flushSoon);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") flushSoon();
+  });
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "flush") flushSoon();
+    });
+  }
+  timer = setInterval(async () => {
+    const me = currentUser();
+    if (!me || !navigator.onLine) return;
+    const { queued } = await pendingCount(me.person_id);
+    if (queued) flushSoon();
+  }, 30000);
+  flushSoon(); // app open
+  return () => clearInterval(timer);
+}
+
+/** The draft for a warning's reply: the one being written, or a new one with a fresh client id. */
+export async function draftFor(warningId, personId) {
+  const items = (await core.outbox.all()) || [];
+  const open = items.find(
+    (i) => i.warning_id === warningId && i.person_id === personId && (i.state === "draft" || i.state === "failed"),
+  );
+  if (open) return open;
+  return core.outbox.put({
+    client_id: core.uuid(),
+    kind: "verification",
+    warning_id: warningId,
+    person_id: personId,
+    state: "draft",
+    body: { result: null, cause: "", measures: "" },
+    created_at: new Date().toISOString(),
+    attempts: 0,
+  });
+}
+
+/** The reply queued (or refused) for a warning, if any. */
+export async function queuedFor(warningId, personId) {
+  const items = (await core.outbox.pending(personId)) || [];
+  return items.find((i) => i.warning_id === warningId) || null;
+}
+
+/** Queue a draft and try to send it now. Resolves to the flush result. */
+export async function queue(item) {
+  item.state = "queued";
+  item.error = null;
+  item.queued_at = new Date().toISOString();
+  await core.outbox.put(item);
+  await askForSync();
+  return flushSoon();
+}

@@ -1,0 +1,20 @@
+// The admin's hub.
+import { t } from "../i18n.js";
+import { add, h, heading } from "../ui.js";
+
+export default async function render(root, ctx) {
+  const links = [
+    ["#/admin/topics", "admin.topics", "admin.topics_hint", ["admin", "expert"]],
+    ["#/admin/import", "admin.import", "admin.import_hint", ["admin", "expert"]],
+    ["#/admin/calendar", "admin.calendar", "admin.calendar_hint", ["admin"]],
+    ["#/admin/broadcasts", "admin.broadcasts", "admin.broadcasts_hint", ["admin"]],
+  ].filter(([, , , roles]) => ctx.has(...roles));
+  add(root, 
+    heading(t("admin.title")),
+    h(
+      "ul",
+      { class: "hub" },
+      links.map(([href, title, hint]) => h("li", {}, h("a", { class: "card hub-link", href }, h("strong", {}, t(title)), h("span", { class: "muted" }, t(hint))))),
+    ),
+  );
+}

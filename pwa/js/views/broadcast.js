@@ -1,0 +1,27 @@
+// One broadcast: opening it marks it read.
+import { api } from "../api.js";
+import { fmtDate, t } from "../i18n.js";
+import { add, h, heading, icon } from "../ui.js";
+
+function safeLink(link) {
+  if (!link) return null;
+  if (link.startsWith("/") || /^https?:\/\//.test(link)) return link;
+  return null;
+}
+
+export default async function render(root, ctx, [id]) {
+  let b = await api("/api/broadcasts/" + id);
+  if (!b.read_at) {
+    b = await api("/api/broadcasts/" + id + "/read", { method: "POST" }).catch(() => b);
+    ctx.refreshBadges();
+  }
+  const link = safeLink(b.link);
+  add(root, 
+    h("a", { class: "back", href: "#/notifications?tab=broadcasts" }, icon("back"), t("common.back")),
+    heading(b.title),
+    h("p", { class: "muted" }, fmtDate(b.sent_at || b.send_at || b.created_at, true), b.read_at ? " · " + t("notice.read_at", { date: fmtDate(b.read_at, true) }) : null),
+    h("div", { class: "card pre broadcast-body" }, b.body),
+    link ? h("p", {}, h("a", { href: link, rel: "noopener", target: link.startsWith("/") ? null : "_blank" }, t("broadcast.open_link"))) : null,
+    ctx.has("admin") ? h("p", {}, h("a", { class: "btn", href: "#/admin/broadcasts/" + b.id }, t("broadcast.stats"))) : null,
+  );
+}

@@ -1,0 +1,229 @@
+// Me: who I am, language, push on this device (with the iPhone home-screen guidance), Telegram,
+// my other channels and their order, quiet hours, password, replies waiting on this phone, sign out.
+import { api, core } from "../api.js";
+import { currentLang, errorText, fmtDate, LANGS, maybe, t } from "../i18n.js";
+import { pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
+import { add, busy, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
+
+const ADDRESS_CHANNELS = ["wecom", "dingtalk", "feishu", "email", "sms"];
+let installPrompt = null;
+window.addEventListener("beforeinstallprompt", (e) => {
+  e.preventDefault();
+  installPrompt = e;
+});
+
+function section(id, title, ...children) {
+  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
+}
+
+async function pushSection(delivery) {
+  const support = pushSupport();
+  const box = h("div", {});
+  const draw = async () => {
+    box.replaceChildren();
+    if (support === "ios-install") {
+      add(box, note(t("push.ios_install"), "info"), h("ol", { class: "steps" }, h("li", {}, t("push.ios_step1")), h("li", {}, t("push.ios_step2")), h("li", {}, t("push.ios_step3"))));
+      return;
+    }
+    if (support !== "ok") {
+      add(box, note(t("push." + support), "warn"));
+      return;
+    }
+    const on = await pushEnabled().catch(() => false);
+    const button = h("button", { type: "button", class: "btn" + (on ? "" : " btn-primary"), "aria-pressed": String(on) }, on ? t("push.turn_off") : t("push.turn_on"));
+    button.onclick = () =>
+      busy(button, async () => {
+        if (on) await unsubscribe();
+        else await subscribe(delivery.vapid_public_key);
+        toast(on ? t("push.off_done") : t("push.on_done"), "ok");
+        await draw();
+      });
+    add(box, h("p", { class: on ? "ok-text" : "muted" }, on ? t("push.state_on") : t("push.state_off")), button);
+  };
+  await draw();
+  return section("sec-push", t("push.title"), box, installPrompt ? h("button", { type: "button", class: "btn btn-quiet", onclick: () => installPrompt.prompt() }, t("push.install")) : null);
+}
+
+function channelsSection(delivery, ctx) {
+  const byChannel = Object.fromEntries(delivery.addresses.map((a) => [a.channel, a]));
+  const rows = ADDRESS_CHANNELS.map((ch) => {
+    const current = byChannel[ch];
+    const input = h("input", { value: current ? current.address : "", autocomplete: ch === "email" ? "email" : ch === "sms" ? "tel" : "off", inputmode: ch === "sms" ? "tel" : ch === "email" ? "email" : null });
+    const save = h("button", { type: "button", class: "btn" }, t("common.save"));
+    save.onclick = () =>
+      busy(
+        save,
+        async () => {
+          setFieldError(input, "");
+          if (input.value.trim()) await api("/api/delivery/me/channels/" + ch, { method: "PUT", json: { address: input.value.trim(), enabled: true } });
+          else if (current) await api("/api/delivery/me/channels/" + ch, { method: "DELETE" });
+          toast(t("common.saved"), "ok");
+        },
+        (err) => setFieldError(input, errorText(err)),
+      );
+    return h("div", { class: "inline-field" }, field("addr-" + ch, maybe("channel." + ch) || ch, input, { hint: current && current.refused_at ? t("channels.refused") : null }), save);
+  });
+  return section(
+    "sec-channels",
+    t("channels.title"),
+    h("p", { class: "hint" }, t("channels.hint")),
+    h("p", {}, h("strong", {}, t("channel.telegram")), " · ", delivery.telegram_bound ? t("telegram.bound") : t("telegram.not_bound")),
+    delivery.telegram_bound ? null : h("p", { class: "hint" }, t("telegram.how")),
+    rows,
+    orderEditor(delivery, ctx),
+  );
+}
+
+function orderEditor(delivery) {
+  const order = [...delivery.channel_order];
+  const list = h("ol", { class: "order" });
+  const draw = () =>
+    list.replaceChildren(
+      ...order.map((ch, i) =>
+        h(
+          "li",
+          {},
+          h("span", {}, maybe("channel." + ch) || ch),
+          h("button", { type: "button", class: "icon-btn", disabled: i === 0, "aria-label": t("channels.up", { name: maybe("channel." + ch) || ch }), onclick: () => { [order[i - 1], order[i]] = [order[i], order[i - 1]]; draw(); } }, icon("up")),
+          h("button", { type: "button", class: "icon-btn", disabled: i === order.length - 1, "aria-label": t("channels.down", { name: maybe("channel." + ch) || ch }), onclick: () => { [order[i + 1], order[i]] = [order[i], order[i + 1]]; draw(); } }, icon("down")),
+        ),
+      ),
+    );
+  draw();
+  const save = h("button", { type: "button", class: "btn" }, t("channels.save_order"));
+  save.onclick = () =>
+    busy(save, async () => {
+      await api("/api/delivery/me/preferences", { method: "PUT", json: { channel_order: order } });
+      toast(t("common.saved"), "ok");
+    });
+  return h("div", { class: "order-box" }, h("h3", {}, t("channels.order")), h("p", { class: "hint" }, t("channels.order_hint")), list, save);
+}
+
+function quietSection(delivery) {
+  const start = h("input", { type: "time", value: delivery.quiet_start || "" });
+  const end = h("input", { type: "time", value: delivery.quiet_end || "" });
+  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
+  const save = h("button", { type: "button", class: "btn" }, t("common.save"));
+  save.onclick = () =>
+    busy(
+      save,
+      async () => {
+        error.hidden = true;
+        await api("/api/delivery/me/preferences", { method: "PUT", json: { quiet_start: start.value || null, quiet_end: end.value || null } });
+        toast(t("common.saved"), "ok");
+      },
+      (err) => {
+        error.textContent = errorText(err);
+        error.hidden = false;
+      },
+    );
+  return section("sec-quiet", t("quiet.title"), h("p", { class: "hint" }, t("quiet.hint")), error, h("div", { class: "two" }, field("quiet-start", t("quiet.start"), start), field("quiet-end", t("quiet.end"), end)), save);
+}
+
+function passwordSection(open) {
+  const current = h("input", { type: "password", autocomplete: "current-password" });
+  const next = h("input", { type: "password", autocomplete: "new-password", minlength: 8 });
+  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
+  const save = h("button", { type: "submit", class: "btn" }, t("password.save"));
+  const form = h(
+    "form",
+    {
+      novalidate: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        busy(
+          save,
+          async () => {
+            error.hidden = true;
+            await api("/api/auth/password", { method: "POST", json: { current_password: current.value, new_password: next.value } });
+            current.value = next.value = "";
+            toast(t("password.done"), "ok");
+          },
+          (err) => {
+            error.textContent = errorText(err);
+            error.hidden = false;
+          },
+        );
+      },
+    },
+    error,
+    field("pw-current", t("password.current"), current),
+    field("pw-new", t("password.new"), next, { hint: t("password.hint") }),
+    save,
+  );
+  return h("details", { class: "card", open: open || null }, h("summary", {}, t("password.title")), form);
+}
+
+async function outboxSection(ctx) {
+  const items = await core.outbox.pending(ctx.me.person_id);
+  if (!items.length) return null;
+  return section(
+    "sec-outbox",
+    t("outbox.title"),
+    h(
+      "ul",
+      { class: "plain" },
+      items.map((i) =>
+        h(
+          "li",
+          { class: "outbox-item" },
+          h("a", { href: "#/warnings/" + i.warning_id }, t("outbox.item", { id: i.warning_id, date: fmtDate(i.queued_at || i.created_at, true) })),
+          h("span", { class: i.state === "failed" ? "error-text" : "muted" }, i.state === "failed" ? errorText(i.error) : t("outbox.state_queued")),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-quiet",
+              onclick: async () => {
+                if (!confirm(t("outbox.discard_confirm"))) return;
+                await core.outbox.remove(i.client_id);
+                ctx.reload();
+              },
+            },
+            t("outbox.discard"),
+          ),
+        ),
+      ),
+    ),
+    h("button", { type: "button", class: "btn", onclick: (e) => busy(e.currentTarget, () => core.flush()) }, t("outbox.send_now")),
+  );
+}
+
+export default async function render(root, ctx, _params, query) {
+  const me = ctx.me;
+  const [delivery, units] = await Promise.all([api("/api/delivery/me"), api("/api/units").catch(() => [])]);
+  const unit = units.find((u) => u.id === me.unit_id);
+  const langBox = h(
+    "fieldset",
+    { class: "choices row" },
+    h("legend", { class: "sr-only" }, t("lang.title")),
+    LANGS.map((l) =>
+      h("label", { class: "choice", lang: l }, h("input", { type: "radio", name: "lang", value: l, checked: currentLang() === l, onchange: () => ctx.setLang(l) }), h("span", {}, t("lang." + l))),
+    ),
+  );
+  const signOut = h("button", { type: "button", class: "btn btn-danger btn-block" }, t("me.sign_out"));
+  signOut.onclick = async () => {
+    const waiting = await core.outbox.pending(me.person_id);
+    if (waiting.length && !confirm(t("me.sign_out_waiting", { n: waiting.length }))) return;
+    await unsubscribe().catch(() => null);
+    await ctx.signOut();
+  };
+  add(root, 
+    heading(t("me.title")),
+    me.must_change_password ? note(t("password.must_change"), "warn") : null,
+    h(
+      "section",
+      { class: "card me" },
+      h("p", { class: "me-name" }, me.name),
+      h("p", { class: "muted" }, [me.post_name, unit ? unit.name : null].filter(Boolean).join(" · ")),
+      h("p", {}, me.roles.map((r) => h("span", { class: "chip" }, maybe("role." + r) || r))),
+    ),
+    await outboxSection(ctx),
+    section("sec-lang", t("lang.title"), langBox),
+    await pushSection(delivery),
+    channelsSection(delivery, ctx),
+    quietSection(delivery),
+    passwordSection(query.get("password") === "1" || me.must_change_password),
+    signOut,
+  );
+}

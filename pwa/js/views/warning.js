@@ -1,0 +1,260 @@
+// One warning: facts, evidence, the reply waiting on this phone, replies with photos, the head's
+// decision (confirm, or return with a reason), and the timeline.
+import { api, blobUrl, core } from "../api.js";
+import { errorText, fmtDate, fmtNumber, maybe, t } from "../i18n.js";
+import { queuedFor } from "../outbox.js";
+import { add, busy, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, stateChip, toast } from "../ui.js";
+
+function scalar(v) {
+  if (typeof v === "number") return fmtNumber(v, 4);
+  if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
+  return String(v);
+}
+
+export function evidenceList(evidence) {
+  const rows = [];
+  const skip = new Set(["measure", "value", "direction", "bound", "values"]);
+  if (evidence.measure !== undefined) {
+    rows.push([
+      t("evidence.measure"),
+      h("span", {}, h("code", {}, evidence.measure), " = ", h("strong", {}, scalar(evidence.value))),
+    ]);
+    if (evidence.bound !== undefined) {
+      rows.push([t("evidence.threshold"), t(evidence.direction === "below" ? "evidence.below" : "evidence.above", { bound: scalar(evidence.bound) })]);
+    }
+  }
+  const flat = Object.assign({}, evidence.values || {});
+  for (const [k, v] of Object.entries(evidence)) if (!skip.has(k)) flat[k] = v;
+  for (const [k, v] of Object.entries(flat)) {
+    if (v === null || v === undefined) continue;
+    rows.push([h("code", {}, k), typeof v === "object" ? JSON.stringify(v) : scalar(v)]);
+  }
+  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+function photoStrip(warningId, ids, photos, urls) {
+  const chosen = photos.filter((p) => ids.includes(p.id));
+  if (!chosen.length) return null;
+  return h(
+    "div",
+    { class: "thumbs" },
+    chosen.map((p) => {
+      const img = h("img", { alt: t("reply.photo_n", { n: chosen.indexOf(p) + 1 }), width: 96, height: 96, loading: "lazy" });
+      blobUrl("/api/warnings/" + warningId + "/photos/" + p.id)
+        .then((url) => {
+          urls.push(url);
+          img.src = url;
+        })
+        .catch(() => img.classList.add("broken"));
+      return h("a", { href: "#", class: "thumb", onclick: (e) => { e.preventDefault(); if (img.src) window.open(img.src, "_blank"); } }, img);
+    }),
+  );
+}
+
+function verificationCard(v, warningId, photos, urls) {
+  return h(
+    "article",
+    { class: "card reply" },
+    h(
+      "header",
+      { class: "reply-head" },
+      h("strong", {}, t("warning.round", { n: v.round })),
+      h("span", { class: "badge " + (v.result === "true" ? "finding-true" : "finding-false") }, t("finding." + v.result)),
+      h("span", { class: "muted" }, fmtDate(v.submitted_at, true)),
+    ),
+    h("dl", { class: "facts" }, [
+      h("dt", {}, t("reply.cause")),
+      h("dd", { class: "pre" }, v.cause),
+      v.measures ? [h("dt", {}, t("reply.measures")), h("dd", { class: "pre" }, v.measures)] : null,
+      v.latitude !== null && v.latitude !== undefined ? [h("dt", {}, t("reply.location")), h("dd", {}, `${v.latitude.toFixed(5)}, ${v.longitude.toFixed(5)}` + (v.accuracy_m ? ` (±${Math.round(v.accuracy_m)} m)` : ""))] : null,
+    ]),
+    photoStrip(warningId, v.photo_ids, photos, urls),
+    v.decision
+      ? h(
+          "p",
+          { class: "decision " + v.decision },
+          t("decision." + v.decision, { date: fmtDate(v.decided_at, true) }),
+          v.decision_reason ? h("span", { class: "pre" }, " — " + v.decision_reason) : null,
+        )
+      : h("p", { class: "muted" }, t("decision.pending")),
+  );
+}
+
+function waitingBox(item, ctx) {
+  const failed = item.state === "failed";
+  return h(
+    "section",
+    { class: "alert " + (failed ? "alert-error" : "alert-warn"), role: "status" },
+    h("p", {}, icon("cloud"), " ", failed ? t("outbox.item_refused") : t("outbox.item_waiting")),
+    failed && item.error ? h("p", {}, errorText(item.error)) : null,
+    !failed && item.attempts ? h("p", { class: "small" }, t("outbox.attempts", { n: item.attempts })) : null,
+    h(
+      "div",
+      { class: "actions" },
+      failed
+        ? h("a", { class: "btn", href: "#/warnings/" + item.warning_id + "/reply" }, t("outbox.edit"))
+        : h("button", { class: "btn", type: "button", onclick: (e) => busy(e.currentTarget, () => core.flush()) }, t("outbox.send_now")),
+      failed
+        ? h(
+            "button",
+            {
+              class: "btn btn-quiet",
+              type: "button",
+              onclick: async () => {
+                if (!confirm(t("outbox.discard_confirm"))) return;
+                await core.outbox.remove(item.client_id);
+                ctx.reload();
+              },
+            },
+            t("outbox.discard"),
+          )
+        : null,
+    ),
+  );
+}
+
+function decisionPanel(w, actions, ctx) {
+  if (!actions.some((a) => a === "confirm" || a === "return" || a === "close")) return null;
+  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
+  const fail = (err) => {
+    error.textContent = errorText(err);
+    error.hidden = false;
+  };
+  const done = (key) => {
+    toast(t(key), "ok");
+    ctx.refreshBadges();
+    ctx.reload();
+  };
+  const reason = h("textarea", { rows: 3, maxlength: 2000 });
+  const panel = h("section", { class: "card decide", "aria-labelledby": "decide-title" }, h("h2", { id: "decide-title" }, t("decide.title")), error);
+  if (actions.includes("confirm")) {
+    add(panel, 
+      field("decide-reason", t("decide.reason"), reason, { hint: t("decide.reason_hint") }),
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          {
+            class: "btn btn-primary",
+            type: "button",
+            onclick: (e) =>
+              busy(
+                e.currentTarget,
+                async () => {
+                  await api("/api/warnings/" + w.id + "/confirm", { method: "POST", json: reason.value.trim() ? { reason: reason.value.trim() } : {} });
+                  done("decide.confirmed");
+                },
+                fail,
+              ),
+          },
+          t("decide.confirm"),
+        ),
+        h(
+          "button",
+          {
+            class: "btn btn-danger",
+            type: "button",
+            onclick: (e) => {
+              if (!reason.value.trim()) {
+                setFieldError(reason, t("err.reason_required"));
+                reason.focus();
+                return;
+              }
+              setFieldError(reason, "");
+              busy(
+                e.currentTarget,
+                async () => {
+                  await api("/api/warnings/" + w.id + "/return", { method: "POST", json: { reason: reason.value.trim() } });
+                  done("decide.returned");
+                },
+                fail,
+              );
+            },
+          },
+          t("decide.return"),
+        ),
+      ),
+    );
+  }
+  if (actions.includes("close")) {
+    add(panel, 
+      h(
+        "button",
+        {
+          class: "btn",
+          type: "button",
+          onclick: (e) =>
+            busy(
+              e.currentTarget,
+              async () => {
+                await api("/api/warnings/" + w.id + "/close", { method: "POST" });
+                done("decide.closed");
+              },
+              fail,
+            ),
+        },
+        t("decide.close"),
+      ),
+    );
+  }
+  return panel;
+}
+
+function timeline(steps) {
+  return h(
+    "ol",
+    { class: "timeline" },
+    steps.map((s) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: s.at }, fmtDate(s.at, true)),
+        h("span", { class: "step" }, maybe("step." + s.kind) || s.kind),
+        s.actor_label ? h("span", { class: "muted" }, " · " + s.actor_label) : null,
+        s.channel ? h("span", { class: "muted" }, " · " + (maybe("channel." + s.channel) || s.channel)) : null,
+        s.note ? h("p", { class: "pre small" }, s.note) : null,
+      ),
+    ),
+  );
+}
+
+export default async function render(root, ctx, [id]) {
+  const warningId = Number(id);
+  const detail = await api("/api/warnings/" + warningId);
+  const w = detail.warning;
+  const urls = [];
+  const mine = w.person_id === ctx.me.person_id;
+  const pending = mine ? await queuedFor(warningId, ctx.me.person_id) : null;
+  let person = null;
+  if (!mine) person = await api("/api/people/" + w.person_id).catch(() => null);
+
+  add(root, 
+    h("a", { class: "back", href: ctx.has("head", "inspector") && !mine ? "#/queue" : "#/warnings" }, icon("back"), t("common.back")),
+    h("header", { class: "detail-head lv-" + w.level + (w.overdue ? " overdue" : "") }, heading(t("warning.title", { topic: w.topic_code })), h("p", {}, levelBadge(w.level), " ", stateChip(w.state))),
+    detail.$savedAt ? note(t("status.saved_copy_short"), "warn") : null,
+    h("dl", { class: "facts" }, [
+      person ? [h("dt", {}, t("warning.person")), h("dd", {}, person.name + " · " + (person.post_name || "") + " · " + person.unit_name)] : null,
+      h("dt", {}, t("warning.object")),
+      h("dd", {}, w.object_key),
+      h("dt", {}, t("warning.period")),
+      h("dd", {}, w.period_key),
+      h("dt", {}, t("warning.raised")),
+      h("dd", {}, fmtDate(w.raised_at, true)),
+      h("dt", {}, t("warning.due")),
+      h("dd", {}, dueLine(w)),
+      w.hit_count > 1 ? [h("dt", {}, t("warning.hits")), h("dd", {}, String(w.hit_count))] : null,
+    ]),
+    pending ? waitingBox(pending, ctx) : null,
+    !pending && detail.actions.includes("verify")
+      ? h("a", { class: "btn btn-primary btn-block", href: "#/warnings/" + warningId + "/reply" }, t(w.state === "returned" ? "warning.reply_again" : "warning.reply"))
+      : null,
+    h("section", { class: "card" }, h("h2", {}, t("warning.evidence")), evidenceList(w.evidence)),
+    detail.verifications.length
+      ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
+      : null,
+    decisionPanel(w, detail.actions, ctx),
+    h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline)),
+  );
+  return () => urls.forEach((u) => URL.revokeObjectURL(u));
+}

@@ -1,0 +1,162 @@
+/* Probity service worker: the shell from the cache (refreshed in the background), the last inbox
+ * and the warnings opened while online kept for offline reading, Web Push, and Background Sync
+ * flushing the reply outbox even with no page open. */
+"use strict";
+importScripts("/js/core.js");
+
+const VERSION = "probity-shell-v1";
+const API_CACHE = "probity-api-v1";
+const SHELL = [
+  "/",
+  "/index.html",
+  "/manifest.json",
+  "/css/app.css",
+  "/icons/icon.svg",
+  "/icons/icon-192.png",
+  "/icons/icon-512.png",
+  "/js/core.js",
+  "/js/app.js",
+  "/js/api.js",
+  "/js/i18n.js",
+  "/js/ui.js",
+  "/js/outbox.js",
+  "/js/photos.js",
+  "/js/push.js",
+  "/js/charts.js",
+  "/js/locales/zh-CN.js",
+  "/js/locales/en.js",
+  "/js/views/login.js",
+  "/js/views/inbox.js",
+  "/js/views/warning.js",
+  "/js/views/reply.js",
+  "/js/views/notices.js",
+  "/js/views/broadcast.js",
+  "/js/views/profile.js",
+  "/js/views/queue.js",
+  "/js/views/dashboard.js",
+  "/js/views/admin.js",
+  "/js/views/admin-topics.js",
+  "/js/views/admin-import.js",
+  "/js/views/admin-calendar.js",
+  "/js/views/admin-broadcasts.js",
+  "/js/views/admin-broadcast.js",
+];
+/** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications */
+const KEEP = [/^\/api\/warnings$/, /^\/api\/warnings\/\d+$/, /^\/api\/auth\/me$/, /^\/api\/notifications$/, /^\/api\/units$/];
+const SYNC_TAG = "probity-outbox";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(VERSION)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION && k !== API_CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+async function shell(request) {
+  const cache = await caches.open(VERSION);
+  const key = request.mode === "navigate" ? "/index.html" : request;
+  const cached = await cache.match(key, { ignoreSearch: request.mode === "navigate" });
+  const fresh = fetch(request)
+    .then((res) => {
+      if (res.ok && res.type === "basic") cache.put(key, res.clone());
+      return res;
+    })
+    .catch(() => null);
+  if (cached) return cached;
+  return (await fresh) || new Response("offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+}
+
+async function savedApi(request) {
+  const cache = await caches.open(API_CACHE);
+  try {
+    const res = await fetch(request);
+    if (res.ok) {
+      const headers = new Headers(res.headers);
+      headers.set("X-Probity-Saved-At", new Date().toISOString());
+      const body = await res.clone().arrayBuffer();
+      await cache.put(request.url, new Response(body, { status: res.status, headers }));
+    }
+    return res;
+  } catch (err) {
+    const cached = await cache.match(request.url);
+    if (cached) return cached;
+    throw err;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) {
+    if (KEEP.some((re) => re.test(url.pathname))) event.respondWith(savedApi(request));
+    return;
+  }
+  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz") return;
+  event.respondWith(shell(request));
+});
+
+self.addEventListener("message", (event) => {
+  const msg = event.data || {};
+  if (msg.type === "clear-api-cache") event.waitUntil(caches.delete(API_CACHE));
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    self.ProbityCore.flush().then((result) => {
+      if (result.retry) throw new Error("still offline: the browser retries later");
+    }),
+  );
+});
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (_) {
+    data = { title: event.data ? event.data.text() : "Probity" };
+  }
+  const title = data.title || "Probity";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      renotify: !!data.tag,
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      requireInteraction: data.level === "high",
+      data: { url: data.url || "/#/notifications" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  // the link names the server's public address; open the same route on this app's own origin
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  const url = self.location.origin + "/" + target.hash;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const w of windows) {
+        if (new URL(w.url).origin === self.location.origin && "focus" in w) {
+          w.navigate(url).catch(() => null);
+          return w.focus();
+        }
+      }
+      return self.clients.openWindow(url);
+    }),
+  );
+});
