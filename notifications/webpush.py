@@ -65,6 +65,22 @@ class WebPushSender:
         )
         self.http = http
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._signed: dict[tuple[str, str], tuple[float, str]] = {}
+        sign = self.push.vapid.get_authorization_header
+
+        def signed_once_per_service(endpoint: Any, subscriber: Any, expiration: int) -> str:
+            """The VAPID JWT names the push service, not the device: one per service, reused for
+            up to an hour (it is valid for ``expiration``, 12 h by default)."""
+            key = (f"{endpoint.scheme}://{endpoint.host}", str(subscriber))
+            now = time.monotonic()
+            hit = self._signed.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+            header = sign(endpoint=endpoint, subscriber=subscriber, expiration=expiration)
+            self._signed[key] = (now + min(expiration / 2, 3600.0), header)
+            return header
+
+        setattr(self.push.vapid, "get_authorization_header", signed_once_per_service)  # noqa: B010
 
     def encrypt(self, body: dict[str, Any], target: PushTarget) -> tuple[bytes, dict[str, str]]:
         subscription = WebPushSubscription(

@@ -186,17 +186,45 @@ class Worker:
                 break
         return total
 
+    async def _send_and_record(self, jobs: list[Job]) -> None:
+        outcomes = await self.send_all(jobs)
+        async with self.db.session() as session:
+            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name)
+
     async def run(self, stop: asyncio.Event) -> None:
+        """Steps until ``stop``; on PostgreSQL, while one batch is on the wire the next is claimed."""
+        on_the_wire: asyncio.Task[None] | None = None
         while not stop.is_set():
             try:
-                report = await self.step()
+                async with self.db.session() as session:
+                    busy = await BroadcastService(session, self.trail).release_due() > 0
+                async with self.db.session() as session:
+                    busy = await Outbox(session, self.settings, self.trail).route_new() > 0 or busy
+                async with self.db.session() as session:
+                    jobs = await Outbox(session, self.settings, self.trail).claim(self.name)
+                if jobs and self.settings.is_sqlite:  # one writer at a time: overlapping only waits
+                    await self._send_and_record(jobs)
+                    continue
+                if jobs:
+                    started = asyncio.create_task(self._send_and_record(jobs))
+                    if on_the_wire is not None:
+                        await on_the_wire
+                    on_the_wire = started
+                    continue
+                if on_the_wire is not None:
+                    await on_the_wire
+                    on_the_wire = None
+                    continue
             except Exception:
                 log.exception("delivery step failed; retrying")
-                report = StepReport()
-            if report.busy:
+                on_the_wire = None
+                busy = False
+            if busy:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.delivery_poll_seconds)
+        if on_the_wire is not None:
+            await asyncio.gather(on_the_wire, return_exceptions=True)
 
 
 class Workers:

@@ -232,16 +232,14 @@ class Outbox:
                     "created_at": now,
                 }
             )
-        created: dict[int, int] = {}
-        for start in range(0, len(route_values), CHUNK):
-            stmt = (
-                upsert_ignore(self.session, DeliveryRoute, "recipient_id")
-                .values(route_values[start : start + CHUNK])
-                .returning(col(DeliveryRoute.id), col(DeliveryRoute.recipient_id))
-            )
-            created.update(
-                {int(rid): int(route_id) for route_id, rid in (await self.session.execute(stmt)).all()}
-            )
+        # executemany ("insertmanyvalues"): one cached statement, RETURNING only the rows written
+        stmt = upsert_ignore(self.session, DeliveryRoute, "recipient_id").returning(
+            col(DeliveryRoute.id), col(DeliveryRoute.recipient_id)
+        )
+        created = {
+            _int(rid): _int(route_id)
+            for route_id, rid in (await self.session.execute(stmt, route_values)).all()
+        }
         deliveries: list[dict[str, Any]] = []
         for recipient_id, event_id, person_id, level, _kind in rows:
             route_id = created.get(_int(recipient_id))
@@ -270,10 +268,8 @@ class Outbox:
                         "created_at": now,
                     }
                 )
-        for start in range(0, len(deliveries), CHUNK):
-            await self.session.execute(
-                upsert_ignore(self.session, Delivery, "dedup_key").values(deliveries[start : start + CHUNK])
-            )
+        if deliveries:
+            await self.session.execute(upsert_ignore(self.session, Delivery, "dedup_key"), deliveries)
         await self.session.commit()
         return len(created)
 

@@ -1,0 +1,513 @@
+"""Delivery benchmarks (issue 5). Not tests: each prints one line per figure.
+
+    .venv/bin/python benchmarks/delivery_bench.py fanout  [--messages 10000] [--pg]
+    .venv/bin/python benchmarks/delivery_bench.py latency [--samples 100]
+    .venv/bin/python benchmarks/delivery_bench.py crash   [--messages 1000] [--pg]
+    .venv/bin/python benchmarks/delivery_bench.py flaky   [--messages 1000]
+    .venv/bin/python benchmarks/delivery_bench.py two-workers [--messages 1000]   (PostgreSQL)
+
+The push service is ``benchmarks/fake_push_service.py`` in its own process on 127.0.0.1 (the
+2-core machine: worker on one core, push service on the other). Each bench makes a fresh database
+(SQLite file, or with --pg a new PostgreSQL database on PROBITY_BENCH_PG, default
+postgresql+asyncpg://postgres@127.0.0.1:5432/postgres), loads the demo organisation, adds one
+person per message with one push subscription each, and writes one ``warning.raised`` event to all
+of them (as a rule run's commit does). A message is counted at the push service by its ``Topic``
+header, which is derived from the dedup key (event, person, channel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from backend.audit.service import AuditTrail  # noqa: E402
+from backend.auth.service import make_hasher  # noqa: E402
+from backend.delivery.models import Delivery, DeliveryRoute, PushSubscription  # noqa: E402
+from backend.delivery.outbox import dedup_key  # noqa: E402
+from backend.delivery.payloads import Item, render  # noqa: E402
+from backend.delivery.service import vapid_key  # noqa: E402
+from backend.demo.org import load_demo_org  # noqa: E402
+from backend.events.service import emit  # noqa: E402
+from backend.kernel.access import Actor  # noqa: E402
+from backend.kernel.db import Database  # noqa: E402
+from backend.kernel.settings import Settings, load_settings  # noqa: E402
+from backend.kernel.timeutil import utcnow  # noqa: E402
+from backend.org.models import PersonCreate  # noqa: E402
+from backend.org.service import OrgService  # noqa: E402
+from notifications.webpush import topic  # noqa: E402
+from notifications.worker import Worker  # noqa: E402
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - a throwaway database
+PG = os.environ.get("PROBITY_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+ACTOR = Actor.system(label="bench")
+
+
+def say(name: str, value: Any, unit: str = "") -> None:
+    print(f"{name}: {value}{(' ' + unit) if unit else ''}", flush=True)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the push service process ------------------------------------------------------------
+
+
+class PushService:
+    def __init__(self, flaky: bool = False) -> None:
+        self.port = free_port()
+        args = [sys.executable, str(ROOT / "benchmarks" / "fake_push_service.py"), "--port", str(self.port)]
+        self.proc = subprocess.Popen([*args, "--flaky"] if flaky else args)  # noqa: S603
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                self.stats()
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the fake push service did not start")
+
+    def endpoint(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/push/{name}"
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def make_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": url,
+        "data_dir": data_dir,
+        "secret_key": SECRET,
+        "password_hash_memory_kib": 64,
+        "password_hash_time_cost": 1,
+        "log_level": "WARNING",
+        "public_url": "https://probity.example",
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def fresh_database(pg: bool, tmp: Path) -> str:
+    if pg:
+        name = f"probity_bench_{os.getpid()}"
+        await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _pg(f'CREATE DATABASE "{name}"')
+        return PG.rsplit("/", 1)[0] + "/" + name
+    return f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+
+
+async def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        await _pg(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+async def populate(
+    settings: Settings, push: PushService, people: int, dead_fraction: float = 0.0
+) -> list[str]:
+    """Demo org, ``people`` extra people with one subscription each, one event to all. Returns topics."""
+    db = Database(settings)
+    trail = AuditTrail(SECRET)
+    try:
+        await db.upgrade()
+        async with db.session() as s:
+            await load_demo_org(s, settings, trail, make_hasher(settings))
+        public = ec.generate_private_key(ec.SECP256R1()).public_key()
+        p256dh = b64(public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+        auth = b64(os.urandom(16))
+        ids: list[int] = []
+        for start in range(0, people, 1000):
+            async with db.session() as s:
+                org = OrgService(s, trail)
+                for n in range(start, min(people, start + 1000)):
+                    person = await org.create_person(
+                        PersonCreate(
+                            employee_no=f"B{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"
+                        ),
+                        ACTOR,
+                        commit=False,
+                    )
+                    assert person.id is not None
+                    ids.append(person.id)
+                    dead = n < people * dead_fraction
+                    s.add(
+                        PushSubscription(
+                            person_id=person.id,
+                            endpoint=push.endpoint(f"{'dead' if dead else 'live'}{n}"),
+                            p256dh=p256dh,
+                            auth=auth,
+                        )
+                    )
+                await s.commit()
+        async with db.session() as s:
+            await vapid_key(s)
+        async with db.session() as s:
+            event = await emit(
+                s,
+                "warning.raised",
+                subject_type="warning",
+                subject_id=1,
+                recipients={p: "subject" for p in ids},
+                level="high",
+                data={"due_at": utcnow().isoformat()},
+            )
+            await s.commit()
+            assert event.id is not None
+            return [topic(dedup_key(event.id, p, "webpush")) for p in ids]
+    finally:
+        await db.dispose()
+
+
+async def outbox_open(db: Database) -> int:
+    async with db.session() as s:
+        open_ = (
+            await s.execute(
+                select(func.count()).where(Delivery.state.in_(["pending", "leased"]))  # type: ignore[attr-defined]
+            )
+        ).scalar_one()
+        routed = (await s.execute(select(func.count()).select_from(DeliveryRoute))).scalar_one()
+    return int(open_) if routed else -1
+
+
+async def until_done(worker: Worker, db: Database, limit_s: float = 600) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        report = await worker.step()
+        if report.busy:
+            continue
+        if await outbox_open(db) == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise RuntimeError("the outbox did not empty in time")
+
+
+def encryption_rate(private_pem: str, public_pem: str, n: int = 3000) -> float:
+    """``webpush``'s own rate: ``WebPush.get`` (aes128gcm body + a signed VAPID header), one core."""
+    from webpush import WebPush, WebPushSubscription
+    from webpush.types import WebPushKeys
+
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    subscription = WebPushSubscription(
+        endpoint="http://127.0.0.1:9/push/x",  # type: ignore[arg-type]
+        keys=WebPushKeys(
+            p256dh=b64(key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)),
+            auth=b64(os.urandom(16)),
+        ),
+    )
+    item = Item(1, 1, "warning.raised", "high", "warning", 1, utcnow())
+    body = json.dumps(
+        render([item], ["e1:p1:webpush"], public_url="https://probity.example").push_json()
+    ).encode()
+    push = WebPush(
+        private_key=private_pem.encode(), public_key=public_pem.encode(), subscriber="b@example.com", ttl=60
+    )
+    started = time.perf_counter()
+    for _ in range(n):
+        push.get(body, subscription, subscriber="b@example.com", ttl=60)  # type: ignore[arg-type]
+    return n / (time.perf_counter() - started)
+
+
+# --- benches ---------------------------------------------------------------------------------
+
+
+async def bench_fanout(args: argparse.Namespace) -> None:
+    push = PushService()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(args.pg, Path(tmp))
+        settings = make_settings(
+            url, Path(tmp), delivery_batch=args.batch, delivery_concurrency=args.concurrency
+        )
+        try:
+            await populate(settings, push, args.messages)
+            db = Database(settings)
+            async with db.session() as s:
+                key = await vapid_key(s)
+            enc = encryption_rate(key.private_pem, key.public_pem)  # measured on a quiet machine
+            async with Worker(db, settings, AuditTrail(SECRET), name="fanout") as worker:
+                stop = asyncio.Event()
+                started = time.time()
+                task = asyncio.create_task(worker.run(stop))
+                stats = await wait_for(push, args.messages, 600, every=0.5)
+                # the push service's own clock: when the last message arrived
+                elapsed = max(stats["arrivals"].values()) - started
+                stop.set()
+                await task
+            await db.dispose()
+            rate = stats["distinct"] / elapsed
+            db_kind = "postgresql" if args.pg else "sqlite"
+            say(f"fanout_{db_kind}_messages_delivered", stats["distinct"])
+            say(f"fanout_{db_kind}_seconds", round(elapsed, 2), "s")
+            say(f"fanout_{db_kind}_messages_per_s", round(rate), "msg/s")
+            say("webpush_encrypt_per_s_one_core", round(enc), "msg/s")
+            say(f"fanout_{db_kind}_ratio_to_encryption", round(rate / enc, 2))
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+async def bench_latency(args: argparse.Namespace) -> None:
+    push = PushService()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(args.pg, Path(tmp))
+        settings = make_settings(url, Path(tmp))
+        try:
+            await populate(settings, push, args.samples)
+            db = Database(settings)
+            trail = AuditTrail(SECRET)
+            async with db.session() as s:
+                people = list(
+                    (
+                        await s.execute(select(PushSubscription.person_id).order_by(PushSubscription.id))
+                    ).scalars()
+                )
+            async with Worker(db, settings, trail, name="latency") as worker:
+                await until_done(worker, db)  # the set-up event
+                stop = asyncio.Event()
+                task = asyncio.create_task(worker.run(stop))
+                committed: dict[str, float] = {}
+                rng = random.Random(3)  # noqa: S311 - spacing, not secrets
+                for person in people:
+                    await asyncio.sleep(rng.uniform(0.05, 0.3))
+                    async with db.session() as s:
+                        event = await emit(
+                            s,
+                            "warning.raised",
+                            subject_type="warning",
+                            subject_id=2,
+                            recipients={person: "subject"},
+                            level="high",
+                        )
+                        await s.commit()
+                        committed[topic(dedup_key(event.id or 0, person, "webpush"))] = time.time()
+                for _ in range(200):
+                    arrivals = push.stats()["arrivals"]
+                    if all(t in arrivals for t in committed):
+                        break
+                    await asyncio.sleep(0.05)
+                stop.set()
+                await task
+            await db.dispose()
+            lat = sorted(arrivals[t] - c for t, c in committed.items() if t in arrivals)
+            say("latency_samples", len(lat))
+            say("latency_commit_to_push_p50", round(statistics.median(lat) * 1000), "ms")
+            say("latency_commit_to_push_p95", round(lat[int(0.95 * (len(lat) - 1))] * 1000), "ms")
+            say("latency_commit_to_push_max", round(lat[-1] * 1000), "ms")
+            say("latency_poll_interval", round(settings.delivery_poll_seconds * 1000), "ms")
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+def worker_process(url: str, data_dir: str, name: str, **env: str) -> subprocess.Popen[bytes]:
+    environ = {
+        **os.environ,
+        "PROBITY_DATABASE_URL": url,
+        "PROBITY_DATA_DIR": data_dir,
+        "PROBITY_SECRET_KEY": SECRET,
+        "PROBITY_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    return subprocess.Popen([sys.executable, __file__, "worker", "--name", name], env=environ)  # noqa: S603
+
+
+async def wait_for(push: PushService, want: int, limit_s: float, every: float = 0.1) -> dict[str, Any]:
+    deadline = time.monotonic() + limit_s
+    stats = push.stats()
+    while time.monotonic() < deadline and stats["distinct"] < want:
+        await asyncio.sleep(every)
+        stats = push.stats()
+    return stats
+
+
+async def bench_crash(args: argparse.Namespace) -> None:
+    push = PushService()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(args.pg, Path(tmp))
+        settings = make_settings(url, Path(tmp))
+        try:
+            await populate(settings, push, args.messages)
+            env = {"PROBITY_DELIVERY_LEASE_SECONDS": "3", "PROBITY_DELIVERY_BATCH": "100"}
+            first = worker_process(url, tmp, "first", **env)
+            stats = await wait_for(push, args.messages // 3, 120)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            at_kill = push.stats()["distinct"]
+            started = time.perf_counter()
+            second = worker_process(url, tmp, "second", **env)
+            stats = await wait_for(push, args.messages, 180)
+            recovered = time.perf_counter() - started
+            second.terminate()
+            second.wait(10)
+            db = Database(settings)
+            async with db.session() as s:
+                delivered = (
+                    await s.execute(select(func.count()).where(DeliveryRoute.state == "delivered"))  # type: ignore[arg-type]
+                ).scalar_one()
+            await db.dispose()
+            kind = "postgresql" if args.pg else "sqlite"
+            say(f"crash_{kind}_messages", args.messages)
+            say(f"crash_{kind}_delivered_before_kill_9", at_kill)
+            say(f"crash_{kind}_distinct_delivered_after_restart", stats["distinct"])
+            say(f"crash_{kind}_missing", args.messages - stats["distinct"])
+            say(f"crash_{kind}_redelivered_same_dedup_key", stats["duplicates"])
+            say(f"crash_{kind}_routes_marked_delivered", delivered)
+            say(f"crash_{kind}_restart_to_all_delivered", round(recovered, 2), "s")
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+async def bench_flaky(args: argparse.Namespace) -> None:
+    push = PushService(flaky=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(args.pg, Path(tmp))
+        settings = make_settings(
+            url,
+            Path(tmp),
+            delivery_backoff_seconds=0.05,
+            delivery_backoff_max_seconds=0.5,
+            delivery_max_attempts=10,
+        )
+        try:
+            await populate(settings, push, args.messages, dead_fraction=0.1)
+            dead = int(args.messages * 0.1)
+            db = Database(settings)
+            started = time.perf_counter()
+            async with Worker(db, settings, AuditTrail(SECRET), name="flaky") as worker:
+                await until_done(worker, db)
+            elapsed = time.perf_counter() - started
+            async with db.session() as s:
+                left = list((await s.execute(select(PushSubscription.endpoint))).scalars())
+                states = dict(
+                    (
+                        await s.execute(
+                            select(DeliveryRoute.state, func.count()).group_by(DeliveryRoute.state)
+                        )
+                    ).all()  # type: ignore[call-overload]
+                )
+            await db.dispose()
+            stats = push.stats()
+            say("flaky_live_subscriptions", args.messages - dead)
+            say("flaky_live_delivered", stats["distinct"])
+            say("flaky_dead_subscriptions", dead)
+            say("flaky_dead_removed", dead - sum(1 for e in left if "/dead" in e))
+            say("flaky_answers", json.dumps(stats["statuses"], sort_keys=True))
+            say("flaky_routes", json.dumps(states, sort_keys=True))
+            say("flaky_seconds", round(elapsed, 2), "s")
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+async def bench_two_workers(args: argparse.Namespace) -> None:
+    push = PushService()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(True, Path(tmp))
+        settings = make_settings(url, Path(tmp))
+        try:
+            await populate(settings, push, args.messages)
+            env = {"PROBITY_DELIVERY_BATCH": "50"}
+            started = time.perf_counter()
+            workers = [worker_process(url, tmp, f"w{i}", **env) for i in (1, 2)]
+            stats = await wait_for(push, args.messages, 180)
+            elapsed = time.perf_counter() - started
+            for w in workers:
+                w.terminate()
+                w.wait(10)
+            say("two_workers_postgresql_messages", args.messages)
+            say("two_workers_postgresql_distinct_delivered", stats["distinct"])
+            say("two_workers_postgresql_duplicates", stats["duplicates"])
+            say("two_workers_postgresql_posts", stats["posts"])
+            say("two_workers_postgresql_seconds", round(elapsed, 2), "s")
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+async def run_worker(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    db = Database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with Worker(db, settings, AuditTrail(SECRET), name=args.name) as worker:
+        await worker.run(stop)
+    await db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="bench", required=True)
+    for name, default in (("fanout", 10000), ("crash", 1000), ("flaky", 1000), ("two-workers", 1000)):
+        p = sub.add_parser(name)
+        p.add_argument("--messages", type=int, default=default)
+        p.add_argument("--pg", action="store_true")
+        p.add_argument("--batch", type=int, default=500)
+        p.add_argument("--concurrency", type=int, default=64)
+    p = sub.add_parser("latency")
+    p.add_argument("--samples", type=int, default=100)
+    p.add_argument("--pg", action="store_true")
+    p = sub.add_parser("worker")
+    p.add_argument("--name", default="worker")
+    args = parser.parse_args()
+    bench = {
+        "fanout": bench_fanout,
+        "latency": bench_latency,
+        "crash": bench_crash,
+        "flaky": bench_flaky,
+        "two-workers": bench_two_workers,
+        "worker": run_worker,
+    }[args.bench]
+    asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()

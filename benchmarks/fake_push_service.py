@@ -1,0 +1,80 @@
+"""A local Web Push service for the delivery benchmarks (run as its own process, 127.0.0.1 only).
+
+    .venv/bin/python benchmarks/fake_push_service.py --port 8765 [--flaky]
+
+POST /push/{name}: 201, or with --flaky: endpoints whose name starts with "dead" answer 410, the
+rest answer 500 or 429 (Retry-After: 0) on 30 % of posts. A message is identified by its
+``Topic`` header (one per dedup key). GET /stats: posts, distinct topics delivered, topics delivered
+more than once, statuses, and arrival times per topic (for latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import Counter
+
+from aiohttp import web
+
+
+def build(flaky: bool, seed: int = 5) -> web.Application:
+    rng = random.Random(seed)  # noqa: S311 - failure injection, not secrets
+    delivered: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    arrivals: dict[str, float] = {}
+    posts = [0]
+
+    async def push(request: web.Request) -> web.Response:
+        await request.read()
+        posts[0] += 1
+        name = request.match_info["name"]
+        status = 201
+        if flaky:
+            if name.startswith("dead"):
+                status = 410
+            elif rng.random() < 0.3:
+                status = rng.choice((500, 429))
+        statuses[status] += 1
+        if status == 201:
+            topic = request.headers.get("Topic", name)
+            delivered[topic] += 1
+            arrivals.setdefault(topic, time.time())
+        headers = {"Retry-After": "0"} if status == 429 else {}
+        return web.Response(status=status, headers=headers)
+
+    async def stats(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "posts": posts[0],
+                "distinct": len(delivered),
+                "duplicates": sum(n - 1 for n in delivered.values() if n > 1),
+                "statuses": {str(k): v for k, v in statuses.items()},
+                "arrivals": arrivals,
+            }
+        )
+
+    async def reset(_request: web.Request) -> web.Response:
+        delivered.clear()
+        statuses.clear()
+        arrivals.clear()
+        posts[0] = 0
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=1 << 20)
+    app.router.add_post("/push/{name}", push)
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/reset", reset)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--flaky", action="store_true")
+    args = parser.parse_args()
+    web.run_app(build(args.flaky), host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
