@@ -160,14 +160,19 @@ def _xlsx_to_csv(source: Path, target: Path, filename: str) -> None:
             writer = csv.writer(dst)
             rows: Iterable[tuple[Any, ...]] = book.worksheets[0].iter_rows(values_only=True)
             width: int | None = None
+            empty = 0
             for cells in rows:
                 values = [_cell(c) for c in cells]
                 if width is None:
                     while values and not values[-1]:
                         values.pop()
                     width = len(values)
-                if any(values):
-                    writer.writerow(values[:width] + [""] * (width - len(values)))
+                if not any(values):
+                    empty += 1  # an empty row in the sheet: a blank line (skipped, still counted)
+                    continue
+                dst.write("\r\n" * empty)
+                empty = 0
+                writer.writerow(values[:width] + [""] * (width - len(values)))
     finally:
         book.close()
 

@@ -28,12 +28,15 @@ from typing import TypeVar
 
 import duckdb
 
+from backend.data.lines import blank_lines, line_of
 from backend.data.sandbox import RuleRejected
 from backend.kernel.errors import AppError, Conflict, Invalid
 from backend.kernel.settings import Settings
 
 T = TypeVar("T")
 IMPORT_COLUMN = "_import_id"
+#: the import's duplicate rows (row, first row of the same key), on the import's own cursor
+DUPLICATES = "import_duplicates"
 MAX_LISTED_ERRORS = 1000
 _instances: dict[Path, BusinessStore] = {}
 _instances_lock = threading.Lock()
@@ -204,17 +207,6 @@ def _reason(column: str | None, error_type: str, message: str, required: Sequenc
     return message
 
 
-def _file_line(ordinal: int, rejected: list[int]) -> int:
-    """File line of the ``ordinal``-th (0-based) accepted data row, skipping refused lines."""
-    line = ordinal + 2
-    for refused in rejected:
-        if refused <= line:
-            line += 1
-        else:
-            break
-    return line
-
-
 def _load(cur: duckdb.DuckDBPyConnection, spec: LoadSpec) -> LoadResult:
     table = ident(spec.table)
     result = LoadResult()
@@ -250,9 +242,13 @@ def _load(cur: duckdb.DuckDBPyConnection, spec: LoadSpec) -> LoadResult:
             result.errors.append(
                 (int(line) - spec.line_offset, col, _reason(col, error_type, message, spec.required))
             )
-        bad_rowids = _check_accepted(cur, spec, refused_lines, result)
+        bad = _check_accepted(cur, spec, refused_lines, result)
+        bad_rows = 0
+        if bad is not None:
+            row = cur.execute(f"SELECT count(*) FROM {table} WHERE {where} AND ({bad})").fetchone()
+            bad_rows = int(row[0]) if row else 0
         result.rows_read = inserted + len(refused_lines)
-        result.rows_refused = len(refused_lines) + len(bad_rowids)
+        result.rows_refused = len(refused_lines) + bad_rows
         result.errors.sort(key=lambda e: e[0])
         del result.errors[MAX_LISTED_ERRORS:]
         if result.rows_read == 0:
@@ -261,11 +257,9 @@ def _load(cur: duckdb.DuckDBPyConnection, spec: LoadSpec) -> LoadResult:
         if result.rows_refused and not spec.take_good_rows:
             cur.execute("ROLLBACK")
             return result
-        if bad_rowids:
-            cur.execute(
-                f"DELETE FROM {table} WHERE {where} AND rowid IN (SELECT unnest(?))", [sorted(bad_rowids)]
-            )
-        result.rows_taken = inserted - len(bad_rowids)
+        if bad is not None:
+            cur.execute(f"DELETE FROM {table} WHERE {where} AND ({bad})")
+        result.rows_taken = inserted - bad_rows
         if spec.period_column:
             period = ident(spec.period_column)
             result.periods = [
@@ -314,55 +308,64 @@ def _declared(spec: LoadSpec, header: str | None) -> str | None:
 
 def _check_accepted(
     cur: duckdb.DuckDBPyConnection, spec: LoadSpec, refused_lines: list[int], result: LoadResult
-) -> set[int]:
+) -> str | None:
     """Rows DuckDB accepted that break the declaration: empty required text, duplicate keys.
 
-    Required non-text columns are already enforced by the reader (``force_not_null`` makes an
-    empty cell a cast error with its line). Each check is one scan; the key check first groups on
-    a 64-bit hash of the key and only looks closer when two rows share one.
+    Returns the SQL condition selecting those rows among this import's (None: there are none),
+    after listing them in ``result.errors``. Required non-text columns are already enforced by the
+    reader (``force_not_null`` makes an empty cell a cast error with its line). The key check sorts
+    a 32-bit hash of the key (cheaper than grouping 10 M distinct 64-bit values) and looks at the
+    real key values only where two rows share a hash: their rows are few, so the exact check is
+    cheap; every row after the first of a key is refused, whatever the number of duplicates.
     """
     table = ident(spec.table)
     where = f"{IMPORT_COLUMN} = {int(spec.import_id)}"
     text_required = [c for _h, c, t in spec.header if c is not None and c in spec.required and t == "VARCHAR"]
     #: (rowid, column, reason, rowid of the earlier row with the same key)
     found: list[tuple[int, str | None, str, int | None]] = []
-    bad: set[int] = set()
+    conditions: list[str] = []
     if text_required:
-        empty = " OR ".join(f"({ident(c)} IS NULL OR {ident(c)} = '')" for c in text_required)
+        empty = " OR ".join(f"coalesce({ident(c)}, '') = ''" for c in text_required)
         flags = ", ".join(f"coalesce({ident(c)}, '') = ''" for c in text_required)
-        for rowid, *missing in cur.execute(
-            f"SELECT rowid, {flags} FROM {table} WHERE {where} AND ({empty}) LIMIT {MAX_LISTED_ERRORS * 10}"
-        ).fetchall():
-            bad.add(int(rowid))
+        rows = cur.execute(
+            f"SELECT rowid, {flags} FROM {table} WHERE {where} AND ({empty}) "
+            f"ORDER BY rowid LIMIT {MAX_LISTED_ERRORS}"
+        ).fetchall()
+        if rows:
+            conditions.append(f"({empty})")
+        for rowid, *missing in rows:
             for column, is_empty in zip(text_required, missing, strict=True):
                 if is_empty:
                     found.append((int(rowid), column, "required value is empty", None))
     if spec.key:
         keys = ", ".join(ident(k) for k in spec.key)
-        shared = cur.execute(
-            f"SELECT list(h) FROM (SELECT hash({keys}) AS h FROM {table} WHERE {where} "
-            f"GROUP BY h HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS})"
-        ).fetchone()
-        if shared and shared[0]:
-            for rowids, first in cur.execute(
-                f"SELECT list(rowid ORDER BY rowid), min(rowid) FROM {table} "
-                f"WHERE {where} AND hash({keys}) IN (SELECT unnest(?)) "
-                f"GROUP BY {keys} HAVING count(*) > 1 LIMIT {MAX_LISTED_ERRORS}",
-                [shared[0]],
-            ).fetchall():
-                for rowid in rowids[1:]:
-                    bad.add(int(rowid))
-                    found.append((int(rowid), ", ".join(spec.key), "duplicate key: same as row", int(first)))
+        short = f"(hash({keys}) >> 32)::UINTEGER"
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {DUPLICATES} AS "
+            f"WITH shared AS (SELECT h FROM (SELECT {short} AS h FROM {table} WHERE {where}) "
+            f"QUALIFY h = lag(h) OVER (ORDER BY h)), "
+            f"candidates AS (SELECT rowid AS row_id, min(rowid) OVER (PARTITION BY {keys}) AS first_id "
+            f"FROM {table} WHERE {where} AND {short} IN (SELECT h FROM shared)) "
+            "SELECT row_id, first_id FROM candidates WHERE row_id <> first_id"
+        )
+        rows = cur.execute(
+            f"SELECT row_id, first_id FROM {DUPLICATES} ORDER BY row_id LIMIT {MAX_LISTED_ERRORS}"
+        ).fetchall()
+        if rows:
+            conditions.append(f"rowid IN (SELECT row_id FROM {DUPLICATES})")
+        for rowid, first in rows:
+            found.append((int(rowid), ", ".join(spec.key), "duplicate key: same as row", int(first)))
     if not found:
-        return bad
+        return None
     row = cur.execute(f"SELECT min(rowid) FROM {table} WHERE {where}").fetchone()
     base = int(row[0]) if row and row[0] is not None else 0
+    skipped = sorted({*refused_lines, *blank_lines(spec.path)})
 
-    def line_of(rowid: int) -> int:
-        return _file_line(rowid - base, refused_lines) - spec.line_offset
+    def number(rowid: int) -> int:
+        return line_of(rowid - base, skipped) - spec.line_offset
 
-    for rowid, where_col, reason, twin in found[:MAX_LISTED_ERRORS]:
+    for rowid, where_col, reason, twin in found:
         result.errors.append(
-            (line_of(rowid), where_col, reason if twin is None else f"{reason} {line_of(twin)}")
+            (number(rowid), where_col, reason if twin is None else f"{reason} {number(twin)}")
         )
-    return bad
+    return " OR ".join(conditions)
