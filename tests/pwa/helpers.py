@@ -1,0 +1,90 @@
+"""Seeds and checks for the browser tests: warnings as a rule run raises them, stored replies read back."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from backend.kernel.timeutil import utcnow
+from backend.warnings.models import Verification, Warning, WarningPhoto
+from tests.pwa.conftest import LiveServer
+from tests.warnings.conftest import Seeder
+
+
+def seed_warnings(live: LiveServer, employee_no: str = "E0005") -> dict[str, int]:
+    """One fresh red, orange and yellow warning (the yellow one due in 2027: provisional), one overdue."""
+
+    async def go(db: Any) -> dict[str, int]:
+        seed = Seeder(db)
+        return {
+            "overdue": await seed.warning(
+                employee_no, level="medium", topic_code="T02", raised_at=utcnow() - timedelta(days=70)
+            ),
+            "low": await seed.warning(employee_no, level="low", topic_code="T03"),
+            "medium": await seed.warning(employee_no, level="medium", topic_code="T02"),
+            "high": await seed.warning(employee_no, level="high", topic_code="T01"),
+        }
+
+    return dict(live.run(go))
+
+
+def replies(live: LiveServer, warning_id: int) -> list[Verification]:
+    async def go(db: Any) -> list[Verification]:
+        async with db.session() as s:
+            rows = await s.execute(select(Verification).where(col(Verification.warning_id) == warning_id))
+            return list(rows.scalars())
+
+    return list(live.run(go))
+
+
+def photos(live: LiveServer, warning_id: int) -> list[WarningPhoto]:
+    async def go(db: Any) -> list[WarningPhoto]:
+        async with db.session() as s:
+            rows = await s.execute(select(WarningPhoto).where(col(WarningPhoto.warning_id) == warning_id))
+            return list(rows.scalars())
+
+    return list(live.run(go))
+
+
+def warning_state(live: LiveServer, warning_id: int) -> str:
+    async def go(db: Any) -> str:
+        async with db.session() as s:
+            w = await s.get(Warning, warning_id)
+            assert w is not None
+            return str(w.state)
+
+    return str(live.run(go))
+
+
+def png(width: int, height: int) -> bytes:
+    """A camera-sized RGB PNG (a gradient), written by hand: no imaging library needed."""
+    rows = bytearray()
+    for y in range(height):
+        shade = (y * 255) // max(1, height - 1)
+        rows += b"\x00" + bytes((shade, 90, 255 - shade)) * width
+    raw = zlib.compress(bytes(rows), 6)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def jpeg_size(content: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame marker."""
+    assert content[:2] == b"\xff\xd8", "not a JPEG"
+    i = 2
+    while i < len(content):
+        marker = content[i + 1]
+        length = struct.unpack(">H", content[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", content[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    raise AssertionError("no start-of-frame marker")
