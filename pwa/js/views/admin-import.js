@@ -26,7 +26,7 @@ function result(rec) {
     { class: "alert " + cls, role: "status" },
     h("p", {}, h("strong", {}, t("import_status." + rec.status)), " · ", rec.filename),
     h("p", {}, t("import.counts", { read: fmtNumber(rec.rows_read), taken: fmtNumber(rec.rows_taken), refused: fmtNumber(rec.rows_refused), ms: fmtNumber(rec.duration_ms) })),
-    rec.error ? h("p", {}, rec.error) : null,
+    rec.error && rec.status === "failed" ? h("p", {}, rec.error) : null,
     errorsTable(rec.errors),
   );
 }
