@@ -247,10 +247,7 @@ async function registerWorker() {
   }
 }
 
-async function restoreSession() {
-  const s = await core.session.get();
-  if (!s || (!s.access && !s.refresh) || s.ended) return null;
-  ctx.me = s.me || null;
+async function checkSession() {
   try {
     const me = await api("/api/auth/me");
     ctx.me = me;
@@ -258,6 +255,20 @@ async function restoreSession() {
   } catch (err) {
     if (err.status === 401) ctx.me = null; // signed out elsewhere; the outbox keeps its replies
   }
+  return ctx.me;
+}
+
+/** Who is signed in: the saved answer at once (no round trip before the first screen), checked
+ * with the server in the background; with nothing saved, asked first. */
+async function restoreSession() {
+  const s = await core.session.get();
+  if (!s || (!s.access && !s.refresh) || s.ended) return null;
+  if (!s.me) return checkSession();
+  ctx.me = s.me;
+  checkSession().then((me) => {
+    if (!me) ctx.navigate("#/login");
+    else if (me.roles.join() !== s.me.roles.join()) renderNav(parseHash().path);
+  });
   return ctx.me;
 }
 
