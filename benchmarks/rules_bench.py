@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ from backend.topics.service import TopicService  # noqa: E402
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"  # noqa: S105 - throwaway benchmark database
 ACTOR = Actor.system(Channel.cli, "benchmark")
+#: CPU seconds (user + system) of the last CLI process: on a shared machine a steadier comparison
+LAST_CPU = [0.0]
 FULL_SCAN_SQL = """
 SELECT a.manager_no AS employee_no, r.account_no AS object_key, r.month AS period_key,
        count(*) FILTER (WHERE r.kwh <= $max_kwh) AS zero_days, sum(r.kwh) AS kwh
@@ -125,12 +128,20 @@ async def recorded(settings: Settings) -> tuple[list[DataImport], list[RuleRun]]
         await db.dispose()
 
 
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cli(env: dict[str, str], *args: str) -> tuple[float, int, str]:
+    """Run ``probity ARGS``: wall time, peak RSS (KiB) and stdout; CPU seconds go to ``LAST_CPU``."""
     started = time.perf_counter()
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-c", PEAK, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - started
+    LAST_CPU[0] = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     if done.returncode != 0:
         raise SystemExit(f"probity {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     peak = int(done.stderr.rsplit("peak_rss_kib=", 1)[1].split()[0])
@@ -141,12 +152,14 @@ def bare(csv: dict[str, Path], work: Path) -> dict[str, float]:
     """DuckDB on its own: read_csv into tables, then the two rules' bare queries."""
     out: dict[str, float] = {}
     con = duckdb.connect(str(work / "baseline.duckdb"))
+    con.execute("SET enable_progress_bar = false")
     try:
         for table in ("accounts", "meter_swaps"):
             con.execute(f"CREATE TABLE {table} AS FROM read_csv('{csv[table]}')")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
         con.execute(f"CREATE TABLE meter_readings AS FROM read_csv('{csv['meter_readings']}')")
         out["read_csv"] = time.perf_counter() - started
+        out["read_csv_cpu"] = cpu_seconds(resource.RUSAGE_SELF) - cpu
         for name, sql, params in (
             ("swap", SWAP_ZERO_SQL, {"min_kwh_before": 0}),
             ("full", FULL_SCAN_SQL, {"max_kwh": 0}),
@@ -168,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="probity-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{work / 'probity.db'}",
         data_dir=work / "data",
@@ -195,6 +208,9 @@ def main() -> None:
     for table in ("accounts", "meter_swaps"):
         cli(env, "data", "import", table, str(csv[table]))
     import_wall, import_peak, _ = cli(env, "data", "import", "meter_readings", str(csv["meter_readings"]))
+    import_cpu = LAST_CPU[0]
+    cli(env, "--help")
+    start_cpu = LAST_CPU[0]
     asyncio.run(add_topics(settings))
     swap_wall, swap_peak, swap_out = cli(env, "rules", "run", "MK-001")
     full_wall, full_peak, full_out = cli(env, "rules", "run", "MK-FULL")
@@ -207,6 +223,14 @@ def main() -> None:
     figure("duckdb_read_csv_s", base["read_csv"], "s")
     figure("import_vs_read_csv", imported.duration_ms / 1000 / base["read_csv"], "x (goal <= 1.5)")
     figure("import_cli_wall_s", import_wall, "s")
+    figure("import_cli_cpu_s", import_cpu, "s (process start included)")
+    figure("cli_start_cpu_s", start_cpu, "s (probity --help)")
+    figure("duckdb_read_csv_cpu_s", base["read_csv_cpu"], "s")
+    figure(
+        "import_cpu_vs_read_csv_cpu",
+        (import_cpu - start_cpu) / base["read_csv_cpu"],
+        "x (CPU seconds, process start subtracted: steadier on a shared machine)",
+    )
     figure("import_cli_peak_rss_mib", import_peak / 1024, "MiB")
     for name, run, wall, peak, key in (
         ("swap_rule", runs[-2], swap_wall, swap_peak, "swap"),

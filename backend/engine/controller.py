@@ -10,12 +10,14 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.engine.models import RunPublic, RunRequest
+from backend.engine.models import RunPublic, RunRequest, TopicPrecision
 from backend.engine.service import EngineService
 from backend.kernel.access import Principal, Role, requires
 
 RUN = [requires(Role.admin, Role.expert, Role.inspector)]
 MANAGE = [requires(Role.admin, Role.expert)]
+#: company-wide counts per topic: those who see every warning
+STATISTICS = [requires(Role.admin, Role.expert, Role.committee)]
 
 
 async def provide_engine(db_session: NamedDependency[AsyncSession], state: State) -> EngineService:
@@ -56,6 +58,14 @@ class RulesController(Controller):
         self, topic_id: FromPath[int], engine: NamedDependency[EngineService]
     ) -> dict[str, Any]:
         return await engine.validation_report(topic_id)
+
+    @get(
+        "/precision",
+        guards=STATISTICS,
+        summary="True rate (precision) of each online topic over its verified live warnings",
+    )
+    async def precision(self, engine: NamedDependency[EngineService]) -> list[TopicPrecision]:
+        return await engine.precision()
 
     @post(
         "/retirements",

@@ -107,6 +107,7 @@ def generate(target: Path, size: Size, tables: tuple[str, ...] | None = None) ->
     }
     out: dict[str, Path] = {}
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
     try:
         for table, query in queries.items():
             if tables is not None and table not in tables:

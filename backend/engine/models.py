@@ -76,3 +76,19 @@ class RunRequest(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     topics: list[str] = Field(default_factory=list, max_length=200)
+
+
+class TopicPrecision(SQLModel):
+    """The true rate of an online topic: of its live warnings with a standing verification, how many
+    were true (属实). ``returned`` replies await a new answer and are not counted as checked."""
+
+    topic_id: int
+    code: str
+    name: str
+    specialty: str
+    warnings: int
+    checked: int
+    true: int
+    not_true: int
+    returned: int
+    true_rate: float | None

@@ -9,14 +9,17 @@ the run. Everything after the query happens in one operational transaction.
 from __future__ import annotations
 
 import asyncio
+import calendar
+import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,7 +27,7 @@ from backend.audit.service import AuditTrail
 from backend.data.sandbox import check_rule_sql
 from backend.data.service import DataService
 from backend.data.store import ident
-from backend.engine.models import RuleRun, RunPublic, RunStatus
+from backend.engine.models import RuleRun, RunPublic, RunStatus, TopicPrecision
 from backend.kernel.access import Actor, Channel
 from backend.kernel.errors import AppError, Conflict, NotFound
 from backend.kernel.settings import Settings
@@ -34,18 +37,22 @@ from backend.topics.models import (
     Period,
     RequestCreate,
     RequestKind,
+    RequestState,
     RuleVersion,
     Thresholds,
     Topic,
     TopicState,
 )
 from backend.topics.service import RUNNABLE, TopicService
-from backend.warnings.hits import Hit, store_hits, trial_summary
+from backend.warnings.hits import Hit, store_hits, trial_summary, verdicts
 from backend.warnings.models import Level
 
 KEY_COLUMNS = ("employee_no", "object_key", "period_key")
 LEVEL_COLUMN = "level__"
 RETIRE_AFTER_MONTHS = 6
+#: a scheduled run that failed (or never finished) is tried again after this long
+RETRY_AFTER = timedelta(hours=1)
+log = logging.getLogger("probity.rules")
 
 
 def level_case(thresholds: Thresholds) -> str:
@@ -151,7 +158,14 @@ class EngineService:
             detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
             run.status, run.error = RunStatus.failed, detail[:1000]
             return await self._close(run, topic, actor, started)
-        await self._store(run, topic, version, outcome)
+        try:
+            await self._store(run, topic, version, outcome)
+        except SQLAlchemyError as exc:  # nothing of the run is kept, and it says why
+            await self.session.rollback()
+            await self.session.refresh(run)
+            await self.session.refresh(topic)
+            run.status = RunStatus.failed
+            run.error = f"the warnings could not be stored: {type(exc).__name__}: {exc}"[:1000]
         return await self._close(run, topic, actor, started)
 
     async def _query(self, version: RuleVersion) -> Outcome:
@@ -270,7 +284,11 @@ class EngineService:
         return run
 
     async def validation_report(self, topic_id: int) -> dict[str, Any]:
-        """Appendix D: trial runs and hits, warnings checked so far, the true rate once verdicts exist."""
+        """Appendix D: trial runs and their hits, trial warnings, how many were checked, the true rate.
+
+        Checked = trial warnings whose latest verification stands (not returned); true rate =
+        true / checked, None while nothing is checked.
+        """
         topic = await self.topics.get(topic_id)
         totals = (
             await self.session.execute(
@@ -288,59 +306,101 @@ class EngineService:
         ).one()
         summary = await trial_summary(self.session, topic_id)
         trial = summary.get("trial", {})
-        hits = sum(v for k, v in trial.items() if k.startswith("level:"))
-        checked = sum(trial.get(f"state:{s}", 0) for s in ("submitted", "returned", "confirmed", "closed"))
+        found = (await verdicts(self.session, [topic_id], trial=True))[topic_id]
         return {
             "topic": topic.code,
             "state": str(topic.state),
             "trial_runs": int(totals[0]),
             "run_hits": {"high": int(totals[1]), "medium": int(totals[2]), "low": int(totals[3])},
-            "warnings": hits,
             "by_level": {k.split(":", 1)[1]: v for k, v in trial.items() if k.startswith("level:")},
-            "checked": checked,
-            "true": None,
-            "true_rate": None,
-            "note": "true/not-true verdicts come from verification replies (warning lifecycle)",
+            **found.as_dict(),
         }
+
+    async def precision(self) -> list[TopicPrecision]:
+        """The true rate of each online topic over its live warnings: how often its warnings prove true."""
+        topics = [t for t in await self.topics.topics(TopicState.online) if t.id is not None]
+        found = await verdicts(self.session, [t.id for t in topics if t.id is not None], trial=False)
+        return [
+            TopicPrecision(
+                topic_id=t.id or 0,
+                code=t.code,
+                name=t.name,
+                specialty=t.specialty,
+                **found[t.id or 0].as_dict(),
+            )
+            for t in topics
+        ]
 
     # --- schedule and retirement ---------------------------------------------------------------
     async def due_topics(self, now: datetime | None = None) -> list[Topic]:
+        """Runnable topics with no successful run in the current monitoring period.
+
+        Only runs of the topic's present mode count (trial runs while validating, live runs once
+        online), so a topic just put online runs live at once. A failed or unfinished attempt is
+        retried, but not within ``RETRY_AFTER`` of the last attempt.
+        """
         now = now or utcnow()
-        return [
-            t
-            for t in await self.topics.topics()
-            if t.state in RUNNABLE and not t.offline and is_due(t.monitoring_period, t.last_run_at, now)
-        ]
+        topics = [t for t in await self.topics.topics() if t.state in RUNNABLE and not t.offline]
+        if not topics:
+            return []
+        done = func.max(RuleRun.started_at).filter(col(RuleRun.status) == RunStatus.done)
+        rows = await self.session.execute(
+            select(col(RuleRun.topic_id), col(RuleRun.trial), done, func.max(RuleRun.started_at))
+            .where(col(RuleRun.topic_id).in_([t.id for t in topics]))
+            .group_by(col(RuleRun.topic_id), col(RuleRun.trial))
+        )
+        last = {(topic_id, bool(trial)): (ok, tried) for topic_id, trial, ok, tried in rows.all()}
+        due: list[Topic] = []
+        for topic in topics:
+            ok, tried = last.get((topic.id or 0, topic.state == TopicState.validating), (None, None))
+            if not is_due(topic.monitoring_period, ok, now):
+                continue
+            if tried is not None and tried != ok and now - tried < RETRY_AFTER:
+                continue
+            due.append(topic)
+        return due
 
     async def run_due(self, now: datetime | None = None) -> list[RuleRun]:
+        """Run every due topic; one topic's failure is recorded on its run and does not stop the rest."""
         actor = Actor.system(Channel.system, "scheduler")
-        return [await self.run_topic(t, actor, "schedule") for t in await self.due_topics(now)]
+        runs: list[RuleRun] = []
+        for topic in await self.due_topics(now):
+            try:
+                runs.append(await self.run_topic(topic, actor, "schedule"))
+            except AppError as exc:  # e.g. the topic changed state meanwhile
+                log.warning("scheduled run of %s refused: %s", topic.code, exc.detail)
+        return runs
 
     async def propose_retirements(self, now: datetime | None = None) -> list[int]:
-        """6.7.2: an online topic whose hits were all low or none for six months gets an exit request."""
+        """6.7.2: an online topic whose live hits were all low or none for six months gets an exit request.
+
+        Six months means: live runs for at least that long, at least one run in the last six
+        months and none of those with a high or medium hit. A pending exit request is not filed
+        twice, and after one is rejected the six months start again from the rejection.
+        """
         now = now or utcnow()
         since = months_before(now, RETIRE_AFTER_MONTHS)
         actor = Actor.system(Channel.system, "retirement check")
         filed: list[int] = []
         for topic in await self.topics.topics(TopicState.online):
-            if topic.offline or topic.id is None:
+            if topic.offline or topic.id is None or await self._exit_pending(topic.id, since):
                 continue
-            row = (
+            live = (col(RuleRun.topic_id) == topic.id, col(RuleRun.trial).is_(False))
+            first, recent, raised = (
                 await self.session.execute(
                     select(
                         func.min(RuleRun.started_at),
-                        func.coalesce(func.sum(RuleRun.hits_high + RuleRun.hits_medium), 0),
-                    )
-                    .where(col(RuleRun.topic_id) == topic.id, col(RuleRun.status) == RunStatus.done)
-                    .where(col(RuleRun.started_at) >= since)
+                        func.count().filter(col(RuleRun.started_at) >= since),
+                        func.coalesce(
+                            func.sum(RuleRun.hits_high + RuleRun.hits_medium).filter(
+                                col(RuleRun.started_at) >= since
+                            ),
+                            0,
+                        ),
+                    ).where(*live, col(RuleRun.status) == RunStatus.done)
                 )
             ).one()
-            first_ever = (
-                await self.session.execute(
-                    select(func.min(RuleRun.started_at)).where(col(RuleRun.topic_id) == topic.id)
-                )
-            ).scalar_one()
-            if row[0] is None or first_ever is None or first_ever > since or int(row[1]) > 0:
+            if first is None or first > since or not recent or int(raised) > 0:
                 continue
             request = await self.topics.file_request(
                 topic.id,
@@ -353,13 +413,23 @@ class EngineService:
             filed.append(request.id or 0)
         return filed
 
+    async def _exit_pending(self, topic_id: int, since: datetime) -> bool:
+        """An exit request is open, or one was rejected within the window."""
+        for request in await self.topics.requests(topic_id):
+            if request.kind != RequestKind.exit:
+                continue
+            if request.state == RequestState.open:
+                return True
+            if request.state == RequestState.rejected and (request.decided_at or request.created_at) > since:
+                return True
+        return False
+
 
 def months_before(now: datetime, months: int) -> datetime:
-    year, month = now.year, now.month - months
-    while month <= 0:
-        year, month = year - 1, month + 12
-    day = min(now.day, 28)
-    return now.replace(year=year, month=month, day=day)
+    """The same moment ``months`` calendar months earlier (the day clamped to the month's length)."""
+    year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    return now.replace(year=year, month=month + 1, day=day)
 
 
 def is_due(period: Period, last_run_at: datetime | None, now: datetime) -> bool:
@@ -372,20 +442,3 @@ def is_due(period: Period, last_run_at: datetime | None, now: datetime) -> bool:
     if period == Period.weekly:
         return last.isocalendar()[:2] != today.isocalendar()[:2]
     return (last.year, last.month) != (today.year, today.month)
-
-
-async def scheduler(db: Any, settings: Settings, stop: asyncio.Event, every_seconds: float = 300) -> None:
-    """Run due topics and the retirement check every ``every_seconds`` until ``stop`` is set.
-
-    The app (or ``probity serve --role worker``) starts it with ``asyncio.create_task``.
-    """
-    trail = AuditTrail(settings.secret_key.get_secret_value())
-    while not stop.is_set():
-        async with db.session() as session:
-            engine = EngineService(session, trail, settings)
-            await engine.run_due()
-            await engine.propose_retirements()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
-        except TimeoutError:
-            continue

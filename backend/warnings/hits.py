@@ -3,6 +3,9 @@
 ``INSERT … ON CONFLICT (topic_id, object_key, period_key) DO UPDATE`` on SQLite and
 PostgreSQL: a later run hitting the same thing updates the warning (level, evidence, last hit,
 hit count) instead of adding one, and two runs racing cannot create two.
+
+The verdicts of verification replies (属实 / 不属实) are read back here for the validation report
+(appendix D) and the true rate of each topic, the rule's precision.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.kernel.timeutil import utcnow
-from backend.warnings.models import Level, Warning
+from backend.warnings.models import Finding, Level, Verification, Warning, WarningState
 
 CHUNK = 2000
 RANK = {Level.high: 3, Level.medium: 2, Level.low: 1}
@@ -122,4 +125,77 @@ async def trial_summary(session: AsyncSession, topic_id: int) -> dict[str, dict[
         bucket = out.setdefault("trial" if trial else "live", {})
         bucket[f"level:{level}"] = bucket.get(f"level:{level}", 0) + int(count)
         bucket[f"state:{state}"] = bucket.get(f"state:{state}", 0) + int(count)
+    return out
+
+
+@dataclass
+class Verdicts:
+    """Warnings of a topic and what their verifications found.
+
+    A warning is *checked* when its latest reply stands: submitted or confirmed, not returned to
+    be answered again. The true rate is true / checked (None before anything is checked).
+    """
+
+    warnings: int = 0
+    checked: int = 0
+    true: int = 0
+    not_true: int = 0
+    #: the latest reply was returned: a new one is awaited, so no verdict yet
+    returned: int = 0
+
+    @property
+    def true_rate(self) -> float | None:
+        return round(self.true / self.checked, 4) if self.checked else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "warnings": self.warnings,
+            "checked": self.checked,
+            "true": self.true,
+            "not_true": self.not_true,
+            "returned": self.returned,
+            "true_rate": self.true_rate,
+        }
+
+
+async def verdicts(session: AsyncSession, topic_ids: Sequence[int], *, trial: bool) -> dict[int, Verdicts]:
+    """Per topic: its trial (or live) warnings and the verdicts of their latest verification."""
+    out = {topic_id: Verdicts() for topic_id in topic_ids}
+    if not out:
+        return out
+    mine = and_(col(Warning.topic_id).in_(list(out)), col(Warning.trial).is_(trial))
+    for topic_id, count in (
+        await session.execute(
+            select(col(Warning.topic_id), func.count()).where(mine).group_by(col(Warning.topic_id))
+        )
+    ).all():
+        out[topic_id].warnings = int(count)
+    latest = (
+        select(col(Verification.warning_id), func.max(Verification.round).label("round"))
+        .group_by(col(Verification.warning_id))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(col(Warning.topic_id), col(Verification.result), col(Verification.decision), func.count())
+        .join(latest, latest.c.warning_id == col(Warning.id))
+        .join(
+            Verification,
+            and_(
+                col(Verification.warning_id) == latest.c.warning_id,
+                col(Verification.round) == latest.c.round,
+            ),
+        )
+        .where(mine)
+        .group_by(col(Warning.topic_id), col(Verification.result), col(Verification.decision))
+    )
+    for topic_id, result, decision, count in rows.all():
+        found = out[topic_id]
+        if decision == WarningState.returned.value:
+            found.returned += int(count)
+            continue
+        found.checked += int(count)
+        if result == Finding.true.value:
+            found.true += int(count)
+        elif result == Finding.not_true.value:
+            found.not_true += int(count)
     return out

@@ -14,5 +14,6 @@ CASES = [
     Case(
         "GET", "/api/rules/validation/{topic_id:int}", lambda i: "/api/rules/validation/999", {"admin": 404}
     ),
+    Case("GET", "/api/rules/precision", lambda i: "/api/rules/precision", {"admin": 200, "committee": 200}),
     Case("POST", "/api/rules/retirements", lambda i: "/api/rules/retirements", {"admin": 200}),
 ]

@@ -1,0 +1,117 @@
+"""The validation report (appendix D) and each topic's true rate come from verification verdicts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from backend.engine.service import EngineService
+from backend.topics.models import TopicState
+from backend.warnings.models import Verification, Warning
+from tests.engine.helpers import run, trail, zero_usage_topic
+
+
+async def warning_ids(db) -> dict[str, Warning]:
+    async with db.session() as s:
+        return {w.object_key: w for w in (await s.execute(select(Warning))).scalars()}
+
+
+def verification(warning: Warning, round_: int, result: str, decision: str | None = None) -> Verification:
+    """A reply as the lifecycle stores it (trial warnings are checked offline by the expert group)."""
+    return Verification(
+        client_id=uuid.uuid4().hex,
+        warning_id=warning.id,
+        person_id=warning.person_id,
+        round=round_,
+        result=result,
+        cause="checked on site",
+        measures="billing corrected" if result == "true" else "",
+        body_hash=uuid.uuid4().hex,
+        channel="pwa",
+        decision=decision,
+    )
+
+
+async def test_validation_report_counts_checked_and_true_from_the_latest_reply(
+    client, sessions, db, settings, tmp_path
+):
+    topic_id = await zero_usage_topic(db, settings, tmp_path, state=TopicState.validating)
+    await run(db, settings, "MK-ZERO")
+    found = await warning_ids(db)
+    assert all(w.trial for w in found.values())
+    admin = await sessions.headers("admin")
+    before = (await client.get(f"/api/rules/validation/{topic_id}", headers=admin)).json()
+    assert (before["warnings"], before["checked"], before["true"], before["true_rate"]) == (3, 0, 0, None)
+    async with db.session() as s:
+        s.add(verification(found["A001"], 1, "true"))  # true
+        s.add(verification(found["A002"], 1, "true", decision="returned"))
+        s.add(verification(found["A002"], 2, "not_true"))  # the latest reply counts: not true
+        s.add(verification(found["A003"], 1, "true", decision="returned"))  # awaiting a new reply
+        await s.commit()
+    report = (await client.get(f"/api/rules/validation/{topic_id}", headers=admin)).json()
+    assert report["trial_runs"] == 1
+    assert report["run_hits"] == {"high": 2, "medium": 1, "low": 1}  # A005's person is unknown
+    assert report["by_level"] == {"high": 1, "medium": 1, "low": 1}
+    assert {k: report[k] for k in ("warnings", "checked", "true", "not_true", "returned")} == {
+        "warnings": 3,
+        "checked": 2,
+        "true": 1,
+        "not_true": 1,
+        "returned": 1,
+    }
+    assert report["true_rate"] == 0.5
+
+
+async def test_precision_of_online_topics_follows_the_lifecycle(client, sessions, db, settings, tmp_path):
+    await zero_usage_topic(db, settings, tmp_path)
+    await run(db, settings)
+    found = await warning_ids(db)
+    committee = await sessions.headers("committee")
+
+    async def precision() -> dict:
+        response = await client.get("/api/rules/precision", headers=committee)
+        assert response.status_code == 200, response.text
+        (topic,) = response.json()
+        return topic
+
+    first = await precision()
+    assert (first["code"], first["warnings"], first["checked"], first["true_rate"]) == ("MK-ZERO", 3, 0, None)
+    for user, key, result in (("manager", "A001", "true"), ("manager2", "A002", "not_true")):
+        body = {
+            "client_id": uuid.uuid4().hex,
+            "result": result,
+            "cause": "looked at the meter",
+            "measures": "corrected" if result == "true" else "",
+        }
+        reply = await client.post(
+            f"/api/warnings/{found[key].id}/verifications", json=body, headers=await sessions.headers(user)
+        )
+        assert reply.status_code == 201, reply.text
+    second = await precision()
+    assert (second["checked"], second["true"], second["not_true"], second["true_rate"]) == (2, 1, 1, 0.5)
+    returned = await client.post(
+        f"/api/warnings/{found['A001'].id}/return",
+        json={"reason": "no photo of the meter"},
+        headers=await sessions.headers("head"),
+    )
+    assert returned.status_code == 200, returned.text
+    third = await precision()
+    assert (third["checked"], third["true"], third["returned"], third["true_rate"]) == (1, 0, 1, 0.0)
+    for user in ("inspector", "manager"):
+        refused = await client.get("/api/rules/precision", headers=await sessions.headers(user))
+        assert refused.status_code == 403
+
+
+async def test_trial_verdicts_do_not_count_in_the_live_true_rate(db, settings, tmp_path):
+    await zero_usage_topic(db, settings, tmp_path, state=TopicState.validating)
+    await run(db, settings, "MK-ZERO")
+    found = await warning_ids(db)
+    async with db.session() as s:
+        s.add(verification(found["A001"], 1, "true"))
+        await s.commit()
+    async with db.session() as session:
+        engine = EngineService(session, trail(), settings)
+        assert await engine.precision() == []  # validating: not online yet
+        report = await engine.validation_report(found["A001"].topic_id)
+    assert (report["checked"], report["true_rate"]) == (1, 1.0)
