@@ -36,24 +36,24 @@ function legend() {
   );
 }
 
-function short(label, max = 9) {
+function short(label, max = 8) {
   return label.length > max ? label.slice(0, max - 1) + "…" : label;
 }
 
-/** rows: [{label, high, medium, low, overdue}] as horizontal stacked bars (open by level). */
+/** rows: [{label, full?, high, medium, low, overdue}] as horizontal stacked bars (open by level). */
 export function stackedBars(title, rows) {
   const W = 360;
-  const left = 112;
-  const right = 56;
-  const bar = 20;
-  const gap = 10;
+  const left = 124;
+  const right = 60;
+  const bar = 22;
+  const gap = 12;
   const H = Math.max(1, rows.length) * (bar + gap) + 8;
   const max = Math.max(1, ...rows.map((r) => r.high + r.medium + r.low));
   const scale = (W - left - right) / max;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", preserveAspectRatio: "xMinYMin meet", class: "chart-svg" });
   rows.forEach((r, i) => {
     const y = 4 + i * (bar + gap);
-    svg.append(s("text", { x: left - 6, y: y + bar / 2 + 4, "text-anchor": "end", class: "axis" }, s("title", {}, r.label), short(r.label)));
+    svg.append(s("text", { x: left - 6, y: y + bar / 2 + 4, "text-anchor": "end", class: "axis" }, s("title", {}, r.full || r.label), short(r.label)));
     let x = left;
     for (const l of LEVELS) {
       const w = r[l] * scale;
@@ -68,7 +68,7 @@ export function stackedBars(title, rows) {
     svg,
     table(
       ["", ...LEVELS.map((l) => t("level." + l)), t("dash.overdue")],
-      rows.map((r) => [r.label, r.high, r.medium, r.low, r.overdue]),
+      rows.map((r) => [r.full || r.label, r.high, r.medium, r.low, r.overdue]),
     ),
   );
   fig.insertBefore(legend(), fig.querySelector("details"));
@@ -78,10 +78,10 @@ export function stackedBars(title, rows) {
 /** weeks: [{label, high, medium, low}] as stacked columns, oldest first. */
 export function columns(title, weeks) {
   const W = 360;
-  const H = 180;
-  const bottom = 24;
+  const H = 190;
+  const bottom = 26;
   const top = 14;
-  const left = 28;
+  const left = 32;
   const max = Math.max(1, ...weeks.map((w) => w.high + w.medium + w.low));
   const step = (W - left - 4) / Math.max(1, weeks.length);
   const bw = Math.max(4, step * 0.7);

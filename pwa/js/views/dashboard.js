@@ -31,7 +31,7 @@ function tally(items, key, label) {
   const groups = new Map();
   for (const w of items) {
     const k = key(w);
-    const g = groups.get(k) || { label: label(k), high: 0, medium: 0, low: 0, overdue: 0, open: 0 };
+    const g = groups.get(k) || { ...label(k), high: 0, medium: 0, low: 0, overdue: 0, open: 0 };
     if (w.open) {
       g[w.level] += 1;
       g.open += 1;
@@ -112,8 +112,8 @@ export default async function render(root, ctx, _params, query) {
         ),
       ),
     ),
-    stackedBars(t("dash.by_unit"), tally(items, (w) => w.unit_id, (id) => unitName.get(id) || "#" + id)),
-    stackedBars(t("dash.by_topic"), tally(items, (w) => w.topic_code, (code) => (topicName.get(code) ? code + " " + topicName.get(code) : code))),
+    stackedBars(t("dash.by_unit"), tally(items, (w) => w.unit_id, (id) => ({ label: unitName.get(id) || "#" + id }))),
+    stackedBars(t("dash.by_topic"), tally(items, (w) => w.topic_code, (code) => ({ label: code, full: topicName.has(code) ? code + " " + topicName.get(code) : code }))),
     columns(t("dash.trend"), weeks(items, days)),
     onTime.length
       ? h(

@@ -33,8 +33,17 @@ function notificationItem(n, ctx) {
       "a",
       { href: href || "#/notifications", class: "notice" + (n.read_at ? "" : " unread"), onclick: open },
       n.read_at ? null : h("span", { class: "dot", "aria-label": t("notice.unread") }),
-      h("span", { class: "notice-main" }, n.level ? [levelBadge(n.level), " "] : null, h("span", {}, label)),
-      h("time", { class: "muted small", datetime: n.created_at }, fmtDate(n.created_at, true)),
+      h(
+        "span",
+        { class: "notice-main" },
+        h("span", { class: "notice-title" }, n.level ? levelBadge(n.level) : null, h("span", {}, label)),
+        h(
+          "span",
+          { class: "notice-meta" },
+          h("time", { datetime: n.created_at }, fmtDate(n.created_at, true)),
+          n.data && n.data.due_at ? " · " + t("due.on", { date: fmtDate(n.data.due_at) }) : null,
+        ),
+      ),
     ),
   );
 }
@@ -63,8 +72,12 @@ export default async function render(root, ctx, _params, query) {
                   "a",
                   { href: "#/broadcasts/" + b.id, class: "notice" + (unreadIds.has(b.id) ? " unread" : "") },
                   unreadIds.has(b.id) ? h("span", { class: "dot", "aria-label": t("notice.unread") }) : null,
-                  h("span", { class: "notice-main" }, b.title),
-                  h("time", { class: "muted small" }, fmtDate(b.sent_at || b.created_at, true)),
+                  h(
+                    "span",
+                    { class: "notice-main" },
+                    h("span", { class: "notice-title" }, b.title),
+                    h("span", { class: "notice-meta" }, h("time", { datetime: b.sent_at || b.created_at }, fmtDate(b.sent_at || b.created_at, true))),
+                  ),
                 ),
               ),
             ),

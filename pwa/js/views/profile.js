@@ -120,7 +120,7 @@ function quietSection(delivery) {
   return section("sec-quiet", t("quiet.title"), h("p", { class: "hint" }, t("quiet.hint")), error, h("div", { class: "two" }, field("quiet-start", t("quiet.start"), start), field("quiet-end", t("quiet.end"), end)), save);
 }
 
-function passwordSection(open) {
+function passwordSection(open, ctx) {
   const current = h("input", { type: "password", autocomplete: "current-password" });
   const next = h("input", { type: "password", autocomplete: "new-password", minlength: 8 });
   const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
@@ -138,6 +138,11 @@ function passwordSection(open) {
             await api("/api/auth/password", { method: "POST", json: { current_password: current.value, new_password: next.value } });
             current.value = next.value = "";
             toast(t("password.done"), "ok");
+            if (ctx.me.must_change_password) {
+              ctx.me = Object.assign({}, ctx.me, { must_change_password: false });
+              await core.session.set(Object.assign({}, await core.session.get(), { me: ctx.me }));
+              ctx.reload();
+            }
           },
           (err) => {
             error.textContent = errorText(err);
@@ -223,7 +228,7 @@ export default async function render(root, ctx, _params, query) {
     await pushSection(delivery),
     channelsSection(delivery, ctx),
     quietSection(delivery),
-    passwordSection(query.get("password") === "1" || me.must_change_password),
+    passwordSection(query.get("password") === "1" || me.must_change_password, ctx),
     signOut,
   );
 }
