@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 from sqlalchemy import select
+from sqlmodel import col
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -121,8 +122,8 @@ async def recorded(settings: Settings) -> tuple[list[DataImport], list[RuleRun]]
     db = Database(settings)
     try:
         async with db.session() as session:
-            imports = list((await session.execute(select(DataImport).order_by(DataImport.id))).scalars())
-            runs = list((await session.execute(select(RuleRun).order_by(RuleRun.id))).scalars())
+            imports = list((await session.execute(select(DataImport).order_by(col(DataImport.id)))).scalars())
+            runs = list((await session.execute(select(RuleRun).order_by(col(RuleRun.id)))).scalars())
             return imports, runs
     finally:
         await db.dispose()

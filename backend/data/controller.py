@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.data.models import ImportPublic, IssuePage, RowsPush, TableDeclare, TablePublic
 from backend.data.service import DataService
-from backend.data.staging import CHUNK, staging_path
+from backend.data.upload import Part, boundary_of, multipart_file
 from backend.kernel.access import Principal, Role, requires
-from backend.kernel.errors import AppError
 
 MANAGE = [requires(Role.admin, Role.expert)]
 #: the app-wide body limit is small; uploads are bounded by ``upload_max_bytes`` instead
@@ -24,11 +22,6 @@ UPLOAD_BODY_LIMIT = 64 * 1024**3
 
 async def provide_data(db_session: NamedDependency[AsyncSession], state: State) -> DataService:
     return DataService(db_session, state.trail, state.settings)
-
-
-class TooLarge(AppError):
-    status = 413
-    code = "body_too_large"
 
 
 class DataController(Controller):
@@ -58,34 +51,26 @@ class DataController(Controller):
         guards=MANAGE,
         status_code=200,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        summary="Import a CSV/XLSX file (multipart field `data`): all rows or none unless take_good_rows",
+        summary="Import a CSV/XLSX file sent as multipart/form-data field `data`, streamed to disk as it "
+        "arrives (bytes received show on the import record); all rows or none unless take_good_rows",
     )
     async def import_multipart(
         self,
         name: FromPath[str],
-        data: MultipartBody[UploadFile],
         data_svc: NamedDependency[DataService],
         request: Request[Principal, Any, Any],
         encoding: FromQuery[str | None] = None,
         take_good_rows: FromQuery[bool] = False,
     ) -> ImportPublic:
-        await data_svc.table(name)
-        target = staging_path(data_svc.staging_dir, ".upload")
-        try:
-            with target.open("wb") as fh:
-                while chunk := await data.read(CHUNK):
-                    fh.write(chunk)
-            return await data_svc.import_file(
-                name,
-                target,
-                data.filename or "upload.csv",
-                request.user.actor,
-                encoding=encoding,
-                take_good_rows=take_good_rows,
-            )
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+        boundary, part = boundary_of(request.content_type), Part()
+        return await data_svc.import_stream(
+            name,
+            multipart_file(request.stream(), boundary, part),
+            request.user.actor,
+            filename=lambda: part.filename or "upload.csv",
+            encoding=encoding,
+            take_good_rows=take_good_rows,
+        )
 
     @put(
         "/tables/{name:str}/upload",
@@ -103,32 +88,14 @@ class DataController(Controller):
         encoding: FromQuery[str | None] = None,
         take_good_rows: FromQuery[bool] = False,
     ) -> ImportPublic:
-        record = await data_svc.receive(name, filename, request.user.actor, encoding, take_good_rows)
-        limit = data_svc.settings.upload_max_bytes
-        target = staging_path(data_svc.staging_dir, ".upload")
-        size, reported = 0, 0
-        try:
-            with target.open("wb") as fh:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise TooLarge(f"the upload is larger than {limit} bytes")
-                    fh.write(chunk)
-                    if size - reported >= 64 * 1024 * 1024:
-                        await data_svc.received(record, size)
-                        reported = size
-            return await data_svc.import_file(
-                name,
-                target,
-                filename,
-                request.user.actor,
-                encoding=encoding,
-                take_good_rows=take_good_rows,
-                record=record,
-            )
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+        return await data_svc.import_stream(
+            name,
+            request.stream(),
+            request.user.actor,
+            filename=lambda: filename,
+            encoding=encoding,
+            take_good_rows=take_good_rows,
+        )
 
     @post(
         "/tables/{name:str}/rows",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,10 +24,11 @@ from backend.data.models import (
     TablePublic,
 )
 from backend.data.sandbox import CheckedRule, RuleRejected, check_rule_sql
-from backend.data.staging import Staged, stage, write_rows_csv
+from backend.data.staging import Staged, stage, staging_path, write_rows_csv
 from backend.data.store import BusinessStore, LoadResult, LoadSpec
+from backend.data.upload import receive
 from backend.kernel.access import Actor, Principal, Role
-from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.kernel.errors import AppError, Conflict, Invalid, NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
 from backend.org.service import OrgService
@@ -215,15 +217,55 @@ class DataService:
             line_offset=line_offset,
         )
 
-    async def receive(
-        self, table_name: str, filename: str, actor: Actor, encoding: str | None, take_good_rows: bool
-    ) -> DataImport:
-        """Open the import record before a streamed upload arrives, so its progress can be read."""
-        return await self._start(await self.table(table_name), filename, actor, encoding, take_good_rows)
+    async def import_stream(
+        self,
+        table_name: str,
+        chunks: AsyncIterator[bytes],
+        actor: Actor,
+        *,
+        filename: Callable[[], str],
+        encoding: str | None = None,
+        take_good_rows: bool = False,
+    ) -> ImportPublic:
+        """Import an upload as it arrives (raw body or a multipart file part).
 
-    async def received(self, record: DataImport, size: int) -> None:
-        record.bytes = size
-        await self.session.commit()
+        The import record is opened first, so its ``bytes`` show the progress of a long upload. An
+        upload that breaks off or is too large leaves a failed record, and the error goes back to
+        the client.
+        """
+        table = await self.table(table_name)
+        record = await self._start(table, "upload", actor, encoding, take_good_rows)
+        started = time.perf_counter()
+        target = staging_path(self.staging_dir, ".upload")
+        try:
+            limit = self.settings.upload_max_bytes
+            record.bytes = await receive(chunks, target, limit, self._received(record))
+            record.filename = filename()[:255]
+        except BaseException as exc:
+            target.unlink(missing_ok=True)
+            broken = Invalid("the upload broke off", code="upload_broken")
+            reason = exc if isinstance(exc, AppError) else broken
+            await self._fail(record, table, actor, reason, started)
+            raise
+        try:
+            return await self.import_file(
+                table_name,
+                target,
+                record.filename,
+                actor,
+                encoding=encoding,
+                take_good_rows=take_good_rows,
+                record=record,
+            )
+        finally:
+            target.unlink(missing_ok=True)
+
+    def _received(self, record: DataImport) -> Callable[[int], Awaitable[None]]:
+        async def progress(size: int) -> None:
+            record.bytes = size
+            await self.session.commit()
+
+        return progress
 
     async def _start(
         self, table: BusinessTable, filename: str, actor: Actor, encoding: str | None, take_good_rows: bool
@@ -241,7 +283,7 @@ class DataService:
         return record
 
     async def _fail(
-        self, record: DataImport, table: BusinessTable, actor: Actor, exc: Invalid, started: float
+        self, record: DataImport, table: BusinessTable, actor: Actor, exc: AppError, started: float
     ) -> ImportPublic:
         record.status = ImportStatus.failed
         record.error = f"{exc.code}: {exc.detail}"[:1000]
