@@ -53,28 +53,48 @@ async def healthz(state: State) -> dict[str, Any]:
     return {"status": "ok", "version": VERSION, "database": db.engine.dialect.name}
 
 
+def app_state(settings: Settings, database: Database | None = None) -> dict[str, Any]:
+    """What the app holds for one deployment: settings, database, trail, hasher, caches."""
+    return {
+        "settings": settings,
+        "db": database or Database(settings),
+        "owns_db": database is None,
+        "trail": AuditTrail(settings.secret_key.get_secret_value()),
+        "hasher": make_hasher(settings),
+        "facts_cache": make_facts_cache(settings),
+    }
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Start background workers and jobs with the app (when enabled); close the database after."""
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    workers = None
+    jobs = JobRunner(db, settings, discover_jobs())
+    if settings.run_workers:
+        from notifications.worker import start_workers
+
+        workers = await start_workers(app)
+        jobs.start()
+    from bot.runtime import start_bot
+
+    telegram_bot = await start_bot(app)
+    try:
+        yield
+    finally:
+        if telegram_bot is not None:
+            await telegram_bot.stop()
+        await jobs.stop()
+        if workers is not None:
+            await workers.stop()
+        if app.state.owns_db:
+            await db.dispose()
+
+
 def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
     settings.check_secrets()
     logging.basicConfig(level=settings.log_level)
-    db = database or Database(settings)
-
-    @asynccontextmanager
-    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
-        workers = None
-        jobs = JobRunner(db, settings, discover_jobs())
-        if settings.run_workers:
-            from notifications.worker import start_workers
-
-            workers = await start_workers(_app)
-            jobs.start()
-        try:
-            yield
-        finally:
-            await jobs.stop()
-            if workers is not None:
-                await workers.stop()
-            if database is None:
-                await db.dispose()
 
     handlers: list[Any] = [healthz, *discover_controllers()]
     if PWA_DIR.is_dir():
@@ -85,15 +105,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         )
     return Litestar(
         route_handlers=handlers,
-        state=State(
-            {
-                "settings": settings,
-                "db": db,
-                "trail": AuditTrail(settings.secret_key.get_secret_value()),
-                "hasher": make_hasher(settings),
-                "facts_cache": make_facts_cache(settings),
-            }
-        ),
+        state=State(app_state(settings, database)),
         dependencies={
             "db_session": Provide(provide_db_session),
             "trail": Provide(provide_trail, sync_to_thread=False),

@@ -19,7 +19,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from backend.app import create_app
+from backend.app import app_state, create_app
 from backend.audit.service import AuditTrail
 from backend.auth.service import make_hasher
 from backend.demo.org import load_demo_org
@@ -109,10 +109,23 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Litestar:
+    """Built once per run (building the app costs far more than a test); each test swaps its state."""
+    root = tmp_path_factory.mktemp("app")
+    return create_app(make_settings(root, f"sqlite+aiosqlite:///{root}/unused.db"))
+
+
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    """The app owns its own Database: the test client may run it on another event loop."""
-    return create_app(settings)
+async def app(shared_app: Litestar, settings: Settings) -> AsyncIterator[Litestar]:
+    """The shared app pointed at this test's database.
+
+    The app owns that Database (not the ``db`` fixture's): the test client may run the app on
+    another event loop, and asyncpg connections are bound to the loop that made them.
+    """
+    shared_app.state.update(app_state(settings))
+    yield shared_app
+    await shared_app.state.db.dispose()
 
 
 @pytest.fixture
