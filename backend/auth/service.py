@@ -260,6 +260,23 @@ class AuthService:
         if found is None or found[0].revoked_at is not None or str(found[0].account_id) != str(claims["sub"]):
             raise Unauthorized("This session has ended; sign in again.", code="session_ended")
         row, account = found
+        return await self._principal(account, row.id, channel, request_id)
+
+    async def principal_for_person(
+        self, person_id: int, *, channel: Channel, session_id: str = "", request_id: str | None = None
+    ) -> Principal:
+        """The principal of a person who proved who they are elsewhere (a bound Telegram chat):
+        the same roles, scopes and refusals as a signed-in request, through ``channel``."""
+        account = (
+            await self.session.execute(select(Account).where(col(Account.person_id) == person_id))
+        ).scalar_one_or_none()
+        if account is None:
+            raise Unauthorized("This person has no account.", code="no_account")
+        return await self._principal(account, session_id or channel.value, channel, request_id)
+
+    async def _principal(
+        self, account: Account, session_id: str, channel: Channel, request_id: str | None
+    ) -> Principal:
         if not account.active:
             raise Unauthorized("This account is disabled.", code="account_disabled")
         facts = self.facts_cache.get(account.person_id) if self.facts_cache else None
@@ -271,7 +288,7 @@ class AuthService:
             raise Unauthorized("This person is no longer active.", code="account_disabled")
         return Principal(
             account_id=pk(account),
-            session_id=row.id,
+            session_id=session_id,
             person_id=facts.person_id,
             unit_id=facts.unit_id,
             roles=roles_from(facts.roles),

@@ -443,7 +443,7 @@ class Outbox:
                 continue
             r, e = pair
             item = item_from_event(
-                r.id or 0, e.id or 0, e.kind, e.level, e.subject_type, e.subject_id, e.data
+                r.id or 0, e.id or 0, e.kind, e.level, e.subject_type, e.subject_id, e.data, r.reason
             )
             config = configs.get(d.config_id) if d.config_id is not None else None
             job = Job(

@@ -27,12 +27,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.supervision_order": "{count} 条逾期预警已转督办",
         "warning.returned": "{count} 条核查反馈被退回",
         "warning.confirmed": "{count} 条核查反馈已确认",
+        "warning.submitted": "{count} 条核查反馈待您确认",
         "broadcast": "{count} 条新通知",
         "broadcast.reminder": "您有 {count} 条通知尚未阅读",
         "other": "{count} 条新消息",
         "due": "，{month}月{day}日前处理",
         "open": "打开",
         "read": "标为已读",
+        "verify": "核查反馈",
+        "confirm": "确认",
+        "return": "退回",
         "topic": "主题 {code}",
     },
     "en": {
@@ -43,17 +47,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.supervision_order": "{count} overdue warning(s) under supervision order",
         "warning.returned": "{count} verification reply(ies) returned",
         "warning.confirmed": "{count} verification reply(ies) confirmed",
+        "warning.submitted": "{count} verification reply(ies) awaiting your decision",
         "broadcast": "{count} new notice(s)",
         "broadcast.reminder": "{count} notice(s) still unread",
         "other": "{count} new message(s)",
         "due": ", due {day} {month_name}",
         "open": "Open",
         "read": "Mark read",
+        "verify": "Verify",
+        "confirm": "Confirm",
+        "return": "Return",
         "topic": "topic {code}",
     },
 }
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 URGENCY = {"high": "high", "medium": "normal", "low": "low"}
+
+#: Telegram button data the bot (``bot/``) answers: "<kind>:<action>:<id>", well under 64 bytes
+READ_NOTIFICATION = "n:read:{}"
+VERIFY_WARNING = "w:verify:{}"
+CONFIRM_WARNING = "w:confirm:{}"
+RETURN_WARNING = "w:return:{}"
+#: alerts the responsible person answers from the message (Verify), and the one heads decide on
+ANSWER_KINDS = frozenset(
+    {"warning.raised", "warning.due_soon", "warning.overdue", "warning.supervision_order", "warning.returned"}
+)
+DECIDE_KIND = "warning.submitted"
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,8 @@ class Item:
     #: only read with the detail setting on
     topic_code: str | None = None
     title: str | None = None
+    #: why the person is told (subject, head, inspector …): picks the Telegram buttons
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,7 @@ def item_from_event(
     subject_type: str,
     subject_id: int,
     data: dict[str, Any],
+    reason: str | None = None,
 ) -> Item:
     due: datetime | None = None
     raw = data.get("due_at")
@@ -141,6 +163,7 @@ def item_from_event(
         due_at=due,
         topic_code=str(topic)[:32] if isinstance(topic, str) else None,
         title=str(title)[:120] if isinstance(title, str) else None,
+        reason=reason,
     )
 
 
@@ -181,7 +204,9 @@ def render(
     link = _link(public_url, items)
     buttons = [Button(texts["open"], url=link)]
     if count == 1:
-        buttons.append(Button(texts["read"], callback_data=f"n:read:{first.recipient_id}"))
+        buttons.append(Button(texts["read"], callback_data=READ_NOTIFICATION.format(first.recipient_id)))
+        if first.subject_type == "warning":
+            buttons += _warning_buttons(first, texts)
     return Message(
         title=texts["app"],
         body=body,
@@ -194,3 +219,15 @@ def render(
         keys=tuple(keys),
         buttons=tuple(buttons),
     )
+
+
+def _warning_buttons(item: Item, texts: dict[str, str]) -> list[Button]:
+    """Verify for the responsible person; Confirm / Return for a head told of a reply."""
+    if item.kind in ANSWER_KINDS and item.reason in (None, "subject"):
+        return [Button(texts["verify"], callback_data=VERIFY_WARNING.format(item.subject_id))]
+    if item.kind == DECIDE_KIND:
+        return [
+            Button(texts["confirm"], callback_data=CONFIRM_WARNING.format(item.subject_id)),
+            Button(texts["return"], callback_data=RETURN_WARNING.format(item.subject_id)),
+        ]
+    return []

@@ -8,14 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - refused outside development
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROBITY_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PROBITY_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./var/probity.db"
@@ -59,8 +61,25 @@ class Settings(BaseSettings):
     #: the VAPID contact (sub claim) push services may write to
     vapid_subscriber: str = "probity-admin@example.com"
     push_ttl_seconds: int = Field(default=24 * 3600, ge=0, le=28 * 24 * 3600)
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_base: str = "https://api.telegram.org/bot"
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PROBITY_TELEGRAM_BOT_TOKEN", "PROBITY_TELEGRAM_TOKEN")
+    )
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("PROBITY_TELEGRAM_API_BASE", "PROBITY_TELEGRAM_BASE_URL"),
+    )
+    #: the bot (bot/): unset means on when a token is set, except with env=test
+    telegram_bot_enabled: bool | None = None
+    #: unset: a webhook route in the app with env=production, long polling elsewhere
+    telegram_mode: Literal["polling", "webhook"] | None = None
+    #: sent by Telegram with every webhook call; unset: derived from PROBITY_SECRET_KEY
+    telegram_webhook_secret: SecretStr | None = None
+    #: file downloads; unset: telegram_api_base with "/bot" turned into "/file/bot"
+    telegram_file_base: str | None = None
+    #: the bot's @username for deep links; unset: asked from Telegram when the bot starts
+    telegram_bot_username: str | None = None
+    #: a half-finished reply in a chat is dropped after this many minutes without an answer
+    telegram_conversation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     delivery_poll_seconds: float = Field(default=0.25, gt=0)
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=64, ge=1, le=1024)

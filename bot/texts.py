@@ -1,0 +1,289 @@
+"""What the bot says, in zh-CN (default) and English. No names, customers or evidence ever."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backend.kernel.timeutil import local
+
+LANGUAGES = ("zh", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "not_bound": (
+            "您好，这里是廉洁预警机器人。\n"
+            "本机器人只为已绑定的账号服务。请在廉洁预警应用中打开“我的” → “绑定 Telegram”，"
+            "再点击生成的链接（10 分钟内有效）。"
+        ),
+        "private_only": "请在与机器人的私聊中使用。",
+        "bound": "绑定成功：预警将发送到这里。发送 /help 查看可用命令。",
+        "link_unknown": "这个绑定链接无效。请在应用中重新生成。",
+        "link_used": "这个绑定链接已经用过了。请在应用中重新生成。",
+        "link_expired": "这个绑定链接已过期（有效期 10 分钟）。请在应用中重新生成。",
+        "welcome_back": "您已绑定。发送 /help 查看可用命令。",
+        "help": (
+            "可用命令：\n"
+            "/inbox 我的未办结预警\n"
+            "/due 即将到期和已逾期的预警\n"
+            "{stats}"
+            "/lang 切换语言\n"
+            "/unbind 解除绑定\n"
+            "/cancel 放弃正在填写的反馈\n"
+            "收到预警后，点“核查反馈”即可在这里逐步填写。"
+        ),
+        "help_stats": "/stats 本单位统计（负责人、纪检）\n",
+        "unbound": "已解除绑定，预警不再发送到这里。",
+        "lang_pick": "请选择语言：",
+        "lang_set": "语言已切换为中文。",
+        "inbox_none": "您没有未办结的预警。",
+        "inbox_head": "您有 {total} 条未办结预警{more}：",
+        "more": "（显示最新 {shown} 条）",
+        "decide_head": "待您确认的核查反馈 {total} 条{more}：",
+        "due_none": "没有即将到期或已逾期的预警。",
+        "due_head": "按截止时间排序（{total} 条）：",
+        "line": "{icon} #{id} {level}{due}{state}",
+        "due_on": " · {month}月{day}日截止",
+        "overdue": " · 已逾期",
+        "provisional": "（暂定）",
+        "state_returned": " · 已退回",
+        "state_submitted": " · 待确认",
+        "stats": (
+            "本单位及下级单位：\n"
+            "未办结：红 {high} · 橙 {medium} · 黄 {low}\n"
+            "已逾期：{overdue}\n"
+            "待确认反馈：{submitted}\n"
+            "按时反馈率：{on_time}"
+        ),
+        "no_rate": "暂无",
+        "ask_result": "预警 #{id}（{level}{due}）\n请先核实：预警是否属实？",
+        "ask_cause": "请用一条消息说明原因分析。",
+        "ask_measures_true": "请说明整改措施（属实时必填）。",
+        "ask_measures_false": "如有整改措施请说明，或点“跳过”。",
+        "measures_required": "属实的预警必须填写整改措施，请发送整改措施。",
+        "ask_photos": "可发送现场照片（最多 12 张），发完点“完成”；没有照片请直接点“完成”。",
+        "photo_saved": "已收到第 {n} 张照片。继续发送，或点“完成”。",
+        "photo_again": "这张照片已经收到过了。",
+        "too_many_photos": "最多 12 张照片，请点“完成”。",
+        "want_text": "请发送文字。",
+        "tap_button": "请点击上面的按钮选择。",
+        "want_photo": "请发送照片，或点“完成”。",
+        "summary": (
+            "请确认后提交：\n预警 #{id}\n结论：{result}\n原因：{cause}\n"
+            "整改措施：{measures}\n照片：{photos} 张"
+        ),
+        "result_true": "属实",
+        "result_not_true": "不属实",
+        "none": "（无）",
+        "sent": "核查反馈已提交（预警 #{id}），等待负责人确认。",
+        "sent_before": "这份反馈已经提交过了（预警 #{id}），没有重复保存。",
+        "cancelled": "已放弃填写，什么都没有提交。",
+        "timed_out": "填写超时，草稿已丢弃。请重新点“核查反馈”。",
+        "stale": "这个表单已经结束。",
+        "nothing_to_cancel": "当前没有正在填写的内容。",
+        "confirmed": "已确认预警 #{id} 的核查反馈。",
+        "ask_reason": "请用一条消息说明退回原因（预警 #{id}）。",
+        "returned": "已退回预警 #{id} 的核查反馈。",
+        "marked_read": "已标为已读。",
+        "opened": "已标为已读，详情请在应用中查看。",
+        "unknown_command": "没有这个命令。发送 /help 查看可用命令。",
+        "hint": "发送 /help 查看可用命令。",
+        "error": "抱歉，处理时出错了，已记录。请稍后再试。",
+        "refused": "无法执行：{reason}",
+        "btn_view": "查看",
+        "btn_verify": "核查反馈",
+        "btn_read": "标为已读",
+        "btn_confirm": "确认",
+        "btn_return": "退回",
+        "btn_true": "属实",
+        "btn_not_true": "不属实",
+        "btn_skip": "跳过",
+        "btn_done": "完成",
+        "btn_send": "提交",
+        "btn_cancel": "放弃",
+    },
+    "en": {
+        "not_bound": (
+            "Hello, this is the Probity bot.\n"
+            "It only serves linked accounts. In the Probity app open Profile → Link Telegram and tap "
+            "the link it makes (valid for 10 minutes)."
+        ),
+        "private_only": "Please use the bot in a private chat.",
+        "bound": "Linked: alerts will come here. Send /help for the commands.",
+        "link_unknown": "This link is not valid. Make a new one in the app.",
+        "link_used": "This link was used already. Make a new one in the app.",
+        "link_expired": "This link has expired (links last 10 minutes). Make a new one in the app.",
+        "welcome_back": "You are linked. Send /help for the commands.",
+        "help": (
+            "Commands:\n"
+            "/inbox my open warnings\n"
+            "/due warnings due soon or overdue\n"
+            "{stats}"
+            "/lang change the language\n"
+            "/unbind unlink this Telegram account\n"
+            "/cancel drop the reply you are writing\n"
+            "When an alert arrives, tap Verify to reply step by step here."
+        ),
+        "help_stats": "/stats figures for your unit (heads, inspectors)\n",
+        "unbound": "Unlinked: alerts no longer come here.",
+        "lang_pick": "Choose a language:",
+        "lang_set": "The language is now English.",
+        "inbox_none": "You have no open warnings.",
+        "inbox_head": "You have {total} open warning(s){more}:",
+        "more": " (newest {shown} shown)",
+        "decide_head": "Replies awaiting your decision: {total}{more}:",
+        "due_none": "Nothing is due soon or overdue.",
+        "due_head": "By deadline ({total}):",
+        "line": "{icon} #{id} {level}{due}{state}",
+        "due_on": " · due {day} {month_name}",
+        "overdue": " · OVERDUE",
+        "provisional": " (provisional)",
+        "state_returned": " · returned",
+        "state_submitted": " · awaiting decision",
+        "stats": (
+            "Your unit and below:\n"
+            "Open: red {high} · orange {medium} · yellow {low}\n"
+            "Overdue: {overdue}\n"
+            "Replies awaiting decision: {submitted}\n"
+            "Answered on time: {on_time}"
+        ),
+        "no_rate": "n/a",
+        "ask_result": "Warning #{id} ({level}{due})\nFirst: is the warning true?",
+        "ask_cause": "Describe the cause in one message.",
+        "ask_measures_true": "Describe the rectification measures (required when true).",
+        "ask_measures_false": "Describe any measures taken, or tap Skip.",
+        "measures_required": "Measures are required when the warning is true: send them, please.",
+        "ask_photos": "Send photos from the site (up to 12), then tap Done; no photos: tap Done.",
+        "photo_saved": "Photo {n} received. Send more or tap Done.",
+        "photo_again": "This photo was received already.",
+        "too_many_photos": "12 photos at most: tap Done.",
+        "want_text": "Please send text.",
+        "tap_button": "Please tap one of the buttons above.",
+        "want_photo": "Please send a photo, or tap Done.",
+        "summary": (
+            "Check and send:\nWarning #{id}\nFinding: {result}\nCause: {cause}\nMeasures: {measures}\n"
+            "Photos: {photos}"
+        ),
+        "result_true": "true",
+        "result_not_true": "not true",
+        "none": "(none)",
+        "sent": "Reply sent (warning #{id}); it awaits your head's decision.",
+        "sent_before": "This reply was sent already (warning #{id}); nothing was stored twice.",
+        "cancelled": "Dropped: nothing was sent.",
+        "timed_out": "The reply timed out and its draft was dropped. Tap Verify to start again.",
+        "stale": "This form is finished.",
+        "nothing_to_cancel": "Nothing is being written.",
+        "confirmed": "Reply to warning #{id} confirmed.",
+        "ask_reason": "Send the reason for returning the reply (warning #{id}) in one message.",
+        "returned": "Reply to warning #{id} returned.",
+        "marked_read": "Marked read.",
+        "opened": "Marked read; open the app for the details.",
+        "unknown_command": "No such command. Send /help for the commands.",
+        "hint": "Send /help for the commands.",
+        "error": "Sorry, something went wrong on our side; it was logged. Try again later.",
+        "refused": "Not done: {reason}",
+        "btn_view": "View",
+        "btn_verify": "Verify",
+        "btn_read": "Mark read",
+        "btn_confirm": "Confirm",
+        "btn_return": "Return",
+        "btn_true": "True",
+        "btn_not_true": "Not true",
+        "btn_skip": "Skip",
+        "btn_done": "Done",
+        "btn_send": "Send",
+        "btn_cancel": "Cancel",
+    },
+}
+
+#: refusals by the services' error codes (anything else: the generic refusal with the code)
+REFUSALS: dict[str, dict[str, str]] = {
+    "zh": {
+        "warning_not_found": "找不到这条预警，或它不在您的范围内。",
+        "notification_not_found": "找不到这条消息，或它不是发给您的。",
+        "not_your_warning": "只有预警的责任人可以反馈。",
+        "own_reply": "不能确认或退回自己的反馈。",
+        "not_unit_head": "只有责任人所在单位的负责人或纪检人员可以确认或退回。",
+        "role_required": "这个命令只供负责人和纪检人员使用。",
+        "invalid_transition": "预警当前的状态不允许这个操作。",
+        "warning_closed": "预警已办结。",
+        "state_changed": "预警刚刚被其他人处理过，请刷新后再试。",
+        "measures_required": "属实的预警必须填写整改措施。",
+        "reason_required": "退回必须说明原因。",
+        "photo_too_large": "照片太大，请压缩后再发。",
+        "not_an_image": "这不是图片文件。",
+        "photo_empty": "照片是空的。",
+        "unknown_photo": "有照片不属于这条预警，请重新填写。",
+        "client_id_reused": "这份反馈与之前提交的不一致，请重新填写。",
+        "account_disabled": "您的账号已停用。",
+        "no_account": "您的账号已不存在。",
+        "telegram_not_bound": "当前没有绑定。",
+        "broadcast_not_found": "找不到这条通知。",
+    },
+    "en": {
+        "warning_not_found": "No such warning in your scope.",
+        "notification_not_found": "No such message for you.",
+        "not_your_warning": "Only the person responsible replies to a warning.",
+        "own_reply": "Nobody confirms or returns their own reply.",
+        "not_unit_head": "Only the head of the person's unit or an inspector may confirm or return.",
+        "role_required": "This command is for heads and inspectors.",
+        "invalid_transition": "The warning's state does not allow this now.",
+        "warning_closed": "The warning is closed.",
+        "state_changed": "Someone else just acted on this warning; look again.",
+        "measures_required": "Measures are required when the warning is true.",
+        "reason_required": "Say why the reply is returned.",
+        "photo_too_large": "The photo is too large: shrink it and send it again.",
+        "not_an_image": "This file is not an image.",
+        "photo_empty": "The photo is empty.",
+        "unknown_photo": "A photo does not belong to this warning: start the reply again.",
+        "client_id_reused": "This reply differs from the one sent before: start it again.",
+        "account_disabled": "Your account is disabled.",
+        "no_account": "Your account no longer exists.",
+        "telegram_not_bound": "Nothing is linked.",
+        "broadcast_not_found": "No such notice.",
+    },
+}
+
+LEVELS = {
+    "zh": {"high": "高风险·红色", "medium": "中风险·橙色", "low": "低风险·黄色"},
+    "en": {"high": "high · red", "medium": "medium · orange", "low": "low · yellow"},
+}
+ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def pick(language: str | None) -> str:
+    return language if language in LANGUAGES else "zh"
+
+
+def t(language: str | None, key: str, **values: object) -> str:
+    lang = pick(language)
+    text = TEXTS[lang].get(key) or TEXTS["zh"][key]
+    return text.format(**values) if values else text
+
+
+def refusal(language: str | None, code: str, detail: str) -> str:
+    lang = pick(language)
+    reason = REFUSALS[lang].get(code) or (detail if lang == "en" else f"{code}")
+    return t(lang, "refused", reason=reason)
+
+
+def level(language: str | None, value: str) -> str:
+    return LEVELS[pick(language)].get(value, value)
+
+
+def due(language: str | None, due_at: datetime | None, provisional: bool = False) -> str:
+    if due_at is None:
+        return ""
+    day = local(due_at)
+    text = t(language, "due_on", month=day.month, day=day.day, month_name=_MONTHS[day.month - 1])
+    return text + (t(language, "provisional") if provisional else "")
+
+
+def language_of_user(code: str | None, default: str) -> str:
+    """A Telegram user's language code as one of ours."""
+    if code:
+        if code.lower().startswith("zh"):
+            return "zh"
+        if code.lower().startswith("en"):
+            return "en"
+    return pick(default)
