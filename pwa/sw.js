@@ -33,6 +33,7 @@ const SHELL = [
   "/js/views/broadcast.js",
   "/js/views/profile.js",
   "/js/views/queue.js",
+  "/js/views/linked.js",
   "/js/views/dashboard.js",
   "/js/views/admin.js",
   "/js/views/admin-topics.js",

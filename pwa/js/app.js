@@ -16,6 +16,7 @@ const ROUTES = [
   { re: /^\/broadcasts\/(\d+)$/, view: "broadcast" },
   { re: /^\/me$/, view: "profile" },
   { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
+  { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/admin$/, view: "admin", roles: ["admin", "expert"] },
   { re: /^\/admin\/topics$/, view: "admin-topics", roles: ["admin", "expert"] },
@@ -27,7 +28,7 @@ const ROUTES = [
 
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
-  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/queue/, badge: "queue" },
+  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked)/, badge: "queue" },
   { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/dashboard/ },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },

@@ -70,13 +70,14 @@ export default async function render(root, ctx, _params, query) {
     segmented(t("dash.period"), Object.entries(PERIODS).map(([d, key]) => [Number(d), t(key)]), days, (d) => ctx.navigate("#/dashboard?days=" + d)),
     status,
   );
-  const [{ items, total }, units, topics, onTime] = await Promise.all([
+  const [{ items, total }, units, topics, onTime, letters] = await Promise.all([
     scopeWarnings(from, (n, of) => {
       status.textContent = t("dash.loading", { n, total: of });
     }),
     api("/api/units").catch(() => []),
     api("/api/topics").catch(() => []),
     api("/api/warnings/on-time?raised_from=" + from).catch(() => []),
+    lettersLink(),
   ]);
   status.textContent = t("dash.based_on", { n: items.length, from });
   const unitName = new Map(units.map((u) => [u.id, u.name]));
@@ -92,6 +93,7 @@ export default async function render(root, ctx, _params, query) {
 
   add(root, 
     total > items.length ? note(t("dash.truncated", { n: items.length, total }), "warn") : null,
+    letters,
     h(
       "div",
       { class: "tiles" },

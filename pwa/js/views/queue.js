@@ -3,9 +3,10 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { add, emptyState, h, heading } from "../ui.js";
 import { warningCard } from "./inbox.js";
+import { lettersLink } from "./linked.js";
 
 export default async function render(root) {
-  const page = await api("/api/warnings?view=unit&state=submitted&limit=100");
+  const [page, letters] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100"), lettersLink()]);
   const ids = [...new Set(page.items.map((w) => w.person_id))];
   const people = Object.fromEntries(
     await Promise.all(ids.map(async (id) => [id, await api("/api/people/" + id).catch(() => null)])),
@@ -21,5 +22,6 @@ export default async function render(root) {
     page.items.length
       ? h("ul", { class: "wlist" }, page.items.map((w) => warningCard(w, { person: label(w) })))
       : emptyState(t("queue.empty")),
+    letters,
   );
 }
