@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
-from backend.warnings.models import Level, WarningState
+from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate
+from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
     InboxPage,
@@ -182,4 +183,53 @@ class WarningController(Controller):
             content,
             media_type=photo.content_type,
             headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+
+async def provide_linked(db_session: NamedDependency[AsyncSession], state: State) -> LinkedService:
+    return LinkedService(db_session, state.trail)
+
+
+class LinkedController(Controller):
+    path = "/api/linked"
+    tags = ["linked warnings"]
+    dependencies = {"linked": Provide(provide_linked)}
+    guards = [requires(Role.head, Role.inspector, Role.committee)]
+
+    @get("/", summary="Risk notice letters to departments in my scope")
+    async def list_linked(
+        self,
+        linked: NamedDependency[LinkedService],
+        request: Request[Principal, Any, Any],
+        in_state: Annotated[LinkedState | None, Parameter(query="state")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[LinkedPublic]:
+        rows = await linked.list(request.user, in_state, limit, offset)
+        return [LinkedPublic.model_validate(r, from_attributes=True) for r in rows]
+
+    @get("/{linked_id:int}", summary="A risk notice letter and its report")
+    async def get_linked(
+        self,
+        linked_id: FromPath[int],
+        linked: NamedDependency[LinkedService],
+        request: Request[Principal, Any, Any],
+    ) -> LinkedPublic:
+        return LinkedPublic.model_validate(await linked.get(request.user, linked_id), from_attributes=True)
+
+    @post(
+        "/{linked_id:int}/report",
+        guards=[requires(Role.head)],
+        status_code=200,
+        summary="Answer with a risk report",
+    )
+    async def report(
+        self,
+        linked_id: FromPath[int],
+        data: JSONBody[RiskReportCreate],
+        linked: NamedDependency[LinkedService],
+        request: Request[Principal, Any, Any],
+    ) -> LinkedPublic:
+        return LinkedPublic.model_validate(
+            await linked.report(request.user, linked_id, data), from_attributes=True
         )

@@ -56,3 +56,25 @@ CASES = [
         DECIDERS_404,
     ),
 ]
+
+CASES += [
+    Case(
+        "GET",
+        "/api/linked",
+        lambda i: "/api/linked",
+        {"committee": 200, "inspector": 200, "head": 200},
+    ),
+    Case(
+        "GET",
+        "/api/linked/{linked_id:int}",
+        lambda i: f"/api/linked/{MISSING}",
+        {"committee": 404, "inspector": 404, "head": 404},
+    ),
+    Case(
+        "POST",
+        "/api/linked/{linked_id:int}/report",
+        lambda i: f"/api/linked/{MISSING}/report",
+        {"head": 404},
+        body=lambda i: {"report": "causes found", "measures": "process changed"},
+    ),
+]

@@ -1,0 +1,296 @@
+"""Linked warnings (联动预警, 9.1.4, 9.2.3.1): patterns across true warnings raise a risk notice
+letter (B.13) to the department, which answers with a risk report (B.14) within 15 working days.
+
+Evaluated after each verification (hook in :data:`backend.warnings.service.AFTER_VERIFICATION`)
+on the warnings of the verified warning's department (unit). "True" = the latest reply says
+true and it is not returned (submitted, confirmed or closed). Each pattern has a stable key, so
+the same pattern raises one letter, however often it is evaluated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from backend.audit.service import AuditTrail
+from backend.calendar.service import load_calendar
+from backend.events.service import emit
+from backend.kernel.access import Actor, Principal, Role
+from backend.kernel.errors import Conflict, Forbidden, NotFound
+from backend.kernel.schemas import STRICT
+from backend.kernel.timeutil import LocalDateTime, utcnow
+from backend.org.service import OrgService
+from backend.warnings.models import (
+    Finding,
+    Level,
+    LinkedRule,
+    LinkedState,
+    LinkedWarning,
+    Warning,
+    WarningState,
+    WarningStep,
+)
+from backend.warnings.service import AFTER_VERIFICATION
+
+REPORT_WORKING_DAYS = 15
+TRUE_STATES = [WarningState.submitted.value, WarningState.confirmed.value, WarningState.closed.value]
+HANDLED_STATES = {WarningState.confirmed.value, WarningState.closed.value}
+
+
+class LinkedPublic(SQLModel):
+    id: int
+    rule: LinkedRule
+    unit_id: int
+    person_id: int | None
+    object_key: str | None
+    topic_code: str | None
+    level: Level
+    warning_ids: list[int]
+    state: LinkedState
+    raised_at: LocalDateTime
+    report_due_at: LocalDateTime
+    report_provisional: bool
+    report_text: str | None
+    report_measures: str | None
+    answered_at: LocalDateTime | None
+    answered_by: int | None
+
+
+class RiskReportCreate(SQLModel):
+    """The department's risk report (风险报告单, B.14)."""
+
+    model_config = STRICT
+
+    report: str = Field(min_length=1, max_length=8000)
+    measures: str = Field(min_length=1, max_length=8000)
+
+
+def _public(row: LinkedWarning) -> LinkedPublic:
+    return LinkedPublic.model_validate(row, from_attributes=True)
+
+
+async def evaluate(
+    session: AsyncSession, trail: AuditTrail, warning: Warning, actor: Actor
+) -> list[LinkedWarning]:
+    """Raise the letters the department's true warnings now call for. No commit."""
+    await session.refresh(warning)
+    if warning.finding != Finding.true.value:
+        return []
+    rows = list(
+        (
+            await session.execute(
+                select(Warning)
+                .where(
+                    col(Warning.unit_id) == warning.unit_id,
+                    col(Warning.finding) == Finding.true.value,
+                    col(Warning.state).in_(TRUE_STATES),
+                    col(Warning.trial).is_(False),
+                )
+                .order_by(col(Warning.raised_at), col(Warning.id))
+            )
+        ).scalars()
+    )
+    found: list[tuple[LinkedRule, str, list[Warning], dict[str, Any]]] = []
+    same_topic = [w for w in rows if w.topic_id == warning.topic_id]
+    if len(same_topic) >= 3:
+        group = len(same_topic) // 3
+        found.append(
+            (
+                LinkedRule.repeat,
+                f"{warning.topic_code}:{group}",
+                same_topic[-3:],
+                {"topic_code": warning.topic_code},
+            )
+        )
+    reds = [w for w in same_topic if w.level == Level.high.value]
+    if len(reds) >= 2:
+        found.append(
+            (
+                LinkedRule.double_red,
+                f"{warning.topic_code}:{len(reds) // 2}",
+                reds[-2:],
+                {"topic_code": warning.topic_code},
+            )
+        )
+    for attr in ("person_id", "object_key"):
+        mine = [w for w in rows if getattr(w, attr) == getattr(warning, attr)]
+        if len({w.topic_id for w in mine}) >= 2:
+            found.append(
+                (
+                    LinkedRule.concentrated,
+                    f"{attr}:{getattr(warning, attr)}:{len({w.topic_id for w in mine})}",
+                    mine,
+                    {attr: getattr(warning, attr)},
+                )
+            )
+    if warning.level == Level.high.value:
+        earlier = [
+            w
+            for w in rows
+            if w.id != warning.id
+            and w.person_id == warning.person_id
+            and w.state in HANDLED_STATES
+            and (w.confirmed_at or w.raised_at) <= (warning.submitted_at or utcnow())
+        ]
+        if earlier:
+            found.append(
+                (
+                    LinkedRule.relapse,
+                    f"w{warning.id}",
+                    [earlier[-1], warning],
+                    {"person_id": warning.person_id},
+                )
+            )
+    raised = []
+    for rule, suffix, members, about in found:
+        row = await _raise(session, trail, warning.unit_id, rule, suffix, members, about, actor)
+        if row is not None:
+            raised.append(row)
+    return raised
+
+
+async def _raise(
+    session: AsyncSession,
+    trail: AuditTrail,
+    unit_id: int,
+    rule: LinkedRule,
+    suffix: str,
+    members: list[Warning],
+    about: dict[str, Any],
+    actor: Actor,
+) -> LinkedWarning | None:
+    key = f"{rule.value}:{unit_id}:{suffix}"[:200]
+    exists = (
+        await session.execute(select(col(LinkedWarning.id)).where(col(LinkedWarning.key) == key))
+    ).first()
+    if exists is not None:
+        return None
+    now = utcnow()
+    deadline = (await load_calendar(session)).deadline(now, REPORT_WORKING_DAYS)
+    level = Level.high if rule in {LinkedRule.double_red, LinkedRule.relapse} else Level.medium
+    row = LinkedWarning(
+        key=key,
+        rule=rule.value,
+        unit_id=unit_id,
+        person_id=about.get("person_id"),
+        object_key=about.get("object_key"),
+        topic_code=about.get("topic_code"),
+        level=level.value,
+        warning_ids=[w.id for w in members if w.id is not None],
+        raised_at=now,
+        report_due_at=deadline.due_at,
+        report_provisional=deadline.provisional,
+    )
+    session.add(row)
+    await session.flush()
+    org = OrgService(session, trail)
+    chain = await org.unit_chain(unit_id)
+    heads = await org.holders("head", chain[:1])
+    inspectors = await org.holders("inspector", chain)
+    recipients = [(p, "department") for p in heads.get(unit_id, [])]
+    recipients += [(p, "inspector") for u in chain for p in inspectors.get(u, [])]
+    data = {"linked_id": row.id, "rule": rule.value, "report_due_at": deadline.due_at.isoformat()}
+    await emit(
+        session,
+        "linked.raised",
+        subject_type="linked_warning",
+        subject_id=row.id or 0,
+        recipients=recipients,
+        level=level.value,
+        data=data,
+    )
+    for w in members:
+        session.add(
+            WarningStep(
+                warning_id=w.id or 0, kind="linked", channel="system", actor_label="linked", data=data
+            )
+        )
+    await trail.record(
+        session,
+        actor,
+        action="linked.raise",
+        object_type="linked_warning",
+        object_id=row.id,
+        new={"rule": rule.value, "unit_id": unit_id, "warning_ids": row.warning_ids, "key": key},
+        power="warning.linked",
+    )
+    return row
+
+
+AFTER_VERIFICATION.append(evaluate)
+
+
+class LinkedService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
+        self.session = session
+        self.trail = trail
+
+    @staticmethod
+    def _scope(principal: Principal) -> ColumnElement[bool]:
+        units = principal.case_unit_ids()
+        if units is None:
+            return true()
+        return col(LinkedWarning.unit_id).in_(sorted(units))
+
+    async def list(
+        self, principal: Principal, state: LinkedState | None, limit: int, offset: int
+    ) -> list[LinkedWarning]:
+        stmt = select(LinkedWarning).where(self._scope(principal))
+        if state is not None:
+            stmt = stmt.where(col(LinkedWarning.state) == state.value)
+        stmt = (
+            stmt.order_by(col(LinkedWarning.raised_at).desc(), col(LinkedWarning.id).desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def get(self, principal: Principal, linked_id: int) -> LinkedWarning:
+        row = (
+            await self.session.execute(
+                select(LinkedWarning).where(col(LinkedWarning.id) == linked_id, self._scope(principal))
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(
+                f"linked warning {linked_id} does not exist or is not in your scope", code="linked_not_found"
+            )
+        return row
+
+    async def report(self, principal: Principal, linked_id: int, data: RiskReportCreate) -> LinkedWarning:
+        row = await self.get(principal, linked_id)
+        if not principal.has(Role.head) or row.unit_id not in principal.subtree_unit_ids:
+            raise Forbidden("the risk report comes from the head of the department", code="not_unit_head")
+        if row.state != LinkedState.raised.value:
+            raise Conflict(f"the risk report was already given ({row.state})", code="invalid_transition")
+        now = utcnow()
+        result = await self.session.execute(
+            update(LinkedWarning)
+            .where(col(LinkedWarning.id) == linked_id, col(LinkedWarning.state) == LinkedState.raised.value)
+            .values(
+                state=LinkedState.answered.value,
+                report_text=data.report,
+                report_measures=data.measures,
+                answered_at=now,
+                answered_by=principal.person_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("the letter changed meanwhile; reload it", code="state_changed")
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action="linked.report",
+            object_type="linked_warning",
+            object_id=linked_id,
+            old={"state": LinkedState.raised.value},
+            new={"state": LinkedState.answered.value, "on_time": now <= row.report_due_at},
+            power="warning.linked",
+        )
+        await self.session.commit()
+        await self.session.refresh(row)
+        return row
