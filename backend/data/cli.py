@@ -98,7 +98,11 @@ def tables() -> None:
     async def work(svc: Any) -> Any:
         return await svc.public(await svc.tables())
 
-    for table in run_async(lambda db: _service(db, settings, work), settings):
+    try:
+        found = run_async(lambda db: _service(db, settings, work), settings)
+    except AppError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+    for table in found:
         click.echo(f"{table.name}\t{table.rows}\t{table.title}")
 
 

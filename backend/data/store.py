@@ -117,6 +117,7 @@ class BusinessStore:
             con.execute(statement)
         self._con = con
         self._lock = threading.Lock()
+        self._table_locks: dict[str, threading.Lock] = {}
 
     @classmethod
     def for_settings(cls, settings: Settings) -> BusinessStore:
@@ -191,7 +192,12 @@ class BusinessStore:
 
     # --- imports ----------------------------------------------------------------------
     def load_csv(self, spec: LoadSpec) -> LoadResult:
-        return self.run(lambda cur: _load(cur, spec))
+        """Load one import; imports into the same table wait for each other (a period is replaced,
+        never doubled by two imports of it racing). Only this process can open the file."""
+        with self._lock:
+            table_lock = self._table_locks.setdefault(spec.table, threading.Lock())
+        with table_lock:
+            return self.run(lambda cur: _load(cur, spec))
 
 
 def _reason(column: str | None, error_type: str, message: str, required: Sequence[str]) -> str:
