@@ -1,7 +1,7 @@
 // Me: who I am, language, push on this device (with the iPhone home-screen guidance), Telegram,
 // my other channels and their order, quiet hours, password, replies waiting on this phone, sign out.
 import { api, core } from "../api.js";
-import { currentLang, errorText, fmtDate, LANGS, maybe, t } from "../i18n.js";
+import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
 import { pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
 import { add, busy, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 
@@ -67,11 +67,60 @@ function channelsSection(delivery, ctx) {
     "sec-channels",
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
-    h("p", {}, h("strong", {}, t("channel.telegram")), " · ", delivery.telegram_bound ? t("telegram.bound") : t("telegram.not_bound")),
-    delivery.telegram_bound ? null : h("p", { class: "hint" }, t("telegram.how")),
+    telegramBox(delivery, ctx),
     rows,
     orderEditor(delivery, ctx),
   );
+}
+
+/** Telegram: bound or not; a one-time link (10 minutes) to bind; unbind. */
+function telegramBox(delivery, ctx) {
+  const box = h("div", { class: "telegram-box" });
+  const draw = async () => {
+    let me = null;
+    try {
+      me = await api("/api/telegram/me");
+    } catch (_) {
+      me = null; // no binding API on this server: say what the delivery settings know
+    }
+    const bound = me ? me.bound : delivery.telegram_bound;
+    box.replaceChildren(
+      h("p", {}, h("strong", {}, t("channel.telegram")), " · ", bound ? t("telegram.bound") : t("telegram.not_bound"), bound && me && me.bound_at ? " " + t("telegram.since", { date: fmtDate(me.bound_at) }) : null),
+    );
+    if (!me) {
+      if (!bound) box.append(h("p", { class: "hint" }, t("telegram.how")));
+      return;
+    }
+    if (bound) {
+      const unbind = h("button", { type: "button", class: "btn btn-quiet" }, t("telegram.unbind"));
+      unbind.onclick = () =>
+        busy(unbind, async () => {
+          if (!confirm(t("telegram.unbind_confirm"))) return;
+          await api("/api/telegram/me", { method: "DELETE" });
+          toast(t("telegram.unbound"), "ok");
+          await draw();
+        });
+      box.append(unbind);
+      return;
+    }
+    const out = h("div", { role: "status" });
+    const make = h("button", { type: "button", class: "btn btn-primary" }, t("telegram.make_link"));
+    make.onclick = () =>
+      busy(make, async () => {
+        const link = await api("/api/telegram/link", { method: "POST" });
+        out.replaceChildren();
+        add(
+          out,
+          link.url ? h("p", {}, h("a", { class: "btn", href: link.url, target: "_blank", rel: "noopener" }, t("telegram.open"))) : null,
+          h("p", { class: "hint" }, t("telegram.or_send", { bot: link.bot_username ? "@" + link.bot_username.replace(/^@/, "") : t("telegram.the_bot") })),
+          h("p", {}, h("code", { class: "start-command" }, link.start_command)),
+          h("p", { class: "small muted" }, t("telegram.expires", { time: fmtTime(link.expires_at) })),
+        );
+      });
+    box.append(h("p", { class: "hint" }, t("telegram.link_hint")), make, out);
+  };
+  draw();
+  return box;
 }
 
 function orderEditor(delivery) {
