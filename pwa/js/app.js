@@ -51,6 +51,7 @@ const ctx = {
   },
   reload: () => route(),
   async signIn(tokens) {
+    postToWorker({ type: "clear-api-cache" }); // nothing another person read stays for offline use
     await core.session.set({ access: tokens.access_token, refresh: tokens.refresh_token });
     const me = await api("/api/auth/me");
     await core.session.set({ access: tokens.access_token, refresh: tokens.refresh_token, me });
