@@ -237,13 +237,7 @@ class DeliveryService:
     async def _store_address(
         self, actor: Actor, person_id: int, channel: DeliveryChannel, address: str, enabled: bool
     ) -> AddressPublic:
-        row = (
-            await self.session.execute(
-                select(PersonChannel).where(
-                    col(PersonChannel.person_id) == person_id, col(PersonChannel.channel) == channel.value
-                )
-            )
-        ).scalar_one_or_none()
+        row = await self._address(person_id, channel)
         old = {"address": row.address, "enabled": row.enabled} if row else None
         if row is None:
             row = PersonChannel(person_id=person_id, channel=channel.value, address=address)
@@ -261,14 +255,20 @@ class DeliveryService:
         await self.session.commit()
         return AddressPublic(channel=row.channel, address=row.address, enabled=row.enabled, refused_at=None)
 
+    async def _address(self, person_id: int, channel: DeliveryChannel) -> PersonChannel | None:
+        stmt = select(PersonChannel).where(
+            col(PersonChannel.person_id) == person_id, col(PersonChannel.channel) == channel.value
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def _config(self, unit_id: int, channel: DeliveryChannel) -> ChannelConfig | None:
+        stmt = select(ChannelConfig).where(
+            col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def delete_address(self, actor: Actor, person_id: int, channel: DeliveryChannel) -> None:
-        row = (
-            await self.session.execute(
-                select(PersonChannel).where(
-                    col(PersonChannel.person_id) == person_id, col(PersonChannel.channel) == channel.value
-                )
-            )
-        ).scalar_one_or_none()
+        row = await self._address(person_id, channel)
         if row is None:
             raise NotFound(f"no {channel.value} address is set", code="address_not_found")
         await self.session.delete(row)
@@ -354,13 +354,7 @@ class DeliveryService:
         self, actor: Actor, unit_id: int, channel: DeliveryChannel, data: ChannelConfigUpdate
     ) -> ChannelConfigPublic:
         await self._unit(unit_id)
-        row = (
-            await self.session.execute(
-                select(ChannelConfig).where(
-                    col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value
-                )
-            )
-        ).scalar_one_or_none()
+        row = await self._config(unit_id, channel)
         old = _config_public(row).model_dump(mode="json") if row else None
         url = ch.check_url(channel, data.url) if data.url is not None else None
         if row is None:
@@ -395,13 +389,7 @@ class DeliveryService:
 
     async def delete_config(self, actor: Actor, unit_id: int, channel: DeliveryChannel) -> None:
         await self._unit(unit_id)
-        row = (
-            await self.session.execute(
-                select(ChannelConfig).where(
-                    col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value
-                )
-            )
-        ).scalar_one_or_none()
+        row = await self._config(unit_id, channel)
         if row is None:
             raise NotFound(f"unit {unit_id} has no {channel.value} policy", code="channel_policy_not_found")
         if (
