@@ -28,7 +28,7 @@ log = logging.getLogger("probity.bot")
 
 
 class BotRuntime:
-    def __init__(self, deps: Deps, *, webhook: bool) -> None:
+    def __init__(self, deps: Deps, *, webhook: bool, state: Any = None) -> None:
         self.deps = deps
         self.webhook = webhook
         self.secret = webhook_secret(deps.settings)
@@ -36,6 +36,8 @@ class BotRuntime:
         self.application = build_application(deps, webhook=webhook)
         self.running = asyncio.Event()
         self._retry: asyncio.Task[None] | None = None
+        #: the app's state, where the webhook route finds this runtime while it runs
+        self._state = state
 
     async def start(self) -> BotRuntime:
         """Try once now; on a network failure keep trying in the background."""
@@ -98,12 +100,15 @@ class BotRuntime:
                 await app.stop()
             await app.shutdown()
         self.running.clear()
+        if self._state is not None and self._state.get("telegram_bot") is self:
+            self._state.telegram_bot = None
 
 
 async def start_bot(app: Any) -> BotRuntime | None:
     """Start the bot of this process if configured (called from the app's lifespan)."""
     state = app.state
     settings = state.settings
+    state.telegram_bot = None
     if settings.telegram_bot_token is None:
         log.info("Telegram bot is off: PROBITY_TELEGRAM_BOT_TOKEN is not set")
         return None
@@ -111,6 +116,6 @@ async def start_bot(app: Any) -> BotRuntime | None:
         log.info("Telegram bot is off: PROBITY_TELEGRAM_BOT_ENABLED is false (or env is test)")
         return None
     deps = Deps(state.db, settings, state.trail, state.get("facts_cache"))
-    runtime = BotRuntime(deps, webhook=webhook_mode(settings))
+    runtime = BotRuntime(deps, webhook=webhook_mode(settings), state=state)
     state.telegram_bot = runtime
     return await runtime.start()

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from backend.app import create_app
+from backend.app import app_state
 from backend.audit.service import AuditTrail
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
@@ -50,9 +50,11 @@ def bot_settings(settings: Settings, bot_api: FakeBotApi) -> Settings:
 
 
 @pytest.fixture
-def app(bot_settings: Settings) -> Litestar:
-    """The PWA's side (API) knows the bot's name; the bot itself is not started in tests."""
-    return create_app(bot_settings)
+async def app(shared_app: Litestar, bot_settings: Settings) -> AsyncIterator[Litestar]:
+    """The PWA's side (API) knows the bot's name; the bot itself is not started (env test)."""
+    shared_app.state.update(app_state(bot_settings))
+    yield shared_app
+    await shared_app.state.db.dispose()
 
 
 class BotWorld:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -244,3 +245,30 @@ class Phone:
 
 
 UPDATE_IDS = itertools.count(1)
+
+
+class ThreadedBotApi:
+    """The fake Bot API on a thread and loop of its own: an app under ``AsyncTestClient`` runs its
+    lifespan on another loop and would wait on a server living in the test's loop."""
+
+    def __init__(self, token: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fake bot api", daemon=True)
+        self.thread.start()
+        self.api: FakeBotApi = self._run(self._start(token))
+
+    async def _start(self, token: str) -> FakeBotApi:
+        return await FakeBotApi(token).start()
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    def put(self, update: dict[str, Any]) -> None:
+        """An update for the bot's next getUpdates."""
+        self.loop.call_soon_threadsafe(self.api.updates.put_nowait, update)
+
+    def stop(self) -> None:
+        self._run(self.api.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
