@@ -353,14 +353,9 @@ class DataService:
 
     @staticmethod
     def _import_public(record: DataImport, errors: list[tuple[int, str | None, str]]) -> ImportPublic:
-        return ImportPublic.model_validate(
-            {
-                **record.model_dump(),
-                "errors": [
-                    {"row": r, "column": c, "reason": m} for r, c, m in errors[:MAX_ISSUES_PER_IMPORT]
-                ],
-            }
-        )
+        public = ImportPublic.model_validate(record, from_attributes=True)
+        public.errors = [{"row": r, "column": c, "reason": m} for r, c, m in errors[:MAX_ISSUES_PER_IMPORT]]
+        return public
 
     # --- reading --------------------------------------------------------------------------
     async def imports(self, table_name: str | None, limit: int, offset: int) -> list[ImportPublic]:

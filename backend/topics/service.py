@@ -45,7 +45,8 @@ RUNNABLE = (TopicState.validating, TopicState.online)
 
 
 def _topic_values(topic: Topic) -> dict[str, Any]:
-    return topic.model_dump(exclude={"id", "created_at", "updated_at", "last_run_at"})
+    # a topic read back from the database holds its enums as the stored strings
+    return topic.model_dump(exclude={"id", "created_at", "updated_at", "last_run_at"}, warnings=False)
 
 
 def _version_values(version: RuleVersion) -> dict[str, Any]:
@@ -93,14 +94,10 @@ class TopicService:
 
     async def public(self, topic: Topic) -> TopicPublic:
         version = await self.version(topic.current_version_id)
-        return TopicPublic.model_validate(
-            {
-                **topic.model_dump(),
-                "current_version": RuleVersionPublic.model_validate(version, from_attributes=True)
-                if version
-                else None,
-            }
-        )
+        public = TopicPublic.model_validate(topic, from_attributes=True)
+        if version is not None:
+            public.current_version = RuleVersionPublic.model_validate(version, from_attributes=True)
+        return public
 
     # --- writing ---------------------------------------------------------------------
     async def create(self, data: TopicCreate, actor: Actor, *, commit: bool = True) -> Topic:
