@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from backend.audit.service import AuditTrail
+from backend.engine.models import RuleRun
 from backend.engine.service import EngineService
 from backend.topics.models import RuleDraft, Thresholds, TopicCreate, TopicState, Transition
 from backend.topics.service import TopicService
@@ -86,3 +88,21 @@ async def zero_usage_topic(
 async def run(db: Any, settings: Any, *codes: str) -> list[Any]:
     async with db.session() as session:
         return await EngineService(session, trail(), settings).run_codes(list(codes), ACTOR)
+
+
+async def add_runs(db, topic_id: int, *runs: tuple[datetime, str], trial: bool = False, **hits: int) -> None:
+    async with db.session() as s:
+        for started_at, status in runs:
+            s.add(
+                RuleRun(
+                    topic_id=topic_id,
+                    topic_code="MK-ZERO",
+                    version_id=1,
+                    trigger="schedule",
+                    trial=trial,
+                    status=status,
+                    started_at=started_at,
+                    **hits,
+                )
+            )
+        await s.commit()

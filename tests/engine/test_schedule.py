@@ -13,7 +13,7 @@ from backend.kernel.timeutil import utcnow
 from backend.topics.models import Decision, Topic, TopicRequest, TopicState, Transition
 from backend.topics.service import TopicService
 from tests.data.factories import ACTOR
-from tests.engine.helpers import trail, zero_usage_topic
+from tests.engine.helpers import add_runs, trail, zero_usage_topic
 
 
 def at(text: str) -> datetime:
@@ -25,24 +25,6 @@ async def set_period(db, topic_id: int, period: str) -> None:
     async with db.session() as s:
         topic = await s.get(Topic, topic_id)
         topic.monitoring_period = period
-        await s.commit()
-
-
-async def add_runs(db, topic_id: int, *runs: tuple[datetime, str], trial: bool = False, **hits: int) -> None:
-    async with db.session() as s:
-        for started_at, status in runs:
-            s.add(
-                RuleRun(
-                    topic_id=topic_id,
-                    topic_code="MK-ZERO",
-                    version_id=1,
-                    trigger="schedule",
-                    trial=trial,
-                    status=status,
-                    started_at=started_at,
-                    **hits,
-                )
-            )
         await s.commit()
 
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend.engine.models import RuleRun, RunStatus
+from backend.engine.models import RunStatus
 from backend.engine.service import EngineService
 from backend.kernel.timeutil import utcnow
 from backend.topics.models import TopicState
-from tests.engine.helpers import ZERO_DAYS_SQL, run, trail, zero_usage_topic
+from tests.engine.helpers import ZERO_DAYS_SQL, add_runs, run, trail, zero_usage_topic
 
 B3 = {
     "code": "MK-010",
@@ -125,20 +125,10 @@ async def test_a_version_that_raised_a_warning_is_never_edited(client, sessions,
 
 async def test_a_topic_low_for_six_months_is_proposed_for_exit(client, sessions, db, settings, tmp_path):
     topic_id = await zero_usage_topic(db, settings, tmp_path, rows=[])
-    async with db.session() as s:
-        for days_ago, low in ((200, 3), (100, 0), (10, 1)):
-            s.add(
-                RuleRun(
-                    topic_id=topic_id,
-                    topic_code="MK-ZERO",
-                    version_id=1,
-                    trigger="schedule",
-                    status=RunStatus.done,
-                    hits_low=low,
-                    started_at=utcnow() - timedelta(days=days_ago),
-                )
-            )
-        await s.commit()
+    now = utcnow()
+    await add_runs(db, topic_id, (now - timedelta(days=200), RunStatus.done), hits_low=3)
+    for days_ago in (100, 10):
+        await add_runs(db, topic_id, (now - timedelta(days=days_ago), RunStatus.done), hits_low=1)
     async with db.session() as session:
         filed = await EngineService(session, trail(), settings).propose_retirements()
     assert len(filed) == 1
@@ -154,19 +144,8 @@ async def test_a_topic_low_for_six_months_is_proposed_for_exit(client, sessions,
 
 async def test_a_topic_with_a_medium_hit_is_not_proposed_for_exit(db, settings, tmp_path):
     topic_id = await zero_usage_topic(db, settings, tmp_path, rows=[])
-    async with db.session() as s:
-        for days_ago, medium in ((200, 0), (30, 1)):
-            s.add(
-                RuleRun(
-                    topic_id=topic_id,
-                    topic_code="MK-ZERO",
-                    version_id=1,
-                    trigger="schedule",
-                    status=RunStatus.done,
-                    hits_medium=medium,
-                    started_at=utcnow() - timedelta(days=days_ago),
-                )
-            )
-        await s.commit()
+    now = utcnow()
+    await add_runs(db, topic_id, (now - timedelta(days=200), RunStatus.done))
+    await add_runs(db, topic_id, (now - timedelta(days=30), RunStatus.done), hits_medium=1)
     async with db.session() as session:
         assert await EngineService(session, trail(), settings).propose_retirements() == []
