@@ -46,6 +46,7 @@ from backend.topics.models import (
 from backend.topics.service import RUNNABLE, TopicService
 from backend.warnings.hits import Hit, store_hits, trial_summary, verdicts
 from backend.warnings.models import Level
+from backend.warnings.routing import announce
 
 KEY_COLUMNS = ("employee_no", "object_key", "period_key")
 LEVEL_COLUMN = "level__"
@@ -235,6 +236,8 @@ class EngineService:
             )
         stored = await store_hits(self.session, hits, run.id or 0)
         run.warnings_created, run.warnings_updated = stored.created, stored.updated
+        if not run.trial:  # pushed at once, in this transaction (7.3.1); trial hits go to experts only
+            await announce(self.session, self.trail, stored.created_ids)
         if hits:
             await self.topics.mark_raised(version.id or 0)
         if unknown:

@@ -11,7 +11,7 @@ The verdicts of verification replies (属实 / 不属实) are read back here for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,8 @@ class Hit:
 class Stored:
     created: int = 0
     updated: int = 0
+    #: ids of the warnings this call inserted (for immediate delivery: ``routing.announce``)
+    created_ids: list[int] = field(default_factory=list)
 
 
 def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
@@ -102,12 +104,13 @@ async def store_hits(
             "last_run_id": stmt.excluded.last_run_id,
             "hit_count": col(Warning.hit_count) + 1,
         },
-    ).returning(col(Warning.hit_count))
+    ).returning(col(Warning.id), col(Warning.hit_count))
     # one compiled statement, executed in batches (SQLAlchemy "insertmanyvalues")
     for start in range(0, len(rows), CHUNK):
-        for count in (await session.execute(upsert, rows[start : start + CHUNK])).scalars():
+        for warning_id, count in (await session.execute(upsert, rows[start : start + CHUNK])).all():
             if count == 1:
                 stored.created += 1
+                stored.created_ids.append(warning_id)
             else:
                 stored.updated += 1
     return stored
