@@ -3,17 +3,24 @@ Mark read and Confirm under an alert. Each goes through the same service call as
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from backend.delivery.broadcasts import BroadcastService
-from backend.delivery.payloads import CONFIRM_WARNING, READ_NOTIFICATION, RETURN_WARNING, VERIFY_WARNING
+from backend.delivery.payloads import (
+    CONFIRM_WARNING,
+    READ_NOTIFICATION,
+    RETURN_WARNING,
+    SHOW_BROADCAST,
+    VERIFY_WARNING,
+)
 from backend.delivery.service import DeliveryService
 from backend.events.service import NotificationService
 from backend.kernel.access import Role
-from backend.kernel.errors import AppError, Forbidden
+from backend.kernel.errors import AppError, Forbidden, NotFound
 from backend.kernel.timeutil import utcnow
 from backend.warnings.models import OPEN_STATES, WarningState
 from backend.warnings.schemas import DecisionCreate, InboxView, WarningSummary
@@ -246,6 +253,40 @@ async def mark_read(update: Update, context: Context) -> None:
     await answer(update, t(me.language, "marked_read"))
 
 
+async def news(update: Update, context: Context) -> None:
+    """Broadcasts sent to me, newest first, with a button to read each here."""
+    me = await caller(update, context)
+    lang = me.language
+    async with session(context) as s:
+        svc = BroadcastService(s, deps(context).trail)
+        found = [await svc.get(me.principal, b.id) for b in await svc.list(me.principal, limit=5, offset=0)]
+    if not found:
+        await say(update, context, t(lang, "news_none"))
+        return
+    lines = [
+        f"{'•' if b.read_at else '🆕'} #{b.id} {b.title}" + ("" if b.read_at else t(lang, "unread"))
+        for b in found
+    ]
+    rows = [[(f"{t(lang, 'btn_show')} #{b.id}", SHOW_BROADCAST.format(b.id))] for b in found]
+    await say(update, context, "\n".join([t(lang, "news_head"), *lines]), keyboard(rows))
+
+
+async def show_broadcast(update: Update, context: Context) -> None:
+    """A broadcast's text in the chat (asked for by its reader), marked read."""
+    me = await caller(update, context)
+    match = context.matches[0] if context.matches else None
+    broadcast_id = int(match.group(1)) if match else 0
+    async with session(context) as s:
+        svc = BroadcastService(s, deps(context).trail)
+        shown = await svc.get(me.principal, broadcast_id)
+        if shown.read_at is None:
+            with contextlib.suppress(NotFound):  # an admin reading one not sent to them
+                await svc.mark_read(me.principal, broadcast_id)
+    await answer(update, t(me.language, "marked_read"))
+    link = f"\n{shown.link}" if shown.link else ""
+    await say(update, context, f"📢 {shown.title}\n\n{shown.body}{link}")
+
+
 async def confirm(update: Update, context: Context) -> None:
     me = await caller(update, context)
     match = context.matches[0] if context.matches else None
@@ -287,9 +328,11 @@ def handlers() -> list[Any]:
         CommandHandler("stats", stats, filters=PRIVATE),
         CommandHandler("lang", choose_language, filters=PRIVATE),
         CommandHandler("unbind", unbind, filters=PRIVATE),
+        CommandHandler("news", news, filters=PRIVATE),
         CommandHandler("cancel", nothing_to_cancel, filters=PRIVATE),
         CallbackQueryHandler(mark_read, pattern=pattern(READ_NOTIFICATION)),
         CallbackQueryHandler(confirm, pattern=pattern(CONFIRM_WARNING)),
+        CallbackQueryHandler(show_broadcast, pattern=pattern(SHOW_BROADCAST)),
         CallbackQueryHandler(language_button, pattern=r"^lang:(zh|en)$"),
         CallbackQueryHandler(stale_button, pattern=r"^v:"),
         MessageHandler(PRIVATE & filters.COMMAND, unknown_command),

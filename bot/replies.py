@@ -36,7 +36,19 @@ from backend.warnings.models import Finding, Warning
 from backend.warnings.schemas import DecisionCreate, VerificationCreate
 from backend.warnings.service import WarningService
 from bot import texts
-from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, settle, tell
+from bot.context import (
+    Caller,
+    Context,
+    answer,
+    caller,
+    deps,
+    keyboard,
+    language,
+    say,
+    session,
+    settle,
+    tell,
+)
 from bot.texts import t
 
 NAME = "reply"
@@ -100,7 +112,7 @@ def step(fn: Step) -> Callable[[Update, Context], Coroutine[Any, Any, object]]:
         draft = user_data.get(DRAFT)
         if not isinstance(draft, dict):
             await answer(update)
-            await say(update, context, t(texts.pick(None), "stale"))
+            await say(update, context, t(await language(update, context), "stale"))
             return END
         me = await caller(update, context)
         if _expired(context, draft):

@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "可用命令：\n"
             "/inbox 我的未办结预警\n"
             "/due 即将到期和已逾期的预警\n"
+            "/news 通知\n"
             "{stats}"
             "/lang 切换语言\n"
             "/unbind 解除绑定\n"
@@ -84,6 +85,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ask_reason": "请用一条消息说明退回原因（预警 #{id}）。",
         "returned": "已退回预警 #{id} 的核查反馈。",
         "marked_read": "已标为已读。",
+        "news_none": "没有发给您的通知。",
+        "news_head": "最近的通知：",
+        "unread": "（未读）",
+        "btn_show": "阅读",
         "opened": "已标为已读，详情请在应用中查看。",
         "unknown_command": "没有这个命令。发送 /help 查看可用命令。",
         "hint": "发送 /help 查看可用命令。",
@@ -117,6 +122,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Commands:\n"
             "/inbox my open warnings\n"
             "/due warnings due soon or overdue\n"
+            "/news notices\n"
             "{stats}"
             "/lang change the language\n"
             "/unbind unlink this Telegram account\n"
@@ -176,6 +182,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ask_reason": "Send the reason for returning the reply (warning #{id}) in one message.",
         "returned": "Reply to warning #{id} returned.",
         "marked_read": "Marked read.",
+        "news_none": "No notices were sent to you.",
+        "news_head": "Latest notices:",
+        "unread": " (unread)",
+        "btn_show": "Read",
         "opened": "Marked read; open the app for the details.",
         "unknown_command": "No such command. Send /help for the commands.",
         "hint": "Send /help for the commands.",

@@ -37,6 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "verify": "核查反馈",
         "confirm": "确认",
         "return": "退回",
+        "show": "阅读",
         "topic": "主题 {code}",
     },
     "en": {
@@ -57,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "verify": "Verify",
         "confirm": "Confirm",
         "return": "Return",
+        "show": "Read",
         "topic": "topic {code}",
     },
 }
@@ -68,6 +70,7 @@ READ_NOTIFICATION = "n:read:{}"
 VERIFY_WARNING = "w:verify:{}"
 CONFIRM_WARNING = "w:confirm:{}"
 RETURN_WARNING = "w:return:{}"
+SHOW_BROADCAST = "b:show:{}"
 #: alerts the responsible person answers from the message (Verify), and the one heads decide on
 ANSWER_KINDS = frozenset(
     {"warning.raised", "warning.due_soon", "warning.overdue", "warning.supervision_order", "warning.returned"}
@@ -207,6 +210,8 @@ def render(
         buttons.append(Button(texts["read"], callback_data=READ_NOTIFICATION.format(first.recipient_id)))
         if first.subject_type == "warning":
             buttons += _warning_buttons(first, texts)
+        elif first.subject_type == "broadcast":
+            buttons.append(Button(texts["show"], callback_data=SHOW_BROADCAST.format(first.subject_id)))
     return Message(
         title=texts["app"],
         body=body,

@@ -93,6 +93,15 @@ class BotWorld:
     async def bind(self, application: Any, username: str, phone: Phone) -> None:
         await self.feed(application, phone.text(f"/start {await self.link(username)}"))
 
+    async def manager_with_warning(
+        self, level: str = "high", **bot_overrides: Any
+    ) -> tuple[Application[Any, Any, Any, Any, Any, Any], Phone, int]:
+        """A started bot, the manager's bound phone (chat 5005) and a warning of theirs."""
+        bot = await self.bot(**bot_overrides)
+        phone = Phone(5005)
+        await self.bind(bot, "manager", phone)
+        return bot, phone, await self.seed.warning("E0005", level=level)
+
     def worker(self) -> Worker:
         return Worker(self.db, self.settings, TRAIL, name="bot-tests")
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from backend.audit.models import AuditRecord
-from backend.delivery.models import PersonChannel
+from backend.delivery.broadcasts import BroadcastService
+from backend.delivery.models import BroadcastCreate, BroadcastTargets, PersonChannel
 from backend.events.models import EventRecipient
+from backend.kernel.access import Actor
 from backend.kernel.timeutil import utcnow
 from backend.telegram.models import TelegramBinding, TelegramLinkCode
 from backend.warnings.models import Warning
-from tests.bot.conftest import BotWorld
+from tests.bot.conftest import TRAIL, BotWorld
 from tests.bot.fakebot import Phone
 
 MANAGER, HEAD, INSPECTOR = 5005, 4004, 3003
@@ -59,10 +61,7 @@ async def test_inbox_due_stats_help_and_language(world: BotWorld):
 
 async def test_mark_read_from_the_alert(world: BotWorld):
     api = world.api
-    bot = await world.bot()
-    manager = Phone(MANAGER)
-    await world.bind(bot, "manager", manager)
-    wid = await world.seed.warning("E0005", level="high")
+    bot, manager, wid = await world.manager_with_warning()
     async with world.worker() as worker:
         await worker.drain()
     read = api.button(api.last(MANAGER), "n:read:")
@@ -154,3 +153,38 @@ async def test_flood_control_waits_as_telegram_asks(world: BotWorld):
     await world.feed(bot, manager.text("/inbox"))
     assert [c.method for c in api.calls[-2:]] == ["sendMessage:429", "sendMessage"]
     assert api.texts(MANAGER)[-1] == "您没有未办结的预警。"
+
+
+async def test_everyone_reads_broadcasts_and_marks_them_read(world: BotWorld):
+    api = world.api
+    bot = await world.bot()
+    manager = Phone(MANAGER)
+    await world.bind(bot, "manager", manager)
+    manager_id, _ = await world.seed.person("E0005")
+    async with world.db.session() as s:
+        sent = await BroadcastService(s, TRAIL).create(
+            Actor.system(label="tests"),
+            BroadcastCreate(
+                title="节前廉洁提醒",
+                body="春节将至，请严守廉洁纪律。",
+                targets=BroadcastTargets(person_ids=[manager_id]),
+            ),
+        )
+    async with world.worker() as worker:
+        await worker.drain()
+    alert = api.last(MANAGER)
+    assert "1 条新通知" in alert["text"] and "春节" not in alert["text"]  # the doorbell carries no text
+    await world.feed(bot, manager.text("/news"))
+    assert f"🆕 #{sent.id} 节前廉洁提醒（未读）" in api.texts(MANAGER)[-1]
+    await world.feed(bot, manager.press(api.button(alert, "b:show:")))
+    assert api.texts(MANAGER)[-1] == "📢 节前廉洁提醒\n\n春节将至，请严守廉洁纪律。"
+    async with world.db.session() as s:
+        stats = await BroadcastService(s, TRAIL).stats(sent.id)
+        assert (stats.read, stats.unread) == (1, 0)
+    await world.feed(bot, manager.text("/news"))
+    assert f"• #{sent.id} 节前廉洁提醒" in api.texts(MANAGER)[-1] and "未读" not in api.texts(MANAGER)[-1]
+    await world.feed(bot, Phone(HEAD).text("/news"))  # unbound
+    head = Phone(HEAD)
+    await world.bind(bot, "head", head)
+    await world.feed(bot, head.press(f"b:show:{sent.id}"))
+    assert "找不到这条通知" in api.answers()[-1]

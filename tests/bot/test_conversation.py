@@ -17,10 +17,7 @@ MANAGER, HEAD = 5005, 4004
 
 async def test_a_restart_in_the_middle_of_a_reply_resumes_it(world: BotWorld):
     api = world.api
-    first = await world.bot()
-    manager = Phone(MANAGER)
-    await world.bind(first, "manager", manager)
-    wid = await world.seed.warning("E0005")
+    first, manager, wid = await world.manager_with_warning()
     await world.feed(
         first,
         manager.press(f"w:verify:{wid}"),
@@ -55,10 +52,7 @@ async def test_a_restart_in_the_middle_of_a_reply_resumes_it(world: BotWorld):
 async def test_the_same_draft_sent_again_after_a_crash_is_stored_once(world: BotWorld):
     """A crash after the reply was stored but before the chat state was: the replay is harmless."""
     api = world.api
-    first = await world.bot()
-    manager = Phone(MANAGER)
-    await world.bind(first, "manager", manager)
-    wid = await world.seed.warning("E0005")
+    first, manager, wid = await world.manager_with_warning()
     await world.feed(
         first,
         manager.press(f"w:verify:{wid}"),
@@ -78,10 +72,7 @@ async def test_the_same_draft_sent_again_after_a_crash_is_stored_once(world: Bot
 
 async def test_cancel_timeout_and_required_measures(world: BotWorld):
     api = world.api
-    bot = await world.bot(telegram_conversation_minutes=1)
-    manager = Phone(MANAGER)
-    await world.bind(bot, "manager", manager)
-    wid = await world.seed.warning("E0005")
+    bot, manager, wid = await world.manager_with_warning(telegram_conversation_minutes=1)
     await world.feed(bot, manager.press(f"w:verify:{wid}"), manager.text("随便说点什么"))
     assert "请点击上面的按钮" in api.texts(MANAGER)[-1]
     await world.feed(bot, manager.press("v:true"), manager.text("原因"), manager.press("v:skip"))
@@ -103,10 +94,7 @@ async def test_cancel_timeout_and_required_measures(world: BotWorld):
 
 async def test_a_non_image_is_refused_and_nothing_is_stored(world: BotWorld):
     api = world.api
-    bot = await world.bot()
-    manager = Phone(MANAGER)
-    await world.bind(bot, "manager", manager)
-    wid = await world.seed.warning("E0005")
+    bot, manager, wid = await world.manager_with_warning()
     api.files["pdf"] = b"%PDF-1.4 not an image"
     await world.feed(
         bot,
