@@ -26,16 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.pwa.shell import PWA, first_load, gzip_size
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.pwa.shell import CHROMIUM, CHROMIUM_ARGS, PWA, first_load, gzip_size
 
 
 def size() -> None:
@@ -52,7 +43,7 @@ def load(url: str, user: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = ctx.new_page()
         cdp = ctx.new_cdp_session(page)

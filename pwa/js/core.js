@@ -243,13 +243,13 @@
   }
 
   /**
-   * Send every queued reply of the signed-in person. One flush at a time (across tabs and the
-   * service worker); returns counts, and whether something is left to retry.
+   * Send every queued reply of the signed-in person. One flush at a time across tabs and the
+   * service worker: a second one waits for the first, then sends what is still queued (a reply
+   * queued while the first ran is not left behind). Returns counts, and whether to retry later.
    */
   function flush() {
-    return withLock("probity-outbox", { ifAvailable: true }, async (lock) => {
-      const result = { sent: 0, failed: 0, retry: 0, auth: false, busy: !lock };
-      if (!lock) return result;
+    return withLock("probity-outbox", {}, async () => {
+      const result = { sent: 0, failed: 0, retry: 0, auth: false };
       const s = await session.get();
       if (!s || !s.me || !s.access) {
         result.auth = true;

@@ -174,6 +174,29 @@ export function setFieldError(control, message) {
   }
 }
 
+/**
+ * A form the page checks itself (novalidate). On submit the last error is hidden and
+ * onSubmit(fail) runs; fail(err) shows an API error (by its code) or a text in the form's alert,
+ * placed after the form's heading if it starts with one.
+ */
+export function checkedForm(attrs, onSubmit, ...children) {
+  const alert = h("div", { class: "alert alert-error", role: "alert", hidden: true, tabindex: "-1" });
+  const fail = (err) => {
+    alert.textContent = typeof err === "string" ? err : errorText(err);
+    alert.hidden = false;
+    alert.focus();
+  };
+  const onsubmit = (e) => {
+    e.preventDefault();
+    alert.hidden = true;
+    onSubmit(fail);
+  };
+  const items = children.flat().filter((c) => c !== null && c !== undefined && c !== false);
+  const at = items.length && /^H\d$/.test(items[0].tagName || "") ? 1 : 0;
+  items.splice(at, 0, alert);
+  return h("form", Object.assign({}, attrs, { novalidate: true, onsubmit }), items);
+}
+
 /** A row of toggle buttons (aria-pressed); onPick(value). */
 export function segmented(label, options, current, onPick) {
   return h(

@@ -25,16 +25,8 @@ from backend.app import create_app
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from tests.conftest import ci_requires
+from tests.pwa.shell import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 
 

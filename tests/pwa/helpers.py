@@ -33,22 +33,21 @@ def seed_warnings(live: LiveServer, employee_no: str = "E0005") -> dict[str, int
     return dict(live.run(go))
 
 
-def replies(live: LiveServer, warning_id: int) -> list[Verification]:
-    async def go(db: Any) -> list[Verification]:
+def _of_warning(live: LiveServer, model: Any, warning_id: int) -> list[Any]:
+    async def go(db: Any) -> list[Any]:
         async with db.session() as s:
-            rows = await s.execute(select(Verification).where(col(Verification.warning_id) == warning_id))
+            rows = await s.execute(select(model).where(col(model.warning_id) == warning_id))
             return list(rows.scalars())
 
     return list(live.run(go))
+
+
+def replies(live: LiveServer, warning_id: int) -> list[Verification]:
+    return _of_warning(live, Verification, warning_id)
 
 
 def photos(live: LiveServer, warning_id: int) -> list[WarningPhoto]:
-    async def go(db: Any) -> list[WarningPhoto]:
-        async with db.session() as s:
-            rows = await s.execute(select(WarningPhoto).where(col(WarningPhoto.warning_id) == warning_id))
-            return list(rows.scalars())
-
-    return list(live.run(go))
+    return _of_warning(live, WarningPhoto, warning_id)
 
 
 def warning_state(live: LiveServer, warning_id: int) -> str:

@@ -8,6 +8,16 @@ import re
 from pathlib import Path
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
+CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's Chromium as root in a container, quiet: no sandbox, no GPU, no background traffic
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STATIC_IMPORT = re.compile(r'^import\s+(?:[^;]*?\s+from\s+)?"(\.{1,2}/[^"]+)";', re.MULTILINE)
 LOADED_AT_START = ["js/locales/zh-CN.js", "js/views/login.js"]
 LINKED = re.compile(r'<(?:link|script)[^>]*(?:href|src)="/([^"]+\.(?:js|css))"')

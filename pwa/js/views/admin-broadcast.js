@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { ratioBar } from "../charts.js";
 import { errorText, fmtDate, fmtNumber, maybe, t } from "../i18n.js";
-import { add, busy, field, h, heading, icon, setFieldError, toast } from "../ui.js";
+import { add, busy, checkedForm, field, h, heading, icon, setFieldError, toast } from "../ui.js";
 
 const ROLES = ["employee", "head", "inspector", "committee", "admin", "expert"];
 const TEMPLATES = ["bc.tpl_holiday", "bc.tpl_lesson", "bc.tpl_bulletin", "bc.tpl_checkup"];
@@ -38,7 +38,6 @@ async function composer(root, ctx) {
   const when = h("input", { type: "datetime-local" });
   const later = h("input", { type: "checkbox", onchange: () => (when.disabled = !later.checked) });
   when.disabled = true;
-  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true, tabindex: "-1" });
   const send = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("bc.send"));
   const targetsSet = h(
     "fieldset",
@@ -49,14 +48,9 @@ async function composer(root, ctx) {
     h("div", { class: "role-box" }, h("p", {}, t("bc.roles")), roleBoxes),
     h("p", { class: "field-error", id: "bc-targets-error", hidden: true }),
   );
-  const form = h(
-    "form",
-    {
-      class: "card",
-      novalidate: true,
-      onsubmit: (e) => {
-        e.preventDefault();
-        error.hidden = true;
+  const form = checkedForm(
+    { class: "card" },
+    (fail) => {
         const unitIds = unitBoxes.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value));
         const roles = roleBoxes.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
         setFieldError(title, title.value.trim() ? "" : t("bc.need_title"));
@@ -77,15 +71,9 @@ async function composer(root, ctx) {
             toast(b.state === "sent" ? t("bc.sent", { n: b.recipients }) : t("bc.scheduled"), "ok");
             ctx.navigate("#/admin/broadcasts/" + b.id);
           },
-          (err) => {
-            error.textContent = errorText(err);
-            error.hidden = false;
-            error.focus();
-          },
+          fail,
         );
-      },
     },
-    error,
     h("p", { class: "chips" }, h("span", { class: "muted small" }, t("bc.templates")), TEMPLATES.map((key) => h("button", { type: "button", class: "chip-btn", onclick: () => { title.value = t(key); title.focus(); } }, t(key)))),
     field("bc-title", t("bc.f_title"), title, { required: true }),
     field("bc-body", t("bc.f_body"), body, { required: true }),

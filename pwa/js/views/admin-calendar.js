@@ -1,8 +1,8 @@
 // Calendar overrides: declare a day a holiday or a make-up working day; deadlines computed on
 // guessed days are recomputed by the server.
 import { api } from "../api.js";
-import { errorText, fmtDate, t } from "../i18n.js";
-import { add, busy, emptyState, field, h, heading, icon, segmented, toast } from "../ui.js";
+import { fmtDate, t } from "../i18n.js";
+import { add, busy, checkedForm, emptyState, field, h, heading, icon, segmented, toast } from "../ui.js";
 
 export default async function render(root, ctx, _params, query) {
   const thisYear = Number(new Date().toISOString().slice(0, 4));
@@ -11,32 +11,20 @@ export default async function render(root, ctx, _params, query) {
   const day = h("input", { type: "date", required: true, value: `${year}-01-01` });
   const kind = h("select", {}, ["holiday", "workday"].map((k) => h("option", { value: k }, t("calendar." + k))));
   const noteInput = h("input", { maxlength: 120 });
-  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
   const addBtn = h("button", { type: "submit", class: "btn btn-primary" }, t("calendar.add"));
-  const form = h(
-    "form",
-    {
-      class: "card",
-      novalidate: true,
-      onsubmit: (e) => {
-        e.preventDefault();
-        error.hidden = true;
-        busy(
-          addBtn,
-          async () => {
-            const change = await api("/api/calendar/overrides", { method: "POST", json: { day: day.value, kind: kind.value, note: noteInput.value.trim() } });
-            toast(t("calendar.added", { n: change.deadlines_recomputed }), "ok");
-            ctx.navigate("#/admin/calendar?year=" + day.value.slice(0, 4));
-          },
-          (err) => {
-            error.textContent = errorText(err);
-            error.hidden = false;
-          },
-        );
-      },
-    },
+  const form = checkedForm(
+    { class: "card" },
+    (fail) =>
+      busy(
+        addBtn,
+        async () => {
+          const change = await api("/api/calendar/overrides", { method: "POST", json: { day: day.value, kind: kind.value, note: noteInput.value.trim() } });
+          toast(t("calendar.added", { n: change.deadlines_recomputed }), "ok");
+          ctx.navigate("#/admin/calendar?year=" + day.value.slice(0, 4));
+        },
+        fail,
+      ),
     h("h2", {}, t("calendar.new")),
-    error,
     field("cal-day", t("calendar.day"), day),
     field("cal-kind", t("calendar.kind"), kind),
     field("cal-note", t("calendar.note"), noteInput, { hint: t("calendar.note_hint") }),

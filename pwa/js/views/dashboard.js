@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { columns, ratioBar, stackedBars } from "../charts.js";
 import { fmtNumber, fmtPercent, t } from "../i18n.js";
 import { add, h, heading, LEVELS, note, segmented } from "../ui.js";
+import { lettersLink } from "./linked.js";
 
 const PAGE = 100;
 const MAX_ROWS = 5000;

@@ -1,8 +1,8 @@
 // Linked warnings (联动预警): risk notice letters (B.13) to a department, answered by a risk report
 // (B.14) within 15 working days. Heads answer; inspectors and the committee read.
 import { api } from "../api.js";
-import { errorText, fmtDate, t } from "../i18n.js";
-import { add, busy, dueLine, emptyState, field, h, heading, icon, levelBadge, setFieldError, toast } from "../ui.js";
+import { fmtDate, t } from "../i18n.js";
+import { add, busy, checkedForm, dueLine, emptyState, field, h, heading, icon, levelBadge, setFieldError, toast } from "../ui.js";
 
 function due(letter) {
   return dueLine({ due_at: letter.report_due_at, deadline_provisional: letter.report_provisional, overdue: letter.state === "raised" && Date.parse(letter.report_due_at) < Date.now() });
@@ -73,15 +73,10 @@ async function detail(root, ctx, id) {
 function reportForm(letter, ctx) {
   const text = h("textarea", { rows: 6, maxlength: 8000 });
   const measures = h("textarea", { rows: 4, maxlength: 8000 });
-  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
   const send = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("linked.send_report"));
-  return h(
-    "form",
-    {
-      class: "card",
-      novalidate: true,
-      onsubmit: (e) => {
-        e.preventDefault();
+  return checkedForm(
+    { class: "card" },
+    (fail) => {
         setFieldError(text, text.value.trim() ? "" : t("linked.need_report"));
         setFieldError(measures, measures.value.trim() ? "" : t("linked.need_measures"));
         if (!text.value.trim() || !measures.value.trim()) return;
@@ -92,15 +87,10 @@ function reportForm(letter, ctx) {
             toast(t("linked.sent"), "ok");
             ctx.reload();
           },
-          (err) => {
-            error.textContent = errorText(err);
-            error.hidden = false;
-          },
+          fail,
         );
-      },
     },
     h("h2", {}, t("linked.report_form")),
-    error,
     field("lk-report", t("linked.report_text"), text, { required: true, hint: t("linked.report_hint") }),
     field("lk-measures", t("reply.measures"), measures, { required: true }),
     send,

@@ -1,7 +1,7 @@
 // Sign in: username and password; the tokens go to IndexedDB (the service worker needs them too).
 import { ApiError } from "../api.js";
-import { errorText, t } from "../i18n.js";
-import { add, busy, field, h, heading } from "../ui.js";
+import { t } from "../i18n.js";
+import { add, busy, checkedForm, field, h, heading } from "../ui.js";
 
 async function login(username, password) {
   let res;
@@ -22,42 +22,32 @@ async function login(username, password) {
 export default async function render(root, ctx) {
   const user = h("input", { name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true });
   const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
-  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
   const submit = h("button", { class: "btn btn-primary btn-block", type: "submit" }, t("login.submit"));
-  const form = h(
-    "form",
-    {
-      class: "card login",
-      novalidate: true,
-      onsubmit: (e) => {
-        e.preventDefault();
-        error.hidden = true;
-        if (!user.value.trim() || !pass.value) {
-          error.textContent = t("login.missing");
-          error.hidden = false;
-          return;
-        }
-        busy(
-          submit,
-          async () => {
-            const tokens = await login(user.value.trim(), pass.value);
-            await ctx.signIn(tokens);
-            const after = sessionStorage.getItem("probity.after");
-            sessionStorage.removeItem("probity.after");
-            ctx.navigate(tokens.must_change_password ? "#/me?password=1" : after || "#/warnings");
-            ctx.refreshBadges();
-          },
-          (err) => {
-            error.textContent = errorText(err);
-            error.hidden = false;
-            pass.select();
-          },
-        );
-      },
+  const form = checkedForm(
+    { class: "card login" },
+    (fail) => {
+      if (!user.value.trim() || !pass.value) {
+        fail(t("login.missing"));
+        return;
+      }
+      busy(
+        submit,
+        async () => {
+          const tokens = await login(user.value.trim(), pass.value);
+          await ctx.signIn(tokens);
+          const after = sessionStorage.getItem("probity.after");
+          sessionStorage.removeItem("probity.after");
+          ctx.navigate(tokens.must_change_password ? "#/me?password=1" : after || "#/warnings");
+          ctx.refreshBadges();
+        },
+        (err) => {
+          fail(err);
+          pass.select();
+        },
+      );
     },
     field("login-user", t("login.username"), user),
     field("login-pass", t("login.password"), pass),
-    error,
     submit,
   );
   add(root, 

@@ -3,7 +3,7 @@
 import { api, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
 import { pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
-import { add, busy, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
+import { add, busy, checkedForm, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 
 const ADDRESS_CHANNELS = ["wecom", "dingtalk", "feishu", "email", "sms"];
 let installPrompt = null;
@@ -172,35 +172,24 @@ function quietSection(delivery) {
 function passwordSection(open, ctx) {
   const current = h("input", { type: "password", autocomplete: "current-password" });
   const next = h("input", { type: "password", autocomplete: "new-password", minlength: 8 });
-  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
   const save = h("button", { type: "submit", class: "btn" }, t("password.save"));
-  const form = h(
-    "form",
-    {
-      novalidate: true,
-      onsubmit: (e) => {
-        e.preventDefault();
-        busy(
-          save,
-          async () => {
-            error.hidden = true;
-            await api("/api/auth/password", { method: "POST", json: { current_password: current.value, new_password: next.value } });
-            current.value = next.value = "";
-            toast(t("password.done"), "ok");
-            if (ctx.me.must_change_password) {
-              ctx.me = Object.assign({}, ctx.me, { must_change_password: false });
-              await core.session.set(Object.assign({}, await core.session.get(), { me: ctx.me }));
-              ctx.reload();
-            }
-          },
-          (err) => {
-            error.textContent = errorText(err);
-            error.hidden = false;
-          },
-        );
-      },
-    },
-    error,
+  const form = checkedForm(
+    {},
+    (fail) =>
+      busy(
+        save,
+        async () => {
+          await api("/api/auth/password", { method: "POST", json: { current_password: current.value, new_password: next.value } });
+          current.value = next.value = "";
+          toast(t("password.done"), "ok");
+          if (ctx.me.must_change_password) {
+            ctx.me = Object.assign({}, ctx.me, { must_change_password: false });
+            await core.session.set(Object.assign({}, await core.session.get(), { me: ctx.me }));
+            ctx.reload();
+          }
+        },
+        fail,
+      ),
     field("pw-current", t("password.current"), current),
     field("pw-new", t("password.new"), next, { hint: t("password.hint") }),
     save,
