@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.calendar.models import (
@@ -43,7 +43,7 @@ class CalendarController(Controller):
     async def list_overrides(
         self,
         cal: NamedDependency[CalendarService],
-        year: Annotated[int | None, Parameter(ge=1, le=9999)] = None,
+        year: Annotated[int | None, QueryParameter(ge=1, le=9999)] = None,
     ) -> list[CalendarOverridePublic]:
         return [_public(o) for o in await cal.list_overrides(year)]
 
@@ -73,8 +73,8 @@ class CalendarController(Controller):
     async def days(
         self,
         cal: NamedDependency[CalendarService],
-        start: Annotated[str, Parameter(query="from")],
-        end: Annotated[str, Parameter(query="to")],
+        start: Annotated[str, QueryParameter(name="from")],
+        end: Annotated[str, QueryParameter(name="to")],
     ) -> list[CalendarDay]:
         first, last = parse_day(start, "from"), parse_day(end, "to")
         if last < first or (last - first).days > MAX_RANGE_DAYS:
@@ -89,7 +89,7 @@ class CalendarController(Controller):
         self,
         cal: NamedDependency[CalendarService],
         raised_at: FromQuery[str],
-        level: Annotated[str, Parameter(pattern="^(high|medium|low)$")],
+        level: Annotated[str, QueryParameter(pattern="^(high|medium|low)$")],
     ) -> DeadlinePublic:
         try:
             moment = datetime.fromisoformat(raised_at)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.events.models import NotificationPage
@@ -25,8 +25,8 @@ class NotificationController(Controller):
         db_session: NamedDependency[AsyncSession],
         request: Request[Principal, Any, Any],
         unread: FromQuery[bool] = False,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> NotificationPage:
         svc = NotificationService(db_session)
         return await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
@@ -62,15 +62,15 @@ class WarningController(Controller):
         request: Request[Principal, Any, Any],
         view: FromQuery[InboxView] = InboxView.mine,
         level: FromQuery[Level | None] = None,
-        topic: Annotated[str | None, Parameter(max_length=32)] = None,
-        in_state: Annotated[WarningState | None, Parameter(query="state")] = None,
+        topic: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        in_state: Annotated[WarningState | None, QueryParameter(name="state")] = None,
         overdue: FromQuery[bool | None] = None,
-        raised_from: Annotated[str | None, Parameter(max_length=40)] = None,
-        raised_to: Annotated[str | None, Parameter(max_length=40)] = None,
-        period: Annotated[str | None, Parameter(max_length=32)] = None,
-        person_id: Annotated[int | None, Parameter(ge=1)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        raised_from: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        raised_to: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        period: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        person_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> InboxPage:
         filters = InboxFilters(
             level=level,
@@ -89,8 +89,8 @@ class WarningController(Controller):
         self,
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
-        raised_from: Annotated[str | None, Parameter(max_length=40)] = None,
-        raised_to: Annotated[str | None, Parameter(max_length=40)] = None,
+        raised_from: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        raised_to: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> list[UnitOnTime]:
         return await svc.on_time(
             request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
@@ -201,9 +201,9 @@ class LinkedController(Controller):
         self,
         linked: NamedDependency[LinkedService],
         request: Request[Principal, Any, Any],
-        in_state: Annotated[LinkedState | None, Parameter(query="state")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        in_state: Annotated[LinkedState | None, QueryParameter(name="state")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[LinkedPublic]:
         rows = await linked.list(request.user, in_state, limit, offset)
         return [LinkedPublic.model_validate(r, from_attributes=True) for r in rows]
