@@ -3,6 +3,8 @@ someone else is refused by the same checks as the API; disabled accounts stop at
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 
 from backend.auth.models import Account
@@ -79,3 +81,27 @@ async def test_a_disabled_account_is_refused_at_once(world: BotWorld):
         await s.commit()
     await world.feed(bot, manager.text("/inbox"))
     assert "账号已停用" in api.texts(MANAGER)[-1]
+
+
+async def test_one_error_handler_answers_and_logs_the_unexpected(world: BotWorld, monkeypatch):
+    api = world.api
+    bot = await world.bot()
+    manager = Phone(MANAGER)
+    await world.bind(bot, "manager", manager)
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("the database fell over")
+
+    monkeypatch.setattr("bot.commands.open_warnings", broken)
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logger = logging.getLogger("probity.bot")
+    logger.addHandler(handler)
+    try:
+        await world.feed(bot, manager.text("/due"))
+    finally:
+        logger.removeHandler(handler)
+    assert api.texts(MANAGER)[-1] == "抱歉，处理时出错了，已记录。请稍后再试。"
+    assert "the database fell over" not in api.texts(MANAGER)[-1]
+    assert [r.exc_info[1].args for r in seen if r.exc_info] == [("the database fell over",)]
