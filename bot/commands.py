@@ -46,6 +46,7 @@ from bot.texts import t
 SHOWN = 10
 SUPERVISORS = (Role.head, Role.inspector, Role.committee)
 PRIVATE = filters.ChatType.PRIVATE
+NEW = filters.UpdateType.MESSAGE
 
 
 # --- binding ------------------------------------------------------------------------------------
@@ -335,6 +336,6 @@ def handlers() -> list[Any]:
         CallbackQueryHandler(show_broadcast, pattern=pattern(SHOW_BROADCAST)),
         CallbackQueryHandler(language_button, pattern=r"^lang:(zh|en)$"),
         CallbackQueryHandler(stale_button, pattern=r"^v:"),
-        MessageHandler(PRIVATE & filters.COMMAND, unknown_command),
-        MessageHandler(PRIVATE & ~filters.COMMAND, anything_else),
+        MessageHandler(NEW & PRIVATE & filters.COMMAND, unknown_command),
+        MessageHandler(NEW & PRIVATE & ~filters.COMMAND, anything_else),
     ]

@@ -56,8 +56,11 @@ DRAFT = "reply"
 RESULT, CAUSE, MEASURES, PHOTOS, CONFIRM, REASON = range(6)
 END = ConversationHandler.END
 MAX_PHOTOS = 12
-TEXT = filters.TEXT & ~filters.COMMAND
-IMAGES = filters.PHOTO | filters.Document.IMAGE
+#: new messages only (an edited message is not a new answer)
+NEW = filters.UpdateType.MESSAGE
+TEXT = NEW & filters.TEXT & ~filters.COMMAND
+IMAGES = NEW & (filters.PHOTO | filters.Document.IMAGE)
+OTHER_FILES = NEW & filters.ATTACHMENT & ~(filters.PHOTO | filters.Document.IMAGE)
 
 
 def pattern(template: str) -> str:
@@ -402,7 +405,7 @@ def conversation() -> ConversationHandler[Any]:
                 PHOTOS: [
                     MessageHandler(IMAGES, got_photo),
                     CallbackQueryHandler(photos_done, pattern=r"^v:done$"),
-                    MessageHandler(TEXT, stay(PHOTOS, "want_photo")),
+                    MessageHandler(TEXT | OTHER_FILES, stay(PHOTOS, "want_photo")),
                 ],
                 CONFIRM: [CallbackQueryHandler(send_reply, pattern=r"^v:send$")],
                 REASON: [MessageHandler(TEXT, got_reason)],

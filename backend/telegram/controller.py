@@ -25,8 +25,8 @@ async def provide_telegram(db_session: NamedDependency[AsyncSession], state: Sta
 
 
 def running_bot(state: State) -> BotPort | None:
-    port = state.get("telegram_bot")
-    return port if port is not None else None
+    port: BotPort | None = state.get("telegram_bot")
+    return port
 
 
 def bot_username(state: State) -> str | None:

@@ -224,6 +224,17 @@ class Phone:
         }
         return self._message(photo=[small, large])
 
+    def document(self, file_id: str, mime_type: str, size: int) -> dict[str, Any]:
+        return self._message(
+            document={
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_name": f"{file_id}.bin",
+                "mime_type": mime_type,
+                "file_size": size,
+            }
+        )
+
     def press(self, data: str, *, text: str = "…", message_id: int = 1) -> dict[str, Any]:
         n = next(UPDATE_IDS)
         return {

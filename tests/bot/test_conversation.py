@@ -92,7 +92,7 @@ async def test_cancel_timeout_and_required_measures(world: BotWorld):
         assert (await s.execute(select(func.count()).select_from(Verification))).scalar_one() == 0
 
 
-async def test_a_non_image_is_refused_and_nothing_is_stored(world: BotWorld):
+async def test_a_non_image_is_refused_and_an_image_file_is_taken(world: BotWorld):
     api = world.api
     bot, manager, wid = await world.manager_with_warning()
     api.files["pdf"] = b"%PDF-1.4 not an image"
@@ -105,8 +105,13 @@ async def test_a_non_image_is_refused_and_nothing_is_stored(world: BotWorld):
         manager.photo("pdf", 21),
     )
     assert "不是图片" in api.texts(MANAGER)[-1]
+    await world.feed(bot, manager.document("pdf", "application/pdf", 21))
+    assert "请发送照片" in api.texts(MANAGER)[-1]
+    api.files["scan"] = JPEG
+    await world.feed(bot, manager.document("scan", "image/jpeg", len(JPEG)))  # an image sent as a file
+    assert "第 1 张" in api.texts(MANAGER)[-1]
     async with world.db.session() as s:
-        assert (await s.execute(select(func.count()).select_from(WarningPhoto))).scalar_one() == 0
+        assert (await s.execute(select(func.count()).select_from(WarningPhoto))).scalar_one() == 1
 
 
 async def test_a_head_returns_a_reply_with_a_reason(world: BotWorld):
