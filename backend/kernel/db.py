@@ -117,8 +117,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str | None:
     """The newest revision(s): features may branch from a common base; all heads are applied."""
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    return ",".join(sorted(heads)) or None
+    script = ScriptDirectory.from_config(alembic_config())
+    heads = set(script.get_heads())
+    # a head that another head depends on (``depends_on``) leaves alembic_version when that one is applied
+    below = {
+        r.revision for h in heads for r in script.revision_map.iterate_revisions(h, "base") if r.revision != h
+    }
+    return ",".join(sorted(heads - below)) or None
 
 
 def _current_revision(conn: Connection) -> str | None:

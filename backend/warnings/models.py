@@ -164,49 +164,6 @@ class WarningPhoto(SQLModel, table=True):
     uploaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Interview(SQLModel, table=True):
-    """An interview record (约谈记录, B.12), filed to the discipline archive."""
-
-    __tablename__ = "interview"
-
-    id: int | None = Field(default=None, primary_key=True)
-    client_id: str = Field(max_length=64, unique=True)
-    #: the interviewee and their unit (scopes follow it)
-    person_id: int = Field(index=True)
-    unit_id: int = Field(index=True)
-    interviewee_name: str = Field(max_length=60)
-    interviewee_unit: str = Field(max_length=120)
-    interviewee_post: str = Field(default="", max_length=120)
-    held_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    place: str = Field(max_length=200)
-    #: three questions
-    q_true: str = Field(max_length=4000)
-    q_cause: str = Field(max_length=4000)
-    q_integrity: str = Field(max_length=4000)
-    #: three checks
-    c_collaboration: str = Field(max_length=4000)
-    c_control: str = Field(max_length=4000)
-    c_education: str = Field(max_length=4000)
-    suggestion: str = Field(max_length=4000)
-    follow_up: str = Field(max_length=4000)
-    #: [{"person_id", "name", "post"}], two at least
-    interviewers: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSONType, nullable=False)
-    )
-    #: [{"signer", "sha256", "content_type"}]: images drawn on the phone, stored like photos
-    signatures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    body_hash: str = Field(max_length=64)
-    recorded_by: int
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-
-
-class InterviewWarning(SQLModel, table=True):
-    __tablename__ = "interview_warning"
-
-    interview_id: int = Field(foreign_key="interview.id", primary_key=True)
-    warning_id: int = Field(foreign_key="warning.id", primary_key=True, index=True)
-
-
 class LinkedRule(StrEnum):
     """9.2.3.1: when the topic-management group writes a risk notice letter to a department."""
 
