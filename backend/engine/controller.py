@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.engine.models import RunPublic, RunRequest, TopicPrecision
+from backend.engine.models import ClueItem, ClueSheet, RunPublic, RunRequest, TopicPrecision, TrialVerdict
 from backend.engine.service import EngineService
 from backend.kernel.access import Principal, Role, requires
 
@@ -58,6 +58,36 @@ class RulesController(Controller):
         self, topic_id: FromPath[int], engine: NamedDependency[EngineService]
     ) -> dict[str, Any]:
         return await engine.validation_report(topic_id)
+
+    @get(
+        "/validation/{topic_id:int}/hits",
+        guards=MANAGE,
+        summary="Clue sheet (B.6): a topic's trial hits with the experts' verdicts, highest level first",
+    )
+    async def clue_sheet(
+        self,
+        topic_id: FromPath[int],
+        engine: NamedDependency[EngineService],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> ClueSheet:
+        return await engine.clue_sheet(topic_id, limit, offset)
+
+    @post(
+        "/validation/{topic_id:int}/hits/{warning_id:int}/verdict",
+        guards=MANAGE,
+        status_code=200,
+        summary="Record a topic expert's verdict (true / not true) on a trial hit checked offline",
+    )
+    async def trial_verdict(
+        self,
+        topic_id: FromPath[int],
+        warning_id: FromPath[int],
+        data: JSONBody[TrialVerdict],
+        engine: NamedDependency[EngineService],
+        request: Request[Principal, Any, Any],
+    ) -> ClueItem:
+        return await engine.record_trial_verdict(topic_id, warning_id, data, request.user.actor)
 
     @get(
         "/precision",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ConfigDict
 from sqlalchemy import Column, String
@@ -11,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import UTCDateTime
 from backend.kernel.timeutil import LocalDateTime, utcnow
+from backend.warnings.models import Finding
 
 
 class RunStatus(StrEnum):
@@ -92,3 +94,38 @@ class TopicPrecision(SQLModel):
     not_true: int
     returned: int
     true_rate: float | None
+
+
+class TrialVerdict(SQLModel):
+    """A topic expert's verdict on a trial warning after checking it offline (clue sheet B.6)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+    result: Finding
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class ClueItem(SQLModel):
+    """One line of the clue sheet: a trial hit and what the experts found."""
+
+    warning_id: int
+    level: str
+    object_key: str
+    period_key: str
+    person_id: int
+    unit_id: int
+    employee_no: str | None
+    evidence: dict[str, Any]
+    hit_count: int
+    raised_at: LocalDateTime
+    last_hit_at: LocalDateTime
+    verdict: Finding | None = None
+    verdict_note: str | None = None
+    verdict_round: int | None = None
+
+
+class ClueSheet(SQLModel):
+    topic: str
+    items: list[ClueItem]
+    total: int
+    limit: int
+    offset: int

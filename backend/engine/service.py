@@ -27,7 +27,16 @@ from backend.audit.service import AuditTrail
 from backend.data.sandbox import check_rule_sql
 from backend.data.service import DataService
 from backend.data.store import ident
-from backend.engine.models import RuleRun, RunPublic, RunStatus, TopicPrecision
+from backend.engine.models import (
+    ClueItem,
+    ClueSheet,
+    RuleRun,
+    RunPublic,
+    RunStatus,
+    TopicPrecision,
+    TrialVerdict,
+)
+from backend.events.service import emit
 from backend.kernel.access import Actor, Channel
 from backend.kernel.errors import AppError, Conflict, NotFound
 from backend.kernel.settings import Settings
@@ -44,8 +53,16 @@ from backend.topics.models import (
     TopicState,
 )
 from backend.topics.service import RUNNABLE, TopicService
-from backend.warnings.hits import Hit, store_hits, trial_summary, verdicts
-from backend.warnings.models import Level
+from backend.warnings.hits import (
+    RANK,
+    Hit,
+    record_verdict,
+    store_hits,
+    trial_summary,
+    trial_warnings,
+    verdicts,
+)
+from backend.warnings.models import Finding, Level, Verification, Warning
 from backend.warnings.routing import announce
 
 KEY_COLUMNS = ("employee_no", "object_key", "period_key")
@@ -238,6 +255,8 @@ class EngineService:
         run.warnings_created, run.warnings_updated = stored.created, stored.updated
         if not run.trial:  # pushed at once, in this transaction (7.3.1); trial hits go to experts only
             await announce(self.session, self.trail, stored.created_ids)
+        elif hits:
+            await self._tell_experts(run, topic, hits)
         if hits:
             await self.topics.mark_raised(version.id or 0)
         if unknown:
@@ -245,6 +264,24 @@ class EngineService:
                 f"{run.unassigned} hit(s) name unknown employee number(s): {', '.join(sorted(unknown)[:20])}"
             )
         run.status = RunStatus.done
+
+    async def _tell_experts(self, run: RuleRun, topic: Topic, hits: list[Hit]) -> None:
+        """A trial run's hits reach topic experts only: one event per run, the clue sheet behind it."""
+        org = OrgService(self.session, self.trail)
+        units = [u.id for u in await org.list_units() if u.id is not None]
+        experts = [p for people in (await org.holders("expert", units)).values() for p in people]
+        if not experts:
+            return
+        top = max(hits, key=lambda h: RANK[h.level]).level
+        await emit(
+            self.session,
+            "topic.trial_hits",
+            subject_type="topic",
+            subject_id=topic.id or 0,
+            recipients={person_id: "expert" for person_id in experts},
+            level=top.value,
+            data={"topic_code": topic.code, "run_id": run.id, "hits": len(hits)},
+        )
 
     async def _close(self, run: RuleRun, topic: Topic, actor: Actor, started: float) -> RuleRun:
         run.duration_ms = round((time.perf_counter() - started) * 1000)
@@ -318,6 +355,45 @@ class EngineService:
             "by_level": {k.split(":", 1)[1]: v for k, v in trial.items() if k.startswith("level:")},
             **found.as_dict(),
         }
+
+    async def clue_sheet(self, topic_id: int, limit: int, offset: int) -> ClueSheet:
+        """The trial hits of a topic for the expert group to check offline (B.6), with their verdicts."""
+        topic = await self.topics.get(topic_id)
+        rows, total = await trial_warnings(self.session, topic_id, limit, offset)
+        items = [clue_item(warning, verdict) for warning, verdict in rows]
+        return ClueSheet(topic=topic.code, items=items, total=total, limit=limit, offset=offset)
+
+    async def record_trial_verdict(
+        self, topic_id: int, warning_id: int, data: TrialVerdict, actor: Actor
+    ) -> ClueItem:
+        """An expert's verdict on one trial hit; the latest verdict counts in the validation report."""
+        warning = await self.session.get(Warning, warning_id)
+        if warning is None or warning.topic_id != topic_id or not warning.trial:
+            raise NotFound(
+                f"topic {topic_id} has no trial warning {warning_id}", code="trial_warning_not_found"
+            )
+        if actor.person_id is None:
+            raise Conflict("a verdict is given by a person", code="person_required")
+        verification = await record_verdict(
+            self.session, warning, actor.person_id, data.result, data.note, actor.channel.value
+        )
+        await self.trail.record(
+            self.session,
+            actor,
+            action="topic.trial_verdict",
+            object_type="warning_verification",
+            object_id=verification.id,
+            new={
+                "topic_id": topic_id,
+                "warning_id": warning_id,
+                "result": data.result.value,
+                "note": data.note,
+                "round": verification.round,
+            },
+            power="topic.approve",
+        )
+        await self.session.commit()
+        return clue_item(warning, verification)
 
     async def precision(self) -> list[TopicPrecision]:
         """The true rate of each online topic over its live warnings: how often its warnings prove true."""
@@ -426,6 +502,25 @@ class EngineService:
             if request.state == RequestState.rejected and (request.decided_at or request.created_at) > since:
                 return True
         return False
+
+
+def clue_item(warning: Warning, verdict: Verification | None) -> ClueItem:
+    return ClueItem(
+        warning_id=warning.id or 0,
+        level=str(warning.level),
+        object_key=warning.object_key,
+        period_key=warning.period_key,
+        person_id=warning.person_id,
+        unit_id=warning.unit_id,
+        employee_no=warning.evidence.get("employee_no"),
+        evidence=warning.evidence,
+        hit_count=warning.hit_count,
+        raised_at=warning.raised_at,
+        last_hit_at=warning.last_hit_at,
+        verdict=Finding(verdict.result) if verdict else None,
+        verdict_note=verdict.cause if verdict else None,
+        verdict_round=verdict.round if verdict else None,
+    )
 
 
 def months_before(now: datetime, months: int) -> datetime:

@@ -10,12 +10,15 @@ The verdicts of verification replies (属实 / 不属实) are read back here for
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,7 +113,7 @@ async def store_hits(
         for warning_id, count in (await session.execute(upsert, rows[start : start + CHUNK])).all():
             if count == 1:
                 stored.created += 1
-                stored.created_ids.append(warning_id)
+                stored.created_ids.append(warning_id or 0)
             else:
                 stored.updated += 1
     return stored
@@ -202,3 +205,66 @@ async def verdicts(session: AsyncSession, topic_ids: Sequence[int], *, trial: bo
         elif result == Finding.not_true.value:
             found.not_true += int(count)
     return out
+
+
+async def trial_warnings(
+    session: AsyncSession, topic_id: int, limit: int, offset: int
+) -> tuple[list[tuple[Warning, Verification | None]], int]:
+    """A topic's trial warnings, highest level first, each with its latest verification (the clue sheet)."""
+    mine = and_(col(Warning.topic_id) == topic_id, col(Warning.trial).is_(True))
+    total = (await session.execute(select(func.count()).where(mine))).scalar_one()
+    highest_first = case({level.value: -rank for level, rank in RANK.items()}, value=col(Warning.level))
+    warnings = list(
+        (
+            await session.execute(
+                select(Warning)
+                .where(mine)
+                .order_by(highest_first, col(Warning.object_key), col(Warning.period_key))
+                .limit(limit)
+                .offset(offset)
+            )
+        ).scalars()
+    )
+    latest: dict[int, Verification] = {}
+    ids = [w.id for w in warnings if w.id is not None]
+    if ids:
+        for verification in (
+            await session.execute(
+                select(Verification)
+                .where(col(Verification.warning_id).in_(ids))
+                .order_by(col(Verification.round))
+            )
+        ).scalars():
+            latest[verification.warning_id] = verification
+    return [(w, latest.get(w.id or 0)) for w in warnings], int(total)
+
+
+async def record_verdict(
+    session: AsyncSession, warning: Warning, person_id: int, result: Finding, note: str, channel: str
+) -> Verification:
+    """A topic expert's verdict on a trial warning, checked offline (clue sheet B.6), as its next reply.
+
+    Trial warnings never reach their responsible person, so the lifecycle's replies cannot
+    check them; the expert's verdict is stored the same way, and the latest one counts.
+    """
+    assert warning.id is not None
+    last = (
+        await session.execute(
+            select(func.max(Verification.round)).where(col(Verification.warning_id) == warning.id)
+        )
+    ).scalar_one()
+    body = {"warning_id": warning.id, "result": result.value, "note": note, "trial": True}
+    verification = Verification(
+        client_id=f"trial-{uuid.uuid4().hex}",
+        warning_id=warning.id,
+        person_id=person_id,
+        round=int(last or 0) + 1,
+        result=result.value,
+        cause=note,
+        body_hash=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
+        channel=channel,
+    )
+    session.add(verification)
+    warning.finding = result.value
+    await session.flush()
+    return verification

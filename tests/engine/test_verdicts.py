@@ -6,7 +6,10 @@ import uuid
 
 from sqlalchemy import select
 
+from backend.audit.models import AuditRecord
 from backend.engine.service import EngineService
+from backend.events.models import Event, EventRecipient
+from backend.org.models import Person
 from backend.topics.models import TopicState
 from backend.warnings.models import Verification, Warning
 from tests.engine.helpers import run, trail, zero_usage_topic
@@ -115,3 +118,61 @@ async def test_trial_verdicts_do_not_count_in_the_live_true_rate(db, settings, t
         assert await engine.precision() == []  # validating: not online yet
         report = await engine.validation_report(found["A001"].topic_id)
     assert (report["checked"], report["true_rate"]) == (1, 1.0)
+
+
+async def test_experts_get_the_trial_hits_and_record_verdicts_from_the_clue_sheet(
+    client, sessions, db, settings, tmp_path
+):
+    topic_id = await zero_usage_topic(db, settings, tmp_path, state=TopicState.validating)
+    (record,) = await run(db, settings, "MK-ZERO")
+    async with db.session() as s:
+        events = (await s.execute(select(Event).where(Event.kind == "topic.trial_hits"))).scalars().all()
+        told = set((await s.execute(select(EventRecipient.person_id))).scalars())
+        experts = {p.id for p in (await s.execute(select(Person))).scalars() if "expert" in (p.roles or [])}
+        responsible = {w.person_id for w in (await s.execute(select(Warning))).scalars()}
+    assert [(e.subject_id, e.level, e.data["run_id"], e.data["hits"]) for e in events] == [
+        (topic_id, "high", record.id, 3)
+    ]
+    assert experts and told == experts and not told & responsible  # experts only
+    expert = await sessions.headers("expert")
+    sheet = (await client.get(f"/api/rules/validation/{topic_id}/hits", headers=expert)).json()
+    assert sheet["total"] == 3
+    assert [(i["object_key"], i["level"], i["employee_no"], i["verdict"]) for i in sheet["items"]] == [
+        ("A001", "high", "E0005", None),
+        ("A002", "medium", "E0006", None),
+        ("A003", "low", "E0101", None),
+    ]
+    ids = {i["object_key"]: i["warning_id"] for i in sheet["items"]}
+
+    async def verdict(key: str, result: str, headers=expert, topic=topic_id):
+        return await client.post(
+            f"/api/rules/validation/{topic}/hits/{ids[key]}/verdict",
+            json={"result": result, "note": "checked the meter log"},
+            headers=headers,
+        )
+
+    assert (await verdict("A001", "true")).json()["verdict"] == "true"
+    assert (await verdict("A002", "not_true")).status_code == 200
+    report = (await client.get(f"/api/rules/validation/{topic_id}", headers=expert)).json()
+    assert (report["checked"], report["true"], report["true_rate"]) == (2, 1, 0.5)
+    again = await verdict("A002", "true")
+    assert (again.json()["verdict"], again.json()["verdict_round"]) == ("true", 2)
+    report = (await client.get(f"/api/rules/validation/{topic_id}", headers=expert)).json()
+    assert (report["checked"], report["true"], report["true_rate"]) == (2, 2, 1.0)
+    assert (await verdict("A003", "true", topic=999)).status_code == 404
+    assert (await verdict("A003", "true", headers=await sessions.headers("manager"))).status_code == 403
+    sheet = (await client.get(f"/api/rules/validation/{topic_id}/hits?limit=1", headers=expert)).json()
+    assert [(i["object_key"], i["verdict"], i["verdict_note"]) for i in sheet["items"]] == [
+        ("A001", "true", "checked the meter log")
+    ]
+    async with db.session() as s:
+        acts = (
+            (await s.execute(select(AuditRecord).where(AuditRecord.action == "topic.trial_verdict")))
+            .scalars()
+            .all()
+        )
+    assert [(a.actor_label, a.new_value["result"]) for a in acts] == [
+        ("expert", "true"),
+        ("expert", "not_true"),
+        ("expert", "true"),
+    ]
