@@ -72,7 +72,7 @@ def build_application(deps: Deps, *, webhook: bool) -> Application[Any, Any, Any
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[DEPS] = deps
-    application.add_handler(replies.conversation())
+    application.add_handler(replies.conversation(settings))
     application.add_handlers(commands.handlers())
     application.add_error_handler(on_error)
     return application

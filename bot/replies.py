@@ -6,8 +6,11 @@ person writes one thing at a time. The draft lives in ``user_data`` with the cli
 the reply was opened — as the PWA makes one when its form opens — so sending twice (a double tap,
 a replay after a restart) stores one verification. Every step re-reads nothing it trusts: the
 final call is :meth:`WarningService.verify` / :meth:`WarningService.decide`, which check scope,
-ownership and state as for the HTTP API. A draft untouched for
-``PROBITY_TELEGRAM_CONVERSATION_MINUTES`` is dropped at the next message (also after a restart).
+ownership and state as for the HTTP API.
+
+A reply left for ``PROBITY_TELEGRAM_CONVERSATION_MINUTES`` times out: the conversation's timeout
+(PTB's job queue) drops the draft and says so; after a restart, when that timer is gone, the next
+message finds the draft too old and ends it the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -25,6 +29,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -32,6 +37,7 @@ from telegram.warnings import PTBUserWarning
 from backend.delivery.payloads import RETURN_WARNING, VERIFY_WARNING
 from backend.kernel.access import Principal
 from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid
+from backend.kernel.settings import Settings
 from backend.warnings.models import Finding, Warning
 from backend.warnings.schemas import DecisionCreate, VerificationCreate
 from backend.warnings.service import WarningService
@@ -55,6 +61,7 @@ NAME = "reply"
 DRAFT = "reply"
 RESULT, CAUSE, MEASURES, PHOTOS, CONFIRM, REASON = range(6)
 END = ConversationHandler.END
+END_BY_TIMEOUT = ConversationHandler.TIMEOUT
 MAX_PHOTOS = 12
 #: new messages only (an edited message is not a new answer)
 NEW = filters.UpdateType.MESSAGE
@@ -382,7 +389,15 @@ def stay(state: int, text_key: str) -> Callable[[Update, Context], Coroutine[Any
     return run
 
 
-def conversation() -> ConversationHandler[Any]:
+async def timed_out(update: object, context: Context) -> object:
+    """The conversation's timeout (while the process runs): drop the draft and say so now."""
+    draft = context.user_data.pop(DRAFT, None) if context.user_data is not None else None
+    if isinstance(update, Update) and draft is not None:
+        await say(update, context, t(await language(update, context), "timed_out"))
+    return END
+
+
+def conversation(settings: Settings) -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         # buttons are checked per chat and user, not per message: intended (see module docstring)
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -409,12 +424,14 @@ def conversation() -> ConversationHandler[Any]:
                 ],
                 CONFIRM: [CallbackQueryHandler(send_reply, pattern=r"^v:send$")],
                 REASON: [MessageHandler(TEXT, got_reason)],
+                END_BY_TIMEOUT: [TypeHandler(Update, timed_out)],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel, filters=filters.ChatType.PRIVATE),
                 CallbackQueryHandler(cancel, pattern=r"^v:cancel$"),
             ],
             allow_reentry=True,
+            conversation_timeout=timedelta(minutes=settings.telegram_conversation_minutes),
             name=NAME,
             persistent=True,
         )

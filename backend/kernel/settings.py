@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     #: the bot's @username for deep links; unset: asked from Telegram when the bot starts
     telegram_bot_username: str | None = None
     #: a half-finished reply in a chat is dropped after this many minutes without an answer
-    telegram_conversation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    telegram_conversation_minutes: float = Field(default=30.0, gt=0, le=7 * 24 * 60)
     delivery_poll_seconds: float = Field(default=0.25, gt=0)
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=64, ge=1, le=1024)

@@ -73,6 +73,7 @@ class BotWorld:
         settings = self.settings.model_copy(update=overrides) if overrides else self.settings
         application = build_application(Deps(self.db, settings, TRAIL), webhook=True)
         await application.initialize()
+        await application.start()  # its job queue keeps the conversation timeout
         self.apps.append(application)
         return application
 
@@ -107,6 +108,8 @@ class BotWorld:
 
     async def close(self) -> None:
         for application in self.apps:
+            if application.running:
+                await application.stop()
             await application.shutdown()
 
 

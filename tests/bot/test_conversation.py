@@ -3,6 +3,7 @@ required when true; a head returns with a reason; non-images refused."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy import func, select
@@ -146,3 +147,16 @@ async def test_a_head_returns_a_reply_with_a_reason(world: BotWorld):
     await world.feed(bot, manager.text("/inbox"))
     assert "已退回" in api.texts(MANAGER)[-1]
     assert api.button(api.last(MANAGER), "w:verify:") == f"w:verify:{wid}"
+
+
+async def test_a_reply_left_alone_times_out_while_the_bot_runs(world: BotWorld):
+    api = world.api
+    bot, manager, wid = await world.manager_with_warning(telegram_conversation_minutes=0.02)  # 1.2 s
+    await world.feed(bot, manager.press(f"w:verify:{wid}"), manager.press("v:true"))
+    for _ in range(200):
+        if "填写超时" in api.texts(MANAGER)[-1]:
+            break
+        await asyncio.sleep(0.02)
+    assert "填写超时" in api.texts(MANAGER)[-1]
+    await world.feed(bot, manager.text("原因"))
+    assert api.texts(MANAGER)[-1] == "发送 /help 查看可用命令。"  # the conversation has ended
