@@ -176,15 +176,34 @@ class EngineService:
             detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
             run.status, run.error = RunStatus.failed, detail[:1000]
             return await self._close(run, topic, actor, started)
+        raised: list[int] = []
         try:
-            await self._store(run, topic, version, outcome)
+            raised = await self._store(run, topic, version, outcome)
         except SQLAlchemyError as exc:  # nothing of the run is kept, and it says why
             await self.session.rollback()
             await self.session.refresh(run)
             await self.session.refresh(topic)
             run.status = RunStatus.failed
             run.error = f"the warnings could not be stored: {type(exc).__name__}: {exc}"[:1000]
-        return await self._close(run, topic, actor, started)
+        run = await self._close(run, topic, actor, started)
+        await self._announce(raised)
+        return run
+
+    async def _announce(self, warning_ids: list[int]) -> None:
+        """Push newly raised live warnings at once (7.3.1), right after the run is recorded.
+
+        Its own transaction: the run's recorded duration is the rule's (query, levels, warnings
+        stored), and a warning whose announcement fails stays raised for the lifecycle sweep to
+        deliver.
+        """
+        if not warning_ids:
+            return
+        try:
+            await announce(self.session, self.trail, warning_ids)
+            await self.session.commit()
+        except SQLAlchemyError:
+            await self.session.rollback()
+            log.exception("announcing %d new warning(s) failed; the sweep delivers them", len(warning_ids))
 
     async def _query(self, version: RuleVersion) -> Outcome:
         checked = check_rule_sql(version.sql, await self.data.table_names())
@@ -199,7 +218,8 @@ class EngineService:
         outcome.levels["__scanned__"] = sum(counts.values())
         return outcome
 
-    async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> None:
+    async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> list[int]:
+        """Hits to warnings in the run's transaction; returns the new live warnings to announce."""
         thresholds = Thresholds.model_validate(version.thresholds)
         run.rows_scanned = outcome.levels.pop("__scanned__", 0)
         run.hits_high = outcome.levels.get("high", 0)
@@ -253,9 +273,7 @@ class EngineService:
             )
         stored = await store_hits(self.session, hits, run.id or 0)
         run.warnings_created, run.warnings_updated = stored.created, stored.updated
-        if not run.trial:  # pushed at once, in this transaction (7.3.1); trial hits go to experts only
-            await announce(self.session, self.trail, stored.created_ids)
-        elif hits:
+        if run.trial and hits:  # trial hits go to topic experts only
             await self._tell_experts(run, topic, hits)
         if hits:
             await self.topics.mark_raised(version.id or 0)
@@ -264,6 +282,7 @@ class EngineService:
                 f"{run.unassigned} hit(s) name unknown employee number(s): {', '.join(sorted(unknown)[:20])}"
             )
         run.status = RunStatus.done
+        return [] if run.trial else stored.created_ids
 
     async def _tell_experts(self, run: RuleRun, topic: Topic, hits: list[Hit]) -> None:
         """A trial run's hits reach topic experts only: one event per run, the clue sheet behind it."""
