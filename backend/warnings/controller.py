@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
-from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate
+from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
@@ -206,7 +206,7 @@ class LinkedController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[LinkedPublic]:
         rows = await linked.list(request.user, in_state, limit, offset)
-        return [LinkedPublic.model_validate(r, from_attributes=True) for r in rows]
+        return [linked_public(r) for r in rows]
 
     @get("/{linked_id:int}", summary="A risk notice letter and its report")
     async def get_linked(
@@ -215,7 +215,7 @@ class LinkedController(Controller):
         linked: NamedDependency[LinkedService],
         request: Request[Principal, Any, Any],
     ) -> LinkedPublic:
-        return LinkedPublic.model_validate(await linked.get(request.user, linked_id), from_attributes=True)
+        return linked_public(await linked.get(request.user, linked_id))
 
     @post(
         "/{linked_id:int}/report",
@@ -230,6 +230,4 @@ class LinkedController(Controller):
         linked: NamedDependency[LinkedService],
         request: Request[Principal, Any, Any],
     ) -> LinkedPublic:
-        return LinkedPublic.model_validate(
-            await linked.report(request.user, linked_id, data), from_attributes=True
-        )
+        return linked_public(await linked.report(request.user, linked_id, data))

@@ -9,6 +9,7 @@ the same pattern raises one letter, however often it is evaluated.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true, update
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from backend.audit.service import AuditTrail
-from backend.calendar.service import load_calendar
+from backend.calendar.service import WorkingCalendar, load_calendar
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, NotFound
@@ -24,6 +25,7 @@ from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime, utcnow
 from backend.org.service import OrgService
 from backend.warnings.models import (
+    ChaseStage,
     Finding,
     Level,
     LinkedRule,
@@ -57,6 +59,9 @@ class LinkedPublic(SQLModel):
     report_measures: str | None
     answered_at: LocalDateTime | None
     answered_by: int | None
+    #: 0 none, 1 reminded, 2 chased (催办), 3 supervision order (督办) — as for warnings
+    chase_stage: int
+    overdue: bool
 
 
 class RiskReportCreate(SQLModel):
@@ -68,8 +73,9 @@ class RiskReportCreate(SQLModel):
     measures: str = Field(min_length=1, max_length=8000)
 
 
-def _public(row: LinkedWarning) -> LinkedPublic:
-    return LinkedPublic.model_validate(row, from_attributes=True)
+def linked_public(row: LinkedWarning) -> LinkedPublic:
+    overdue = row.state == LinkedState.raised.value and row.report_due_at < utcnow()
+    return LinkedPublic.model_validate({**row.model_dump(), "overdue": overdue})
 
 
 async def evaluate(
@@ -152,6 +158,20 @@ async def evaluate(
     return raised
 
 
+async def department_and_inspectors(
+    session: AsyncSession, trail: AuditTrail, unit_id: int, *, inspectors: bool = True
+) -> list[tuple[int, str]]:
+    """The department's head(s), and (optionally) the inspectors up the unit's chain."""
+    org = OrgService(session, trail)
+    chain = await org.unit_chain(unit_id)
+    heads = await org.holders("head", chain[:1])
+    out = [(p, "department") for p in heads.get(unit_id, [])]
+    if inspectors:
+        found = await org.holders("inspector", chain)
+        out += [(p, "inspector") for u in chain for p in found.get(u, [])]
+    return out
+
+
 async def _raise(
     session: AsyncSession,
     trail: AuditTrail,
@@ -186,12 +206,7 @@ async def _raise(
     )
     session.add(row)
     await session.flush()
-    org = OrgService(session, trail)
-    chain = await org.unit_chain(unit_id)
-    heads = await org.holders("head", chain[:1])
-    inspectors = await org.holders("inspector", chain)
-    recipients = [(p, "department") for p in heads.get(unit_id, [])]
-    recipients += [(p, "inspector") for u in chain for p in inspectors.get(u, [])]
+    recipients = await department_and_inspectors(session, trail, unit_id)
     data = {"linked_id": row.id, "rule": rule.value, "report_due_at": deadline.due_at.isoformat()}
     await emit(
         session,
@@ -294,3 +309,87 @@ class LinkedService:
         await self.session.commit()
         await self.session.refresh(row)
         return row
+
+
+LINKED_EVENT = {
+    ChaseStage.reminded: "linked.due_soon",
+    ChaseStage.chased: "linked.overdue",
+    ChaseStage.supervised: "linked.supervision_order",
+}
+
+
+async def chase_linked(
+    session: AsyncSession,
+    trail: AuditTrail,
+    calendar: WorkingCalendar,
+    *,
+    now: datetime,
+    remind_days: int,
+    supervise_after: int,
+    actor: Actor,
+) -> dict[ChaseStage, int]:
+    """Risk reports not given, like warnings: a reminder before the deadline, a chase (催办) to the
+    department on it, a supervision order (督办) to inspectors ``supervise_after`` working days after.
+    Each step is a conditional UPDATE of ``chase_stage``: two workers never send one twice. No commit."""
+    done = dict.fromkeys(LINKED_EVENT, 0)
+    today = calendar.raised_on(now)
+    rows = (
+        await session.execute(
+            select(LinkedWarning).where(
+                col(LinkedWarning.state) == LinkedState.raised.value,
+                col(LinkedWarning.chase_stage) < int(ChaseStage.supervised),
+            )
+        )
+    ).scalars()
+    for row in list(rows):
+        due_day = calendar.raised_on(row.report_due_at)
+        late = calendar.working_days_between(due_day, today) if now > row.report_due_at else 0
+        if now > row.report_due_at and late >= supervise_after:
+            stage = ChaseStage.supervised
+        elif now > row.report_due_at:
+            stage = ChaseStage.chased
+        elif calendar.working_days_between(today, due_day) <= remind_days:
+            stage = ChaseStage.reminded
+        else:
+            continue
+        if stage <= row.chase_stage:
+            continue
+        moved = await session.execute(
+            update(LinkedWarning)
+            .where(col(LinkedWarning.id) == row.id, col(LinkedWarning.chase_stage) == row.chase_stage)
+            .values(chase_stage=int(stage))
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        recipients = await department_and_inspectors(
+            session, trail, row.unit_id, inspectors=stage is ChaseStage.supervised
+        )
+        data = {
+            "linked_id": row.id,
+            "rule": row.rule,
+            "report_due_at": row.report_due_at.isoformat(),
+            "due_at": row.report_due_at.isoformat(),
+            "working_days_late": late,
+        }
+        await emit(
+            session,
+            LINKED_EVENT[stage],
+            subject_type="linked_warning",
+            subject_id=row.id or 0,
+            recipients=recipients,
+            level=row.level,
+            data=data,
+        )
+        await trail.record(
+            session,
+            actor,
+            action=f"linked.{stage.name}",
+            object_type="linked_warning",
+            object_id=row.id,
+            old={"chase_stage": row.chase_stage},
+            new={"chase_stage": int(stage), "working_days_late": late},
+            power="warning.linked",
+        )
+        done[stage] += 1
+    return done

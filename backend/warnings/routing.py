@@ -28,6 +28,7 @@ from backend.kernel.access import Actor, Channel
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
 from backend.org.service import OrgService
+from backend.warnings.linked import chase_linked
 from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState
 from backend.warnings.service import record_step, set_deadlines
 
@@ -155,11 +156,14 @@ class SweepReport:
     chased: int = 0
     supervised: int = 0
     deadlines_set: int = 0
+    #: risk reports of linked warnings: reminded, chased, under supervision order
+    linked: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
+        letters = ", ".join(f"{k} {v}" for k, v in self.linked.items())
         return (
             f"announced {self.announced}, deadlines set {self.deadlines_set}, reminded {self.reminded}, "
-            f"chased {self.chased}, supervision orders {self.supervised}"
+            f"chased {self.chased}, supervision orders {self.supervised}; risk reports: {letters or 'none'}"
         )
 
 
@@ -233,6 +237,16 @@ async def sweep(
         ):
             await _tell(session, trail, routing, w, "reminded", head=False, inspector=False, late=0)
             report.reminded += 1
+    linked = await chase_linked(
+        session,
+        trail,
+        calendar,
+        now=now,
+        remind_days=remind_days,
+        supervise_after=supervise_after,
+        actor=SYSTEM,
+    )
+    report.linked = {stage.name: n for stage, n in linked.items()}
     await session.commit()
     return report
 
