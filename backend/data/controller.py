@@ -18,6 +18,8 @@ from backend.kernel.access import Principal, Role, requires
 MANAGE = [requires(Role.admin, Role.expert)]
 #: the app-wide body limit is small; uploads are bounded by ``upload_max_bytes`` instead
 UPLOAD_BODY_LIMIT = 64 * 1024**3
+#: pushed JSON rows are parsed in memory: at most 100 000 rows, so a bounded body
+ROWS_BODY_LIMIT = 256 * 1024**2
 
 
 async def provide_data(db_session: NamedDependency[AsyncSession], state: State) -> DataService:
@@ -101,7 +103,7 @@ class DataController(Controller):
         "/tables/{name:str}/rows",
         guards=MANAGE,
         status_code=200,
-        request_max_body_size=UPLOAD_BODY_LIMIT,
+        request_max_body_size=ROWS_BODY_LIMIT,
         summary="Push rows as JSON (for systems that push); checked like a file",
     )
     async def push_rows(

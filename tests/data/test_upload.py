@@ -118,3 +118,26 @@ async def test_receive_reports_progress_while_writing(tmp_path, monkeypatch):
     size = await receive(pieces(b"x" * 1000, 64), tmp_path / "f", 10_000, progress)
     assert size == 1000 and (tmp_path / "f").read_bytes() == b"x" * 1000
     assert seen == [128, 256, 384, 512, 640, 768, 896, 1000]
+
+
+async def test_pushed_rows_are_checked_like_a_file_and_numbered_from_one(client, sessions, db, settings):
+    await declare_readings(db, settings)
+    admin = await sessions.headers("admin")
+    good = [
+        {"account_no": "P1", "reading_date": "2026-10-01", "month": "2026-10", "kwh": 1.5},
+        {"account_no": "P2", "reading_date": "2026-10-01", "month": "2026-10", "kwh": 2},
+    ]
+    pushed = await client.post(f"{URL}/rows", json={"rows": good, "source": "metering"}, headers=admin)
+    assert pushed.status_code == 200, pushed.text
+    assert (pushed.json()["status"], pushed.json()["rows_taken"]) == ("done", 2)
+    bad = [*good, {**good[0], "kwh": "lots"}, good[1]]
+    refused = (await client.post(f"{URL}/rows", json={"rows": bad}, headers=admin)).json()
+    assert refused["status"] == "refused"
+    assert [(e["row"], e["column"], e["reason"][:9]) for e in refused["errors"]] == [
+        (3, "kwh", "Could not"),
+        (4, "account_no, reading_date", "duplicate"),
+    ]
+    assert refused["errors"][1]["reason"] == "duplicate key: same as row 2"
+    unknown = (await client.post(f"{URL}/rows", json={"rows": [{"colour": "red"}]}, headers=admin)).json()
+    assert unknown["status"] == "failed" and unknown["error"].startswith("unknown_columns")
+    assert len(rows_in(settings)) == 2
