@@ -1,5 +1,6 @@
-"""Commands and one-tap buttons: /start (binding), /help, /inbox, /due, /stats, /lang, /unbind;
-Mark read and Confirm under an alert. Each goes through the same service call as the HTTP API."""
+"""Commands and one-tap buttons: /start (binding), /help, /inbox, /due, /news, /stats, /lang,
+/unbind; Mark read, Confirm and Read (a broadcast) under an alert. Each goes through the same
+service call as the HTTP API, as the bound person."""
 
 from __future__ import annotations
 
