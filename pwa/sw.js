@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v1";
+const VERSION = "probity-shell-v2";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -41,9 +41,17 @@ const SHELL = [
   "/js/views/admin-calendar.js",
   "/js/views/admin-broadcasts.js",
   "/js/views/admin-broadcast.js",
+  "/js/views/checkup-parts.js",
+  "/js/views/checkups.js",
+  "/js/views/checkup-answer.js",
+  "/js/views/checkup-result.js",
+  "/js/views/checkup-campaign.js",
+  "/js/views/checkup-person.js",
+  "/js/views/checkup-care.js",
+  "/js/views/checkup-admin.js",
 ];
-/** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications */
-const KEEP = [/^\/api\/warnings$/, /^\/api\/warnings\/\d+$/, /^\/api\/auth\/me$/, /^\/api\/notifications$/, /^\/api\/units$/];
+/** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications, my check-ups */
+const KEEP = [/^\/api\/warnings$/, /^\/api\/warnings\/\d+$/, /^\/api\/auth\/me$/, /^\/api\/notifications$/, /^\/api\/units$/, /^\/api\/checkups\/mine(\/\d+)?$/];
 const SYNC_TAG = "probity-outbox";
 
 self.addEventListener("install", (event) => {

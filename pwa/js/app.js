@@ -24,12 +24,20 @@ const ROUTES = [
   { re: /^\/admin\/calendar$/, view: "admin-calendar", roles: ["admin"] },
   { re: /^\/admin\/broadcasts$/, view: "admin-broadcasts", roles: ["admin"] },
   { re: /^\/admin\/broadcasts\/(new|\d+)$/, view: "admin-broadcast", roles: ["admin"] },
+  { re: /^\/checkups$/, view: "checkups" },
+  { re: /^\/checkups\/(\d+)$/, view: "checkup-answer" },
+  { re: /^\/checkups\/(\d+)\/result$/, view: "checkup-result" },
+  { re: /^\/checkups\/campaigns\/(\d+)$/, view: "checkup-campaign", roles: ["admin", "committee", "inspector", "head"] },
+  { re: /^\/checkups\/campaigns\/(\d+)\/people\/(\d+)$/, view: "checkup-person", roles: ["inspector"] },
+  { re: /^\/checkups\/care$/, view: "checkup-care", roles: ["inspector", "head"] },
+  { re: /^\/checkups\/(new|policy)$/, view: "checkup-admin", roles: ["admin"] },
 ];
 
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
   { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked)/, badge: "queue" },
   { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/dashboard/ },
+  { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/ },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
   { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me/ },
@@ -216,7 +224,7 @@ async function renderBanner() {
   const parts = [];
   if (!navigator.onLine) parts.push(h("span", { class: "offline-dot" }, t("status.offline")));
   if (ctx.me) {
-    const { queued, failed } = await pendingCount(ctx.me.person_id);
+    const { queued, failed, answers } = await pendingCount(ctx.me.person_id);
     if (queued) {
       parts.push(
         h(
@@ -231,6 +239,7 @@ async function renderBanner() {
       );
     }
     if (failed) parts.push(h("a", { class: "refused", href: "#/me" }, t("outbox.refused", { n: failed })));
+    if (answers) parts.push(h("span", { class: "waiting" }, icon("cloud"), t("ck.answers_waiting", { n: answers })));
   }
   clear(bar).append(...parts);
   bar.hidden = parts.length === 0;

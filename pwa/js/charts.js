@@ -6,7 +6,7 @@ import { h, LEVELS, s } from "./ui.js";
 export const LEVEL_COLOURS = { high: "#c62828", medium: "#e8710a", low: "#f2b705" };
 let uid = 0;
 
-function figure(title, svg, table) {
+export function figure(title, svg, table) {
   const id = "chart-" + ++uid;
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-labelledby", id);
@@ -19,7 +19,7 @@ function figure(title, svg, table) {
   );
 }
 
-function table(head, rows) {
+export function table(head, rows) {
   return h(
     "table",
     { class: "data" },

@@ -9,6 +9,11 @@
  * per SHA-256 and warning, so a re-upload is harmless), then the reply under its client id (the
  * server stores it once and answers a replay with the first result). A reply counts as sent only
  * when the server's answer echoes its client id.
+ *
+ * Check-up answers (kind "checkup_answers") wait in the same store, one item per person and
+ * campaign holding the values not yet saved. They are PUTs of values: a replay is harmless, a
+ * later answer to the same question replaces the earlier one, and an item is read and written in
+ * one transaction so an answer given while a send is under way is never lost.
  */
 (function (g) {
   "use strict";
@@ -16,6 +21,7 @@
   const DB_NAME = "probity";
   const DB_VERSION = 1;
   const CHANNEL_HEADER = "X-Probity-Channel";
+  const ANSWERS = "checkup_answers";
   const BUS = typeof BroadcastChannel === "function" ? new BroadcastChannel("probity") : null;
   const listeners = new Set();
 
@@ -183,9 +189,44 @@
     /** Replies of one person that are queued or were refused (drafts are not "waiting"). */
     async pending(personId) {
       const items = (await outbox.all()) || [];
-      return items.filter((i) => i.person_id === personId && (i.state === "queued" || i.state === "failed"));
+      return items.filter((i) => i.person_id === personId && i.kind !== ANSWERS && (i.state === "queued" || i.state === "failed"));
+    },
+    /** Check-up answers of one person not yet saved by the server (queued or refused). */
+    async answers(personId) {
+      const items = (await outbox.all()) || [];
+      return items.filter((i) => i.person_id === personId && i.kind === ANSWERS);
     },
   };
+
+  /** Read one outbox item and write what change(item) returns (null deletes) in one transaction. */
+  async function update(clientId, change) {
+    const box = { value: undefined };
+    await inStore("outbox", "readwrite", (store) => {
+      const req = store.get(clientId);
+      req.onsuccess = () => {
+        const next = change(req.result);
+        if (next === null) store.delete(clientId);
+        else if (next) store.put(next);
+        box.value = next;
+      };
+      return box;
+    });
+    return box.value;
+  }
+
+  /** Keep check-up answers ({item code: value}) and, when given, the note until the server has them. */
+  async function queueAnswers(personId, campaignId, answers, note) {
+    const clientId = "checkup:" + campaignId + ":" + personId;
+    const now = new Date().toISOString();
+    const item = await update(clientId, (old) => {
+      const next = old || { client_id: clientId, kind: ANSWERS, campaign_id: campaignId, person_id: personId, body: { answers: {} }, created_at: now, attempts: 0 };
+      Object.assign(next.body.answers, answers || {});
+      if (note !== undefined) next.body.note = note;
+      return Object.assign(next, { state: "queued", error: null, queued_at: next.queued_at || now, updated_at: now });
+    });
+    announce("outbox");
+    return item;
+  }
 
   const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -235,6 +276,32 @@
     return refused(item, await problem(res));
   }
 
+  /** Save one person's queued check-up answers; what was given meanwhile stays queued. */
+  async function sendAnswers(item) {
+    const sent = JSON.parse(JSON.stringify(item.body));
+    const res = await authFetch("/api/checkups/mine/" + item.campaign_id + "/answers", {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(sent),
+    });
+    if (res.status === 401) return "auth";
+    if (RETRY_STATUS.has(res.status)) return "retry";
+    if (res.ok) {
+      await update(item.client_id, (now) => {
+        if (!now) return undefined;
+        for (const [code, value] of Object.entries(sent.answers)) if (now.body.answers[code] === value) delete now.body.answers[code];
+        if ("note" in sent && now.body.note === sent.note) delete now.body.note;
+        return Object.keys(now.body.answers).length || "note" in now.body ? now : null;
+      });
+      announce("outbox");
+      return "sent";
+    }
+    const error = await problem(res);
+    await update(item.client_id, (now) => now && Object.assign(now, { state: "failed", error }));
+    announce("outbox");
+    return "failed";
+  }
+
   async function refused(item, error) {
     item.state = "failed";
     item.error = error;
@@ -249,7 +316,7 @@
    */
   function flush() {
     return withLock("probity-outbox", {}, async () => {
-      const result = { sent: 0, failed: 0, retry: 0, auth: false };
+      const result = { sent: 0, saved: 0, failed: 0, retry: 0, auth: false };
       const s = await session.get();
       if (!s || !s.me || !s.access) {
         result.auth = true;
@@ -259,12 +326,13 @@
         .filter((i) => i.person_id === s.me.person_id && i.state === "queued")
         .sort((a, b) => (a.queued_at || "").localeCompare(b.queued_at || ""));
       for (const item of queued) {
-        item.attempts = (item.attempts || 0) + 1;
-        item.last_attempt_at = new Date().toISOString();
-        await outbox.put(item);
+        const answers = item.kind === ANSWERS;
+        const tried = { attempts: (item.attempts || 0) + 1, last_attempt_at: new Date().toISOString() };
+        if (answers) await update(item.client_id, (now) => now && Object.assign(now, tried));
+        else await outbox.put(Object.assign(item, tried));
         let outcome;
         try {
-          outcome = await sendReply(item);
+          outcome = answers ? await sendAnswers(item) : await sendReply(item);
         } catch (_) {
           outcome = "retry"; // no network: fetch rejected
         }
@@ -272,7 +340,7 @@
           result.auth = true;
           break;
         }
-        result[outcome] += 1;
+        result[answers && outcome === "sent" ? "saved" : outcome] += 1;
         if (outcome === "retry") break; // the network is down: try the rest later
       }
       announce("flushed", result);
@@ -289,5 +357,5 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
-  g.ProbityCore = { openDb, kv, session, refresh, authFetch, outbox, flush, onChange, announce, uuid };
+  g.ProbityCore = { openDb, kv, session, refresh, authFetch, outbox, queueAnswers, flush, onChange, announce, uuid };
 })(globalThis);

@@ -8,9 +8,14 @@ let timer = null;
 
 export async function pendingCount(personId) {
   const items = await core.outbox.pending(personId);
+  const answers = await core.outbox.answers(personId);
   return {
     queued: items.filter((i) => i.state === "queued").length,
     failed: items.filter((i) => i.state === "failed").length,
+    /** check-up answers given on this phone that could not be saved yet (offline, or a try failed) */
+    answers: answers
+      .filter((i) => i.state === "queued" && (!navigator.onLine || i.attempts > 0))
+      .reduce((n, i) => n + Object.keys(i.body.answers).length, 0),
   };
 }
 
@@ -43,8 +48,8 @@ export function setupOutbox(workerPromise, currentUser) {
   timer = setInterval(async () => {
     const me = currentUser();
     if (!me || !navigator.onLine) return;
-    const { queued } = await pendingCount(me.person_id);
-    if (queued) flushSoon();
+    const { queued, answers } = await pendingCount(me.person_id);
+    if (queued || answers) flushSoon();
   }, 30000);
   flushSoon(); // app open
   return () => clearInterval(timer);

@@ -59,6 +59,7 @@ const ICONS = {
   close: "M6 6l12 12M18 6 6 18",
   up: "M6 15l6-6 6 6",
   down: "M6 9l6 6 6-6",
+  pulse: "M3 12h4l2-5 4 10 2-5h6",
 };
 
 export function icon(name, label) {

@@ -8,7 +8,7 @@ import { add, busy, checkedForm, field, h, heading, icon, setFieldError, toast }
 const ROLES = ["employee", "head", "inspector", "committee", "admin", "expert"];
 const TEMPLATES = ["bc.tpl_holiday", "bc.tpl_lesson", "bc.tpl_bulletin", "bc.tpl_checkup"];
 
-function unitTree(units) {
+export function unitTree(units) {
   const children = new Map();
   for (const u of units.filter((x) => x.active)) {
     const list = children.get(u.parent_id ?? 0) || [];

@@ -8,6 +8,7 @@ export default async function render(root, ctx) {
     ["#/admin/import", "admin.import", "admin.import_hint", ["admin", "expert"]],
     ["#/admin/calendar", "admin.calendar", "admin.calendar_hint", ["admin"]],
     ["#/admin/broadcasts", "admin.broadcasts", "admin.broadcasts_hint", ["admin"]],
+    ["#/checkups", "ck.title", "ck.admin_hint", ["admin"]],
   ].filter(([, , , roles]) => ctx.has(...roles));
   add(root, 
     heading(t("admin.title")),

@@ -7,6 +7,7 @@ import { add, busy, emptyState, h, heading, levelBadge, segmented } from "../ui.
 function target(n) {
   if (n.subject_type === "warning") return "#/warnings/" + n.subject_id;
   if (n.subject_type === "broadcast") return "#/broadcasts/" + n.subject_id;
+  if (n.subject_type === "checkup_campaign") return "#/checkups/" + n.subject_id;
   return null;
 }
 
