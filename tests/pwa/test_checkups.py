@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -311,4 +312,72 @@ def test_admin_opens_a_campaign_and_sets_the_grading_policy(live, phone, shots):
     assert [p["version"] for p in policies] == [2, 1]
     now = policies[0]
     assert (now["psych_weight"], now["post_weight"], now["composite_medium"]) == (0.5, 0.3, 40)
+    assert problems == []
+
+
+def test_closed_late_and_reopened_check_ups_are_shown_clearly(live, phone, shots):
+    demo_campaign(live)
+    qid = live.api("GET", "/api/checkups/questionnaires", "admin").json()[0]["id"]
+    now = datetime.now(UTC)
+
+    def campaign(title: str, opens: int, closes: int, late: int | None = None) -> int:
+        body: dict[str, Any] = {
+            "year": 2026,
+            "title": title,
+            "questionnaire_id": qid,
+            "opens_at": (now + timedelta(days=opens)).isoformat(),
+            "closes_at": (now + timedelta(days=closes)).isoformat(),
+            "unit_codes": ["C01-S1"],
+        }
+        if late is not None:
+            body["late_until"] = (now + timedelta(days=late)).isoformat()
+        made = live.api("POST", "/api/checkups/campaigns", "admin", json=body)
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    closed = campaign("已截止的体检", -40, -10)
+    late = campaign("补交期的体检", -20, -1, late=5)
+
+    page = phone().new_page()
+    sign_in(page, "manager")
+    page.goto("/#/checkups")
+    closed_card = page.locator("li.ck-mine").filter(has_text="已截止的体检")
+    expect(closed_card).to_contain_text("本次体检已截止")
+    expect(closed_card.get_by_role("link")).to_have_count(0)
+    late_card = page.locator("li.ck-mine").filter(has_text="补交期的体检")
+    expect(late_card.locator(".chip").first).to_have_text("补交期")
+    expect(late_card).to_contain_text("将记为逾期提交")
+    problems = audit(page, "states")
+    shots(page, "checkup-states", full_page=True)
+    late_card.get_by_role("link", name="补交问卷").click()
+    expect(page.locator(".alert-warn")).to_contain_text("已过截止时间")
+    page.goto(f"/#/checkups/{closed}")
+    expect(page.get_by_role("alert")).to_contain_text("本次体检已截止")
+    expect(page.locator(".ck-choice")).to_have_count(0)
+
+    admin = phone().new_page()
+    sign_in(admin, "admin")
+    admin.goto(f"/#/checkups/campaigns/{late}")
+    admin.get_by_role("button", name="提醒未完成的人").click()
+    expect(admin.locator("#toast")).to_have_text("已提醒 10 人")
+    admin.goto(f"/#/checkups/campaigns/{closed}")
+    expect(admin.get_by_role("button", name="提醒未完成的人")).to_have_count(0)
+    admin.get_by_text("为某人重新开放").click()
+    admin.get_by_label("姓名或工号").fill("E0005")
+    admin.get_by_role("button", name="查找").click()
+    admin.locator(".ck-people label.choice").filter(has_text="E0005").click()
+    admin.get_by_label(re.compile("^原因")).fill("出差未能按时填写")
+    problems += audit(admin, "reopen")
+    shots(admin, "admin-reopen", full_page=True)
+    admin.get_by_role("button", name="重新开放", exact=True).click()
+    expect(admin.locator("#toast")).to_contain_text("重新开放至")
+
+    page.goto("/#/checkups")
+    closed_card = page.locator("li.ck-mine").filter(has_text="已截止的体检")
+    expect(closed_card).to_contain_text("管理员已为你重新开放")
+    closed_card.get_by_role("link", name="修改并重新提交").click()
+    expect(page.locator(".alert-ok")).to_contain_text("管理员已为你重新开放")
+    answer(page, 1, LABELS[0])
+    expect(page.locator(".ck-save")).to_have_text("已保存")
+    assert saved_count(live, closed) == 1
     assert problems == []

@@ -7,7 +7,7 @@ import { api, core } from "../api.js";
 import { errorText, fmtDate, t } from "../i18n.js";
 import { flushSoon } from "../outbox.js";
 import { add, busy, clear, field, h, heading, icon, note } from "../ui.js";
-import { meter, pick, statusChip, windowChip } from "./checkup-parts.js";
+import { meter, pick, windowChip } from "./checkup-parts.js";
 
 async function queuedItem(personId, campaignId) {
   return (await core.outbox.answers(personId)).find((i) => i.campaign_id === campaignId) || null;
@@ -36,7 +36,7 @@ export default async function render(root, ctx, [id]) {
     root,
     h("a", { class: "back", href: "#/checkups" }, icon("back"), t("common.back")),
     heading(data.campaign_title),
-    h("p", { class: "muted small" }, pick(data, "title"), " · ", t("ck.version", { n: data.questionnaire_version }), " ", windowChip(data.window), statusChip(data.status)),
+    h("p", { class: "muted small" }, pick(data, "title"), " · ", t("ck.version", { n: data.questionnaire_version }), " ", windowChip(data.window)),
   );
 
   if (data.status === "submitted") {

@@ -34,7 +34,7 @@ function myCard(c, waiting) {
     h("p", { class: "row-between" }, h("strong", {}, c.title), h("span", {}, windowChip(c.window), statusChip(c.status))),
     h("p", { class: "small" }, t("ck.answered_of", { n: answered, total: c.total })),
     meter(t("ck.answered_of", { n: answered, total: c.total }), answered, c.total),
-    c.deadline ? h("p", { class: "small muted" }, t("ck.deadline", { date: fmtDate(c.deadline, true) })) : null,
+    c.deadline && action ? h("p", { class: "small muted" }, t("ck.deadline", { date: fmtDate(c.deadline, true) })) : null,
     state === "reopened" ? h("p", { class: "alert alert-ok" }, t("ck.reopened_note", { date: fmtDate(c.deadline, true) })) : null,
     state === "late" ? h("p", { class: "alert alert-warn" }, t("ck.late_note", { date: fmtDate(c.deadline, true) })) : null,
     state === "closed" ? h("p", { class: "alert alert-error" }, t("ck.closed_note")) : null,
