@@ -26,6 +26,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/inbox 我的未办结预警\n"
             "/due 即将到期和已逾期的预警\n"
             "/news 通知\n"
+            "/checkup 廉洁体检\n"
             "{stats}"
             "/lang 切换语言\n"
             "/unbind 解除绑定\n"
@@ -105,6 +106,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "btn_done": "完成",
         "btn_send": "提交",
         "btn_cancel": "放弃",
+        "ck_none": "您没有廉洁体检。",
+        "ck_head": "我的廉洁体检（答案和结果只有您本人和本单位纪检人员可见）：",
+        "ck_done": "已提交",
+        "ck_scheduled": "尚未开始",
+        "ck_progress": "已答 {answered}/{total} 题",
+        "ck_closed_mark": " · 已截止",
+        "ck_question": (
+            "第 {n}/{total} 题\n\n{text}\n\n"
+            "请选择最符合您的一项（每题点选即保存，可随时离开，发送 /checkup 从这里继续）。"
+        ),
+        "ck_confirm": "全部 {total} 题已作答。提交后即评定等级，不能再修改。确认提交吗？",
+        "ck_submitted": "体检已提交，谢谢。",
+        "ck_already": "这次体检已经提交过了，没有重复提交。",
+        "ck_not_open": "这次体检还没有开始。",
+        "ck_closed": "这次体检已截止。如需补答，请联系管理员重新开放。",
+        "ck_result": "{icon} 您的综合等级：{grade}\n为什么：{why}",
+        "btn_ck_go": "开始作答",
+        "btn_ck_resume": "继续作答",
+        "btn_ck_submit": "提交",
+        "btn_ck_result": "我的结果",
+        "btn_ck_profile": "在应用中查看五个维度和关怀资源",
     },
     "en": {
         "not_bound": (
@@ -123,6 +145,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/inbox my open warnings\n"
             "/due warnings due soon or overdue\n"
             "/news notices\n"
+            "/checkup my integrity check-up\n"
             "{stats}"
             "/lang change the language\n"
             "/unbind unlink this Telegram account\n"
@@ -202,6 +225,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "btn_done": "Done",
         "btn_send": "Send",
         "btn_cancel": "Cancel",
+        "ck_none": "You have no integrity check-up.",
+        "ck_head": (
+            "My integrity check-ups (answers and results are seen only by you and your unit's inspectors):"
+        ),
+        "ck_done": "submitted",
+        "ck_scheduled": "not open yet",
+        "ck_progress": "{answered}/{total} answered",
+        "ck_closed_mark": " · closed",
+        "ck_question": (
+            "Statement {n}/{total}\n\n{text}\n\nTap the answer that fits you best (each answer is saved "
+            "at once; leave any time and send /checkup to go on from here)."
+        ),
+        "ck_confirm": (
+            "All {total} statements are answered. Submitting grades them and locks the answers. Submit?"
+        ),
+        "ck_submitted": "Check-up submitted, thank you.",
+        "ck_already": "This check-up was submitted already; nothing was submitted twice.",
+        "ck_not_open": "This check-up is not open yet.",
+        "ck_closed": "This check-up is closed. An admin can reopen it for you.",
+        "ck_result": "{icon} Your composite grade: {grade}\nWhy: {why}",
+        "btn_ck_go": "Start",
+        "btn_ck_resume": "Go on",
+        "btn_ck_submit": "Submit",
+        "btn_ck_result": "My result",
+        "btn_ck_profile": "Five dimensions and care resources in the app",
     },
 }
 
@@ -228,6 +276,13 @@ REFUSALS: dict[str, dict[str, str]] = {
         "no_account": "您的账号已不存在。",
         "telegram_not_bound": "当前没有绑定。",
         "broadcast_not_found": "找不到这条通知。",
+        "checkup_not_found": "您不在这次体检的名单中。",
+        "campaign_not_found": "找不到这次体检。",
+        "campaign_not_open": "这次体检还没有开始。",
+        "campaign_closed": "这次体检已截止。如需补答，请联系管理员重新开放。",
+        "already_submitted": "这次体检已经提交过了。",
+        "incomplete": "还有题目没有作答。",
+        "result_not_found": "还没有您的体检结果。",
     },
     "en": {
         "warning_not_found": "No such warning in your scope.",
@@ -250,6 +305,13 @@ REFUSALS: dict[str, dict[str, str]] = {
         "no_account": "Your account no longer exists.",
         "telegram_not_bound": "Nothing is linked.",
         "broadcast_not_found": "No such notice.",
+        "checkup_not_found": "You are not in this check-up.",
+        "campaign_not_found": "No such check-up.",
+        "campaign_not_open": "This check-up is not open yet.",
+        "campaign_closed": "This check-up is closed; an admin can reopen it for you.",
+        "already_submitted": "This check-up was submitted already.",
+        "incomplete": "Some statements are not answered yet.",
+        "result_not_found": "No check-up result of yours yet.",
     },
 }
 

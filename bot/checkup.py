@@ -1,0 +1,216 @@
+"""The integrity check-up in the chat: ``/checkup`` lists my campaigns; one statement per message
+with the scale as buttons; each answer saved at once; a submit confirmation; my own grade with why.
+
+No chat state is kept: every button names its campaign (and the statement it answers), and where
+to go on is read from the check-up itself (``next_index``), so a restart resumes at the first
+unanswered statement. Every step is the HTTP API's :class:`CheckupService` call, as the bound
+person (channel ``bot``): it checks participation, the window and a single submission. This is the
+person's own private chat, and only their own grade is ever shown here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from backend.checkups.crypto import Sealer
+from backend.checkups.models import AnswersUpdate, MyCampaign, ResponseStatus, ResultPublic
+from backend.checkups.service import CheckupService
+from backend.kernel.errors import AppError
+from bot import texts
+from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, settle
+from bot.texts import t
+
+#: Telegram button data, "c:<action>:<campaign>[:<index>:<value>]": far below 64 bytes
+ANSWER_CHECKUP = "c:go:{}"  # open (or resume) a campaign: also what a reminder's button may carry
+SUBMIT_CHECKUP = "c:submit:{}"
+SHOW_RESULT = "c:result:{}"
+LIKERT = "c:a:{}:{}:{}"  # campaign, statement index, scale value (1..n)
+GRADES = {
+    "zh": {"high": "高", "medium": "中", "low": "低"},
+    "en": {"high": "high", "medium": "medium", "low": "low"},
+}
+ICONS = {"high": "🔴", "medium": "🟠", "low": "🟢"}
+
+
+def checkups(context: Context, s: Any) -> CheckupService:
+    d = deps(context)
+    return CheckupService(s, d.trail, Sealer.from_settings(d.settings))
+
+
+def _ids(context: Context) -> list[int]:
+    match = context.matches[0] if context.matches else None
+    return [int(g) for g in match.groups()] if match else [0]
+
+
+def _pattern(template: str) -> str:
+    return "^" + template.replace("{}", r"(\d+)") + "$"
+
+
+def _link(context: Context, path: str) -> str:
+    return deps(context).settings.public_url.rstrip("/") + "/#" + path
+
+
+# --- listing --------------------------------------------------------------------------------
+
+
+def _answerable(c: MyCampaign) -> bool:
+    return c.status != ResponseStatus.submitted and c.window != "scheduled"
+
+
+async def list_campaigns(update: Update, context: Context) -> None:
+    me = await caller(update, context)
+    lang = me.language
+    async with session(context) as s:
+        mine = await checkups(context, s).my_campaigns(me.principal)
+    if not mine:
+        await say(update, context, t(lang, "ck_none"))
+        return
+    lines, rows = [t(lang, "ck_head")], []
+    for c in mine[:10]:
+        if c.status == ResponseStatus.submitted:
+            state = t(lang, "ck_done")
+            rows.append([(f"{t(lang, 'btn_ck_result')} · {c.title}", SHOW_RESULT.format(c.campaign_id))])
+        elif c.window == "scheduled":
+            state = t(lang, "ck_scheduled")
+        else:
+            state = t(lang, "ck_progress", answered=c.answered, total=c.total)
+            if c.window == "closed":
+                state += t(lang, "ck_closed_mark")
+        if _answerable(c):
+            label = t(lang, "btn_ck_go" if c.answered == 0 else "btn_ck_resume")
+            rows.append([(f"{label} · {c.title}", ANSWER_CHECKUP.format(c.campaign_id))])
+        lines.append(f"• {c.title}（{c.year}）{state}" if lang == "zh" else f"• {c.title} ({c.year}) {state}")
+    await say(update, context, "\n".join(lines), keyboard(rows))
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+async def show_next(update: Update, context: Context, me: Caller, campaign_id: int) -> None:
+    """The first unanswered statement with the scale as buttons, or the submit confirmation."""
+    lang = me.language
+    async with session(context) as s:
+        mine = await checkups(context, s).my_checkup(campaign_id, me.principal)
+    if mine.status == ResponseStatus.submitted:
+        await say(
+            update,
+            context,
+            t(lang, "ck_already"),
+            keyboard([[(t(lang, "btn_ck_result"), SHOW_RESULT.format(campaign_id))]]),
+        )
+        return
+    if not mine.can_answer:
+        await say(update, context, t(lang, "ck_not_open" if mine.window == "scheduled" else "ck_closed"))
+        return
+    if mine.next_index is None:
+        await say(
+            update,
+            context,
+            t(lang, "ck_confirm", total=mine.total),
+            keyboard([[(t(lang, "btn_ck_submit"), SUBMIT_CHECKUP.format(campaign_id))]]),
+        )
+        return
+    q = mine.questions[mine.next_index]
+    scale = [(label.zh if lang == "zh" else label.en) for label in mine.scale]
+    await say(
+        update,
+        context,
+        t(
+            lang,
+            "ck_question",
+            n=q.index + 1,
+            total=mine.total,
+            text=q.text_zh if lang == "zh" else q.text_en,
+        ),
+        keyboard(
+            [[(label, LIKERT.format(campaign_id, q.index, value))] for value, label in enumerate(scale, 1)]
+        ),
+    )
+
+
+async def start(update: Update, context: Context) -> None:
+    """A campaign's button (from /checkup or a reminder): go on where I stopped."""
+    me = await caller(update, context)
+    campaign_id = _ids(context)[0]
+    await answer(update)
+    await show_next(update, context, me, campaign_id)
+
+
+async def got_answer(update: Update, context: Context) -> None:
+    """A scale button: save this one answer at once (as the PWA's PUT does), then go on."""
+    me = await caller(update, context)
+    campaign_id, index, value = _ids(context)
+    async with session(context) as s:
+        svc = checkups(context, s)
+        campaign = await svc.campaign(campaign_id)
+        q = await svc.questionnaire(campaign.questionnaire_id)
+        items = q.item_list()
+        if not 0 <= index < len(items):
+            await answer(update, t(me.language, "stale"))
+            return
+        await svc.save_answers(campaign_id, AnswersUpdate(answers={items[index].code: value}), me.principal)
+    scale = q.scale[value - 1] if 0 < value <= len(q.scale) else {}
+    await answer(update)
+    await settle(update, str(scale.get("en" if me.language == "en" else "zh", value)))
+    await show_next(update, context, me, campaign_id)
+
+
+async def submit(update: Update, context: Context) -> None:
+    me = await caller(update, context)
+    campaign_id = _ids(context)[0]
+    lang = me.language
+    try:
+        async with session(context) as s:
+            result = await checkups(context, s).submit(campaign_id, me.principal)
+    except AppError as exc:
+        if exc.code == "already_submitted":  # a double tap, an old message
+            await answer(update, t(lang, "ck_already"), alert=True)
+            return
+        raise
+    await answer(update)
+    await settle(update, t(lang, "btn_ck_submit"))
+    await say(
+        update,
+        context,
+        t(lang, "ck_submitted") + "\n\n" + summary(lang, result),
+        _more(context, lang, result),
+    )
+
+
+async def show_result(update: Update, context: Context) -> None:
+    me = await caller(update, context)
+    campaign_id = _ids(context)[0]
+    async with session(context) as s:
+        result = await checkups(context, s).my_result(campaign_id, me.principal)
+    await answer(update)
+    await say(update, context, summary(me.language, result), _more(context, me.language, result))
+
+
+def summary(lang: str, result: ResultPublic) -> str:
+    """My composite grade and why (the person's own chat only)."""
+    grade = result.composite_grade.value
+    return t(
+        lang,
+        "ck_result",
+        icon=ICONS.get(grade, "•"),
+        grade=GRADES[texts.pick(lang)].get(grade, grade),
+        why=result.why.text_zh if lang == "zh" else result.why.text_en,
+    )
+
+
+def _more(context: Context, lang: str, result: ResultPublic) -> Any:
+    return keyboard([[(t(lang, "btn_ck_profile"), _link(context, f"/checkups/{result.campaign_id}/result"))]])
+
+
+def handlers() -> list[Any]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("checkup", list_campaigns, filters=private),
+        CallbackQueryHandler(start, pattern=_pattern(ANSWER_CHECKUP)),
+        CallbackQueryHandler(got_answer, pattern=_pattern(LIKERT)),
+        CallbackQueryHandler(submit, pattern=_pattern(SUBMIT_CHECKUP)),
+        CallbackQueryHandler(show_result, pattern=_pattern(SHOW_RESULT)),
+    ]
