@@ -21,6 +21,7 @@ from backend.checkups.service import CheckupService
 from backend.kernel.errors import AppError
 from bot import texts
 from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, settle
+from bot.replies import pattern
 from bot.texts import t
 
 #: Telegram button data, "c:<action>:<campaign>[:<index>:<value>]": far below 64 bytes
@@ -43,10 +44,6 @@ def checkups(context: Context, s: Any) -> CheckupService:
 def _ids(context: Context) -> list[int]:
     match = context.matches[0] if context.matches else None
     return [int(g) for g in match.groups()] if match else [0]
-
-
-def _pattern(template: str) -> str:
-    return "^" + template.replace("{}", r"(\d+)") + "$"
 
 
 def _link(context: Context, path: str) -> str:
@@ -209,8 +206,8 @@ def handlers() -> list[Any]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("checkup", list_campaigns, filters=private),
-        CallbackQueryHandler(start, pattern=_pattern(ANSWER_CHECKUP)),
-        CallbackQueryHandler(got_answer, pattern=_pattern(LIKERT)),
-        CallbackQueryHandler(submit, pattern=_pattern(SUBMIT_CHECKUP)),
-        CallbackQueryHandler(show_result, pattern=_pattern(SHOW_RESULT)),
+        CallbackQueryHandler(start, pattern=pattern(ANSWER_CHECKUP)),
+        CallbackQueryHandler(got_answer, pattern=pattern(LIKERT)),
+        CallbackQueryHandler(submit, pattern=pattern(SUBMIT_CHECKUP)),
+        CallbackQueryHandler(show_result, pattern=pattern(SHOW_RESULT)),
     ]
