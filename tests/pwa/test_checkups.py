@@ -78,6 +78,7 @@ def test_manager_answers_resumes_after_closing_the_app_and_sees_the_profile(live
     expect(card).to_contain_text(f"已答 0 / {TOTAL} 题")
     problems = audit(page, "checkups")
     shots(page, "checkup-hub")
+    page.wait_for_function("!!navigator.serviceWorker.controller")  # keeps what I read for offline use
     card.get_by_role("link", name="开始答题").click()
 
     expect(page.locator(".ck-statement")).to_have_text(STATEMENTS[0])
@@ -103,6 +104,13 @@ def test_manager_answers_resumes_after_closing_the_app_and_sees_the_profile(live
     expect(page.locator("#status")).to_contain_text("2 个体检答案保存在本机")
     shots(page, "checkup-offline")
     assert saved_count(live, cid) == 7
+    # closed and opened again with no signal: the saved copy and the waiting answers resume at 10
+    page.close()
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"/#/checkups/{cid}")
+    expect(page.locator(".ck-count")).to_have_text(f"第 10 题 / 共 {TOTAL} 题")
+    expect(page.locator(".alert-warn")).to_contain_text("离线")
     ctx.set_offline(False)
     expect(page.locator(".ck-save")).to_have_text("已保存", timeout=30_000)
     expect(page.locator("#status")).to_be_hidden()

@@ -4,13 +4,41 @@
 // unanswered statement. The last step reviews, takes the optional note and submits after a
 // confirmation.
 import { api, core } from "../api.js";
-import { errorText, fmtDate, t } from "../i18n.js";
+import { errorText, fmtDate, fmtTime, t } from "../i18n.js";
 import { flushSoon } from "../outbox.js";
 import { add, busy, clear, field, h, heading, icon, note } from "../ui.js";
 import { meter, pick, windowChip } from "./checkup-parts.js";
 
 async function queuedItem(personId, campaignId) {
   return (await core.outbox.answers(personId)).find((i) => i.campaign_id === campaignId) || null;
+}
+
+/** The service worker's cache of API reads (sw.js API_CACHE): cleared at every sign-in and sign-out. */
+const API_CACHE = "probity-api-v1";
+
+/** What the server has saved, written into the worker's copies of my check-up (the questionnaire
+ * and the list), so that opening the app with no signal resumes at the right statement. */
+async function rememberSaved(cid, answers) {
+  if (!("caches" in window)) return;
+  try {
+    const cache = await caches.open(API_CACHE);
+    const patch = async (path, change) => {
+      const url = location.origin + path;
+      const res = await cache.match(url);
+      if (!res) return;
+      const body = change(await res.json());
+      await cache.put(url, new Response(JSON.stringify(body), { status: 200, headers: res.headers }));
+    };
+    const answered = Object.keys(answers).length;
+    await patch("/api/checkups/mine/" + cid, (mine) => {
+      for (const q of mine.questions) q.answer = answers[q.code] ?? null;
+      const open = mine.questions.findIndex((q) => q.answer === null);
+      return Object.assign(mine, { answered, next_index: open < 0 ? null : open, status: answered ? "in_progress" : mine.status });
+    });
+    await patch("/api/checkups/mine", (list) => list.map((c) => (c.campaign_id === cid ? Object.assign(c, { answered, status: answered ? "in_progress" : c.status }) : c)));
+  } catch (_) {
+    /* a saved copy is a convenience: the server has the answers */
+  }
 }
 
 export default async function render(root, ctx, [id]) {
@@ -51,6 +79,7 @@ export default async function render(root, ctx, [id]) {
     );
     return undefined;
   }
+  if (data.$savedAt) add(root, note(t("status.saved_copy", { time: fmtTime(data.$savedAt) }), "warn"));
   if (data.reopened_until) add(root, note(t("ck.reopened_note", { date: fmtDate(data.reopened_until, true) }), "ok"));
   else if (data.window === "late") add(root, note(t("ck.late_note", { date: fmtDate(data.deadline, true) }), "warn"));
   else if (data.deadline) add(root, h("p", { class: "small muted" }, t("ck.deadline", { date: fmtDate(data.deadline, true) })));
@@ -70,6 +99,7 @@ export default async function render(root, ctx, [id]) {
     if (!waiting) {
       saveState.textContent = answeredCount() ? t("ck.saved") : "";
       saveState.className = "ck-save small ok-text";
+      if (answeredCount()) rememberSaved(cid, Object.fromEntries(Object.entries(answers).filter(([, v]) => v != null)));
     } else if (waiting.state === "failed") {
       saveState.textContent = "";
       const discard = h("button", { type: "button", class: "btn btn-quiet" }, t("ck.discard_unsaved"));
