@@ -13,14 +13,15 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession, Me, TokenResponse
 from backend.kernel.access import Actor, Channel, Principal, roles_from
 from backend.kernel.cache import ORG_GENERATION, TTLCache
+from backend.kernel.db import read_rows
 from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
@@ -28,6 +29,19 @@ from backend.kernel.timeutil import as_utc, utcnow
 from backend.org.service import OrgService, PersonFacts
 
 ALGORITHM = "HS256"
+#: every request's session check: one row, the columns it needs (an inline read on SQLite)
+SESSION_LOOKUP = (
+    select(
+        col(AuthSession.revoked_at),
+        col(AuthSession.account_id),
+        col(Account.person_id),
+        col(Account.username),
+        col(Account.active),
+        col(Account.must_change_password),
+    )
+    .join(Account, col(Account.id) == col(AuthSession.account_id))
+    .where(col(AuthSession.id) == bindparam("sid"))
+)
 
 
 def make_facts_cache(settings: Settings) -> TTLCache[PersonFacts]:
@@ -250,17 +264,19 @@ class AuthService:
             raise Unauthorized("The access token is not valid.", code="invalid_token") from None
         if claims.get("typ") != "access":
             raise Unauthorized("The access token is not valid.", code="invalid_token")
-        found = (
-            await self.session.execute(
-                select(AuthSession, Account)
-                .join(Account, col(Account.id) == col(AuthSession.account_id))
-                .where(col(AuthSession.id) == str(claims["sid"]))
-            )
-        ).first()
-        if found is None or found[0].revoked_at is not None or str(found[0].account_id) != str(claims["sub"]):
+        assert isinstance(self.session.bind, AsyncEngine)
+        found = await read_rows(self.session.bind, SESSION_LOOKUP, {"sid": str(claims["sid"])})
+        if not found or found[0].revoked_at is not None or str(found[0].account_id) != str(claims["sub"]):
             raise Unauthorized("This session has ended; sign in again.", code="session_ended")
-        row, account = found
-        return await self._principal(account, row.id, channel, request_id)
+        row = found[0]
+        account = Account.model_construct(
+            id=row.account_id,
+            person_id=row.person_id,
+            username=row.username,
+            active=row.active,
+            must_change_password=row.must_change_password,
+        )
+        return await self._principal(account, str(claims["sid"]), channel, request_id)
 
     async def principal_for_person(
         self, person_id: int, *, channel: Channel, session_id: str = "", request_id: str | None = None

@@ -22,7 +22,7 @@ from backend.kernel.timeutil import utcnow
 from backend.org.service import OrgService
 from backend.warnings.linked import TRUE_STATES
 from backend.warnings.models import Finding, Level
-from backend.warnings.service import WarningService, record_step
+from backend.warnings.service import WarningService, record_read, record_step
 
 
 def sheet_public(row: HighRiskCheck) -> CheckSheetPublic:
@@ -171,13 +171,7 @@ class CheckSheetService:
             unit_opinion_at=row.unit_opinion_at,
         )
         content = await asyncio.to_thread(check_sheet_pdf, sheet)
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="check_sheet.print",
-            object_type="high_risk_check",
-            object_id=sheet_id,
-            power="case.read",
+        await record_read(
+            self.session, self.trail, principal.actor, "check_sheet.print", "high_risk_check", sheet_id
         )
-        await self.session.commit()
         return row, content

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime
-from backend.warnings.schemas import CLIENT_ID
+from backend.warnings.schemas import check_client_id
 
 #: 9.2.2.2: interviews per true red warning, and per true orange/yellow warning
 RED_GOAL = 0.8
@@ -58,12 +58,7 @@ class InterviewCreate(SQLModel):
     follow_up: str = Field(min_length=1, max_length=4000)
     signatures: list[SignatureRef] = Field(default_factory=list, max_length=12)
 
-    @field_validator("client_id")
-    @classmethod
-    def _client_id(cls, value: str) -> str:
-        if not CLIENT_ID.match(value):
-            raise ValueError("client_id must be 8-64 letters, digits, '-' or '_' (a UUID)")
-        return value
+    _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
 
 
 class InterviewerPublic(SQLModel):

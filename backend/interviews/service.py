@@ -45,7 +45,7 @@ from backend.org.service import OrgService
 from backend.warnings.linked import TRUE_STATES
 from backend.warnings.models import Finding, Level, Warning
 from backend.warnings.photos import PhotoStore, check_image
-from backend.warnings.service import WarningService, record_step
+from backend.warnings.service import WarningService, record_read, record_step, replayed
 
 #: a record may be written a little ahead of the clock of the phone that made it
 CLOCK_SLACK = timedelta(minutes=10)
@@ -303,18 +303,9 @@ class InterviewService:
         return row, True
 
     async def _replay(self, principal: Principal, client_id: str, digest: str) -> Interview | None:
-        first = (
-            await self.session.execute(select(Interview).where(col(Interview.client_id) == client_id))
-        ).scalar_one_or_none()
-        if first is None:
-            return None
-        if first.recorded_by != principal.person_id or first.body_hash != digest:
-            raise Conflict(
-                "this client_id was already used for another record; make a new id for a new record",
-                code="client_id_reused",
-                extra={"field": "client_id"},
-            )
-        return first
+        return await replayed(
+            self.session, Interview, client_id, owner=("recorded_by", principal.person_id), digest=digest
+        )
 
     async def _interviewers(self, ids: list[int], interviewee_id: int) -> list[InterviewerPublic]:
         unique = list(dict.fromkeys(ids))
@@ -473,15 +464,9 @@ class InterviewService:
 
     async def read(self, principal: Principal, interview_id: int) -> InterviewPublic:
         row = await self.get(principal, interview_id)
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="interview.view",
-            object_type="interview",
-            object_id=interview_id,
-            power="case.read",
+        await record_read(
+            self.session, self.trail, principal.actor, "interview.view", "interview", interview_id
         )
-        await self.session.commit()
         return (await self.public([row]))[0]
 
     async def pdf(self, principal: Principal, interview_id: int) -> tuple[Interview, bytes]:
@@ -520,15 +505,9 @@ class InterviewService:
             place=row.place,
         )
         content = await asyncio.to_thread(interview_pdf, sheet)
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="interview.print",
-            object_type="interview",
-            object_id=interview_id,
-            power="case.read",
+        await record_read(
+            self.session, self.trail, principal.actor, "interview.print", "interview", interview_id
         )
-        await self.session.commit()
         return row, content
 
     # --- the ratio (9.2.2.2) --------------------------------------------------------

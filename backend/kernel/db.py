@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, DateTime, event
+from sqlalchemy import JSON, DateTime, Engine, Executable, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -105,6 +105,43 @@ class Database:
 
     async def is_up_to_date(self) -> bool:
         return await self.current_revision() == head_revision()
+
+
+_INLINE: dict[str, Engine] = {}
+
+
+def _inline_engine(bind: AsyncEngine) -> Engine | None:
+    """A plain sqlite3 engine on the same file (read only), or None for other databases."""
+    if bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
+        return None
+    key = bind.url.render_as_string(hide_password=False)
+    engine = _INLINE.get(key)
+    if engine is None:
+        engine = create_engine(bind.url.set(drivername="sqlite"), pool_size=2, max_overflow=4)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA query_only=ON")
+            dbapi_conn.execute("PRAGMA busy_timeout=5000")
+
+        _INLINE[key] = engine
+    return engine
+
+
+async def read_rows(bind: AsyncEngine, stmt: Executable, params: dict[str, Any] | None = None) -> list[Any]:
+    """Rows of a small read-only statement (a few index pages) that every request makes.
+
+    On SQLite it runs on the event loop's thread through a plain ``sqlite3`` connection: aiosqlite
+    hands every call of a statement (cursor, execute, fetch, close, the pool's reset) to the
+    connection's thread and back, each switch waiting for the GIL, which costs far more than such a
+    read; in WAL mode a reader never waits for a writer. Elsewhere (asyncpg) a pooled connection.
+    """
+    engine = _inline_engine(bind)
+    if engine is None:
+        async with bind.connect() as conn:
+            return list((await conn.execute(stmt, params or {})).all())
+    with engine.connect() as conn:
+        return list(conn.execute(stmt, params or {}).all())
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

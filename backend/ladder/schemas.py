@@ -11,13 +11,7 @@ from sqlmodel import Field, SQLModel
 from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime
 from backend.ladder.models import CaseState, Tier
-from backend.warnings.schemas import CLIENT_ID
-
-
-def _client_id(value: str | None) -> str | None:
-    if value is not None and not CLIENT_ID.match(value):
-        raise ValueError("client_id must be 8-64 letters, digits, '-' or '_' (a UUID)")
-    return value
+from backend.warnings.schemas import check_client_id
 
 
 class CaseCreate(SQLModel):
@@ -43,7 +37,7 @@ class AnswerCreate(SQLModel):
     #: rectification measures: required for an inquiry and a recommendation
     measures: str = Field(default="", max_length=4000)
 
-    _check = field_validator("client_id")(classmethod(lambda cls, v: _client_id(v)))
+    _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
 
 
 class Reason(SQLModel):

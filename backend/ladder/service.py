@@ -58,7 +58,7 @@ from backend.ladder.schemas import (
 )
 from backend.org.service import OrgService
 from backend.warnings.routing import Routing
-from backend.warnings.service import WarningService
+from backend.warnings.service import WarningService, record_read
 
 #: seed 001: a written explanation (notice) and an answer with measures (inquiry) in 7 working days
 ANSWER_WORKING_DAYS = {Tier.notice: 7, Tier.inquiry: 7}
@@ -536,11 +536,7 @@ class LadderService:
                 )
             ).scalars()
         )
-        await self.trail.record(
-            self.session, principal.actor, action="ladder.view", object_type="ladder_case", object_id=case_id,
-            power="case.read",
-        )  # fmt: skip
-        await self.session.commit()
+        await record_read(self.session, self.trail, principal.actor, "ladder.view", "ladder_case", case_id)
         pending = next((a for a in appeals if a.answered_at is None), None)
         return CaseFile(
             case=case_public(row),

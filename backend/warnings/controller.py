@@ -26,7 +26,14 @@ from backend.warnings.schemas import (
     VerificationCreate,
     WarningDetail,
 )
-from backend.warnings.service import InboxFilters, WarningService, photo_public, summary, verification_public
+from backend.warnings.service import (
+    InboxFilters,
+    WarningService,
+    own_inbox,
+    photo_public,
+    summary,
+    verification_public,
+)
 
 DECIDERS = [requires(Role.head, Role.inspector)]
 SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
@@ -58,7 +65,7 @@ class WarningController(Controller):
     @get("/", summary="Inbox: mine, my unit or my scope, filtered, with counts per level")
     async def inbox(
         self,
-        svc: NamedDependency[WarningService],
+        state: State,
         request: Request[Principal, Any, Any],
         view: FromQuery[InboxView] = InboxView.mine,
         level: FromQuery[Level | None] = None,
@@ -82,7 +89,11 @@ class WarningController(Controller):
             period=period,
             person_id=person_id,
         )
-        return await svc.inbox(request.user, view, filters, limit=limit, offset=offset)
+        if view is InboxView.mine:  # the phone's inbox: one statement, no ORM session
+            return await own_inbox(state.db.engine, request.user, filters, limit=limit, offset=offset)
+        async with state.db.session() as session:
+            svc = WarningService(session, state.trail, state.settings)
+            return await svc.inbox(request.user, view, filters, limit=limit, offset=offset)
 
     @get("/on-time", guards=SUPERVISORS, summary="On-time rate per unit (heads, inspectors)")
     async def on_time(

@@ -37,6 +37,8 @@ class Warning(SQLModel, table=True):
         UniqueConstraint("topic_id", "object_key", "period_key", name="uq_warning_hit"),
         #: the employee inbox: a person's warnings, newest first
         Index("ix_warning_person_raised", "person_id", "raised_at"),
+        #: the inbox's counts per level: read from this index alone (migration 0008)
+        Index("ix_warning_person_trial_level", "person_id", "trial", "level"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -17,6 +17,13 @@ from backend.warnings.models import OPEN_STATES, Finding, Level, WarningState
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
+def check_client_id(value: str) -> str:
+    """A client-generated id (made when a form opens on the phone): 8-64 of [A-Za-z0-9_-]."""
+    if not CLIENT_ID.match(value):
+        raise ValueError("client_id must be 8-64 letters, digits, '-' or '_' (a UUID)")
+    return value
+
+
 class InboxView(StrEnum):
     mine = "mine"  # the caller's own warnings (employee)
     unit = "unit"  # warnings of people in the caller's unit and below (head, inspector)
@@ -100,12 +107,7 @@ class VerificationCreate(SQLModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
 
-    @field_validator("client_id")
-    @classmethod
-    def _client_id(cls, value: str) -> str:
-        if not CLIENT_ID.match(value):
-            raise ValueError("client_id must be 8-64 letters, digits, '-' or '_' (a UUID)")
-        return value
+    _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
 
     @model_validator(mode="after")
     def _location_pairs(self) -> VerificationCreate:

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
+from backend.kernel.db import read_rows
 from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, utcnow
@@ -55,6 +56,12 @@ from backend.warnings.schemas import (
 
 WARNING_TABLE: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING_TABLE.c
+#: what an inbox row shows (summary()): no lifecycle timestamps beyond the deadline
+INBOX_COLUMNS = [
+    W.id, W.topic_id, W.topic_code, W.specialty, W.level, W.state, W.person_id, W.unit_id, W.object_key,
+    W.period_key, W.evidence, W.raised_at, W.due_at, W.deadline_provisional, W.finding, W.submissions,
+    W.hit_count,
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -195,34 +202,19 @@ class WarningService:
                 raise Forbidden("the unit view is for heads and inspectors", code="role_required")
             if not principal.sees_all_cases():
                 where.append(W.unit_id.in_(sorted(principal.subtree_unit_ids)))
-        if filters.topic:
-            where.append(W.topic_code == filters.topic)
-        if filters.state:
-            where.append(W.state == filters.state.value)
-        if filters.person_id is not None:
-            where.append(W.person_id == filters.person_id)
-        if filters.period:
-            where.append(W.period_key == filters.period)
-        if filters.raised_from:
-            where.append(W.raised_at >= _day_start(filters.raised_from))
-        if filters.raised_to:
-            where.append(W.raised_at < _day_start(filters.raised_to + timedelta(days=1)))
-        if filters.overdue is not None:
-            is_overdue = and_(W.due_at < now, W.state.in_([s.value for s in OPEN_STATES]))
-            where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
-        counts = LevelCounts()
-        for level, n in (
-            await self.session.execute(select(W.level, func.count()).where(*where).group_by(W.level))
-        ).all():
-            if level in LevelCounts.model_fields:
-                setattr(counts, level, int(n))
+        where += filter_clauses(filters, now)
+        if view is InboxView.mine:
+            bind = self.session.bind
+            assert isinstance(bind, AsyncEngine)
+            return await own_inbox(bind, principal, filters, limit=limit, offset=offset)
+        counts = await self._counts(where)
         if filters.level:
             where.append(W.level == filters.level.value)
             total = getattr(counts, filters.level.value)
         else:
             total = counts.high + counts.medium + counts.low
         rows = await self.session.execute(
-            select(WARNING_TABLE)
+            select(*INBOX_COLUMNS)
             .where(*where)
             .order_by(W.raised_at.desc(), W.id.desc())
             .limit(limit)
@@ -231,6 +223,15 @@ class WarningService:
         return InboxPage(
             items=[summary(r, now) for r in rows], total=total, counts=counts, limit=limit, offset=offset
         )
+
+    async def _counts(self, where: list[ColumnElement[bool]]) -> LevelCounts:
+        counts = LevelCounts()
+        for level, n in (
+            await self.session.execute(select(W.level, func.count()).where(*where).group_by(W.level))
+        ).all():
+            if level in LevelCounts.model_fields:
+                setattr(counts, level, int(n))
+        return counts
 
     # --- detail -------------------------------------------------------------------
     async def detail(self, principal: Principal, warning_id: int) -> WarningDetail:
@@ -428,18 +429,9 @@ class WarningService:
         return verification, True
 
     async def _replay(self, principal: Principal, client_id: str, digest: str) -> Verification | None:
-        first = (
-            await self.session.execute(select(Verification).where(col(Verification.client_id) == client_id))
-        ).scalar_one_or_none()
-        if first is None:
-            return None
-        if first.person_id != principal.person_id or first.body_hash != digest:
-            raise Conflict(
-                "this client_id was already used for another reply; make a new id for a new reply",
-                code="client_id_reused",
-                extra={"field": "client_id"},
-            )
-        return first
+        return await replayed(
+            self.session, Verification, client_id, owner=("person_id", principal.person_id), digest=digest
+        )
 
     async def _check_photos(self, warning: Warning, person_id: int, photo_ids: list[int]) -> None:
         if not photo_ids:
@@ -653,6 +645,126 @@ class WarningService:
                 )
             )
         return out
+
+
+def filter_clauses(filters: InboxFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """The inbox filters but the level (the counts per level are taken over every other filter)."""
+    where: list[ColumnElement[bool]] = []
+    if filters.topic:
+        where.append(W.topic_code == filters.topic)
+    if filters.state:
+        where.append(W.state == filters.state.value)
+    if filters.person_id is not None:
+        where.append(W.person_id == filters.person_id)
+    if filters.period:
+        where.append(W.period_key == filters.period)
+    if filters.raised_from:
+        where.append(W.raised_at >= _day_start(filters.raised_from))
+    if filters.raised_to:
+        where.append(W.raised_at < _day_start(filters.raised_to + timedelta(days=1)))
+    if filters.overdue is not None:
+        is_overdue = and_(W.due_at < now, W.state.in_([s.value for s in OPEN_STATES]))
+        where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
+    return where
+
+
+#: the own inbox without filters (the common case): built once, executed with parameters
+_OWN_STATEMENTS: dict[bool, Select[Any]] = {}
+#: roles that hold cases of their own (an admin or topic expert alone has none)
+CASE_ROLES = (Role.employee, Role.head, Role.inspector, Role.committee)
+
+
+def _own_statement(where: list[ColumnElement[bool]], level: Any, limit: Any, offset: Any) -> Select[Any]:
+    """A one-row tally per level (from the covering index person, trial, level) left-joined to the
+    page (index person, raised_at): counts and page in one statement, even for an empty page."""
+    tally = (
+        select(
+            *[
+                func.coalesce(func.sum(case((W.level == v.value, 1), else_=0)), 0).label(f"n_{v.value}")
+                for v in Level
+            ]
+        )
+        .where(*where)
+        .subquery("tally")
+    )
+    page = (
+        select(*INBOX_COLUMNS)
+        .where(*where, *([W.level == level] if level is not None else []))
+        .order_by(W.raised_at.desc(), W.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    return (
+        select(tally, page)
+        .select_from(tally.outerjoin(page, true()))
+        .order_by(page.c.raised_at.desc(), page.c.id.desc())
+    )
+
+
+async def own_inbox(
+    engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
+) -> InboxPage:
+    """The caller's own warnings: one statement, Core rows, no ORM session (see reads.py)."""
+    now = utcnow()
+    if not principal.has(*CASE_ROLES):
+        return InboxPage(items=[], total=0, counts=LevelCounts(), limit=limit, offset=offset)
+    others = filter_clauses(filters, now)
+    has_level = filters.level is not None
+    params: dict[str, Any] = {}
+    if others:
+        where = [W.person_id == principal.person_id, W.trial.is_(False), *others]
+        level = filters.level.value if filters.level else None
+        stmt = _own_statement(where, level, limit, offset)
+    else:
+        if has_level not in _OWN_STATEMENTS:
+            _OWN_STATEMENTS[has_level] = _own_statement(
+                [W.person_id == bindparam("person_id"), W.trial.is_(False)],
+                bindparam("level") if has_level else None,
+                bindparam("limit"),
+                bindparam("offset"),
+            )
+        stmt = _OWN_STATEMENTS[has_level]
+        params = {"person_id": principal.person_id, "limit": limit, "offset": offset}
+        if filters.level:
+            params["level"] = filters.level.value
+    rows = await read_rows(engine, stmt, params)
+    first = rows[0]
+    counts = LevelCounts.model_construct(
+        high=int(first.n_high), medium=int(first.n_medium), low=int(first.n_low)
+    )
+    total = (
+        getattr(counts, filters.level.value) if filters.level else counts.high + counts.medium + counts.low
+    )
+    items = [summary(r, now) for r in rows if r.id is not None]
+    return InboxPage.model_construct(items=items, total=total, counts=counts, limit=limit, offset=offset)
+
+
+async def replayed(
+    session: AsyncSession, model: type[Any], client_id: str, *, owner: tuple[str, int], digest: str
+) -> Any | None:
+    """The row first stored under a client-generated id, if any: the same body from the same person
+    is a replay (its first result is answered again); anything else under that id is 409."""
+    first = (await session.execute(select(model).where(model.client_id == client_id))).scalar_one_or_none()
+    if first is None:
+        return None
+    if getattr(first, owner[0]) != owner[1] or first.body_hash != digest:
+        raise Conflict(
+            "this client_id was already used for another body; make a new id for a new one",
+            code="client_id_reused",
+            extra={"field": "client_id"},
+        )
+    return first
+
+
+async def record_read(
+    session: AsyncSession, trail: AuditTrail, actor: Actor, action: str, object_type: str, object_id: int
+) -> None:
+    """A read of case content (a record, a form, a file) in the trail, committed."""
+    await trail.record(
+        session, actor, action=action, object_type=object_type, object_id=object_id, power="case.read"
+    )
+    await session.commit()
 
 
 async def record_step(

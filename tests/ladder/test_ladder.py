@@ -8,10 +8,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from backend.audit.models import AuditRecord
-from backend.events.models import Event, EventRecipient
 from backend.ladder.models import LadderCase
 from backend.ladder.service import sweep
-from tests.warnings.conftest import TRAIL, Seeder
+from tests.warnings.conftest import TRAIL, Seeder, told
 
 
 async def person(db, employee_no: str) -> int:
@@ -34,16 +33,6 @@ async def issue(client, sessions, db, tier: str = "notice", **over) -> dict:
 
 def answer(**over) -> dict:
     return {"client_id": str(uuid.uuid4()), "text": "代缴为客户委托，已补签委托书", **over}
-
-
-async def told(db, kind: str) -> dict[int, str]:
-    async with db.session() as s:
-        rows = await s.execute(
-            select(EventRecipient.person_id, EventRecipient.reason)
-            .join(Event, Event.id == EventRecipient.event_id)
-            .where(Event.kind == kind)
-        )
-        return dict(rows.all())
 
 
 async def test_notice_answered_then_lifted_by_a_visit(client, sessions, db):

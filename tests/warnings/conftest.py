@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
 from backend.audit.service import AuditTrail
+from backend.events.models import Event, EventRecipient
 from backend.org.service import OrgService
 from backend.warnings.models import Level, Warning
 from backend.warnings.routing import announce
@@ -70,6 +73,17 @@ class Seeder:
                 await announce(s, TRAIL, [w.id])
             await s.commit()
             return w.id
+
+
+async def told(db: Any, kind: str) -> dict[int, str]:
+    """Who was told of events of ``kind``: {person_id: reason}."""
+    async with db.session() as s:
+        rows = await s.execute(
+            select(EventRecipient.person_id, EventRecipient.reason)
+            .join(Event, col(Event.id) == col(EventRecipient.event_id))
+            .where(col(Event.kind) == kind)
+        )
+        return {int(p): str(r) for p, r in rows.all()}
 
 
 @pytest.fixture

@@ -6,21 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backend.events.models import Event, EventRecipient
 from backend.warnings.models import LinkedWarning
 from backend.warnings.routing import sweep
-from tests.warnings.conftest import TRAIL
+from tests.warnings.conftest import TRAIL, told
 from tests.warnings.test_linked import answer_true
-
-
-async def told(db, kind: str) -> dict[int, str]:
-    async with db.session() as s:
-        rows = await s.execute(
-            select(EventRecipient.person_id, EventRecipient.reason)
-            .join(Event, Event.id == EventRecipient.event_id)
-            .where(Event.kind == kind)
-        )
-        return dict(rows.all())
 
 
 async def test_unanswered_letter_is_reminded_chased_then_ordered(client, sessions, seed, db, settings):
