@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+from sqlmodel import col
 
 from backend.checkups.content import ITEMS, SCALE
 from backend.checkups.demo import load_demo
+from backend.checkups.models import CheckupResult
 from tests.pwa.conftest import LiveServer, sign_in
 
 AUDIT = (Path(__file__).parent / "audit.js").read_text("utf-8")
@@ -38,8 +41,13 @@ def demo_campaign(live: LiveServer) -> int:
 
 
 def audit(page: Any, screen: str) -> list[str]:
+    """The shared accessibility audit, and nothing wider than the phone's screen."""
     page.wait_for_timeout(300)
-    return [f"{screen}: {p}" for p in page.evaluate(AUDIT)]
+    problems = list(page.evaluate(AUDIT))
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if wide > 0:
+        problems.append(f"the page is {wide} px wider than the screen")
+    return [f"{screen}: {p}" for p in problems]
 
 
 def answer(page: Any, n: int, label: str) -> None:
@@ -166,6 +174,9 @@ def test_manager_answers_resumes_after_closing_the_app_and_sees_the_profile(live
     page.goto(f"/#/checkups/{cid}/result")
     expect(page.get_by_role("heading", name="My check-up result")).to_be_visible()
     expect(page.locator("section.ck-why")).to_contain_text("Grading policy version 1")
+    expect(page.locator("figure.chart svg")).to_contain_text("Personality")
+    problems += audit(page, "result-en")
+    shots(page, "checkup-result-en", full_page=True)
     assert problems == [] and errors == []
 
 
@@ -272,7 +283,7 @@ def test_head_sees_aggregates_only_with_small_cells_suppressed(live, phone, shot
 
 
 def test_admin_opens_a_campaign_and_sets_the_grading_policy(live, phone, shots):
-    demo_campaign(live)
+    cid = demo_campaign(live)
     page = phone().new_page()
     sign_in(page, "admin")
     page.goto("/#/admin")
@@ -320,6 +331,24 @@ def test_admin_opens_a_campaign_and_sets_the_grading_policy(live, phone, shots):
     assert [p["version"] for p in policies] == [2, 1]
     now = policies[0]
     assert (now["psych_weight"], now["post_weight"], now["composite_medium"]) == (0.5, 0.3, 40)
+
+    # grading the demo campaign again under version 2 makes new dated results, the old ones kept
+    page.goto(f"/#/checkups/campaigns/{cid}")
+    page.get_by_text("按现行规则重新评定").click()
+    page.get_by_role("button", name="重新评定").click()
+    done = page.locator(".ok-text").filter(has_text="已重新评定")
+    expect(done).to_contain_text(re.compile(r"已重新评定 \d+ 份结果"))
+    count = int(re.findall(r"\d+", done.inner_text())[0])
+
+    async def regraded(db: Any) -> list[tuple[str, int, bool]]:
+        async with db.session() as s:
+            rows = await s.execute(select(CheckupResult).where(col(CheckupResult.campaign_id) == cid))
+            return [(r.reason, r.policy_id, r.superseded_at is None) for r in rows.scalars()]
+
+    results = live.run(regraded)
+    assert count > 5 and len(results) == 2 * count
+    assert {(reason, current) for reason, _p, current in results} == {("submit", False), ("regrade", True)}
+    assert {p for reason, p, _c in results if reason == "regrade"} == {now["id"]}
     assert problems == []
 
 
