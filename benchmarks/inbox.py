@@ -180,6 +180,18 @@ async def tokens(base: str, usernames: list[str]) -> list[dict[str, str]]:
         return list(await asyncio.gather(*[one(u) for u in usernames]))
 
 
+async def warm(url: str, headers: list[dict[str, str]]) -> None:
+    """Every account's inbox once (compiled statements, pools, the principal cache)."""
+    gate = asyncio.Semaphore(8)
+    async with aiohttp.ClientSession() as http:
+
+        async def one(h: dict[str, str]) -> None:
+            async with gate, http.get(url, headers=h) as r:
+                await r.read()
+
+        await asyncio.gather(*[one(h) for h in headers])
+
+
 async def usernames(settings: Settings) -> list[str]:
     db = Database(settings)
     async with db.session() as s:
@@ -278,7 +290,7 @@ def main() -> None:
                 time.sleep(0.2)
         headers = asyncio.run(tokens(base, asyncio.run(usernames(settings))))
         print(f"signed in {len(headers)} accounts")
-        asyncio.run(load(inbox_url, headers, 1, args.concurrency))  # warm up
+        asyncio.run(warm(inbox_url, headers))
         hellos, inboxes = [], []
         for k in range(args.rounds):
             hellos.append(asyncio.run(load(hello_url, [], args.seconds, args.concurrency)))

@@ -77,11 +77,12 @@ class InboxFilters:
 
 
 def summary(row: Any, now: datetime | None = None) -> WarningSummary:
-    """An inbox row from a Warning object or a Core row of the warning table."""
+    """An inbox row from a Warning object or a Core row of the warning table (values of the row's
+    own types: built without validation, it is on every inbox request)."""
     now = now or utcnow()
     due_at = row.due_at
     state = WarningState(row.state)
-    return WarningSummary(
+    return WarningSummary.model_construct(
         id=row.id,
         topic_id=row.topic_id,
         topic_code=row.topic_code,
@@ -101,7 +102,7 @@ def summary(row: Any, now: datetime | None = None) -> WarningSummary:
         open=state in OPEN_STATES,
         finding=Finding(row.finding) if row.finding else None,
         submissions=row.submissions or 0,
-        hit_count=row.hit_count,
+        hit_count=int(row.hit_count),
     )
 
 
