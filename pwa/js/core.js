@@ -240,6 +240,14 @@
     return { status: res.status, code: body.code || "http_" + res.status, detail: body.detail || "", errors: body.errors };
   }
 
+  /** Send JSON: "auth" (signed out) or "retry" (try later) when that is all there is to say, else the response. */
+  async function sendJson(method, path, body) {
+    const res = await authFetch(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    if (res.status === 401) return "auth";
+    if (RETRY_STATUS.has(res.status)) return "retry";
+    return res;
+  }
+
   /** Send one queued reply. Resolves to "sent", "retry", "auth" or "failed" (refused, kept). */
   async function sendReply(item) {
     const photoIds = [];
@@ -257,13 +265,8 @@
       photoIds.push(photo.photo_id);
     }
     const body = Object.assign({}, item.body, { client_id: item.client_id, photo_ids: photoIds });
-    const res = await authFetch("/api/warnings/" + item.warning_id + "/verifications", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (res.status === 401) return "auth";
-    if (RETRY_STATUS.has(res.status)) return "retry";
+    const res = await sendJson("POST", "/api/warnings/" + item.warning_id + "/verifications", body);
+    if (typeof res === "string") return res;
     if (res.status === 200 || res.status === 201) {
       const answer = await res.json();
       if (answer && answer.verification && answer.verification.client_id === item.client_id) {
@@ -279,13 +282,8 @@
   /** Save one person's queued check-up answers; what was given meanwhile stays queued. */
   async function sendAnswers(item) {
     const sent = JSON.parse(JSON.stringify(item.body));
-    const res = await authFetch("/api/checkups/mine/" + item.campaign_id + "/answers", {
-      method: "PUT",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sent),
-    });
-    if (res.status === 401) return "auth";
-    if (RETRY_STATUS.has(res.status)) return "retry";
+    const res = await sendJson("PUT", "/api/checkups/mine/" + item.campaign_id + "/answers", sent);
+    if (typeof res === "string") return res;
     if (res.ok) {
       await update(item.client_id, (now) => {
         if (!now) return undefined;
