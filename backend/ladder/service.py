@@ -584,8 +584,7 @@ async def sweep(
             else:
                 await svc._escalate(row, SYSTEM, "no answer by the deadline (seed 001: moves up a tier)")
                 report.escalated += 1
-        except Conflict:
-            await session.rollback()  # another worker took it
+        except Conflict:  # another worker moved it first (nothing of this row was written)
             continue
         await session.commit()
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -225,3 +226,19 @@ async def test_scope_and_roles(client, sessions, db):
     mine = await seed.warning("E0005")
     linked = await issue(client, sessions, db, warning_ids=[mine])
     assert linked["warning_ids"] == [mine]
+
+
+async def test_two_sweeps_at_once_move_a_case_up_once(client, sessions, db, settings):
+    case = await issue(client, sessions, db)
+    async with db.session() as s:
+        later = (await s.get(LadderCase, case["id"])).due_at + timedelta(hours=1)
+
+    async def one():
+        async with db.session() as s:
+            return await sweep(s, TRAIL, settings, now=later)
+
+    reports = await asyncio.gather(one(), one())
+    assert sum(r.escalated for r in reports) == 1
+    file = (await client.get(f"/api/ladder/{case['id']}", headers=await sessions.headers("inspector"))).json()
+    assert file["case"]["tier"] == "inquiry"
+    assert [s["kind"] for s in file["steps"]] == ["issued", "escalated"]
