@@ -20,12 +20,24 @@ from backend.checkups.content import ITEMS, SCALE
 from backend.checkups.demo import load_demo
 from backend.checkups.models import CheckupResult
 from tests.pwa.conftest import LiveServer, sign_in
+from tests.pwa.shell import PWA
 
 AUDIT = (Path(__file__).parent / "audit.js").read_text("utf-8")
 STATEMENTS = [zh for _code, _dim, zh, _en, _rev in ITEMS]
 LABELS = [zh for zh, _en in SCALE]
 TOTAL = len(ITEMS)
 GRADE = {"high": "高", "medium": "中", "low": "低"}
+
+
+def test_every_error_code_of_the_check_up_api_is_in_both_catalogs():
+    backend = Path(__file__).resolve().parents[2] / "backend" / "checkups"
+    codes = set()
+    for source in backend.glob("*.py"):
+        codes |= set(re.findall(r'\bcode\s*=\s*"([a-z_]+)"', source.read_text("utf-8")))
+    assert {"already_submitted", "weights_not_summing", "checkup_key_mismatch"} <= codes
+    for name in ("zh-CN.js", "en.js"):
+        catalog = (PWA / "js" / "locales" / name).read_text("utf-8")
+        assert sorted(c for c in codes if f'"err.{c}":' not in catalog) == [], name
 
 
 def demo_campaign(live: LiveServer) -> int:
@@ -279,6 +291,20 @@ def test_head_sees_aggregates_only_with_small_cells_suppressed(live, phone, shot
     expect(page.get_by_role("heading", name="您没有权限查看此页面")).to_be_visible()
     page.goto(f"/#/checkups/campaigns/{cid}?tab=people")
     expect(page.locator(".segmented button[aria-pressed=true]")).to_have_text("进度")
+
+    # the committee: the whole company by unit, small units suppressed the same way
+    by_unit = live.api("GET", f"/api/checkups/campaigns/{cid}/aggregates", "committee").json()
+    committee = phone().new_page()
+    sign_in(committee, "committee")
+    committee.goto(f"/#/checkups/campaigns/{cid}?tab=figures")
+    expect(committee.locator("li.ck-cell")).to_have_count(len(by_unit["cells"]) + 1)
+    hidden_units = [c for c in by_unit["cells"] if c["suppressed"]]
+    expect(committee.locator("li.ck-cell.is-suppressed")).to_have_count(len(hidden_units))
+    expect(committee.get_by_role("button", name="个人结果")).to_have_count(0)
+    shown = next(c for c in by_unit["cells"] if not c["suppressed"])
+    cell = committee.locator("li.ck-cell").filter(has_text=shown["label"])
+    expect(cell).to_contain_text(f"人数 {shown['people']}")
+    problems += audit(committee, "committee-aggregates")
     assert problems == []
 
 
