@@ -483,6 +483,7 @@ export default {
   "ck.already_submitted": "You have submitted this check-up.",
   "ck.saving": "Saving…",
   "ck.saved": "Saved",
+  "ck.saved_later": "Your answers are kept on this phone and will be saved shortly",
   "ck.saved_offline": "Offline: your answers are kept on this phone and saved when the network returns",
   "ck.not_saved": "Some answers were not saved:",
   "ck.discard_unsaved": "Discard unsaved answers",

@@ -483,6 +483,7 @@ export default {
   "ck.already_submitted": "你已提交本次体检。",
   "ck.saving": "正在保存…",
   "ck.saved": "已保存",
+  "ck.saved_later": "答案已保存在本机，稍后自动同步",
   "ck.saved_offline": "当前离线：答案已保存在本机，联网后自动同步",
   "ck.not_saved": "有答案没有保存成功：",
   "ck.discard_unsaved": "放弃未保存的答案",

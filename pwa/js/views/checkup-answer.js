@@ -110,7 +110,7 @@ export default async function render(root, ctx, [id]) {
         });
       add(failedBox, h("div", { class: "alert alert-error", role: "alert" }, h("p", {}, t("ck.not_saved"), " ", errorText(waiting.error)), discard));
     } else {
-      saveState.textContent = navigator.onLine ? t("ck.saving") : t("ck.saved_offline");
+      saveState.textContent = !navigator.onLine ? t("ck.saved_offline") : waiting.attempts ? t("ck.saved_later") : t("ck.saving");
       saveState.className = "ck-save small muted";
     }
   }
