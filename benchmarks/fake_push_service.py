@@ -5,7 +5,7 @@
 POST /push/{name}: 201, or with --flaky: endpoints whose name starts with "dead" answer 410, the
 rest answer 500 or 429 (Retry-After: 0) on 30 % of posts. A message is identified by its
 ``Topic`` header (one per dedup key). GET /stats: posts, distinct topics delivered, topics delivered
-more than once, statuses, and arrival times per topic (for latency).
+more than once, statuses, and arrival times per topic (for latency). GET /count: the counts alone.
 """
 
 from __future__ import annotations
@@ -43,16 +43,21 @@ def build(flaky: bool, seed: int = 5) -> web.Application:
         headers = {"Retry-After": "0"} if status == 429 else {}
         return web.Response(status=status, headers=headers)
 
+    def counts() -> dict[str, int]:
+        return {
+            "posts": posts[0],
+            "distinct": len(delivered),
+            "duplicates": sum(n - 1 for n in delivered.values() if n > 1),
+        }
+
     async def stats(_request: web.Request) -> web.Response:
         return web.json_response(
-            {
-                "posts": posts[0],
-                "distinct": len(delivered),
-                "duplicates": sum(n - 1 for n in delivered.values() if n > 1),
-                "statuses": {str(k): v for k, v in statuses.items()},
-                "arrivals": arrivals,
-            }
+            {**counts(), "statuses": {str(k): v for k, v in statuses.items()}, "arrivals": arrivals}
         )
+
+    async def count(_request: web.Request) -> web.Response:
+        """The counts alone: cheap to poll while a benchmark runs."""
+        return web.json_response(counts())
 
     async def reset(_request: web.Request) -> web.Response:
         delivered.clear()
@@ -64,6 +69,7 @@ def build(flaky: bool, seed: int = 5) -> web.Application:
     app = web.Application(client_max_size=1 << 20)
     app.router.add_post("/push/{name}", push)
     app.router.add_get("/stats", stats)
+    app.router.add_get("/count", count)
     app.router.add_post("/reset", reset)
     return app
 

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
+from pydantic import AnyHttpUrl
 from webpush import WebPush, WebPushSubscription
 from webpush.types import WebPushKeys
 
@@ -71,46 +72,40 @@ class WebPushSender:
         def signed_once_per_service(endpoint: Any, subscriber: Any, expiration: int) -> str:
             """The VAPID JWT names the push service, not the device: one per service, reused for
             up to an hour (it is valid for ``expiration``, 12 h by default)."""
-            key = (f"{endpoint.scheme}://{endpoint.host}", str(subscriber))
+            url = str(endpoint)
+            origin = url.find("/", url.find("://") + 3)  # scheme://host:port, without parsing
+            key = (url if origin < 0 else url[:origin], str(subscriber))
             now = time.monotonic()
             hit = self._signed.get(key)
             if hit is not None and hit[0] > now:
                 return hit[1]
-            header = sign(endpoint=endpoint, subscriber=subscriber, expiration=expiration)
+            header = sign(endpoint=AnyHttpUrl(url), subscriber=subscriber, expiration=expiration)
             self._signed[key] = (now + min(expiration / 2, 3600.0), header)
             return header
 
         setattr(self.push.vapid, "get_authorization_header", signed_once_per_service)  # noqa: B010
 
-    def encrypt(self, body: dict[str, Any], target: PushTarget) -> tuple[bytes, dict[str, str]]:
-        subscription = WebPushSubscription(
+    def encrypt(self, body: bytes, target: PushTarget) -> tuple[bytes, dict[str, str]]:
+        """``webpush`` encrypts (aes128gcm, a new ECDH key per message) and adds the VAPID header.
+        The subscription's keys were checked when it was stored: built without validating again."""
+        subscription = WebPushSubscription.model_construct(
             endpoint=target.endpoint,
-            keys=WebPushKeys(auth=target.auth, p256dh=target.p256dh),
+            keys=WebPushKeys.model_construct(auth=target.auth, p256dh=target.p256dh),
         )
-        message = self.push.get(
-            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-            subscription,
-            subscriber=self.subscriber,
-            ttl=self.ttl,
-        )
+        message = self.push.get(body, subscription, subscriber=self.subscriber, ttl=self.ttl)
         return message.encrypted, dict(message.headers)
 
     async def _post(
-        self, target: PushTarget, body: dict[str, Any], message: Message
+        self, target: PushTarget, body: bytes, extra: dict[str, str]
     ) -> tuple[int | None, str | None, float | None, int]:
         started = time.perf_counter()
         data, headers = self.encrypt(body, target)
-        headers.update(
-            {
-                "ttl": str(self.ttl),
-                "urgency": message.urgency,
-                "topic": topic(message.tag),
-                "content-type": "application/octet-stream",
-            }
-        )
+        headers.update(extra)
         try:
             async with self.http.post(target.endpoint, data=data, headers=headers, timeout=self.timeout) as r:
-                text = (await r.text())[:200] if r.status >= 300 else None
+                if r.status < 300:
+                    return r.status, None, None, int((time.perf_counter() - started) * 1000)
+                text = (await r.text())[:200]
                 wait = retry_after(r.headers.get("Retry-After"))
                 return r.status, text, wait, int((time.perf_counter() - started) * 1000)
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -121,13 +116,21 @@ class WebPushSender:
                 int((time.perf_counter() - started) * 1000),
             )
 
-    async def send_one(self, target: PushTarget, message: Message) -> tuple[list[TargetResult], float | None]:
+    async def send_one(
+        self, target: PushTarget, message: Message, body: bytes | None = None
+    ) -> tuple[list[TargetResult], float | None]:
         name = f"subscription {target.subscription_id}"
-        status, text, wait, ms = await self._post(target, message.push_json(), message)
+        extra = {
+            "ttl": str(self.ttl),
+            "urgency": message.urgency,
+            "topic": topic(message.tag),
+            "content-type": "application/octet-stream",
+        }
+        status, text, wait, ms = await self._post(target, body or _json(message.push_json()), extra)
         tries: list[TargetResult] = []
         if status == 413:
             tries.append(TargetResult(name, "shrunk", 413, "payload too large: sent again shrunk", ms))
-            status, text, wait, ms = await self._post(target, message.shrunk_json(), message)
+            status, text, wait, ms = await self._post(target, _json(message.shrunk_json()), extra)
         if status is not None and 200 <= status < 300:
             tries.append(TargetResult(name, "sent", status, None, ms))
         elif status in GONE:
@@ -146,22 +149,16 @@ class WebPushSender:
         if not targets:
             tries = [TargetResult(None, "failed", None, "no device is subscribed")]
             return [Outcome(job, "failed", list(tries)) for job in jobs]
-        tries = []
-        waits: list[float] = []
-        for got, wait in await asyncio.gather(*(self.send_one(t, message) for t in targets)):
-            tries += got
-            if wait is not None:
-                waits.append(wait)
-        gone = [
-            t.subscription_id
-            for t, r in zip(targets, tries_by_target(tries, targets), strict=True)
-            if r == "gone"
-        ]
-        ok = [
-            t.subscription_id
-            for t, r in zip(targets, tries_by_target(tries, targets), strict=True)
-            if r == "sent"
-        ]
+        body = _json(message.push_json())
+        if len(targets) == 1:  # the common case: no task per device
+            answers = [await self.send_one(targets[0], message, body)]
+        else:
+            answers = await asyncio.gather(*(self.send_one(t, message, body) for t in targets))
+        tries = [t for got, _ in answers for t in got]
+        waits = [wait for _, wait in answers if wait is not None]
+        finals = tries_by_target(tries, targets)
+        gone = [t.subscription_id for t, r in zip(targets, finals, strict=True) if r == "gone"]
+        ok = [t.subscription_id for t, r in zip(targets, finals, strict=True) if r == "sent"]
         final = [t.outcome for t in tries if t.outcome != "shrunk"]
         result: Any = "sent" if "sent" in final else "retry" if "retry" in final else "failed"
         return [
@@ -175,6 +172,10 @@ class WebPushSender:
             )
             for i, job in enumerate(jobs)
         ]
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _reason(status: int | None, text: str | None) -> str:

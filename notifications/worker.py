@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +73,9 @@ class Worker:
         self.senders: dict[str, Sender] = dict(senders or {})
         self._http: aiohttp.ClientSession | None = None
         self._telegram: TelegramSender | None = None
+        #: messages on the wire at once, over every batch being sent
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._db_turn = asyncio.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> Worker:
@@ -119,12 +122,7 @@ class Worker:
     # --- one pass ------------------------------------------------------------------------
     async def step(self, *, now: datetime | None = None) -> StepReport:
         report = StepReport()
-        async with self.db.session() as session:
-            report.released = await BroadcastService(session, self.trail).release_due(now=now)
-        async with self.db.session() as session:
-            report.routed = await Outbox(session, self.settings, self.trail).route_new(now=now)
-        async with self.db.session() as session:
-            jobs = await Outbox(session, self.settings, self.trail).claim(self.name, now=now)
+        report.released, report.routed, jobs = await self.fetch(now=now)
         report.claimed = len(jobs)
         if not jobs:
             return report
@@ -137,9 +135,36 @@ class Worker:
                 report.retried += 1
             else:
                 report.failed += 1
-        async with self.db.session() as session:
-            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name, now=now)
+        await self.record(outcomes, now=now)
         return report
+
+    async def fetch(self, *, now: datetime | None = None) -> tuple[int, int, list[Job]]:
+        """Release due broadcasts, route new notifications (their first channels leased to this
+        worker as they are written), then claim other due deliveries up to a batch.
+        Returns (broadcasts released, notifications routed, jobs)."""
+        batch = self.settings.delivery_batch
+        async with self._writing():
+            async with self.db.session() as session:
+                released = await BroadcastService(session, self.trail).release_due(now=now)
+            async with self.db.session() as session:
+                routed, jobs = await Outbox(session, self.settings, self.trail).route_and_claim(
+                    self.name, now=now
+                )
+            if len(jobs) < batch:
+                async with self.db.session() as session:
+                    jobs += await Outbox(session, self.settings, self.trail).claim(
+                        self.name, limit=batch - len(jobs), now=now
+                    )
+        return released, routed, jobs
+
+    async def record(self, outcomes: Sequence[Outcome], *, now: datetime | None = None) -> None:
+        async with self._writing(), self.db.session() as session:
+            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name, now=now)
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """SQLite has one writer at a time: this worker's own transactions take turns instead of
+        waiting on the file lock (sending goes on meanwhile). PostgreSQL needs no turns."""
+        return self._db_turn if self.settings.is_sqlite else contextlib.nullcontext()
 
     def groups(self, jobs: Sequence[Job]) -> list[list[Job]]:
         """Jobs for one person, channel, kind and level become one message ("3 new items")."""
@@ -148,32 +173,39 @@ class Worker:
             grouped[job.group_key()].append(job)
         return list(grouped.values())
 
+    async def send_one_group(self, group: list[Job]) -> list[Outcome]:
+        first = group[0]
+        message = render(
+            [j.item for j in group],
+            [j.dedup_key for j in group],
+            public_url=self.settings.public_url,
+            language=self.settings.delivery_language,
+            detail=first.detail,
+        )
+        sender = self.senders.get(first.channel)
+        if sender is None:
+            tried = TargetResult(None, "failed", None, f"no sender for {first.channel}")
+            return [Outcome(j, "failed", [tried]) for j in group]
+        async with self._slots:
+            try:
+                return await sender.send(group, message)
+            except Exception as exc:  # a bug in one channel must not stop the others
+                log.exception("delivery on %s failed", first.channel)
+                tried = TargetResult(None, "retry", None, f"{type(exc).__name__}: {exc}"[:300])
+                return [Outcome(j, "retry", [tried]) for j in group]
+
     async def send_all(self, jobs: Sequence[Job]) -> list[Outcome]:
-        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
+        """Every message of a batch, ``delivery_concurrency`` at a time across the batches on the
+        wire: a few senders take the messages in turn (no task per message)."""
+        groups = iter(self.groups(jobs))
+        outcomes: list[Outcome] = []
 
-        async def one(group: list[Job]) -> list[Outcome]:
-            first = group[0]
-            message = render(
-                [j.item for j in group],
-                [j.dedup_key for j in group],
-                public_url=self.settings.public_url,
-                language=self.settings.delivery_language,
-                detail=first.detail,
-            )
-            sender = self.senders.get(first.channel)
-            if sender is None:
-                tried = TargetResult(None, "failed", None, f"no sender for {first.channel}")
-                return [Outcome(j, "failed", [tried]) for j in group]
-            async with limit:
-                try:
-                    return await sender.send(group, message)
-                except Exception as exc:  # a bug in one channel must not stop the others
-                    log.exception("delivery on %s failed", first.channel)
-                    tried = TargetResult(None, "retry", None, f"{type(exc).__name__}: {exc}"[:300])
-                    return [Outcome(j, "retry", [tried]) for j in group]
+        async def sender() -> None:
+            for group in groups:
+                outcomes.extend(await self.send_one_group(group))
 
-        results = await asyncio.gather(*(one(g) for g in self.groups(jobs)))
-        return [o for batch in results for o in batch]
+        await asyncio.gather(*(sender() for _ in range(min(self.settings.delivery_concurrency, len(jobs)))))
+        return outcomes
 
     async def drain(self, *, now: datetime | None = None, max_steps: int = 50) -> StepReport:
         """Step until nothing is due (tests and benchmarks); the sum of the steps."""
@@ -187,44 +219,37 @@ class Worker:
         return total
 
     async def _send_and_record(self, jobs: list[Job]) -> None:
-        outcomes = await self.send_all(jobs)
-        async with self.db.session() as session:
-            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name)
+        try:
+            outcomes = await self.send_all(jobs)
+            await self.record(outcomes)
+        except Exception:  # the leases run out and the rows are claimed again
+            log.exception("delivery batch failed; its leases will run out and it is tried again")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Steps until ``stop``; on PostgreSQL, while one batch is on the wire the next is claimed."""
-        on_the_wire: asyncio.Task[None] | None = None
+        """Steps until ``stop``. Batches overlap (``delivery_pipeline`` on the wire at once): the
+        next is fetched and starts sending while the one before finishes and is recorded."""
+        on_the_wire: deque[asyncio.Task[None]] = deque()
         while not stop.is_set():
+            busy = False
             try:
-                async with self.db.session() as session:
-                    busy = await BroadcastService(session, self.trail).release_due() > 0
-                async with self.db.session() as session:
-                    busy = await Outbox(session, self.settings, self.trail).route_new() > 0 or busy
-                async with self.db.session() as session:
-                    jobs = await Outbox(session, self.settings, self.trail).claim(self.name)
-                if jobs and self.settings.is_sqlite:  # one writer at a time: overlapping only waits
-                    await self._send_and_record(jobs)
-                    continue
-                if jobs:
-                    started = asyncio.create_task(self._send_and_record(jobs))
-                    if on_the_wire is not None:
-                        await on_the_wire
-                    on_the_wire = started
-                    continue
-                if on_the_wire is not None:
-                    await on_the_wire
-                    on_the_wire = None
-                    continue
+                released, routed, jobs = await self.fetch()
+                busy = bool(released or routed)
             except Exception:
                 log.exception("delivery step failed; retrying")
-                on_the_wire = None
-                busy = False
+                jobs = []
+            if jobs:
+                on_the_wire.append(asyncio.create_task(self._send_and_record(jobs)))
+                if len(on_the_wire) >= self.settings.delivery_pipeline:
+                    await on_the_wire.popleft()
+                continue
+            if on_the_wire:  # nothing new: let the oldest batch finish (it may wake fallbacks)
+                await on_the_wire.popleft()
+                continue
             if busy:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.delivery_poll_seconds)
-        if on_the_wire is not None:
-            await asyncio.gather(on_the_wire, return_exceptions=True)
+        await asyncio.gather(*on_the_wire, return_exceptions=True)
 
 
 class Workers:

@@ -28,6 +28,8 @@ from backend.delivery.models import (
     RemindResult,
     SubscriptionCreate,
     SubscriptionPublic,
+    UnitPolicyPublic,
+    UnitPolicyUpdate,
 )
 from backend.delivery.outbox import Outbox
 from backend.delivery.service import DeliveryService
@@ -155,6 +157,42 @@ class DeliveryController(Controller):
         request: Me,
     ) -> None:
         await delivery.delete_config(request.user.actor, unit_id, channel)
+
+    @get(
+        "/units/{unit_id:int}/policy",
+        guards=ADMIN,
+        summary="A unit's channel order and quiet hours, and what its people get (admin)",
+    )
+    async def unit_policy(
+        self, unit_id: FromPath[int], delivery: NamedDependency[DeliveryService]
+    ) -> UnitPolicyPublic:
+        return await delivery.unit_policy(unit_id)
+
+    @put(
+        "/units/{unit_id:int}/policy",
+        guards=ADMIN,
+        summary="Set a unit's default channel order and quiet hours (null: the unit above decides; "
+        "equal start and end: none). The nearest unit up the tree wins; a person's own settings win",
+    )
+    async def put_unit_policy(
+        self,
+        unit_id: FromPath[int],
+        data: JSONBody[UnitPolicyUpdate],
+        delivery: NamedDependency[DeliveryService],
+        request: Me,
+    ) -> UnitPolicyPublic:
+        return await delivery.put_unit_policy(request.user.actor, unit_id, data)
+
+    @delete(
+        "/units/{unit_id:int}/policy",
+        guards=ADMIN,
+        status_code=204,
+        summary="Remove a unit's order and quiet hours",
+    )
+    async def delete_unit_policy(
+        self, unit_id: FromPath[int], delivery: NamedDependency[DeliveryService], request: Me
+    ) -> None:
+        await delivery.delete_unit_policy(request.user.actor, unit_id)
 
     @get("/outbox", guards=ADMIN, summary="Outbox counts by channel and state (admin)")
     async def outbox(self, db_session: NamedDependency[AsyncSession], state: State) -> OutboxStats:

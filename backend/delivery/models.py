@@ -94,13 +94,31 @@ class PersonChannel(SQLModel, table=True):
 
 
 class DeliveryPreference(SQLModel, table=True):
+    """A person's own order and quiet hours; what is not set here comes from their unit's policy."""
+
     __tablename__ = "delivery_preference"
 
     person_id: int = Field(foreign_key="person.id", primary_key=True)
-    channel_order: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_ORDER), sa_column=Column(JSONType, nullable=False)
-    )
-    #: local times "HH:MM"; red warnings ring through quiet hours
+    #: empty: the unit's order (or the default)
+    channel_order: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    #: local times "HH:MM"; red warnings ring through quiet hours. None: the unit's quiet hours;
+    #: start == end: none at all, whatever the unit says
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DeliveryUnitPolicy(SQLModel, table=True):
+    """A unit's default channel order and quiet hours for the people in it and in the units below
+    it: for each of the two, the nearest unit up the tree that sets it wins; a person's own
+    settings win over any unit's."""
+
+    __tablename__ = "delivery_unit_policy"
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    #: None: the order of the unit above (or the default)
+    channel_order: list[str] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    #: None: the quiet hours of the unit above; start == end: none, whatever the units above say
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -245,6 +263,9 @@ def _hhmm(value: str | None) -> str | None:
 
 
 class PreferenceUpdate(SQLModel):
+    """Omitted fields are kept. ``channel_order: []`` and ``null`` quiet hours go back to the unit's;
+    equal start and end mean no quiet hours at all."""
+
     model_config = STRICT
     channel_order: list[DeliveryChannel] | None = Field(default=None, max_length=len(DeliveryChannel))
     quiet_start: str | None = None
@@ -252,6 +273,42 @@ class PreferenceUpdate(SQLModel):
 
     _check_start = field_validator("quiet_start")(_hhmm)
     _check_end = field_validator("quiet_end")(_hhmm)
+
+
+class UnitPolicyUpdate(SQLModel):
+    """Omitted fields are kept; ``null`` gives the field back to the unit above (or the default);
+    equal quiet start and end mean no quiet hours for the unit's people."""
+
+    model_config = STRICT
+    channel_order: list[DeliveryChannel] | None = Field(
+        default=None, min_length=1, max_length=len(DeliveryChannel)
+    )
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+
+    _check_start = field_validator("quiet_start")(_hhmm)
+    _check_end = field_validator("quiet_end")(_hhmm)
+
+
+class EffectivePolicy(SQLModel):
+    """What applies, and which unit it comes from (None: the person's own setting or the default)."""
+
+    channel_order: list[str]
+    order_from_unit_id: int | None
+    quiet_start: str | None
+    quiet_end: str | None
+    quiet_from_unit_id: int | None
+
+
+class UnitPolicyPublic(SQLModel):
+    unit_id: int
+    #: what this unit sets (None: not set here)
+    channel_order: list[str] | None
+    quiet_start: str | None
+    quiet_end: str | None
+    updated_at: LocalDateTime | None
+    #: what this unit's people get unless they set their own
+    effective: EffectivePolicy
 
 
 class AddressUpdate(SQLModel):
@@ -292,13 +349,18 @@ class SubscriptionPublic(SQLModel):
 
 
 class MyDelivery(SQLModel):
+    #: the order that applies (mine, else my unit's, else the default)
     channel_order: list[str]
+    #: my own quiet hours (None: my unit's, see ``effective``)
     quiet_start: str | None
     quiet_end: str | None
     addresses: list[AddressPublic]
     telegram_bound: bool
     subscriptions: list[SubscriptionPublic]
     vapid_public_key: str
+    #: True when the order is my own, False when it comes from my unit or the default
+    own_channel_order: bool = False
+    effective: EffectivePolicy | None = None
 
 
 class ChannelConfigUpdate(SQLModel):

@@ -4,9 +4,13 @@ Three steps, each its own transaction, driven by a worker (``notifications/worke
 
 1. :meth:`Outbox.route_new` — every ``event_recipient`` row without a route (within the horizon)
    gets a :class:`DeliveryRoute` and one :class:`Delivery` per channel the person can be reached on,
-   in their order: the first *pending* (at once, or when their quiet hours end — red warnings ring
-   through them), the rest *waiting* as fallbacks. Inserts are ``ON CONFLICT DO NOTHING`` on the
-   recipient and on the dedup key, so two workers routing the same row write it once.
+   in their order (:mod:`backend.delivery.policy`: their own, else their unit's): the first
+   *pending* (at once, or when their quiet hours end — red warnings ring through them), the rest
+   *waiting* as fallbacks. Inserts are ``ON CONFLICT DO NOTHING`` on the recipient and on the dedup
+   key, so two workers routing the same row write it once (on PostgreSQL they skip each other's
+   rows: ``FOR UPDATE OF event_recipient SKIP LOCKED``). :meth:`Outbox.route_and_claim` does the
+   same and writes the first channel already leased to the worker, which sends it without reading
+   it back.
 2. :meth:`Outbox.claim` — due rows (pending and due, or leased with the lease run out) are leased
    to one worker: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and on both databases a conditional
    ``UPDATE`` that re-checks the row is still due, so a row is never leased twice at once.
@@ -15,6 +19,9 @@ Three steps, each its own transaction, driven by a worker (``notifications/worke
    less than the service's ``Retry-After``) until the channel's tries run out; a final failure
    wakes the next channel of the person's chain, or marks the route exhausted (the in-app list
    still has the notification).
+
+The hot path is Core SQL on the tables (no ORM objects): per batch one multi-row insert of routes,
+of deliveries and of attempts, and one ``UPDATE … WHERE id IN (…)`` per outcome class.
 """
 
 from __future__ import annotations
@@ -22,20 +29,18 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.delivery import channels as ch
 from backend.delivery.models import (
-    DEFAULT_ORDER,
     ChannelConfig,
     Delivery,
     DeliveryAttempt,
@@ -43,14 +48,15 @@ from backend.delivery.models import (
     DeliveryPreference,
     DeliveryRoute,
     DeliveryState,
+    DeliveryUnitPolicy,
     PersonChannel,
     PushSubscription,
     RouteState,
 )
 from backend.delivery.payloads import Item, item_from_event
+from backend.delivery.policy import DEFAULT, Effective, resolve
 from backend.events.models import Event, EventRecipient
 from backend.kernel.access import Principal, Role
-from backend.kernel.errors import NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.org.service import OrgService
@@ -65,11 +71,26 @@ DIRECTORY_READER = Principal(
     subtree_unit_ids=frozenset(),
     username="delivery",
 )
+#: ids per ``IN (…)`` list
 CHUNK = 400
 
+# the tables as Core tables: statements on them skip the ORM (no objects made per row)
+DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
+ROUTE: Table = DeliveryRoute.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+ADDRESS: Table = PersonChannel.__table__  # type: ignore[attr-defined]
+CONFIG: Table = ChannelConfig.__table__  # type: ignore[attr-defined]
+PREFERENCE: Table = DeliveryPreference.__table__  # type: ignore[attr-defined]
+UNIT_POLICY: Table = DeliveryUnitPolicy.__table__  # type: ignore[attr-defined]
+RECIPIENT: Table = EventRecipient.__table__  # type: ignore[attr-defined]
+EVENT: Table = Event.__table__  # type: ignore[attr-defined]
 
-def _int(value: Any) -> int:
-    return int(value)
+
+def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    values = sorted(set(ids))
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def dedup_key(event_id: int, person_id: int, channel: str) -> str:
@@ -136,6 +157,9 @@ class Job:
     dedup_key: str
     attempts: int
     item: Item
+    route_id: int = 0
+    #: the route has later channels waiting (skipped when this one gets through)
+    fallback: bool = True
     detail: bool = False
     subscriptions: list[PushTarget] = field(default_factory=list)
     #: Telegram chat id or the person's Apprise address
@@ -174,6 +198,31 @@ class Outcome:
         return errors[-1] if errors else None
 
 
+@dataclass(frozen=True)
+class Policy:
+    """A unit's channel policy (``channel_config``) as routing and sending read it."""
+
+    id: int
+    unit_id: int
+    channel: str
+    url: str | None
+    enabled: bool
+    detail: bool
+
+
+@dataclass
+class People:
+    """What delivery knows about some people: devices, addresses, and for routing their order."""
+
+    subscriptions: dict[int, list[PushTarget]] = field(default_factory=lambda: defaultdict(list))
+    #: (person, channel) -> (address, usable: enabled and not refused)
+    addresses: dict[tuple[int, str], tuple[str, bool]] = field(default_factory=dict)
+    #: person -> the channels with a usable address
+    usable: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    effective: dict[int, Effective] = field(default_factory=dict)
+    chains: dict[int, list[int]] = field(default_factory=dict)
+
+
 # --- the outbox ---------------------------------------------------------------------------
 
 
@@ -182,177 +231,292 @@ class Outbox:
         self.session = session
         self.settings = settings
         self.org = OrgService(session, trail)
-        self._unit_chain: dict[int, list[int]] = {}
+
+    @staticmethod
+    def lease_token(worker: str) -> str:
+        """One lease per claim: a late report of an older claim cannot close a newer one."""
+        return f"{worker[:48]}:{uuid.uuid4().hex[:12]}"
+
+    # --- what routing and sending read ---------------------------------------------------
+    async def _policies(self) -> dict[int, Policy]:
+        rows = await self.session.execute(
+            select(
+                CONFIG.c.id,
+                CONFIG.c.unit_id,
+                CONFIG.c.channel,
+                CONFIG.c.url,
+                CONFIG.c.enabled,
+                CONFIG.c.detail,
+            )
+        )
+        return {
+            int(r[0]): Policy(int(r[0]), int(r[1]), str(r[2]), r[3], bool(r[4]), bool(r[5])) for r in rows
+        }
+
+    async def _rows_in(self, key: Any, ids: Iterable[int], *columns: Any, where: Any = None) -> list[Any]:
+        """Rows of ``columns`` whose ``key`` is one of ``ids`` (in chunks of :data:`CHUNK`)."""
+        rows: list[Any] = []
+        for chunk in chunks(ids):
+            stmt = select(*columns).where(key.in_(chunk))
+            rows += (await self.session.execute(stmt if where is None else stmt.where(where))).all()
+        return rows
+
+    async def _events(self, event_ids: Iterable[int]) -> dict[int, Any]:
+        """Events by id: (id, kind, level, subject_type, subject_id, data)."""
+        e = EVENT.c
+        rows = await self._rows_in(
+            e.id, event_ids, e.id, e.kind, e.level, e.subject_type, e.subject_id, e.data
+        )
+        return {int(row[0]): row for row in rows}
+
+    async def _people(
+        self, person_ids: Sequence[int], channels: set[str], *, routing: bool = False
+    ) -> People:
+        """Devices and addresses of ``person_ids`` (for ``channels``); with ``routing``, also the
+        order and quiet hours that apply to each (their own, else their units')."""
+        people = People()
+        if DeliveryChannel.webpush.value in channels:
+            s = SUBSCRIPTION.c
+            for person_id, *target in await self._rows_in(
+                s.person_id, person_ids, s.person_id, s.id, s.endpoint, s.p256dh, s.auth
+            ):
+                people.subscriptions[int(person_id)].append(PushTarget(*target))
+        if channels - {DeliveryChannel.webpush.value}:
+            a = ADDRESS.c
+            for person_id, channel, address, enabled, refused_at in await self._rows_in(
+                a.person_id, person_ids, a.person_id, a.channel, a.address, a.enabled, a.refused_at
+            ):
+                usable = bool(enabled) and refused_at is None
+                people.addresses[(int(person_id), str(channel))] = (str(address), usable)
+                if usable:
+                    people.usable[int(person_id)].add(str(channel))
+        if routing:
+            await self._effective(person_ids, people)
+        return people
+
+    async def _effective(self, person_ids: Sequence[int], people: People) -> None:
+        p = PREFERENCE.c
+        prefs = {
+            int(r[0]): r
+            for r in await self._rows_in(
+                p.person_id, person_ids, p.person_id, p.channel_order, p.quiet_start, p.quiet_end
+            )
+        }
+        units = {
+            int(r[0]): r
+            for r in await self.session.execute(
+                select(
+                    UNIT_POLICY.c.unit_id,
+                    UNIT_POLICY.c.channel_order,
+                    UNIT_POLICY.c.quiet_start,
+                    UNIT_POLICY.c.quiet_end,
+                )
+            )
+        }
+        if units:
+            people.chains = await self.org.unit_chains_of(person_ids)
+        for person_id in person_ids:
+            pref = prefs.get(person_id)
+            people.effective[person_id] = (
+                resolve(pref, people.chains.get(person_id, []), units) if pref or units else DEFAULT
+            )
+
+    def _plan(
+        self, person_id: int, people: People, by_unit: dict[tuple[int, str], Policy]
+    ) -> list[tuple[str, Policy | None]]:
+        """The channels ``person_id`` can be reached on, in their order, with the unit policy."""
+        reachable = set(people.usable.get(person_id, ()))
+        if person_id in people.subscriptions:
+            reachable.add(DeliveryChannel.webpush.value)
+        if not reachable:
+            return []
+        chain = people.chains.get(person_id, []) if by_unit else []
+        plan: list[tuple[str, Policy | None]] = []
+        for channel in people.effective.get(person_id, DEFAULT).order:
+            if channel not in reachable:
+                continue
+            policy = None
+            for unit_id in chain:
+                if (policy := by_unit.get((unit_id, channel))) is not None:
+                    break
+            if policy is not None and not policy.enabled:
+                continue
+            if channel == DeliveryChannel.telegram:
+                ok = self.settings.telegram_bot_token is not None
+            else:
+                ok = channel == DeliveryChannel.webpush or (policy is not None and bool(policy.url))
+            if ok:
+                plan.append((channel, policy))
+        return plan
+
+    def _job(
+        self,
+        values: dict[str, Any],
+        token: str,
+        item: Item,
+        people: People,
+        policy: Policy | None,
+        fallback: bool,
+    ) -> Job:
+        channel = str(values["channel"])
+        person_id = int(values["person_id"])
+        job = Job(
+            delivery_id=int(values["id"]),
+            lease=token,
+            channel=channel,
+            person_id=person_id,
+            recipient_id=int(values["recipient_id"]),
+            dedup_key=str(values["dedup_key"]),
+            attempts=int(values["attempts"]),
+            item=item,
+            route_id=int(values["route_id"]),
+            fallback=fallback,
+            detail=bool(policy and policy.detail and policy.enabled),
+        )
+        if channel == DeliveryChannel.webpush:
+            job.subscriptions = list(people.subscriptions.get(person_id, ()))
+            return job
+        address, usable = people.addresses.get((person_id, channel), ("", False))
+        job.address = address if usable else None
+        if ch.is_apprise(channel) and policy is not None and policy.url and policy.enabled:
+            job.secrets = ch.secrets_of(policy.url)
+            job.url = ch.fill(policy.url, address) if job.address else None
+        return job
 
     # --- 1. routing -----------------------------------------------------------------
     async def route_new(self, *, limit: int | None = None, now: datetime | None = None) -> int:
         """Route in-app notifications that have no route yet; commits. Returns how many."""
+        routed, _ = await self._route(None, limit=limit, now=now)
+        return routed
+
+    async def route_and_claim(
+        self, worker: str, *, limit: int | None = None, now: datetime | None = None
+    ) -> tuple[int, list[Job]]:
+        """:meth:`route_new`, with each new route's first channel (when due now) written leased to
+        ``worker``: returns how many were routed and what to send, read from nothing but memory."""
+        return await self._route(self.lease_token(worker), limit=limit, now=now)
+
+    async def _route(
+        self, token: str | None, *, limit: int | None, now: datetime | None
+    ) -> tuple[int, list[Job]]:
         now = now or utcnow()
         limit = limit or self.settings.delivery_batch
         horizon = now - timedelta(hours=self.settings.delivery_horizon_hours)
-        rows = (
-            await self.session.execute(
-                select(
-                    col(EventRecipient.id),
-                    col(EventRecipient.event_id),
-                    col(EventRecipient.person_id),
-                    col(Event.level),
-                    col(Event.kind),
+        pick = (
+            select(RECIPIENT.c.id, RECIPIENT.c.event_id, RECIPIENT.c.person_id, RECIPIENT.c.reason)
+            .select_from(
+                RECIPIENT.join(EVENT, EVENT.c.id == RECIPIENT.c.event_id).outerjoin(
+                    ROUTE, ROUTE.c.recipient_id == RECIPIENT.c.id
                 )
-                .join(Event, col(Event.id) == col(EventRecipient.event_id))
-                .outerjoin(DeliveryRoute, col(DeliveryRoute.recipient_id) == col(EventRecipient.id))
-                .where(col(DeliveryRoute.id).is_(None), col(Event.created_at) >= horizon)
-                .order_by(col(EventRecipient.id))
-                .limit(limit)
             )
-        ).all()
+            .where(ROUTE.c.id.is_(None), EVENT.c.created_at >= horizon)
+            .order_by(RECIPIENT.c.id)
+            .limit(limit)
+        )
+        if is_postgres(self.session):  # two workers route different rows at once
+            pick = pick.with_for_update(of=RECIPIENT, skip_locked=True)
+        rows = [(int(r), int(e), int(p), str(why)) for r, e, p, why in await self.session.execute(pick)]
         if not rows:
             await self.session.rollback()
-            return 0
-        person_ids = sorted({int(r[2]) for r in rows})
-        plans = await self._channel_plans(person_ids)
-        prefs = {
-            p.person_id: p
-            for p in (
-                await self.session.execute(
-                    select(DeliveryPreference).where(col(DeliveryPreference.person_id).in_(person_ids))
-                )
-            ).scalars()
+            return 0, []
+        events = await self._events({e for _, e, _, _ in rows})
+        person_ids = sorted({p for _, _, p, _ in rows})
+        policies = await self._policies()
+        by_unit = {(p.unit_id, p.channel): p for p in policies.values()}
+        people = await self._people(person_ids, {c.value for c in DeliveryChannel}, routing=True)
+        if by_unit and not people.chains:
+            people.chains = await self.org.unit_chains_of(person_ids)
+        plans = {p: self._plan(p, people, by_unit) for p in person_ids}
+        route_values = [
+            {
+                "recipient_id": recipient_id,
+                "event_id": event_id,
+                "person_id": person_id,
+                "chain": [c for c, _ in plans[person_id]],
+                "state": (RouteState.routing if plans[person_id] else RouteState.inapp).value,
+                "created_at": now,
+            }
+            for recipient_id, event_id, person_id, _ in rows
+        ]
+        # executemany ("insertmanyvalues"): multi-row INSERTs, RETURNING only the rows written
+        stmt = upsert_ignore(self.session, ROUTE, "recipient_id").returning(ROUTE.c.id, ROUTE.c.recipient_id)
+        created = {
+            int(rid): int(route_id) for route_id, rid in await self.session.execute(stmt, route_values)
         }
-        route_values = []
-        for recipient_id, event_id, person_id, _level, _kind in rows:
-            chain = [c for c, _ in plans.get(int(person_id), [])]
-            route_values.append(
-                {
+        until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        deliveries: list[dict[str, Any]] = []
+        first: list[tuple[dict[str, Any], str, Policy | None, bool]] = []
+        for recipient_id, event_id, person_id, reason in rows:
+            route_id = created.get(recipient_id)
+            if route_id is None:
+                continue  # another worker routed it
+            event = events[event_id]
+            effective = people.effective.get(person_id, DEFAULT)
+            quiet_end = (
+                None
+                if event.level == "high"
+                else in_quiet_hours(effective.quiet_start, effective.quiet_end, now)
+            )
+            plan = plans[person_id]
+            for position, (channel, policy) in enumerate(plan):
+                leased = token is not None and position == 0 and quiet_end is None
+                state = DeliveryState.leased if leased else DeliveryState.pending
+                values: dict[str, Any] = {
+                    "route_id": route_id,
                     "recipient_id": recipient_id,
                     "event_id": event_id,
                     "person_id": person_id,
-                    "chain": chain,
-                    "state": (RouteState.routing if chain else RouteState.inapp).value,
+                    "channel": channel,
+                    "position": position,
+                    "config_id": policy.id if policy is not None else None,
+                    "dedup_key": dedup_key(event_id, person_id, channel),
+                    "state": (state if position == 0 else DeliveryState.waiting).value,
+                    "attempts": 0,
+                    "next_attempt_at": quiet_end or now,
+                    "lease_owner": token if leased else None,
+                    "lease_until": until if leased else None,
                     "created_at": now,
                 }
-            )
-        # executemany ("insertmanyvalues"): one cached statement, RETURNING only the rows written
-        stmt = upsert_ignore(self.session, DeliveryRoute, "recipient_id").returning(
-            col(DeliveryRoute.id), col(DeliveryRoute.recipient_id)
-        )
-        created = {
-            _int(rid): _int(route_id)
-            for route_id, rid in (await self.session.execute(stmt, route_values)).all()
-        }
-        deliveries: list[dict[str, Any]] = []
-        for recipient_id, event_id, person_id, level, _kind in rows:
-            route_id = created.get(_int(recipient_id))
-            if route_id is None:
-                continue  # another worker routed it
-            pref = prefs.get(int(person_id))
-            quiet_end = (
-                None
-                if level == "high" or pref is None
-                else in_quiet_hours(pref.quiet_start, pref.quiet_end, now)
-            )
-            for position, (channel, config_id) in enumerate(plans.get(int(person_id), [])):
-                deliveries.append(
-                    {
-                        "route_id": route_id,
-                        "recipient_id": recipient_id,
-                        "event_id": event_id,
-                        "person_id": person_id,
-                        "channel": channel,
-                        "position": position,
-                        "config_id": config_id,
-                        "dedup_key": dedup_key(int(event_id), int(person_id), channel),
-                        "state": (DeliveryState.pending if position == 0 else DeliveryState.waiting).value,
-                        "attempts": 0,
-                        "next_attempt_at": quiet_end or now,
-                        "created_at": now,
-                    }
-                )
+                deliveries.append(values)
+                if leased:
+                    first.append((values, reason, policy, len(plan) > 1))
+        ids: dict[str, int] = {}
         if deliveries:
-            await self.session.execute(upsert_ignore(self.session, Delivery, "dedup_key"), deliveries)
+            insert_ = upsert_ignore(self.session, DELIVERY, "dedup_key")
+            if first:
+                result = await self.session.execute(
+                    insert_.returning(DELIVERY.c.id, DELIVERY.c.dedup_key), deliveries
+                )
+                ids = {str(key): int(i) for i, key in result}
+            else:
+                await self.session.execute(insert_, deliveries)
         await self.session.commit()
-        return len(created)
-
-    async def _unit_chain_of(self, person_id: int) -> list[int]:
-        if person_id not in self._unit_chain:
-            try:
-                person = await self.org.get_person(DIRECTORY_READER, person_id)
-                self._unit_chain[person_id] = await self.org.unit_chain(person.unit_id)
-            except NotFound:
-                self._unit_chain[person_id] = []
-        return self._unit_chain[person_id]
-
-    async def _channel_plans(self, person_ids: Sequence[int]) -> dict[int, list[tuple[str, int | None]]]:
-        """Per person, the channels they can be reached on, in their order, with the unit policy."""
-        configs: dict[tuple[int, str], ChannelConfig] = {
-            (c.unit_id, c.channel): c for c in (await self.session.execute(select(ChannelConfig))).scalars()
-        }
-        orders = {
-            p.person_id: p.channel_order
-            for p in (
-                await self.session.execute(
-                    select(DeliveryPreference).where(col(DeliveryPreference.person_id).in_(person_ids))
-                )
-            ).scalars()
-        }
-        addresses: dict[int, set[str]] = defaultdict(set)
-        for person_id, channel in (
-            await self.session.execute(
-                select(col(PersonChannel.person_id), col(PersonChannel.channel)).where(
-                    col(PersonChannel.person_id).in_(person_ids),
-                    col(PersonChannel.enabled).is_(True),
-                    col(PersonChannel.refused_at).is_(None),
-                )
-            )
-        ).all():
-            addresses[int(person_id)].add(str(channel))
-        pushable = set(
-            (
-                await self.session.execute(
-                    select(col(PushSubscription.person_id))
-                    .where(col(PushSubscription.person_id).in_(person_ids))
-                    .distinct()
-                )
-            ).scalars()
-        )
-        telegram_on = self.settings.telegram_bot_token is not None
-        plans: dict[int, list[tuple[str, int | None]]] = {}
-        for person_id in person_ids:
-            order = orders.get(person_id) or DEFAULT_ORDER
-            order = [c for c in order if c in DEFAULT_ORDER] + [c for c in DEFAULT_ORDER if c not in order]
-            chain_units = await self._unit_chain_of(person_id) if configs else []
-            plan: list[tuple[str, int | None]] = []
-            for channel in order:
-                config = next((configs[(u, channel)] for u in chain_units if (u, channel) in configs), None)
-                if config is not None and not config.enabled:
-                    continue
-                if channel == DeliveryChannel.webpush:
-                    ok = person_id in pushable
-                elif channel == DeliveryChannel.telegram:
-                    ok = telegram_on and channel in addresses[person_id]
-                else:
-                    ok = channel in addresses[person_id] and config is not None and bool(config.url)
-                if ok:
-                    plan.append((channel, config.id if config is not None else None))
-            plans[person_id] = plan
-        return plans
+        jobs: list[Job] = []
+        for values, reason, policy, fallback in first:
+            delivery_id = ids.get(values["dedup_key"])
+            if delivery_id is None:
+                continue  # an earlier route of the same event already holds this key
+            e = events[values["event_id"]]
+            item = item_from_event(values["recipient_id"], e[0], e[1], e[2], e[3], e[4], e[5], reason)
+            jobs.append(self._job({**values, "id": delivery_id}, str(token), item, people, policy, fallback))
+        return len(created), jobs
 
     # --- 2. claiming ------------------------------------------------------------------
     def _due(self, now: datetime) -> Any:
         return or_(
-            and_(col(Delivery.state) == DeliveryState.pending.value, col(Delivery.next_attempt_at) <= now),
-            and_(col(Delivery.state) == DeliveryState.leased.value, col(Delivery.lease_until) < now),
+            and_(DELIVERY.c.state == DeliveryState.pending.value, DELIVERY.c.next_attempt_at <= now),
+            and_(DELIVERY.c.state == DeliveryState.leased.value, DELIVERY.c.lease_until < now),
         )
 
     async def claim(self, worker: str, *, limit: int | None = None, now: datetime | None = None) -> list[Job]:
         """Lease due deliveries to ``worker``; commits the lease, then returns what to send."""
         now = now or utcnow()
         limit = limit or self.settings.delivery_batch
-        token = f"{worker[:48]}:{uuid.uuid4().hex[:12]}"
+        token = self.lease_token(worker)
         pick = (
-            select(col(Delivery.id), col(Delivery.state), col(Delivery.channel))
+            select(DELIVERY.c.id, DELIVERY.c.state, DELIVERY.c.channel)
             .where(self._due(now))
-            .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+            .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
             .limit(limit)
         )
         if is_postgres(self.session):
@@ -361,26 +525,26 @@ class Outbox:
         if not picked:
             await self.session.rollback()
             return []
-        ids = [_int(i) for i, _, _ in picked]
         await self.session.execute(
-            update(Delivery)
-            .where(col(Delivery.id).in_(ids), self._due(now))
+            update(DELIVERY)
+            .where(DELIVERY.c.id.in_([int(i) for i, _, _ in picked]), self._due(now))
             .values(
                 state=DeliveryState.leased.value,
                 lease_owner=token,
                 lease_until=now + timedelta(seconds=self.settings.delivery_lease_seconds),
             )
-            .execution_options(synchronize_session=False)
         )
-        lost = [(_int(i), str(c)) for i, state, c in picked if state == DeliveryState.leased.value]
+        lost = [(int(i), str(c)) for i, state, c in picked if state == DeliveryState.leased.value]
         if lost:
             await self.session.execute(
-                insert(DeliveryAttempt),
+                insert(ATTEMPT),
                 [
                     {
                         "delivery_id": i,
                         "channel": c,
+                        "target": None,
                         "outcome": "lost",
+                        "status": None,
                         "error": "the lease ran out before an outcome was recorded (worker stopped?)",
                         "latency_ms": 0,
                         "worker": worker[:64],
@@ -390,83 +554,57 @@ class Outbox:
                 ],
             )
         await self.session.commit()
-        leased = list(
-            (await self.session.execute(select(Delivery).where(col(Delivery.lease_owner) == token))).scalars()
-        )
+        leased = [
+            row._asdict()
+            for row in await self.session.execute(
+                select(
+                    DELIVERY.c.id,
+                    DELIVERY.c.route_id,
+                    DELIVERY.c.recipient_id,
+                    DELIVERY.c.event_id,
+                    DELIVERY.c.person_id,
+                    DELIVERY.c.channel,
+                    DELIVERY.c.config_id,
+                    DELIVERY.c.dedup_key,
+                    DELIVERY.c.attempts,
+                ).where(DELIVERY.c.lease_owner == token)
+            )
+        ]
         return await self._jobs(leased, token)
 
-    async def _jobs(self, leased: list[Delivery], token: str) -> list[Job]:
+    async def _jobs(self, leased: list[dict[str, Any]], token: str) -> list[Job]:
         if not leased:
             return []
-        recipient_ids = sorted({d.recipient_id for d in leased})
-        events: dict[int, tuple[EventRecipient, Event]] = {}
-        for start in range(0, len(recipient_ids), CHUNK):
-            for r, e in (
-                await self.session.execute(
-                    select(EventRecipient, Event)
-                    .join(Event, col(Event.id) == col(EventRecipient.event_id))
-                    .where(col(EventRecipient.id).in_(recipient_ids[start : start + CHUNK]))
-                )
-            ).all():
-                events[r.id or 0] = (r, e)
-        person_ids = sorted({d.person_id for d in leased})
-        subs: dict[int, list[PushTarget]] = defaultdict(list)
-        if any(d.channel == DeliveryChannel.webpush for d in leased):
-            for start in range(0, len(person_ids), CHUNK):
-                for s in (
-                    await self.session.execute(
-                        select(PushSubscription).where(
-                            col(PushSubscription.person_id).in_(person_ids[start : start + CHUNK])
-                        )
-                    )
-                ).scalars():
-                    subs[s.person_id].append(PushTarget(s.id or 0, s.endpoint, s.p256dh, s.auth))
-        addresses: dict[tuple[int, str], PersonChannel] = {}
-        if any(d.channel != DeliveryChannel.webpush for d in leased):
-            for a in (
-                await self.session.execute(
-                    select(PersonChannel).where(col(PersonChannel.person_id).in_(person_ids))
-                )
-            ).scalars():
-                addresses[(a.person_id, a.channel)] = a
-        config_ids = sorted({d.config_id for d in leased if d.config_id is not None})
-        configs = {
-            c.id: c
-            for c in (
-                await self.session.execute(select(ChannelConfig).where(col(ChannelConfig.id).in_(config_ids)))
-            ).scalars()
+        r = RECIPIENT.c
+        reasons = {
+            int(i): str(why)
+            for i, why in await self._rows_in(r.id, (d["recipient_id"] for d in leased), r.id, r.reason)
+        }
+        events = await self._events(d["event_id"] for d in leased)
+        people = await self._people(
+            sorted({int(d["person_id"]) for d in leased}), {str(d["channel"]) for d in leased}
+        )
+        policies = await self._policies() if any(d["config_id"] is not None for d in leased) else {}
+        d_ = DELIVERY.c
+        waiting = {
+            int(route_id)
+            for (route_id,) in await self._rows_in(
+                d_.route_id,
+                (d["route_id"] for d in leased),
+                d_.route_id,
+                where=d_.state == DeliveryState.waiting.value,
+            )
         }
         jobs: list[Job] = []
         for d in leased:
-            pair = events.get(d.recipient_id)
-            if pair is None:
+            e = events.get(int(d["event_id"]))
+            if e is None or int(d["recipient_id"]) not in reasons:
                 continue
-            r, e = pair
             item = item_from_event(
-                r.id or 0, e.id or 0, e.kind, e.level, e.subject_type, e.subject_id, e.data, r.reason
+                int(d["recipient_id"]), e[0], e[1], e[2], e[3], e[4], e[5], reasons[int(d["recipient_id"])]
             )
-            config = configs.get(d.config_id) if d.config_id is not None else None
-            job = Job(
-                delivery_id=d.id or 0,
-                lease=token,
-                channel=d.channel,
-                person_id=d.person_id,
-                recipient_id=d.recipient_id,
-                dedup_key=d.dedup_key,
-                attempts=d.attempts,
-                item=item,
-                detail=bool(config and config.detail and config.enabled),
-            )
-            if d.channel == DeliveryChannel.webpush:
-                job.subscriptions = list(subs.get(d.person_id, []))
-            else:
-                address = addresses.get((d.person_id, d.channel))
-                usable = address is not None and address.enabled and address.refused_at is None
-                job.address = address.address if usable and address is not None else None
-                if ch.is_apprise(d.channel) and config is not None and config.url and config.enabled:
-                    job.secrets = ch.secrets_of(config.url)
-                    job.url = ch.fill(config.url, job.address) if job.address else None
-            jobs.append(job)
+            policy = policies.get(d["config_id"]) if d["config_id"] is not None else None
+            jobs.append(self._job(d, token, item, people, policy, int(d["route_id"]) in waiting))
         return jobs
 
     # --- 3. outcomes ------------------------------------------------------------------
@@ -492,57 +630,58 @@ class Outbox:
             for o in outcomes
             for t in o.tries
         ]
-        for start in range(0, len(attempts), CHUNK * 2):
-            await self.session.execute(insert(DeliveryAttempt), attempts[start : start + CHUNK * 2])
-        gone = sorted({s for o in outcomes for s in o.gone_subscriptions})
-        if gone:
-            await self.session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
-        ok_subs = sorted({s for o in outcomes for s in o.ok_subscriptions} - set(gone))
-        for start in range(0, len(ok_subs), CHUNK):
+        if attempts:
+            await self.session.execute(insert(ATTEMPT), attempts)
+        gone = {s for o in outcomes for s in o.gone_subscriptions}
+        for ids in chunks(gone):
+            await self.session.execute(delete(SUBSCRIPTION).where(SUBSCRIPTION.c.id.in_(ids)))
+        for ids in chunks({s for o in outcomes for s in o.ok_subscriptions} - gone):
             await self.session.execute(
-                update(PushSubscription)
-                .where(col(PushSubscription.id).in_(ok_subs[start : start + CHUNK]))
-                .values(last_success_at=now)
-                .execution_options(synchronize_session=False)
+                update(SUBSCRIPTION).where(SUBSCRIPTION.c.id.in_(ids)).values(last_success_at=now)
             )
         for o in outcomes:
             if o.refused:
                 await self.session.execute(
-                    update(PersonChannel)
-                    .where(
-                        col(PersonChannel.person_id) == o.job.person_id,
-                        col(PersonChannel.channel) == o.job.channel,
-                    )
+                    update(ADDRESS)
+                    .where(ADDRESS.c.person_id == o.job.person_id, ADDRESS.c.channel == o.job.channel)
                     .values(refused_at=now)
-                    .execution_options(synchronize_session=False)
                 )
         await self._sent([o for o in outcomes if o.result == "sent"], now)
-        failed: list[Outcome] = [o for o in outcomes if o.result == "failed"]
+        failed = [o for o in outcomes if o.result == "failed"]
+        retry: list[Outcome] = []
         for o in outcomes:
-            if o.result != "retry":
-                continue
-            tries = o.job.attempts + 1
-            if tries >= self.settings.delivery_max_attempts:
-                failed.append(o)
-                continue
+            if o.result == "retry":
+                (failed if o.job.attempts + 1 >= self.settings.delivery_max_attempts else retry).append(o)
+        if retry:
             await self.session.execute(
-                update(Delivery)
-                .where(col(Delivery.id) == o.job.delivery_id, col(Delivery.lease_owner) == o.job.lease)
+                update(DELIVERY)
+                .where(DELIVERY.c.id == bindparam("b_id"), DELIVERY.c.lease_owner == bindparam("b_lease"))
                 .values(
                     state=DeliveryState.pending.value,
-                    attempts=tries,
-                    next_attempt_at=now
-                    + timedelta(seconds=backoff_seconds(tries, self.settings, o.retry_after)),
+                    attempts=bindparam("b_attempts"),
+                    next_attempt_at=bindparam("b_next"),
                     lease_owner=None,
                     lease_until=None,
-                    last_error=ch.scrub(o.error, o.job.secrets),
-                )
-                .execution_options(synchronize_session=False)
+                    last_error=bindparam("b_error"),
+                ),
+                [
+                    {
+                        "b_id": o.job.delivery_id,
+                        "b_lease": o.job.lease,
+                        "b_attempts": o.job.attempts + 1,
+                        "b_next": now
+                        + timedelta(
+                            seconds=backoff_seconds(o.job.attempts + 1, self.settings, o.retry_after)
+                        ),
+                        "b_error": ch.scrub(o.error, o.job.secrets),
+                    }
+                    for o in retry
+                ],
             )
-        for o in failed:
+        for o in failed:  # rare: one by one, each may wake the next channel
             result = await self.session.execute(
-                update(Delivery)
-                .where(col(Delivery.id) == o.job.delivery_id, col(Delivery.lease_owner) == o.job.lease)
+                update(DELIVERY)
+                .where(DELIVERY.c.id == o.job.delivery_id, DELIVERY.c.lease_owner == o.job.lease)
                 .values(
                     state=DeliveryState.failed.value,
                     attempts=o.job.attempts + 1,
@@ -550,7 +689,6 @@ class Outbox:
                     lease_until=None,
                     last_error=ch.scrub(o.error, o.job.secrets),
                 )
-                .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 await self._fall_back(o.job.delivery_id, now)
@@ -558,113 +696,96 @@ class Outbox:
 
     async def _sent(self, outcomes: Sequence[Outcome], now: datetime) -> None:
         by_lease: dict[str, list[int]] = defaultdict(list)
+        by_channel: dict[str, list[int]] = defaultdict(list)
+        fallbacks: set[int] = set()
         for o in outcomes:
             by_lease[o.job.lease].append(o.job.delivery_id)
-        for lease, ids in by_lease.items():
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
+            by_channel[o.job.channel].append(o.job.route_id)
+            if o.job.fallback:
+                fallbacks.add(o.job.route_id)
+        for lease, delivery_ids in by_lease.items():
+            for ids in chunks(delivery_ids):
                 await self.session.execute(
-                    update(Delivery)
-                    .where(col(Delivery.id).in_(chunk), col(Delivery.lease_owner) == lease)
+                    update(DELIVERY)
+                    .where(DELIVERY.c.id.in_(ids), DELIVERY.c.lease_owner == lease)
                     .values(
                         state=DeliveryState.sent.value,
                         sent_at=now,
-                        attempts=col(Delivery.attempts) + 1,
+                        attempts=DELIVERY.c.attempts + 1,
                         lease_owner=None,
                         lease_until=None,
                     )
-                    .execution_options(synchronize_session=False)
                 )
-        by_channel: dict[str, list[int]] = defaultdict(list)
-        for o in outcomes:
-            by_channel[o.job.channel].append(o.job.delivery_id)
-        for channel, ids in by_channel.items():
-            for start in range(0, len(ids), CHUNK):
-                routes = select(col(Delivery.route_id)).where(
-                    col(Delivery.id).in_(ids[start : start + CHUNK])
-                )
+        for channel, route_ids in by_channel.items():
+            for ids in chunks(route_ids):
                 await self.session.execute(
-                    update(DeliveryRoute)
-                    .where(
-                        col(DeliveryRoute.id).in_(routes),
-                        col(DeliveryRoute.state) == RouteState.routing.value,
-                    )
+                    update(ROUTE)
+                    .where(ROUTE.c.id.in_(ids), ROUTE.c.state == RouteState.routing.value)
                     .values(state=RouteState.delivered.value, delivered_channel=channel, delivered_at=now)
-                    .execution_options(synchronize_session=False)
                 )
-                await self.session.execute(
-                    update(Delivery)
-                    .where(
-                        col(Delivery.route_id).in_(routes), col(Delivery.state) == DeliveryState.waiting.value
-                    )
-                    .values(state=DeliveryState.skipped.value)
-                    .execution_options(synchronize_session=False)
-                )
+        for ids in chunks(fallbacks):
+            await self.session.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.route_id.in_(ids), DELIVERY.c.state == DeliveryState.waiting.value)
+                .values(state=DeliveryState.skipped.value)
+            )
 
     async def _fall_back(self, delivery_id: int, now: datetime) -> None:
         route_id = (
-            await self.session.execute(select(col(Delivery.route_id)).where(col(Delivery.id) == delivery_id))
+            await self.session.execute(select(DELIVERY.c.route_id).where(DELIVERY.c.id == delivery_id))
         ).scalar_one()
         following = (
             await self.session.execute(
-                select(col(Delivery.id))
-                .where(col(Delivery.route_id) == route_id, col(Delivery.state) == DeliveryState.waiting.value)
-                .order_by(col(Delivery.position))
+                select(DELIVERY.c.id)
+                .where(DELIVERY.c.route_id == route_id, DELIVERY.c.state == DeliveryState.waiting.value)
+                .order_by(DELIVERY.c.position)
                 .limit(1)
             )
         ).scalar_one_or_none()
         if following is not None:
             await self.session.execute(
-                update(Delivery)
-                .where(col(Delivery.id) == following, col(Delivery.state) == DeliveryState.waiting.value)
+                update(DELIVERY)
+                .where(DELIVERY.c.id == following, DELIVERY.c.state == DeliveryState.waiting.value)
                 .values(state=DeliveryState.pending.value, next_attempt_at=now)
-                .execution_options(synchronize_session=False)
             )
             return
         await self.session.execute(
-            update(DeliveryRoute)
-            .where(col(DeliveryRoute.id) == route_id, col(DeliveryRoute.state) == RouteState.routing.value)
+            update(ROUTE)
+            .where(ROUTE.c.id == route_id, ROUTE.c.state == RouteState.routing.value)
             .values(state=RouteState.exhausted.value)
-            .execution_options(synchronize_session=False)
         )
 
     # --- for operators and benchmarks -----------------------------------------------------
     async def stats(self, *, now: datetime | None = None) -> dict[str, Any]:
         now = now or utcnow()
         deliveries: dict[str, dict[str, int]] = defaultdict(dict)
-        for channel, state, n in (
-            await self.session.execute(
-                select(col(Delivery.channel), col(Delivery.state), func.count()).group_by(
-                    col(Delivery.channel), col(Delivery.state)
-                )
-            )
-        ).all():
+        by_state = select(DELIVERY.c.channel, DELIVERY.c.state, func.count()).group_by(
+            DELIVERY.c.channel, DELIVERY.c.state
+        )
+        for channel, state, n in await self.session.execute(by_state):
             deliveries[str(channel)][str(state)] = int(n)
         routes = {
             str(state): int(n)
-            for state, n in (
-                await self.session.execute(
-                    select(col(DeliveryRoute.state), func.count()).group_by(col(DeliveryRoute.state))
-                )
-            ).all()
+            for state, n in await self.session.execute(
+                select(ROUTE.c.state, func.count()).group_by(ROUTE.c.state)
+            )
         }
         horizon = now - timedelta(hours=self.settings.delivery_horizon_hours)
         unrouted = (
             await self.session.execute(
                 select(func.count())
-                .select_from(EventRecipient)
-                .join(Event, col(Event.id) == col(EventRecipient.event_id))
-                .outerjoin(DeliveryRoute, col(DeliveryRoute.recipient_id) == col(EventRecipient.id))
-                .where(col(DeliveryRoute.id).is_(None), col(Event.created_at) >= horizon)
+                .select_from(
+                    RECIPIENT.join(EVENT, EVENT.c.id == RECIPIENT.c.event_id).outerjoin(
+                        ROUTE, ROUTE.c.recipient_id == RECIPIENT.c.id
+                    )
+                )
+                .where(ROUTE.c.id.is_(None), EVENT.c.created_at >= horizon)
             )
         ).scalar_one()
         return {"deliveries": dict(deliveries), "routes": routes, "unrouted": int(unrouted)}
 
     async def next_due_at(self) -> datetime | None:
-        return (
-            await self.session.execute(
-                select(func.min(Delivery.next_attempt_at)).where(
-                    col(Delivery.state) == DeliveryState.pending.value
-                )
-            )
-        ).scalar_one_or_none()
+        stmt = select(func.min(DELIVERY.c.next_attempt_at)).where(
+            DELIVERY.c.state == DeliveryState.pending.value
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from backend.kernel.timeutil import local
@@ -170,6 +171,18 @@ def item_from_event(
     )
 
 
+@lru_cache(maxsize=4096)
+def _body(language: str, kind: str, level: str | None, count: int, due: date | None) -> str:
+    """The text without detail: the same for every message of a fan-out, so made once."""
+    texts = TEXTS.get(language, TEXTS["zh"])
+    body = texts.get(kind, texts["other"]).format(
+        count=count, level=LEVELS.get(language, LEVELS["zh"]).get(level or "", "")
+    )
+    if due is not None:
+        body += texts["due"].format(month=due.month, day=due.day, month_name=_MONTHS[due.month - 1])
+    return body
+
+
 def _link(public_url: str, items: Sequence[Item]) -> str:
     base = public_url.rstrip("/")
     if len(items) == 1:
@@ -190,13 +203,10 @@ def render(
     first = items[0]
     count = len(items)
     level = first.level
-    template = texts.get(first.kind, texts["other"])
-    body = template.format(count=count, level=LEVELS.get(language, LEVELS["zh"]).get(level or "", ""))
     dues = [i.due_at for i in items if i.due_at is not None]
     due = min(dues) if dues else None
-    if due is not None and first.subject_type == "warning":
-        day = local(due)
-        body += texts["due"].format(month=day.month, day=day.day, month_name=_MONTHS[day.month - 1])
+    day = local(due).date() if due is not None and first.subject_type == "warning" else None
+    body = _body(language, first.kind, level, count, day)
     if detail:
         codes = sorted({i.topic_code for i in items if i.topic_code})
         if codes:

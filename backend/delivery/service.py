@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,7 +18,6 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.delivery import channels as ch
 from backend.delivery.models import (
-    DEFAULT_ORDER,
     AddressPublic,
     AddressUpdate,
     AttemptPublic,
@@ -29,6 +30,7 @@ from backend.delivery.models import (
     DeliveryChannel,
     DeliveryPreference,
     DeliveryRoute,
+    DeliveryUnitPolicy,
     MyDelivery,
     NotificationProof,
     PersonChannel,
@@ -37,9 +39,12 @@ from backend.delivery.models import (
     PushSubscription,
     SubscriptionCreate,
     SubscriptionPublic,
+    UnitPolicyPublic,
+    UnitPolicyUpdate,
     VapidKey,
 )
 from backend.delivery.outbox import DIRECTORY_READER, upsert_ignore
+from backend.delivery.policy import Effective, complete_order, resolve
 from backend.events.models import Event, EventRecipient
 from backend.kernel.access import Actor, Principal
 from backend.kernel.errors import Conflict, Invalid, NotFound
@@ -105,6 +110,24 @@ def _check_subscription(data: SubscriptionCreate, settings: Settings) -> None:
         )
 
 
+def _order(channels: Sequence[DeliveryChannel] | None) -> list[str]:
+    order = [c.value for c in channels or ()]
+    if len(set(order)) != len(order):
+        raise Invalid("each channel once", code="duplicate_channel", extra={"field": "channel_order"})
+    return order
+
+
+def _check_quiet(start: str | None, end: str | None) -> None:
+    if (start is None) != (end is None):
+        raise Invalid(
+            "quiet hours need a start and an end", code="quiet_hours_incomplete", extra={"field": "quiet_end"}
+        )
+
+
+def _policy_values(row: DeliveryUnitPolicy) -> dict[str, Any]:
+    return {"channel_order": row.channel_order, "quiet_start": row.quiet_start, "quiet_end": row.quiet_end}
+
+
 def _sub_public(s: PushSubscription) -> SubscriptionPublic:
     return SubscriptionPublic(
         id=s.id or 0,
@@ -135,8 +158,16 @@ class DeliveryService:
         self.org = OrgService(session, trail)
 
     # --- a person's own settings ----------------------------------------------------
+    async def effective(self, person_id: int | None, unit_id: int) -> Effective:
+        """The order and quiet hours that apply to a person (or, with no person, to a unit's people)."""
+        pref = await self.session.get(DeliveryPreference, person_id) if person_id is not None else None
+        policies = {p.unit_id: p for p in (await self.session.execute(select(DeliveryUnitPolicy))).scalars()}
+        return resolve(pref, await self.org.unit_chain(unit_id) if policies else [], policies)
+
     async def mine(self, person_id: int) -> MyDelivery:
         pref = await self.session.get(DeliveryPreference, person_id)
+        person = await self.org.get_person(DIRECTORY_READER, person_id)
+        effective = await self.effective(person_id, person.unit_id)
         addresses = list(
             (
                 await self.session.execute(
@@ -155,7 +186,7 @@ class DeliveryService:
         ).scalars()
         key = await vapid_key(self.session)
         return MyDelivery(
-            channel_order=list(pref.channel_order) if pref else list(DEFAULT_ORDER),
+            channel_order=effective.order,
             quiet_start=pref.quiet_start if pref else None,
             quiet_end=pref.quiet_end if pref else None,
             addresses=[
@@ -171,6 +202,8 @@ class DeliveryService:
             ),
             subscriptions=[_sub_public(s) for s in subs],
             vapid_public_key=key.application_server_key,
+            own_channel_order=bool(pref and pref.channel_order),
+            effective=effective.public(),
         )
 
     async def update_preferences(self, actor: Actor, person_id: int, data: PreferenceUpdate) -> MyDelivery:
@@ -184,20 +217,13 @@ class DeliveryService:
         }
         given = data.model_dump(exclude_unset=True)
         if "channel_order" in given and data.channel_order is not None:
-            order = [c.value for c in data.channel_order]
-            if len(set(order)) != len(order):
-                raise Invalid("each channel once", code="duplicate_channel", extra={"field": "channel_order"})
-            pref.channel_order = order + [c for c in DEFAULT_ORDER if c not in order]
+            order = _order(data.channel_order)
+            pref.channel_order = complete_order(order) if order else []  # []: my unit's order
         if "quiet_start" in given:
             pref.quiet_start = data.quiet_start
         if "quiet_end" in given:
             pref.quiet_end = data.quiet_end
-        if (pref.quiet_start is None) != (pref.quiet_end is None):
-            raise Invalid(
-                "quiet hours need a start and an end",
-                code="quiet_hours_incomplete",
-                extra={"field": "quiet_end"},
-            )
+        _check_quiet(pref.quiet_start, pref.quiet_end)
         pref.updated_at = utcnow()
         self.session.add(pref)
         await self.trail.record(
@@ -412,6 +438,62 @@ class DeliveryService:
             object_type="unit",
             object_id=unit_id,
             old={"channel": channel.value},
+        )
+        await self.session.commit()
+
+    # --- unit order and quiet hours ---------------------------------------------------
+    async def unit_policy(self, unit_id: int) -> UnitPolicyPublic:
+        await self._unit(unit_id)
+        row = await self.session.get(DeliveryUnitPolicy, unit_id)
+        return UnitPolicyPublic(
+            unit_id=unit_id,
+            channel_order=list(row.channel_order) if row and row.channel_order else None,
+            quiet_start=row.quiet_start if row else None,
+            quiet_end=row.quiet_end if row else None,
+            updated_at=row.updated_at if row else None,
+            effective=(await self.effective(None, unit_id)).public(),
+        )
+
+    async def put_unit_policy(self, actor: Actor, unit_id: int, data: UnitPolicyUpdate) -> UnitPolicyPublic:
+        await self._unit(unit_id)
+        row = await self.session.get(DeliveryUnitPolicy, unit_id)
+        old = _policy_values(row) if row else None
+        row = row or DeliveryUnitPolicy(unit_id=unit_id)
+        given = data.model_dump(exclude_unset=True)
+        if "channel_order" in given:
+            row.channel_order = complete_order(_order(data.channel_order)) if data.channel_order else None
+        if "quiet_start" in given:
+            row.quiet_start = data.quiet_start
+        if "quiet_end" in given:
+            row.quiet_end = data.quiet_end
+        _check_quiet(row.quiet_start, row.quiet_end)
+        row.updated_at = utcnow()
+        self.session.add(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.unit_policy",
+            object_type="unit",
+            object_id=unit_id,
+            old=old,
+            new=_policy_values(row),
+        )
+        await self.session.commit()
+        return await self.unit_policy(unit_id)
+
+    async def delete_unit_policy(self, actor: Actor, unit_id: int) -> None:
+        await self._unit(unit_id)
+        row = await self.session.get(DeliveryUnitPolicy, unit_id)
+        if row is None:
+            raise NotFound(f"unit {unit_id} sets no order or quiet hours", code="unit_policy_not_found")
+        await self.session.delete(row)
+        await self.trail.record(
+            self.session,
+            actor,
+            action="delivery.unit_policy_removed",
+            object_type="unit",
+            object_id=unit_id,
+            old=_policy_values(row),
         )
         await self.session.commit()
 

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(default=0.25, gt=0)
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=64, ge=1, le=1024)
+    #: batches a worker has on the wire at once (the next is fetched while one finishes)
+    delivery_pipeline: int = Field(default=2, ge=1, le=8)
     delivery_max_attempts: int = Field(default=4, ge=1, le=20)
     delivery_backoff_seconds: float = Field(default=2.0, ge=0)
     delivery_backoff_max_seconds: float = Field(default=300.0, ge=0)

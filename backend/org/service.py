@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -331,7 +332,22 @@ class OrgService:
         unit = await self.session.get(Unit, unit_id)
         if unit is None:
             return []
-        return [unit_id, *reversed([int(p) for p in unit.path.strip("/").split("/") if p])]
+        return _chain(unit_id, unit.path)
+
+    async def unit_chains_of(self, person_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each person's unit and its ancestors, nearest first (one query; unknown people left out)."""
+        out: dict[int, list[int]] = {}
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 500):
+            stmt = (
+                select(col(Person.id), col(Unit.id), col(Unit.path))
+                .join(Unit, col(Unit.id) == col(Person.unit_id))
+                .where(col(Person.id).in_(ids[start : start + 500]))
+            )
+            for person_id, unit_id, path in (await self.session.execute(stmt)).all():
+                if person_id is not None and unit_id is not None:
+                    out[person_id] = _chain(unit_id, path)
+        return out
 
     async def holders(self, role: str, unit_ids: list[int]) -> dict[int, list[int]]:
         """Active people holding ``role`` in each of ``unit_ids``: {unit_id: [person_id, …]}."""
@@ -366,3 +382,8 @@ class OrgService:
             subtree_unit_ids=await self.subtree_ids(unit),
             specialty_unit_ids=await self.subtree_ids(parent) if parent else frozenset({unit.id}),
         )
+
+
+def _chain(unit_id: int, path: str) -> list[int]:
+    """A unit and its ancestors, nearest first, from its materialised path."""
+    return [unit_id, *reversed([int(p) for p in path.strip("/").split("/") if p])]

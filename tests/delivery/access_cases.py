@@ -103,6 +103,26 @@ CASES = [
         {"admin": 404},
         note="no policy yet",
     ),
+    Case(
+        "GET",
+        "/api/delivery/units/{unit_id:int}/policy",
+        lambda i: f"/api/delivery/units/{i.unit['C01']}/policy",
+        ADMIN_ONLY,
+    ),
+    Case(
+        "PUT",
+        "/api/delivery/units/{unit_id:int}/policy",
+        lambda i: f"/api/delivery/units/{i.unit['C01']}/policy",
+        ADMIN_ONLY,
+        body=lambda i: {"quiet_start": "22:00", "quiet_end": "07:00"},
+    ),
+    Case(
+        "DELETE",
+        "/api/delivery/units/{unit_id:int}/policy",
+        lambda i: f"/api/delivery/units/{i.unit['C01']}/policy",
+        {"admin": 404},
+        note="no order or quiet hours set yet",
+    ),
     Case("GET", "/api/delivery/outbox", lambda i: "/api/delivery/outbox", ADMIN_ONLY),
     Case(
         "POST",

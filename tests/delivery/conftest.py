@@ -109,6 +109,14 @@ class World:
                 ADMIN, await self.unit(unit_code), DeliveryChannel(channel), ChannelConfigUpdate(**values)
             )
 
+    async def unit_policy(self, unit_code: str, **values: Any) -> None:
+        from backend.delivery.models import UnitPolicyUpdate
+
+        async with self.db.session() as s:
+            await DeliveryService(s, TRAIL, self.settings).put_unit_policy(
+                ADMIN, await self.unit(unit_code), UnitPolicyUpdate.model_validate(values)
+            )
+
     async def order(self, person_id: int, order: list[str], quiet: tuple[str, str] | None = None) -> None:
         from backend.delivery.models import PreferenceUpdate
 
