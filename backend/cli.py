@@ -25,7 +25,15 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--migrate", is_flag=True, help="Apply pending database migrations before starting.")
-def serve(host: str, port: int, migrate: bool) -> None:
+@click.option(
+    "--role",
+    type=click.Choice(["all", "worker"]),
+    default="all",
+    show_default=True,
+    help="all: API, PWA, bot, jobs and a delivery worker; worker: a delivery worker only "
+    "(several may run on one PostgreSQL database).",
+)
+def serve(host: str, port: int, migrate: bool, role: str) -> None:
     """Serve the API (/api), the PWA (/), bot, scheduler and delivery workers in one process.
 
     Refuses to start on a database that is not migrated, unless --migrate is given.
@@ -53,6 +61,15 @@ def serve(host: str, port: int, migrate: bool) -> None:
             f"not {head_revision()}: run `probity db upgrade` (or `probity demo` for demo data), "
             "or start with `probity serve --migrate`."
         )
+    if role == "worker":
+        import asyncio
+        import logging
+
+        from notifications.worker import serve as deliver
+
+        logging.basicConfig(level=settings.log_level)
+        asyncio.run(deliver(settings))
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 

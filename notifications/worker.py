@@ -1,9 +1,10 @@
 """The delivery worker: route, release scheduled broadcasts, claim, send, record — in steps.
 
 :meth:`Worker.step` does one pass and says what it did; tests drive it step by step. ``run``
-repeats steps, sleeping ``delivery_poll_seconds`` when idle. :func:`start_workers` starts one in
-the app's lifespan (``settings.run_workers``); several processes may run workers on one
-PostgreSQL database (leases make each delivery one worker's at a time).
+repeats steps with overlapping batches, sleeping ``delivery_poll_seconds`` when idle.
+:func:`start_workers` starts one in the app's lifespan (``settings.run_workers``); :func:`serve` is
+a process that only delivers (``probity serve --role worker``): several may share one PostgreSQL
+database (leases make each delivery one worker's at a time).
 
 No SQL here: the outbox and broadcast services in ``backend.delivery`` own every query.
 """
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections import defaultdict, deque
 from collections.abc import Sequence
@@ -271,6 +273,28 @@ class Workers:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for worker in self.workers:
             await worker.close()
+
+
+async def serve(settings: Settings, *, name: str | None = None) -> None:
+    """A process that only delivers (``probity serve --role worker``) until SIGTERM or SIGINT.
+
+    Start several on one PostgreSQL database: they route different notifications (``SKIP
+    LOCKED``) and lease different deliveries; on SQLite one worker process is enough.
+    """
+    db = Database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with Worker(
+            db, settings, AuditTrail(settings.secret_key.get_secret_value()), name=name
+        ) as worker:
+            log.info("delivery worker %s started", worker.name)
+            await worker.run(stop)
+            log.info("delivery worker %s stopped", worker.name)
+    finally:
+        await db.dispose()
 
 
 async def start_workers(app: Any) -> Workers:

@@ -1,13 +1,18 @@
-"""The app starts its delivery worker in its lifespan when workers are enabled, and stops it."""
+"""The app starts its delivery worker in its lifespan when workers are enabled, and stops it; a
+worker process (``probity serve --role worker``) delivers without the app."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from tests.delivery.conftest import World, new_browser
+from tests.delivery.conftest import TEST_SECRET, World, new_browser
 from tests.delivery.fakes import FakePushService
 
 
@@ -33,3 +38,32 @@ def test_workers_are_off_in_tests_and_on_by_default_elsewhere(settings):
     assert settings.run_workers is False
     assert settings.model_copy(update={"env": "development"}).run_workers is True
     assert settings.model_copy(update={"env": "production", "workers_enabled": False}).run_workers is False
+
+
+async def test_a_worker_process_delivers_alone_and_stops_on_sigterm(world: World, push: FakePushService):
+    """``probity serve --role worker``: no API, just the outbox, until SIGTERM."""
+    manager = await world.person("E0005")
+    phone = new_browser(push, "phone")
+    await world.subscribe(manager, phone)
+    env = {
+        **os.environ,
+        "PROBITY_ENV": "test",
+        "PROBITY_DATABASE_URL": world.settings.database_url,
+        "PROBITY_DATA_DIR": str(world.settings.data_dir),
+        "PROBITY_SECRET_KEY": TEST_SECRET,
+        "PROBITY_DELIVERY_POLL_SECONDS": "0.05",
+    }
+    probity = Path(sys.executable).parent / "probity"
+    process = await asyncio.create_subprocess_exec(str(probity), "serve", "--role", "worker", env=env)
+    try:
+        await world.event({manager: "subject"})
+        for _ in range(400):  # bounded wait: up to 20 s (the process imports the app first)
+            if push.received:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), timeout=30)
+    assert code == 0
+    [got] = push.received
+    assert phone.decrypt(got.body)["count"] == 1
