@@ -1,19 +1,19 @@
 """Delivery benchmarks (issue 5). Not tests: each prints one line per figure.
 
-    .venv/bin/python benchmarks/delivery_bench.py fanout  [--messages 10000] [--pg]
-    .venv/bin/python benchmarks/delivery_bench.py latency [--samples 100]
+    .venv/bin/python benchmarks/delivery_bench.py fanout  [--messages 10000] [--pg] [--workers 1] [--repeat 3]
+    .venv/bin/python benchmarks/delivery_bench.py latency [--samples 100] [--pg]
     .venv/bin/python benchmarks/delivery_bench.py crash   [--messages 1000] [--pg]
     .venv/bin/python benchmarks/delivery_bench.py flaky   [--messages 1000]
     .venv/bin/python benchmarks/delivery_bench.py two-workers [--messages 1000]   (PostgreSQL)
 
-The push service is ``benchmarks/fake_push_service.py`` in its own process on 127.0.0.1 (the
-2-core machine: worker on one core, push service on the other). Each bench makes a fresh database
-(SQLite file, or with --pg a new PostgreSQL database on PROBITY_BENCH_PG, default
-postgresql+asyncpg://postgres@127.0.0.1:5432/postgres), loads the demo organisation, adds one
-person per message with one push subscription each, and writes one ``warning.raised`` event to all
-of them (as a rule run's commit does). A message is counted at the push service by its ``Topic``
-header, which is derived from the dedup key (event, person, channel).
-"""
+The push service is ``benchmarks/fake_push_service.py`` in its own process on 127.0.0.1; workers
+are ``probity serve --role worker`` processes (fanout, crash, two-workers) or a worker in the bench
+process (latency, flaky). Each bench makes a fresh database (SQLite file, or with --pg a new
+PostgreSQL database on PROBITY_BENCH_PG, default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres),
+loads the demo organisation, adds one person per message with one push subscription each, and
+writes ``warning.raised`` events to all of them (as a rule run's commit does). A message is counted
+at the push service by its ``Topic`` header, which is derived from the dedup key (event, person,
+channel)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from sqlmodel import col  # noqa: E402
 
 from backend.audit.service import AuditTrail  # noqa: E402
 from backend.auth.service import make_hasher  # noqa: E402
@@ -51,7 +53,7 @@ from backend.demo.org import load_demo_org  # noqa: E402
 from backend.events.service import emit  # noqa: E402
 from backend.kernel.access import Actor  # noqa: E402
 from backend.kernel.db import Database  # noqa: E402
-from backend.kernel.settings import Settings, load_settings  # noqa: E402
+from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
 from backend.org.models import PersonCreate  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
@@ -97,9 +99,19 @@ class PushService:
     def endpoint(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/push/{name}"
 
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as r:
+    def _get(self, path: str, method: str = "GET") -> dict[str, Any]:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method)
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310 - our own local service
             return json.loads(r.read())
+
+    def stats(self) -> dict[str, Any]:
+        return self._get("/stats")
+
+    def count(self) -> dict[str, Any]:
+        return self._get("/count")
+
+    def reset(self) -> None:
+        self._get("/reset", "POST")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -131,7 +143,7 @@ def make_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
         "public_url": "https://probity.example",
         **extra,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 async def fresh_database(pg: bool, tmp: Path) -> str:
@@ -149,9 +161,10 @@ async def drop_database(url: str) -> None:
 
 
 async def populate(
-    settings: Settings, push: PushService, people: int, dead_fraction: float = 0.0
+    settings: Settings, push: PushService, people: int, dead_fraction: float = 0.0, event: bool = True
 ) -> list[str]:
-    """Demo org, ``people`` extra people with one subscription each, one event to all. Returns topics."""
+    """Demo org, ``people`` extra people with one subscription each, and (``event``) one event to
+    all. Returns the topics the push service will see."""
     db = Database(settings)
     trail = AuditTrail(SECRET)
     try:
@@ -187,21 +200,32 @@ async def populate(
                 await s.commit()
         async with db.session() as s:
             await vapid_key(s)
-        async with db.session() as s:
-            event = await emit(
-                s,
-                "warning.raised",
-                subject_type="warning",
-                subject_id=1,
-                recipients={p: "subject" for p in ids},
-                level="high",
-                data={"due_at": utcnow().isoformat()},
-            )
-            await s.commit()
-            assert event.id is not None
-            return [topic(dedup_key(event.id, p, "webpush")) for p in ids]
+        return await raise_warning(db, ids) if event else []
     finally:
         await db.dispose()
+
+
+async def raise_warning(db: Database, people: list[int], subject_id: int = 1) -> list[str]:
+    """One red ``warning.raised`` event to ``people``, committed as a rule run commits it."""
+    async with db.session() as s:
+        event = await emit(
+            s,
+            "warning.raised",
+            subject_type="warning",
+            subject_id=subject_id,
+            recipients={p: "subject" for p in people},
+            level="high",
+            data={"due_at": utcnow().isoformat()},
+        )
+        await s.commit()
+        assert event.id is not None
+        return [topic(dedup_key(event.id, p, "webpush")) for p in people]
+
+
+async def subscribed_people(db: Database) -> list[int]:
+    async with db.session() as s:
+        rows = await s.execute(select(col(PushSubscription.person_id)).order_by(col(PushSubscription.id)))
+        return [int(p) for p in rows.scalars()]
 
 
 async def outbox_open(db: Database) -> int:
@@ -234,7 +258,7 @@ def encryption_rate(private_pem: str, public_pem: str, n: int = 3000) -> float:
 
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     subscription = WebPushSubscription(
-        endpoint="http://127.0.0.1:9/push/x",  # type: ignore[arg-type]
+        endpoint="http://127.0.0.1:9/push/x",
         keys=WebPushKeys(
             p256dh=b64(key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)),
             auth=b64(os.urandom(16)),
@@ -249,44 +273,87 @@ def encryption_rate(private_pem: str, public_pem: str, n: int = 3000) -> float:
     )
     started = time.perf_counter()
     for _ in range(n):
-        push.get(body, subscription, subscriber="b@example.com", ttl=60)  # type: ignore[arg-type]
+        push.get(body, subscription, subscriber="b@example.com", ttl=60)
     return n / (time.perf_counter() - started)
 
 
 # --- benches ---------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def bench_fanout(args: argparse.Namespace) -> None:
+    """``--workers`` worker processes (``probity serve --role worker``) started and idle; then one
+    event to ``--messages`` people is committed and the clock runs from the commit to the last
+    arrival at the push service. The encryption rate is measured just before and just after each
+    run (the machine may be shared: their mean is the run's reference). ``--repeat`` runs on the
+    same database (a new event each), then the medians."""
     push = PushService()
+    kind = (
+        ("postgresql" if args.pg else "sqlite")
+        + f"_{args.workers}_worker"
+        + ("s" if args.workers > 1 else "")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         url = await fresh_database(args.pg, Path(tmp))
-        settings = make_settings(
-            url, Path(tmp), delivery_batch=args.batch, delivery_concurrency=args.concurrency
-        )
+        settings = make_settings(url, Path(tmp))
+        workers: list[WorkerProcess] = []
         try:
-            await populate(settings, push, args.messages)
+            await populate(settings, push, args.messages, event=False)
             db = Database(settings)
+            people = await subscribed_people(db)
             async with db.session() as s:
                 key = await vapid_key(s)
-            enc = encryption_rate(key.private_pem, key.public_pem)  # measured on a quiet machine
-            async with Worker(db, settings, AuditTrail(SECRET), name="fanout") as worker:
-                stop = asyncio.Event()
-                started = time.time()
-                task = asyncio.create_task(worker.run(stop))
-                stats = await wait_for(push, args.messages, 600, every=0.5)
-                # the push service's own clock: when the last message arrived
-                elapsed = max(stats["arrivals"].values()) - started
-                stop.set()
-                await task
+            env = {
+                "PROBITY_DELIVERY_BATCH": str(args.batch),
+                "PROBITY_DELIVERY_CONCURRENCY": str(args.concurrency),
+            }
+            workers = [WorkerProcess(url, tmp, **env) for _ in range(args.workers)]
+            for w in workers:
+                await w.ready()
+            runs: list[dict[str, float]] = []
+            for run in range(1, args.repeat + 1):
+                push.reset()
+                before = encryption_rate(key.private_pem, key.public_pem)
+                cpu0 = [cpu_seconds(w.pid) for w in workers]
+                push_cpu0 = cpu_seconds(push.proc.pid)
+                topics = await raise_warning(db, people, subject_id=run)
+                committed = time.time()
+                stats = await wait_for(push, len(topics), 600, every=0.2)
+                arrivals = [stats["arrivals"][t] for t in topics if t in stats["arrivals"]]
+                elapsed = max(arrivals) - committed
+                worker_cpu = sum(cpu_seconds(w.pid) for w in workers) - sum(cpu0)
+                push_cpu = cpu_seconds(push.proc.pid) - push_cpu0
+                after = encryption_rate(key.private_pem, key.public_pem)
+                enc = (before + after) / 2
+                figures = {
+                    "messages_delivered": len(arrivals),
+                    "duplicates": stats["duplicates"],
+                    "seconds": round(elapsed, 2),
+                    "messages_per_s": round(len(arrivals) / elapsed),
+                    "encrypt_per_s": round(enc),
+                    "ratio_to_encryption": round(len(arrivals) / elapsed / enc, 3),
+                    "worker_cpu_us_per_message": round(worker_cpu / len(arrivals) * 1e6),
+                    "push_service_cpu_us_per_message": round(push_cpu / len(arrivals) * 1e6),
+                }
+                runs.append(figures)
+                print(
+                    f"run {run}: "
+                    + ", ".join(f"{k} {v}" for k, v in figures.items())
+                    + f" (encryption before {round(before)}, after {round(after)} msg/s)",
+                    flush=True,
+                )
             await db.dispose()
-            rate = stats["distinct"] / elapsed
-            db_kind = "postgresql" if args.pg else "sqlite"
-            say(f"fanout_{db_kind}_messages_delivered", stats["distinct"])
-            say(f"fanout_{db_kind}_seconds", round(elapsed, 2), "s")
-            say(f"fanout_{db_kind}_messages_per_s", round(rate), "msg/s")
-            say("webpush_encrypt_per_s_one_core", round(enc), "msg/s")
-            say(f"fanout_{db_kind}_ratio_to_encryption", round(rate / enc, 2))
+            for name in runs[0]:
+                say(f"fanout_{kind}_{name}_median", statistics.median(r[name] for r in runs))
+            say("fanout_settings", f"batch {args.batch}, concurrency {args.concurrency}, runs {args.repeat}")
         finally:
+            for w in workers:
+                w.stop()
             push.stop()
             await drop_database(url)
 
@@ -303,7 +370,9 @@ async def bench_latency(args: argparse.Namespace) -> None:
             async with db.session() as s:
                 people = list(
                     (
-                        await s.execute(select(PushSubscription.person_id).order_by(PushSubscription.id))
+                        await s.execute(
+                            select(col(PushSubscription.person_id)).order_by(col(PushSubscription.id))
+                        )
                     ).scalars()
                 )
             async with Worker(db, settings, trail, name="latency") as worker:
@@ -344,25 +413,56 @@ async def bench_latency(args: argparse.Namespace) -> None:
             await drop_database(url)
 
 
-def worker_process(url: str, data_dir: str, name: str, **env: str) -> subprocess.Popen[bytes]:
-    environ = {
-        **os.environ,
-        "PROBITY_DATABASE_URL": url,
-        "PROBITY_DATA_DIR": data_dir,
-        "PROBITY_SECRET_KEY": SECRET,
-        "PROBITY_LOG_LEVEL": "WARNING",
-        **env,
-    }
-    return subprocess.Popen([sys.executable, __file__, "worker", "--name", name], env=environ)  # noqa: S603
+class WorkerProcess:
+    """``probity serve --role worker`` on the bench database (the deployed command)."""
+
+    def __init__(self, url: str, data_dir: str, **env: str) -> None:
+        environ = {
+            **os.environ,
+            "PROBITY_DATABASE_URL": url,
+            "PROBITY_DATA_DIR": data_dir,
+            "PROBITY_SECRET_KEY": SECRET,
+            "PROBITY_LOG_LEVEL": "INFO",
+            **env,
+        }
+        probity = Path(sys.executable).parent / "probity"
+        self.proc = subprocess.Popen(  # noqa: S603
+            [str(probity), "serve", "--role", "worker"], env=environ, stderr=subprocess.PIPE, text=True
+        )
+        self.pid = self.proc.pid
+        self._started = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if "delivery worker" in line and "started" in line:
+                self._started.set()
+            elif " - WARNING - " in line or " - ERROR - " in line or "Traceback" in line:
+                sys.stderr.write(line)
+
+    async def ready(self, limit_s: float = 120) -> None:
+        if not await asyncio.to_thread(self._started.wait, limit_s):
+            raise RuntimeError("the worker process did not start")
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
 
 
 async def wait_for(push: PushService, want: int, limit_s: float, every: float = 0.1) -> dict[str, Any]:
+    """Poll the push service's counts (off the event loop) until ``want`` arrived; its full stats."""
     deadline = time.monotonic() + limit_s
-    stats = push.stats()
-    while time.monotonic() < deadline and stats["distinct"] < want:
+    while time.monotonic() < deadline:
+        if (await asyncio.to_thread(push.count))["distinct"] >= want:
+            break
         await asyncio.sleep(every)
-        stats = push.stats()
-    return stats
+    return push.stats()
 
 
 async def bench_crash(args: argparse.Namespace) -> None:
@@ -373,17 +473,15 @@ async def bench_crash(args: argparse.Namespace) -> None:
         try:
             await populate(settings, push, args.messages)
             env = {"PROBITY_DELIVERY_LEASE_SECONDS": "3", "PROBITY_DELIVERY_BATCH": "100"}
-            first = worker_process(url, tmp, "first", **env)
+            first = WorkerProcess(url, tmp, **env)
             stats = await wait_for(push, args.messages // 3, 120)
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait()
+            first.kill()
             at_kill = push.stats()["distinct"]
             started = time.perf_counter()
-            second = worker_process(url, tmp, "second", **env)
+            second = WorkerProcess(url, tmp, **env)
             stats = await wait_for(push, args.messages, 180)
             recovered = time.perf_counter() - started
-            second.terminate()
-            second.wait(10)
+            second.stop()
             db = Database(settings)
             async with db.session() as s:
                 delivered = (
@@ -423,13 +521,13 @@ async def bench_flaky(args: argparse.Namespace) -> None:
                 await until_done(worker, db)
             elapsed = time.perf_counter() - started
             async with db.session() as s:
-                left = list((await s.execute(select(PushSubscription.endpoint))).scalars())
+                left = list((await s.execute(select(col(PushSubscription.endpoint)))).scalars())
                 states = dict(
                     (
                         await s.execute(
-                            select(DeliveryRoute.state, func.count()).group_by(DeliveryRoute.state)
+                            select(col(DeliveryRoute.state), func.count()).group_by(col(DeliveryRoute.state))
                         )
-                    ).all()  # type: ignore[call-overload]
+                    ).all()
                 )
             await db.dispose()
             stats = push.stats()
@@ -454,12 +552,11 @@ async def bench_two_workers(args: argparse.Namespace) -> None:
             await populate(settings, push, args.messages)
             env = {"PROBITY_DELIVERY_BATCH": "50"}
             started = time.perf_counter()
-            workers = [worker_process(url, tmp, f"w{i}", **env) for i in (1, 2)]
+            workers = [WorkerProcess(url, tmp, **env) for _ in (1, 2)]
             stats = await wait_for(push, args.messages, 180)
             elapsed = time.perf_counter() - started
             for w in workers:
-                w.terminate()
-                w.wait(10)
+                w.stop()
             say("two_workers_postgresql_messages", args.messages)
             say("two_workers_postgresql_distinct_delivered", stats["distinct"])
             say("two_workers_postgresql_duplicates", stats["duplicates"])
@@ -468,17 +565,6 @@ async def bench_two_workers(args: argparse.Namespace) -> None:
         finally:
             push.stop()
             await drop_database(url)
-
-
-async def run_worker(args: argparse.Namespace) -> None:
-    settings = load_settings()
-    db = Database(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with Worker(db, settings, AuditTrail(SECRET), name=args.name) as worker:
-        await worker.run(stop)
-    await db.dispose()
 
 
 def main() -> None:
@@ -492,11 +578,12 @@ def main() -> None:
         p.add_argument("--pg", action="store_true")
         p.add_argument("--batch", type=int, default=500)
         p.add_argument("--concurrency", type=int, default=64)
+        if name == "fanout":
+            p.add_argument("--workers", type=int, default=1, help="worker processes")
+            p.add_argument("--repeat", type=int, default=3, help="runs (medians are printed)")
     p = sub.add_parser("latency")
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--pg", action="store_true")
-    p = sub.add_parser("worker")
-    p.add_argument("--name", default="worker")
     args = parser.parse_args()
     bench = {
         "fanout": bench_fanout,
@@ -504,7 +591,6 @@ def main() -> None:
         "crash": bench_crash,
         "flaky": bench_flaky,
         "two-workers": bench_two_workers,
-        "worker": run_worker,
     }[args.bench]
     asyncio.run(bench(args))
 
