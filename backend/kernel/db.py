@@ -92,6 +92,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        inline = _INLINE.pop(_inline_key(self.engine), None)
+        if inline is not None:
+            inline.dispose()
 
     # --- migrations ---------------------------------------------------------------
     async def current_revision(self) -> str | None:
@@ -110,11 +113,15 @@ class Database:
 _INLINE: dict[str, Engine] = {}
 
 
+def _inline_key(bind: AsyncEngine) -> str:
+    return bind.url.render_as_string(hide_password=False)
+
+
 def _inline_engine(bind: AsyncEngine) -> Engine | None:
     """A plain sqlite3 engine on the same file (read only), or None for other databases."""
     if bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
         return None
-    key = bind.url.render_as_string(hide_password=False)
+    key = _inline_key(bind)
     engine = _INLINE.get(key)
     if engine is None:
         engine = create_engine(bind.url.set(drivername="sqlite"), pool_size=2, max_overflow=4)
