@@ -378,7 +378,9 @@ class CheckupService:
         )
 
     async def list_campaigns(self, year: int | None = None) -> list[CampaignPublic]:
-        stmt = select(CheckupCampaign).order_by(col(CheckupCampaign.opens_at).desc())
+        stmt = select(CheckupCampaign).order_by(
+            col(CheckupCampaign.opens_at).desc(), col(CheckupCampaign.id).desc()
+        )
         if year is not None:
             stmt = stmt.where(col(CheckupCampaign.year) == year)
         return [await self.campaign_public(c) for c in (await self.session.execute(stmt)).scalars()]
