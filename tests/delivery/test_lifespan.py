@@ -7,11 +7,11 @@ import asyncio
 import os
 import signal
 import sys
-from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from tests.conftest import REPO_ROOT
 from tests.delivery.conftest import TEST_SECRET, World, new_browser
 from tests.delivery.fakes import FakePushService
 
@@ -53,8 +53,10 @@ async def test_a_worker_process_delivers_alone_and_stops_on_sigterm(world: World
         "PROBITY_SECRET_KEY": TEST_SECRET,
         "PROBITY_DELIVERY_POLL_SECONDS": "0.05",
     }
-    probity = Path(sys.executable).parent / "probity"
-    process = await asyncio.create_subprocess_exec(str(probity), "serve", "--role", "worker", env=env)
+    env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code, whatever is installed
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "backend.cli", "serve", "--role", "worker", env=env
+    )
     try:
         await world.event({manager: "subject"})
         for _ in range(400):  # bounded wait: up to 20 s (the process imports the app first)
