@@ -13,13 +13,13 @@ import base64
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from pydantic import AnyHttpUrl
 from webpush import WebPush, WebPushSubscription
-from webpush.types import WebPushKeys
 
 from backend.delivery.outbox import Job, Outcome, PushTarget, TargetResult
 from backend.delivery.payloads import Message
@@ -44,6 +44,20 @@ def retry_after(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(slots=True)
+class _Keys:
+    auth: str
+    p256dh: str
+
+
+@dataclass(slots=True)
+class _Subscription:
+    """What ``WebPush.get`` reads of a subscription (endpoint, keys), without a pydantic model."""
+
+    endpoint: str
+    keys: _Keys
 
 
 class WebPushSender:
@@ -88,9 +102,8 @@ class WebPushSender:
     def encrypt(self, body: bytes, target: PushTarget) -> tuple[bytes, dict[str, str]]:
         """``webpush`` encrypts (aes128gcm, a new ECDH key per message) and adds the VAPID header.
         The subscription's keys were checked when it was stored: built without validating again."""
-        subscription = WebPushSubscription.model_construct(
-            endpoint=target.endpoint,
-            keys=WebPushKeys.model_construct(auth=target.auth, p256dh=target.p256dh),
+        subscription = cast(
+            WebPushSubscription, _Subscription(target.endpoint, _Keys(target.auth, target.p256dh))
         )
         message = self.push.get(body, subscription, subscriber=self.subscriber, ttl=self.ttl)
         return message.encrypted, dict(message.headers)

@@ -30,7 +30,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -85,6 +85,12 @@ PREFERENCE: Table = DeliveryPreference.__table__  # type: ignore[attr-defined]
 UNIT_POLICY: Table = DeliveryUnitPolicy.__table__  # type: ignore[attr-defined]
 RECIPIENT: Table = EventRecipient.__table__  # type: ignore[attr-defined]
 EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+
+
+def ids_in(column: Any, values: Sequence[int]) -> Any:
+    """``column IN (…)`` with the list bound as one expanding parameter: built without coercing
+    each element, and the same cached statement whatever the list."""
+    return column.in_(bindparam(f"{column.table.name}_{column.name}_ids", list(values), expanding=True))
 
 
 def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -257,17 +263,17 @@ class Outbox:
         """Rows of ``columns`` whose ``key`` is one of ``ids`` (in chunks of :data:`CHUNK`)."""
         rows: list[Any] = []
         for chunk in chunks(ids):
-            stmt = select(*columns).where(key.in_(chunk))
+            stmt = select(*columns).where(ids_in(key, chunk))
             rows += (await self.session.execute(stmt if where is None else stmt.where(where))).all()
         return rows
 
-    async def _events(self, event_ids: Iterable[int]) -> dict[int, Any]:
-        """Events by id: (id, kind, level, subject_type, subject_id, data)."""
+    async def _events(self, event_ids: Iterable[int]) -> dict[int, Item]:
+        """Each event as the renderer may see it (read once, however many recipients it has)."""
         e = EVENT.c
         rows = await self._rows_in(
             e.id, event_ids, e.id, e.kind, e.level, e.subject_type, e.subject_id, e.data
         )
-        return {int(row[0]): row for row in rows}
+        return {int(r[0]): item_from_event(0, int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     async def _people(
         self, person_ids: Sequence[int], channels: set[str], *, routing: bool = False
@@ -496,8 +502,7 @@ class Outbox:
             delivery_id = ids.get(values["dedup_key"])
             if delivery_id is None:
                 continue  # an earlier route of the same event already holds this key
-            e = events[values["event_id"]]
-            item = item_from_event(values["recipient_id"], e[0], e[1], e[2], e[3], e[4], e[5], reason)
+            item = replace(events[values["event_id"]], recipient_id=values["recipient_id"], reason=reason)
             jobs.append(self._job({**values, "id": delivery_id}, str(token), item, people, policy, fallback))
         return len(created), jobs
 
@@ -527,7 +532,7 @@ class Outbox:
             return []
         await self.session.execute(
             update(DELIVERY)
-            .where(DELIVERY.c.id.in_([int(i) for i, _, _ in picked]), self._due(now))
+            .where(ids_in(DELIVERY.c.id, [int(i) for i, _, _ in picked]), self._due(now))
             .values(
                 state=DeliveryState.leased.value,
                 lease_owner=token,
@@ -597,12 +602,11 @@ class Outbox:
         }
         jobs: list[Job] = []
         for d in leased:
-            e = events.get(int(d["event_id"]))
-            if e is None or int(d["recipient_id"]) not in reasons:
+            event = events.get(int(d["event_id"]))
+            reason = reasons.get(int(d["recipient_id"]))
+            if event is None or reason is None:
                 continue
-            item = item_from_event(
-                int(d["recipient_id"]), e[0], e[1], e[2], e[3], e[4], e[5], reasons[int(d["recipient_id"])]
-            )
+            item = replace(event, recipient_id=int(d["recipient_id"]), reason=reason)
             policy = policies.get(d["config_id"]) if d["config_id"] is not None else None
             jobs.append(self._job(d, token, item, people, policy, int(d["route_id"]) in waiting))
         return jobs
@@ -634,10 +638,10 @@ class Outbox:
             await self.session.execute(insert(ATTEMPT), attempts)
         gone = {s for o in outcomes for s in o.gone_subscriptions}
         for ids in chunks(gone):
-            await self.session.execute(delete(SUBSCRIPTION).where(SUBSCRIPTION.c.id.in_(ids)))
+            await self.session.execute(delete(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)))
         for ids in chunks({s for o in outcomes for s in o.ok_subscriptions} - gone):
             await self.session.execute(
-                update(SUBSCRIPTION).where(SUBSCRIPTION.c.id.in_(ids)).values(last_success_at=now)
+                update(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)).values(last_success_at=now)
             )
         for o in outcomes:
             if o.refused:
@@ -707,7 +711,7 @@ class Outbox:
             for ids in chunks(delivery_ids):
                 await self.session.execute(
                     update(DELIVERY)
-                    .where(DELIVERY.c.id.in_(ids), DELIVERY.c.lease_owner == lease)
+                    .where(ids_in(DELIVERY.c.id, ids), DELIVERY.c.lease_owner == lease)
                     .values(
                         state=DeliveryState.sent.value,
                         sent_at=now,
@@ -720,13 +724,13 @@ class Outbox:
             for ids in chunks(route_ids):
                 await self.session.execute(
                     update(ROUTE)
-                    .where(ROUTE.c.id.in_(ids), ROUTE.c.state == RouteState.routing.value)
+                    .where(ids_in(ROUTE.c.id, ids), ROUTE.c.state == RouteState.routing.value)
                     .values(state=RouteState.delivered.value, delivered_channel=channel, delivered_at=now)
                 )
         for ids in chunks(fallbacks):
             await self.session.execute(
                 update(DELIVERY)
-                .where(DELIVERY.c.route_id.in_(ids), DELIVERY.c.state == DeliveryState.waiting.value)
+                .where(ids_in(DELIVERY.c.route_id, ids), DELIVERY.c.state == DeliveryState.waiting.value)
                 .values(state=DeliveryState.skipped.value)
             )
 
