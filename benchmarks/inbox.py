@@ -211,8 +211,17 @@ def serve(port: int) -> None:
     async def hello() -> str:
         return "hello, world"
 
+    row = b'{"evidence":{"usage_before":120.5},"x":"' + b"y" * 400 + b'"}'
+    blob = b'{"items":[' + b",".join([row] * 20) + b"]}"
+
+    @get("/bench/blob", media_type=MediaType.JSON, include_in_schema=False)
+    async def sized() -> bytes:
+        """As large as an inbox page, no work: what the client side costs (diagnosis, --path)."""
+        return blob
+
     app = create_app(Settings())  # type: ignore[call-arg]
     app.register(hello)
+    app.register(sized)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

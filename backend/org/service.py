@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, bindparam, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail, changed
 from backend.kernel.access import Actor, Principal
 from backend.kernel.cache import ORG_GENERATION
+from backend.kernel.db import read_rows
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.org.models import (
@@ -27,6 +28,25 @@ from backend.org.models import (
     UnitCreate,
     UnitUpdate,
 )
+
+#: a person's facts for a principal: person, unit, post and the unit's parent in one row
+FACTS_LOOKUP: Any = (
+    select(
+        col(Person.id),
+        col(Person.name),
+        col(Person.unit_id),
+        col(Person.roles),
+        col(Person.active),
+        col(Post.name).label("post_name"),
+        col(Unit.specialty),
+        col(Unit.parent_id),
+    )
+    .join(Unit, col(Unit.id) == col(Person.unit_id))
+    .outerjoin(Post, col(Post.id) == col(Person.post_id))
+    .where(col(Person.id) == bindparam("person_id"))
+)
+#: the unit tree (a few hundred rows at most): subtrees are worked out from the paths
+UNIT_PATHS = select(col(Unit.id), col(Unit.path))
 
 
 @dataclass(frozen=True)
@@ -364,23 +384,28 @@ class OrgService:
 
     # --- for the auth domain -------------------------------------------------------
     async def person_facts(self, person_id: int) -> PersonFacts | None:
-        person = await self.session.get(Person, person_id)
-        if person is None:
+        """Committed facts in two small reads (every principal-cache miss of every request)."""
+        assert isinstance(self.session.bind, AsyncEngine)
+        found = await read_rows(self.session.bind, FACTS_LOOKUP, {"person_id": person_id})
+        if not found:
             return None
-        unit = await self.session.get(Unit, person.unit_id)
-        assert unit is not None and person.id is not None and unit.id is not None
-        post = await self.session.get(Post, person.post_id) if person.post_id else None
-        parent = await self.session.get(Unit, unit.parent_id) if unit.parent_id else None
+        row = found[0]
+        paths = dict(await read_rows(self.session.bind, UNIT_PATHS))
+
+        def subtree(unit_id: int) -> frozenset[int]:
+            prefix = f"{paths.get(unit_id, '/')}{unit_id}/"
+            return frozenset(u for u, path in paths.items() if u == unit_id or path.startswith(prefix))
+
         return PersonFacts(
-            person_id=person.id,
-            name=person.name,
-            unit_id=pk(unit),
-            roles=list(person.roles),
-            active=person.active,
-            post_name=post.name if post else None,
-            specialty=unit.specialty,
-            subtree_unit_ids=await self.subtree_ids(unit),
-            specialty_unit_ids=await self.subtree_ids(parent) if parent else frozenset({unit.id}),
+            person_id=row.id,
+            name=row.name,
+            unit_id=row.unit_id,
+            roles=list(row.roles),
+            active=row.active,
+            post_name=row.post_name,
+            specialty=row.specialty,
+            subtree_unit_ids=subtree(row.unit_id),
+            specialty_unit_ids=subtree(row.parent_id) if row.parent_id else frozenset({row.unit_id}),
         )
 
 

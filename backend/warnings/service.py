@@ -76,34 +76,51 @@ class InboxFilters:
     person_id: int | None = None
 
 
-def summary(row: Any, now: datetime | None = None) -> WarningSummary:
-    """An inbox row from a Warning object or a Core row of the warning table (values of the row's
-    own types: built without validation, it is on every inbox request)."""
-    now = now or utcnow()
+def summary_values(row: Any, now: datetime) -> dict[str, Any]:
+    """The fields of an inbox row (WarningSummary) from a Warning or a Core row of the warning table;
+    level, state and finding as the stored strings (StrEnum members compare equal to them)."""
     due_at = row.due_at
-    state = WarningState(row.state)
+    state = row.state
+    return {
+        "id": row.id,
+        "topic_id": row.topic_id,
+        "topic_code": row.topic_code,
+        "specialty": row.specialty,
+        "level": row.level,
+        "state": state,
+        "person_id": row.person_id,
+        "unit_id": row.unit_id,
+        "object_key": row.object_key,
+        "period_key": row.period_key,
+        "evidence": row.evidence or {},
+        "raised_at": row.raised_at,
+        "due_at": due_at,
+        "due_on": due_at.astimezone(SHANGHAI).date() if due_at else None,
+        "deadline_provisional": bool(row.deadline_provisional),
+        "overdue": overdue(due_at, state, now),
+        "open": state in OPEN_STATES,
+        "finding": row.finding or None,
+        "submissions": row.submissions or 0,
+        "hit_count": int(row.hit_count),
+    }
+
+
+def summary_model(values: dict[str, Any]) -> WarningSummary:
+    """The API model of summary values (already of the model's types: no validation)."""
+    finding = values["finding"]
     return WarningSummary.model_construct(
-        id=row.id,
-        topic_id=row.topic_id,
-        topic_code=row.topic_code,
-        specialty=row.specialty,
-        level=Level(row.level),
-        state=state,
-        person_id=row.person_id,
-        unit_id=row.unit_id,
-        object_key=row.object_key,
-        period_key=row.period_key,
-        evidence=row.evidence or {},
-        raised_at=row.raised_at,
-        due_at=due_at,
-        due_on=due_at.astimezone(SHANGHAI).date() if due_at else None,
-        deadline_provisional=bool(row.deadline_provisional),
-        overdue=overdue(due_at, state, now),
-        open=state in OPEN_STATES,
-        finding=Finding(row.finding) if row.finding else None,
-        submissions=row.submissions or 0,
-        hit_count=int(row.hit_count),
+        **{
+            **values,
+            "level": Level(values["level"]),
+            "state": WarningState(values["state"]),
+            "finding": Finding(finding) if finding else None,
+        }
     )
+
+
+def summary(row: Any, now: datetime | None = None) -> WarningSummary:
+    """An inbox row as its API model."""
+    return summary_model(summary_values(row, now or utcnow()))
 
 
 def verification_public(v: Verification) -> VerificationPublic:
@@ -671,6 +688,7 @@ def filter_clauses(filters: InboxFilters, now: datetime) -> list[ColumnElement[b
 
 #: the own inbox without filters (the common case): built once, executed with parameters
 _OWN_STATEMENTS: dict[bool, Select[Any]] = {}
+LEVELS = tuple(v.value for v in Level)
 #: roles that hold cases of their own (an admin or topic expert alone has none)
 CASE_ROLES = (Role.employee, Role.head, Role.inspector, Role.committee)
 
@@ -703,13 +721,16 @@ def _own_statement(where: list[ColumnElement[bool]], level: Any, limit: Any, off
     )
 
 
-async def own_inbox(
+async def own_inbox_values(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
-) -> InboxPage:
-    """The caller's own warnings: one statement, Core rows, no ORM session (see reads.py)."""
+) -> dict[str, Any]:
+    """The caller's own warnings as InboxPage values: one statement, Core rows, no ORM session
+    (``read_rows``: inline on SQLite)."""
     now = utcnow()
+    page: dict[str, Any] = {"items": [], "total": 0, "counts": dict.fromkeys(LEVELS, 0)}
+    page.update(limit=limit, offset=offset)
     if not principal.has(*CASE_ROLES):
-        return InboxPage(items=[], total=0, counts=LevelCounts(), limit=limit, offset=offset)
+        return page
     others = filter_clauses(filters, now)
     has_level = filters.level is not None
     params: dict[str, Any] = {}
@@ -730,15 +751,24 @@ async def own_inbox(
         if filters.level:
             params["level"] = filters.level.value
     rows = await read_rows(engine, stmt, params)
-    first = rows[0]
-    counts = LevelCounts.model_construct(
-        high=int(first.n_high), medium=int(first.n_medium), low=int(first.n_low)
+    counts = {name: int(getattr(rows[0], f"n_{name}")) for name in LEVELS}
+    page["counts"] = counts
+    page["total"] = counts[filters.level.value] if filters.level else sum(counts.values())
+    page["items"] = [summary_values(r, now) for r in rows if r.id is not None]
+    return page
+
+
+async def own_inbox(
+    engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
+) -> InboxPage:
+    page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset)
+    return InboxPage.model_construct(
+        items=[summary_model(item) for item in page["items"]],
+        total=page["total"],
+        counts=LevelCounts.model_construct(**page["counts"]),
+        limit=limit,
+        offset=offset,
     )
-    total = (
-        getattr(counts, filters.level.value) if filters.level else counts.high + counts.medium + counts.low
-    )
-    items = [summary(r, now) for r in rows if r.id is not None]
-    return InboxPage.model_construct(items=items, total=total, counts=counts, limit=limit, offset=offset)
 
 
 async def replayed(
