@@ -6,6 +6,7 @@ feature adds a folder, not a line here.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Litestar, get
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope, Send
 from sqlalchemy import text
 
 import backend
@@ -34,6 +38,54 @@ from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_i
 
 VERSION = "0.1.0"
 PWA_DIR = Path(backend.__file__).resolve().parent.parent / "pwa"
+
+
+#: what is worth compressing: the PWA's HTML, JS, CSS, manifest and SVG icons, and API JSON
+#: (PNG, JPEG, PDF and other binaries pass as they are)
+COMPRESSIBLE = (
+    b"text/",
+    b"application/javascript",
+    b"application/json",
+    b"application/manifest+json",
+    b"application/problem+json",
+    b"image/svg+xml",
+)
+
+
+class TextCompression(CompressionMiddleware):
+    """Litestar's compression (brotli when the client accepts it, else gzip) for text only."""
+
+    def create_compression_send_wrapper(self, send: Send, compression_encoding: str, scope: Scope) -> Send:
+        compress = super().create_compression_send_wrapper(send, compression_encoding, scope)
+        target = compress
+
+        async def pick(message: Message) -> None:
+            nonlocal target
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or ())
+                kind = headers.get(b"content-type", b"").lower()
+                if b"content-encoding" in headers or not kind.startswith(COMPRESSIBLE):
+                    target = send
+            await target(message)
+
+        return pick
+
+
+def compression() -> CompressionConfig:
+    """Brotli (quality 5) or gzip (level 6) for responses of 1 KB or more: a few hundred microseconds
+    for a 12 KB module, a tenth of that for an inbox page of JSON."""
+    if importlib.util.find_spec("brotli") is None:  # pragma: no cover - a dependency; gzip still works
+        return CompressionConfig(
+            backend="gzip", gzip_compress_level=6, minimum_size=1024, middleware_class=TextCompression
+        )
+    return CompressionConfig(
+        backend="brotli",
+        brotli_quality=5,
+        brotli_gzip_fallback=True,
+        gzip_compress_level=6,
+        minimum_size=1024,
+        middleware_class=TextCompression,
+    )
 
 
 def discover_controllers() -> list[type[Controller]]:
@@ -113,6 +165,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         middleware=[request_id_middleware, auth_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        compression_config=compression(),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Probity",
