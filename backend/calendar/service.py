@@ -137,8 +137,11 @@ class WorkingCalendar:
         return count
 
 
-#: called as ``listener(session, calendar, years, actor)`` after overrides change; returns a count
-CalendarListener = Callable[[AsyncSession, WorkingCalendar, frozenset[int], Actor], Awaitable[int]]
+#: called as ``listener(session, trail, calendar, years, actor)`` after overrides change (in that
+#: transaction); returns how many deadlines it recomputed
+CalendarListener = Callable[
+    [AsyncSession, AuditTrail, WorkingCalendar, frozenset[int], Actor], Awaitable[int]
+]
 _LISTENERS: list[CalendarListener] = []
 
 
@@ -230,7 +233,7 @@ class CalendarService:
         calendar = await self.calendar()
         total = 0
         for listener in _LISTENERS:
-            total += await listener(self.session, calendar, years, actor)
+            total += await listener(self.session, self.trail, calendar, years, actor)
         return total
 
     async def days(self, start: date, end: date) -> list[CalendarDay]:

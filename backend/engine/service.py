@@ -62,6 +62,7 @@ from backend.warnings.hits import (
     trial_warnings,
     verdicts,
 )
+from backend.warnings.linked import evaluate_run
 from backend.warnings.models import Finding, Level, Verification, Warning
 from backend.warnings.routing import announce
 
@@ -187,7 +188,19 @@ class EngineService:
             run.error = f"the warnings could not be stored: {type(exc).__name__}: {exc}"[:1000]
         run = await self._close(run, topic, actor, started)
         await self._announce(raised)
+        if run.status == RunStatus.done and not run.trial:
+            await self._link(run, actor)
         return run
+
+    async def _link(self, run: RuleRun, actor: Actor) -> None:
+        """Linked warnings (9.2.3.1) evaluated after the run, in their own transaction: a later hit
+        can raise the level of a warning already verified true (a second true red, a relapse)."""
+        try:
+            await evaluate_run(self.session, self.trail, run.id or 0, actor)
+            await self.session.commit()
+        except SQLAlchemyError:
+            await self.session.rollback()
+            log.exception("evaluating linked warnings after run %s failed", run.id)
 
     async def _announce(self, warning_ids: list[int]) -> None:
         """Push newly raised live warnings at once (7.3.1), right after the run is recorded.

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.calendar.service import WorkingCalendar, load_calendar
+from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
 from backend.events.service import emit
 from backend.kernel.access import Actor, Channel, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -77,6 +77,73 @@ def tier_deadline(calendar: WorkingCalendar, tier: Tier, start: datetime) -> tup
         return calendar.end_of(add_month(calendar.raised_on(start))), False
     d = calendar.deadline(start, ANSWER_WORKING_DAYS[tier])
     return d.due_at, d.provisional
+
+
+@on_calendar_change
+async def recompute_case_deadlines(
+    session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
+) -> int:
+    """Open notices and inquiries whose 7 working days were counted over guessed days: recomputed
+    from the moment their tier began (opened, or escalated to it) when a year's overrides change."""
+    if not years:
+        return 0
+    rows = (
+        await session.execute(
+            select(LadderCase).where(
+                col(LadderCase.state) == CaseState.open.value,
+                col(LadderCase.due_provisional).is_(True),
+                col(LadderCase.tier).in_([t.value for t in ANSWER_WORKING_DAYS]),
+            )
+        )
+    ).scalars()
+    changed = 0
+    for row in list(rows):
+        began = (
+            await session.execute(
+                select(func.max(col(LadderStep.at))).where(
+                    col(LadderStep.case_id) == row.id,
+                    col(LadderStep.kind) == "escalated",
+                    col(LadderStep.tier) == row.tier,
+                )
+            )
+        ).scalar_one_or_none() or row.opened_at
+        due_at, provisional = tier_deadline(calendar, Tier(row.tier), began)
+        if due_at == row.due_at and provisional == row.due_provisional:
+            continue
+        await session.execute(
+            update(LadderCase)
+            .where(col(LadderCase.id) == row.id, col(LadderCase.due_at) == row.due_at)
+            .values(due_at=due_at, due_provisional=provisional)
+            .execution_options(synchronize_session=False)
+        )
+        data = {
+            "old_due_at": row.due_at.isoformat(),
+            "due_at": due_at.isoformat(),
+            "provisional": provisional,
+        }
+        session.add(
+            LadderStep(
+                case_id=row.id or 0,
+                kind="deadline_recomputed",
+                tier=row.tier,
+                actor_person_id=actor.person_id,
+                actor_label="calendar",
+                channel=actor.channel.value,
+                data=data,
+            )
+        )
+        await trail.record(
+            session,
+            actor,
+            action="ladder.deadline_recomputed",
+            object_type="ladder_case",
+            object_id=row.id,
+            old={"due_at": data["old_due_at"]},
+            new=data,
+            power="calendar.write",
+        )
+        changed += 1
+    return changed
 
 
 def next_tier(tier: Tier) -> Tier | None:

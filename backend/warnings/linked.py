@@ -2,9 +2,10 @@
 letter (B.13) to the department, which answers with a risk report (B.14) within 15 working days.
 
 Evaluated after each verification (hook in :data:`backend.warnings.service.AFTER_VERIFICATION`)
-on the warnings of the verified warning's department (unit). "True" = the latest reply says
-true and it is not returned (submitted, confirmed or closed). Each pattern has a stable key, so
-the same pattern raises one letter, however often it is evaluated.
+and after each rule run (:func:`evaluate_run`, called by the engine), over the warnings of the
+warning's department (unit). "True" = the latest reply says true and it is not returned
+(submitted, confirmed or closed). Each pattern has a stable key, so the same pattern raises one
+letter, however often it is evaluated.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from backend.audit.service import AuditTrail
-from backend.calendar.service import WorkingCalendar, load_calendar
+from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, NotFound
@@ -236,6 +237,68 @@ async def _raise(
 
 
 AFTER_VERIFICATION.append(evaluate)
+
+
+async def evaluate_run(
+    session: AsyncSession, trail: AuditTrail, run_id: int, actor: Actor
+) -> list[LinkedWarning]:
+    """After a rule run (the engine calls it once the run is recorded): a later hit updates the
+    level of a warning already verified true (a second true red, a relapse), so each true warning
+    the run touched is evaluated again. Letters already raised are not raised twice. No commit."""
+    touched = (
+        await session.execute(
+            select(Warning)
+            .where(
+                col(Warning.last_run_id) == run_id,
+                col(Warning.finding) == Finding.true.value,
+                col(Warning.state).in_(TRUE_STATES),
+                col(Warning.trial).is_(False),
+            )
+            .order_by(col(Warning.raised_at), col(Warning.id))
+        )
+    ).scalars()
+    raised: list[LinkedWarning] = []
+    for warning in list(touched):
+        raised += await evaluate(session, trail, warning, actor)
+    return raised
+
+
+@on_calendar_change
+async def recompute_report_deadlines(
+    session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
+) -> int:
+    """Risk reports still due whose 15 working days touch a year whose overrides changed: their
+    deadline (and whether it is still a guess) recomputed, in the calendar change's transaction."""
+    if not years:
+        return 0
+    rows = (
+        await session.execute(
+            select(LinkedWarning).where(col(LinkedWarning.state) == LinkedState.raised.value)
+        )
+    ).scalars()
+    changed = 0
+    for row in list(rows):
+        first, last = calendar.raised_on(row.raised_at).year, calendar.raised_on(row.report_due_at).year
+        if not any(first <= y <= last for y in years) and not row.report_provisional:
+            continue
+        d = calendar.deadline(row.raised_at, REPORT_WORKING_DAYS)
+        if d.due_at == row.report_due_at and d.provisional == row.report_provisional:
+            continue
+        old = {"report_due_at": row.report_due_at.isoformat(), "provisional": row.report_provisional}
+        row.report_due_at, row.report_provisional = d.due_at, d.provisional
+        await trail.record(
+            session,
+            actor,
+            action="linked.deadline_recomputed",
+            object_type="linked_warning",
+            object_id=row.id,
+            old=old,
+            new={"report_due_at": d.due_at.isoformat(), "provisional": d.provisional},
+            power="calendar.write",
+        )
+        changed += 1
+    await session.flush()
+    return changed
 
 
 class LinkedService:

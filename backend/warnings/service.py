@@ -876,7 +876,7 @@ async def set_deadlines(session: AsyncSession, calendar: WorkingCalendar, warnin
 
 @on_calendar_change
 async def recompute_deadlines(
-    session: AsyncSession, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
+    session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
 ) -> int:
     """Deadlines of warnings not yet closed whose span touches a changed year."""
     if not years:

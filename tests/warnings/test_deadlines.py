@@ -105,3 +105,84 @@ async def test_on_time_rate_per_unit(client, sessions, seed):
         "/api/warnings/on-time", params={"raised_from": "2025-02-30"}, headers=await sessions.headers("head")
     )
     assert r.status_code == 400
+
+
+async def test_every_provisional_deadline_is_recomputed_when_the_year_arrives(
+    client, sessions, seed, db, monkeypatch
+):
+    """Risk reports (15 working days) and ladder answers (7) raised late in December reach into
+    2027, which chinese-calendar does not know: provisional until 2027's overrides are entered."""
+    import uuid
+
+    import backend.ladder.service as ladder_service
+    import backend.warnings.linked as linked_service
+
+    december = datetime(2026, 12, 28, 10, tzinfo=SHANGHAI)
+    monkeypatch.setattr(linked_service, "utcnow", lambda: december)
+    monkeypatch.setattr(ladder_service, "utcnow", lambda: december)
+    manager = await sessions.headers("manager")
+    for _ in range(2):
+        wid = await seed.warning("E0005", level="high", topic_code="T09", topic_id=9)
+        body = {"client_id": str(uuid.uuid4()), "result": "true", "cause": "c", "measures": "m"}
+        r = await client.post(f"/api/warnings/{wid}/verifications", json=body, headers=manager)
+        assert r.status_code == 201, r.text
+    inspector = await sessions.headers("inspector")
+    (letter,) = (await client.get("/api/linked", headers=inspector)).json()
+    assert letter["report_provisional"] is True and letter["report_due_at"].startswith("2027-01-18")
+    person_id = (await seed.person("E0005"))[0]
+    case = await client.post(
+        "/api/ladder",
+        json={"person_id": person_id, "tier": "notice", "subject": "s", "problem": "p"},
+        headers=inspector,
+    )
+    assert case.status_code == 201, case.text
+    case = case.json()
+    assert case["due_provisional"] is True and case["due_at"].startswith("2027-01-06")
+    r = await client.post(
+        "/api/calendar/overrides",
+        json={"day": "2027-01-01", "kind": "holiday", "note": "元旦"},
+        headers=await sessions.headers("admin"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["deadlines_recomputed"] >= 2
+    letter = (await client.get(f"/api/linked/{letter['id']}", headers=inspector)).json()
+    assert letter["report_provisional"] is False and letter["report_due_at"].startswith("2027-01-19")
+    file = (await client.get(f"/api/ladder/{case['id']}", headers=inspector)).json()
+    assert file["case"]["due_provisional"] is False and file["case"]["due_at"].startswith("2027-01-07")
+    assert file["steps"][-1]["kind"] == "deadline_recomputed"
+
+
+async def test_reminder_and_supervision_follow_the_settings(db, seed, settings):
+    """PROBITY_REMINDER_WORKING_DAYS=1 and PROBITY_SUPERVISION_AFTER_WORKING_DAYS=2 (defaults 3, 5)."""
+    from datetime import time
+
+    from backend.calendar.service import WorkingCalendar
+
+    settings.reminder_working_days = 1
+    settings.supervision_after_working_days = 2
+    wid = await seed.warning("E0005", level="medium")
+    async with db.session() as s:
+        due = (await s.get(Warning, wid)).due_at
+    cal = WorkingCalendar()
+    due_day = due.astimezone(SHANGHAI).date()
+
+    def noon(day):
+        return datetime.combine(day, time(12), SHANGHAI)
+
+    def working_days_before(n):
+        day = due_day
+        while cal.working_days_between(day, due_day) < n:
+            day -= timedelta(days=1)
+        return day
+
+    async def run(at):
+        async with db.session() as s:
+            return await sweep(s, AuditTrail(TEST_SECRET), settings, now=at)
+
+    assert (await run(noon(working_days_before(2)))).reminded == 0  # the default (3) would remind
+    assert (await run(noon(working_days_before(1)))).reminded == 1
+    one_late, _ = cal.add_working_days(due_day, 1)
+    report = await run(noon(one_late))
+    assert (report.chased, report.supervised) == (1, 0)
+    two_late, _ = cal.add_working_days(due_day, 2)
+    assert (await run(noon(two_late))).supervised == 1

@@ -83,3 +83,41 @@ async def test_not_true_replies_raise_nothing(client, sessions, seed):
             f"/api/warnings/{wid}/verifications", json=body, headers=await sessions.headers("manager")
         )
     assert await linked(client, sessions) == []
+
+
+async def test_a_rule_run_that_turns_a_true_warning_red_raises_a_letter(
+    client, sessions, db, settings, tmp_path
+):
+    """Evaluated after each run too: a later run raises a true orange warning to red, and the
+    second true red of the topic raises a letter without anyone replying again."""
+    from backend.data.store import BusinessStore
+    from backend.warnings.models import Warning
+    from tests.engine.helpers import load_rows, month_rows, run, zero_usage_topic
+
+    try:
+        first = [*month_rows("A001", "E0005", 3), *month_rows("A004", "E0005", 2)]
+        await zero_usage_topic(db, settings, tmp_path, rows=first)
+        await run(db, settings)
+        async with db.session() as s:
+            found = {w.object_key: w for w in (await s.execute(select(Warning))).scalars()}
+        assert (found["A001"].level, found["A004"].level) == ("high", "medium")
+        for key in ("A001", "A004"):
+            await answer_true(client, sessions, found[key].id)
+        assert await linked(client, sessions) == []
+        # the next month's data: A004 had a third day without use
+        await load_rows(db, settings, tmp_path, [*first[:4], *month_rows("A004", "E0005", 3)], "r2.csv")
+        (record,) = await run(db, settings)
+        assert record.warnings_updated == 2
+        letters = await linked(client, sessions)
+        assert [(x["rule"], sorted(x["warning_ids"])) for x in letters] == [
+            ("double_red", sorted([found["A001"].id, found["A004"].id]))
+        ]
+        assert letters[0]["level"] == "high"
+        # a third run changes nothing: one letter per pattern
+        await run(db, settings)
+        assert len(await linked(client, sessions)) == 1
+        async with db.session() as s:
+            ev = (await s.execute(select(Event).where(Event.kind == "linked.raised"))).scalars().all()
+        assert len(ev) == 1
+    finally:
+        BusinessStore.close_all()
