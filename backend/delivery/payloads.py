@@ -31,6 +31,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.submitted": "{count} 条核查反馈待您确认",
         "broadcast": "{count} 条新通知",
         "broadcast.reminder": "您有 {count} 条通知尚未阅读",
+        "checkup.invitation": "{count} 项廉洁体检邀请您作答",
+        "checkup.reminder": "{count} 项廉洁体检尚未完成",
+        "checkup.reopened": "{count} 项廉洁体检已重新开放作答",
         "other": "{count} 条新消息",
         "due": "，{month}月{day}日前处理",
         "open": "打开",
@@ -39,6 +42,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm": "确认",
         "return": "退回",
         "show": "阅读",
+        "answer": "作答",
         "topic": "主题 {code}",
     },
     "en": {
@@ -52,6 +56,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.submitted": "{count} verification reply(ies) awaiting your decision",
         "broadcast": "{count} new notice(s)",
         "broadcast.reminder": "{count} notice(s) still unread",
+        "checkup.invitation": "{count} integrity check-up(s) await your answers",
+        "checkup.reminder": "{count} integrity check-up(s) not finished yet",
+        "checkup.reopened": "{count} integrity check-up(s) reopened for your answers",
         "other": "{count} new message(s)",
         "due": ", due {day} {month_name}",
         "open": "Open",
@@ -60,6 +67,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm": "Confirm",
         "return": "Return",
         "show": "Read",
+        "answer": "Answer",
         "topic": "topic {code}",
     },
 }
@@ -72,6 +80,11 @@ VERIFY_WARNING = "w:verify:{}"
 CONFIRM_WARNING = "w:confirm:{}"
 RETURN_WARNING = "w:return:{}"
 SHOW_BROADCAST = "b:show:{}"
+#: opens (or resumes) a check-up campaign in the chat (``bot/checkup.py`` answers it)
+ANSWER_CHECKUP = "c:go:{}"
+CHECKUP = "checkup_campaign"
+#: a chat message carries at most this many answer buttons (one per campaign)
+MAX_ANSWER_BUTTONS = 3
 #: alerts the responsible person answers from the message (Verify), and the one heads decide on
 ANSWER_KINDS = frozenset(
     {"warning.raised", "warning.due_soon", "warning.overdue", "warning.supervision_order", "warning.returned"}
@@ -191,6 +204,10 @@ def _link(public_url: str, items: Sequence[Item]) -> str:
             return f"{base}/#/warnings/{item.subject_id}"
         if item.subject_type == "broadcast":
             return f"{base}/#/broadcasts/{item.subject_id}"
+        if item.subject_type == CHECKUP:
+            return f"{base}/#/checkups/{item.subject_id}"
+    if all(i.subject_type == CHECKUP for i in items):
+        return f"{base}/#/checkups"
     return f"{base}/#/notifications"
 
 
@@ -205,7 +222,7 @@ def render(
     level = first.level
     dues = [i.due_at for i in items if i.due_at is not None]
     due = min(dues) if dues else None
-    day = local(due).date() if due is not None and first.subject_type == "warning" else None
+    day = local(due).date() if due is not None and first.subject_type in ("warning", CHECKUP) else None
     body = _body(language, first.kind, level, count, day)
     if detail:
         codes = sorted({i.topic_code for i in items if i.topic_code})
@@ -222,6 +239,15 @@ def render(
             buttons += _warning_buttons(first, texts)
         elif first.subject_type == "broadcast":
             buttons.append(Button(texts["show"], callback_data=SHOW_BROADCAST.format(first.subject_id)))
+    if first.subject_type == CHECKUP:  # answer in the chat: one button per campaign (a few at most)
+        campaigns = sorted({i.subject_id for i in items if i.subject_type == CHECKUP})
+        buttons += [
+            Button(
+                texts["answer"] if len(campaigns) == 1 else f"{texts['answer']} {n}",
+                callback_data=ANSWER_CHECKUP.format(c),
+            )
+            for n, c in enumerate(campaigns[:MAX_ANSWER_BUTTONS], start=1)
+        ]
     return Message(
         title=texts["app"],
         body=body,
