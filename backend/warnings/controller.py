@@ -10,12 +10,11 @@ from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.serialization import encode_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
-from backend.kernel.timeutil import SHANGHAI
+from backend.warnings.inbox_json import own_inbox_json
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
@@ -31,7 +30,6 @@ from backend.warnings.schemas import (
 from backend.warnings.service import (
     InboxFilters,
     WarningService,
-    own_inbox_values,
     photo_public,
     summary,
     verification_public,
@@ -39,19 +37,6 @@ from backend.warnings.service import (
 
 DECIDERS = [requires(Role.head, Role.inspector)]
 SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
-
-
-#: fields of a WarningSummary shown in local time (LocalDateTime)
-LOCAL_FIELDS = ("raised_at", "due_at")
-
-
-def inbox_json(page: dict[str, Any]) -> bytes:
-    """An InboxPage's JSON straight from values (the employee inbox: no models on the hot path)."""
-    for item in page["items"]:
-        for name in LOCAL_FIELDS:
-            if item[name] is not None:
-                item[name] = item[name].astimezone(SHANGHAI).isoformat()
-    return encode_json(page)
 
 
 async def provide_warnings(db_session: NamedDependency[AsyncSession], state: State) -> WarningService:
@@ -105,9 +90,9 @@ class WarningController(Controller):
             person_id=person_id,
         )
         if view is InboxView.mine:  # the phone's inbox: one statement, no ORM session, no models
-            page = await own_inbox_values(state.db.engine, request.user, filters, limit=limit, offset=offset)
+            body = await own_inbox_json(state.db.engine, request.user, filters, limit=limit, offset=offset)
             # the JSON as bytes (InboxPage's shape): Litestar sends bytes as they are
-            return Response(cast(InboxPage, inbox_json(page)), media_type=MediaType.JSON)
+            return Response(cast(InboxPage, body), media_type=MediaType.JSON)
         async with state.db.session() as session:
             svc = WarningService(session, state.trail, state.settings)
             return Response(await svc.inbox(request.user, view, filters, limit=limit, offset=offset))

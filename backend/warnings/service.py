@@ -721,6 +721,19 @@ def _own_statement(where: list[ColumnElement[bool]], level: Any, limit: Any, off
     )
 
 
+def own_statement_for(has_level: bool) -> Select[Any]:
+    """The own inbox without filters but the level, built once: parameters ``person_id``,
+    ``limit``, ``offset`` (and ``level``)."""
+    if has_level not in _OWN_STATEMENTS:
+        _OWN_STATEMENTS[has_level] = _own_statement(
+            [W.person_id == bindparam("person_id"), W.trial.is_(False)],
+            bindparam("level") if has_level else None,
+            bindparam("limit"),
+            bindparam("offset"),
+        )
+    return _OWN_STATEMENTS[has_level]
+
+
 async def own_inbox_values(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
 ) -> dict[str, Any]:
@@ -739,14 +752,7 @@ async def own_inbox_values(
         level = filters.level.value if filters.level else None
         stmt = _own_statement(where, level, limit, offset)
     else:
-        if has_level not in _OWN_STATEMENTS:
-            _OWN_STATEMENTS[has_level] = _own_statement(
-                [W.person_id == bindparam("person_id"), W.trial.is_(False)],
-                bindparam("level") if has_level else None,
-                bindparam("limit"),
-                bindparam("offset"),
-            )
-        stmt = _OWN_STATEMENTS[has_level]
+        stmt = own_statement_for(has_level)
         params = {"person_id": principal.person_id, "limit": limit, "offset": offset}
         if filters.level:
             params["level"] = filters.level.value

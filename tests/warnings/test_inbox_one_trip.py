@@ -40,3 +40,58 @@ async def test_nobody_has_an_empty_inbox_with_counts(client, sessions):
         "limit": 20,
         "offset": 0,
     }
+
+
+async def test_the_sqlite_fast_path_answers_what_the_general_path_answers(client, sessions, seed, db):
+    """The phone's inbox (raw sqlite3 rows straight to JSON) and own_inbox_values (Core rows) agree,
+    field for field: local times, due day, overdue, open, finding, evidence as stored."""
+    import json
+    import uuid
+    from datetime import datetime
+
+    from backend.kernel.timeutil import SHANGHAI
+    from backend.warnings.inbox_json import inbox_json, own_inbox_json
+    from backend.warnings.models import Level
+    from backend.warnings.service import InboxFilters, own_inbox_values
+
+    await seed.warning("E0005", level="high", raised_at=datetime(2025, 3, 3, 9, tzinfo=SHANGHAI))  # overdue
+    await seed.warning(
+        "E0005", level="low", raised_at=datetime(2026, 12, 28, 10, tzinfo=SHANGHAI)
+    )  # provisional
+    answered = await seed.warning("E0005", level="medium", evidence={"备注": "夜间零电量", "n": [1, 2.5]})
+    await seed.warning("E0005", level="high", evidence={})
+    await seed.warning("E0005", deliver=False)  # raised, no deadline yet
+    h = await sessions.headers("manager")
+    body = {"client_id": str(uuid.uuid4()), "result": "not_true", "cause": "正常"}
+    assert (
+        await client.post(f"/api/warnings/{answered}/verifications", json=body, headers=h)
+    ).status_code == 201
+    me = (await client.get("/api/auth/me", headers=h)).json()
+    from backend.kernel.access import Principal, Role
+
+    principal = Principal(0, "", me["person_id"], me["unit_id"], frozenset({Role.employee}), frozenset())
+    for filters, limit, offset in (
+        (InboxFilters(), 20, 0),
+        (InboxFilters(), 2, 1),
+        (InboxFilters(level=Level.high), 20, 0),
+        (InboxFilters(level=Level.medium), 20, 5),
+    ):
+        fast = json.loads(await own_inbox_json(db.engine, principal, filters, limit=limit, offset=offset))
+        general = json.loads(
+            inbox_json(await own_inbox_values(db.engine, principal, filters, limit=limit, offset=offset))
+        )
+        assert fast == general, (filters, limit, offset)
+    page = json.loads(await own_inbox_json(db.engine, principal, InboxFilters()))
+    assert len(page["items"]) == 5 and page["counts"] == {"high": 3, "medium": 1, "low": 1}
+    by_level = {(i["level"], i["state"]): i for i in page["items"]}
+    assert by_level[("medium", "submitted")]["evidence"] == {"备注": "夜间零电量", "n": [1, 2.5]}
+    assert (
+        by_level[("medium", "submitted")]["open"] is False
+        and by_level[("medium", "submitted")]["finding"] == "not_true"
+    )
+    assert by_level[("low", "delivered")]["deadline_provisional"] is True
+    assert by_level[("high", "raised")]["due_at"] is None and by_level[("high", "raised")]["overdue"] is False
+    assert any(i["overdue"] for i in page["items"])
+    assert all(i["raised_at"].endswith("+08:00") for i in page["items"])
+    # and the route answers the same
+    assert (await client.get("/api/warnings", headers=h)).json() == page
