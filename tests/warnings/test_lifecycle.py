@@ -294,3 +294,35 @@ async def test_photos_sniffed_hashed_and_scoped(client, sessions, seed, db, sett
     wid2 = await seed.warning("E0005")
     r, _ = await submit(client, sessions, wid2, photo_ids=[photo["id"]])
     assert r.status_code == 400 and r.json()["code"] == "unknown_photo"
+
+
+async def test_a_failure_after_the_event_leaves_nothing_half_stored(client, sessions, seed, db, monkeypatch):
+    """The event, the timeline step, the trail record and the state change are one transaction:
+    when anything fails after the event was written, none of them is kept."""
+    import backend.warnings.service as service
+
+    wid = await seed.warning("E0005")
+    await submit(client, sessions, wid)
+    real_emit = service.emit
+
+    async def emit_then_fail(*args, **kwargs):
+        await real_emit(*args, **kwargs)
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(service, "emit", emit_then_fail)
+    r = await client.post(f"/api/warnings/{wid}/confirm", headers=await sessions.headers("head"))
+    assert r.status_code == 500
+    async with db.session() as s:
+        assert (await s.get(Warning, wid)).state == "submitted"
+        kinds = set(
+            (await s.execute(select(WarningStep.kind).where(WarningStep.warning_id == wid))).scalars()
+        )
+        assert "confirmed" not in kinds
+        assert (
+            await s.execute(select(func.count()).where(Event.kind == "warning.confirmed"))
+        ).scalar_one() == 0
+        trail = set((await s.execute(select(AuditRecord.action))).scalars())
+        assert "warning.confirmed" not in trail and "verification.confirm" not in trail
+    monkeypatch.setattr(service, "emit", real_emit)
+    r = await client.post(f"/api/warnings/{wid}/confirm", headers=await sessions.headers("head"))
+    assert r.status_code == 200 and r.json()["warning"]["state"] == "confirmed"
