@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,26 @@ from backend.kernel.timeutil import as_utc, utcnow
 from backend.org.service import OrgService, PersonFacts
 
 ALGORITHM = "HS256"
+#: access tokens whose signature was checked, with their claims: a phone sends the same token on
+#: every request for its lifetime; the expiry is still checked on every use
+_VERIFIED: dict[tuple[Any, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 8192
+
+
+def verified_claims(token: str, key: Any) -> dict[str, Any]:
+    """The claims of a signed access token (``jwt.decode``, checked once per token and key)."""
+    claims = _VERIFIED.get((key, token))
+    if claims is not None:
+        if float(claims["exp"]) <= time.time():
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        return claims
+    claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]})
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(key, token)] = claims
+    return claims
+
+
 #: every request's session check: one row, the columns it needs (an inline read on SQLite)
 SESSION_LOOKUP = (
     select(
@@ -255,9 +276,7 @@ class AuthService:
     # --- per request ---------------------------------------------------------------
     async def principal_for(self, token: str, *, channel: Channel, request_id: str | None) -> Principal:
         try:
-            claims = jwt.decode(
-                token, self.keys.token_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]}
-            )
+            claims = verified_claims(token, self.keys.token_key)
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
         except jwt.PyJWTError:

@@ -175,7 +175,9 @@ def requires(*roles: Role) -> Any:
     """A guard: the caller holds at least one of ``roles`` (any signed-in caller if none)."""
     wanted = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    # a coroutine: Litestar runs a plain function guard in a worker thread (a hop there and back on
+    # every request); this check needs no thread
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         principal = current_principal(connection)
         if wanted and not principal.roles.intersection(wanted):
             names = ", ".join(sorted(r.value for r in wanted))
