@@ -1,11 +1,18 @@
 """PWA benchmarks (issue 6). Not tests: each prints one line per figure.
 
     .venv/bin/python benchmarks/pwa_bench.py size
-    .venv/bin/python benchmarks/pwa_bench.py load --url http://127.0.0.1:8000 [--user manager]
-    LIGHTHOUSE=node_modules/.bin/lighthouse .venv/bin/python benchmarks/pwa_bench.py lighthouse --url …
+    .venv/bin/python benchmarks/pwa_bench.py wire --serve          # or --url http://127.0.0.1:8000
+    .venv/bin/python benchmarks/pwa_bench.py load --serve [--user manager]
+    LIGHTHOUSE=node_modules/.bin/lighthouse .venv/bin/python benchmarks/pwa_bench.py lighthouse --serve
+
+Wrap each run in ``flock /tmp/bench.lock …``. ``--serve`` loads the demo into a temporary directory
+and runs ``probity serve`` on a free port for the run (else ``--url`` names a running server).
 
 ``size``: what the first visit fetches (index.html, the stylesheet, app.js and the modules it imports
 statically, the zh-CN catalog and the sign-in view), raw and gzip -9, against the 60 KB budget.
+``wire``: the same files fetched from the server as a browser asks for them (``Accept-Encoding:
+gzip, deflate, br, zstd``, then ``gzip`` only): the bytes on the wire, with the encoding the
+server chose, against the 60 KB budget.
 ``load``: Debian's Chromium on a throttled "4G" link (150 ms RTT, 9 Mbit/s down, 1.5 up, CPU 4x
 slower), a cold phone-sized context: time to the sign-in form, then sign-in to the inbox drawn,
 then a warm reload (the service worker answering) to the inbox.
@@ -16,12 +23,15 @@ CHROME_PATH=/usr/bin/chromium: performance, accessibility and best-practice scor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,6 +47,75 @@ def size() -> None:
     print(f"pwa first load: {packed / 1024:.1f} KB gzip -9 (budget 60 KB, {packed / 61440:.0%} of it)")
     everything = [*PWA.glob("js/**/*.js"), PWA / "css" / "app.css", PWA / "index.html", PWA / "sw.js"]
     print(f"pwa whole shell: {sum(gzip_size(p) for p in everything) / 1024:.1f} KB gzip -9 (offline cache)")
+
+
+def wire(url: str) -> None:
+    import httpx
+
+    files = first_load()
+    for accept in ("gzip, deflate, br, zstd", "gzip"):
+        total = 0
+        encodings: set[str] = set()
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for path in files:
+                name = "/" if path.name == "index.html" else "/" + str(path.relative_to(PWA))
+                with http.stream("GET", name, headers={"Accept-Encoding": accept}) as r:
+                    r.raise_for_status()
+                    total += sum(len(chunk) for chunk in r.iter_raw())
+                    encodings.add(r.headers.get("content-encoding", "identity"))
+        print(
+            f"pwa first load on the wire (Accept-Encoding: {accept}): {len(files)} files, "
+            f"{total / 1024:.1f} KB as {'/'.join(sorted(encodings))} "
+            f"(budget 60 KB, {total / 61440:.0%} of it)"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def demo_server() -> Iterator[str]:
+    """``probity demo`` into a temporary directory, then ``probity serve`` on a free port."""
+    probity = Path(sys.executable).with_name("probity")
+    with tempfile.TemporaryDirectory(prefix="pwa-bench-") as tmp:
+        env = {
+            **os.environ,
+            "PROBITY_DATA_DIR": tmp,
+            "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/probity.db",
+            "PROBITY_WORKERS_ENABLED": "false",
+            "PROBITY_TELEGRAM_BOT_ENABLED": "false",
+        }
+        made = subprocess.run([str(probity), "demo"], env=env, capture_output=True, text=True)  # noqa: S603
+        if made.returncode:
+            raise RuntimeError(f"probity demo failed:\n{made.stdout}\n{made.stderr}")
+        port = _free_port()
+        server = subprocess.Popen(  # noqa: S603
+            [str(probity), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            import httpx
+
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("probity serve did not start")
+                time.sleep(0.2)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def load(url: str, user: str) -> None:
@@ -104,17 +183,24 @@ def lighthouse(url: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["size", "load", "lighthouse"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=["size", "wire", "load", "lighthouse"])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--serve", action="store_true", help="run the demo on a free port for this run")
     parser.add_argument("--user", default="manager")
     args = parser.parse_args()
     if args.what == "size":
         size()
-    elif args.what == "lighthouse":
-        lighthouse(args.url.rstrip("/"))
-    else:
-        load(args.url.rstrip("/"), args.user)
+        return
+    with demo_server() if args.serve else contextlib.nullcontext(args.url.rstrip("/")) as url:
+        if args.what == "wire":
+            wire(url)
+        elif args.what == "lighthouse":
+            lighthouse(url)
+        else:
+            load(url, args.user)
 
 
 if __name__ == "__main__":

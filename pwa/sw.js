@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v2";
+const VERSION = "probity-shell-v3";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -35,6 +35,9 @@ const SHELL = [
   "/js/views/queue.js",
   "/js/views/linked.js",
   "/js/views/dashboard.js",
+  "/js/views/interviews.js",
+  "/js/views/interview-new.js",
+  "/js/signature.js",
   "/js/views/admin.js",
   "/js/views/admin-topics.js",
   "/js/views/admin-import.js",
@@ -50,8 +53,9 @@ const SHELL = [
   "/js/views/checkup-care.js",
   "/js/views/checkup-admin.js",
 ];
-/** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications, my check-ups */
-const KEEP = [/^\/api\/warnings$/, /^\/api\/warnings\/\d+$/, /^\/api\/auth\/me$/, /^\/api\/notifications$/, /^\/api\/units$/, /^\/api\/checkups\/mine(\/\d+)?$/];
+/** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications, my
+ * check-ups, the people and interview records of my scope (an interview form opens with no signal) */
+const KEEP = [/^\/api\/warnings$/, /^\/api\/warnings\/\d+$/, /^\/api\/auth\/me$/, /^\/api\/notifications$/, /^\/api\/units$/, /^\/api\/people$/, /^\/api\/interviews$/, /^\/api\/checkups\/mine(\/\d+)?$/];
 const SYNC_TAG = "probity-outbox";
 
 self.addEventListener("install", (event) => {

@@ -18,6 +18,9 @@ const ROUTES = [
   { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
+  { re: /^\/interviews$/, view: "interviews" },
+  { re: /^\/interviews\/(\d+)$/, view: "interviews" },
+  { re: /^\/interviews\/new$/, view: "interview-new", roles: ["head", "inspector"] },
   { re: /^\/admin$/, view: "admin", roles: ["admin", "expert"] },
   { re: /^\/admin\/topics$/, view: "admin-topics", roles: ["admin", "expert"] },
   { re: /^\/admin\/import$/, view: "admin-import", roles: ["admin", "expert"] },
@@ -35,7 +38,7 @@ const ROUTES = [
 
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
-  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked)/, badge: "queue" },
+  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews)/, badge: "queue" },
   { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/dashboard/ },
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/ },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
@@ -224,14 +227,15 @@ async function renderBanner() {
   const parts = [];
   if (!navigator.onLine) parts.push(h("span", { class: "offline-dot" }, t("status.offline")));
   if (ctx.me) {
-    const { queued, failed, answers } = await pendingCount(ctx.me.person_id);
-    if (queued) {
+    const { queued, failed, answers, interviews } = await pendingCount(ctx.me.person_id);
+    for (const [n, key] of [[queued, "outbox.waiting"], [interviews, "outbox.interviews_waiting"]]) {
+      if (!n) continue;
       parts.push(
         h(
           "span",
           { class: "waiting" },
           icon("cloud"),
-          t("outbox.waiting", { n: queued }),
+          t(key, { n }),
           navigator.onLine
             ? h("button", { type: "button", class: "link", onclick: () => core.flush() }, t("outbox.send_now"))
             : null,
@@ -294,8 +298,9 @@ async function boot() {
   core.onChange(async (msg) => {
     if (msg.type === "outbox" || msg.type === "flushed") renderBanner();
     if (msg.type === "flushed" && msg.sent) {
-      toast(t("outbox.sent", { n: msg.sent }), "ok");
-      if (/^\/warnings/.test(parseHash().path)) route();
+      const replies = msg.sent - (msg.interviews || 0);
+      toast(replies ? t("outbox.sent", { n: replies }) : t("outbox.interviews_sent", { n: msg.interviews }), "ok");
+      if (/^\/(warnings|interviews$)/.test(parseHash().path)) route();
     }
     if (msg.type === "unauthorized" && ENDED.has(msg.code) && ctx.me) {
       const s = await core.session.get();

@@ -114,14 +114,16 @@ export function columns(title, weeks) {
   return fig;
 }
 
-/** A ratio as a bar with its percentage (on-time rate, read rate). */
-export function ratioBar(label, ratio, detail) {
+/** A ratio as a bar with its percentage (on-time rate, read rate); a goal, when given, as a mark. */
+export function ratioBar(label, ratio, detail, goal) {
   const pct = ratio === null || ratio === undefined ? 0 : Math.max(0, Math.min(1, ratio));
+  const short = goal !== undefined && ratio !== null && ratio !== undefined && ratio < goal;
   const svg = s(
     "svg",
     { viewBox: "0 0 300 16", width: "100%", height: 16, class: "ratio", "aria-hidden": "true", preserveAspectRatio: "none" },
     s("rect", { x: 0, y: 0, width: 300, height: 16, rx: 8, class: "ratio-bg" }),
-    s("rect", { x: 0, y: 0, width: 300 * pct, height: 16, rx: 8, class: "ratio-fg" }),
+    s("rect", { x: 0, y: 0, width: 300 * pct, height: 16, rx: 8, class: "ratio-fg" + (short ? " short" : "") }),
+    goal !== undefined ? s("rect", { x: 300 * goal - 1.5, y: 0, width: 3, height: 16, class: "ratio-goal" }) : null,
   );
   return h("div", { class: "ratio-box" }, h("p", { class: "row-between" }, h("span", {}, label), h("strong", {}, fmtPercent(ratio))), svg, detail ? h("p", { class: "small muted" }, detail) : null);
 }

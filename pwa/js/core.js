@@ -10,6 +10,9 @@
  * server stores it once and answers a replay with the first result). A reply counts as sent only
  * when the server's answer echoes its client id.
  *
+ * Interview records (kind "interview") go the same way: the signature PNGs first (the server keeps
+ * one unbound signature per SHA-256 and recorder), then the record under its client id.
+ *
  * Check-up answers (kind "checkup_answers") wait in the same store, one item per person and
  * campaign holding the values not yet saved. They are PUTs of values: a replay is harmless, a
  * later answer to the same question replaces the earlier one, and an item is read and written in
@@ -22,6 +25,7 @@
   const DB_VERSION = 1;
   const CHANNEL_HEADER = "X-Probity-Channel";
   const ANSWERS = "checkup_answers";
+  const INTERVIEW = "interview";
   const BUS = typeof BroadcastChannel === "function" ? new BroadcastChannel("probity") : null;
   const listeners = new Set();
 
@@ -248,35 +252,64 @@
     return res;
   }
 
-  /** Send one queued reply. Resolves to "sent", "retry", "auth" or "failed" (refused, kept). */
-  async function sendReply(item) {
-    const photoIds = [];
-    for (const photo of await outbox.photos(item.client_id)) {
-      if (!photo.photo_id) {
-        const form = new FormData();
-        form.append("file", photo.blob, "photo-" + photo.n + ".jpg");
-        const res = await authFetch("/api/warnings/" + item.warning_id + "/photos", { method: "POST", body: form });
-        if (res.status === 401) return "auth";
-        if (RETRY_STATUS.has(res.status)) return "retry";
-        if (!res.ok) return refused(item, await problem(res));
-        photo.photo_id = (await res.json()).id;
-        await outbox.putPhoto(photo);
-      }
-      photoIds.push(photo.photo_id);
+  /**
+   * Upload an item's files (photos of a reply, signatures of an interview) that have no server id
+   * yet, keeping each id as it comes (a file is stored once per SHA-256, so a re-upload after a
+   * lost answer is harmless). Resolves to the blobs in order, or "auth" / "retry" / "failed".
+   */
+  async function uploadBlobs(item, path, name) {
+    const blobs = await outbox.photos(item.client_id);
+    for (const blob of blobs) {
+      if (blob.photo_id && !blob.server_id) blob.server_id = blob.photo_id; // queued by an older version
+      if (blob.server_id) continue;
+      const form = new FormData();
+      form.append("file", blob.blob, name(blob));
+      const res = await authFetch(path, { method: "POST", body: form });
+      if (res.status === 401) return "auth";
+      if (RETRY_STATUS.has(res.status)) return "retry";
+      if (!res.ok) return refused(item, await problem(res));
+      blob.server_id = (await res.json()).id;
+      await outbox.putPhoto(blob);
     }
-    const body = Object.assign({}, item.body, { client_id: item.client_id, photo_ids: photoIds });
-    const res = await sendJson("POST", "/api/warnings/" + item.warning_id + "/verifications", body);
+    return blobs;
+  }
+
+  /** POST the item's JSON; it counts as sent only when the answer echoes the client id. */
+  async function postOnce(item, path, body, echoed, last) {
+    const res = await sendJson("POST", path, Object.assign({}, body, { client_id: item.client_id }));
     if (typeof res === "string") return res;
     if (res.status === 200 || res.status === 201) {
       const answer = await res.json();
-      if (answer && answer.verification && answer.verification.client_id === item.client_id) {
+      if (answer && echoed(answer) === item.client_id) {
         await outbox.remove(item.client_id);
-        await kv.set("lastSent", { client_id: item.client_id, warning_id: item.warning_id, at: new Date().toISOString() });
+        await kv.set(last.key, Object.assign({ client_id: item.client_id, at: new Date().toISOString() }, last.data(answer)));
         return "sent";
       }
       return "retry";
     }
     return refused(item, await problem(res));
+  }
+
+  /** Send one queued reply. Resolves to "sent", "retry", "auth" or "failed" (refused, kept). */
+  async function sendReply(item) {
+    const photos = await uploadBlobs(item, "/api/warnings/" + item.warning_id + "/photos", (p) => "photo-" + p.n + ".jpg");
+    if (typeof photos === "string") return photos;
+    const body = Object.assign({}, item.body, { photo_ids: photos.map((p) => p.server_id) });
+    return postOnce(item, "/api/warnings/" + item.warning_id + "/verifications", body, (a) => a.verification && a.verification.client_id, {
+      key: "lastSent",
+      data: () => ({ warning_id: item.warning_id }),
+    });
+  }
+
+  /** Send one queued interview record (B.12): the signatures drawn on the phone, then the record. */
+  async function sendInterview(item) {
+    const signed = await uploadBlobs(item, "/api/interviews/signatures", (s) => "signature-" + s.signer + "-" + s.signer_id + ".png");
+    if (typeof signed === "string") return signed;
+    const signatures = signed.map((s) => ({ signature_id: s.server_id, signer: s.signer, person_id: s.signer_id }));
+    return postOnce(item, "/api/interviews", Object.assign({}, item.body, { signatures }), (a) => a.client_id, {
+      key: "lastInterview",
+      data: (a) => ({ id: a.id }),
+    });
   }
 
   /** Save one person's queued check-up answers; what was given meanwhile stays queued. */
@@ -314,7 +347,7 @@
    */
   function flush() {
     return withLock("probity-outbox", {}, async () => {
-      const result = { sent: 0, saved: 0, failed: 0, retry: 0, auth: false };
+      const result = { sent: 0, saved: 0, failed: 0, retry: 0, interviews: 0, auth: false };
       const s = await session.get();
       if (!s || !s.me || !s.access) {
         result.auth = true;
@@ -330,7 +363,7 @@
         else await outbox.put(Object.assign(item, tried));
         let outcome;
         try {
-          outcome = answers ? await sendAnswers(item) : await sendReply(item);
+          outcome = answers ? await sendAnswers(item) : item.kind === INTERVIEW ? await sendInterview(item) : await sendReply(item);
         } catch (_) {
           outcome = "retry"; // no network: fetch rejected
         }
@@ -339,6 +372,7 @@
           break;
         }
         result[answers && outcome === "sent" ? "saved" : outcome] += 1;
+        if (item.kind === INTERVIEW && outcome === "sent") result.interviews += 1;
         if (outcome === "retry") break; // the network is down: try the rest later
       }
       announce("flushed", result);

@@ -9,9 +9,11 @@ let timer = null;
 export async function pendingCount(personId) {
   const items = await core.outbox.pending(personId);
   const answers = await core.outbox.answers(personId);
+  const replies = items.filter((i) => i.kind !== "interview");
   return {
-    queued: items.filter((i) => i.state === "queued").length,
+    queued: replies.filter((i) => i.state === "queued").length,
     failed: items.filter((i) => i.state === "failed").length,
+    interviews: items.filter((i) => i.kind === "interview" && i.state === "queued").length,
     /** check-up answers given on this phone that could not be saved yet (offline, or a try failed) */
     answers: answers
       .filter((i) => i.state === "queued" && (!navigator.onLine || i.attempts > 0))
@@ -48,8 +50,8 @@ export function setupOutbox(workerPromise, currentUser) {
   timer = setInterval(async () => {
     const me = currentUser();
     if (!me || !navigator.onLine) return;
-    const { queued, answers } = await pendingCount(me.person_id);
-    if (queued || answers) flushSoon();
+    const { queued, answers, interviews } = await pendingCount(me.person_id);
+    if (queued || answers || interviews) flushSoon();
   }, 30000);
   flushSoon(); // app open
   return () => clearInterval(timer);
@@ -69,6 +71,28 @@ export async function draftFor(warningId, personId) {
     person_id: personId,
     state: "draft",
     body: { result: null, cause: "", measures: "" },
+    created_at: new Date().toISOString(),
+    attempts: 0,
+  });
+}
+
+/**
+ * The interview record being written (one per warning it started from, or one without), or a new
+ * one with a fresh client id. ``person_id`` is the recorder (whose outbox it is); the interviewee
+ * is ``body.person_id``.
+ */
+export async function interviewDraft(personId, { clientId, warningId } = {}) {
+  const items = (await core.outbox.all()) || [];
+  const mine = items.filter((i) => i.kind === "interview" && i.person_id === personId && (i.state === "draft" || i.state === "failed"));
+  const open = clientId ? mine.find((i) => i.client_id === clientId) : mine.find((i) => (i.origin || null) === (warningId || null));
+  if (open) return open;
+  return core.outbox.put({
+    client_id: core.uuid(),
+    kind: "interview",
+    origin: warningId || null,
+    person_id: personId,
+    state: "draft",
+    body: { person_id: null, warning_ids: warningId ? [warningId] : [], interviewer_ids: [personId], held_at: "", place: "", q_true: "", q_cause: "", q_integrity: "", c_collaboration: "", c_control: "", c_education: "", suggestion: "", follow_up: "" },
     created_at: new Date().toISOString(),
     attempts: 0,
   });

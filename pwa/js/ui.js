@@ -212,3 +212,14 @@ export function segmented(label, options, current, onPick) {
 export function emptyState(text) {
   return h("p", { class: "empty" }, text);
 }
+
+/** fn after ms of quiet; run.cancel() drops a pending call (a draft saved as the user types). */
+export function debounce(fn, ms) {
+  let timer = null;
+  const run = () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+  run.cancel = () => clearTimeout(timer);
+  return run;
+}

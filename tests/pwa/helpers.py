@@ -87,3 +87,27 @@ def jpeg_size(content: bytes) -> tuple[int, int]:
             return width, height
         i += 2 + length
     raise AssertionError("no start-of-frame marker")
+
+
+def true_warning(live: LiveServer, level: str = "high", employee_no: str = "E0005") -> int:
+    """A warning of the manager (E0005) replied "true" from the API and confirmed by the head."""
+
+    async def go(db: Any) -> int:
+        return int(await Seeder(db).warning(employee_no, level=level, topic_code="T01"))
+
+    wid = int(live.run(go))
+    reply = {
+        "client_id": f"true-{level}-{wid:08d}",
+        "result": "true",
+        "cause": "换表未抄读数",
+        "measures": "已追补电费",
+    }
+    r = live.api("POST", f"/api/warnings/{wid}/verifications", "manager", json=reply)
+    assert r.status_code == 201, r.text
+    r = live.api("POST", f"/api/warnings/{wid}/confirm", "head", json={})
+    assert r.status_code == 200, r.text
+    return wid
+
+
+def person_id(live: LiveServer, username: str) -> int:
+    return int(live.api("GET", "/api/auth/me", username).json()["person_id"])

@@ -20,6 +20,7 @@ CHROMIUM_ARGS = [
 ]
 STATIC_IMPORT = re.compile(r'^import\s+(?:[^;]*?\s+from\s+)?"(\.{1,2}/[^"]+)";', re.MULTILINE)
 LOADED_AT_START = ["js/locales/zh-CN.js", "js/views/login.js"]
+CODE = re.compile(r'\bcode\s*=\s*"([a-z_]+)"')
 LINKED = re.compile(r'<(?:link|script)[^>]*(?:href|src)="/([^"]+\.(?:js|css))"')
 
 
@@ -44,3 +45,19 @@ def first_load() -> list[Path]:
 
 def gzip_size(path: Path) -> int:
     return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+
+
+def api_codes(feature: str) -> set[str]:
+    """The stable error codes a backend feature raises (``code="..."`` in its sources)."""
+    backend = PWA.parent / "backend" / feature
+    found = (CODE.findall(p.read_text("utf-8")) for p in backend.glob("*.py"))
+    return {code for codes in found for code in codes}
+
+
+def missing_from_catalogs(codes: set[str]) -> dict[str, list[str]]:
+    """Per catalog, the codes it has no ``err.<code>`` entry for."""
+    out = {}
+    for name in ("zh-CN.js", "en.js"):
+        catalog = (PWA / "js" / "locales" / name).read_text("utf-8")
+        out[name] = sorted(c for c in codes if f'"err.{c}":' not in catalog)
+    return out

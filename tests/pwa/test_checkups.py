@@ -20,7 +20,7 @@ from backend.checkups.content import ITEMS, SCALE
 from backend.checkups.demo import load_demo
 from backend.checkups.models import CheckupResult
 from tests.pwa.conftest import LiveServer, sign_in
-from tests.pwa.shell import PWA
+from tests.pwa.shell import api_codes, missing_from_catalogs
 
 AUDIT = (Path(__file__).parent / "audit.js").read_text("utf-8")
 STATEMENTS = [zh for _code, _dim, zh, _en, _rev in ITEMS]
@@ -30,14 +30,9 @@ GRADE = {"high": "高", "medium": "中", "low": "低"}
 
 
 def test_every_error_code_of_the_check_up_api_is_in_both_catalogs():
-    backend = Path(__file__).resolve().parents[2] / "backend" / "checkups"
-    codes = set()
-    for source in backend.glob("*.py"):
-        codes |= set(re.findall(r'\bcode\s*=\s*"([a-z_]+)"', source.read_text("utf-8")))
+    codes = api_codes("checkups")
     assert {"already_submitted", "weights_not_summing", "checkup_key_mismatch"} <= codes
-    for name in ("zh-CN.js", "en.js"):
-        catalog = (PWA / "js" / "locales" / name).read_text("utf-8")
-        assert sorted(c for c in codes if f'"err.{c}":' not in catalog) == [], name
+    assert missing_from_catalogs(codes) == {"zh-CN.js": [], "en.js": []}
 
 
 def demo_campaign(live: LiveServer) -> int:

@@ -1,7 +1,7 @@
 // Inspectors, committee and heads: open and overdue by level, unit and topic, on-time rate, true
 // rate and the weekly trend, over the warnings in my scope (read page by page from the inbox API).
 import { api } from "../api.js";
-import { columns, ratioBar, stackedBars } from "../charts.js";
+import { columns, ratioBar, stackedBars, table } from "../charts.js";
 import { fmtNumber, fmtPercent, t } from "../i18n.js";
 import { add, h, heading, LEVELS, note, segmented } from "../ui.js";
 import { lettersLink } from "./linked.js";
@@ -58,6 +58,35 @@ function weeks(items, days) {
   return out;
 }
 
+/** 9.2.2.2: interviews per true red warning (goal 80 %) and per true orange/yellow one (goal 50 %). */
+function interviewRatio(ratio, unitName) {
+  if (!ratio) return null;
+  const line = (c) => t("dash.iv_line", { n: c.interviewed, of: c.true_warnings, goal: fmtPercent(c.goal) });
+  const verdict = (c) =>
+    c.met === null ? h("span", { class: "muted" }, "—") : h("span", { class: "chip " + (c.met ? "iv-met" : "iv-short") }, t(c.met ? "dash.iv_met" : "dash.iv_short"));
+  const cell = (c) => (c.true_warnings ? [`${c.interviewed}/${c.true_warnings} `, fmtPercent(c.ratio), " ", verdict(c)] : "—");
+  const { red, orange_yellow: other } = ratio.total;
+  return h(
+    "section",
+    { class: "card iv-ratio" },
+    h("h2", {}, t("dash.iv_title")),
+    h("p", { class: "hint" }, t("dash.iv_goals", { red: fmtPercent(red.goal), other: fmtPercent(other.goal) })),
+    ratioBar(t("dash.iv_red"), red.ratio, [line(red), " ", verdict(red)], red.goal),
+    ratioBar(t("dash.iv_other"), other.ratio, [line(other), " ", verdict(other)], other.goal),
+    ratio.units.length
+      ? h(
+          "div",
+          { class: "scroll-x" },
+          table(
+            [t("dash.iv_unit"), t("dash.iv_red_short"), t("dash.iv_other_short")],
+            ratio.units.map((u) => [unitName.get(u.unit_id) || "#" + u.unit_id, cell(u.red), cell(u.orange_yellow)]),
+          ),
+        )
+      : h("p", { class: "muted" }, t("dash.iv_none")),
+    h("p", { class: "small" }, h("a", { href: "#/interviews" }, t("iv.title"))),
+  );
+}
+
 function tile(label, value, cls) {
   return h("div", { class: "tile " + (cls || "") }, h("span", { class: "tile-value" }, value), h("span", { class: "tile-label" }, label));
 }
@@ -71,7 +100,7 @@ export default async function render(root, ctx, _params, query) {
     segmented(t("dash.period"), Object.entries(PERIODS).map(([d, key]) => [Number(d), t(key)]), days, (d) => ctx.navigate("#/dashboard?days=" + d)),
     status,
   );
-  const [{ items, total }, units, topics, onTime, letters] = await Promise.all([
+  const [{ items, total }, units, topics, onTime, letters, interviews] = await Promise.all([
     scopeWarnings(from, (n, of) => {
       status.textContent = t("dash.loading", { n, total: of });
     }),
@@ -79,6 +108,7 @@ export default async function render(root, ctx, _params, query) {
     api("/api/topics").catch(() => []),
     api("/api/warnings/on-time?raised_from=" + from).catch(() => []),
     lettersLink(),
+    api("/api/interviews/ratio?raised_from=" + from).catch(() => null),
   ]);
   status.textContent = t("dash.based_on", { n: items.length, from });
   const unitName = new Map(units.map((u) => [u.id, u.name]));
@@ -131,5 +161,6 @@ export default async function render(root, ctx, _params, query) {
             .map((u) => ratioBar(unitName.get(u.unit_id) || "#" + u.unit_id, u.on_time_rate, t("dash.unit_line", { raised: u.raised, answered: u.answered, overdue: u.overdue_open }))),
         )
       : null,
+    interviewRatio(interviews, unitName),
   );
 }

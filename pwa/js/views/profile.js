@@ -210,7 +210,9 @@ async function outboxSection(ctx) {
         h(
           "li",
           { class: "outbox-item" },
-          h("a", { href: "#/warnings/" + i.warning_id }, t("outbox.item", { id: i.warning_id, date: fmtDate(i.queued_at || i.created_at, true) })),
+          i.kind === "interview"
+            ? h("a", { href: "#/interviews" }, t("outbox.interview_item", { date: fmtDate(i.queued_at || i.created_at, true) }))
+            : h("a", { href: "#/warnings/" + i.warning_id }, t("outbox.item", { id: i.warning_id, date: fmtDate(i.queued_at || i.created_at, true) })),
           h("span", { class: i.state === "failed" ? "error-text" : "muted" }, i.state === "failed" ? errorText(i.error) : t("outbox.state_queued")),
           h(
             "button",

@@ -23,5 +23,6 @@ export default async function render(root) {
       ? h("ul", { class: "wlist" }, page.items.map((w) => warningCard(w, { person: label(w) })))
       : emptyState(t("queue.empty")),
     letters,
+    h("a", { class: "card hub-link", href: "#/interviews" }, h("strong", {}, t("iv.title")), h("span", { class: "muted" }, t("iv.hub_hint"))),
   );
 }

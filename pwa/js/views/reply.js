@@ -6,7 +6,7 @@ import { api, core } from "../api.js";
 import { errorText, t } from "../i18n.js";
 import { draftFor, queue, queuedFor } from "../outbox.js";
 import { shrink } from "../photos.js";
-import { add, busy, field, h, heading, icon, levelBadge, note, setFieldError, toast } from "../ui.js";
+import { add, busy, debounce, field, h, heading, icon, levelBadge, note, setFieldError, toast } from "../ui.js";
 
 const MAX_PHOTOS = 12;
 
@@ -237,14 +237,4 @@ export default async function render(root, ctx, [id]) {
   add(root, form);
   await drawThumbs();
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
-}
-
-function debounce(fn, ms) {
-  let timer = null;
-  const run = () => {
-    clearTimeout(timer);
-    timer = setTimeout(fn, ms);
-  };
-  run.cancel = () => clearTimeout(timer);
-  return run;
 }

@@ -254,6 +254,9 @@ export default async function render(root, ctx, [id]) {
       ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
       : null,
     decisionPanel(w, detail.actions, ctx),
+    !mine && ctx.has("head", "inspector")
+      ? h("a", { class: "btn btn-block iv-start", href: "#/interviews/new?warning=" + warningId }, t("iv.record_for_warning"))
+      : null,
     h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline)),
   );
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
