@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from backend.kernel.access import Actor, Principal
 from backend.kernel.timeutil import as_utc, utcnow
 
 GENESIS = "0" * 64
+RECORD: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 HASHED_FIELDS = (
     "seq",
     "at",
@@ -87,6 +88,41 @@ def changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, A
     return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One record for :meth:`AuditTrail.record_many` (the arguments of :meth:`AuditTrail.record`)."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: object | None = None
+    old: Mapping[str, Any] | None = None
+    new: Mapping[str, Any] | None = None
+    power: str | None = None
+
+    def fields(self, seq: int, at: datetime, prev_hash: str) -> dict[str, Any]:
+        """The record's columns but its hash."""
+        actor = self.actor
+        return {
+            "seq": seq,
+            "at": at,
+            "actor_person_id": actor.person_id,
+            "actor_account_id": actor.account_id,
+            "actor_unit_id": actor.unit_id,
+            "actor_label": actor.label,
+            "actor_post": actor.post_name,
+            "channel": actor.channel.value,
+            "request_id": actor.request_id,
+            "object_type": self.object_type,
+            "object_id": None if self.object_id is None else str(self.object_id),
+            "action": self.action,
+            "power": self.power,
+            "old_value": jsonable(self.old),
+            "new_value": jsonable(self.new),
+            "prev_hash": prev_hash,
+        }
+
+
 class AuditTrail:
     """Writes records in the caller's transaction (commit stays with the caller)."""
 
@@ -106,24 +142,8 @@ class AuditTrail:
         power: str | None = None,
     ) -> AuditRecord:
         seq, prev_hash = await self._advance(session)
-        fields: dict[str, Any] = {
-            "seq": seq,
-            "at": utcnow(),
-            "actor_person_id": actor.person_id,
-            "actor_account_id": actor.account_id,
-            "actor_unit_id": actor.unit_id,
-            "actor_label": actor.label,
-            "actor_post": actor.post_name,
-            "channel": actor.channel.value,
-            "request_id": actor.request_id,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "action": action,
-            "power": power,
-            "old_value": jsonable(old),
-            "new_value": jsonable(new),
-            "prev_hash": prev_hash,
-        }
+        entry = Entry(actor, action, object_type, object_id, old, new, power)
+        fields = entry.fields(seq, utcnow(), prev_hash)
         digest = compute_hash(self._key, fields)
         rec = AuditRecord(**fields, hash=digest)
         session.add(rec)
@@ -131,8 +151,25 @@ class AuditTrail:
         await session.flush()
         return rec
 
-    async def _advance(self, session: AsyncSession) -> tuple[int, str]:
-        """Take the chain's lock (an UPDATE, on both SQLite and PostgreSQL) and the next seq."""
+    async def record_many(self, session: AsyncSession, entries: Sequence[Entry]) -> int:
+        """Append ``entries`` in order as :meth:`record` would one by one, in a few statements:
+        the chain advanced once, the records inserted with one executemany. Returns how many."""
+        if not entries:
+            return 0
+        last, prev_hash = await self._advance(session, len(entries))
+        at = utcnow()
+        rows: list[dict[str, Any]] = []
+        for seq, entry in enumerate(entries, start=last - len(entries) + 1):
+            fields = entry.fields(seq, at, prev_hash)
+            prev_hash = compute_hash(self._key, fields)
+            rows.append({**fields, "hash": prev_hash})
+        await session.execute(insert(RECORD), rows)
+        await session.execute(update(AuditChain).where(col(AuditChain.id) == 1).values(last_hash=prev_hash))
+        return len(rows)
+
+    async def _advance(self, session: AsyncSession, count: int = 1) -> tuple[int, str]:
+        """Take the chain's lock (an UPDATE, on both SQLite and PostgreSQL) and the next seq
+        (the last of ``count`` taken), with the hash the first of them follows."""
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         ins = pg_insert(AuditChain) if dialect == "postgresql" else sqlite_insert(AuditChain)
         await session.execute(ins.values(id=1, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
@@ -140,7 +177,7 @@ class AuditTrail:
             await session.execute(
                 update(AuditChain)
                 .where(col(AuditChain.id) == 1)
-                .values(seq=col(AuditChain.seq) + 1)
+                .values(seq=col(AuditChain.seq) + count)
                 .returning(col(AuditChain.seq), col(AuditChain.last_hash))
             )
         ).one()

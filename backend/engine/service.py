@@ -12,9 +12,7 @@ import asyncio
 import calendar
 import logging
 import time
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -26,7 +24,7 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.data.sandbox import check_rule_sql
 from backend.data.service import DataService
-from backend.data.store import ident
+from backend.engine.evaluate import Outcome, evaluate
 from backend.engine.models import (
     ClueItem,
     ClueSheet,
@@ -55,9 +53,10 @@ from backend.topics.models import (
 from backend.topics.service import RUNNABLE, TopicService
 from backend.warnings.hits import (
     RANK,
-    Hit,
+    RunInfo,
+    known_employees,
     record_verdict,
-    store_hits,
+    store_payload,
     trial_summary,
     trial_warnings,
     verdicts,
@@ -66,67 +65,10 @@ from backend.warnings.linked import evaluate_run
 from backend.warnings.models import Finding, Level, Verification, Warning
 from backend.warnings.routing import announce
 
-KEY_COLUMNS = ("employee_no", "object_key", "period_key")
-LEVEL_COLUMN = "level__"
 RETIRE_AFTER_MONTHS = 6
 #: a scheduled run that failed (or never finished) is tried again after this long
 RETRY_AFTER = timedelta(hours=1)
 log = logging.getLogger("probity.rules")
-
-
-def level_case(thresholds: Thresholds) -> str:
-    """The SQL CASE that maps the measure to high/medium/low/none (NULL is none)."""
-    op = ">=" if thresholds.direction == "above" else "<="
-    measure = ident(thresholds.measure)
-    arms = [
-        f"WHEN {measure} {op} {float(bound)!r} THEN '{name}'"
-        for name, bound in (("high", thresholds.high), ("medium", thresholds.medium), ("low", thresholds.low))
-        if bound is not None
-    ]
-    return f"CASE {' '.join(arms)} ELSE 'none' END"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-class Outcome:
-    def __init__(self) -> None:
-        self.levels: dict[str, int] = {}
-        self.columns: list[str] = []
-        self.rows: list[tuple[Any, ...]] = []
-        self.query_ms = 0
-
-
-def evaluate(sql: str, params: dict[str, Any], thresholds: Thresholds) -> Callable[[Any], Outcome]:
-    """Work for :meth:`BusinessStore.run`: one execution of the rule, levels in SQL."""
-
-    def work(cur: duckdb.DuckDBPyConnection) -> Outcome:
-        started = time.perf_counter()
-        out = Outcome()
-        cur.execute(
-            f"CREATE TEMP TABLE run_hits AS SELECT rule.*, {level_case(thresholds)} AS {LEVEL_COLUMN} "  # noqa: S608
-            f"FROM ({sql}) AS rule",
-            params,
-        )
-        out.levels = {
-            str(level): int(n)
-            for level, n in cur.execute("SELECT level__, count(*) FROM run_hits GROUP BY ALL").fetchall()
-        }
-        cur.execute("SELECT * FROM run_hits WHERE level__ <> 'none'")
-        out.columns = [d[0] for d in cur.description or []]
-        out.rows = cur.fetchall()
-        cur.execute("DROP TABLE run_hits")
-        out.query_ms = round((time.perf_counter() - started) * 1000)
-        return out
-
-    return work
 
 
 class EngineService:
@@ -225,70 +167,49 @@ class EngineService:
         thresholds = Thresholds.model_validate(version.thresholds)
         outcome = await asyncio.to_thread(
             store.run,
-            evaluate(checked.sql, dict(version.params), thresholds),
+            evaluate(checked.sql, dict(version.params), thresholds, version.number),
             self.settings.rule_timeout_seconds,
         )
         outcome.levels["__scanned__"] = sum(counts.values())
         return outcome
 
     async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> list[int]:
-        """Hits to warnings in the run's transaction; returns the new live warnings to announce."""
-        thresholds = Thresholds.model_validate(version.thresholds)
+        """Hits to warnings in the run's transaction; returns the new live warnings to announce.
+
+        A few statements whatever the number of hits: the employee numbers are looked up once
+        each, and the hits (a JSON array made by DuckDB) are upserted in one INSERT … SELECT.
+        """
         run.rows_scanned = outcome.levels.pop("__scanned__", 0)
         run.hits_high = outcome.levels.get("high", 0)
         run.hits_medium = outcome.levels.get("medium", 0)
         run.hits_low = outcome.levels.get("low", 0)
         run.hits_none = outcome.levels.get("none", 0)
         run.query_ms = outcome.query_ms
-        index = {name: i for i, name in enumerate(outcome.columns)}
-        org = OrgService(self.session, self.trail)
-        people: dict[str, tuple[int, int] | None] = {}
-        hits: list[Hit] = []
+        known = await known_employees(self.session, [no for no, _ in outcome.by_employee])
+        assigned: dict[str, int] = {}
         unknown: set[str] = set()
-        for row in outcome.rows:
-            employee_no = str(row[index["employee_no"]])
-            if employee_no not in people:
-                person = await org.person_by_no(employee_no)
-                people[employee_no] = (person.id, person.unit_id) if person and person.id else None
-            owner = people[employee_no]
-            if owner is None:
+        for (employee_no, level), n in outcome.by_employee.items():
+            if employee_no in known:
+                assigned[level] = assigned.get(level, 0) + n
+            else:
                 unknown.add(employee_no)
-                run.unassigned += 1
-                continue
-            level = Level(row[index[LEVEL_COLUMN]])
-            values = {
-                name: _jsonable(row[i])
-                for name, i in index.items()
-                if name not in (*KEY_COLUMNS, LEVEL_COLUMN)
-            }
-            hits.append(
-                Hit(
-                    topic_id=topic.id or 0,
-                    topic_code=topic.code,
-                    rule_version_id=version.id or 0,
-                    specialty=topic.specialty,
-                    level=level,
-                    trial=run.trial,
-                    person_id=owner[0],
-                    unit_id=owner[1],
-                    object_key=str(row[index["object_key"]]),
-                    period_key=str(row[index["period_key"]]),
-                    evidence={
-                        "measure": thresholds.measure,
-                        "value": values.get(thresholds.measure),
-                        "direction": thresholds.direction,
-                        "bound": getattr(thresholds, level.value),
-                        "rule_version": version.number,
-                        "employee_no": employee_no,
-                        "values": values,
-                    },
-                )
-            )
-        stored = await store_hits(self.session, hits, run.id or 0)
+                run.unassigned += n
+        stored = await store_payload(
+            self.session,
+            outcome.payload if assigned else None,
+            RunInfo(
+                run_id=run.id or 0,
+                topic_id=topic.id or 0,
+                topic_code=topic.code,
+                rule_version_id=version.id or 0,
+                specialty=topic.specialty,
+                trial=run.trial,
+            ),
+        )
         run.warnings_created, run.warnings_updated = stored.created, stored.updated
-        if run.trial and hits:  # trial hits go to topic experts only
-            await self._tell_experts(run, topic, hits)
-        if hits:
+        if run.trial and assigned:  # trial hits go to topic experts only
+            await self._tell_experts(run, topic, assigned)
+        if assigned:
             await self.topics.mark_raised(version.id or 0)
         if unknown:
             run.error = (
@@ -297,14 +218,14 @@ class EngineService:
         run.status = RunStatus.done
         return [] if run.trial else stored.created_ids
 
-    async def _tell_experts(self, run: RuleRun, topic: Topic, hits: list[Hit]) -> None:
+    async def _tell_experts(self, run: RuleRun, topic: Topic, hits: dict[str, int]) -> None:
         """A trial run's hits reach topic experts only: one event per run, the clue sheet behind it."""
         org = OrgService(self.session, self.trail)
         units = [u.id for u in await org.list_units() if u.id is not None]
         experts = [p for people in (await org.holders("expert", units)).values() for p in people]
         if not experts:
             return
-        top = max(hits, key=lambda h: RANK[h.level]).level
+        top = max((Level(level) for level in hits), key=lambda level: RANK[level])
         await emit(
             self.session,
             "topic.trial_hits",
@@ -312,7 +233,7 @@ class EngineService:
             subject_id=topic.id or 0,
             recipients={person_id: "expert" for person_id in experts},
             level=top.value,
-            data={"topic_code": topic.code, "run_id": run.id, "hits": len(hits)},
+            data={"topic_code": topic.code, "run_id": run.id, "hits": sum(hits.values())},
         )
 
     async def _close(self, run: RuleRun, topic: Topic, actor: Actor, started: float) -> RuleRun:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.events.models import Event, EventRecipient, NotificationPage, NotificationPublic
 from backend.kernel.errors import NotFound
 from backend.kernel.timeutil import utcnow
+
+EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+RECIPIENT: Table = EventRecipient.__table__  # type: ignore[attr-defined]
 
 
 async def emit(
@@ -40,6 +44,51 @@ async def emit(
         session.add(EventRecipient(event_id=event.id, person_id=person_id, reason=reason))
     await session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One event for :func:`emit_many`: its subject, level, payload and people to tell."""
+
+    subject_id: int
+    recipients: Sequence[tuple[int, str]]
+    level: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def emit_many(
+    session: AsyncSession, kind: str, *, subject_type: str, emissions: Sequence[Emission]
+) -> dict[int, int]:
+    """Events of one kind, one per subject, with their recipient rows, as :func:`emit` writes
+    them, in two statements; no commit. Returns {subject_id: event id}."""
+    if not emissions:
+        return {}
+    if len({e.subject_id for e in emissions}) != len(emissions):
+        raise ValueError("emit_many writes one event per subject")
+    now = utcnow()
+    rows = [
+        {
+            "kind": kind,
+            "subject_type": subject_type,
+            "subject_id": e.subject_id,
+            "level": e.level,
+            "data": dict(e.data),
+            "created_at": now,
+        }
+        for e in emissions
+    ]
+    written = await session.execute(insert(EVENT).returning(EVENT.c.subject_id, EVENT.c.id), rows)
+    ids = {int(subject_id): int(event_id) for subject_id, event_id in written.all()}
+    people: list[dict[str, Any]] = []
+    for e in emissions:
+        seen: set[int] = set()
+        for person_id, reason in e.recipients:
+            if person_id not in seen:
+                seen.add(person_id)
+                people.append({"event_id": ids[e.subject_id], "person_id": person_id, "reason": reason})
+    if people:
+        await session.execute(insert(RECIPIENT), people)
+    return ids
 
 
 class NotificationService:

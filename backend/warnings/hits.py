@@ -1,8 +1,9 @@
 """Hits of rule runs into the warning table: one warning per (topic, object, period).
 
-``INSERT … ON CONFLICT (topic_id, object_key, period_key) DO UPDATE`` on SQLite and
-PostgreSQL: a later run hitting the same thing updates the warning (level, evidence, last hit,
-hit count) instead of adding one, and two runs racing cannot create two.
+``INSERT … SELECT … ON CONFLICT (topic_id, object_key, period_key) DO UPDATE`` on SQLite and
+PostgreSQL, over the run's hits handed over as one JSON array (no hit is a Python object): a
+later run hitting the same thing updates the warning (level, evidence, last hit, hit count)
+instead of adding one, and two runs racing cannot create two.
 
 The verdicts of verification replies (属实 / 不属实) are read back here for the validation report
 (appendix D) and the true rate of each topic, the rule's precision.
@@ -18,32 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, bindparam, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.kernel.db import UTCDateTime
 from backend.kernel.timeutil import utcnow
+from backend.org.models import Person
 from backend.warnings.models import Finding, Level, Verification, Warning, WarningState
 
-CHUNK = 2000
 RANK = {Level.high: 3, Level.medium: 2, Level.low: 1}
-
-
-@dataclass(frozen=True)
-class Hit:
-    topic_id: int
-    topic_code: str
-    rule_version_id: int
-    specialty: str | None
-    level: Level
-    trial: bool
-    person_id: int
-    unit_id: int
-    object_key: str
-    period_key: str
-    evidence: dict[str, Any]
 
 
 @dataclass
@@ -54,69 +39,116 @@ class Stored:
     created_ids: list[int] = field(default_factory=list)
 
 
-def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
-    """One hit per key (the highest level wins), so one statement never touches a row twice."""
-    best: dict[tuple[int, str, str], Hit] = {}
-    for hit in hits:
-        key = (hit.topic_id, hit.object_key, hit.period_key)
-        if key not in best or RANK[hit.level] > RANK[best[key].level]:
-            best[key] = hit
-    return list(best.values())
+@dataclass(frozen=True)
+class RunInfo:
+    """What every warning of one run shares."""
+
+    run_id: int
+    topic_id: int
+    topic_code: str
+    rule_version_id: int
+    specialty: str | None
+    trial: bool
 
 
-async def store_hits(
-    session: AsyncSession, hits: Sequence[Hit], run_id: int, now: datetime | None = None
+#: the JSON array of hits as rows (e employee number, o object, p period, l level, v evidence)
+_ROWS = {
+    "sqlite": """
+    SELECT json_extract(j.value, '$.e') AS e, json_extract(j.value, '$.o') AS o,
+           json_extract(j.value, '$.p') AS p, json_extract(j.value, '$.l') AS l,
+           json_extract(j.value, '$.v') AS v
+    FROM json_each(:payload) AS j""",
+    "postgresql": """
+    SELECT h.e, h.o, h.p, h.l, h.v
+    FROM json_to_recordset(CAST(CAST(:payload AS TEXT) AS json))
+         AS h(e text, o text, p text, l text, v json)""",
+}
+#: typed parameters (asyncpg wants them; SQLite stores what it is given)
+_PARAMS = {
+    "sqlite": dict.fromkeys(("topic_id", "topic_code", "version", "specialty", "trial", "now", "run_id"), ""),
+    "postgresql": {
+        "topic_id": "INTEGER",
+        "topic_code": "VARCHAR",
+        "version": "INTEGER",
+        "specialty": "VARCHAR",
+        "trial": "BOOLEAN",
+        "now": "TIMESTAMPTZ",
+        "run_id": "INTEGER",
+    },
+}
+
+
+def _upsert_sql(dialect: str) -> str:
+    p = {k: f"CAST(:{k} AS {t})" if t else f":{k}" for k, t in _PARAMS[dialect].items()}
+    return f"""
+WITH hits AS ({_ROWS[dialect]}
+), ranked AS (
+    SELECT hits.o, hits.p, hits.l, hits.v, person.id AS person_id, person.unit_id,
+           row_number() OVER (
+               PARTITION BY hits.o, hits.p
+               ORDER BY CASE hits.l WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END DESC, hits.e
+           ) AS n
+    FROM hits JOIN person ON person.employee_no = hits.e
+)
+INSERT INTO warning (topic_id, topic_code, rule_version_id, specialty, level, trial, person_id, unit_id,
+                     object_key, period_key, evidence, state, raised_at, last_hit_at, hit_count, last_run_id)
+SELECT {p["topic_id"]}, {p["topic_code"]}, {p["version"]}, {p["specialty"]}, ranked.l, {p["trial"]},
+       ranked.person_id, ranked.unit_id, ranked.o, ranked.p, ranked.v, 'raised', {p["now"]}, {p["now"]}, 1,
+       {p["run_id"]}
+FROM ranked WHERE ranked.n = 1
+ON CONFLICT (topic_id, object_key, period_key) DO UPDATE SET
+    level = excluded.level, evidence = excluded.evidence, trial = excluded.trial,
+    last_hit_at = excluded.last_hit_at, last_run_id = excluded.last_run_id,
+    hit_count = warning.hit_count + 1
+RETURNING id, hit_count
+"""  # noqa: S608 - no value is formatted in, only the dialect's casts
+
+
+async def store_payload(
+    session: AsyncSession, payload: str | None, run: RunInfo, now: datetime | None = None
 ) -> Stored:
-    """Upsert the hits in the caller's transaction (the caller commits)."""
-    now = now or utcnow()
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    """Upsert a run's hits, given as one JSON array, in one statement (the caller commits).
+
+    Each element: ``e`` employee number, ``o`` object, ``p`` period, ``l`` level, ``v`` evidence.
+    Hits naming nobody known are left out (the caller reports them); of hits with the same
+    object and period the highest level wins. ``INSERT … SELECT … ON CONFLICT DO UPDATE`` on the
+    unique key: a later run updates the warning, and concurrent runs cannot insert it twice.
+    """
     stored = Stored()
-    unique = _dedupe(hits)
-    rows = [
-        {
-            "topic_id": h.topic_id,
-            "topic_code": h.topic_code,
-            "rule_version_id": h.rule_version_id,
-            "specialty": h.specialty,
-            "level": h.level.value,
-            "trial": h.trial,
-            "person_id": h.person_id,
-            "unit_id": h.unit_id,
-            "object_key": h.object_key[:128],
-            "period_key": h.period_key[:32],
-            "evidence": h.evidence,
-            "state": "raised",
-            "raised_at": now,
-            "last_hit_at": now,
-            "hit_count": 1,
-            "last_run_id": run_id,
-        }
-        for h in unique
-    ]
-    if not rows:
+    if not payload:
         return stored
-    stmt = insert(Warning)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["topic_id", "object_key", "period_key"],
-        set_={
-            "level": stmt.excluded.level,
-            "evidence": stmt.excluded.evidence,
-            "trial": stmt.excluded.trial,
-            "last_hit_at": stmt.excluded.last_hit_at,
-            "last_run_id": stmt.excluded.last_run_id,
-            "hit_count": col(Warning.hit_count) + 1,
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    stmt = text(_upsert_sql(dialect)).bindparams(bindparam("now", type_=UTCDateTime()))
+    result = await session.execute(
+        stmt,
+        {
+            "payload": payload,
+            "topic_id": run.topic_id,
+            "topic_code": run.topic_code,
+            "version": run.rule_version_id,
+            "specialty": run.specialty,
+            "trial": run.trial,
+            "now": now or utcnow(),
+            "run_id": run.run_id,
         },
-    ).returning(col(Warning.id), col(Warning.hit_count))
-    # one compiled statement, executed in batches (SQLAlchemy "insertmanyvalues")
-    for start in range(0, len(rows), CHUNK):
-        for warning_id, count in (await session.execute(upsert, rows[start : start + CHUNK])).all():
-            if count == 1:
-                stored.created += 1
-                stored.created_ids.append(warning_id or 0)
-            else:
-                stored.updated += 1
+    )
+    counts = result.all()
+    stored.created_ids = [int(i) for i, count in counts if count == 1]
+    stored.created = len(stored.created_ids)
+    stored.updated = len(counts) - stored.created
     return stored
+
+
+async def known_employees(session: AsyncSession, employee_nos: Sequence[str]) -> set[str]:
+    """The employee numbers that name a person (one query per 1000 numbers)."""
+    nos = sorted(set(employee_nos))
+    known: set[str] = set()
+    for start in range(0, len(nos), 1000):
+        rows = await session.execute(
+            select(col(Person.employee_no)).where(col(Person.employee_no).in_(nos[start : start + 1000]))
+        )
+        known.update(rows.scalars())
+    return known
 
 
 async def trial_summary(session: AsyncSession, topic_id: int) -> dict[str, dict[str, int]]:

@@ -12,27 +12,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.audit.service import AuditTrail
+from backend.audit.service import AuditTrail, Entry
 from backend.calendar.service import WorkingCalendar, load_calendar
-from backend.events.service import emit
+from backend.events.service import Emission, emit, emit_many
 from backend.kernel.access import Actor, Channel
 from backend.kernel.settings import Settings
-from backend.kernel.timeutil import utcnow
+from backend.kernel.timeutil import as_utc, utcnow
+from backend.org.models import Unit
 from backend.org.service import OrgService
 from backend.warnings.linked import chase_linked
-from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState
+from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState, WarningStep
 from backend.warnings.service import record_step, set_deadlines
 
 SYSTEM = Actor.system(Channel.system, "scheduler")
+WARNING: Table = Warning.__table__  # type: ignore[attr-defined]
+STEP: Table = WarningStep.__table__  # type: ignore[attr-defined]
+#: the power the lifecycle's trail records cite (as ``record_step``)
+LIFECYCLE = "warning.lifecycle"
 
 
 @dataclass
@@ -49,9 +54,7 @@ class Routing:
         chain = await self.org.unit_chain(unit_id)
         heads = await self.org.holders("head", chain) if chain else {}
         inspectors = await self.org.holders("inspector", chain) if chain else {}
-        # the nearest unit that has a head; every inspector up the chain
-        self._heads[unit_id] = next((heads[u] for u in chain if heads.get(u)), [])
-        self._inspectors[unit_id] = [p for u in chain for p in inspectors.get(u, [])]
+        self._fill(unit_id, chain, heads, inspectors)
 
     async def heads(self, unit_id: int) -> list[int]:
         await self._load(unit_id)
@@ -61,25 +64,112 @@ class Routing:
         await self._load(unit_id)
         return self._inspectors[unit_id]
 
-    async def tiers(self, warning: Warning, *, head: bool, inspector: bool) -> list[tuple[int, str]]:
-        out = [(warning.person_id, "subject")]
+    async def preload(self, unit_ids: Iterable[int]) -> None:
+        """Heads and inspectors of many units in three queries (units, heads, inspectors)."""
+        todo = sorted({u for u in unit_ids if u not in self._heads})
+        if not todo:
+            return
+        chains: dict[int, list[int]] = {u: [] for u in todo}
+        for chunk in _chunks(todo):
+            for unit_id, path in (
+                await self.org.session.execute(
+                    select(col(Unit.id), col(Unit.path)).where(col(Unit.id).in_(chunk))
+                )
+            ).all():
+                if unit_id is not None:
+                    chains[unit_id] = [unit_id, *reversed([int(p) for p in path.strip("/").split("/") if p])]
+        above = sorted({u for chain in chains.values() for u in chain})
+        heads = await self.org.holders("head", above) if above else {}
+        inspectors = await self.org.holders("inspector", above) if above else {}
+        for unit_id, chain in chains.items():
+            self._fill(unit_id, chain, heads, inspectors)
+
+    def _fill(
+        self, unit_id: int, chain: list[int], heads: dict[int, list[int]], inspectors: dict[int, list[int]]
+    ) -> None:
+        # the nearest unit that has a head; every inspector up the chain
+        self._heads[unit_id] = next((heads[u] for u in chain if heads.get(u)), [])
+        self._inspectors[unit_id] = [p for u in chain for p in inspectors.get(u, [])]
+
+    def tiers_of(self, person_id: int, unit_id: int, *, head: bool, inspector: bool) -> list[tuple[int, str]]:
+        """Who is told, by tier, of a warning of ``person_id`` in ``unit_id`` (after :meth:`preload`)."""
+        out = [(person_id, "subject")]
         if head:
-            out += [(p, "head") for p in await self.heads(warning.unit_id) if p != warning.person_id]
+            out += [(p, "head") for p in self._heads[unit_id] if p != person_id]
         if inspector:
-            out += [
-                (p, "inspector") for p in await self.inspectors(warning.unit_id) if p != warning.person_id
-            ]
+            out += [(p, "inspector") for p in self._inspectors[unit_id] if p != person_id]
         return out
+
+    async def tiers(self, warning: Warning, *, head: bool, inspector: bool) -> list[tuple[int, str]]:
+        await self._load(warning.unit_id)
+        return self.tiers_of(warning.person_id, warning.unit_id, head=head, inspector=inspector)
+
+
+def _payload(
+    warning_id: int | None, topic_code: str, due_at: datetime | None, provisional: bool
+) -> dict[str, Any]:
+    """An event payload: ids, level and dates; no names, customers or evidence."""
+    return {
+        "warning_id": warning_id,
+        "topic_code": topic_code,
+        "due_at": due_at.isoformat() if due_at else None,
+        "provisional": bool(provisional),
+    }
 
 
 def _brief(w: Warning) -> dict[str, Any]:
-    """An event payload: ids, level and dates; no names, customers or evidence."""
-    return {
-        "warning_id": w.id,
-        "topic_code": w.topic_code,
-        "due_at": w.due_at.isoformat() if w.due_at else None,
-        "provisional": bool(w.deadline_provisional),
-    }
+    return _payload(w.id, w.topic_code, w.due_at, bool(w.deadline_provisional))
+
+
+def _chunks(ids: Sequence[int], size: int = 1000) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+async def _deadlines(
+    session: AsyncSession, calendar: WorkingCalendar, rows: Sequence[Any]
+) -> dict[int, tuple[datetime, bool]]:
+    """Deadlines of ``rows`` (id, level, raised_at, due_at, deadline_provisional): computed once
+    per (raised time, level), written with one UPDATE per distinct deadline; a deadline that
+    moved gets a timeline step, as ``set_deadlines`` does. Returns {id: (due_at UTC, provisional)}."""
+    computed: dict[tuple[datetime, str], tuple[datetime, bool]] = {}
+    out: dict[int, tuple[datetime, bool]] = {}
+    moved: dict[tuple[datetime, bool], list[int]] = {}
+    steps: list[dict[str, Any]] = []
+    for r in rows:
+        key = (r.raised_at, str(r.level))
+        if key not in computed:
+            d = calendar.deadline_for_level(r.raised_at, str(r.level))
+            computed[key] = (as_utc(d.due_at), d.provisional)
+        due, provisional = out[r.id] = computed[key]
+        if r.due_at == due and bool(r.deadline_provisional) == provisional:
+            continue
+        moved.setdefault((due, provisional), []).append(r.id)
+        if r.due_at is not None:
+            steps.append(
+                {
+                    "warning_id": r.id,
+                    "at": utcnow(),
+                    "kind": "deadline_recomputed",
+                    "channel": "system",
+                    "actor_label": "calendar",
+                    "data": {
+                        "old_due_at": r.due_at.isoformat(),
+                        "due_at": due.isoformat(),
+                        "provisional": provisional,
+                    },
+                }
+            )
+    for (due, provisional), ids in moved.items():
+        for chunk in _chunks(ids):
+            await session.execute(
+                update(WARNING)
+                .where(WARNING.c.id.in_(chunk))
+                .values(due_at=due, deadline_provisional=provisional)
+            )
+    if steps:
+        await session.execute(insert(STEP), steps)
+    return out
 
 
 async def announce(
@@ -90,63 +180,128 @@ async def announce(
     actor: Actor = SYSTEM,
     calendar: WorkingCalendar | None = None,
 ) -> int:
-    """Deadline, tiered event and delivery for newly raised warnings. No commit (caller's transaction)."""
+    """Deadline, tiered event and delivery for newly raised warnings. No commit (caller's transaction).
+
+    Set-based, a few statements whatever the number of warnings: the warnings read, their
+    deadlines written, the raised ones moved to *delivered* by one conditional UPDATE (a warning
+    another worker delivered first is left to it), then for those one ``warning.raised`` event
+    each with its recipients, the timeline steps (raised, delivered) and their trail records,
+    each kind written in one statement.
+    """
     ids = sorted(set(warning_ids))
     if not ids:
         return 0
     calendar = calendar or await load_calendar(session)
-    routing = Routing(OrgService(session, trail))
-    rows = list(
-        (
+    found: list[Any] = []
+    for chunk in _chunks(ids):
+        found += (
             await session.execute(
-                select(Warning).where(
-                    col(Warning.id).in_(ids),
-                    col(Warning.state) == WarningState.raised.value,
-                    col(Warning.trial).is_(False),
+                select(
+                    WARNING.c.id,
+                    WARNING.c.topic_code,
+                    WARNING.c.level,
+                    WARNING.c.person_id,
+                    WARNING.c.unit_id,
+                    WARNING.c.raised_at,
+                    WARNING.c.due_at,
+                    WARNING.c.deadline_provisional,
+                ).where(
+                    WARNING.c.id.in_(chunk),
+                    WARNING.c.state == WarningState.raised.value,
+                    WARNING.c.trial.is_(False),
                 )
             )
-        ).scalars()
-    )
-    await set_deadlines(session, calendar, rows)
+        ).all()
+    if not found:
+        return 0
+    deadlines = await _deadlines(session, calendar, found)
     now = utcnow()
-    done = 0
-    for w in rows:
-        await session.refresh(w)
-        result = await session.execute(
-            update(Warning)
-            .where(col(Warning.id) == w.id, col(Warning.state) == WarningState.raised.value)
-            .values(state=WarningState.delivered.value, delivered_at=now)
-            .execution_options(synchronize_session=False)
+    claimed: set[int] = set()
+    for chunk in _chunks([r.id for r in found]):
+        claimed.update(
+            (
+                await session.execute(
+                    update(WARNING)
+                    .where(WARNING.c.id.in_(chunk), WARNING.c.state == WarningState.raised.value)
+                    .values(state=WarningState.delivered.value, delivered_at=now)
+                    .returning(WARNING.c.id)
+                )
+            ).scalars()
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            continue  # another worker delivered it
-        level = Level(w.level)
-        recipients = await routing.tiers(
-            w, head=level in {Level.high, Level.medium}, inspector=level is Level.high
+    rows = [r for r in found if r.id in claimed]  # the others: another worker delivered them
+    routing = Routing(OrgService(session, trail))
+    await routing.preload({r.unit_id for r in rows})
+    briefs = {r.id: _payload(r.id, r.topic_code, *deadlines[r.id]) for r in rows}
+    told = {
+        r.id: routing.tiers_of(
+            r.person_id,
+            r.unit_id,
+            head=r.level in {Level.high, Level.medium},
+            inspector=r.level == Level.high,
         )
-        event = await emit(
-            session,
-            "warning.raised",
-            subject_type="warning",
-            subject_id=w.id or 0,
-            recipients=recipients,
-            level=level.value,
-            data=_brief(w),
-        )
-        await record_step(session, trail, w.id or 0, actor, kind="raised", data=_brief(w), channel="system")
-        await record_step(
-            session,
-            trail,
-            w.id or 0,
-            actor,
-            kind="delivered",
-            before=WarningState.raised,
-            after=WarningState.delivered,
-            channel="inapp",
-            data={"event_id": event.id, "recipients": [{"person_id": p, "tier": r} for p, r in recipients]},
-        )
-        done += 1
-    return done
+        for r in rows
+    }
+    events = await emit_many(
+        session,
+        "warning.raised",
+        subject_type="warning",
+        emissions=[Emission(r.id, told[r.id], level=str(r.level), data=briefs[r.id]) for r in rows],
+    )
+    steps: list[dict[str, Any]] = []
+    entries: list[Entry] = []
+    for r in rows:
+        recipients = [{"person_id": p, "tier": tier} for p, tier in told[r.id]]
+        delivered = {"event_id": events[r.id], "recipients": recipients}
+        steps += [
+            _step(r.id, actor, "raised", None, None, "system", briefs[r.id], now),
+            _step(
+                r.id, actor, "delivered", WarningState.raised, WarningState.delivered, "inapp", delivered, now
+            ),
+        ]
+        entries += [
+            Entry(actor, "warning.raised", "warning", r.id, new=briefs[r.id], power=LIFECYCLE),
+            Entry(
+                actor,
+                "warning.delivered",
+                "warning",
+                r.id,
+                old={"state": WarningState.raised.value},
+                new={"state": WarningState.delivered.value},
+                power=LIFECYCLE,
+            ),
+        ]
+    if steps:
+        await session.execute(insert(STEP), steps)
+    await trail.record_many(session, entries)
+    # warnings the caller holds as objects are read again, as the state and deadline changed
+    for held in [o for o in session.identity_map.values() if isinstance(o, Warning) and o.id in deadlines]:
+        await session.refresh(held)
+    return len(rows)
+
+
+def _step(
+    warning_id: int,
+    actor: Actor,
+    kind: str,
+    before: WarningState | None,
+    after: WarningState | None,
+    channel: str,
+    data: dict[str, Any],
+    at: datetime,
+) -> dict[str, Any]:
+    """A timeline row as ``record_step`` writes it (its trail record goes through ``record_many``)."""
+    return {
+        "warning_id": warning_id,
+        "at": at,
+        "kind": kind,
+        "from_state": before.value if before else None,
+        "to_state": after.value if after else None,
+        "actor_person_id": actor.person_id,
+        "actor_label": actor.label,
+        "channel": channel,
+        "note": None,
+        "data": data,
+    }
 
 
 @dataclass

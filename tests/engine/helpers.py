@@ -60,6 +60,7 @@ async def zero_usage_topic(
     tmp_path: Path,
     state: TopicState = TopicState.online,
     rows: list[Any] | None = None,
+    sql: str = ZERO_DAYS_SQL,
 ) -> int:
     await declare_readings(db, settings)
     if rows != []:
@@ -73,7 +74,7 @@ async def zero_usage_topic(
                 specialty="marketing",
                 stars=4,
                 monitoring_period="daily",
-                rule=RuleDraft(sql=ZERO_DAYS_SQL, params={"max_kwh": 0}, thresholds=THRESHOLDS),
+                rule=RuleDraft(sql=sql, params={"max_kwh": 0}, thresholds=THRESHOLDS),
             ),
             ACTOR,
         )
