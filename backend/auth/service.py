@@ -22,7 +22,7 @@ from backend.audit.service import AuditTrail
 from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession, Me, TokenResponse
 from backend.kernel.access import Actor, Channel, Principal, roles_from
 from backend.kernel.cache import ORG_GENERATION, TTLCache
-from backend.kernel.db import read_rows
+from backend.kernel.db import read_stored
 from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
@@ -48,6 +48,17 @@ def verified_claims(token: str, key: Any) -> dict[str, Any]:
         _VERIFIED.clear()
     _VERIFIED[(key, token)] = claims
     return claims
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountFacts:
+    """What a request's principal needs of its account (no model built per request)."""
+
+    id: int
+    person_id: int
+    username: str
+    active: bool
+    must_change_password: bool
 
 
 #: every request's session check: one row, the columns it needs (an inline read on SQLite)
@@ -284,17 +295,12 @@ class AuthService:
         if claims.get("typ") != "access":
             raise Unauthorized("The access token is not valid.", code="invalid_token")
         assert isinstance(self.session.bind, AsyncEngine)
-        found = await read_rows(self.session.bind, SESSION_LOOKUP, {"sid": str(claims["sid"])})
-        if not found or found[0].revoked_at is not None or str(found[0].account_id) != str(claims["sub"]):
+        # stored values (SQLite: no result processing); only None-checks and plain values used
+        found = await read_stored(self.session.bind, SESSION_LOOKUP, {"sid": str(claims["sid"])})
+        if not found or found[0][0] is not None or str(found[0][1]) != str(claims["sub"]):
             raise Unauthorized("This session has ended; sign in again.", code="session_ended")
-        row = found[0]
-        account = Account.model_construct(
-            id=row.account_id,
-            person_id=row.person_id,
-            username=row.username,
-            active=row.active,
-            must_change_password=row.must_change_password,
-        )
+        _, account_id, person_id, username, active, must_change = found[0]
+        account = _AccountFacts(account_id, person_id, username, bool(active), bool(must_change))
         return await self._principal(account, str(claims["sid"]), channel, request_id)
 
     async def principal_for_person(
@@ -310,7 +316,7 @@ class AuthService:
         return await self._principal(account, session_id or channel.value, channel, request_id)
 
     async def _principal(
-        self, account: Account, session_id: str, channel: Channel, request_id: str | None
+        self, account: Account | _AccountFacts, session_id: str, channel: Channel, request_id: str | None
     ) -> Principal:
         if not account.active:
             raise Unauthorized("This account is disabled.", code="account_disabled")
@@ -322,7 +328,7 @@ class AuthService:
         if facts is None or not facts.active:
             raise Unauthorized("This person is no longer active.", code="account_disabled")
         return Principal(
-            account_id=pk(account),
+            account_id=account.id if isinstance(account, _AccountFacts) else pk(account),
             session_id=session_id,
             person_id=facts.person_id,
             unit_id=facts.unit_id,

@@ -5,7 +5,7 @@ Nothing here connects at import time; :class:`Database` is built from settings.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -149,6 +149,45 @@ async def read_rows(bind: AsyncEngine, stmt: Executable, params: dict[str, Any] 
             return list((await conn.execute(stmt, params or {})).all())
     with engine.connect() as conn:
         return list(conn.execute(stmt, params or {}).all())
+
+
+def is_inline(bind: AsyncEngine) -> bool:
+    """Whether small reads of ``bind`` run inline on a plain ``sqlite3`` connection (a SQLite file)."""
+    return _inline_engine(bind) is not None
+
+
+#: statements built once (module constants) → their SQLite text, parameter order and constants
+_STORED_SQL: dict[tuple[Executable, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+async def read_stored(
+    bind: AsyncEngine, stmt: Executable, params: dict[str, Any] | None = None
+) -> list[Sequence[Any]]:
+    """Rows of a small read-only statement built once (a module constant), as ``read_rows`` — but
+    on SQLite the values as stored, with no result processing: timestamps as ISO text (naive UTC),
+    JSON as its text, booleans as 0/1. The statement is compiled once and run on a plain ``sqlite3``
+    connection on the loop's thread. Elsewhere it is ``read_rows`` (processed values): callers
+    use only what both forms share, or convert the SQLite form themselves."""
+    engine = _inline_engine(bind)
+    if engine is None:
+        return await read_rows(bind, stmt, params)
+    key = (stmt, engine.dialect.name)
+    found = _STORED_SQL.get(key)
+    if found is None:
+        compiled = stmt.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
+        found = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
+        _STORED_SQL[key] = found
+    sql, names, constants = found
+    values = {**constants, **(params or {})}
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql, tuple(values[name] for name in names))
+        rows: list[Sequence[Any]] = list(cursor.fetchall())
+        cursor.close()
+    finally:
+        conn.close()
+    return rows
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

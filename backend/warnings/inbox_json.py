@@ -3,7 +3,7 @@
 :func:`own_inbox_json` answers ``GET /api/warnings`` (view *mine*) with the bytes of an
 ``InboxPage``. On SQLite, unfiltered or filtered by level only (what the phone asks), the one
 statement of :func:`backend.warnings.service.own_inbox_values` is compiled once and run on a plain
-``sqlite3`` connection on the loop's thread; the row values go into the JSON as they are stored
+``sqlite3`` connection on the loop's thread (``read_stored``); the values go into the JSON as stored
 (the evidence as its stored JSON text, not parsed and re-encoded), with no SQLAlchemy result
 processing per row. Anything else (other filters, PostgreSQL) takes ``own_inbox_values``. Both
 give the same JSON (tested against each other and against the unit view's models).
@@ -11,16 +11,16 @@ give the same JSON (tested against each other and against the unit view's models
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.serialization import encode_json
 from msgspec import Raw
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.kernel.access import Principal
-from backend.kernel.db import _inline_engine
+from backend.kernel.db import is_inline, read_stored
 from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
@@ -35,8 +35,6 @@ from backend.warnings.service import (
 LOCAL_FIELDS = ("raised_at", "due_at")
 _OPEN = frozenset(s.value for s in OPEN_STATES)
 _EMPTY = Raw(b"{}")
-#: (has_level, dialect) → (SQL text, parameter names in order, constant parameter values)
-_COMPILED: dict[tuple[bool, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 def inbox_json(page: dict[str, Any]) -> bytes:
@@ -46,16 +44,6 @@ def inbox_json(page: dict[str, Any]) -> bytes:
             if item[name] is not None:
                 item[name] = item[name].astimezone(SHANGHAI).isoformat()
     return encode_json(page)
-
-
-def _compiled(sync: Engine, has_level: bool) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    key = (has_level, sync.dialect.name)
-    found = _COMPILED.get(key)
-    if found is None:
-        compiled = own_statement_for(has_level).compile(dialect=sync.dialect)
-        found = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
-        _COMPILED[key] = found
-    return found
 
 
 #: Asia/Shanghai has kept +08:00 all year since 1992: later times are shifted, not looked up
@@ -74,7 +62,7 @@ def _local(stored: str | None) -> tuple[datetime, str] | None:
     return utc, utc.astimezone(SHANGHAI).isoformat()
 
 
-def _item(r: tuple[Any, ...], now: datetime) -> dict[str, Any]:
+def _item(r: Sequence[Any], now: datetime) -> dict[str, Any]:
     """One WarningSummary from a raw row (the statement's columns: 3 counts, then INBOX_COLUMNS)."""
     raised, due, state, evidence = _local(r[14]), _local(r[15]), r[8], r[13]
     is_open = state in _OPEN
@@ -102,26 +90,13 @@ def _item(r: tuple[Any, ...], now: datetime) -> dict[str, Any]:
     }
 
 
-def _raw_page(
-    sync: Engine, principal: Principal, filters: InboxFilters, limit: int, offset: int
+async def _stored_page(
+    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int
 ) -> dict[str, Any]:
-    has_level = filters.level is not None
-    sql, names, constants = _compiled(sync, has_level)
-    values = {
-        **constants,
-        "person_id": principal.person_id,
-        "limit": limit,
-        "offset": offset,
-        "level": filters.level.value if filters.level else None,
-    }
-    conn = sync.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(sql, tuple(values[name] for name in names))
-        rows = cursor.fetchall()
-        cursor.close()
-    finally:
-        conn.close()
+    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
+    if filters.level:
+        params["level"] = filters.level.value
+    rows = await read_stored(engine, own_statement_for(filters.level is not None), params)
     now = utcnow()
     counts = {name: int(rows[0][i]) for i, name in enumerate(LEVELS)}
     return {
@@ -141,7 +116,6 @@ async def own_inbox_json(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
 ) -> bytes:
     """The caller's own inbox page as JSON (an ``InboxPage``)."""
-    sync = _inline_engine(engine)
-    if sync is not None and _only_level(filters) and principal.has(*CASE_ROLES):
-        return encode_json(_raw_page(sync, principal, filters, limit, offset))
+    if is_inline(engine) and _only_level(filters) and principal.has(*CASE_ROLES):
+        return encode_json(await _stored_page(engine, principal, filters, limit, offset))
     return inbox_json(await own_inbox_values(engine, principal, filters, limit=limit, offset=offset))
