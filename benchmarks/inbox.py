@@ -1,9 +1,10 @@
 """Employee inbox benchmark (issue 4). Not a test: prints one line per figure.
 
     .venv/bin/python benchmarks/inbox.py [--warnings 100000] [--people 500] [--seconds 10]
-        [--concurrency 64] [--rounds 3]
+        [--concurrency 64] [--rounds 3] [--database-url postgresql+asyncpg://…/bench_inbox]
 
-Builds a fresh SQLite database (demo organisation, ``--people`` people in the demo stations, each
+Builds a fresh SQLite database (or rebuilds the PostgreSQL database ``--database-url`` names;
+demo organisation, ``--people`` people in the demo stations, each
 with an account, ``--warnings`` warnings spread over them), serves the app with uvicorn in a
 subprocess (this script's ``--serve`` mode: the production app plus one benchmark-only route,
 ``/bench/hello``, a pure hello world with no database), signs every person in, and measures with
@@ -49,11 +50,11 @@ from backend.warnings.service import InboxFilters, WarningService  # noqa: E402
 SECRET = "benchmark-secret-key-long-enough-0123456789abcdef"  # noqa: S105 - a throwaway database
 
 
-def settings_for(tmp: Path) -> Settings:
+def settings_for(tmp: Path, database_url: str | None = None) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         env="test",
-        database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
         data_dir=tmp,
         secret_key=SECRET,
         password_hash_memory_kib=64,
@@ -62,7 +63,27 @@ def settings_for(tmp: Path) -> Settings:
     )
 
 
+async def fresh_postgres(url: str) -> None:
+    """Drop and create the database named in a PostgreSQL URL (a benchmark's own, never shared)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    name = target.database
+    if not name or name in {"postgres", "template0", "template1"}:
+        raise SystemExit(f"--database-url must name a database of its own, not {name!r}")
+    server = target.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 async def build(settings: Settings, n_warnings: int, n_people: int) -> list[int]:
+    if not settings.is_sqlite:
+        await fresh_postgres(settings.database_url)
     db = Database(settings)
     await db.upgrade()
     async with db.session() as s:
@@ -260,15 +281,23 @@ def main() -> None:
         help="PROBITY_PRINCIPAL_CACHE_SECONDS of the server (default: the setting's default)",
     )
     ap.add_argument("--path", default="/api/warnings?limit=20", help="the measured route (diagnosis)")
+    ap.add_argument(
+        "--database-url",
+        help="a PostgreSQL database of the benchmark's own, dropped and rebuilt "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/bench_inbox); default: a fresh SQLite file",
+    )
     args = ap.parse_args()
     if args.serve:
         serve(args.port)
         return
     tmp = Path(tempfile.mkdtemp(prefix="probity-inbox-"))
-    settings = settings_for(tmp)
+    settings = settings_for(tmp, args.database_url)
     t0 = time.perf_counter()
     people = asyncio.run(build(settings, args.warnings, args.people))
-    print(f"build: {args.warnings} warnings over {len(people)} people in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"build: {args.warnings} warnings over {len(people)} people in {time.perf_counter() - t0:.1f} s "
+        f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'})"
+    )
     env = {
         **os.environ,
         "PROBITY_DATABASE_URL": settings.database_url,

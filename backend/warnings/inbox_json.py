@@ -11,12 +11,10 @@ give the same JSON (tested against each other and against the unit view's models
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.serialization import encode_json
-from msgspec import Raw
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.kernel.access import Principal
@@ -25,16 +23,13 @@ from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
     CASE_ROLES,
-    LEVELS,
     InboxFilters,
     own_inbox_values,
-    own_statement_for,
 )
 
 #: fields of a WarningSummary shown in local time (LocalDateTime)
 LOCAL_FIELDS = ("raised_at", "due_at")
 _OPEN = frozenset(s.value for s in OPEN_STATES)
-_EMPTY = Raw(b"{}")
 
 
 def inbox_json(page: dict[str, Any]) -> bytes:
@@ -46,66 +41,71 @@ def inbox_json(page: dict[str, Any]) -> bytes:
     return encode_json(page)
 
 
-#: Asia/Shanghai has kept +08:00 all year since 1992: later times are shifted, not looked up
-_EIGHT = timedelta(hours=8)
-_FIXED_SINCE = datetime(1992, 1, 1)
+def _local_sql(column: str) -> str:
+    """SQLite: a stored naive-UTC timestamp as Python's ``isoformat()`` of it in Asia/Shanghai (which
+    has kept +08:00 all year since 1992): seconds shifted, the stored microseconds kept, none if 0."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+        f"replace(datetime(substr({column}, 1, 19), '+8 hours'), ' ', 'T') || "
+        f"CASE WHEN substr({column}, 20) IN ('', '.000000') THEN '' ELSE substr({column}, 20) END"
+        " || '+08:00' END"
+    )
 
 
-def _local(stored: str | None) -> tuple[datetime, str] | None:
-    """A stored naive-UTC SQLite timestamp: (aware UTC datetime, local ISO 8601 text)."""
-    if stored is None:
-        return None
-    naive = datetime.fromisoformat(stored)
-    utc = naive.replace(tzinfo=UTC)
-    if naive >= _FIXED_SINCE:
-        return utc, (naive + _EIGHT).isoformat() + "+08:00"
-    return utc, utc.astimezone(SHANGHAI).isoformat()
+def _flag_sql(condition: str) -> str:
+    return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
 
 
-def _item(r: Sequence[Any], now: datetime) -> dict[str, Any]:
-    """One WarningSummary from a raw row (the statement's columns: 3 counts, then INBOX_COLUMNS)."""
-    raised, due, state, evidence = _local(r[14]), _local(r[15]), r[8], r[13]
-    is_open = state in _OPEN
-    return {
-        "id": r[3],
-        "topic_id": r[4],
-        "topic_code": r[5],
-        "specialty": r[6],
-        "level": r[7],
-        "state": state,
-        "person_id": r[9],
-        "unit_id": r[10],
-        "object_key": r[11],
-        "period_key": r[12],
-        "evidence": Raw(evidence) if evidence and evidence != "null" else _EMPTY,
-        "raised_at": raised[1] if raised else None,
-        "due_at": due[1] if due else None,
-        "due_on": due[1][:10] if due else None,
-        "deadline_provisional": bool(r[16]),
-        "overdue": due is not None and is_open and due[0] < now,
-        "open": is_open,
-        "finding": r[17] or None,
-        "submissions": r[18] or 0,
-        "hit_count": int(r[19]),
-    }
+_OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(_OPEN))
+
+
+def _page_sql(has_level: bool) -> str:
+    """The whole InboxPage as one JSON text, built by SQLite (JSON1): counts per level from the
+    covering index (person, trial, level), the page from the index (person, raised_at)."""
+    mine = "person_id = :person_id AND trial IS 0"
+    item = ", ".join(
+        [
+            "'id', id", "'topic_id', topic_id", "'topic_code', topic_code", "'specialty', specialty",
+            "'level', level", "'state', state", "'person_id', person_id", "'unit_id', unit_id",
+            "'object_key', object_key", "'period_key', period_key",
+            "'evidence', CASE WHEN evidence IS NULL OR evidence = 'null' THEN json('{}') "
+            "ELSE json(evidence) END",
+            f"'raised_at', {_local_sql('raised_at')}", f"'due_at', {_local_sql('due_at')}",
+            "'due_on', CASE WHEN due_at IS NULL THEN NULL ELSE date(substr(due_at, 1, 19), '+8 hours') END",
+            f"'deadline_provisional', {_flag_sql('deadline_provisional')}",
+            f"'overdue', {_flag_sql(f'due_at IS NOT NULL AND due_at < :now AND state IN ({_OPEN_SQL})')}",
+            f"'open', {_flag_sql(f'state IN ({_OPEN_SQL})')}",
+            "'finding', nullif(finding, '')", "'submissions', coalesce(submissions, 0)",
+            "'hit_count', hit_count",
+        ]
+    )  # fmt: skip
+    level = " AND level = :level" if has_level else ""
+    total = "CASE :level WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END" if has_level else "h + m + l"
+    # built from constants only (no caller's value is ever pasted in: those are bound parameters)
+    return (
+        f"SELECT json_object('items', (SELECT json_group_array(json_object({item})) FROM ("  # noqa: S608
+        f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
+        "LIMIT :limit OFFSET :offset)), "
+        f"'total', {total}, 'counts', json_object('high', h, 'medium', m, 'low', l), "
+        "'limit', :limit, 'offset', :offset) FROM ("
+        "SELECT coalesce(sum(level = 'high'), 0) AS h, coalesce(sum(level = 'medium'), 0) AS m, "
+        f"coalesce(sum(level = 'low'), 0) AS l FROM warning WHERE {mine})"
+    )
+
+
+_PAGE = {has_level: text(_page_sql(has_level)) for has_level in (False, True)}
 
 
 async def _stored_page(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int
-) -> dict[str, Any]:
+) -> bytes:
+    """The page's JSON as SQLite wrote it (SQLite only)."""
     params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
+    params["now"] = utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     if filters.level:
         params["level"] = filters.level.value
-    rows = await read_stored(engine, own_statement_for(filters.level is not None), params)
-    now = utcnow()
-    counts = {name: int(rows[0][i]) for i, name in enumerate(LEVELS)}
-    return {
-        "items": [_item(r, now) for r in rows if r[3] is not None],
-        "total": counts[filters.level.value] if filters.level else sum(counts.values()),
-        "counts": counts,
-        "limit": limit,
-        "offset": offset,
-    }
+    rows = await read_stored(engine, _PAGE[filters.level is not None], params)
+    return str(rows[0][0]).encode()
 
 
 def _only_level(filters: InboxFilters) -> bool:
@@ -117,5 +117,5 @@ async def own_inbox_json(
 ) -> bytes:
     """The caller's own inbox page as JSON (an ``InboxPage``)."""
     if is_inline(engine) and _only_level(filters) and principal.has(*CASE_ROLES):
-        return encode_json(await _stored_page(engine, principal, filters, limit, offset))
+        return await _stored_page(engine, principal, filters, limit, offset)
     return inbox_json(await own_inbox_values(engine, principal, filters, limit=limit, offset=offset))
