@@ -53,19 +53,36 @@ COMPRESSIBLE = (
 
 
 class TextCompression(CompressionMiddleware):
-    """Litestar's compression (brotli when the client accepts it, else gzip) for text only."""
+    """Litestar's compression (brotli when the client accepts it, else gzip) for text only, and only
+    for bodies worth it: the compressor is made once the first body shows the response is large
+    enough (Litestar's own wrapper makes one for every response, a cost on the smallest ones)."""
 
     def create_compression_send_wrapper(self, send: Send, compression_encoding: str, scope: Scope) -> Send:
-        compress = super().create_compression_send_wrapper(send, compression_encoding, scope)
-        target = compress
+        make = super().create_compression_send_wrapper
+        start: Any = None  # the http.response.start message, held until the first body
+        target: Send | None = None
 
         async def pick(message: Message) -> None:
-            nonlocal target
-            if message["type"] == "http.response.start":
-                headers = dict(message.get("headers") or ())
+            nonlocal start, target
+            if target is None and message["type"] == "http.response.start":
+                start = message
+                return
+            if target is None:
+                if start is None:
+                    await send(message)
+                    return
+                headers = dict(start.get("headers") or ())
                 kind = headers.get(b"content-type", b"").lower()
-                if b"content-encoding" in headers or not kind.startswith(COMPRESSIBLE):
+                small = (
+                    message["type"] == "http.response.body"
+                    and not message.get("more_body", False)
+                    and len(message.get("body", b"")) < self.config.minimum_size
+                )
+                if small or b"content-encoding" in headers or not kind.startswith(COMPRESSIBLE):
                     target = send
+                else:
+                    target = make(send, compression_encoding, scope)
+                await target(start)
             await target(message)
 
         return pick
