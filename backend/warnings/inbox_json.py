@@ -1,12 +1,13 @@
 """The employee inbox as JSON bytes: the phone's most frequent request, kept short.
 
 :func:`own_inbox_json` answers ``GET /api/warnings`` (view *mine*) with the bytes of an
-``InboxPage``. On SQLite, unfiltered or filtered by level only (what the phone asks), the one
-statement of :func:`backend.warnings.service.own_inbox_values` is compiled once and run on a plain
-``sqlite3`` connection on the loop's thread (``read_stored``); the values go into the JSON as stored
-(the evidence as its stored JSON text, not parsed and re-encoded), with no SQLAlchemy result
-processing per row. Anything else (other filters, PostgreSQL) takes ``own_inbox_values``. Both
-give the same JSON (tested against each other and against the unit view's models).
+``InboxPage``. On SQLite, unfiltered or filtered by level only (what the phone asks), SQLite writes
+the whole page's JSON itself (JSON1: counts per level from the covering index person/trial/level,
+the page from the index person/raised_at, local times and flags as the API gives them) in one
+statement, compiled once and run on a plain ``sqlite3`` connection on the loop's thread
+(``read_stored``): no rows, dicts or encoder in Python. Anything else (other filters, PostgreSQL)
+takes ``own_inbox_values`` and encodes its values. Both give the same JSON (tested against each
+other and against the unit view's models).
 """
 
 from __future__ import annotations
