@@ -96,6 +96,7 @@ SELECT {p["topic_id"]}, {p["topic_code"]}, {p["version"]}, {p["specialty"]}, ran
        ranked.person_id, ranked.unit_id, ranked.o, ranked.p, ranked.v, 'raised', {p["now"]}, {p["now"]}, 1,
        {p["run_id"]}
 FROM ranked WHERE ranked.n = 1
+ORDER BY ranked.o, ranked.p
 ON CONFLICT (topic_id, object_key, period_key) DO UPDATE SET
     level = excluded.level, evidence = excluded.evidence, trial = excluded.trial,
     last_hit_at = excluded.last_hit_at, last_run_id = excluded.last_run_id,
@@ -112,7 +113,8 @@ async def store_payload(
     Each element: ``e`` employee number, ``o`` object, ``p`` period, ``l`` level, ``v`` evidence.
     Hits naming nobody known are left out (the caller reports them); of hits with the same
     object and period the highest level wins. ``INSERT … SELECT … ON CONFLICT DO UPDATE`` on the
-    unique key: a later run updates the warning, and concurrent runs cannot insert it twice.
+    unique key: a later run updates the warning, and concurrent runs cannot insert it twice
+    (rows go in key order, so two runs over the same hits wait for each other, not deadlock).
     """
     stored = Stored()
     if not payload:
