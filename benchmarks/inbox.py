@@ -155,6 +155,12 @@ async def build(settings: Settings, n_warnings: int, n_people: int) -> list[int]
         if batch:
             await s.execute(insert(Warning), batch)
         await s.commit()
+    if (
+        not settings.is_sqlite
+    ):  # what autovacuum does within a minute of a bulk load: statistics, visibility map
+        async with db.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
     await db.dispose()
     return [p for p, _ in people]
 

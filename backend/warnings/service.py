@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
@@ -162,7 +175,7 @@ class WarningService:
     def visible(principal: Principal) -> ColumnElement[bool]:
         return and_(
             principal.case_filter(person_col=W.person_id, unit_col=W.unit_id, specialty_col=W.specialty),
-            W.trial.is_(False),
+            W.trial == false(),
         )
 
     async def get_visible(self, principal: Principal, warning_id: int) -> Warning:
@@ -726,7 +739,7 @@ def own_statement_for(has_level: bool) -> Select[Any]:
     ``limit``, ``offset`` (and ``level``)."""
     if has_level not in _OWN_STATEMENTS:
         _OWN_STATEMENTS[has_level] = _own_statement(
-            [W.person_id == bindparam("person_id"), W.trial.is_(False)],
+            [W.person_id == bindparam("person_id"), W.trial == false()],
             bindparam("level") if has_level else None,
             bindparam("limit"),
             bindparam("offset"),
@@ -748,7 +761,7 @@ async def own_inbox_values(
     has_level = filters.level is not None
     params: dict[str, Any] = {}
     if others:
-        where = [W.person_id == principal.person_id, W.trial.is_(False), *others]
+        where = [W.person_id == principal.person_id, W.trial == false(), *others]
         level = filters.level.value if filters.level else None
         stmt = _own_statement(where, level, limit, offset)
     else:
