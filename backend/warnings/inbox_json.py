@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.kernel.access import Principal
-from backend.kernel.db import is_inline, read_stored
+from backend.kernel.db import is_inline, read_rows, read_stored
 from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
@@ -97,6 +97,54 @@ def _page_sql(has_level: bool) -> str:
 _PAGE = {has_level: text(_page_sql(has_level)) for has_level in (False, True)}
 
 
+def _pg_local(column: str) -> str:
+    """PostgreSQL: a timestamptz as Python's ``isoformat()`` of it in Asia/Shanghai (+08:00)."""
+    local = f"({column} AT TIME ZONE 'Asia/Shanghai')"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        f"CASE WHEN extract(microseconds FROM {local})::bigint % 1000000 = 0 THEN '' "
+        f"ELSE to_char({local}, '.US') END || '+08:00' END"
+    )
+
+
+def _pg_page_sql(has_level: bool) -> str:
+    """The same page as :func:`_page_sql`, written by PostgreSQL (json_build_object, json_agg)."""
+    mine = "person_id = :person_id AND trial = false"
+    is_open = f"state IN ({_OPEN_SQL})"
+    item = ", ".join(
+        [
+            "'id', id", "'topic_id', topic_id", "'topic_code', topic_code", "'specialty', specialty",
+            "'level', level", "'state', state", "'person_id', person_id", "'unit_id', unit_id",
+            "'object_key', object_key", "'period_key', period_key",
+            "'evidence', CASE WHEN evidence IS NULL OR evidence::text = 'null' THEN '{}'::json "
+            "ELSE evidence END",
+            f"'raised_at', {_pg_local('raised_at')}", f"'due_at', {_pg_local('due_at')}",
+            "'due_on', to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')",
+            "'deadline_provisional', deadline_provisional",
+            f"'overdue', (due_at IS NOT NULL AND due_at < now() AND {is_open})",
+            f"'open', ({is_open})",
+            "'finding', nullif(finding, '')", "'submissions', coalesce(submissions, 0)",
+            "'hit_count', hit_count",
+        ]
+    )  # fmt: skip
+    level = " AND level = :level" if has_level else ""
+    total = "CASE CAST(:level AS text) WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END"
+    return (
+        "SELECT json_build_object('items', (SELECT coalesce(json_agg(json_build_object("  # noqa: S608
+        f"{item}) ORDER BY raised_at DESC, id DESC), '[]'::json) FROM ("
+        f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
+        "LIMIT :limit OFFSET :offset) AS page), "
+        f"'total', {total if has_level else 'h + m + l'}, "
+        "'counts', json_build_object('high', h, 'medium', m, 'low', l), "
+        "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer))::text FROM ("
+        "SELECT count(*) FILTER (WHERE level = 'high') AS h, count(*) FILTER (WHERE level = 'medium') AS m, "
+        f"count(*) FILTER (WHERE level = 'low') AS l FROM warning WHERE {mine}) AS tally"
+    )
+
+
+_PG_PAGE = {has_level: text(_pg_page_sql(has_level)) for has_level in (False, True)}
+
+
 async def _stored_page(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int
 ) -> bytes:
@@ -117,6 +165,13 @@ async def own_inbox_json(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
 ) -> bytes:
     """The caller's own inbox page as JSON (an ``InboxPage``)."""
-    if is_inline(engine) and _only_level(filters) and principal.has(*CASE_ROLES):
-        return await _stored_page(engine, principal, filters, limit, offset)
+    if _only_level(filters) and principal.has(*CASE_ROLES):
+        if is_inline(engine):
+            return await _stored_page(engine, principal, filters, limit, offset)
+        if engine.dialect.name == "postgresql":
+            params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
+            if filters.level:
+                params["level"] = filters.level.value
+            rows = await read_rows(engine, _PG_PAGE[filters.level is not None], params)
+            return str(rows[0][0]).encode()
     return inbox_json(await own_inbox_values(engine, principal, filters, limit=limit, offset=offset))
