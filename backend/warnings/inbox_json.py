@@ -5,9 +5,9 @@
 the whole page's JSON itself (JSON1: counts per level from the covering index person/trial/level,
 the page from the index person/raised_at, local times and flags as the API gives them) in one
 statement, compiled once and run on a plain ``sqlite3`` connection on the loop's thread
-(``read_stored``): no rows, dicts or encoder in Python. Anything else (other filters, PostgreSQL)
-takes ``own_inbox_values`` and encodes its values. Both give the same JSON (tested against each
-other and against the unit view's models).
+(``read_stored``): no rows, dicts or encoder in Python. PostgreSQL writes the same page with
+json_build_object / json_agg. Other filters take ``own_inbox_values`` and encode its values. All
+give the same JSON (tested against each other on both databases, and against the unit view).
 """
 
 from __future__ import annotations
