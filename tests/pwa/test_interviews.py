@@ -250,3 +250,51 @@ def test_the_dashboard_shows_the_interview_ratio_against_its_goals(live, phone, 
     expect(page.locator("section.iv-ratio .ratio-box").nth(0)).to_contain_text(
         "1 interviewed of 2 true, goal 80%"
     )
+
+
+def touch_stroke(page, canvas) -> None:
+    """A finger drawing across the pad: touch events from the CDP input domain (as a phone's
+    touchscreen sends them), which Chromium turns into pointer events of type "touch"."""
+    canvas.evaluate("e => e.scrollIntoView({ block: 'center' })")
+    box = canvas.bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    points = [
+        (box["x"] + box["width"] * (0.1 + 0.08 * i), box["y"] + box["height"] * (0.3 + 0.05 * i))
+        for i in range(10)
+    ]
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
+    )
+    for x, y in points[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_the_form_in_english_on_a_touch_phone(live, phone, shots):
+    wid = true_warning(live, "high")
+    manager = person_id(live, "manager")
+    page = phone(has_touch=True, is_mobile=True).new_page()
+    sign_in(page, "head")
+    page.get_by_role("button", name="Switch to English / 切换语言").click()
+    page.goto("/#/interviews")
+    expect(page.get_by_role("heading", name="Interview records")).to_be_visible()
+    page.get_by_role("link", name="Record an interview").click()
+    expect(page.get_by_role("heading", name="Record an interview")).to_be_visible()
+    # no warning to start from: the interviewee is chosen, then their warnings
+    page.locator("#iv-person").select_option(str(manager))
+    expect(page.locator(f"#iv-warnings input[value='{wid}']")).to_be_visible()
+    page.locator(f"#iv-warnings input[value='{wid}']").check()
+    pads = page.locator("canvas.sigpad")
+    expect(pads).to_have_count(2)  # the head and the interviewee, until a second interviewer is added
+    expect(page.locator(".sig-label").nth(1)).to_contain_text("Interviewee")
+    touch_stroke(page, pads.nth(0))
+    expect(page.locator(".sig").nth(0).locator(".sig-state")).to_have_text("Signed")
+    page.get_by_role("button", name="Submit the interview record").click()
+    expect(page.locator("#iv-interviewers-error")).to_have_text(
+        "An interview needs two interviewers at least"
+    )
+    expect(page.locator("#iv-place-error")).to_have_text("Enter the place")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shots(page, "interview-form-en", full_page=True)
