@@ -4,7 +4,9 @@
 its status and captured log entries; those are read for the per-target failure reason. Apprise does
 not give HTTP codes, so a failure is retried (the service may be down) until the channel's tries run
 out, then the next channel takes over. The filled URL holds secrets: it never leaves this module
-except inside Apprise, and errors are scrubbed before they are stored.
+except inside Apprise, and errors are scrubbed before they are stored. Apprise and urllib3 write
+request URLs (tokens, secrets in the query) into their DEBUG logs: :data:`LOG_SCRUB` replaces every
+secret of a URL this sender used before a handler sees the record.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from apprise import Apprise, AppriseAsset, NotifyType
 from apprise.result import AppriseResultStatus
 
+from backend.delivery.channels import scrub
 from backend.delivery.outbox import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 
@@ -28,6 +31,39 @@ NAMES = {
 TYPES = {"high": NotifyType.FAILURE, "medium": NotifyType.WARNING}
 
 
+class SecretScrub(logging.Filter):
+    """Replaces the secrets of the channel URLs in use in the records of the loggers it is on."""
+
+    #: the loggers that write request URLs (Apprise's plugins, urllib3 under requests)
+    LOGGERS = ("apprise", "urllib3.connectionpool", "requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: list[str] = []
+
+    def learn(self, secrets: list[str]) -> None:
+        if any(s not in self.secrets for s in secrets):
+            self.secrets = sorted(set(self.secrets) | set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = scrub(message, self.secrets, limit=None)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+    def install(self) -> SecretScrub:
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            if self not in logger.filters:
+                logger.addFilter(self)
+        return self
+
+
+LOG_SCRUB = SecretScrub().install()
+
+
 class AppriseSender:
     def __init__(self, *, timeout: float = 10.0) -> None:
         self.timeout = timeout
@@ -39,6 +75,7 @@ class AppriseSender:
         if not job.url:
             reason = "no address on this channel" if not job.address else "the unit has no usable policy"
             return [Outcome(j, "failed", [TargetResult(name, "failed", None, reason)]) for j in jobs]
+        LOG_SCRUB.learn(job.secrets)
         apobj = Apprise(asset=self.asset)
         if not apobj.add(job.url):
             tried = TargetResult(name, "failed", None, "the channel URL is not understood")

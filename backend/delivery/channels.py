@@ -113,7 +113,7 @@ def secrets_of(url: str | None) -> list[str]:
     return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
 
 
-def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+def scrub(text: str | None, secrets: Iterable[str], *, limit: int | None = 500) -> str | None:
     if text is None:
         return None
     for secret in secrets:
@@ -121,7 +121,7 @@ def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
         quoted = quote(secret, safe="")
         if quoted != secret:
             text = text.replace(quoted, "***")
-    return text[:500]
+    return text if limit is None else text[:limit]
 
 
 def mask_url(channel: DeliveryChannel, url: str | None) -> str | None:

@@ -4,6 +4,7 @@ e-mail through Apprise against local HTTP and SMTP receivers; per-target failure
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -200,3 +201,31 @@ async def test_a_disabled_unit_policy_keeps_the_channel_out(world: World, patch_
     assert patch_apprise.requests == []
     [route] = await rows(world, DeliveryRoute)
     assert route.state == "inapp"
+
+
+async def test_channel_secrets_never_reach_the_logs_or_the_attempts(
+    world: World, patch_apprise: HttpReceiver, caplog: pytest.LogCaptureFixture
+):
+    """WeCom and DingTalk down, everything logged at DEBUG: no secret of their URLs anywhere."""
+    patch_apprise.fail.update({"/cgi-bin/", "/robot/"})
+    manager, head = await world.person("E0005"), await world.person("E0004")
+    await world.policy("P00", "wecom", url=WECOM)
+    await world.policy("P00", "dingtalk", url=DINGTALK)
+    await world.address(manager, "wecom", "zhangsan")
+    await world.address(head, "dingtalk", "13900000004")
+    await world.event({manager: "subject", head: "head"})
+    caplog.set_level(logging.INFO)  # the default; and the loggers that write URLs at their most
+    for name in ("apprise", "urllib3", "requests", "probity"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with world.worker(delivery_max_attempts=1) as worker:
+        report = await worker.step()
+    assert report.retried == 2 and report.sent == 0  # their last try: the routes end here
+    secrets = ("wecom-app-secret-XYZ", "SECdingsignsecret0ABC", "dingrobottoken0123456789")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert patch_apprise.requests and not any(s in logged for s in secrets)
+    attempts = await rows(world, DeliveryAttempt)
+    assert {a.channel for a in attempts} == {"wecom", "dingtalk"}
+    stored = json.dumps(
+        [(a.target, a.error) for a in attempts] + [d.last_error for d in await rows(world, Delivery)]
+    )
+    assert not any(s in stored for s in secrets)

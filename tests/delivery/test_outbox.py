@@ -159,3 +159,27 @@ async def test_events_older_than_the_horizon_stay_in_app(world: World, push: Fak
     async with world.worker() as worker:
         report = await worker.step()
     assert report.routed == 0 and push.received == []
+
+
+async def test_two_workers_claiming_at_once_never_hold_the_same_delivery(world: World, push: FakePushService):
+    """On PostgreSQL ``SKIP LOCKED`` hands them different rows; on both databases the conditional
+    lease re-checks the row, so what one leased the other does not get."""
+    people = [await world.person(n) for n in ("E0005", "E0004", "E0003")]
+    for person, name in zip(people, "abc", strict=True):
+        await world.subscribe(person, new_browser(push, name))
+    for subject in range(1, 11):
+        await world.event(dict.fromkeys(people, "subject"), subject_id=subject)
+    now = utcnow()
+    async with world.db.session() as s:
+        assert await Outbox(s, world.settings, TRAIL).route_new(now=now) == 30  # all pending
+
+    async def claim(worker: str) -> list[int]:
+        async with world.db.session() as s:
+            jobs = await Outbox(s, world.settings, TRAIL).claim(worker, limit=20, now=now)
+            return [j.delivery_id for j in jobs]
+
+    first, second = await asyncio.gather(claim("a"), claim("b"))
+    assert not set(first) & set(second)
+    assert len(first) + len(second) >= 20
+    owners = {d.id: (d.lease_owner or "")[:1] for d in await all_rows(world, Delivery)}
+    assert all(owners[i] == "a" for i in first) and all(owners[i] == "b" for i in second)
