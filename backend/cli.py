@@ -62,13 +62,12 @@ def serve(host: str, port: int, migrate: bool, role: str) -> None:
             "or start with `probity serve --migrate`."
         )
     if role == "worker":
-        import asyncio
         import logging
 
-        from notifications.worker import serve as deliver
+        from notifications.worker import run_process
 
         logging.basicConfig(level=settings.log_level)
-        asyncio.run(deliver(settings))
+        run_process(settings)
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 

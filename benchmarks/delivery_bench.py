@@ -171,9 +171,6 @@ async def populate(
         await db.upgrade()
         async with db.session() as s:
             await load_demo_org(s, settings, trail, make_hasher(settings))
-        public = ec.generate_private_key(ec.SECP256R1()).public_key()
-        p256dh = b64(public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
-        auth = b64(os.urandom(16))
         ids: list[int] = []
         for start in range(0, people, 1000):
             async with db.session() as s:
@@ -189,6 +186,10 @@ async def populate(
                     assert person.id is not None
                     ids.append(person.id)
                     dead = n < people * dead_fraction
+                    # each device its own keys, as browsers make them (nothing shared to cache)
+                    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+                    p256dh = b64(public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+                    auth = b64(os.urandom(16))
                     s.add(
                         PushSubscription(
                             person_id=person.id,

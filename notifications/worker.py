@@ -86,7 +86,10 @@ class Worker:
             async with self.db.session() as session:
                 key = await vapid_key(session)
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.settings.delivery_concurrency)
+                connector=aiohttp.TCPConnector(limit=self.settings.delivery_concurrency),
+                cookie_jar=aiohttp.DummyCookieJar(),  # push services set none worth keeping
+                # nothing a push service reads: fewer headers built and sent per message
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
             )
             self.senders["webpush"] = WebPushSender(
                 key.private_pem,
@@ -184,6 +187,7 @@ class Worker:
             public_url=self.settings.public_url,
             language=self.settings.delivery_language,
             detail=first.detail,
+            buttons=first.channel == "telegram",  # the only channel that shows buttons
         )
         sender = self.senders.get(first.channel)
         if sender is None:
@@ -301,6 +305,17 @@ async def serve(settings: Settings, *, name: str | None = None) -> None:
             log.info("delivery worker %s stopped", worker.name)
     finally:
         await db.dispose()
+
+
+def run_process(settings: Settings) -> None:
+    """:func:`serve` on uvloop where it is installed (measured on the fan-out: a few tens of µs
+    less per message than the default loop, most of it in sending over HTTP), else on asyncio."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; other platforms may lack it
+        asyncio.run(serve(settings))
+        return
+    uvloop.run(serve(settings))
 
 
 async def start_workers(app: Any) -> Workers:

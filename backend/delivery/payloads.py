@@ -212,9 +212,16 @@ def _link(public_url: str, items: Sequence[Item]) -> str:
 
 
 def render(
-    items: Sequence[Item], keys: Sequence[str], *, public_url: str, language: str = "zh", detail: bool = False
+    items: Sequence[Item],
+    keys: Sequence[str],
+    *,
+    public_url: str,
+    language: str = "zh",
+    detail: bool = False,
+    buttons: bool = True,
 ) -> Message:
-    """One message for one or more notifications of the same kind and level to one person."""
+    """One message for one or more notifications of the same kind and level to one person.
+    ``buttons=False`` leaves out the chat buttons (channels that show none: made per message)."""
     assert items, "nothing to render"
     texts = TEXTS.get(language, TEXTS["zh"])
     first = items[0]
@@ -232,6 +239,23 @@ def render(
         if titles:
             body += " · " + titles[0]
     link = _link(public_url, items)
+    return Message(
+        title=texts["app"],
+        body=body,
+        link=link,
+        level=level,
+        count=count,
+        due_at=due,
+        urgency=URGENCY.get(level or "", "low" if first.subject_type == "broadcast" else "normal"),
+        tag=keys[0],
+        keys=tuple(keys),
+        buttons=_buttons(items, texts, link) if buttons else (),
+    )
+
+
+def _buttons(items: Sequence[Item], texts: dict[str, str], link: str) -> tuple[Button, ...]:
+    """Open; for one notification Read and what it asks of the person; Answer for check-ups."""
+    first, count = items[0], len(items)
     buttons = [Button(texts["open"], url=link)]
     if count == 1:
         buttons.append(Button(texts["read"], callback_data=READ_NOTIFICATION.format(first.recipient_id)))
@@ -248,18 +272,7 @@ def render(
             )
             for n, c in enumerate(campaigns[:MAX_ANSWER_BUTTONS], start=1)
         ]
-    return Message(
-        title=texts["app"],
-        body=body,
-        link=link,
-        level=level,
-        count=count,
-        due_at=due,
-        urgency=URGENCY.get(level or "", "low" if first.subject_type == "broadcast" else "normal"),
-        tag=keys[0],
-        keys=tuple(keys),
-        buttons=tuple(buttons),
-    )
+    return tuple(buttons)
 
 
 def _warning_buttons(item: Item, texts: dict[str, str]) -> list[Button]:

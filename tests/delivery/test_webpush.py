@@ -3,6 +3,7 @@ verifies, and 404/410, 413, 429 and 5xx are handled as a push service means them
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import jwt
@@ -45,6 +46,8 @@ async def test_a_red_warning_rings_the_phone_with_an_encrypted_body_and_a_valid_
     assert body["url"] == "https://probity.test/#/warnings/42"
     assert body["tag"] == f"e{event_id}:p{manager}:webpush"
     assert "高风险" in body["body"] and "前处理" in body["body"]
+    assert set(body) == {"title", "body", "url", "tag", "level", "count", "due", "keys"}
+    assert body["keys"] == [body["tag"]] and body["due"] is not None
     assert got.headers["content-encoding"] == "aes128gcm"
     assert got.headers["ttl"] == str(world.settings.push_ttl_seconds)
     assert got.headers["urgency"] == "high"
@@ -65,6 +68,21 @@ async def test_a_red_warning_rings_the_phone_with_an_encrypted_body_and_a_valid_
     assert (route.state, route.delivered_channel) == ("delivered", "webpush")
     [attempt] = await rows(world, DeliveryAttempt)
     assert (attempt.outcome, attempt.status, attempt.target) == ("sent", 201, "subscription 1")
+
+
+def test_the_push_body_is_the_messages_json_with_the_shared_part_made_once():
+    from backend.delivery.payloads import Item, render
+    from notifications.webpush import _shared_part, push_body
+
+    due = utcnow() + timedelta(days=3)
+    items = [Item(i, 7, "warning.raised", "high", "warning", 9, due) for i in (1, 2)]
+    hits = _shared_part.cache_info().hits
+    for n, item in enumerate(items):
+        message = render([item], [f"e7:p{n}:webpush"], public_url="https://p.test", buttons=False)
+        assert json.loads(push_body(message)) == message.push_json() and message.buttons == ()
+    assert _shared_part.cache_info().hits == hits + 1  # the second message reused the first's part
+    several = render(items, ["a", "b"], public_url="https://p.test")
+    assert json.loads(push_body(several)) == several.push_json() and several.buttons
 
 
 async def test_the_vapid_key_is_made_once_and_kept(world: World):
