@@ -150,4 +150,9 @@ async def test_bad_broadcasts_are_refused_whole(client, sessions):
     for body, code in cases:
         r = await client.post("/api/broadcasts", headers=admin, json=body)
         assert r.status_code == 400 and r.json()["code"] == code, (body, r.text)
+    # targets that exist but match nobody (no committee member works at a station)
+    station = (await units(client, admin))["C01-S1"]
+    nobody = {**base, "targets": {"unit_ids": [station], "roles": ["committee"]}}
+    r = await client.post("/api/broadcasts", headers=admin, json=nobody)
+    assert r.status_code == 400 and r.json()["code"] == "empty_target", r.text
     assert (await client.get("/api/broadcasts", headers=admin)).json() == []
