@@ -58,6 +58,11 @@ def _parser() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def warm_parser() -> None:
+    """Start this thread's parsing instance now (a DuckDB instance takes a moment to start)."""
+    _parser()
+
+
 def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
     stack = [tree]
     while stack:
