@@ -6,6 +6,7 @@ feature adds a folder, not a line here.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import inspect
 import logging
@@ -32,6 +33,7 @@ from backend.auth.middleware import auth_middleware
 from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
+from backend.kernel.heap import settle_over_time
 from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.settings import Settings
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
@@ -149,9 +151,12 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     from bot.runtime import start_bot
 
     telegram_bot = await start_bot(app)
+    settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     try:
         yield
     finally:
+        if settling is not None:
+            settling.cancel()
         if telegram_bot is not None:
             await telegram_bot.stop()
         await jobs.stop()

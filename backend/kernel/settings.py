@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     #: process apply at once; account disabling and sign-out always apply at once)
     principal_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    #: freeze the heap after start-up and warm-up (backend/kernel/heap.py); unset means on, except
+    #: with env=test (a test run starts many apps in one process)
+    settle_heap: bool | None = None
 
     #: business data store (DuckDB): memory cap, rule time limit, largest upload
     duckdb_memory_limit: str = "2GB"
@@ -93,6 +96,10 @@ class Settings(BaseSettings):
     #: events older than this are not rung on any channel any more (the in-app list still has them)
     delivery_horizon_hours: float = Field(default=48.0, gt=0)
     delivery_language: Literal["zh", "en"] = "zh"
+
+    @property
+    def heap_settles(self) -> bool:
+        return self.env != "test" if self.settle_heap is None else self.settle_heap
 
     @property
     def run_workers(self) -> bool:
