@@ -5,6 +5,8 @@ Nothing here connects at import time; :class:`Database` is built from settings.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -92,7 +94,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        inline = _INLINE.pop(_inline_key(self.engine), None)
+        _OF_BIND.pop(self.engine, None)
+        key = _inline_key(self.engine)
+        for held in [k for k in _HELD if k[0] == key]:
+            _HELD.pop(held).close()
+        inline = _INLINE.pop(key, None)
         if inline is not None:
             inline.dispose()
 
@@ -115,6 +121,22 @@ _INLINE: dict[str, Engine] = {}
 
 def _inline_key(bind: AsyncEngine) -> str:
     return bind.url.render_as_string(hide_password=False)
+
+
+#: each async engine's inline engine and file key (or None), so a request renders no URL
+_OF_BIND: weakref.WeakKeyDictionary[AsyncEngine, tuple[Engine, str] | None] = weakref.WeakKeyDictionary()
+
+#: (file key, thread) → a read-only sqlite3 connection kept for ``read_stored`` on that thread
+_HELD: dict[tuple[str, int], Any] = {}
+
+
+def _inline(bind: AsyncEngine) -> tuple[Engine, str] | None:
+    try:
+        return _OF_BIND[bind]
+    except KeyError:
+        engine = _inline_engine(bind)
+        found = _OF_BIND[bind] = None if engine is None else (engine, _inline_key(bind))
+        return found
 
 
 def _inline_engine(bind: AsyncEngine) -> Engine | None:
@@ -143,17 +165,17 @@ async def read_rows(bind: AsyncEngine, stmt: Executable, params: dict[str, Any] 
     connection's thread and back, each switch waiting for the GIL, which costs far more than such a
     read; in WAL mode a reader never waits for a writer. Elsewhere (asyncpg) a pooled connection.
     """
-    engine = _inline_engine(bind)
-    if engine is None:
+    inline = _inline(bind)
+    if inline is None:
         async with bind.connect() as conn:
             return list((await conn.execute(stmt, params or {})).all())
-    with engine.connect() as conn:
+    with inline[0].connect() as conn:
         return list(conn.execute(stmt, params or {}).all())
 
 
 def is_inline(bind: AsyncEngine) -> bool:
     """Whether small reads of ``bind`` run inline on a plain ``sqlite3`` connection (a SQLite file)."""
-    return _inline_engine(bind) is not None
+    return _inline(bind) is not None
 
 
 #: statements built once (module constants) → their SQLite text, parameter order and constants
@@ -168,9 +190,10 @@ async def read_stored(
     JSON as its text, booleans as 0/1. The statement is compiled once and run on a plain ``sqlite3``
     connection on the loop's thread. Elsewhere it is ``read_rows`` (processed values): callers
     use only what both forms share, or convert the SQLite form themselves."""
-    engine = _inline_engine(bind)
-    if engine is None:
+    inline = _inline(bind)
+    if inline is None:
         return await read_rows(bind, stmt, params)
+    engine, file_key = inline
     key = (stmt, engine.dialect.name)
     found = _STORED_SQL.get(key)
     if found is None:
@@ -179,15 +202,25 @@ async def read_stored(
         _STORED_SQL[key] = found
     sql, names, constants = found
     values = {**constants, **(params or {})}
-    conn = engine.raw_connection()
+    cursor = _held_connection(engine, file_key).execute(sql, tuple(values[name] for name in names))
     try:
-        cursor = conn.cursor()
-        cursor.execute(sql, tuple(values[name] for name in names))
-        rows: list[Sequence[Any]] = list(cursor.fetchall())
-        cursor.close()
+        rows: list[Sequence[Any]] = cursor.fetchall()
     finally:
-        conn.close()
+        cursor.close()  # the statement's read snapshot ends here (no transaction is left open)
     return rows
+
+
+def _held_connection(engine: Engine, file_key: str) -> Any:
+    """This thread's read-only connection to the file, kept open: a pool checkout, its reset and
+    return cost more than the small reads made with it. Plain ``sqlite3`` opens no transaction for
+    a SELECT, so nothing is held between statements; ``Database.dispose`` closes it."""
+    slot = (file_key, threading.get_ident())
+    conn = _HELD.get(slot)
+    if conn is None:
+        fairy = engine.raw_connection()  # made by the inline engine: query_only, busy timeout
+        conn = _HELD[slot] = fairy.driver_connection
+        fairy.detach()  # the pool forgets it; it is ours to close
+    return conn
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
