@@ -14,6 +14,7 @@ from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
 from backend.org.importer import ImportReport, OrgImporter
 from backend.org.models import (
+    OverseerPublic,
     PersonCreate,
     PersonPage,
     PersonPublic,
@@ -121,6 +122,19 @@ class OrgController(Controller):
         request: Request[Principal, Any, Any],
     ) -> PersonPublic:
         return await org.person_public(await org.get_person(request.user, person_id))
+
+    @get(
+        "/people/{person_id:int}/overseers",
+        summary="Who may act over a person in my scope (else 404): heads of the unit and those above, "
+        "inspectors and committee members over it",
+    )
+    async def list_overseers(
+        self,
+        person_id: FromPath[int],
+        org: NamedDependency[OrgService],
+        request: Request[Principal, Any, Any],
+    ) -> list[OverseerPublic]:
+        return await org.overseers(request.user, person_id)
 
     @post("/people", guards=ADMIN, summary="Add a person (admin)")
     async def create_person(

@@ -167,3 +167,14 @@ class PersonPage(SQLModel):
     total: int
     limit: int
     offset: int
+
+
+class OverseerPublic(SQLModel):
+    """Someone who may act over a person (an interviewer, say): as little as a picker shows."""
+
+    id: int
+    name: str
+    post_name: str | None
+    unit_name: str
+    #: why: head of the person's unit or one above it, inspector over it, or committee member
+    role: Role

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail, changed
-from backend.kernel.access import Actor, Principal
+from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.db import read_rows
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.org.models import (
+    OverseerPublic,
     Person,
     PersonCreate,
     PersonPublic,
@@ -45,6 +46,8 @@ FACTS_LOOKUP: Any = (
     .outerjoin(Post, col(Post.id) == col(Person.post_id))
     .where(col(Person.id) == bindparam("person_id"))
 )
+#: the roles that put someone over a person, in the order an overseer's reason is named
+OVERSEEING = (Role.head, Role.inspector, Role.committee)
 #: the unit tree (a few hundred rows at most): subtrees are worked out from the paths
 UNIT_PATHS = select(col(Unit.id), col(Unit.path))
 
@@ -381,6 +384,53 @@ class OrgService:
             if person_id is not None:
                 out.setdefault(int(unit_id), []).append(person_id)
         return out
+
+    async def overseers(self, principal: Principal, person_id: int) -> list[OverseerPublic]:
+        """Active people who may act over a person in the principal's scope (404 otherwise): heads
+        of the person's unit and the units above it, inspectors whose subtree holds it, committee
+        members; nearest first, the person left out."""
+        person = await self.get_person(principal, person_id)
+        chain = await self.unit_chain(person.unit_id)
+        depth = {unit_id: n for n, unit_id in enumerate(chain)}
+        roles = cast(col(Person.roles), String)
+
+        def holds(role: Role) -> Any:
+            return roles.like(f'%"{role.value}"%')
+
+        stmt: Any = (
+            select(
+                col(Person.id),
+                col(Person.name),
+                col(Person.unit_id),
+                col(Person.roles),
+                col(Post.name).label("post_name"),
+                col(Unit.name).label("unit_name"),
+            )
+            .join(Unit, col(Unit.id) == col(Person.unit_id))
+            .outerjoin(Post, col(Post.id) == col(Person.post_id))
+            .where(
+                col(Person.active).is_(True),
+                col(Person.id) != person_id,
+                or_(
+                    col(Person.unit_id).in_(chain) & or_(holds(Role.head), holds(Role.inspector)),
+                    holds(Role.committee),
+                ),
+            )
+        )
+        found: list[tuple[tuple[int, int, str, int], OverseerPublic]] = []
+        for row in (await self.session.execute(stmt)).all():
+            near = depth.get(row.unit_id)
+            # the first reason that holds: a head in the chain, an inspector over it, the committee
+            reasons = [
+                r for r in OVERSEEING if r.value in row.roles and (near is not None or r is Role.committee)
+            ]
+            if not reasons:  # a role's name inside another value: not a holder after all
+                continue
+            overseer = OverseerPublic(
+                id=row.id, name=row.name, post_name=row.post_name, unit_name=row.unit_name, role=reasons[0]
+            )
+            found.append(((OVERSEEING.index(reasons[0]), near or 0, row.name, row.id), overseer))
+        return [o for _, o in sorted(found, key=lambda f: f[0])]
 
     # --- for the auth domain -------------------------------------------------------
     async def person_facts(self, person_id: int) -> PersonFacts | None:

@@ -62,6 +62,22 @@ CASES = [
         note="employee of C01-S2: inspector yes, head of C01-S1 no",
     ),
     Case(
+        "GET",
+        "/api/people/{person_id:int}/overseers",
+        lambda i: f"/api/people/{i.person['manager']}/overseers",
+        {"admin": 200, "committee": 200, "inspector": 200, "head": 200, "manager": 200},
+        default=404,
+        note="manager in C01-S1: scoped like the person",
+    ),
+    Case(
+        "GET",
+        "/api/people/{person_id:int}/overseers",
+        lambda i: f"/api/people/{i.person['manager2']}/overseers",
+        {"admin": 200, "committee": 200, "manager2": 200},
+        default=404,
+        note="manager2 in C02-S1, other county",
+    ),
+    Case(
         "POST",
         "/api/people",
         lambda i: "/api/people",
