@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/pwa_bench.py load --serve [--user manager]
     LIGHTHOUSE=node_modules/.bin/lighthouse .venv/bin/python benchmarks/pwa_bench.py lighthouse --serve
 
-Wrap each run in ``flock /tmp/bench.lock …``. ``--serve`` loads the demo into a temporary directory
-and runs ``probity serve`` on a free port for the run (else ``--url`` names a running server).
+Run one benchmark at a time (other work on the machine skews the figures). ``--serve`` loads the
+demo into a temporary directory and runs ``probity serve`` on a free port for the run (else
+``--url`` names a running server).
 
 ``size``: what the first visit fetches (index.html, the stylesheet, app.js and the modules it imports
 statically, the zh-CN catalog and the sign-in view), raw and gzip -9, against the 60 KB budget.
