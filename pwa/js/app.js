@@ -43,7 +43,7 @@ const NAV = [
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/ },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
-  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me/ },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/interviews\?(.*&)?mine=1/ },
 ];
 
 const ctx = {
@@ -185,6 +185,9 @@ function renderNav(path) {
   nav.hidden = false;
   document.body.classList.add("has-tabs");
   const items = NAV.filter((n) => !n.roles || ctx.has(...n.roles));
+  // the tab of the page: the last one whose pattern the hash matches ("my interviews" is under Me)
+  const full = location.hash.replace(/^#/, "") || path;
+  const current = items.filter((n) => n.match.test(full)).pop();
   clear(nav).append(
     h(
       "ul",
@@ -196,7 +199,7 @@ function renderNav(path) {
           {},
           h(
             "a",
-            { href: n.hash, "aria-current": n.match.test(path) ? "page" : null },
+            { href: n.hash, "aria-current": n === current ? "page" : null },
             icon(n.icon),
             h("span", { class: "tab-label" }, t(n.label)),
             count ? h("span", { class: "tab-badge", "aria-label": t("nav.badge", { n: count }) }, count > 99 ? "99+" : String(count)) : null,

@@ -63,6 +63,36 @@ def inked(content: bytes) -> tuple[int, int, bool]:
     return image.width, image.height, image.getchannel("A").getbbox() is not None
 
 
+def record_by_api(live, wid: int, client_id: str) -> dict:
+    """An interview of the manager about warning ``wid``, by the head with the inspector."""
+    head, inspector, manager = (person_id(live, u) for u in ("head", "inspector", "manager"))
+    refs = []
+    for n, (signer, who) in enumerate(
+        [("interviewer", head), ("interviewer", inspector), ("interviewee", manager)]
+    ):
+        up = live.api(
+            "POST",
+            "/api/interviews/signatures",
+            "head",
+            files={"file": ("s.png", png(40 + n, 20), "image/png")},
+        )
+        assert up.status_code == 201, up.text
+        refs.append({"signature_id": up.json()["id"], "signer": signer, "person_id": who})
+    body = {
+        "client_id": client_id,
+        "person_id": manager,
+        "warning_ids": [wid],
+        "interviewer_ids": [head, inspector],
+        "held_at": datetime.now(SHANGHAI).isoformat(timespec="minutes"),
+        "place": "会议室",
+        **{k.removeprefix("iv-"): v for k, v in ANSWERS.items()},
+        "signatures": refs,
+    }
+    made = live.api("POST", "/api/interviews", "head", json=body)
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
 def open_form_for(page, wid: int) -> None:
     page.goto(f"/#/warnings/{wid}")
     page.get_by_role("link", name="记录约谈").click()
@@ -200,31 +230,7 @@ def test_an_interview_recorded_with_no_signal_is_stored_once(live, phone, shots)
 def test_the_dashboard_shows_the_interview_ratio_against_its_goals(live, phone, shots):
     reds = [true_warning(live, "high"), true_warning(live, "high")]
     true_warning(live, "low")
-    head, inspector, manager = (person_id(live, u) for u in ("head", "inspector", "manager"))
-    refs = []
-    for n, (signer, who) in enumerate(
-        [("interviewer", head), ("interviewer", inspector), ("interviewee", manager)]
-    ):
-        up = live.api(
-            "POST",
-            "/api/interviews/signatures",
-            "head",
-            files={"file": ("s.png", png(40 + n, 20), "image/png")},
-        )
-        assert up.status_code == 201, up.text
-        refs.append({"signature_id": up.json()["id"], "signer": signer, "person_id": who})
-    body = {
-        "client_id": "pwa-ratio-0001",
-        "person_id": manager,
-        "warning_ids": [reds[0]],
-        "interviewer_ids": [head, inspector],
-        "held_at": datetime.now(SHANGHAI).isoformat(timespec="minutes"),
-        "place": "会议室",
-        **{k.removeprefix("iv-"): v for k, v in ANSWERS.items()},
-        "signatures": refs,
-    }
-    made = live.api("POST", "/api/interviews", "head", json=body)
-    assert made.status_code == 201, made.text
+    record_by_api(live, reds[0], "pwa-ratio-0001")
 
     page = phone().new_page()
     sign_in(page, "inspector")
@@ -298,3 +304,82 @@ def test_the_form_in_english_on_a_touch_phone(live, phone, shots):
     expect(page.locator("#iv-place-error")).to_have_text("Enter the place")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shots(page, "interview-form-en", full_page=True)
+
+
+def test_a_head_asks_the_county_inspector_to_be_the_second_interviewer(live, phone, shots):
+    """The inspector is outside the station (not in the head's people list): the picker offers the
+    people over the interviewee, and the record is stored with the inspector."""
+    wid = true_warning(live, "high")
+    head, inspector, committee = (person_id(live, u) for u in ("head", "inspector", "committee"))
+    station = live.api("GET", "/api/people?limit=500", "head").json()["items"]
+    assert inspector not in {p["id"] for p in station}
+    page = phone().new_page()
+    sign_in(page, "head")
+    open_form_for(page, wid)
+    adder = page.locator("#iv-add-interviewer")
+    over = adder.locator("optgroup[label='约谈对象的上级负责人、纪检监察、监督委员会'] option")
+    # the head is the first interviewer already; the inspector and the committee member are offered
+    expect(over).to_have_count(2)
+    expect(over.nth(0)).to_have_attribute("value", str(inspector))
+    expect(over.nth(0)).to_contain_text("东湖县供电公司 · 纪检监察")
+    expect(over.nth(1)).to_have_attribute("value", str(committee))
+    assert str(head) not in adder.locator("option").evaluate_all("os => os.map((o) => o.value)")
+    adder.select_option(str(inspector))
+    chosen = page.locator(".iv-interviewer")
+    expect(chosen).to_have_count(2)
+    inspector_name = live.api("GET", f"/api/people/{inspector}", "inspector").json()["name"]
+    expect(chosen.nth(1)).to_contain_text(inspector_name)
+    expect(adder.locator(f"option[value='{inspector}']")).to_have_count(0)  # chosen: not offered again
+    fill_record(page, "东湖县供电公司纪委谈话室")
+    pads = page.locator("canvas.sigpad")
+    expect(pads).to_have_count(3)
+    expect(page.locator(".sig-label").nth(1)).to_contain_text(inspector_name)
+    for i, wiggle in enumerate((0.8, 1.9, 2.4)):
+        draw(page, pads.nth(i), wiggle)
+        expect(page.locator(".sig").nth(i).locator(".sig-state")).to_have_text("已签名")
+    shots(page, "interview-form-inspector", full_page=True)
+    page.get_by_role("button", name="提交约谈记录").click()
+    expect(page.locator("h1.page-title")).to_contain_text("约谈记录：")
+    (rec,) = live.api("GET", f"/api/interviews?warning_id={wid}", "head").json()
+    assert [p["person_id"] for p in rec["interviewers"]] == [head, inspector]
+    assert rec["interviewers"][1] == {"person_id": inspector, "name": inspector_name, "post": "纪检监察专责"}
+    assert {s["person_id"] for s in rec["signatures"] if s["signer"] == "interviewer"} == {head, inspector}
+    expect(page.locator("dl.facts").first).to_contain_text(inspector_name + "（纪检监察专责）")
+
+
+def test_the_interviewee_finds_their_records_from_the_navigation(live, phone, shots):
+    wid = true_warning(live, "high")
+    rec = record_by_api(live, wid, "pwa-mine-0001")
+    page = phone().new_page()
+    sign_in(page, "manager")
+    tabs = page.locator("nav.tabs")
+    tabs.get_by_role("link", name="我的").click()
+    page.get_by_role("link", name="我的约谈记录").click()
+    expect(page.get_by_role("heading", name="我的约谈记录")).to_be_visible()
+    expect(tabs.get_by_role("link", name="我的")).to_have_attribute("aria-current", "page")
+    cards = page.locator("a.iv-card")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("link", name="记录约谈")).to_have_count(0)  # an employee records none
+    shots(page, "interviews-mine")
+    assert audit(page, "my interviews") == []
+    cards.first.click()
+    expect(page.get_by_role("heading", name=f"约谈记录：{rec['interviewee_name']}")).to_be_visible()
+    expect(page.locator(".sig-list img")).to_have_count(3)
+
+    # in English; and a head's own list holds only the interviews held with them
+    page.get_by_role("button", name="Switch to English / 切换语言").click()
+    page.goto("/#/me")
+    page.get_by_role("link", name="My interview records").click()
+    expect(page.get_by_role("heading", name="My interview records")).to_be_visible()
+    expect(page.locator("a.iv-card")).to_have_count(1)
+    head = phone().new_page()
+    sign_in(head, "head")
+    head.goto("/#/interviews")
+    expect(head.locator("a.iv-card")).to_have_count(1)  # the station's records
+    head.goto("/#/me")
+    head.get_by_role("link", name="我的约谈记录").click()
+    expect(head.get_by_role("heading", name="我的约谈记录")).to_be_visible()
+    expect(head.get_by_text("还没有对您的约谈记录")).to_be_visible()
+    expect(head.locator("nav.tabs").get_by_role("link", name="我的")).to_have_attribute(
+        "aria-current", "page"
+    )

@@ -1,7 +1,8 @@
 // Recording an interview (约谈记录表, B.12): the interviewee and the warning(s) it is about, two
 // interviewers at least, time and place, the three questions (三问), the three checks (三查), one
 // suggestion (一建议), the follow-up measures, and a signature drawn on the screen by every
-// interviewer and the interviewee.
+// interviewer and the interviewee. Interviewers are picked from the recorder's people and from
+// those over the interviewee (heads above, discipline inspectors, committee members).
 //
 // Like a reply, the form has a client id from the moment it opens; the draft and the signature
 // PNGs live in IndexedDB; submitting queues it and the outbox sends the signatures, then the record
@@ -49,6 +50,18 @@ export default async function render(root, ctx, _params, query) {
   }
   if (!body.held_at) body.held_at = localNow();
   const name = (id) => (byId.get(id) ? byId.get(id).name : "#" + id);
+  // who may act over the interviewee (heads above, inspectors, committee), as second interviewers
+  // from outside the recorder's unit; none while offline
+  let overseers = [];
+  async function loadOverseers() {
+    const of = body.person_id;
+    overseers = [];
+    const found = of ? await api(`/api/people/${of}/overseers`).catch(() => []) : [];
+    if (of !== body.person_id) return; // another interviewee was picked meanwhile
+    overseers = found;
+    for (const o of found) if (!byId.has(o.id)) byId.set(o.id, o);
+  }
+  await loadOverseers();
 
   let submitted = false;
   const save = debounce(() => {
@@ -69,8 +82,10 @@ export default async function render(root, ctx, _params, query) {
         body.person_id = Number(who.value) || null;
         body.warning_ids = [];
         body.interviewer_ids = body.interviewer_ids.filter((id) => id !== body.person_id);
+        const loading = loadOverseers();
         drawWarnings();
         drawInterviewers();
+        loading.then(drawInterviewers);
         drawPads();
         save();
       },
@@ -123,6 +138,11 @@ export default async function render(root, ctx, _params, query) {
   const interviewerBox = h("fieldset", { id: "iv-interviewers", "aria-describedby": "iv-interviewers-error" });
   function drawInterviewers() {
     const chosen = body.interviewer_ids;
+    const over = new Set(overseers.map((o) => o.id));
+    const offer = (list, label, parts) => {
+      const open = list.filter((p) => !chosen.includes(p.id) && p.id !== body.person_id);
+      return open.length ? h("optgroup", { label }, open.map((p) => h("option", { value: p.id }, parts(p).filter(Boolean).join(" · ")))) : null;
+    };
     const adder = h(
       "select",
       {
@@ -138,7 +158,8 @@ export default async function render(root, ctx, _params, query) {
         },
       },
       h("option", { value: "" }, t("iv.add_interviewer")),
-      people.filter((p) => !chosen.includes(p.id) && p.id !== body.person_id).map((p) => h("option", { value: p.id }, p.name + (p.post_name ? " · " + p.post_name : ""))),
+      offer(people.filter((p) => !over.has(p.id)), t("iv.group_people"), (p) => [p.name, p.post_name]),
+      offer(overseers, t("iv.group_overseers"), (o) => [o.name, o.post_name, o.unit_name, t("role." + o.role)]),
     );
     clear(interviewerBox).append(
       h("legend", {}, t("iv.interviewers"), h("span", { class: "req", "aria-hidden": "true" }, " *")),

@@ -1,6 +1,6 @@
-// Interview records (约谈记录, B.12): the list in my scope (mine as the interviewee), records still
-// on this phone, one record with its signatures, and the printable PDF (fetched with the token,
-// saved as a file).
+// Interview records (约谈记录, B.12): the list in my scope (mine as the interviewee; with ?mine=1,
+// reached from "Me", only those held with me), records still on this phone, one record with its
+// signatures, and the printable PDF (fetched with the token, saved as a file).
 import { api, blobUrl, core, request } from "../api.js";
 import { errorText, fmtDate, t } from "../i18n.js";
 import { add, busy, emptyState, h, heading, icon, note } from "../ui.js";
@@ -67,21 +67,22 @@ async function onThisPhone(ctx) {
   );
 }
 
-async function list(root, ctx) {
+async function list(root, ctx, mine) {
   let records = null;
   try {
-    records = await api("/api/interviews?limit=100");
+    records = await api("/api/interviews?limit=100" + (mine ? "&person_id=" + ctx.me.person_id : ""));
   } catch (err) {
     if (err.code !== "network") throw err; // no signal and nothing saved: what is on the phone still shows
   }
-  const recorder = ctx.has("head", "inspector");
+  const recorder = !mine && ctx.has("head", "inspector");
   add(
     root,
-    heading(t("iv.title")),
-    h("p", { class: "hint" }, t("iv.lead")),
+    mine ? h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")) : null,
+    heading(t(mine ? "iv.mine_title" : "iv.title")),
+    h("p", { class: "hint" }, t(mine ? "iv.mine_lead" : "iv.lead")),
     recorder ? h("a", { class: "btn btn-primary btn-block", href: "#/interviews/new" }, t("iv.new")) : null,
-    await onThisPhone(ctx),
-    records === null ? note(t("iv.offline_list"), "warn") : records.length ? h("ul", { class: "wlist" }, records.map(recordCard)) : emptyState(t("iv.none")),
+    mine ? null : await onThisPhone(ctx),
+    records === null ? note(t("iv.offline_list"), "warn") : records.length ? h("ul", { class: "wlist" }, records.map(recordCard)) : emptyState(t(mine ? "iv.mine_none" : "iv.none")),
   );
 }
 
@@ -138,10 +139,11 @@ async function detail(root, ctx, id) {
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
 }
 
-export default async function render(root, ctx, [id]) {
+export default async function render(root, ctx, [id], query) {
   if (id) return detail(root, ctx, Number(id));
-  await list(root, ctx);
-  if (ctx.has("head", "inspector")) add(root, note(t("iv.where_from"), "info"));
+  const mine = query.get("mine") === "1"; // the interviewee's own records, from "Me"
+  await list(root, ctx, mine);
+  if (!mine && ctx.has("head", "inspector")) add(root, note(t("iv.where_from"), "info"));
   return undefined;
 }
 

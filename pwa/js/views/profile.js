@@ -1,4 +1,4 @@
-// Me: who I am, language, push on this device (with the iPhone home-screen guidance), Telegram,
+// Me: who I am, the interviews held with me, language, push on this device (with the iPhone home-screen guidance), Telegram,
 // my other channels and their order, quiet hours, password, replies waiting on this phone, sign out.
 import { api, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
@@ -263,6 +263,7 @@ export default async function render(root, ctx, _params, query) {
       h("p", { class: "muted" }, [me.post_name, unit ? unit.name : null].filter(Boolean).join(" · ")),
       h("p", {}, me.roles.map((r) => h("span", { class: "chip" }, maybe("role." + r) || r))),
     ),
+    h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
     await outboxSection(ctx),
     section("sec-lang", t("lang.title"), langBox),
     await pushSection(delivery),
