@@ -110,12 +110,19 @@ async def recompute_case_deadlines(
         due_at, provisional = tier_deadline(calendar, Tier(row.tier), began)
         if due_at == row.due_at and provisional == row.due_provisional:
             continue
-        await session.execute(
+        moved = await session.execute(
             update(LadderCase)
-            .where(col(LadderCase.id) == row.id, col(LadderCase.due_at) == row.due_at)
+            .where(
+                col(LadderCase.id) == row.id,
+                col(LadderCase.due_at) == row.due_at,
+                col(LadderCase.state) == row.state,
+                col(LadderCase.tier) == row.tier,
+            )
             .values(due_at=due_at, due_provisional=provisional)
             .execution_options(synchronize_session=False)
         )
+        if getattr(moved, "rowcount", 0) != 1:
+            continue  # the case moved on meanwhile (escalated, answered, closed): nothing to note
         data = {
             "old_due_at": row.due_at.isoformat(),
             "due_at": due_at.isoformat(),
