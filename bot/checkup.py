@@ -18,6 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from backend.checkups.crypto import Sealer
 from backend.checkups.models import AnswersUpdate, MyCampaign, ResponseStatus, ResultPublic
 from backend.checkups.service import CheckupService
+from backend.delivery.payloads import ANSWER_CHECKUP  # open (or resume) a campaign: a reminder's button
 from backend.kernel.errors import AppError
 from bot import texts
 from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, settle
@@ -25,7 +26,6 @@ from bot.replies import pattern
 from bot.texts import t
 
 #: Telegram button data, "c:<action>:<campaign>[:<index>:<value>]": far below 64 bytes
-ANSWER_CHECKUP = "c:go:{}"  # open (or resume) a campaign: also what a reminder's button may carry
 SUBMIT_CHECKUP = "c:submit:{}"
 SHOW_RESULT = "c:result:{}"
 LIKERT = "c:a:{}:{}:{}"  # campaign, statement index, scale value (1..n)

@@ -34,8 +34,9 @@ TYPES = {"high": NotifyType.FAILURE, "medium": NotifyType.WARNING}
 class SecretScrub(logging.Filter):
     """Replaces the secrets of the channel URLs in use in the records of the loggers it is on."""
 
-    #: the loggers that write request URLs (Apprise's plugins, urllib3 under requests)
-    LOGGERS = ("apprise", "urllib3.connectionpool", "requests")
+    #: the loggers that write request URLs (Apprise's plugins, urllib3 under requests) and the
+    #: worker's own, whose failure records carry the exception (which may quote a channel URL)
+    LOGGERS = ("apprise", "urllib3.connectionpool", "requests", "probity.delivery")
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,6 +52,11 @@ class SecretScrub(logging.Filter):
             clean = scrub(message, self.secrets, limit=None)
             if clean != message:
                 record.msg, record.args = clean, None
+            if record.exc_info and not record.exc_text:
+                # the traceback as handlers would write it, secrets replaced (they reuse exc_text)
+                record.exc_text = scrub(
+                    logging.Formatter().formatException(record.exc_info), self.secrets, limit=None
+                )
         return True
 
     def install(self) -> SecretScrub:

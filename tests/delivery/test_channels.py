@@ -229,3 +229,28 @@ async def test_channel_secrets_never_reach_the_logs_or_the_attempts(
         [(a.target, a.error) for a in attempts] + [d.last_error for d in await rows(world, Delivery)]
     )
     assert not any(s in stored for s in secrets)
+
+
+async def test_a_failing_sender_logs_its_traceback_without_the_channel_secrets(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    """A sender that raises with the filled channel URL in its message: the worker's error record
+    (message and traceback) names no secret; the delivery is retried."""
+    from notifications.apprise_channel import AppriseSender
+
+    async def broken(self: AppriseSender, jobs: list, message: object) -> list:
+        raise RuntimeError(f"cannot post to {jobs[0].url}")
+
+    monkeypatch.setattr(AppriseSender, "send", broken)
+    manager = await world.person("E0005")
+    await world.policy("P00", "wecom", url=WECOM)
+    await world.address(manager, "wecom", "zhangsan")
+    await world.event({manager: "subject"})
+    caplog.set_level(logging.INFO, logger="probity")
+    async with world.worker() as worker:
+        report = await worker.step()
+    assert report.retried == 1
+    [failed] = [r for r in caplog.records if r.name == "probity.delivery" and r.exc_info]
+    written = logging.Formatter().format(failed)
+    assert "RuntimeError: cannot post to" in written and "***" in written
+    assert "wecom-app-secret-XYZ" not in written
