@@ -34,7 +34,7 @@ from backend.delivery.service import vapid_key
 from backend.kernel.db import Database
 from backend.kernel.heap import settle
 from backend.kernel.settings import Settings
-from notifications.apprise_channel import AppriseSender
+from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.telegram import TelegramSender
 from notifications.webpush import WebPushSender
 
@@ -194,6 +194,8 @@ class Worker:
         if sender is None:
             tried = TargetResult(None, "failed", None, f"no sender for {first.channel}")
             return [Outcome(j, "failed", [tried]) for j in group]
+        if first.secrets:  # whatever is logged from here on (a failure's traceback too) hides them
+            LOG_SCRUB.learn(first.secrets)
         async with self._slots:
             try:
                 return await sender.send(group, message)
