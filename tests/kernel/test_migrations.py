@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,3 +79,31 @@ def test_serve_refuses_an_unmigrated_database(tmp_path):
     )
     assert result.returncode != 0
     assert "probity db upgrade" in result.stderr and "empty" in result.stderr
+
+
+async def test_saved_preferences_holding_the_old_default_order_follow_their_unit(tmp_path):
+    """Before 0006a every saved preference held the whole default order; after it, such a row means
+    "my unit's order" (empty), and an order a person chose is kept."""
+    database = Database(make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"))
+    default = '["webpush", "telegram", "wecom", "dingtalk", "feishu", "email", "sms"]'
+    chosen = '["telegram", "webpush", "wecom", "dingtalk", "feishu", "email", "sms"]'
+    try:
+        await database.upgrade("0006")
+        async with database.engine.begin() as conn:
+            await conn.execute(text("PRAGMA foreign_keys=OFF"))  # no people needed for the rows
+            for person_id, order in ((1, default), (2, chosen)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO delivery_preference (person_id, channel_order, updated_at) "
+                        "VALUES (:p, :o, '2026-11-01 00:00:00.000000')"
+                    ),
+                    {"p": person_id, "o": order},
+                )
+        await database.upgrade()
+        async with database.engine.connect() as conn:
+            rows = dict(
+                (await conn.execute(text("SELECT person_id, channel_order FROM delivery_preference"))).all()
+            )
+        assert json.loads(rows[1]) == [] and json.loads(rows[2]) == json.loads(chosen)
+    finally:
+        await database.dispose()

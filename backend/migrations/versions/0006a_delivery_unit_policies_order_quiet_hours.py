@@ -37,6 +37,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("unit_id"),
     )
     # ### end Alembic commands ###
+    # Before this revision a saved preference always held the whole channel order (the default
+    # filled in, even when only quiet hours were saved). An empty order now means "my unit's", so
+    # rows holding exactly that old default are emptied: unit policies then apply to those people.
+    old_default = ["webpush", "telegram", "wecom", "dingtalk", "feishu", "email", "sms"]
+    pref = sa.table("delivery_preference", sa.column("person_id", sa.Integer()), sa.column("channel_order", sa.JSON()))
+    conn = op.get_bind()
+    rows = conn.execute(sa.select(pref.c.person_id, pref.c.channel_order)).all()
+    ids = [r.person_id for r in rows if r.channel_order == old_default]
+    if ids:
+        conn.execute(pref.update().where(pref.c.person_id.in_(ids)).values(channel_order=[]))
 
 
 def downgrade() -> None:
