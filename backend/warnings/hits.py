@@ -98,7 +98,8 @@ SELECT {p["topic_id"]}, {p["topic_code"]}, {p["version"]}, {p["specialty"]}, ran
 FROM ranked WHERE ranked.n = 1
 ORDER BY ranked.o, ranked.p
 ON CONFLICT (topic_id, object_key, period_key) DO UPDATE SET
-    level = excluded.level, evidence = excluded.evidence, trial = excluded.trial,
+    level = excluded.level, evidence = excluded.evidence,
+    trial = (warning.trial AND excluded.trial),  -- a trial run never turns a live warning into a trial one
     last_hit_at = excluded.last_hit_at, last_run_id = excluded.last_run_id,
     hit_count = warning.hit_count + 1
 RETURNING id, hit_count

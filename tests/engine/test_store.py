@@ -125,3 +125,30 @@ async def test_many_new_warnings_are_announced_each_with_event_steps_and_trail(d
         actions.setdefault(object_id, []).append(action)
     assert set(map(tuple, actions.values())) == {("warning.raised", "warning.delivered")}
     assert verified.ok, verified.message
+
+
+async def test_a_trial_run_never_turns_a_live_warning_into_a_trial_one(db, settings, tmp_path):
+    import json
+
+    from backend.warnings.hits import RunInfo, store_payload
+
+    await zero_usage_topic(db, settings, tmp_path, rows=month_rows("A001", "E0005", 3))
+    (record,) = await run(db, settings)
+    assert record.status == "done" and record.warnings_created == 1, record.error
+    live = (await stored(db))["A001"]
+    assert live.trial is False
+    hit = {"e": "E0005", "o": "A001", "p": live.period_key, "l": "high", "v": {"value": 4}}
+    info = RunInfo(
+        run_id=live.last_run_id or 0,
+        topic_id=live.topic_id,
+        topic_code=live.topic_code,
+        rule_version_id=live.rule_version_id,
+        specialty=live.specialty,
+        trial=True,
+    )
+    async with db.session() as s:
+        await store_payload(s, json.dumps([hit]), info)
+        await s.commit()
+    again = (await stored(db))["A001"]
+    assert again.id == live.id and again.hit_count == live.hit_count + 1
+    assert again.trial is False and again.level == "high"
