@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 import backend
 from backend.audit.controller import provide_trail
+from backend.audit.reads import ReadJournal
 from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
 from backend.auth.service import make_facts_cache, make_hasher
@@ -126,11 +127,14 @@ async def healthz(state: State) -> dict[str, Any]:
 
 def app_state(settings: Settings, database: Database | None = None) -> dict[str, Any]:
     """What the app holds for one deployment: settings, database, trail, hasher, caches."""
+    db = database or Database(settings)
+    trail = AuditTrail(settings.secret_key.get_secret_value())
     return {
         "settings": settings,
-        "db": database or Database(settings),
+        "db": db,
         "owns_db": database is None,
-        "trail": AuditTrail(settings.secret_key.get_secret_value()),
+        "trail": trail,
+        "reads": ReadJournal(db, trail, settings.read_trail_seconds),
         "hasher": make_hasher(settings),
         "facts_cache": make_facts_cache(settings),
     }
@@ -152,11 +156,14 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
     telegram_bot = await start_bot(app)
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
+    reads: ReadJournal = app.state.reads
+    reads.start()
     try:
         yield
     finally:
         if settling is not None:
             settling.cancel()
+        await reads.stop()
         if telegram_bot is not None:
             await telegram_bot.stop()
         await jobs.stop()

@@ -99,13 +99,15 @@ class Entry:
     old: Mapping[str, Any] | None = None
     new: Mapping[str, Any] | None = None
     power: str | None = None
+    #: when the act happened, if not when it is written (reads recorded in batches)
+    at: datetime | None = None
 
     def fields(self, seq: int, at: datetime, prev_hash: str) -> dict[str, Any]:
-        """The record's columns but its hash."""
+        """The record's columns but its hash (``at`` unless the entry has its own time)."""
         actor = self.actor
         return {
             "seq": seq,
-            "at": at,
+            "at": self.at or at,
             "actor_person_id": actor.person_id,
             "actor_account_id": actor.account_id,
             "actor_unit_id": actor.unit_id,

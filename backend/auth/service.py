@@ -99,8 +99,64 @@ class Keys:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Keys:
-        secret = settings.secret_key.get_secret_value().encode()
-        return cls(hmac.new(secret, b"probity/access-token/v1", hashlib.sha256).digest())
+        secret = settings.secret_key.get_secret_value()
+        keys = _KEYS.get(secret)
+        if keys is None:  # derived once per secret (each request's principal needs them)
+            keys = _KEYS[secret] = cls(
+                hmac.new(secret.encode(), b"probity/access-token/v1", hashlib.sha256).digest()
+            )
+        return keys
+
+
+_KEYS: dict[str, Keys] = {}
+
+
+async def signed_in_account(engine: AsyncEngine, settings: Settings, token: str) -> tuple[_AccountFacts, str]:
+    """The account behind an access token, and its session id, if the token is good and its session
+    has not ended (one small read: inline on SQLite). Raises ``Unauthorized`` otherwise."""
+    try:
+        claims = verified_claims(token, Keys.from_settings(settings).token_key)
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+    if claims.get("typ") != "access":
+        raise Unauthorized("The access token is not valid.", code="invalid_token")
+    # stored values (SQLite: no result processing); only None-checks and plain values used
+    found = await read_stored(engine, SESSION_LOOKUP, {"sid": str(claims["sid"])})
+    if not found or found[0][0] is not None or str(found[0][1]) != str(claims["sub"]):
+        raise Unauthorized("This session has ended; sign in again.", code="session_ended")
+    _, account_id, person_id, username, active, must_change = found[0]
+    return _AccountFacts(account_id, person_id, username, bool(active), bool(must_change)), str(claims["sid"])
+
+
+def principal_from(
+    account: Account | _AccountFacts,
+    facts: PersonFacts | None,
+    session_id: str,
+    channel: Channel,
+    request_id: str | None,
+) -> Principal:
+    """The principal of an active account whose person is active (``Unauthorized`` otherwise)."""
+    if not account.active:
+        raise Unauthorized("This account is disabled.", code="account_disabled")
+    if facts is None or not facts.active:
+        raise Unauthorized("This person is no longer active.", code="account_disabled")
+    return Principal(
+        account_id=account.id if isinstance(account, _AccountFacts) else pk(account),
+        session_id=session_id,
+        person_id=facts.person_id,
+        unit_id=facts.unit_id,
+        roles=roles_from(facts.roles),
+        subtree_unit_ids=facts.subtree_unit_ids,
+        specialty_unit_ids=facts.specialty_unit_ids,
+        specialty=facts.specialty,
+        post_name=facts.post_name,
+        username=account.username,
+        channel=channel,
+        request_id=request_id,
+        extra={"must_change_password": account.must_change_password, "name": facts.name},
+    )
 
 
 class AuthService:
@@ -286,22 +342,9 @@ class AuthService:
 
     # --- per request ---------------------------------------------------------------
     async def principal_for(self, token: str, *, channel: Channel, request_id: str | None) -> Principal:
-        try:
-            claims = verified_claims(token, self.keys.token_key)
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
-        except jwt.PyJWTError:
-            raise Unauthorized("The access token is not valid.", code="invalid_token") from None
-        if claims.get("typ") != "access":
-            raise Unauthorized("The access token is not valid.", code="invalid_token")
         assert isinstance(self.session.bind, AsyncEngine)
-        # stored values (SQLite: no result processing); only None-checks and plain values used
-        found = await read_stored(self.session.bind, SESSION_LOOKUP, {"sid": str(claims["sid"])})
-        if not found or found[0][0] is not None or str(found[0][1]) != str(claims["sub"]):
-            raise Unauthorized("This session has ended; sign in again.", code="session_ended")
-        _, account_id, person_id, username, active, must_change = found[0]
-        account = _AccountFacts(account_id, person_id, username, bool(active), bool(must_change))
-        return await self._principal(account, str(claims["sid"]), channel, request_id)
+        account, session_id = await signed_in_account(self.session.bind, self.settings, token)
+        return await self.principal(account, session_id, channel, request_id)
 
     async def principal_for_person(
         self, person_id: int, *, channel: Channel, session_id: str = "", request_id: str | None = None
@@ -313,35 +356,23 @@ class AuthService:
         ).scalar_one_or_none()
         if account is None:
             raise Unauthorized("This person has no account.", code="no_account")
-        return await self._principal(account, session_id or channel.value, channel, request_id)
+        return await self.principal(account, session_id or channel.value, channel, request_id)
 
-    async def _principal(
+    async def principal(
         self, account: Account | _AccountFacts, session_id: str, channel: Channel, request_id: str | None
     ) -> Principal:
         if not account.active:
             raise Unauthorized("This account is disabled.", code="account_disabled")
-        facts = self.facts_cache.get(account.person_id) if self.facts_cache else None
+        return principal_from(account, await self.facts(account.person_id), session_id, channel, request_id)
+
+    async def facts(self, person_id: int) -> PersonFacts | None:
+        """A person's unit, roles and scope (cached per process, see ``make_facts_cache``)."""
+        facts = self.facts_cache.get(person_id) if self.facts_cache else None
         if facts is None:
-            facts = await self.org.person_facts(account.person_id)
+            facts = await self.org.person_facts(person_id)
             if facts is not None and self.facts_cache is not None:
-                self.facts_cache.put(account.person_id, facts)
-        if facts is None or not facts.active:
-            raise Unauthorized("This person is no longer active.", code="account_disabled")
-        return Principal(
-            account_id=account.id if isinstance(account, _AccountFacts) else pk(account),
-            session_id=session_id,
-            person_id=facts.person_id,
-            unit_id=facts.unit_id,
-            roles=roles_from(facts.roles),
-            subtree_unit_ids=facts.subtree_unit_ids,
-            specialty_unit_ids=facts.specialty_unit_ids,
-            specialty=facts.specialty,
-            post_name=facts.post_name,
-            username=account.username,
-            channel=channel,
-            request_id=request_id,
-            extra={"must_change_password": account.must_change_password, "name": facts.name},
-        )
+                self.facts_cache.put(person_id, facts)
+        return facts
 
     async def me(self, principal: Principal) -> Me:
         return Me(

@@ -12,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.audit.reads import ReadJournal
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
 from backend.warnings.inbox_json import own_inbox_json
@@ -89,13 +90,26 @@ class WarningController(Controller):
             period=period,
             person_id=person_id,
         )
+        reads: ReadJournal = state.reads
         if view is InboxView.mine:  # the phone's inbox: one statement, no ORM session, no models
-            body = await own_inbox_json(state.db.engine, request.user, filters, limit=limit, offset=offset)
+            page = await own_inbox_json(
+                state.db.engine,
+                request.user,
+                filters,
+                limit=limit,
+                offset=offset,
+                keep=state.settings.inbox_cache_pages,
+            )
+            reads.note(request.user.actor, "warning.list", "warning", page.ids, view=view.value)
             # the JSON as bytes (InboxPage's shape): Litestar sends bytes as they are
-            return Response(cast(InboxPage, body), media_type=MediaType.JSON)
+            return Response(cast(InboxPage, page.body), media_type=MediaType.JSON)
         async with state.db.session() as session:
             svc = WarningService(session, state.trail, state.settings)
-            return Response(await svc.inbox(request.user, view, filters, limit=limit, offset=offset))
+            listed = await svc.inbox(request.user, view, filters, limit=limit, offset=offset)
+        reads.note(
+            request.user.actor, "warning.list", "warning", [w.id for w in listed.items], view=view.value
+        )
+        return Response(listed)
 
     @get("/on-time", guards=SUPERVISORS, summary="On-time rate per unit (heads, inspectors)")
     async def on_time(

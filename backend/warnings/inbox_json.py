@@ -12,7 +12,9 @@ give the same JSON (tested against each other on both databases, and against the
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections import OrderedDict
+from typing import Any, NamedTuple
 
 from litestar.serialization import encode_json
 from sqlalchemy import text
@@ -82,13 +84,20 @@ def _page_sql(has_level: bool) -> str:
     )  # fmt: skip
     level = " AND level = :level" if has_level else ""
     total = "CASE :level WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END" if has_level else "h + m + l"
-    # built from constants only (no caller's value is ever pasted in: those are bound parameters)
+    # built from constants only (no caller's value is ever pasted in: those are bound parameters);
+    # besides the page: the person's inbox version (same snapshot), the ids shown (the trail), and
+    # the earliest deadline on the page still ahead (an open item turns overdue then)
     return (
-        f"SELECT json_object('items', (SELECT json_group_array(json_object({item})) FROM ("  # noqa: S608
+        "WITH page AS MATERIALIZED ("  # noqa: S608
         f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
-        "LIMIT :limit OFFSET :offset)), "
+        "LIMIT :limit OFFSET :offset) "
+        "SELECT json_object('items', (SELECT json_group_array(json_object("
+        f"{item})) FROM page), "
         f"'total', {total}, 'counts', json_object('high', h, 'medium', m, 'low', l), "
-        "'limit', :limit, 'offset', :offset) FROM ("
+        "'limit', :limit, 'offset', :offset), "
+        "(SELECT version FROM inbox_version WHERE person_id = :person_id), "
+        "(SELECT group_concat(id) FROM page), "
+        f"(SELECT min(due_at) FROM page WHERE state IN ({_OPEN_SQL}) AND due_at >= :now) FROM ("
         "SELECT coalesce(sum(level = 'high'), 0) AS h, coalesce(sum(level = 'medium'), 0) AS m, "
         f"coalesce(sum(level = 'low'), 0) AS l FROM warning WHERE {mine})"
     )
@@ -130,13 +139,15 @@ def _pg_page_sql(has_level: bool) -> str:
     level = " AND level = :level" if has_level else ""
     total = "CASE CAST(:level AS text) WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END"
     return (
-        "SELECT json_build_object('items', (SELECT coalesce(json_agg(json_build_object("  # noqa: S608
-        f"{item}) ORDER BY raised_at DESC, id DESC), '[]'::json) FROM ("
+        "WITH page AS MATERIALIZED ("  # noqa: S608
         f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
-        "LIMIT :limit OFFSET :offset) AS page), "
+        "LIMIT :limit OFFSET :offset) "
+        "SELECT json_build_object('items', (SELECT coalesce(json_agg(json_build_object("
+        f"{item}) ORDER BY raised_at DESC, id DESC), '[]'::json) FROM page), "
         f"'total', {total if has_level else 'h + m + l'}, "
         "'counts', json_build_object('high', h, 'medium', m, 'low', l), "
-        "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer))::text FROM ("
+        "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer))::text, "
+        "(SELECT string_agg(id::text, ',' ORDER BY raised_at DESC, id DESC) FROM page) FROM ("
         "SELECT count(*) FILTER (WHERE level = 'high') AS h, count(*) FILTER (WHERE level = 'medium') AS m, "
         f"count(*) FILTER (WHERE level = 'low') AS l FROM warning WHERE {mine}) AS tally"
     )
@@ -145,33 +156,120 @@ def _pg_page_sql(has_level: bool) -> str:
 _PG_PAGE = {has_level: text(_pg_page_sql(has_level)) for has_level in (False, True)}
 
 
+_VERSION = text("SELECT version FROM inbox_version WHERE person_id = :person_id")
+
+
+class _Kept(NamedTuple):
+    version: int | None
+    #: the stored text of the earliest deadline on the page still ahead when it was made
+    fresh_until: str | None
+    body: bytes
+    ids: tuple[int, ...]
+
+
+class PageCache:
+    """Own-inbox pages kept per database (SQLite), least recently used dropped beyond ``size``.
+
+    A kept page is answered again only while (a) the person's ``inbox_version`` — raised by
+    triggers in the same transaction as any change to their warnings, by any process — is the one
+    it was made at, and (b) no open item on it has passed its deadline since (``overdue`` turns).
+    The version is read before the page is made, in the page's own statement, so a page is never
+    kept under a version older than what it shows."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple[int, str | None, int, int], _Kept] = OrderedDict()
+
+    def get(self, key: tuple[int, str | None, int, int], version: int | None, now: str) -> _Kept | None:
+        kept = self._pages.get(key)
+        if (
+            kept is None
+            or kept.version != version
+            or (kept.fresh_until is not None and now > kept.fresh_until)
+        ):
+            return None
+        self._pages.move_to_end(key)
+        return kept
+
+    def put(self, key: tuple[int, str | None, int, int], kept: _Kept) -> None:
+        self._pages[key] = kept
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+_CACHES: weakref.WeakKeyDictionary[AsyncEngine, PageCache] = weakref.WeakKeyDictionary()
+
+
+def page_cache(engine: AsyncEngine, size: int) -> PageCache | None:
+    """This database's kept pages (None when ``size`` is 0)."""
+    if size <= 0:
+        return None
+    cache = _CACHES.get(engine)
+    if cache is None or cache.size != size:
+        cache = _CACHES[engine] = PageCache(size)
+    return cache
+
+
+def _ids(text_ids: Any) -> tuple[int, ...]:
+    return tuple(int(x) for x in str(text_ids).split(",")) if text_ids else ()
+
+
 async def _stored_page(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int
-) -> bytes:
-    """The page's JSON as SQLite wrote it (SQLite only)."""
-    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
-    params["now"] = utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    if filters.level:
-        params["level"] = filters.level.value
-    rows = await read_stored(engine, _PAGE[filters.level is not None], params)
-    return str(rows[0][0]).encode()
+    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int, keep: int
+) -> OwnInbox:
+    """The page's JSON as SQLite wrote it (SQLite only), kept while unchanged (``PageCache``)."""
+    now = utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    level = filters.level.value if filters.level else None
+    cache = page_cache(engine, keep)
+    key = (principal.person_id, level, limit, offset)
+    if cache is not None:
+        found = await read_stored(engine, _VERSION, {"person_id": principal.person_id})
+        kept = cache.get(key, found[0][0] if found else None, now)
+        if kept is not None:
+            return OwnInbox(kept.body, kept.ids)
+    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset, "now": now}
+    if level:
+        params["level"] = level
+    body, version, ids, fresh_until = (await read_stored(engine, _PAGE[level is not None], params))[0]
+    page = OwnInbox(str(body).encode(), _ids(ids))
+    if cache is not None:
+        cache.put(key, _Kept(version, fresh_until, page.body, page.ids))
+    return page
 
 
 def _only_level(filters: InboxFilters) -> bool:
     return filters == InboxFilters(level=filters.level)
 
 
+class OwnInbox(NamedTuple):
+    """An own-inbox page: its JSON (an ``InboxPage``) and the ids of the warnings on it."""
+
+    body: bytes
+    ids: tuple[int, ...]
+
+
 async def own_inbox_json(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
-) -> bytes:
-    """The caller's own inbox page as JSON (an ``InboxPage``)."""
+    engine: AsyncEngine,
+    principal: Principal,
+    filters: InboxFilters,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    keep: int = 0,
+) -> OwnInbox:
+    """The caller's own inbox page as JSON; on SQLite up to ``keep`` pages are kept (``PageCache``)."""
     if _only_level(filters) and principal.has(*CASE_ROLES):
         if is_inline(engine):
-            return await _stored_page(engine, principal, filters, limit, offset)
+            return await _stored_page(engine, principal, filters, limit, offset, keep)
         if engine.dialect.name == "postgresql":
             params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
             if filters.level:
                 params["level"] = filters.level.value
-            rows = await read_rows(engine, _PG_PAGE[filters.level is not None], params)
-            return str(rows[0][0]).encode()
-    return inbox_json(await own_inbox_values(engine, principal, filters, limit=limit, offset=offset))
+            body, ids = (await read_rows(engine, _PG_PAGE[filters.level is not None], params))[0]
+            return OwnInbox(str(body).encode(), _ids(ids))
+    page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset)
+    return OwnInbox(inbox_json(page), tuple(int(item["id"]) for item in page["items"]))

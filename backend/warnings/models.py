@@ -81,6 +81,17 @@ class Warning(SQLModel, table=True):
     chase_stage: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+class InboxVersion(SQLModel, table=True):
+    """A counter per person, raised in the same transaction as any change to their warnings (SQLite
+    triggers, migration 0009): the employee inbox keeps a rendered page while it is unchanged.
+    PostgreSQL has the table but no triggers (its inbox is not kept; see ``inbox_json``)."""
+
+    __tablename__ = "inbox_version"
+
+    person_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 0
+
+
 # --- lifecycle (issue 4) ----------------------------------------------------------------------
 # The columns above are shared with rule runs (hits.py); the lifecycle adds its own below and on
 # the table through its own migration (branch "lifecycle").

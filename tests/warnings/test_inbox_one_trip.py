@@ -76,12 +76,14 @@ async def test_the_sqlite_fast_path_answers_what_the_general_path_answers(client
         (InboxFilters(level=Level.high), 20, 0),
         (InboxFilters(level=Level.medium), 20, 5),
     ):
-        fast = json.loads(await own_inbox_json(db.engine, principal, filters, limit=limit, offset=offset))
+        fast = json.loads(
+            (await own_inbox_json(db.engine, principal, filters, limit=limit, offset=offset)).body
+        )
         general = json.loads(
             inbox_json(await own_inbox_values(db.engine, principal, filters, limit=limit, offset=offset))
         )
         assert fast == general, (filters, limit, offset)
-    page = json.loads(await own_inbox_json(db.engine, principal, InboxFilters()))
+    page = json.loads((await own_inbox_json(db.engine, principal, InboxFilters())).body)
     assert len(page["items"]) == 5 and page["counts"] == {"high": 3, "medium": 1, "low": 1}
     by_level = {(i["level"], i["state"]): i for i in page["items"]}
     assert by_level[("medium", "submitted")]["evidence"] == {"备注": "夜间零电量", "n": [1, 2.5]}
