@@ -11,8 +11,10 @@ subprocess (this script's ``--serve`` mode: the production app plus one benchmar
 ``--concurrency`` connections, ``--rounds`` times in turn: the hello world, and
 ``GET /api/warnings?limit=20`` (the employee inbox) as a random person per request. The client is
 aiohttp in this process, or with ``--client wrk`` the C load generator wrk (Debian package ``wrk``),
-whose own cost does not cap the hello world. Prints each round and the medians. Then the service
-call alone in-process (one session per call).
+whose own cost does not cap the hello world. Prints each round and the medians, and how many
+inbox lists reached the trail of acts. Then the service call alone in-process (one session per
+call). The server keeps rendered inbox pages (SQLite, ``PROBITY_INBOX_CACHE_PAGES``) while each
+person's warnings are unchanged: ``--inbox-cache-pages 0`` measures every page made afresh.
 """
 
 from __future__ import annotations
@@ -294,6 +296,19 @@ def serve(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+async def listed_reads(settings: Settings) -> int:
+    """How many inbox lists the server wrote to the trail (each answered list is a read)."""
+    from sqlalchemy import func
+
+    from backend.audit.models import AuditRecord
+
+    db = Database(settings)
+    async with db.session() as s:
+        n = (await s.execute(select(func.count()).where(AuditRecord.action == "warning.list"))).scalar_one()
+    await db.dispose()
+    return int(n)
+
+
 async def service_only(settings: Settings, people: list[int], calls: int) -> tuple[float, float]:
     db = Database(settings)
     trail = AuditTrail(SECRET)
@@ -334,6 +349,12 @@ def main() -> None:
         default=Settings.model_fields["principal_cache_seconds"].default,
         help="PROBITY_PRINCIPAL_CACHE_SECONDS of the server (default: the setting's default)",
     )
+    ap.add_argument(
+        "--inbox-cache-pages",
+        type=int,
+        default=Settings.model_fields["inbox_cache_pages"].default,
+        help="PROBITY_INBOX_CACHE_PAGES of the server: 0 makes every page afresh (the cold path)",
+    )
     ap.add_argument("--path", default="/api/warnings?limit=20", help="the measured route (diagnosis)")
     ap.add_argument(
         "--database-url",
@@ -363,6 +384,7 @@ def main() -> None:
         "PROBITY_PASSWORD_HASH_MEMORY_KIB": str(settings.password_hash_memory_kib),
         "PROBITY_PASSWORD_HASH_TIME_COST": str(settings.password_hash_time_cost),
         "PROBITY_PRINCIPAL_CACHE_SECONDS": str(args.principal_cache_seconds),
+        "PROBITY_INBOX_CACHE_PAGES": str(args.inbox_cache_pages),
         # env=test keeps workers and jobs out of the process; the heap settles as in production
         "PROBITY_SETTLE_HEAP": "true",
     }
@@ -412,6 +434,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    print(f"inbox lists in the trail of acts: {asyncio.run(listed_reads(settings))}")
     svc_rps, svc_p99 = asyncio.run(service_only(settings, people, 2000))
     print(
         f"inbox service call alone (random of {len(people)} people, sequential): "

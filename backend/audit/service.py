@@ -63,10 +63,22 @@ def compute_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
+def _plain(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(type(v) in _SCALARS for v in value)
+    return type(value) in _SCALARS
+
+
+#: values JSON keeps exactly as they are (bool is not int here: type() is exact)
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Make a value dict JSON-safe and stable (dates as ISO strings, sets sorted)."""
     if values is None:
         return None
+    if all(_plain(v) for v in values.values()):  # already what JSON gives back (a read's ids)
+        return dict(values)
     out: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, datetime):
