@@ -1,11 +1,14 @@
 """The integrity check-up in the chat: ``/checkup`` lists my campaigns; one statement per message
 with the scale as buttons; each answer saved at once; a submit confirmation; my own grade with why.
 
-No chat state is kept: every button names its campaign (and the statement it answers), and where
-to go on is read from the check-up itself (``next_index``), so a restart resumes at the first
-unanswered statement. Every step is the HTTP API's :class:`CheckupService` call, as the bound
-person (channel ``bot``): it checks participation, the window and a single submission. This is the
-person's own private chat, and only their own grade is ever shown here.
+No chat state is kept: every button names its campaign (and the position of the statement it
+answers), and where to go on is the service's next step (:meth:`CheckupService.next_step`, the
+first unanswered statement), so a restart resumes there. Every step is a :class:`CheckupService`
+call as the bound person (channel ``bot``) — which statement a position is, participation, the
+window, a single submission and the trail are the service's; this module only turns updates into
+those calls and their results into messages. The chat never shows answers already given, so going
+through the questionnaire here records no read of them; each answer saved is in the trail. This is
+the person's own private chat, and only their own grade is ever shown here.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from backend.checkups.crypto import Sealer
-from backend.checkups.models import AnswersUpdate, MyCampaign, ResponseStatus, ResultPublic
+from backend.checkups.models import CheckupStep, MyCampaign, ResponseStatus, ResultPublic, ScaleLabel
 from backend.checkups.service import CheckupService
 from backend.delivery.payloads import ANSWER_CHECKUP  # open (or resume) a campaign: a reminder's button
 from backend.kernel.errors import AppError
 from bot import texts
-from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, settle
+from bot.context import Context, answer, caller, deps, keyboard, say, session, settle
 from bot.replies import pattern
 from bot.texts import t
 
@@ -86,12 +89,14 @@ async def list_campaigns(update: Update, context: Context) -> None:
 # --- answering ------------------------------------------------------------------------------
 
 
-async def show_next(update: Update, context: Context, me: Caller, campaign_id: int) -> None:
-    """The first unanswered statement with the scale as buttons, or the submit confirmation."""
-    lang = me.language
-    async with session(context) as s:
-        mine = await checkups(context, s).my_checkup(campaign_id, me.principal)
-    if mine.status == ResponseStatus.submitted:
+def _label(lang: str, label: ScaleLabel) -> str:
+    return label.en if texts.pick(lang) == "en" else label.zh
+
+
+async def show_step(update: Update, context: Context, lang: str, step: CheckupStep) -> None:
+    """The next unanswered statement with the scale as buttons, or the submit confirmation."""
+    campaign_id = step.campaign_id
+    if step.status == ResponseStatus.submitted:
         await say(
             update,
             context,
@@ -99,19 +104,18 @@ async def show_next(update: Update, context: Context, me: Caller, campaign_id: i
             keyboard([[(t(lang, "btn_ck_result"), SHOW_RESULT.format(campaign_id))]]),
         )
         return
-    if not mine.can_answer:
-        await say(update, context, t(lang, "ck_not_open" if mine.window == "scheduled" else "ck_closed"))
+    if not step.can_answer:
+        await say(update, context, t(lang, "ck_not_open" if step.window == "scheduled" else "ck_closed"))
         return
-    if mine.next_index is None:
+    q = step.question
+    if q is None:
         await say(
             update,
             context,
-            t(lang, "ck_confirm", total=mine.total),
+            t(lang, "ck_confirm", total=step.total),
             keyboard([[(t(lang, "btn_ck_submit"), SUBMIT_CHECKUP.format(campaign_id))]]),
         )
         return
-    q = mine.questions[mine.next_index]
-    scale = [(label.zh if lang == "zh" else label.en) for label in mine.scale]
     await say(
         update,
         context,
@@ -119,11 +123,14 @@ async def show_next(update: Update, context: Context, me: Caller, campaign_id: i
             lang,
             "ck_question",
             n=q.index + 1,
-            total=mine.total,
+            total=step.total,
             text=q.text_zh if lang == "zh" else q.text_en,
         ),
         keyboard(
-            [[(label, LIKERT.format(campaign_id, q.index, value))] for value, label in enumerate(scale, 1)]
+            [
+                [(_label(lang, label), LIKERT.format(campaign_id, q.index, value))]
+                for value, label in enumerate(step.scale, 1)
+            ]
         ),
     )
 
@@ -132,27 +139,28 @@ async def start(update: Update, context: Context) -> None:
     """A campaign's button (from /checkup or a reminder): go on where I stopped."""
     me = await caller(update, context)
     campaign_id = _ids(context)[0]
+    async with session(context) as s:
+        step = await checkups(context, s).next_step(campaign_id, me.principal)
     await answer(update)
-    await show_next(update, context, me, campaign_id)
+    await show_step(update, context, me.language, step)
 
 
 async def got_answer(update: Update, context: Context) -> None:
-    """A scale button: save this one answer at once (as the PWA's PUT does), then go on."""
+    """A scale button: the service saves this one answer at once (as the PWA's PUT does) and
+    says what comes next."""
     me = await caller(update, context)
     campaign_id, index, value = _ids(context)
-    async with session(context) as s:
-        svc = checkups(context, s)
-        campaign = await svc.campaign(campaign_id)
-        q = await svc.questionnaire(campaign.questionnaire_id)
-        items = q.item_list()
-        if not 0 <= index < len(items):
+    try:
+        async with session(context) as s:
+            step = await checkups(context, s).answer_at(campaign_id, index, value, me.principal)
+    except AppError as exc:
+        if exc.code == "unknown_position":  # a button of a statement the questionnaire lacks
             await answer(update, t(me.language, "stale"))
             return
-        await svc.save_answers(campaign_id, AnswersUpdate(answers={items[index].code: value}), me.principal)
-    scale = q.scale[value - 1] if 0 < value <= len(q.scale) else {}
+        raise
     await answer(update)
-    await settle(update, str(scale.get("en" if me.language == "en" else "zh", value)))
-    await show_next(update, context, me, campaign_id)
+    await settle(update, _label(me.language, step.scale[value - 1]))
+    await show_step(update, context, me.language, step)
 
 
 async def submit(update: Update, context: Context) -> None:

@@ -425,6 +425,20 @@ class SaveReport(SQLModel):
     next_index: int | None
 
 
+class CheckupStep(SQLModel):
+    """Where I stand in my own check-up and what to show next, one statement at a time (the
+    chat). It holds no answer: the next statement is the first unanswered one."""
+
+    campaign_id: int
+    status: ResponseStatus
+    window: str
+    can_answer: bool
+    answered: int
+    total: int
+    scale: list[ScaleLabel]
+    question: QuestionView | None = Field(description="the next unanswered statement; null when complete")
+
+
 # --- results ---------------------------------------------------------------------------------
 
 

@@ -4,7 +4,9 @@ care measures. Every query and commit of the domain is here.
 Who sees an individual's answers, scores and grades: the person, and discipline inspectors whose
 subtree holds the person's unit (as taken when the campaign opened). Everyone else gets
 aggregates (``aggregates``), with cells under five people suppressed. Each read of individual data
-is an act in the trail; the trail never holds an answer, a note, a score or a grade.
+is an act in the trail; the trail never holds an answer, a note, a score or a grade. Going through
+my own questionnaire one statement at a time (``next_step``, ``answer_at``) shows no answer and so
+records no read; every answer saved is recorded as a change.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from backend.checkups.models import (
     CheckupQuestionnaire,
     CheckupResponse,
     CheckupResult,
+    CheckupStep,
     Item,
     MyCampaign,
     MyCheckup,
@@ -102,6 +105,17 @@ def _result_aad(response_id: int, person_id: int) -> str:
 
 def _care_aad(person_id: int) -> str:
     return f"checkup-care:{person_id}"
+
+
+def _question(index: int, item: Item, answer: int | None) -> QuestionView:
+    return QuestionView(
+        index=index,
+        code=item.code,
+        dimension=item.dimension,
+        text_zh=item.text_zh,
+        text_en=item.text_en,
+        answer=answer,
+    )
 
 
 class CheckupService:
@@ -640,17 +654,7 @@ class CheckupService:
             title_zh=q.title_zh,
             title_en=q.title_en,
             scale=[ScaleLabel.model_validate(s) for s in q.scale],
-            questions=[
-                QuestionView(
-                    index=i,
-                    code=item.code,
-                    dimension=item.dimension,
-                    text_zh=item.text_zh,
-                    text_en=item.text_en,
-                    answer=answers.get(item.code),
-                )
-                for i, item in enumerate(items)
-            ],
+            questions=[_question(i, item, answers.get(item.code)) for i, item in enumerate(items)],
             answered=len(answers),
             total=len(items),
             next_index=self._next_index(items, answers),
@@ -661,15 +665,76 @@ class CheckupService:
             reopened_until=response.reopened_until,
         )
 
+    def _step(
+        self,
+        campaign: CheckupCampaign,
+        q: CheckupQuestionnaire,
+        response: CheckupResponse,
+        answers: dict[str, int],
+    ) -> CheckupStep:
+        items = q.item_list()
+        index = self._next_index(items, answers)
+        now = utcnow()
+        return CheckupStep(
+            campaign_id=campaign.id or 0,
+            status=response.status,
+            window=window_of(campaign, now),
+            can_answer=self._answerable(campaign, response, now) is None,
+            answered=len(answers),
+            total=len(items),
+            scale=[ScaleLabel.model_validate(s) for s in q.scale],
+            question=None if index is None else _question(index, items[index], None),
+        )
+
+    async def next_step(self, campaign_id: int, principal: Principal) -> CheckupStep:
+        """My own progress and the next statement to answer, without my answers: the person's
+        own way through the questionnaire, so no power is exercised and nothing is recorded
+        (compare :meth:`my_checkup`, which shows the answers given)."""
+        response = await self._mine(campaign_id, principal)
+        campaign = await self.campaign(campaign_id)
+        q = await self.questionnaire(campaign.questionnaire_id)
+        return self._step(campaign, q, response, self._opened(response)["answers"])
+
+    async def answer_at(self, campaign_id: int, index: int, value: int, principal: Principal) -> CheckupStep:
+        """Answer the statement at ``index`` (0-based, in the campaign's questionnaire) with
+        ``value`` (1..scale), saved and recorded as :meth:`save_answers` does; then the next step."""
+        response, campaign, q = await self._answering(campaign_id, principal)
+        items = q.item_list()
+        if not 0 <= index < len(items):
+            raise Invalid(
+                f"there is no statement {index + 1} in this check-up (it has {len(items)})",
+                code="unknown_position",
+                extra={"index": index, "total": len(items)},
+            )
+        answers = await self._save(response, q, AnswersUpdate(answers={items[index].code: value}), principal)
+        return self._step(campaign, q, response, answers)
+
     async def save_answers(self, campaign_id: int, data: AnswersUpdate, principal: Principal) -> SaveReport:
         """Merge answers as given. Everything is checked before anything is stored."""
+        response, _campaign, q = await self._answering(campaign_id, principal)
+        answers = await self._save(response, q, data, principal)
+        items = q.item_list()
+        return SaveReport(
+            status=response.status,
+            answered=len(answers),
+            total=len(items),
+            next_index=self._next_index(items, answers),
+        )
+
+    async def _answering(
+        self, campaign_id: int, principal: Principal
+    ) -> tuple[CheckupResponse, CheckupCampaign, CheckupQuestionnaire]:
+        """My response (locked), its campaign and questionnaire, once I may answer now."""
         response = await self._mine(campaign_id, principal, lock=True)
         campaign = await self.campaign(campaign_id)
-        now = utcnow()
-        self._check_answerable(campaign, response, now)
-        q = await self.questionnaire(campaign.questionnaire_id)
-        items = q.item_list()
-        known = {i.code for i in items}
+        self._check_answerable(campaign, response, utcnow())
+        return response, campaign, await self.questionnaire(campaign.questionnaire_id)
+
+    async def _save(
+        self, response: CheckupResponse, q: CheckupQuestionnaire, data: AnswersUpdate, principal: Principal
+    ) -> dict[str, int]:
+        """Check, merge, seal, record and commit; the answers now saved."""
+        known = {i.code for i in q.item_list()}
         points = len(q.scale)
         unknown = sorted(code for code in data.answers if code not in known)
         if unknown:
@@ -683,6 +748,7 @@ class CheckupService:
                 code="answer_out_of_range",
                 extra={"items": bad, "min": 1, "max": points},
             )
+        now = utcnow()
         saved = self._opened(response)
         answers: dict[str, int] = dict(saved["answers"])
         for code, value in data.answers.items():
@@ -707,19 +773,11 @@ class CheckupService:
             new={"answered": response.answered, "items_given": len(data.answers)},
         )
         await self.session.commit()
-        return SaveReport(
-            status=response.status,
-            answered=len(answers),
-            total=len(items),
-            next_index=self._next_index(items, answers),
-        )
+        return answers
 
     async def submit(self, campaign_id: int, principal: Principal) -> ResultPublic:
-        response = await self._mine(campaign_id, principal, lock=True)
-        campaign = await self.campaign(campaign_id)
+        response, campaign, q = await self._answering(campaign_id, principal)
         now = utcnow()
-        self._check_answerable(campaign, response, now)
-        q = await self.questionnaire(campaign.questionnaire_id)
         items = q.item_list()
         answers: dict[str, int] = self._opened(response)["answers"]
         missing = [i.code for i in items if i.code not in answers]

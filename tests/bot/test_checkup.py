@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from backend.audit.models import AuditRecord
 from backend.checkups.content import default_policy, first_questionnaire
 from backend.checkups.crypto import Sealer
 from backend.checkups.models import CheckupResponse, CheckupResult
@@ -161,3 +162,59 @@ async def test_an_unbound_chat_and_an_outsider_are_refused(world: BotWorld):
             )
         ).scalar_one()
         assert not answered
+
+
+async def test_a_whole_checkup_in_the_chat_records_each_answer_and_no_read(world: BotWorld):
+    """Going through my own questionnaire shows me no answer: no ``checkup.answers.read`` (a read
+    of individual data) per tap, while every answer saved, a changed one too, is in the trail."""
+    api = world.api
+    cid = await open_campaign(world)
+    bot = await world.bot()
+    manager = Phone(MANAGER)
+    await world.bind(bot, "manager", manager)
+    chosen = {index: index % 5 + 1 for index in range(20)}
+
+    await world.feed(bot, manager.text("/checkup"))
+    await world.feed(bot, manager.press(api.button(api.last(MANAGER), f"c:go:{cid}")))
+    for index in range(20):
+        await world.feed(
+            bot, manager.press(api.button(api.last(MANAGER), f"c:a:{cid}:{index}:{chosen[index]}"))
+        )
+        if index == 9:  # an earlier statement's button pressed again: a change, then on at 11
+            chosen[0] = 4
+            await world.feed(bot, manager.press(f"c:a:{cid}:0:4"), manager.press(f"c:a:{cid}:20:1"))
+            assert api.answers()[-1] == "这个表单已经结束。"  # no statement 21: nothing saved
+            assert api.texts(MANAGER)[-1].startswith("第 11/20 题")
+    await world.feed(bot, manager.press(api.button(api.last(MANAGER), f"c:submit:{cid}")))
+    assert api.texts(MANAGER)[-1].startswith("体检已提交")
+
+    async with world.db.session() as s:
+        records = (
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .where(col(AuditRecord.action).like("checkup.%"))
+                    .order_by(col(AuditRecord.seq))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        telegram = TelegramService(s, TRAIL, world.settings)
+        binding = await telegram.binding(MANAGER)
+        assert binding is not None
+        me = await telegram.principal(binding)
+        response_id = (
+            await s.execute(
+                select(CheckupResponse.id).where(
+                    col(CheckupResponse.campaign_id) == cid, col(CheckupResponse.person_id) == me.person_id
+                )
+            )
+        ).scalar_one()
+        mine = await CheckupService(s, TRAIL, Sealer.from_settings(world.settings)).my_checkup(cid, me)
+    mine_acts = [r for r in records if r.actor_person_id == me.person_id]
+    assert [r.action for r in mine_acts if r.action != "checkup.answers.save"] == ["checkup.submit"]
+    saves = [r for r in mine_acts if r.action == "checkup.answers.save"]
+    assert {(r.channel, r.object_id) for r in saves} == {("bot", str(response_id))}
+    assert [(r.new_value or {})["answered"] for r in saves] == [*range(1, 11), 10, *range(11, 21)]
+    assert {q.index: q.answer for q in mine.questions} == chosen

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from backend.app import create_app
+from backend.audit.service import AuditTrail
+from backend.checkups.crypto import Sealer
 from backend.checkups.models import CheckupNotice, CheckupResponse, CheckupResult
+from backend.checkups.service import CheckupService
 from backend.events.models import Event, EventRecipient
+from backend.kernel.access import Principal, Role
 from backend.kernel.db import Database
+from backend.kernel.errors import AppError
 from tests.checkups.conftest import ITEM_CODES, healthy_answers, iso
+from tests.conftest import TEST_SECRET
 
 
 async def _mine(kit, user: str, cid: int) -> dict:
@@ -105,6 +112,58 @@ async def test_save_as_you_go_and_resume_after_restart(kit, settings):
     assert [(m["campaign_id"], m["status"], m["answered"], m["total"]) for m in mine] == [
         (cid, "in_progress", 4, 20)
     ]
+
+
+async def _principal(kit, user: str) -> Principal:
+    me = (await kit.client.get("/api/auth/me", headers=await kit.h(user))).json()
+    unit = me["unit_id"]
+    return Principal(0, "", me["person_id"], unit, frozenset({Role.employee}), frozenset({unit}))
+
+
+async def test_answer_by_position_is_the_same_save_as_the_pwas(kit, db, settings):
+    """The chat answers by a statement's position: the service maps it to the item, checks and saves
+    it as the PWA's PUT does, and says what comes next without the answers given."""
+    cid = (await kit.open_campaign(units=("C01",)))["id"]
+    manager, outsider = await _principal(kit, "manager"), await _principal(kit, "manager2")
+    async with db.session() as s:
+        svc = CheckupService(s, AuditTrail(TEST_SECRET), Sealer.from_settings(settings))
+        step = await svc.next_step(cid, manager)
+        assert step.question is not None and (step.question.index, step.question.code) == (0, ITEM_CODES[0])
+        assert (step.status, step.answered, step.total, len(step.scale), step.can_answer) == (
+            "pending",
+            0,
+            20,
+            5,
+            True,
+        )
+        step = await svc.answer_at(cid, 0, 4, manager)
+        assert step.question is not None and (step.question.index, step.question.code) == (1, ITEM_CODES[1])
+        assert (step.status, step.answered, step.question.answer) == ("in_progress", 1, None)
+        for user, index, value, code in [
+            (manager, 20, 1, "unknown_position"),  # 20 statements: 0..19
+            (manager, -1, 1, "unknown_position"),
+            (manager, 1, 6, "answer_out_of_range"),
+            (manager, 1, 0, "answer_out_of_range"),
+            (outsider, 1, 3, "checkup_not_found"),  # manager2 (C02) is not in a C01 campaign
+        ]:
+            with pytest.raises(AppError) as refused:
+                await svc.answer_at(cid, index, value, user)
+            assert refused.value.code == code, (index, value)
+        with pytest.raises(AppError) as refused:
+            await svc.next_step(cid, outsider)
+        assert refused.value.code == "checkup_not_found"
+    view = await _mine(kit, "manager", cid)  # the PWA sees the answer given by position
+    assert view["answered"] == 1 and [q["answer"] for q in view["questions"][:2]] == [4, None]
+    assert (await kit.answer("manager", cid, {c: 2 for c in ITEM_CODES[1:]})).status_code == 200
+    async with db.session() as s:
+        svc = CheckupService(s, AuditTrail(TEST_SECRET), Sealer.from_settings(settings))
+        done = await svc.next_step(cid, manager)
+        assert (done.answered, done.question) == (20, None)
+        await svc.submit(cid, manager)
+        with pytest.raises(AppError) as refused:
+            await svc.answer_at(cid, 0, 1, manager)
+        assert refused.value.code == "already_submitted"
+        assert (await svc.next_step(cid, manager)).status == "submitted"
 
 
 async def test_bad_answers_store_nothing(kit, db):
