@@ -356,7 +356,7 @@ async def sweep(
             )
         ).scalars()
     )
-    report.deadlines_set = await set_deadlines(session, calendar, missing)
+    report.deadlines_set = await set_deadlines(session, trail, calendar, missing, SYSTEM, power=LIFECYCLE)
     routing = Routing(OrgService(session, trail))
     today = calendar.raised_on(now)
     candidates = (

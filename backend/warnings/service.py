@@ -32,8 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from backend.audit.service import AuditTrail
-from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
+from backend.audit.service import AuditTrail, Entry
+from backend.calendar.service import WorkingCalendar, on_calendar_change
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.db import read_rows
@@ -861,9 +861,19 @@ AFTER_VERIFICATION: list[Any] = []
 
 
 # --- deadlines ------------------------------------------------------------------------
-async def set_deadlines(session: AsyncSession, calendar: WorkingCalendar, warnings: list[Warning]) -> int:
-    """(Re)compute the deadline of each warning; changed ones get a timeline step. No commit."""
+async def set_deadlines(
+    session: AsyncSession,
+    trail: AuditTrail,
+    calendar: WorkingCalendar,
+    warnings: list[Warning],
+    actor: Actor,
+    *,
+    power: str,
+) -> int:
+    """(Re)compute the deadline of each warning; one that moved gets a timeline step and a trail
+    record (``warning.deadline_recomputed``, acting ``actor`` under ``power``). No commit."""
     changed = 0
+    entries: list[Entry] = []
     for w in warnings:
         d = calendar.deadline_for_level(w.raised_at, str(w.level))
         if w.due_at == d.due_at and bool(w.deadline_provisional) == d.provisional:
@@ -888,8 +898,20 @@ async def set_deadlines(session: AsyncSession, calendar: WorkingCalendar, warnin
                     },
                 )
             )
+            entries.append(
+                Entry(
+                    actor,
+                    "warning.deadline_recomputed",
+                    "warning",
+                    w.id,
+                    old={"due_at": w.due_at.isoformat(), "provisional": bool(w.deadline_provisional)},
+                    new={"due_at": d.due_at.isoformat(), "provisional": d.provisional},
+                    power=power,
+                )
+            )
         changed += 1
     await session.flush()
+    await trail.record_many(session, entries)
     return changed
 
 
@@ -897,7 +919,8 @@ async def set_deadlines(session: AsyncSession, calendar: WorkingCalendar, warnin
 async def recompute_deadlines(
     session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
 ) -> int:
-    """Deadlines of warnings not yet closed whose span touches a changed year."""
+    """Deadlines of warnings not yet closed whose span touches a changed year (each one moved in
+    the trail as the calendar change's actor's act, as ladder cases and risk reports are)."""
     if not years:
         return 0
     start = datetime.combine(date(min(years), 1, 1), time.min, SHANGHAI) - timedelta(days=1)
@@ -911,8 +934,4 @@ async def recompute_deadlines(
             )
         )
     ).scalars()
-    return await set_deadlines(session, calendar, list(rows))
-
-
-async def deadlines_for(session: AsyncSession, warnings: list[Warning]) -> int:
-    return await set_deadlines(session, await load_calendar(session), warnings)
+    return await set_deadlines(session, trail, calendar, list(rows), actor, power="calendar.write")

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from backend.audit.models import AuditRecord
 from backend.audit.service import AuditTrail
 from backend.events.models import Event, EventRecipient
 from backend.kernel.timeutil import SHANGHAI, utcnow
@@ -27,6 +28,29 @@ async def test_provisional_deadlines_are_recomputed_when_the_year_arrives(client
     assert detail["warning"]["deadline_provisional"] is False
     assert detail["warning"]["due_on"] == "2027-01-12"
     assert "deadline_recomputed" in [s["kind"] for s in detail["timeline"]]
+
+
+async def test_a_recomputed_deadline_is_in_the_trail_as_the_admins_act(client, sessions, seed, db):
+    wid = await seed.warning("E0005", level="high", raised_at=datetime(2026, 12, 28, 10, tzinfo=SHANGHAI))
+    early = datetime(2026, 11, 2, 9, tzinfo=SHANGHAI)
+    other = await seed.warning("E0005", level="high", raised_at=early)  # its deadline stays: no record
+    r = await client.post(
+        "/api/calendar/overrides",
+        json={"day": "2027-01-01", "kind": "holiday"},
+        headers=await sessions.headers("admin"),
+    )
+    assert r.status_code == 201, r.text
+    admin, _ = await seed.person("E0001")
+    async with db.session() as s:
+        records = (
+            await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.deadline_recomputed"))
+        ).scalars()
+        (record,) = list(records)
+        assert (await AuditTrail(TEST_SECRET).verify(s)).ok
+    assert record.object_type == "warning" and record.object_id == str(wid) != str(other)
+    assert record.actor_person_id == admin and record.power == "calendar.write"
+    assert record.old_value == {"due_at": "2027-01-11T15:59:59+00:00", "provisional": True}
+    assert record.new_value == {"due_at": "2027-01-12T15:59:59+00:00", "provisional": False}
 
 
 async def test_sweep_reminds_chases_and_orders_supervision_once(db, seed, settings):
