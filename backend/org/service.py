@@ -357,6 +357,17 @@ class OrgService:
             return []
         return _chain(unit_id, unit.path)
 
+    async def unit_chains(self, unit_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each unit and its ancestors, nearest first (a query per 500 units; unknown ones left out)."""
+        out: dict[int, list[int]] = {}
+        ids = sorted(set(unit_ids))
+        for start in range(0, len(ids), 500):
+            stmt = select(col(Unit.id), col(Unit.path)).where(col(Unit.id).in_(ids[start : start + 500]))
+            for unit_id, path in (await self.session.execute(stmt)).all():
+                if unit_id is not None:
+                    out[unit_id] = _chain(unit_id, path)
+        return out
+
     async def unit_chains_of(self, person_ids: Sequence[int]) -> dict[int, list[int]]:
         """Each person's unit and its ancestors, nearest first (one query; unknown people left out)."""
         out: dict[int, list[int]] = {}

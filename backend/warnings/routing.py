@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,16 +26,13 @@ from backend.calendar.service import WorkingCalendar, load_calendar
 from backend.events.service import Emission, emit, emit_many
 from backend.kernel.access import Actor, Channel
 from backend.kernel.settings import Settings
-from backend.kernel.timeutil import as_utc, utcnow
-from backend.org.models import Unit
+from backend.kernel.timeutil import utcnow
 from backend.org.service import OrgService
 from backend.warnings.linked import chase_linked
-from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState, WarningStep
-from backend.warnings.service import record_step, set_deadlines
+from backend.warnings.models import OPEN_STATES, ChaseStage, Level, Warning, WarningState
+from backend.warnings.service import STEP, WARNING, chunks, record_step, set_deadlines
 
 SYSTEM = Actor.system(Channel.system, "scheduler")
-WARNING: Table = Warning.__table__  # type: ignore[attr-defined]
-STEP: Table = WarningStep.__table__  # type: ignore[attr-defined]
 #: the power the lifecycle's trail records cite (as ``record_step``)
 LIFECYCLE = "warning.lifecycle"
 
@@ -70,14 +67,7 @@ class Routing:
         if not todo:
             return
         chains: dict[int, list[int]] = {u: [] for u in todo}
-        for chunk in _chunks(todo):
-            for unit_id, path in (
-                await self.org.session.execute(
-                    select(col(Unit.id), col(Unit.path)).where(col(Unit.id).in_(chunk))
-                )
-            ).all():
-                if unit_id is not None:
-                    chains[unit_id] = [unit_id, *reversed([int(p) for p in path.strip("/").split("/") if p])]
+        chains.update(await self.org.unit_chains(todo))
         above = sorted({u for chain in chains.values() for u in chain})
         heads = await self.org.holders("head", above) if above else {}
         inspectors = await self.org.holders("inspector", above) if above else {}
@@ -121,57 +111,6 @@ def _brief(w: Warning) -> dict[str, Any]:
     return _payload(w.id, w.topic_code, w.due_at, bool(w.deadline_provisional))
 
 
-def _chunks(ids: Sequence[int], size: int = 1000) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-async def _deadlines(
-    session: AsyncSession, calendar: WorkingCalendar, rows: Sequence[Any]
-) -> dict[int, tuple[datetime, bool]]:
-    """Deadlines of ``rows`` (id, level, raised_at, due_at, deadline_provisional): computed once
-    per (raised time, level), written with one UPDATE per distinct deadline; a deadline that
-    moved gets a timeline step, as ``set_deadlines`` does. Returns {id: (due_at UTC, provisional)}."""
-    computed: dict[tuple[datetime, str], tuple[datetime, bool]] = {}
-    out: dict[int, tuple[datetime, bool]] = {}
-    moved: dict[tuple[datetime, bool], list[int]] = {}
-    steps: list[dict[str, Any]] = []
-    for r in rows:
-        key = (r.raised_at, str(r.level))
-        if key not in computed:
-            d = calendar.deadline_for_level(r.raised_at, str(r.level))
-            computed[key] = (as_utc(d.due_at), d.provisional)
-        due, provisional = out[r.id] = computed[key]
-        if r.due_at == due and bool(r.deadline_provisional) == provisional:
-            continue
-        moved.setdefault((due, provisional), []).append(r.id)
-        if r.due_at is not None:
-            steps.append(
-                {
-                    "warning_id": r.id,
-                    "at": utcnow(),
-                    "kind": "deadline_recomputed",
-                    "channel": "system",
-                    "actor_label": "calendar",
-                    "data": {
-                        "old_due_at": r.due_at.isoformat(),
-                        "due_at": due.isoformat(),
-                        "provisional": provisional,
-                    },
-                }
-            )
-    for (due, provisional), ids in moved.items():
-        for chunk in _chunks(ids):
-            await session.execute(
-                update(WARNING)
-                .where(WARNING.c.id.in_(chunk))
-                .values(due_at=due, deadline_provisional=provisional)
-            )
-    if steps:
-        await session.execute(insert(STEP), steps)
-    return out
-
-
 async def announce(
     session: AsyncSession,
     trail: AuditTrail,
@@ -193,7 +132,7 @@ async def announce(
         return 0
     calendar = calendar or await load_calendar(session)
     found: list[Any] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found += (
             await session.execute(
                 select(
@@ -214,10 +153,10 @@ async def announce(
         ).all()
     if not found:
         return 0
-    deadlines = await _deadlines(session, calendar, found)
+    deadlines = (await set_deadlines(session, trail, calendar, found, actor, power=LIFECYCLE)).due
     now = utcnow()
     claimed: set[int] = set()
-    for chunk in _chunks([r.id for r in found]):
+    for chunk in chunks([r.id for r in found]):
         claimed.update(
             (
                 await session.execute(
@@ -356,7 +295,9 @@ async def sweep(
             )
         ).scalars()
     )
-    report.deadlines_set = await set_deadlines(session, trail, calendar, missing, SYSTEM, power=LIFECYCLE)
+    report.deadlines_set = (
+        await set_deadlines(session, trail, calendar, missing, SYSTEM, power=LIFECYCLE)
+    ).changed
     routing = Routing(OrgService(session, trail))
     today = calendar.raised_on(now)
     candidates = (

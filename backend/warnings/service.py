@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,11 +19,13 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     case,
     false,
     func,
+    insert,
     or_,
     select,
     true,
@@ -30,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail, Entry
@@ -39,7 +43,7 @@ from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.db import read_rows
 from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.settings import Settings
-from backend.kernel.timeutil import SHANGHAI, utcnow
+from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
 from backend.warnings.models import (
     ANSWERABLE_STATES,
     OPEN_STATES,
@@ -67,8 +71,8 @@ from backend.warnings.schemas import (
     overdue,
 )
 
-WARNING_TABLE: Any = Warning.__table__  # type: ignore[attr-defined]
-W = WARNING_TABLE.c
+WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
+W = WARNING.c
 #: what an inbox row shows (summary()): no lifecycle timestamps beyond the deadline
 INBOX_COLUMNS = [
     W.id, W.topic_id, W.topic_code, W.specialty, W.level, W.state, W.person_id, W.unit_id, W.object_key,
@@ -861,58 +865,96 @@ AFTER_VERIFICATION: list[Any] = []
 
 
 # --- deadlines ------------------------------------------------------------------------
+STEP: Table = WarningStep.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class DeadlinesSet:
+    #: every row's deadline: {warning id: (due_at UTC, provisional)}
+    due: dict[int, tuple[datetime, bool]]
+    #: how many rows' deadline (or its provisional flag) was written
+    changed: int
+
+
+def chunks(ids: Sequence[int], size: int = 1000) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``size`` (the bound parameters of one IN)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
 async def set_deadlines(
     session: AsyncSession,
     trail: AuditTrail,
     calendar: WorkingCalendar,
-    warnings: list[Warning],
+    rows: Sequence[Any],
     actor: Actor,
     *,
     power: str,
-) -> int:
-    """(Re)compute the deadline of each warning; one that moved gets a timeline step and a trail
-    record (``warning.deadline_recomputed``, acting ``actor`` under ``power``). No commit."""
-    changed = 0
+) -> DeadlinesSet:
+    """(Re)compute the deadline of ``rows`` (warnings, or rows with id, level, raised_at, due_at
+    and deadline_provisional). No commit.
+
+    Set-based: computed once per (raised time, level), written with one UPDATE per distinct
+    deadline. A deadline that moved gets a timeline step and a trail record
+    (``warning.deadline_recomputed``, ``actor``'s act under ``power``); a first deadline gets
+    neither (the caller's record of the warning holds it). Warnings the session holds as objects
+    are given the values written."""
+    computed: dict[tuple[datetime, str], tuple[datetime, bool]] = {}
+    due: dict[int, tuple[datetime, bool]] = {}
+    moved: dict[tuple[datetime, bool], list[int]] = {}
+    steps: list[dict[str, Any]] = []
     entries: list[Entry] = []
-    for w in warnings:
-        d = calendar.deadline_for_level(w.raised_at, str(w.level))
-        if w.due_at == d.due_at and bool(w.deadline_provisional) == d.provisional:
+    now = utcnow()
+    for r in rows:
+        key = (r.raised_at, str(r.level))
+        if key not in computed:
+            d = calendar.deadline_for_level(r.raised_at, str(r.level))
+            computed[key] = (as_utc(d.due_at), d.provisional)
+        new_due, provisional = due[r.id] = computed[key]
+        if r.due_at == new_due and bool(r.deadline_provisional) == provisional:
             continue
-        await session.execute(
-            update(Warning)
-            .where(col(Warning.id) == w.id)
-            .values(due_at=d.due_at, deadline_provisional=d.provisional)
-            .execution_options(synchronize_session=False)
+        moved.setdefault((new_due, provisional), []).append(r.id)
+        if r.due_at is None:
+            continue
+        old_due = as_utc(r.due_at).isoformat()
+        steps.append(
+            {
+                "warning_id": r.id,
+                "at": now,
+                "kind": "deadline_recomputed",
+                "channel": "system",
+                "actor_label": "calendar",
+                "data": {"old_due_at": old_due, "due_at": new_due.isoformat(), "provisional": provisional},
+            }
         )
-        if w.due_at is not None:
-            session.add(
-                WarningStep(
-                    warning_id=w.id or 0,
-                    kind="deadline_recomputed",
-                    channel="system",
-                    actor_label="calendar",
-                    data={
-                        "old_due_at": w.due_at.isoformat(),
-                        "due_at": d.due_at.isoformat(),
-                        "provisional": d.provisional,
-                    },
-                )
+        entries.append(
+            Entry(
+                actor,
+                "warning.deadline_recomputed",
+                "warning",
+                r.id,
+                old={"due_at": old_due, "provisional": bool(r.deadline_provisional)},
+                new={"due_at": new_due.isoformat(), "provisional": provisional},
+                power=power,
             )
-            entries.append(
-                Entry(
-                    actor,
-                    "warning.deadline_recomputed",
-                    "warning",
-                    w.id,
-                    old={"due_at": w.due_at.isoformat(), "provisional": bool(w.deadline_provisional)},
-                    new={"due_at": d.due_at.isoformat(), "provisional": d.provisional},
-                    power=power,
-                )
+        )
+    for (new_due, provisional), ids in moved.items():
+        for chunk in chunks(ids):
+            await session.execute(
+                update(WARNING)
+                .where(WARNING.c.id.in_(chunk))
+                .values(due_at=new_due, deadline_provisional=provisional)
             )
-        changed += 1
-    await session.flush()
+    if steps:
+        await session.execute(insert(STEP), steps)
     await trail.record_many(session, entries)
-    return changed
+    written = {i: value for value, ids in moved.items() for i in ids}
+    for held in list(session.identity_map.values()):
+        if isinstance(held, Warning) and held.id in written:
+            held_due, held_provisional = written[held.id]
+            set_committed_value(held, "due_at", held_due)
+            set_committed_value(held, "deadline_provisional", held_provisional)
+    return DeadlinesSet(due, len(written))
 
 
 @on_calendar_change
@@ -934,4 +976,4 @@ async def recompute_deadlines(
             )
         )
     ).scalars()
-    return await set_deadlines(session, trail, calendar, list(rows), actor, power="calendar.write")
+    return (await set_deadlines(session, trail, calendar, list(rows), actor, power="calendar.write")).changed

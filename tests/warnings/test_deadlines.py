@@ -210,3 +210,18 @@ async def test_reminder_and_supervision_follow_the_settings(db, seed, settings):
     assert (report.chased, report.supervised) == (1, 0)
     two_late, _ = cal.add_working_days(due_day, 2)
     assert (await run(noon(two_late))).supervised == 1
+
+
+async def test_a_deadline_the_sweep_sets_is_the_one_it_chases_by(db, seed, settings):
+    """A warning past its answer time with no deadline yet (delivered without one): the sweep
+    sets it and chases the warning in the same pass, reading the deadline it has just written."""
+    raised = datetime(2026, 11, 2, 9, tzinfo=SHANGHAI)  # high: due Mon 16 Nov 2026
+    wid = await seed.warning("E0005", level="high", raised_at=raised, deliver=False, state="delivered")
+    async with db.session() as s:
+        report = await sweep(
+            s, AuditTrail(TEST_SECRET), settings, now=datetime(2026, 11, 17, 12, tzinfo=SHANGHAI)
+        )
+    assert (report.deadlines_set, report.chased) == (1, 1)
+    async with db.session() as s:
+        w = await s.get(Warning, wid)
+        assert w.due_at.astimezone(SHANGHAI).date().isoformat() == "2026-11-16"
