@@ -3,10 +3,16 @@
 The inbox list shows evidence, so each list answered is a read for the trail. Writing a trail
 record inside every list request would make the phone's most frequent request a write (the trail's
 chain takes one lock): instead the request notes the read here (no I/O) and a task appends the
-noted reads every ``read_trail_seconds`` in one transaction (``AuditTrail.record_many``), each
-with its own actor, request id and time. The app flushes what is left when it stops. A crash of the
-process loses at most the reads noted since the last flush (never a change: changes are recorded
-in their own transaction); a failed flush keeps the reads and tries again.
+noted reads every ``read_trail_seconds`` in one transaction (``AuditTrail.record_many``).
+
+Within one such interval, the same person reading the same items the same way again (a phone
+refreshing its inbox) adds to one record rather than making another: the record keeps the first
+time (its ``at``), the last time, how many times and every request id. A different page, view,
+channel or account is a record of its own.
+
+The app flushes what is left when it stops. A crash of the process loses at most the reads noted
+since the last flush (never a change: changes are recorded in their own transaction); a failed
+flush keeps the reads and tries again.
 """
 
 from __future__ import annotations
@@ -15,19 +21,43 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from backend.audit.service import AuditTrail, Entry
+from backend.audit.service import AuditTrail, Entry, jsonable
 from backend.kernel.access import Actor
 from backend.kernel.db import Database
 from backend.kernel.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-#: beyond this many unwritten reads (the database refusing writes for long), the oldest are
+#: beyond this many unwritten records (the database refusing writes for long), the oldest are
 #: counted in the log and dropped rather than growing without bound
-MAX_PENDING = 200_000
-#: reads appended per statement within a flush
+MAX_PENDING = 100_000
+#: records appended per statement within a flush
 SLICE = 50
+
+
+@dataclass
+class _Read:
+    actor: Actor
+    action: str
+    object_type: str
+    new: dict[str, Any]
+    first_at: datetime
+    last_at: datetime
+    request_ids: list[str | None] = field(default_factory=list)
+
+    def entry(self) -> Entry:
+        new = dict(self.new)
+        if len(self.request_ids) > 1:
+            new.update(
+                times=len(self.request_ids),
+                last_at=jsonable({"at": self.last_at})["at"],  # type: ignore[index]
+                request_ids=self.request_ids,
+            )
+        return Entry(self.actor, self.action, self.object_type, new=new, power="case.read", at=self.first_at)
 
 
 class ReadJournal:
@@ -35,7 +65,7 @@ class ReadJournal:
         self.db = db
         self.trail = trail
         self.every = every_seconds
-        self._pending: list[Entry] = []
+        self._pending: dict[tuple[Any, ...], _Read] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -44,42 +74,48 @@ class ReadJournal:
         Nothing shown (no ids), nothing read."""
         if not ids:
             return
-        self._pending.append(
-            Entry(
-                actor,
-                action,
-                object_type,
-                new={"ids": list(ids), **new},
-                power="case.read",
-                at=utcnow(),
-            )
-        )
-        if len(self._pending) > MAX_PENDING:
-            dropped = len(self._pending) - MAX_PENDING
-            del self._pending[:dropped]
-            log.error("trail of reads: %d reads dropped, the database refused them for too long", dropped)
+        now = utcnow()
+        values = {"ids": list(ids), **new}
+        key = (actor.person_id, actor.account_id, actor.channel, action, object_type, repr(values))
+        read = self._pending.get(key)
+        if read is None:
+            read = self._pending[key] = _Read(actor, action, object_type, values, now, now)
+            if len(self._pending) > MAX_PENDING:
+                self._pending.pop(next(iter(self._pending)))
+                log.error("trail of reads: a read dropped, the database refused them for too long")
+        read.last_at = now
+        read.request_ids.append(actor.request_id)
 
     @property
     def pending(self) -> int:
+        """Records waiting for the next flush."""
         return len(self._pending)
 
     async def flush(self) -> int:
-        """Write every noted read now (one transaction). Returns how many were written."""
+        """Write every noted read now (one transaction). Returns how many records were written."""
         async with self._lock:
-            batch, self._pending = self._pending, []
+            batch, self._pending = self._pending, {}
             if not batch:
                 return 0
+            entries = [read.entry() for read in batch.values()]
             try:
                 written = 0
                 async with self.db.session() as session:
                     # in slices, one transaction: each slice's hashing and row building is a few
                     # milliseconds of the loop, so requests answered meanwhile are not held up
-                    for start in range(0, len(batch), SLICE):
-                        written += await self.trail.record_many(session, batch[start : start + SLICE])
+                    for start in range(0, len(entries), SLICE):
+                        written += await self.trail.record_many(session, entries[start : start + SLICE])
                         await asyncio.sleep(0)
                     await session.commit()
             except BaseException:
-                self._pending[:0] = batch  # kept, in order, for the next flush
+                # kept for the next flush, first in order (reads noted meanwhile join theirs)
+                for key, read in self._pending.items():
+                    if key in batch:
+                        batch[key].request_ids.extend(read.request_ids)
+                        batch[key].last_at = read.last_at
+                    else:
+                        batch[key] = read
+                self._pending = batch
                 raise
             return written
 
@@ -105,4 +141,4 @@ class ReadJournal:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("trail of reads: flush failed; %d reads kept for the next one", self.pending)
+                log.exception("trail of reads: flush failed; %d records kept for the next one", self.pending)

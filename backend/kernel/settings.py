@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     #: warnings are unchanged and no item's deadline has passed; 0 keeps none
     inbox_cache_pages: int = Field(default=4096, ge=0, le=1_000_000)
     #: reads of case content answered without a transaction (inbox lists) reach the trail in
-    #: batches this often (and when the app stops)
-    read_trail_seconds: float = Field(default=0.2, gt=0, le=5)
+    #: batches this often (and when the app stops); within it, one person's repeated identical
+    #: reads make one record (see backend/audit/reads.py)
+    read_trail_seconds: float = Field(default=1.0, gt=0, le=5)
     reminder_working_days: int = Field(default=3, ge=0, le=30)
     supervision_after_working_days: int = Field(default=5, ge=1, le=60)
 

@@ -160,6 +160,15 @@ async def reads_in_trail(db: Any) -> list[AuditRecord]:
         return list(rows)
 
 
+def reads_of(records: list[AuditRecord]) -> list[tuple[int | None, list[int], str, int]]:
+    """(reader, ids, view, how many times) per record; a record may count repeated reads."""
+    out = []
+    for r in records:
+        new = r.new_value or {}
+        out.append((r.actor_person_id, new["ids"], new["view"], int(new.get("times", 1))))
+    return out
+
+
 async def test_every_list_answered_is_a_read_in_the_trail(client, sessions, seed, app, db):
     wid = await seed.warning("E0005")
     h = await sessions.headers("manager")
@@ -170,12 +179,47 @@ async def test_every_list_answered_is_a_read_in_the_trail(client, sessions, seed
     await inbox(client, await sessions.headers("manager2"))  # nothing shown, nothing read
     await app.state.reads.flush()  # (the app's own task may have written some already)
     records = await reads_in_trail(db)
-    assert [(r.new_value or {}).get("ids") for r in records] == [[wid], [wid], [wid]]
-    assert [(r.new_value or {}).get("view") for r in records] == ["mine", "mine", "unit"]
-    assert {r.power for r in records} == {"case.read"} and len({r.actor_person_id for r in records}) == 2
-    assert all(r.request_id for r in records)
+    manager = (await client.get("/api/auth/me", headers=h)).json()["person_id"]
+    head_id = (await client.get("/api/auth/me", headers=head)).json()["person_id"]
+    reads = reads_of(records)
+    assert sum(n for who, ids, view, n in reads if (who, ids, view) == (manager, [wid], "mine")) == 2
+    assert [(who, ids, view, n) for who, ids, view, n in reads if view == "unit"] == [
+        (head_id, [wid], "unit", 1)
+    ]
+    assert {r.power for r in records} == {"case.read"} and all(r.request_id for r in records)
     async with db.session() as s:
         assert (await AuditTrail(TEST_SECRET).verify(s)).ok
+
+
+async def test_repeated_identical_reads_make_one_record_with_every_request(db):
+    from backend.audit.reads import ReadJournal
+    from backend.kernel.access import Actor, Channel
+
+    journal = ReadJournal(db, AuditTrail(TEST_SECRET), every_seconds=60)
+    for rid in ("r1", "r2", "r3"):
+        journal.note(
+            Actor(5, 6, 7, None, Channel.pwa, rid, "someone"), "warning.list", "warning", [1, 2], view="mine"
+        )
+    journal.note(
+        Actor(5, 6, 7, None, Channel.pwa, "r4", "someone"), "warning.list", "warning", [3], view="mine"
+    )
+    journal.note(
+        Actor(5, 6, 7, None, Channel.bot, "r5", "someone"), "warning.list", "warning", [1, 2], view="mine"
+    )
+    assert journal.pending == 3 and await journal.flush() == 3
+    records = await reads_in_trail(db)
+    first = records[0]
+    assert (first.request_id, first.channel, (first.new_value or {})["ids"]) == ("r1", "pwa", [1, 2])
+    assert (first.new_value or {})["times"] == 3 and (first.new_value or {})["request_ids"] == [
+        "r1",
+        "r2",
+        "r3",
+    ]
+    assert (first.new_value or {})["last_at"] >= first.at.isoformat()[:19]
+    assert [(r.request_id, (r.new_value or {}).get("times")) for r in records[1:]] == [
+        ("r4", None),
+        ("r5", None),
+    ]
 
 
 async def test_reads_are_written_within_the_interval_without_a_flush(client, sessions, seed, app, db):
