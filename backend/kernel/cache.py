@@ -7,12 +7,16 @@ another process is seen when the entry expires.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+
+#: the share of an entry's time limit by which its expiry is spread (earlier, never later)
+SPREAD = 0.5
 
 
 @dataclass
@@ -45,6 +49,9 @@ class TTLCache(Generic[V]):
         return value
 
     def put(self, key: Hashable, value: V) -> None:
+        """Keep ``value`` for between half and all of ``ttl_seconds`` (spread at random, so entries
+        filled together — every person's facts after a start — are not all read again at once)."""
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (self.generation.value, time.monotonic() + self.ttl_seconds, value)
+        life = self.ttl_seconds * (1 - SPREAD * random.random())  # noqa: S311 - not a secret
+        self._entries[key] = (self.generation.value, time.monotonic() + life, value)
