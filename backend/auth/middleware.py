@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.datastructures import Headers
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.auth.service import AuthService, principal_from, signed_in_account
+from backend.auth.service import facts_of, principal_from, signed_in_account
 from backend.kernel.errors import Unauthorized
 from backend.kernel.web import request_channel, request_id
 
@@ -29,16 +29,15 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 )
             state = scope["litestar_app"].state
             account, session_id = await signed_in_account(state.db.engine, state.settings, token.strip())
-            channel, rid = request_channel(headers), request_id(scope)
-            facts = state.facts_cache.get(account.person_id) if account.active else None
-            if facts is not None:  # the common case: no session, no service
-                scope["user"] = principal_from(account, facts, session_id, channel, rid)
-            else:
-                async with state.db.session() as session:
-                    service = AuthService(
-                        session, state.settings, state.trail, state.hasher, state.facts_cache
-                    )
-                    scope["user"] = await service.principal(account, session_id, channel, rid)
+            # no ORM session: its close is a task the loop must come back for, a request's worth of wait
+            facts = (
+                await facts_of(state.db.engine, state.facts_cache, account.person_id)
+                if account.active
+                else None
+            )
+            scope["user"] = principal_from(
+                account, facts, session_id, request_channel(headers), request_id(scope)
+            )
         await app(scope, receive, send)
 
     return middleware

@@ -27,7 +27,7 @@ from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unautho
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
-from backend.org.service import OrgService, PersonFacts
+from backend.org.service import OrgService, PersonFacts, person_facts
 
 ALGORITHM = "HS256"
 #: access tokens whose signature was checked, with their claims: a phone sends the same token on
@@ -128,6 +128,18 @@ async def signed_in_account(engine: AsyncEngine, settings: Settings, token: str)
         raise Unauthorized("This session has ended; sign in again.", code="session_ended")
     _, account_id, person_id, username, active, must_change = found[0]
     return _AccountFacts(account_id, person_id, username, bool(active), bool(must_change)), str(claims["sid"])
+
+
+async def facts_of(
+    bind: AsyncEngine, cache: TTLCache[PersonFacts] | None, person_id: int
+) -> PersonFacts | None:
+    """A person's unit, roles and scope: from ``cache`` (per process) or read (no session)."""
+    facts = cache.get(person_id) if cache is not None else None
+    if facts is None:
+        facts = await person_facts(bind, person_id)
+        if facts is not None and cache is not None:
+            cache.put(person_id, facts)
+    return facts
 
 
 def principal_from(
@@ -367,12 +379,8 @@ class AuthService:
 
     async def facts(self, person_id: int) -> PersonFacts | None:
         """A person's unit, roles and scope (cached per process, see ``make_facts_cache``)."""
-        facts = self.facts_cache.get(person_id) if self.facts_cache else None
-        if facts is None:
-            facts = await self.org.person_facts(person_id)
-            if facts is not None and self.facts_cache is not None:
-                self.facts_cache.put(person_id, facts)
-        return facts
+        assert isinstance(self.session.bind, AsyncEngine)
+        return await facts_of(self.session.bind, self.facts_cache, person_id)
 
     async def me(self, principal: Principal) -> Me:
         return Me(

@@ -447,27 +447,33 @@ class OrgService:
     async def person_facts(self, person_id: int) -> PersonFacts | None:
         """Committed facts in two small reads (every principal-cache miss of every request)."""
         assert isinstance(self.session.bind, AsyncEngine)
-        found = await read_rows(self.session.bind, FACTS_LOOKUP, {"person_id": person_id})
-        if not found:
-            return None
-        row = found[0]
-        paths = dict(await read_rows(self.session.bind, UNIT_PATHS))
+        return await person_facts(self.session.bind, person_id)
 
-        def subtree(unit_id: int) -> frozenset[int]:
-            prefix = f"{paths.get(unit_id, '/')}{unit_id}/"
-            return frozenset(u for u, path in paths.items() if u == unit_id or path.startswith(prefix))
 
-        return PersonFacts(
-            person_id=row.id,
-            name=row.name,
-            unit_id=row.unit_id,
-            roles=list(row.roles),
-            active=row.active,
-            post_name=row.post_name,
-            specialty=row.specialty,
-            subtree_unit_ids=subtree(row.unit_id),
-            specialty_unit_ids=subtree(row.parent_id) if row.parent_id else frozenset({row.unit_id}),
-        )
+async def person_facts(bind: AsyncEngine, person_id: int) -> PersonFacts | None:
+    """A person's committed facts in two small reads, with no session (inline on SQLite): what a
+    principal is built from on a cache miss, in the auth middleware of every request."""
+    found = await read_rows(bind, FACTS_LOOKUP, {"person_id": person_id})
+    if not found:
+        return None
+    row = found[0]
+    paths = dict(await read_rows(bind, UNIT_PATHS))
+
+    def subtree(unit_id: int) -> frozenset[int]:
+        prefix = f"{paths.get(unit_id, '/')}{unit_id}/"
+        return frozenset(u for u, path in paths.items() if u == unit_id or path.startswith(prefix))
+
+    return PersonFacts(
+        person_id=row.id,
+        name=row.name,
+        unit_id=row.unit_id,
+        roles=list(row.roles),
+        active=row.active,
+        post_name=row.post_name,
+        specialty=row.specialty,
+        subtree_unit_ids=subtree(row.unit_id),
+        specialty_unit_ids=subtree(row.parent_id) if row.parent_id else frozenset({row.unit_id}),
+    )
 
 
 def _chain(unit_id: int, path: str) -> list[int]:
