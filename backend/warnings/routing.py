@@ -153,7 +153,10 @@ async def announce(
         ).all()
     if not found:
         return 0
-    deadlines = (await set_deadlines(session, trail, calendar, found, actor, power=LIFECYCLE)).due
+    # a first deadline is in each warning.raised record below
+    deadlines = (
+        await set_deadlines(session, trail, calendar, found, actor, power=LIFECYCLE, first_recorded=True)
+    ).due
     now = utcnow()
     claimed: set[int] = set()
     for chunk in chunks([r.id for r in found]):

@@ -890,15 +890,17 @@ async def set_deadlines(
     actor: Actor,
     *,
     power: str,
+    first_recorded: bool = False,
 ) -> DeadlinesSet:
     """(Re)compute the deadline of ``rows`` (warnings, or rows with id, level, raised_at, due_at
     and deadline_provisional). No commit.
 
     Set-based: computed once per (raised time, level), written with one UPDATE per distinct
     deadline. A deadline that moved gets a timeline step and a trail record
-    (``warning.deadline_recomputed``, ``actor``'s act under ``power``); a first deadline gets
-    neither (the caller's record of the warning holds it). Warnings the session holds as objects
-    are given the values written."""
+    (``warning.deadline_recomputed``, ``actor``'s act under ``power``); a first deadline a trail
+    record (``warning.deadline_set``) unless ``first_recorded`` (the caller's record of the
+    warning holds it, as ``announce``'s ``warning.raised`` does). Warnings the session holds as
+    objects are given the values written."""
     computed: dict[tuple[datetime, str], tuple[datetime, bool]] = {}
     due: dict[int, tuple[datetime, bool]] = {}
     moved: dict[tuple[datetime, bool], list[int]] = {}
@@ -915,6 +917,9 @@ async def set_deadlines(
             continue
         moved.setdefault((new_due, provisional), []).append(r.id)
         if r.due_at is None:
+            if not first_recorded:
+                first = {"due_at": new_due.isoformat(), "provisional": provisional}
+                entries.append(Entry(actor, "warning.deadline_set", "warning", r.id, new=first, power=power))
             continue
         old_due = as_utc(r.due_at).isoformat()
         steps.append(

@@ -225,3 +225,8 @@ async def test_a_deadline_the_sweep_sets_is_the_one_it_chases_by(db, seed, setti
     async with db.session() as s:
         w = await s.get(Warning, wid)
         assert w.due_at.astimezone(SHANGHAI).date().isoformat() == "2026-11-16"
+        (record,) = (
+            await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.deadline_set"))
+        ).scalars()
+    assert record.object_id == str(wid) and record.power == "warning.lifecycle"
+    assert record.new_value == {"due_at": w.due_at.isoformat(), "provisional": False}
