@@ -12,6 +12,7 @@ import asyncio
 import calendar
 import logging
 import time
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,11 @@ RETIRE_AFTER_MONTHS = 6
 #: a scheduled run that failed (or never finished) is tried again after this long
 RETRY_AFTER = timedelta(hours=1)
 log = logging.getLogger("probity.rules")
+#: what a run says when a step after it fails (the stored warnings stay)
+AFTER_RUN = {
+    "announce": "announcing the new warnings failed ({error}); the sweep delivers them",
+    "link": "evaluating linked warnings failed ({error})",
+}
 
 
 class EngineService:
@@ -131,20 +137,42 @@ class EngineService:
             run.status = RunStatus.failed
             run.error = f"the warnings could not be stored: {type(exc).__name__}: {exc}"[:1000]
         run = await self._close(run, topic, actor, started)
-        await self._announce(raised)
-        if run.status == RunStatus.done and not run.trial:
-            await self._link(run, actor)
+        linked = run.status == RunStatus.done and not run.trial
+        await self._after(run, actor, "announce", self._announce(raised))
+        if linked:
+            await self._after(run, actor, "link", self._link(run, actor))
         return run
 
-    async def _link(self, run: RuleRun, actor: Actor) -> None:
-        """Linked warnings (9.2.3.1) evaluated after the run, in their own transaction: a later hit
-        can raise the level of a warning already verified true (a second true red, a relapse)."""
+    async def _after(self, run: RuleRun, actor: Actor, step: str, work: Awaitable[None]) -> None:
+        """A step after the run is recorded (``announce``, ``link``), in a transaction of its own.
+
+        Whatever it raises, the warnings the run stored stay: the step is rolled back, the
+        traceback logged, and the run says which step failed (its error, and a trail record
+        ``rule.run_step_failed``); the exception's text stays in the log."""
         try:
-            await evaluate_run(self.session, self.trail, run.id or 0, actor)
+            await work
             await self.session.commit()
-        except SQLAlchemyError:
+        except Exception as exc:
             await self.session.rollback()
-            log.exception("evaluating linked warnings after run %s failed", run.id)
+            note = AFTER_RUN[step].format(error=type(exc).__name__)
+            log.exception("run %s of %s: %s", run.id, run.topic_code, note)
+            await self.session.refresh(run)
+            run.error = "; ".join(e for e in (run.error, note) if e)[:1000]
+            await self.trail.record(
+                self.session,
+                actor,
+                action="rule.run_step_failed",
+                object_type="rule_run",
+                object_id=run.id,
+                new={"step": step, "error": note},
+                power="rule.run",
+            )
+            await self.session.commit()
+
+    async def _link(self, run: RuleRun, actor: Actor) -> None:
+        """Linked warnings (9.2.3.1) evaluated after the run: a later hit can raise the level of a
+        warning already verified true (a second true red, a relapse)."""
+        await evaluate_run(self.session, self.trail, run.id or 0, actor)
 
     async def _ready(self) -> None:
         """Open the business store and start the SQL checker's parser before a run's clock starts.
@@ -160,18 +188,12 @@ class EngineService:
     async def _announce(self, warning_ids: list[int]) -> None:
         """Push newly raised live warnings at once (7.3.1), right after the run is recorded.
 
-        Its own transaction: the run's recorded duration is the rule's (query, levels, warnings
-        stored), and a warning whose announcement fails stays raised for the lifecycle sweep to
-        deliver.
+        After the run's transaction: the run's recorded duration is the rule's (query, levels,
+        warnings stored), and a warning whose announcement fails stays raised for the lifecycle
+        sweep to deliver.
         """
-        if not warning_ids:
-            return
-        try:
+        if warning_ids:
             await announce(self.session, self.trail, warning_ids)
-            await self.session.commit()
-        except SQLAlchemyError:
-            await self.session.rollback()
-            log.exception("announcing %d new warning(s) failed; the sweep delivers them", len(warning_ids))
 
     async def _query(self, version: RuleVersion) -> Outcome:
         checked = check_rule_sql(version.sql, await self.data.table_names())

@@ -6,10 +6,13 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from backend.audit.models import AuditRecord
 from backend.cli import main
 from backend.data.store import BusinessStore
+from backend.engine import service as engine_service
+from backend.engine.models import RuleRun
 from backend.engine.service import EngineService, is_due
 from backend.org.models import Person, Unit
 from backend.topics.models import Period, RuleVersion, TopicState
@@ -210,3 +213,41 @@ def test_schedule_follows_the_monitoring_period():
     assert not is_due(Period.weekly, monday, tuesday)
     assert not is_due(Period.monthly, monday, tuesday)
     assert is_due(Period.monthly, monday, december)
+
+
+@pytest.mark.parametrize(
+    ("step", "patched", "said"),
+    [
+        ("announce", "announce", "announcing the new warnings failed (RuntimeError)"),
+        ("link", "evaluate_run", "evaluating linked warnings failed (RuntimeError)"),
+        ("announce", "announce", "announcing the new warnings failed (OperationalError)"),
+    ],
+)
+async def test_a_failure_after_the_run_is_recorded_keeps_the_hits_and_is_reported(
+    db, settings, tmp_path, monkeypatch, caplog, step, patched, said
+):
+    """Announcing and linking run after the run commits: whatever they raise, the stored
+    warnings stay, the traceback is logged and the run (and the trail) says which step failed."""
+    error = (
+        RuntimeError("forced") if "RuntimeError" in said else OperationalError("SELECT 1", {}, Exception())
+    )
+
+    async def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(engine_service, patched, fail)
+    await zero_usage_topic(db, settings, tmp_path)
+    (record,) = await run(db, settings)
+    assert record.status == "done" and record.warnings_created == 3
+    assert "E9999" in record.error and said in record.error
+    assert len(await warnings_by_object(db)) == 3
+    async with db.session() as s:
+        stored = await s.get(RuleRun, record.id)
+        noted = (
+            await s.execute(select(AuditRecord).where(AuditRecord.action == "rule.run_step_failed"))
+        ).scalar_one()
+        assert (await trail().verify(s)).ok
+    assert stored.status == "done" and said in stored.error
+    assert noted.object_id == str(record.id) and noted.new_value["step"] == step
+    logged = [r for r in caplog.records if r.name == "probity.rules" and r.exc_info]
+    assert logged and logged[0].exc_info[1] is error
