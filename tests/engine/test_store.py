@@ -152,3 +152,31 @@ async def test_a_trial_run_never_turns_a_live_warning_into_a_trial_one(db, setti
     again = (await stored(db))["A001"]
     assert again.id == live.id and again.hit_count == live.hit_count + 1
     assert again.trial is False and again.level == "high"
+
+
+async def test_keys_are_stored_as_python_printed_them_and_other_key_types_fail_the_run(
+    db, settings, tmp_path
+):
+    sql = """
+    SELECT employee_no, account_no = 'A001' AS object_key,
+           CAST(max(reading_date) AS TIMESTAMP) + INTERVAL 500 MILLISECOND AS period_key,
+           count(*) FILTER (WHERE kwh <= $max_kwh) AS zero_days
+    FROM readings GROUP BY employee_no, account_no
+    """
+    await topic_with(db, settings, tmp_path, sql, month_rows("A001", "E0005", 3))
+    (record,) = await run(db, settings)
+    assert record.status == "done" and record.warnings_created == 1, record.error
+    (warning,) = (await stored(db)).values()
+    assert (warning.object_key, warning.period_key) == ("True", "2026-10-04 00:00:00.500000")
+
+
+async def test_a_key_of_a_type_with_no_stable_text_fails_the_run_and_says_so(db, settings, tmp_path):
+    sql = """
+    SELECT employee_no, account_no AS object_key, CAST(max(reading_date) AS TIMESTAMPTZ) AS period_key,
+           count(*) FILTER (WHERE kwh <= $max_kwh) AS zero_days
+    FROM readings GROUP BY ALL
+    """
+    await topic_with(db, settings, tmp_path, sql, month_rows("A001", "E0005", 3))
+    (record,) = await run(db, settings)
+    assert record.status == "failed" and not await stored(db)
+    assert "period_key is TIMESTAMP WITH TIME ZONE" in record.error and "VARCHAR" in record.error
