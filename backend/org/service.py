@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail, changed
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.cache import ORG_GENERATION
-from backend.kernel.db import read_rows
+from backend.kernel.db import is_inline, read_rows
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.org.models import (
@@ -283,7 +283,7 @@ class OrgService:
             like = f"%{q}%"
             stmt = stmt.where(or_(col(Person.name).like(like), col(Person.employee_no).like(like)))
         if role:
-            stmt = stmt.where(cast(col(Person.roles), String).like(f'%"{role}"%'))
+            stmt = stmt.where(holding(role))
         total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
         rows = (
             await self.session.execute(stmt.order_by(col(Person.employee_no)).limit(limit).offset(offset))
@@ -386,9 +386,7 @@ class OrgService:
     async def holders(self, role: str, unit_ids: list[int]) -> dict[int, list[int]]:
         """Active people holding ``role`` in each of ``unit_ids``: {unit_id: [person_id, …]}."""
         stmt = select(col(Person.id), col(Person.unit_id)).where(
-            col(Person.unit_id).in_(unit_ids),
-            col(Person.active).is_(True),
-            cast(col(Person.roles), String).like(f'%"{role}"%'),
+            col(Person.unit_id).in_(unit_ids), col(Person.active).is_(True), holding(role)
         )
         out: dict[int, list[int]] = {}
         for person_id, unit_id in (await self.session.execute(stmt)).all():
@@ -403,11 +401,6 @@ class OrgService:
         person = await self.get_person(principal, person_id)
         chain = await self.unit_chain(person.unit_id)
         depth = {unit_id: n for n, unit_id in enumerate(chain)}
-        roles = cast(col(Person.roles), String)
-
-        def holds(role: Role) -> Any:
-            return roles.like(f'%"{role.value}"%')
-
         stmt: Any = (
             select(
                 col(Person.id),
@@ -423,8 +416,8 @@ class OrgService:
                 col(Person.active).is_(True),
                 col(Person.id) != person_id,
                 or_(
-                    col(Person.unit_id).in_(chain) & or_(holds(Role.head), holds(Role.inspector)),
-                    holds(Role.committee),
+                    col(Person.unit_id).in_(chain) & or_(holding(Role.head), holding(Role.inspector)),
+                    holding(Role.committee),
                 ),
             )
         )
@@ -445,19 +438,34 @@ class OrgService:
 
     # --- for the auth domain -------------------------------------------------------
     async def person_facts(self, person_id: int) -> PersonFacts | None:
-        """Committed facts in two small reads (every principal-cache miss of every request)."""
+        """A person's facts in two small reads, on this service's session where it is not SQLite."""
         assert isinstance(self.session.bind, AsyncEngine)
-        return await person_facts(self.session.bind, person_id)
+        return await person_facts(self.session.bind, person_id, self.session)
 
 
-async def person_facts(bind: AsyncEngine, person_id: int) -> PersonFacts | None:
-    """A person's committed facts in two small reads, with no session (inline on SQLite): what a
-    principal is built from on a cache miss, in the auth middleware of every request."""
-    found = await read_rows(bind, FACTS_LOOKUP, {"person_id": person_id})
+async def _small_read(
+    bind: AsyncEngine, session: AsyncSession | None, stmt: Any, params: dict[str, Any] | None = None
+) -> list[Any]:
+    """Rows of a small read: on a SQLite file inline on the loop's thread (committed rows,
+    ``read_rows``); elsewhere on ``session``'s own connection where there is one, so a request
+    that holds a connection never takes a second from the pool (no autoflush), else pooled."""
+    if session is None or is_inline(bind):
+        return await read_rows(bind, stmt, params)
+    conn = await session.connection()
+    return list((await conn.execute(stmt, params or {})).all())
+
+
+async def person_facts(
+    bind: AsyncEngine, person_id: int, session: AsyncSession | None = None
+) -> PersonFacts | None:
+    """A person's facts in two small reads: what a principal is built from on a cache miss (the
+    auth middleware of every request, with no session: inline on SQLite), and what services
+    read of a person (with their ``session``: on PostgreSQL its connection, see ``_small_read``)."""
+    found = await _small_read(bind, session, FACTS_LOOKUP, {"person_id": person_id})
     if not found:
         return None
     row = found[0]
-    paths = dict(await read_rows(bind, UNIT_PATHS))
+    paths = dict(await _small_read(bind, session, UNIT_PATHS))
 
     def subtree(unit_id: int) -> frozenset[int]:
         prefix = f"{paths.get(unit_id, '/')}{unit_id}/"
@@ -474,6 +482,12 @@ async def person_facts(bind: AsyncEngine, person_id: int) -> PersonFacts | None:
         subtree_unit_ids=subtree(row.unit_id),
         specialty_unit_ids=subtree(row.parent_id) if row.parent_id else frozenset({row.unit_id}),
     )
+
+
+def holding(role: str) -> ColumnElement[bool]:
+    """People whose roles hold ``role`` (the JSON list's text has it, quoted: SQLite and
+    PostgreSQL alike; a caller that needs certainty checks the list it reads)."""
+    return cast(col(Person.roles), String).like(f'%"{role}"%')
 
 
 def _chain(unit_id: int, path: str) -> list[int]:
