@@ -131,12 +131,16 @@ async def signed_in_account(engine: AsyncEngine, settings: Settings, token: str)
 
 
 async def facts_of(
-    bind: AsyncEngine, cache: TTLCache[PersonFacts] | None, person_id: int
+    bind: AsyncEngine,
+    cache: TTLCache[PersonFacts] | None,
+    person_id: int,
+    session: AsyncSession | None = None,
 ) -> PersonFacts | None:
-    """A person's unit, roles and scope: from ``cache`` (per process) or read (no session)."""
+    """A person's unit, roles and scope: from ``cache`` (per process) or read (on PostgreSQL with
+    ``session``'s connection when the caller holds one; see ``person_facts``)."""
     facts = cache.get(person_id) if cache is not None else None
     if facts is None:
-        facts = await person_facts(bind, person_id)
+        facts = await person_facts(bind, person_id, session)
         if facts is not None and cache is not None:
             cache.put(person_id, facts)
     return facts
@@ -380,7 +384,7 @@ class AuthService:
     async def facts(self, person_id: int) -> PersonFacts | None:
         """A person's unit, roles and scope (cached per process, see ``make_facts_cache``)."""
         assert isinstance(self.session.bind, AsyncEngine)
-        return await facts_of(self.session.bind, self.facts_cache, person_id)
+        return await facts_of(self.session.bind, self.facts_cache, person_id, self.session)
 
     async def me(self, principal: Principal) -> Me:
         return Me(
