@@ -785,6 +785,7 @@ export default {
   "err.care_not_found": "This care measure does not exist or is not yours",
   "err.care_closed": "This care measure is already closed",
   "err.checkup_key_mismatch": "Check-up data cannot be opened; ask an admin to check the key settings",
+  "err.unknown_position": "This statement is not in the questionnaire; reload and try again",
 
   "outbox.interviews_waiting": { one: "{n} interview record waiting to send", other: "{n} interview records waiting to send" },
   "outbox.interviews_sent": { one: "{n} interview record sent", other: "{n} interview records sent" },

@@ -785,6 +785,7 @@ export default {
   "err.care_not_found": "关爱措施不存在或不由您负责",
   "err.care_closed": "这项关爱措施已经办结",
   "err.checkup_key_mismatch": "体检数据无法解密，请联系管理员检查密钥设置",
+  "err.unknown_position": "这道题不在本次问卷中，请刷新后重试",
 
   "outbox.interviews_waiting": "{n} 份约谈记录等待发送",
   "outbox.interviews_sent": "{n} 份约谈记录已发送",
