@@ -69,7 +69,13 @@ def serve(host: str, port: int, migrate: bool, role: str) -> None:
         logging.basicConfig(level=settings.log_level)
         run_process(settings)
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        loop=settings.server_loop,
+    )
 
 
 @main.command()

@@ -290,10 +290,13 @@ def serve(port: int) -> None:
         """As large as an inbox page, no work: what the client side costs (diagnosis, --path)."""
         return blob
 
-    app = create_app(Settings())  # type: ignore[call-arg]
+    settings = Settings()  # type: ignore[call-arg]
+    app = create_app(settings)
     app.register(hello)
     app.register(sized)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, loop=settings.server_loop
+    )
 
 
 async def listed_reads(settings: Settings) -> int:
@@ -355,6 +358,12 @@ def main() -> None:
         default=Settings.model_fields["inbox_cache_pages"].default,
         help="PROBITY_INBOX_CACHE_PAGES of the server: 0 makes every page afresh (the cold path)",
     )
+    ap.add_argument(
+        "--server-loop",
+        choices=("asyncio", "uvloop"),
+        default=Settings.model_fields["server_loop"].default,
+        help="PROBITY_SERVER_LOOP of the server (default: the setting's default)",
+    )
     ap.add_argument("--path", default="/api/warnings?limit=20", help="the measured route (diagnosis)")
     ap.add_argument(
         "--database-url",
@@ -385,6 +394,7 @@ def main() -> None:
         "PROBITY_PASSWORD_HASH_TIME_COST": str(settings.password_hash_time_cost),
         "PROBITY_PRINCIPAL_CACHE_SECONDS": str(args.principal_cache_seconds),
         "PROBITY_INBOX_CACHE_PAGES": str(args.inbox_cache_pages),
+        "PROBITY_SERVER_LOOP": args.server_loop,
         # env=test keeps workers and jobs out of the process; the heap settles as in production
         "PROBITY_SETTLE_HEAP": "true",
     }
@@ -405,7 +415,7 @@ def main() -> None:
             except Exception:
                 time.sleep(0.2)
         headers = asyncio.run(tokens(base, asyncio.run(usernames(settings))))
-        print(f"signed in {len(headers)} accounts")
+        print(f"signed in {len(headers)} accounts; server loop: {args.server_loop}")
         asyncio.run(warm(inbox_url, headers))
         hellos, inboxes = [], []
 

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     #: process apply at once; account disabling and sign-out always apply at once)
     principal_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    #: the event loop `probity serve` runs on. asyncio by default: under full load uvloop (0.23,
+    #: via uvicorn) admitted new connections one per loop pass, so a phone connecting to a busy
+    #: server waited 100–600 ms for its first answer while open connections were served in ~20 ms
+    #: (benchmarks/inbox.py --server-loop; README "Inbox performance")
+    server_loop: Literal["asyncio", "uvloop"] = "asyncio"
     #: freeze the heap after start-up and warm-up (backend/kernel/heap.py); unset means on, except
     #: with env=test (a test run starts many apps in one process)
     settle_heap: bool | None = None
