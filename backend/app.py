@@ -7,7 +7,6 @@ feature adds a folder, not a line here.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -32,6 +31,7 @@ from backend.audit.reads import ReadJournal
 from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
 from backend.auth.service import make_facts_cache, make_hasher
+from backend.kernel import encoding
 from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
 from backend.kernel.heap import settle_over_time
@@ -92,18 +92,22 @@ class TextCompression(CompressionMiddleware):
 
 
 def compression() -> CompressionConfig:
-    """Brotli (quality 5) or gzip (level 6) for responses of 1 KB or more: a few hundred microseconds
-    for a 12 KB module, a tenth of that for an inbox page of JSON."""
-    if importlib.util.find_spec("brotli") is None:  # pragma: no cover - a dependency; gzip still works
+    """Brotli or gzip (backend/kernel/encoding.py) for responses of ``MIN_SIZE`` or more."""
+    if not encoding.HAS_BROTLI:  # pragma: no cover - a dependency; gzip still works
         return CompressionConfig(
-            backend="gzip", gzip_compress_level=6, minimum_size=1024, middleware_class=TextCompression
+            backend="gzip",
+            gzip_compress_level=encoding.GZIP_LEVEL,
+            minimum_size=encoding.MIN_SIZE,
+            middleware_class=TextCompression,
         )
     return CompressionConfig(
         backend="brotli",
-        brotli_quality=5,
+        brotli_quality=encoding.BROTLI_QUALITY,
+        brotli_mode="text",
+        brotli_lgwin=22,
         brotli_gzip_fallback=True,
-        gzip_compress_level=6,
-        minimum_size=1024,
+        gzip_compress_level=encoding.GZIP_LEVEL,
+        minimum_size=encoding.MIN_SIZE,
         middleware_class=TextCompression,
     )
 

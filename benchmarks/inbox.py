@@ -170,9 +170,12 @@ async def build(settings: Settings, n_warnings: int, n_people: int) -> list[int]
 
 
 async def load(
-    url: str, headers: list[dict[str, str]], seconds: float, concurrency: int
+    url: str, headers: list[dict[str, str]], seconds: float, concurrency: int, accept: str | None = None
 ) -> tuple[float, float]:
-    """Requests/s and p99 (ms) at ``concurrency`` connections; each request as a random account."""
+    """Requests/s and p99 (ms) at ``concurrency`` connections; each request as a random account
+    (``accept``: the Accept-Encoding sent, else aiohttp's own, which asks for br and gzip)."""
+    if accept is not None:
+        headers = [{**h, "Accept-Encoding": accept} for h in headers or [{}]]
     latencies: list[float] = []
     rng = random.Random(11)  # noqa: S311
     stop = time.perf_counter() + seconds
@@ -198,9 +201,12 @@ WRK_SCRIPT = """
 local tokens = {}
 for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
 math.randomseed(11)
+local accept = os.getenv("BENCH_ACCEPT_ENCODING")
 request = function()
-  if #tokens == 0 then return wrk.format("GET", wrk.path) end
-  return wrk.format("GET", wrk.path, {["Authorization"] = tokens[math.random(#tokens)]})
+  local headers = {}
+  if accept ~= nil and accept ~= "" then headers["Accept-Encoding"] = accept end
+  if #tokens > 0 then headers["Authorization"] = tokens[math.random(#tokens)] end
+  return wrk.format("GET", wrk.path, headers)
 end
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6
@@ -213,7 +219,7 @@ end
 
 
 def load_wrk(
-    url: str, headers: list[dict[str, str]], seconds: float, concurrency: int, tmp: Path
+    url: str, headers: list[dict[str, str]], seconds: float, concurrency: int, tmp: Path, accept: str | None
 ) -> tuple[float, float]:
     """As ``load``, with wrk (a C load generator, one thread) as the client: the Python client's own
     cost no longer caps the hello world. Non-2xx answers or socket errors fail the round."""
@@ -222,7 +228,7 @@ def load_wrk(
     token_file.write_text("".join(h["Authorization"] + "\n" for h in headers))
     out = subprocess.run(  # noqa: S603
         ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "-s", str(script), url],  # noqa: S607
-        env={**os.environ, "BENCH_TOKENS": str(token_file)},
+        env={**os.environ, "BENCH_TOKENS": str(token_file), "BENCH_ACCEPT_ENCODING": accept or ""},
         capture_output=True,
         text=True,
         check=True,
@@ -364,6 +370,11 @@ def main() -> None:
         default=Settings.model_fields["server_loop"].default,
         help="PROBITY_SERVER_LOOP of the server (default: the setting's default)",
     )
+    ap.add_argument(
+        "--accept-encoding",
+        help="Accept-Encoding sent with every request, e.g. 'gzip, deflate, br, zstd' as a phone's "
+        "browser does (default: the client's own: none for wrk, gzip and br for aiohttp)",
+    )
     ap.add_argument("--path", default="/api/warnings?limit=20", help="the measured route (diagnosis)")
     ap.add_argument(
         "--database-url",
@@ -421,8 +432,8 @@ def main() -> None:
 
         def measure(url: str, hs: list[dict[str, str]]) -> tuple[float, float]:
             if args.client == "wrk":
-                return load_wrk(url, hs, args.seconds, args.concurrency, tmp)
-            return asyncio.run(load(url, hs, args.seconds, args.concurrency))
+                return load_wrk(url, hs, args.seconds, args.concurrency, tmp, args.accept_encoding)
+            return asyncio.run(load(url, hs, args.seconds, args.concurrency, args.accept_encoding))
 
         for k in range(args.rounds):
             hellos.append(measure(hello_url, []))

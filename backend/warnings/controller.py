@@ -101,8 +101,10 @@ class WarningController(Controller):
                 keep=state.settings.inbox_cache_pages,
             )
             reads.note(request.user.actor, "warning.list", "warning", page.ids, view=view.value)
-            # the JSON as bytes (InboxPage's shape): Litestar sends bytes as they are
-            return Response(cast(InboxPage, page.body), media_type=MediaType.JSON)
+            # the JSON as bytes (InboxPage's shape), compressed once per kept page (the middleware
+            # leaves an encoded body as it is)
+            body, headers = page.encoded(request.headers.get("accept-encoding", ""))
+            return Response(cast(InboxPage, body), media_type=MediaType.JSON, headers=headers)
         async with state.db.session() as session:
             svc = WarningService(session, state.trail, state.settings)
             listed = await svc.inbox(request.user, view, filters, limit=limit, offset=offset)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.kernel.access import Principal
 from backend.kernel.db import is_inline, read_rows, read_stored
+from backend.kernel.encoding import encoded
 from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
@@ -165,6 +166,8 @@ class _Kept(NamedTuple):
     fresh_until: str | None
     body: bytes
     ids: tuple[int, ...]
+    #: the body compressed, per encoding, made when first asked for (backend/kernel/encoding.py)
+    packed: dict[str, bytes]
 
 
 class PageCache:
@@ -230,14 +233,15 @@ async def _stored_page(
         found = await read_stored(engine, _VERSION, {"person_id": principal.person_id})
         kept = cache.get(key, found[0][0] if found else None, now)
         if kept is not None:
-            return OwnInbox(kept.body, kept.ids)
+            return OwnInbox(kept.body, kept.ids, kept.packed)
     params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset, "now": now}
     if level:
         params["level"] = level
     body, version, ids, fresh_until = (await read_stored(engine, _PAGE[level is not None], params))[0]
-    page = OwnInbox(str(body).encode(), _ids(ids))
+    packed: dict[str, bytes] = {}
+    page = OwnInbox(str(body).encode(), _ids(ids), packed)
     if cache is not None:
-        cache.put(key, _Kept(version, fresh_until, page.body, page.ids))
+        cache.put(key, _Kept(version, fresh_until, page.body, page.ids, packed))
     return page
 
 
@@ -250,6 +254,13 @@ class OwnInbox(NamedTuple):
 
     body: bytes
     ids: tuple[int, ...]
+    #: encodings of the body already made (a kept page's, shared with later answers), or None
+    packed: dict[str, bytes] | None = None
+
+    def encoded(self, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+        """The body as the client asked for it, and its Content-Encoding headers: a kept page is
+        compressed once per encoding, not on every answer."""
+        return encoded(self.body, accept_encoding, self.packed)
 
 
 async def own_inbox_json(

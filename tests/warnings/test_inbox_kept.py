@@ -56,7 +56,7 @@ async def test_a_kept_page_is_answered_while_the_version_holds(client, sessions,
     assert cache is not None and len(cache) == 1
     # what is kept is what is answered: swap the kept body (same version) and it comes back
     key, kept = next(iter(cache._pages.items()))
-    cache.put(key, _Kept(kept.version, kept.fresh_until, b'{"kept": true}', kept.ids))
+    cache.put(key, _Kept(kept.version, kept.fresh_until, b'{"kept": true}', kept.ids, {}))
     assert await inbox(client, h) == {"kept": True}
     # any change to the person's warnings (here by another process) and the page is made again
     behind_the_app(
