@@ -38,6 +38,7 @@ from backend.kernel.heap import settle_over_time
 from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.settings import Settings
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
+from backend.warnings.inbox_watch import start_inbox_watch
 
 VERSION = "0.1.0"
 PWA_DIR = Path(backend.__file__).resolve().parent.parent / "pwa"
@@ -162,11 +163,14 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     reads: ReadJournal = app.state.reads
     reads.start()
+    watch = start_inbox_watch(db.engine, settings) if settings.listens_for_inbox else None
     try:
         yield
     finally:
         if settling is not None:
             settling.cancel()
+        if watch is not None:
+            await watch.stop()
         await reads.stop()
         if telegram_bot is not None:
             await telegram_bot.stop()

@@ -168,7 +168,9 @@ async def read_rows(bind: AsyncEngine, stmt: Executable, params: dict[str, Any] 
     inline = _inline(bind)
     if inline is None:
         async with bind.connect() as conn:
-            return list((await conn.execute(stmt, params or {})).all())
+            # one statement, its own snapshot: no BEGIN and ROLLBACK round trips around it
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return list((await auto.execute(stmt, params or {})).all())
     with inline[0].connect() as conn:
         return list(conn.execute(stmt, params or {}).all())
 

@@ -24,6 +24,7 @@ from backend.kernel.access import Principal
 from backend.kernel.db import is_inline, read_rows, read_stored
 from backend.kernel.encoding import encoded
 from backend.kernel.timeutil import SHANGHAI, utcnow
+from backend.warnings.inbox_watch import inbox_watch
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
     CASE_ROLES,
@@ -148,7 +149,8 @@ def _pg_page_sql(has_level: bool) -> str:
         f"'total', {total if has_level else 'h + m + l'}, "
         "'counts', json_build_object('high', h, 'medium', m, 'low', l), "
         "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer))::text, "
-        "(SELECT string_agg(id::text, ',' ORDER BY raised_at DESC, id DESC) FROM page) FROM ("
+        "(SELECT string_agg(id::text, ',' ORDER BY raised_at DESC, id DESC) FROM page), "
+        f"(SELECT min(due_at) FROM page WHERE due_at > now() AND {is_open}) FROM ("
         "SELECT count(*) FILTER (WHERE level = 'high') AS h, count(*) FILTER (WHERE level = 'medium') AS m, "
         f"count(*) FILTER (WHERE level = 'low') AS l FROM warning WHERE {mine}) AS tally"
     )
@@ -161,9 +163,11 @@ _VERSION = text("SELECT version FROM inbox_version WHERE person_id = :person_id"
 
 
 class _Kept(NamedTuple):
-    version: int | None
-    #: the stored text of the earliest deadline on the page still ahead when it was made
-    fresh_until: str | None
+    #: SQLite: the person's inbox_version (None: no row yet); PostgreSQL: InboxWatch.version
+    version: object
+    #: the earliest deadline on the page still ahead when it was made (SQLite: its stored text;
+    #: PostgreSQL: an aware datetime)
+    fresh_until: Any
     body: bytes
     ids: tuple[int, ...]
     #: the body compressed, per encoding, made when first asked for (backend/kernel/encoding.py)
@@ -171,7 +175,7 @@ class _Kept(NamedTuple):
 
 
 class PageCache:
-    """Own-inbox pages kept per database (SQLite), least recently used dropped beyond ``size``.
+    """Own-inbox pages kept per database, least recently used dropped beyond ``size``.
 
     A kept page is answered again only while (a) the person's ``inbox_version`` — raised by
     triggers in the same transaction as any change to their warnings, by any process — is the one
@@ -183,7 +187,7 @@ class PageCache:
         self.size = size
         self._pages: OrderedDict[tuple[int, str | None, int, int], _Kept] = OrderedDict()
 
-    def get(self, key: tuple[int, str | None, int, int], version: int | None, now: str) -> _Kept | None:
+    def get(self, key: tuple[int, str | None, int, int], version: object, now: Any) -> _Kept | None:
         kept = self._pages.get(key)
         if (
             kept is None
@@ -245,6 +249,33 @@ async def _stored_page(
     return page
 
 
+async def _pg_page(
+    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int, keep: int
+) -> OwnInbox:
+    """The page's JSON as PostgreSQL wrote it, kept while the database has told no change of the
+    person's warnings (``InboxWatch``) and no item's deadline has passed."""
+    watch = inbox_watch(engine)
+    cache = page_cache(engine, keep) if watch is not None else None
+    version = watch.version(principal.person_id) if watch is not None else None
+    level = filters.level.value if filters.level else None
+    key = (principal.person_id, level, limit, offset)
+    if cache is not None and version is not None:
+        kept = cache.get(key, version, utcnow())
+        if kept is not None:
+            return OwnInbox(kept.body, kept.ids, kept.packed)
+    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
+    if level:
+        params["level"] = level
+    body, ids, fresh_until = (await read_rows(engine, _PG_PAGE[level is not None], params))[0]
+    packed: dict[str, bytes] = {}
+    page = OwnInbox(str(body).encode(), _ids(ids), packed)
+    # kept only if no change was told while it was read (it may show the state before or after)
+    told = watch.version(principal.person_id) if watch is not None else None
+    if cache is not None and version is not None and told == version:
+        cache.put(key, _Kept(version, fresh_until, page.body, page.ids, packed))
+    return page
+
+
 def _only_level(filters: InboxFilters) -> bool:
     return filters == InboxFilters(level=filters.level)
 
@@ -277,10 +308,6 @@ async def own_inbox_json(
         if is_inline(engine):
             return await _stored_page(engine, principal, filters, limit, offset, keep)
         if engine.dialect.name == "postgresql":
-            params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
-            if filters.level:
-                params["level"] = filters.level.value
-            body, ids = (await read_rows(engine, _PG_PAGE[filters.level is not None], params))[0]
-            return OwnInbox(str(body).encode(), _ids(ids))
+            return await _pg_page(engine, principal, filters, limit, offset, keep)
     page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset)
     return OwnInbox(inbox_json(page), tuple(int(item["id"]) for item in page["items"]))

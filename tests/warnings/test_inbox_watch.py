@@ -1,0 +1,157 @@
+"""PostgreSQL keeps inbox pages while the database has told no change (LISTEN probity_inbox):
+changes by any writer show, this server's own at once, and nothing is kept while not listening."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from backend.kernel.timeutil import utcnow
+from backend.warnings import inbox_watch as watch_module
+from backend.warnings.inbox_json import _Kept, page_cache
+from backend.warnings.inbox_watch import InboxWatch, inbox_watch
+
+
+@pytest.fixture
+async def settings(settings: Any) -> Any:
+    if settings.is_sqlite:
+        pytest.skip("the inbox watch is PostgreSQL's (SQLite keeps pages by its own triggers)")
+    return settings.model_copy(update={"inbox_listen": True})
+
+
+async def listening(app: Any) -> InboxWatch:
+    watch = inbox_watch(app.state.db.engine)
+    assert watch is not None
+    async with asyncio.timeout(10):
+        await watch.ready.wait()
+    return watch
+
+
+async def behind_the_app(settings: Any, sql: str, *params: Any) -> None:
+    """A write by another process (a rule run from the CLI, psql): the app is only notified."""
+    conn = await asyncpg.connect(settings.database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql, *params)
+    finally:
+        await conn.close()
+
+
+async def told(watch: InboxWatch, person_id: int, before: object) -> None:
+    """Until the watch has read the notification of a change to the person's warnings."""
+    async with asyncio.timeout(10):
+        await watch.until(lambda: watch.version(person_id) != before)
+
+
+async def inbox(client: Any, headers: dict[str, str]) -> dict[str, Any]:
+    r = await client.get("/api/warnings", headers=headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def swap_kept(app: Any, settings: Any, body: bytes) -> None:
+    """Replace the one kept page's body (same version): answered again means it was kept."""
+    cache = page_cache(app.state.db.engine, settings.inbox_cache_pages)
+    assert cache is not None and len(cache) == 1
+    key, kept = next(iter(cache._pages.items()))
+    cache.put(key, _Kept(kept.version, kept.fresh_until, body, kept.ids, {}))
+
+
+async def test_a_kept_page_holds_until_another_writer_changes_the_persons_warnings(
+    client, sessions, seed, settings, app
+):
+    await seed.warning("E0005")
+    h = await sessions.headers("manager")
+    watch = await listening(app)
+    first = await inbox(client, h)
+    person = first["items"][0]["person_id"]
+    swap_kept(app, settings, b'{"kept": true}')
+    assert await inbox(client, h) == {"kept": True}
+    # another person's change leaves this page kept
+    before = watch.version(person)
+    await behind_the_app(
+        settings, "UPDATE warning SET hit_count = hit_count + 1 WHERE person_id <> $1", person
+    )
+    assert await inbox(client, h) == {"kept": True}
+    # a change to this person's warnings from another connection: told, then made afresh
+    await behind_the_app(
+        settings, "UPDATE warning SET hit_count = hit_count + 1 WHERE person_id = $1", person
+    )
+    await told(watch, person, before)
+    again = await inbox(client, h)
+    assert again["items"][0]["hit_count"] == first["items"][0]["hit_count"] + 1
+
+
+async def test_the_servers_own_change_shows_at_once(client, sessions, seed, settings, app, monkeypatch):
+    one = await seed.warning("E0005")
+    h = await sessions.headers("manager")
+    watch = await listening(app)
+    # the notifications are read late (a busy server): the page must not wait for them
+    late: list[str] = []
+    monkeypatch.setattr(watch, "_notified", late.append)
+    assert (await inbox(client, h))["items"][0]["state"] != "submitted"
+    body = {"client_id": str(uuid.uuid4()), "result": "not_true", "cause": "正常"}
+    assert (await client.post(f"/api/warnings/{one}/verifications", json=body, headers=h)).status_code == 201
+    # no waiting for the notification: the write through this server dropped the kept page
+    assert {i["id"]: i["state"] for i in (await inbox(client, h))["items"]}[one] == "submitted"
+    assert late  # the database did tell, later than the answer
+
+
+async def test_nothing_is_kept_while_not_listening_and_listening_resumes(
+    client, sessions, seed, settings, app, monkeypatch
+):
+    await seed.warning("E0005")
+    h = await sessions.headers("manager")
+    watch = await listening(app)
+    first = await inbox(client, h)
+    epoch = watch.epoch
+    # the LISTEN connection is cut and the database refuses new ones for a while
+    connect = watch._connect
+
+    async def refused() -> Any:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(watch_module, "RETRY_SECONDS", (0.05,))
+    monkeypatch.setattr(watch, "_connect", refused)
+    await behind_the_app(settings, "SELECT pg_terminate_backend($1)", watch.server_pid)
+    async with asyncio.timeout(10):
+        await watch.until(lambda: not watch.listening)
+    assert watch.version(first["items"][0]["person_id"]) is None
+    # meanwhile every answer is made afresh (a change then is not missed)
+    await behind_the_app(settings, "UPDATE warning SET hit_count = 41")
+    assert (await inbox(client, h))["items"][0]["hit_count"] == 41
+    swap_kept(app, settings, b'{"kept": true}')  # the page from before the cut
+    assert (await inbox(client, h))["items"][0]["hit_count"] == 41
+    # listening again under a new epoch: pages from before are not answered, new ones are kept
+    monkeypatch.setattr(watch, "_connect", connect)
+    await listening(app)
+    assert watch.epoch > epoch
+    assert (await inbox(client, h))["items"][0]["hit_count"] == 41
+    swap_kept(app, settings, b'{"kept": true}')
+    assert await inbox(client, h) == {"kept": True}
+
+
+async def test_a_kept_page_ends_when_an_item_on_it_falls_due(client, sessions, seed, settings, app):
+    one = await seed.warning("E0005")
+    h = await sessions.headers("manager")
+    watch = await listening(app)
+    person = (await inbox(client, h))["items"][0]["person_id"]
+    before = watch.version(person)
+    due = utcnow() + timedelta(hours=2)
+    await behind_the_app(settings, "UPDATE warning SET due_at = $1 WHERE id = $2", due, one)
+    await told(watch, person, before)
+    page = await inbox(client, h)
+    cache = page_cache(app.state.db.engine, settings.inbox_cache_pages)
+    assert cache is not None
+    kept = cache.get(next(reversed(cache._pages)), watch.version(person), utcnow())
+    assert kept is not None and kept.fresh_until == due
+    assert not page["items"][0]["overdue"]
+    # the moment the deadline passes, the kept page is not answered any more
+    key = next(reversed(cache._pages))
+    assert cache.get(key, kept.version, due - timedelta(seconds=1)) is kept
+    assert cache.get(key, kept.version, due + timedelta(seconds=1)) is None
