@@ -30,6 +30,7 @@ from backend.audit.controller import provide_trail
 from backend.audit.reads import ReadJournal
 from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
+from backend.auth.service import WATCHED as AUTH_TABLES
 from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel import encoding
 from backend.kernel.db import Database
@@ -37,8 +38,9 @@ from backend.kernel.discovery import feature_modules
 from backend.kernel.heap import settle_over_time
 from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.settings import Settings
+from backend.kernel.watch import start_change_watch
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
-from backend.warnings.inbox_watch import start_inbox_watch
+from backend.warnings.inbox_json import WATCHED as INBOX_TABLES
 
 VERSION = "0.1.0"
 PWA_DIR = Path(backend.__file__).resolve().parent.parent / "pwa"
@@ -163,7 +165,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     reads: ReadJournal = app.state.reads
     reads.start()
-    watch = start_inbox_watch(db.engine, settings) if settings.listens_for_inbox else None
+    watched = {**INBOX_TABLES, **AUTH_TABLES}  # table → topic (backend/kernel/watch.py)
+    watch = start_change_watch(db.engine, watched) if settings.watches_changes else None
     try:
         yield
     finally:

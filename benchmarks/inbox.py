@@ -406,8 +406,8 @@ def main() -> None:
         "PROBITY_PRINCIPAL_CACHE_SECONDS": str(args.principal_cache_seconds),
         "PROBITY_INBOX_CACHE_PAGES": str(args.inbox_cache_pages),
         "PROBITY_SERVER_LOOP": args.server_loop,
-        # env=test would leave PostgreSQL's pages unkept (tests read behind the app at once)
-        "PROBITY_INBOX_LISTEN": "true",
+        # env=test would leave PostgreSQL's pages and sessions unkept (tests read behind the app)
+        "PROBITY_WATCH_CHANGES": "true",
         # env=test keeps workers and jobs out of the process; the heap settles as in production
         "PROBITY_SETTLE_HEAP": "true",
     }

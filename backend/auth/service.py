@@ -7,6 +7,8 @@ import hmac
 import secrets
 import time
 import uuid
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +29,7 @@ from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unautho
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
+from backend.kernel.watch import Version, change_watch
 from backend.org.service import OrgService, PersonFacts, person_facts
 
 ALGORITHM = "HS256"
@@ -74,6 +77,40 @@ SESSION_LOOKUP = (
     .join(Account, col(Account.id) == col(AuthSession.account_id))
     .where(col(AuthSession.id) == bindparam("sid"))
 )
+
+#: the change watch's topic (PostgreSQL) for accounts and sessions, and its tables: any write to
+#: them ends every kept session lookup (sign-in, refresh, sign-out, disabling are rare)
+AUTH = "auth"
+WATCHED = {"account": AUTH, "auth_session": AUTH}
+#: session lookups kept per database while the watch tells no change (PostgreSQL)
+MAX_KEPT_SESSIONS = 20_000
+_KEPT_SESSIONS: weakref.WeakKeyDictionary[AsyncEngine, OrderedDict[str, tuple[Version, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _session_row(engine: AsyncEngine, sid: str) -> list[Any]:
+    """The session and its account as stored. On PostgreSQL with the change watch listening, kept
+    while no account or session has changed (``backend/kernel/watch.py``): no round trip per
+    request; this server's own sign-outs and disablings apply before it answers them."""
+    watch = change_watch(engine)
+    version = watch.version(AUTH) if watch is not None else None
+    if watch is None or version is None:
+        return list(await read_stored(engine, SESSION_LOOKUP, {"sid": sid}))
+    kept = _KEPT_SESSIONS.get(engine)
+    if kept is None:
+        kept = _KEPT_SESSIONS[engine] = OrderedDict()
+    hit = kept.get(sid)
+    if hit is not None and hit[0] == version:
+        kept.move_to_end(sid)
+        return hit[1]
+    found = list(await read_stored(engine, SESSION_LOOKUP, {"sid": sid}))
+    if watch.version(AUTH) == version:  # nothing told while it was read
+        kept[sid] = (version, found)
+        kept.move_to_end(sid)
+        while len(kept) > MAX_KEPT_SESSIONS:
+            kept.popitem(last=False)
+    return found
 
 
 def make_facts_cache(settings: Settings) -> TTLCache[PersonFacts]:
@@ -123,7 +160,7 @@ async def signed_in_account(engine: AsyncEngine, settings: Settings, token: str)
     if claims.get("typ") != "access":
         raise Unauthorized("The access token is not valid.", code="invalid_token")
     # stored values (SQLite: no result processing); only None-checks and plain values used
-    found = await read_stored(engine, SESSION_LOOKUP, {"sid": str(claims["sid"])})
+    found = await _session_row(engine, str(claims["sid"]))
     if not found or found[0][0] is not None or str(found[0][1]) != str(claims["sub"]):
         raise Unauthorized("This session has ended; sign in again.", code="session_ended")
     _, account_id, person_id, username, active, must_change = found[0]

@@ -61,10 +61,10 @@ class Settings(BaseSettings):
     #: rendered own-inbox pages kept per process (SQLite; each ~12 KB), reused while the person's
     #: warnings are unchanged and no item's deadline has passed; 0 keeps none
     inbox_cache_pages: int = Field(default=4096, ge=0, le=1_000_000)
-    #: PostgreSQL: keep those pages too, told of changes by the database (LISTEN, migration 0010;
-    #: backend/warnings/inbox_watch.py); unset means on, except with env=test (a change written
-    #: by another connection shows once its notification is read, a few milliseconds later)
-    inbox_listen: bool | None = None
+    #: PostgreSQL: keep those pages and signed-in sessions too, told of changes by the database
+    #: (LISTEN, migration 0010; backend/kernel/watch.py); unset means on, except with env=test (a
+    #: change written by another connection shows once its notification is read, milliseconds later)
+    watch_changes: bool | None = None
     #: reads of case content answered without a transaction (inbox lists) reach the trail in
     #: batches this often (and when the app stops); within it, one person's repeated identical
     #: reads make one record (see backend/audit/reads.py)
@@ -118,8 +118,8 @@ class Settings(BaseSettings):
         return self.env != "test" if self.settle_heap is None else self.settle_heap
 
     @property
-    def listens_for_inbox(self) -> bool:
-        return self.env != "test" if self.inbox_listen is None else self.inbox_listen
+    def watches_changes(self) -> bool:
+        return self.env != "test" if self.watch_changes is None else self.watch_changes
 
     @property
     def run_workers(self) -> bool:

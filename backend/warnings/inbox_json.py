@@ -24,7 +24,7 @@ from backend.kernel.access import Principal
 from backend.kernel.db import is_inline, read_rows, read_stored
 from backend.kernel.encoding import encoded
 from backend.kernel.timeutil import SHANGHAI, utcnow
-from backend.warnings.inbox_watch import inbox_watch
+from backend.kernel.watch import change_watch
 from backend.warnings.models import OPEN_STATES
 from backend.warnings.service import (
     CASE_ROLES,
@@ -32,6 +32,9 @@ from backend.warnings.service import (
     own_inbox_values,
 )
 
+#: the topic of the change watch (PostgreSQL) a person's warnings are told under, and its table
+INBOX = "inbox"
+WATCHED = {"warning": INBOX}
 #: fields of a WarningSummary shown in local time (LocalDateTime)
 LOCAL_FIELDS = ("raised_at", "due_at")
 _OPEN = frozenset(s.value for s in OPEN_STATES)
@@ -163,7 +166,7 @@ _VERSION = text("SELECT version FROM inbox_version WHERE person_id = :person_id"
 
 
 class _Kept(NamedTuple):
-    #: SQLite: the person's inbox_version (None: no row yet); PostgreSQL: InboxWatch.version
+    #: SQLite: the person's inbox_version (None: no row yet); PostgreSQL: ChangeWatch.version
     version: object
     #: the earliest deadline on the page still ahead when it was made (SQLite: its stored text;
     #: PostgreSQL: an aware datetime)
@@ -253,10 +256,10 @@ async def _pg_page(
     engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int, keep: int
 ) -> OwnInbox:
     """The page's JSON as PostgreSQL wrote it, kept while the database has told no change of the
-    person's warnings (``InboxWatch``) and no item's deadline has passed."""
-    watch = inbox_watch(engine)
+    person's warnings (``backend/kernel/watch.py``) and no item's deadline has passed."""
+    watch = change_watch(engine) if keep > 0 else None
     cache = page_cache(engine, keep) if watch is not None else None
-    version = watch.version(principal.person_id) if watch is not None else None
+    version = watch.version(INBOX, principal.person_id) if watch is not None else None
     level = filters.level.value if filters.level else None
     key = (principal.person_id, level, limit, offset)
     if cache is not None and version is not None:
@@ -270,7 +273,7 @@ async def _pg_page(
     packed: dict[str, bytes] = {}
     page = OwnInbox(str(body).encode(), _ids(ids), packed)
     # kept only if no change was told while it was read (it may show the state before or after)
-    told = watch.version(principal.person_id) if watch is not None else None
+    told = watch.version(INBOX, principal.person_id) if watch is not None else None
     if cache is not None and version is not None and told == version:
         cache.put(key, _Kept(version, fresh_until, page.body, page.ids, packed))
     return page

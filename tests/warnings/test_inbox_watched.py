@@ -1,4 +1,4 @@
-"""PostgreSQL keeps inbox pages while the database has told no change (LISTEN probity_inbox):
+"""PostgreSQL keeps inbox pages while the database has told no change (LISTEN probity_changes):
 changes by any writer show, this server's own at once, and nothing is kept while not listening."""
 
 from __future__ import annotations
@@ -8,43 +8,24 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 
+from backend.kernel import watch as watch_module
 from backend.kernel.timeutil import utcnow
-from backend.warnings import inbox_watch as watch_module
+from backend.kernel.watch import ChangeWatch
 from backend.warnings.inbox_json import _Kept, page_cache
-from backend.warnings.inbox_watch import InboxWatch, inbox_watch
+from tests.watching import behind_the_app, listening, watching
 
 
 @pytest.fixture
 async def settings(settings: Any) -> Any:
-    if settings.is_sqlite:
-        pytest.skip("the inbox watch is PostgreSQL's (SQLite keeps pages by its own triggers)")
-    return settings.model_copy(update={"inbox_listen": True})
+    return watching(settings)
 
 
-async def listening(app: Any) -> InboxWatch:
-    watch = inbox_watch(app.state.db.engine)
-    assert watch is not None
-    async with asyncio.timeout(10):
-        await watch.ready.wait()
-    return watch
-
-
-async def behind_the_app(settings: Any, sql: str, *params: Any) -> None:
-    """A write by another process (a rule run from the CLI, psql): the app is only notified."""
-    conn = await asyncpg.connect(settings.database_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(sql, *params)
-    finally:
-        await conn.close()
-
-
-async def told(watch: InboxWatch, person_id: int, before: object) -> None:
+async def told(watch: ChangeWatch, person_id: int, before: object) -> None:
     """Until the watch has read the notification of a change to the person's warnings."""
     async with asyncio.timeout(10):
-        await watch.until(lambda: watch.version(person_id) != before)
+        await watch.until(lambda: watch.version("inbox", person_id) != before)
 
 
 async def inbox(client: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -73,7 +54,7 @@ async def test_a_kept_page_holds_until_another_writer_changes_the_persons_warnin
     swap_kept(app, settings, b'{"kept": true}')
     assert await inbox(client, h) == {"kept": True}
     # another person's change leaves this page kept
-    before = watch.version(person)
+    before = watch.version("inbox", person)
     await behind_the_app(
         settings, "UPDATE warning SET hit_count = hit_count + 1 WHERE person_id <> $1", person
     )
@@ -121,7 +102,7 @@ async def test_nothing_is_kept_while_not_listening_and_listening_resumes(
     await behind_the_app(settings, "SELECT pg_terminate_backend($1)", watch.server_pid)
     async with asyncio.timeout(10):
         await watch.until(lambda: not watch.listening)
-    assert watch.version(first["items"][0]["person_id"]) is None
+    assert watch.version("inbox", first["items"][0]["person_id"]) is None
     # meanwhile every answer is made afresh (a change then is not missed)
     await behind_the_app(settings, "UPDATE warning SET hit_count = 41")
     assert (await inbox(client, h))["items"][0]["hit_count"] == 41
@@ -141,14 +122,14 @@ async def test_a_kept_page_ends_when_an_item_on_it_falls_due(client, sessions, s
     h = await sessions.headers("manager")
     watch = await listening(app)
     person = (await inbox(client, h))["items"][0]["person_id"]
-    before = watch.version(person)
+    before = watch.version("inbox", person)
     due = utcnow() + timedelta(hours=2)
     await behind_the_app(settings, "UPDATE warning SET due_at = $1 WHERE id = $2", due, one)
     await told(watch, person, before)
     page = await inbox(client, h)
     cache = page_cache(app.state.db.engine, settings.inbox_cache_pages)
     assert cache is not None
-    kept = cache.get(next(reversed(cache._pages)), watch.version(person), utcnow())
+    kept = cache.get(next(reversed(cache._pages)), watch.version("inbox", person), utcnow())
     assert kept is not None and kept.fresh_until == due
     assert not page["items"][0]["overdue"]
     # the moment the deadline passes, the kept page is not answered any more
