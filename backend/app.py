@@ -40,6 +40,7 @@ from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.settings import Settings
 from backend.kernel.watch import start_change_watch
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
+from backend.org.service import WATCHED as ORG_TABLES
 from backend.warnings.inbox_json import WATCHED as INBOX_TABLES
 
 VERSION = "0.1.0"
@@ -165,7 +166,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     reads: ReadJournal = app.state.reads
     reads.start()
-    watched = {**INBOX_TABLES, **AUTH_TABLES}  # table → topic (backend/kernel/watch.py)
+    watched = {**INBOX_TABLES, **AUTH_TABLES, **ORG_TABLES}  # table → topic (backend/kernel/watch.py)
     watch = start_change_watch(db.engine, watched) if settings.watches_changes else None
     try:
         yield

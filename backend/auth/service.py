@@ -7,8 +7,6 @@ import hmac
 import secrets
 import time
 import uuid
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,8 +27,8 @@ from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unautho
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
-from backend.kernel.watch import Version, change_watch
-from backend.org.service import OrgService, PersonFacts, person_facts
+from backend.kernel.watch import kept_read, watching
+from backend.org.service import ORG, OrgService, PersonFacts, person_facts
 
 ALGORITHM = "HS256"
 #: access tokens whose signature was checked, with their claims: a phone sends the same token on
@@ -82,35 +80,17 @@ SESSION_LOOKUP = (
 #: them ends every kept session lookup (sign-in, refresh, sign-out, disabling are rare)
 AUTH = "auth"
 WATCHED = {"account": AUTH, "auth_session": AUTH}
-#: session lookups kept per database while the watch tells no change (PostgreSQL)
-MAX_KEPT_SESSIONS = 20_000
-_KEPT_SESSIONS: weakref.WeakKeyDictionary[AsyncEngine, OrderedDict[str, tuple[Version, list[Any]]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 async def _session_row(engine: AsyncEngine, sid: str) -> list[Any]:
     """The session and its account as stored. On PostgreSQL with the change watch listening, kept
     while no account or session has changed (``backend/kernel/watch.py``): no round trip per
     request; this server's own sign-outs and disablings apply before it answers them."""
-    watch = change_watch(engine)
-    version = watch.version(AUTH) if watch is not None else None
-    if watch is None or version is None:
+
+    async def read() -> list[Any]:
         return list(await read_stored(engine, SESSION_LOOKUP, {"sid": sid}))
-    kept = _KEPT_SESSIONS.get(engine)
-    if kept is None:
-        kept = _KEPT_SESSIONS[engine] = OrderedDict()
-    hit = kept.get(sid)
-    if hit is not None and hit[0] == version:
-        kept.move_to_end(sid)
-        return hit[1]
-    found = list(await read_stored(engine, SESSION_LOOKUP, {"sid": sid}))
-    if watch.version(AUTH) == version:  # nothing told while it was read
-        kept[sid] = (version, found)
-        kept.move_to_end(sid)
-        while len(kept) > MAX_KEPT_SESSIONS:
-            kept.popitem(last=False)
-    return found
+
+    return await kept_read(engine, AUTH, sid, read)
 
 
 def make_facts_cache(settings: Settings) -> TTLCache[PersonFacts]:
@@ -174,7 +154,10 @@ async def facts_of(
     session: AsyncSession | None = None,
 ) -> PersonFacts | None:
     """A person's unit, roles and scope: from ``cache`` (per process) or read (on PostgreSQL with
-    ``session``'s connection when the caller holds one; see ``person_facts``)."""
+    ``session``'s connection when the caller holds one; see ``person_facts``). Without a session
+    on PostgreSQL with the change watch listening, kept until the organisation changes instead."""
+    if session is None and watching(bind):
+        return await kept_read(bind, ORG, person_id, lambda: person_facts(bind, person_id))
     facts = cache.get(person_id) if cache is not None else None
     if facts is None:
         facts = await person_facts(bind, person_id, session)

@@ -30,8 +30,9 @@ import contextlib
 import logging
 import re
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,6 +45,9 @@ _WRITTEN = "probity_tables_written"
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 Version = tuple[int, int, int]
+V = TypeVar("V")
+#: values kept per database and topic by ``kept_read`` (least recently used dropped beyond)
+MAX_KEPT = 20_000
 
 
 class ChangeWatch:
@@ -186,6 +190,39 @@ _WATCHES: weakref.WeakKeyDictionary[AsyncEngine, ChangeWatch] = weakref.WeakKeyD
 def change_watch(engine: AsyncEngine) -> ChangeWatch | None:
     """The watch of this database, if one was started (PostgreSQL)."""
     return _WATCHES.get(engine)
+
+
+_KEPT: weakref.WeakKeyDictionary[AsyncEngine, dict[str, OrderedDict[Hashable, tuple[Version, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def watching(engine: AsyncEngine) -> bool:
+    """Whether a watch of this database listens now (what it tells can replace time limits)."""
+    watch = _WATCHES.get(engine)
+    return watch is not None and watch.listening
+
+
+async def kept_read(engine: AsyncEngine, topic: str, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
+    """``read()``, kept per ``key`` while the watch tells no change of ``topic`` as a whole (on
+    PostgreSQL with the watch listening); read every time otherwise."""
+    watch = _WATCHES.get(engine)
+    version = watch.version(topic) if watch is not None else None
+    if watch is None or version is None:
+        return await read()
+    kept = _KEPT.setdefault(engine, {}).setdefault(topic, OrderedDict())
+    hit = kept.get(key)
+    if hit is not None and hit[0] == version:
+        kept.move_to_end(key)
+        value: V = hit[1]
+        return value
+    value = await read()
+    if watch.version(topic) == version:  # nothing told while it was read
+        kept[key] = (version, value)
+        kept.move_to_end(key)
+        while len(kept) > MAX_KEPT:
+            kept.popitem(last=False)
+    return value
 
 
 def start_change_watch(engine: AsyncEngine, tables: Mapping[str, str]) -> ChangeWatch | None:

@@ -49,6 +49,9 @@ FACTS_LOOKUP: Any = (
 #: the roles that put someone over a person, in the order an overseer's reason is named
 OVERSEEING = (Role.head, Role.inspector, Role.committee)
 #: the unit tree (a few hundred rows at most): subtrees are worked out from the paths
+#: the change watch's topic (PostgreSQL) for the organisation, and its tables (backend/kernel/watch.py)
+ORG = "org"
+WATCHED = {"person": ORG, "unit": ORG, "post": ORG}
 UNIT_PATHS = select(col(Unit.id), col(Unit.path))
 
 

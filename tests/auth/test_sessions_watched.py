@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from backend.auth import service as auth_service
+from backend.org.service import ORG
 from tests.watching import behind_the_app, listening, watching
 
 
@@ -78,3 +79,28 @@ async def test_nothing_is_kept_while_not_listening(client, sessions, settings, a
     for _ in range(2):
         assert (await client.get("/api/auth/me", headers=h)).status_code == 200
     assert len(lookups) == 2
+
+
+async def test_a_persons_facts_are_read_once_while_the_organisation_is_unchanged(
+    client, sessions, settings, app, monkeypatch
+):
+    h = await sessions.headers("manager")
+    watch = await listening(app)
+    reads: list[int] = []
+    real = auth_service.person_facts
+
+    async def counted(bind: Any, person_id: int, session: Any = None) -> Any:
+        reads.append(person_id)
+        return await real(bind, person_id, session)
+
+    monkeypatch.setattr(auth_service, "person_facts", counted)
+    for _ in range(3):
+        assert (await client.get("/api/auth/me", headers=h)).status_code == 200
+    assert len(reads) == 1
+    # the person is made inactive by another connection: refused once the database has told
+    before = watch.version(ORG)
+    await behind_the_app(settings, "UPDATE person SET active = false WHERE id = $1", reads[0])
+    async with asyncio.timeout(10):
+        await watch.until(lambda: watch.version(ORG) != before)
+    r = await client.get("/api/auth/me", headers=h)
+    assert r.status_code == 401 and r.json()["code"] == "account_disabled"

@@ -1,10 +1,11 @@
 """lifecycle: PostgreSQL tells listening servers what changed (NOTIFY probity_changes)
 
 Every insert, update or delete of a warning notifies ``inbox:<person id>`` for the person(s) it
-belongs to, a TRUNCATE ``inbox:*``; any write to accounts or sign-in sessions notifies ``auth:*``.
+belongs to, a TRUNCATE ``inbox:*``; any write to accounts or sign-in sessions notifies ``auth:*``,
+to people, units or posts ``org:*``.
 PostgreSQL sends notifications when the transaction commits, one per distinct payload, and takes
 no row lock for them, whoever writes (the server, a worker, a rule run from the CLI, psql). Servers
-that LISTEN keep inbox pages and signed-in sessions until told (backend/kernel/watch.py). SQLite
+that LISTEN keep inbox pages, signed-in sessions and people's facts until told (backend/kernel/watch.py). SQLite
 has its counter triggers (0009) and inline reads instead.
 
 Revision ID: 0010
@@ -66,6 +67,14 @@ _TRIGGERS = {
         "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON auth_session "
         "FOR EACH STATEMENT EXECUTE FUNCTION probity_notify_topic('auth')",
     ),
+    **{
+        f"{table}_notify_org": (
+            table,
+            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION probity_notify_topic('org')",
+        )
+        for table in ("person", "unit", "post")
+    },
 }
 
 
