@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
+from backend.data.keys import key_text
 from backend.data.models import (
     BusinessTable,
     DataImport,
@@ -417,4 +418,6 @@ async def check_rule(svc: DataService, sql: str, params: dict[str, object], meas
             f"rule rejected: the SELECT must return column(s) {', '.join(needed)} "
             f"(it returns {', '.join(columns)})"
         )
+    for key in REQUIRED_RULE_COLUMNS:
+        key_text(key, columns[key])  # refuses a key type whose text is not stable
     return checked

@@ -177,14 +177,16 @@ class BusinessStore:
                 timer.cancel()
             cur.close()
 
-    def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> list[str]:
-        """The columns a (checked) SELECT returns, from a zero-row probe: binds names and types."""
+    def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> dict[str, str]:
+        """The columns a (checked) SELECT returns and their DuckDB types, from a zero-row probe:
+        binds names and types."""
 
-        def probe(cur: duckdb.DuckDBPyConnection) -> list[str]:
+        def probe(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
             try:
-                return [
-                    d[0] for d in cur.execute(f"SELECT * FROM ({sql}) AS rule LIMIT 0", params).description
-                ]
+                return {
+                    str(d[0]): str(d[1])
+                    for d in cur.execute(f"SELECT * FROM ({sql}) AS rule LIMIT 0", params).description
+                }
             except duckdb.Error as exc:
                 raise RuleRejected(f"rule rejected: {exc}", extra={"reason": str(exc)}) from exc
 

@@ -138,6 +138,16 @@ async def test_a_rule_that_runs_too_long_is_stopped_and_recorded(db, settings, t
         ("SELECT getenv('HOME') AS employee_no", "getenv"),
         ("SELECT employee_no FROM readings", "object_key"),
         ("ATTACH '/tmp/other.db'", "single SELECT"),
+        # keys whose text would depend on DuckDB's version or time zone: refused when saved
+        (
+            "SELECT employee_no, CAST('2026-01-01 08:00:00+08' AS TIMESTAMPTZ) AS object_key, "
+            "'p' AS period_key, 3 AS m FROM readings",
+            "the key column object_key is TIMESTAMP WITH TIME ZONE; cast it to VARCHAR",
+        ),
+        (
+            "SELECT employee_no, 'o' AS object_key, INTERVAL 3 DAY AS period_key, 3 AS m FROM readings",
+            "the key column period_key is INTERVAL",
+        ),
     ],
 )
 async def test_rules_that_write_or_read_files_are_rejected_with_a_reason(
