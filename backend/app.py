@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,6 +36,7 @@ from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
 from backend.kernel.heap import settle_over_time
 from backend.kernel.jobs import JobRunner, discover_jobs
+from backend.kernel.logs import configure_logging
 from backend.kernel.settings import Settings
 from backend.kernel.watch import start_change_watch
 from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
@@ -187,7 +187,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
     settings.check_secrets()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
 
     handlers: list[Any] = [healthz, *discover_controllers()]
     if PWA_DIR.is_dir():

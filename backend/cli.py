@@ -62,11 +62,10 @@ def serve(host: str, port: int, migrate: bool, role: str) -> None:
             "or start with `probity serve --migrate`."
         )
     if role == "worker":
-        import logging
-
+        from backend.kernel.logs import configure_logging
         from notifications.worker import run_process
 
-        logging.basicConfig(level=settings.log_level)
+        configure_logging(settings.log_level)
         run_process(settings)
         return
     uvicorn.run(

@@ -128,3 +128,24 @@ async def test_the_app_runs_while_telegram_is_unreachable(served: Settings, bot_
         )
         assert r.status_code == 503 and r.json()["code"] == "bot_starting"
     assert any("not reachable" in line for line in bot_log.lines)
+
+
+async def test_the_bot_token_never_reaches_the_logs(served: Settings, telegram: ThreadedBotApi):
+    """httpx logs every request URL at INFO, and a Bot API URL holds the token: at the default
+    level (INFO) nothing logged names it."""
+    api: FakeBotApi = telegram.api
+    app = create_app(served.model_copy(update={"env": "development", "log_level": "INFO"}))
+    lines, root = Lines(), logging.getLogger()  # after the app's set-up, which replaces handlers
+    lines.setLevel(logging.DEBUG)
+    old = root.level
+    root.addHandler(lines)
+    root.setLevel(logging.INFO)  # what PROBITY_LOG_LEVEL's default gives a served app
+    try:
+        async with AsyncTestClient(app=app):
+            telegram.put(Phone(9999).text("/help"))
+            await api.wait_for("sendMessage")
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(old)
+    secret = TOKEN.split(":", 1)[1]
+    assert not [line for line in lines.lines if secret in line]

@@ -4,6 +4,7 @@ bad input gets clear errors and stores nothing; channel secrets are never echoed
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlalchemy import select
 
@@ -86,6 +87,19 @@ async def test_addresses_are_checked_per_channel(client, sessions):
     assert r.status_code == 400
     r = await client.put("/api/delivery/me/channels/sms", headers=h, json={"address": "+8613900000005"})
     assert r.status_code == 200 and r.json()["address"] == "+8613900000005"
+
+
+async def test_unit_policy_secrets_never_reach_the_log_even_at_debug(client, sessions, caplog):
+    """aiosqlite logs every call with its parameters at DEBUG: held at INFO (backend/kernel/logs)."""
+    caplog.set_level(logging.DEBUG)
+    h = await sessions.headers("admin")
+    unit = (await client.get("/api/units", headers=h)).json()
+    c01 = next(u["id"] for u in unit if u["code"] == "C01")
+    r = await client.put(
+        f"/api/delivery/units/{c01}/channels/wecom", headers=h, json={"url": WECOM, "detail": False}
+    )
+    assert r.status_code == 200, r.text
+    assert SECRET not in caplog.text
 
 
 async def test_unit_policy_secrets_are_never_echoed(client, sessions, db):
