@@ -5,6 +5,7 @@ Nothing reads the environment at import time: call :func:`load_settings`.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -112,6 +113,12 @@ class Settings(BaseSettings):
     #: events older than this are not rung on any channel any more (the in-app list still has them)
     delivery_horizon_hours: float = Field(default=48.0, gt=0)
     delivery_language: Literal["zh", "en"] = "zh"
+    #: push services on private, loopback or link-local addresses (and over plain http) are
+    #: accepted: an on-premises push service, or a local test fake. Off: public https only
+    push_allow_private: bool = False
+    #: proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-Proto is believed (HSTS is sent
+    #: only on https); empty: none
+    trusted_proxies: str = ""
 
     @property
     def heap_settles(self) -> bool:
@@ -133,6 +140,18 @@ class Settings(BaseSettings):
                 "PROBITY_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad part
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
 
     @property
     def is_sqlite(self) -> bool:
