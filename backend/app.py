@@ -34,6 +34,7 @@ from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel import encoding
 from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
+from backend.kernel.files import secure_process_files
 from backend.kernel.heap import settle_over_time
 from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.logs import configure_logging
@@ -187,6 +188,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
     settings.check_secrets()
+    secure_process_files(settings.data_dir, settings.database_files)
     configure_logging(settings.log_level)
 
     handlers: list[Any] = [healthz, *discover_controllers()]

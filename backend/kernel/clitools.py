@@ -9,6 +9,7 @@ from typing import TypeVar
 import click
 
 from backend.kernel.db import Database
+from backend.kernel.files import secure_process_files
 from backend.kernel.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -33,7 +34,7 @@ def cli_settings() -> Settings:
         settings.check_secrets()
     except ValueError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_process_files(settings.data_dir, settings.database_files)
     return settings
 
 

@@ -6,13 +6,22 @@ Nothing reads the environment at import time: call :func:`load_settings`.
 from __future__ import annotations
 
 import ipaddress
+import logging
+import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - refused outside development
+from backend.kernel.files import private_dir, write_private
+
+log = logging.getLogger("probity.settings")
+#: a value once shipped as the default: refused wherever it is set
+PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - refused, never used
+#: without PROBITY_SECRET_KEY the key is kept here, in the data directory (made once, mode 0600)
+KEY_FILE_NAME = "secret.key"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -23,7 +32,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./var/probity.db"
     data_dir: Path = Path("./var")
-    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    #: unset: read from <data_dir>/secret.key, made there once (random) outside production
+    secret_key: SecretStr = SecretStr("")
     demo_password: SecretStr = SecretStr("demo")
     #: key for check-up answers and scores at rest; unset: derived from secret_key with its own label
     checkup_key: SecretStr | None = None
@@ -70,6 +80,13 @@ class Settings(BaseSettings):
     #: batches this often (and when the app stops); within it, one person's repeated identical
     #: reads make one record (see backend/audit/reads.py)
     read_trail_seconds: float = Field(default=1.0, gt=0, le=5)
+    #: a signed checkpoint of the trail's head is added to <data_dir>/audit/checkpoints.jsonl at
+    #: most this often while the trail grows (and at `probity audit verify` / `audit head`)
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
+    #: ended sessions (expired or signed out) and finished deliveries (with their attempts and
+    #: routes) are deleted this many days after they ended (`probity retention`, and a daily job)
+    session_retention_days: int = Field(default=30, ge=1)
+    delivery_retention_days: int = Field(default=184, ge=1)
     reminder_working_days: int = Field(default=3, ge=0, le=30)
     supervision_after_working_days: int = Field(default=5, ge=1, le=60)
 
@@ -161,14 +178,72 @@ class Settings(BaseSettings):
     def duckdb_path(self) -> Path:
         return self.data_dir / "business.duckdb"
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file (None on PostgreSQL or in memory)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[-1].split("?", 1)[0]
+        return None if path in {"", ":memory:"} else Path(path)
+
+    @property
+    def database_files(self) -> list[Path]:
+        """The files of the operational and business databases (with their journals)."""
+        bases = [self.duckdb_path] + ([self.sqlite_path] if self.sqlite_path else [])
+        suffixes = ("", "-wal", "-shm", ".wal")
+        return [base.with_name(base.name + suffix) for base in bases for suffix in suffixes]
+
+    #: where the secret key came from: "env" (PROBITY_SECRET_KEY), "file" (kept in the data
+    #: directory), "made" (just made and kept there), "missing" (production, neither)
+    _key_origin: str = PrivateAttr(default="env")
+
+    @model_validator(mode="after")
+    def _secret_key_from_file(self) -> Settings:
+        if self.secret_key.get_secret_value():
+            return self
+        path = self.secret_key_file
+        if path.exists():
+            self.secret_key = SecretStr(path.read_text().strip())
+            self._key_origin = "file"
+        elif self.env == "production":
+            self._key_origin = "missing"
+        else:
+            private_dir(self.data_dir)
+            made = write_private(path, secrets.token_urlsafe(48).encode(), exclusive=True)
+            self.secret_key = SecretStr(path.read_text().strip())  # another process may have won
+            self._key_origin = "made" if made else "file"
+        return self
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / KEY_FILE_NAME
+
+    @property
+    def secret_key_origin(self) -> str:
+        return self._key_origin
+
     def check_secrets(self) -> None:
-        """Refuse placeholder secrets outside development and tests."""
-        if self.env == "production" and (
-            self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
-            or len(self.secret_key.get_secret_value()) < 32
-        ):
+        """Refuse a missing, short or once-public secret key; in development, say (in the log)
+        that the key is the one kept in the data directory."""
+        key = self.secret_key.get_secret_value()
+        if self._key_origin == "missing":
             raise ValueError(
-                "PROBITY_SECRET_KEY must be set to a random value of at least 32 characters in production"
+                "PROBITY_SECRET_KEY is not set and there is no key file "
+                f"{self.secret_key_file}: production needs a random key of at least "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
+        if key == PLACEHOLDER_SECRET or len(key) < MIN_SECRET_LENGTH:
+            where = "PROBITY_SECRET_KEY" if self._key_origin == "env" else str(self.secret_key_file)
+            raise ValueError(
+                f"PROBITY_SECRET_KEY ({where}) must be a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters, not a placeholder"
+            )
+        if self.env == "development" and self._key_origin in {"file", "made"}:
+            log.warning(
+                "PROBITY_SECRET_KEY is not set: using the key %s %s (development only; "
+                "production refuses to start without a key)",
+                "just made and kept in" if self._key_origin == "made" else "kept in",
+                self.secret_key_file,
             )
 
 
