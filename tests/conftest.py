@@ -172,3 +172,29 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def cli_env(**values: str) -> dict[str, str]:
     """Environment for running ``python -m backend.cli`` on this checkout's code."""
     return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **values}
+
+
+#: test names of push services, answered without DNS (the machine running tests may have none):
+#: the example domains stand for a public push service; ``private.example.test`` for a name that
+#: resolves into the private network
+FAKE_DNS = {"private.example.test": "10.0.0.5"}
+PUBLIC_STAND_IN = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """``backend.delivery.endpoints.resolve_host`` answers ``*.example.com``/``*.example.test``
+    from :data:`FAKE_DNS` (else a public stand-in); other names resolve as usual."""
+    from backend.delivery import endpoints
+
+    real = endpoints.resolve_host
+    table = dict(FAKE_DNS)
+
+    async def resolve(host: str, port: int) -> list[endpoints.IPAddress]:
+        name = host.lower().rstrip(".")
+        if name in table or name.endswith((".example.com", ".example.test")):
+            return [endpoints.ipaddress.ip_address(table.get(name, PUBLIC_STAND_IN))]
+        return await real(host, port)
+
+    monkeypatch.setattr(endpoints, "resolve_host", resolve)
+    return table
