@@ -3,10 +3,12 @@
 ``Apprise.async_notify`` returns an ``AppriseResult``: one ``NotifyResult`` per service, each with
 its status and captured log entries; those are read for the per-target failure reason. Apprise does
 not give HTTP codes, so a failure is retried (the service may be down) until the channel's tries run
-out, then the next channel takes over. The filled URL holds secrets: it never leaves this module
-except inside Apprise, and errors are scrubbed before they are stored. Apprise and urllib3 write
-request URLs (tokens, secrets in the query) into their DEBUG logs: :data:`LOG_SCRUB` replaces every
-secret of a URL this sender used before a handler sees the record.
+out, then the next channel takes over. Each message carries its dedup key where the scheme has a
+place for it (:func:`backend.delivery.channels.with_dedup_key`): a message sent again after a
+crash carries the same key, so a JSON gateway can drop the repeat. The filled URL holds secrets:
+it never leaves this module except inside Apprise, and errors are scrubbed before they are stored.
+Apprise and urllib3 write request URLs (tokens, secrets in the query) into their DEBUG logs:
+:data:`LOG_SCRUB` replaces every secret of a URL this sender used before a handler sees the record.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from apprise import Apprise, AppriseAsset, NotifyType
 from apprise.result import AppriseResultStatus
 
-from backend.delivery.channels import scrub
+from backend.delivery.channels import scrub, with_dedup_key
 from backend.delivery.outbox import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 
@@ -83,7 +85,7 @@ class AppriseSender:
             return [Outcome(j, "failed", [TargetResult(name, "failed", None, reason)]) for j in jobs]
         LOG_SCRUB.learn(job.secrets)
         apobj = Apprise(asset=self.asset)
-        if not apobj.add(job.url):
+        if not apobj.add(with_dedup_key(job.url, message.tag)):
             tried = TargetResult(name, "failed", None, "the channel URL is not understood")
             return [Outcome(j, "failed", [tried]) for j in jobs]
         started = time.perf_counter()

@@ -1,5 +1,10 @@
 """The delivery worker: route, release scheduled broadcasts, claim, send, record — in steps.
 
+A claimed batch is sent by :class:`notifications.batch.Batch`: outcomes are recorded as each
+message finishes and the leases are renewed while it is in flight, so a message is sent once even
+when a batch outlives one lease or the worker is killed (then only what was on the wire is sent
+again, with the same dedup key).
+
 :meth:`Worker.step` does one pass and says what it did; tests drive it step by step. ``run``
 repeats steps with overlapping batches, sleeping ``delivery_poll_seconds`` when idle.
 :func:`start_workers` starts one in the app's lifespan (``settings.run_workers``); :func:`serve` is
@@ -18,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +41,7 @@ from backend.kernel.db import Database
 from backend.kernel.heap import settle
 from backend.kernel.settings import Settings
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
+from notifications.batch import Batch, BatchResult, Leases
 from notifications.telegram import TelegramSender
 from notifications.webpush import WebPushSender
 
@@ -80,6 +87,8 @@ class Worker:
         #: messages on the wire at once, over every batch being sent
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._db_turn = asyncio.Lock()
+        #: until when this worker surely holds each lease it took (checked before every send)
+        self.leases = Leases(settings)
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> Worker:
@@ -133,16 +142,15 @@ class Worker:
         report.claimed = len(jobs)
         if not jobs:
             return report
-        outcomes = await self.send_all(jobs)
-        report.messages = len(self.groups(jobs))
-        for o in outcomes:
+        result = await self.send_and_record(jobs, now=now)
+        report.messages = result.messages
+        for o in result.outcomes:
             if o.result == "sent":
                 report.sent += 1
             elif o.result == "retry":
                 report.retried += 1
             else:
                 report.failed += 1
-        await self.record(outcomes, now=now)
         return report
 
     async def fetch(self, *, now: datetime | None = None) -> tuple[int, int, list[Job]]:
@@ -153,20 +161,40 @@ class Worker:
         async with self._writing():
             async with self.db.session() as session:
                 released = await BroadcastService(session, self.trail).release_due(now=now)
+            asked_at = time.monotonic()
             async with self.db.session() as session:
                 routed, jobs = await Outbox(session, self.settings, self.trail).route_and_claim(
                     self.name, now=now
                 )
+            self._taken(jobs, asked_at)
             if len(jobs) < batch:
+                asked_at = time.monotonic()
                 async with self.db.session() as session:
-                    jobs += await Outbox(session, self.settings, self.trail).claim(
+                    claimed = await Outbox(session, self.settings, self.trail).claim(
                         self.name, limit=batch - len(jobs), now=now
                     )
+                self._taken(claimed, asked_at)
+                jobs += claimed
         return released, routed, jobs
+
+    def _taken(self, jobs: Sequence[Job], asked_at: float) -> None:
+        by_lease: dict[str, set[int]] = defaultdict(set)
+        for job in jobs:
+            by_lease[job.lease].add(job.delivery_id)
+        for lease, ids in by_lease.items():
+            self.leases.taken(lease, asked_at, ids)
 
     async def record(self, outcomes: Sequence[Outcome], *, now: datetime | None = None) -> None:
         async with self._writing(), self.db.session() as session:
             await Outbox(session, self.settings, self.trail).complete(outcomes, self.name, now=now)
+
+    async def renew(self, lease: str) -> set[int]:
+        async with self._writing(), self.db.session() as session:
+            return await Outbox(session, self.settings, self.trail).renew(lease)
+
+    async def release(self, jobs: Sequence[Job]) -> None:
+        async with self._writing(), self.db.session() as session:
+            await Outbox(session, self.settings, self.trail).release(jobs)
 
     def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """SQLite has one writer at a time: this worker's own transactions take turns instead of
@@ -181,6 +209,7 @@ class Worker:
         return list(grouped.values())
 
     async def send_one_group(self, group: list[Job]) -> list[Outcome]:
+        """One message on the wire (the caller holds a send slot)."""
         first = group[0]
         message = render(
             [j.item for j in group],
@@ -196,26 +225,31 @@ class Worker:
             return [Outcome(j, "failed", [tried]) for j in group]
         if first.secrets:  # whatever is logged from here on (a failure's traceback too) hides them
             LOG_SCRUB.learn(first.secrets)
-        async with self._slots:
-            try:
-                return await sender.send(group, message)
-            except Exception as exc:  # a bug in one channel must not stop the others
-                log.exception("delivery on %s failed", first.channel)
-                tried = TargetResult(None, "retry", None, f"{type(exc).__name__}: {exc}"[:300])
-                return [Outcome(j, "retry", [tried]) for j in group]
+        try:
+            return await sender.send(group, message)
+        except Exception as exc:  # a bug in one channel must not stop the others
+            log.exception("delivery on %s failed", first.channel)
+            tried = TargetResult(None, "retry", None, f"{type(exc).__name__}: {exc}"[:300])
+            return [Outcome(j, "retry", [tried]) for j in group]
 
-    async def send_all(self, jobs: Sequence[Job]) -> list[Outcome]:
-        """Every message of a batch, ``delivery_concurrency`` at a time across the batches on the
-        wire: a few senders take the messages in turn (no task per message)."""
-        groups = iter(self.groups(jobs))
-        outcomes: list[Outcome] = []
+    async def send_and_record(self, jobs: Sequence[Job], *, now: datetime | None = None) -> BatchResult:
+        """Every message of a batch, ``delivery_concurrency`` on the wire at once across the batches
+        in flight, each outcome recorded as it finishes and the leases kept meanwhile
+        (:mod:`notifications.batch`)."""
 
-        async def sender() -> None:
-            for group in groups:
-                outcomes.extend(await self.send_one_group(group))
+        async def record(outcomes: Sequence[Outcome]) -> None:
+            await self.record(outcomes, now=now)
 
-        await asyncio.gather(*(sender() for _ in range(min(self.settings.delivery_concurrency, len(jobs)))))
-        return outcomes
+        return await Batch(
+            self.groups(jobs),
+            leases=self.leases,
+            slots=self._slots,
+            send_group=self.send_one_group,
+            record=record,
+            renew=self.renew,
+            release=self.release,
+            concurrency=self.settings.delivery_concurrency,
+        ).run()
 
     async def drain(self, *, now: datetime | None = None, max_steps: int = 50) -> StepReport:
         """Step until nothing is due (tests and benchmarks); the sum of the steps."""
@@ -230,8 +264,7 @@ class Worker:
 
     async def _send_and_record(self, jobs: list[Job]) -> None:
         try:
-            outcomes = await self.send_all(jobs)
-            await self.record(outcomes)
+            await self.send_and_record(jobs)
         except Exception:  # the leases run out and the rows are claimed again
             log.exception("delivery batch failed; its leases will run out and it is tried again")
 

@@ -135,3 +135,27 @@ def mask_url(channel: DeliveryChannel, url: str | None) -> str | None:
     host = netloc if channel in _SHOW_HOST else "***"
     rest = "/***" if (parts.path.strip("/") or parts.query) else ""
     return f"{parts.scheme}://{'***@' if userinfo else ''}{host}{rest}"
+
+
+#: how each Apprise scheme carries a message's dedup key, so a receiver can drop a repeat: JSON
+#: gateways as a header (``Idempotency-Key``) and a field of the body (``dedup_key``), e-mail as a
+#: header (Apprise writes its own ``Message-ID``); WeCom, DingTalk and Feishu through Apprise have
+#: no place for it
+_DEDUP_PARAMS = {
+    "json": ("+Idempotency-Key", ":dedup_key"),
+    "jsons": ("+Idempotency-Key", ":dedup_key"),
+    "mailto": ("+X-Probity-Dedup-Key",),
+    "mailtos": ("+X-Probity-Dedup-Key",),
+}
+
+
+def with_dedup_key(url: str, key: str) -> str:
+    """``url`` with the message's dedup key where its scheme can carry one (unchanged elsewhere)."""
+    scheme = url.split("://", 1)[0].lower()
+    names = _DEDUP_PARAMS.get(scheme)
+    if not names:
+        return url
+    base, _, fragment = url.partition("#")
+    extra = "&".join(f"{quote(name, safe='+:')}={quote(key, safe='')}" for name in names)
+    joined = f"{base}{'&' if '?' in base else '?'}{extra}"
+    return f"{joined}#{fragment}" if fragment else joined

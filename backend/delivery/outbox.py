@@ -229,6 +229,23 @@ class People:
     chains: dict[int, list[int]] = field(default_factory=dict)
 
 
+#: the error of a lost attempt, and of a delivery whose worker stopped once too often
+LOST = "the lease ran out before an outcome was recorded (worker stopped?)"
+SPENT = "its worker stopped before recording an outcome at every try"
+
+
+def _by_lease(jobs: Iterable[Job]) -> dict[str, list[int]]:
+    by_lease: dict[str, list[int]] = defaultdict(list)
+    for job in jobs:
+        by_lease[job.lease].append(job.delivery_id)
+    return by_lease
+
+
+def _late(error: str | None) -> str:
+    note = "reported after the lease ran out: this report changed nothing"
+    return f"{note}; {error}" if error else note
+
+
 # --- the outbox ---------------------------------------------------------------------------
 
 
@@ -514,12 +531,19 @@ class Outbox:
         )
 
     async def claim(self, worker: str, *, limit: int | None = None, now: datetime | None = None) -> list[Job]:
-        """Lease due deliveries to ``worker``; commits the lease, then returns what to send."""
+        """Lease due deliveries to ``worker``; commits the lease, then returns what to send.
+
+        What is sent follows from the rows the guarded ``UPDATE … RETURNING`` really leased, never
+        from what was read before it: a row another worker leased meanwhile is not this one's, and
+        only a lease this worker really took over is recorded as lost. A lost lease (its worker
+        stopped before recording an outcome) counts as an attempt: past the channel's tries the
+        delivery fails and the next channel takes over, so a message that kills its worker is not
+        sent again forever."""
         now = now or utcnow()
         limit = limit or self.settings.delivery_batch
         token = self.lease_token(worker)
         pick = (
-            select(DELIVERY.c.id, DELIVERY.c.state, DELIVERY.c.channel)
+            select(DELIVERY.c.id, DELIVERY.c.state)
             .where(self._due(now))
             .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
             .limit(limit)
@@ -530,51 +554,66 @@ class Outbox:
         if not picked:
             await self.session.rollback()
             return []
-        await self.session.execute(
-            update(DELIVERY)
-            .where(ids_in(DELIVERY.c.id, [int(i) for i, _, _ in picked]), self._due(now))
-            .values(
-                state=DeliveryState.leased.value,
-                lease_owner=token,
-                lease_until=now + timedelta(seconds=self.settings.delivery_lease_seconds),
-            )
+        until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        d = DELIVERY.c
+        leased_columns = (
+            d.id,
+            d.route_id,
+            d.recipient_id,
+            d.event_id,
+            d.person_id,
+            d.channel,
+            d.config_id,
+            d.dedup_key,
+            d.attempts,
         )
-        lost = [(int(i), str(c)) for i, state, c in picked if state == DeliveryState.leased.value]
+        pending = [int(i) for i, state in picked if state == DeliveryState.pending.value]
+        expired = [int(i) for i, state in picked if state == DeliveryState.leased.value]
+        leased: list[dict[str, Any]] = []
+        if pending:
+            taken = await self.session.execute(
+                update(DELIVERY)
+                .where(
+                    ids_in(d.id, pending),
+                    d.state == DeliveryState.pending.value,
+                    d.next_attempt_at <= now,
+                )
+                .values(state=DeliveryState.leased.value, lease_owner=token, lease_until=until)
+                .returning(*leased_columns)
+            )
+            leased += [row._asdict() for row in taken]
+        lost: list[dict[str, Any]] = []
+        if expired:
+            taken = await self.session.execute(
+                update(DELIVERY)
+                .where(ids_in(d.id, expired), d.state == DeliveryState.leased.value, d.lease_until < now)
+                .values(lease_owner=token, lease_until=until, attempts=d.attempts + 1)
+                .returning(*leased_columns)
+            )
+            lost = [row._asdict() for row in taken]
         if lost:
             await self.session.execute(
                 insert(ATTEMPT),
                 [
                     {
-                        "delivery_id": i,
-                        "channel": c,
+                        "delivery_id": row["id"],
+                        "channel": row["channel"],
                         "target": None,
                         "outcome": "lost",
                         "status": None,
-                        "error": "the lease ran out before an outcome was recorded (worker stopped?)",
+                        "error": LOST,
                         "latency_ms": 0,
                         "worker": worker[:64],
                         "at": now,
                     }
-                    for i, c in lost
+                    for row in lost
                 ],
             )
+        spent = [row for row in lost if int(row["attempts"]) >= self.settings.delivery_max_attempts]
+        for row in spent:
+            await self._give_up(int(row["id"]), token, int(row["attempts"]), SPENT, now)
+        leased += [row for row in lost if int(row["attempts"]) < self.settings.delivery_max_attempts]
         await self.session.commit()
-        leased = [
-            row._asdict()
-            for row in await self.session.execute(
-                select(
-                    DELIVERY.c.id,
-                    DELIVERY.c.route_id,
-                    DELIVERY.c.recipient_id,
-                    DELIVERY.c.event_id,
-                    DELIVERY.c.person_id,
-                    DELIVERY.c.channel,
-                    DELIVERY.c.config_id,
-                    DELIVERY.c.dedup_key,
-                    DELIVERY.c.attempts,
-                ).where(DELIVERY.c.lease_owner == token)
-            )
-        ]
         return await self._jobs(leased, token)
 
     async def _jobs(self, leased: list[dict[str, Any]], token: str) -> list[Job]:
@@ -612,30 +651,43 @@ class Outbox:
         return jobs
 
     # --- 3. outcomes ------------------------------------------------------------------
+    async def renew(self, lease: str, *, now: datetime | None = None) -> set[int]:
+        """Extend the lease of every delivery still held under ``lease`` (work in flight); commits.
+        Returns the deliveries it still holds."""
+        now = now or utcnow()
+        held = await self.session.execute(
+            update(DELIVERY)
+            .where(DELIVERY.c.lease_owner == lease, DELIVERY.c.state == DeliveryState.leased.value)
+            .values(lease_until=now + timedelta(seconds=self.settings.delivery_lease_seconds))
+            .returning(DELIVERY.c.id)
+        )
+        ids = {int(i) for (i,) in held}
+        await self.session.commit()
+        return ids
+
+    async def release(self, jobs: Sequence[Job]) -> None:
+        """Give back deliveries this worker leased and will not send (no attempt is counted); commits."""
+        for lease, ids in _by_lease(jobs).items():
+            for chunk in chunks(ids):
+                await self.session.execute(
+                    update(DELIVERY)
+                    .where(ids_in(DELIVERY.c.id, chunk), DELIVERY.c.lease_owner == lease)
+                    .values(state=DeliveryState.pending.value, lease_owner=None, lease_until=None)
+                )
+        await self.session.commit()
+
     async def complete(
         self, outcomes: Sequence[Outcome], worker: str, *, now: datetime | None = None
     ) -> None:
-        """Record every try and move each delivery on; commits."""
+        """Record every try and move each delivery on; commits.
+
+        Each state change (the delivery's, its route's, its fallbacks') follows from the rows the
+        lease-guarded update returned: a report from a worker whose lease ran out (the delivery was
+        claimed again meanwhile) moves nothing; its tries are still recorded, marked late, for the
+        delivery proof (the receiver may have the message twice)."""
         if not outcomes:
             return
         now = now or utcnow()
-        attempts = [
-            {
-                "delivery_id": o.job.delivery_id,
-                "channel": o.job.channel,
-                "target": (t.target or "")[:80] or None,
-                "outcome": t.outcome,
-                "status": t.status,
-                "error": ch.scrub(t.error, o.job.secrets),
-                "latency_ms": t.latency_ms,
-                "worker": worker[:64],
-                "at": now,
-            }
-            for o in outcomes
-            for t in o.tries
-        ]
-        if attempts:
-            await self.session.execute(insert(ATTEMPT), attempts)
         gone = {s for o in outcomes for s in o.gone_subscriptions}
         for ids in chunks(gone):
             await self.session.execute(delete(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)))
@@ -650,13 +702,15 @@ class Outbox:
                     .where(ADDRESS.c.person_id == o.job.person_id, ADDRESS.c.channel == o.job.channel)
                     .values(refused_at=now)
                 )
-        await self._sent([o for o in outcomes if o.result == "sent"], now)
+        held = await self._sent([o for o in outcomes if o.result == "sent"], now)
         failed = [o for o in outcomes if o.result == "failed"]
         retry: list[Outcome] = []
         for o in outcomes:
             if o.result == "retry":
                 (failed if o.job.attempts + 1 >= self.settings.delivery_max_attempts else retry).append(o)
         if retry:
+            held |= await self._still_held(retry)
+            # no other row follows from a retry: the guard in the WHERE clause is the whole check
             await self.session.execute(
                 update(DELIVERY)
                 .where(DELIVERY.c.id == bindparam("b_id"), DELIVERY.c.lease_owner == bindparam("b_lease"))
@@ -683,33 +737,74 @@ class Outbox:
                 ],
             )
         for o in failed:  # rare: one by one, each may wake the next channel
-            result = await self.session.execute(
-                update(DELIVERY)
-                .where(DELIVERY.c.id == o.job.delivery_id, DELIVERY.c.lease_owner == o.job.lease)
-                .values(
-                    state=DeliveryState.failed.value,
-                    attempts=o.job.attempts + 1,
-                    lease_owner=None,
-                    lease_until=None,
-                    last_error=ch.scrub(o.error, o.job.secrets),
-                )
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                await self._fall_back(o.job.delivery_id, now)
+            error = ch.scrub(o.error, o.job.secrets)
+            if await self._give_up(o.job.delivery_id, o.job.lease, o.job.attempts + 1, error, now):
+                held.add(o.job.delivery_id)
+        attempts = [
+            {
+                "delivery_id": o.job.delivery_id,
+                "channel": o.job.channel,
+                "target": (t.target or "")[:80] or None,
+                "outcome": t.outcome,
+                "status": t.status,
+                "error": ch.scrub(t.error if o.job.delivery_id in held else _late(t.error), o.job.secrets),
+                "latency_ms": t.latency_ms,
+                "worker": worker[:64],
+                "at": now,
+            }
+            for o in outcomes
+            for t in o.tries
+        ]
+        if attempts:
+            await self.session.execute(insert(ATTEMPT), attempts)
         await self.session.commit()
 
-    async def _sent(self, outcomes: Sequence[Outcome], now: datetime) -> None:
-        by_lease: dict[str, list[int]] = defaultdict(list)
-        by_channel: dict[str, list[int]] = defaultdict(list)
-        fallbacks: set[int] = set()
-        for o in outcomes:
-            by_lease[o.job.lease].append(o.job.delivery_id)
-            by_channel[o.job.channel].append(o.job.route_id)
-            if o.job.fallback:
-                fallbacks.add(o.job.route_id)
-        for lease, delivery_ids in by_lease.items():
+    async def _still_held(self, outcomes: Sequence[Outcome]) -> set[int]:
+        """Which of the reported deliveries are still leased under the lease they were sent with."""
+        held: set[int] = set()
+        for lease, ids in _by_lease(o.job for o in outcomes).items():
+            held |= {
+                int(i)
+                for (i,) in await self._rows_in(
+                    DELIVERY.c.id, ids, DELIVERY.c.id, where=DELIVERY.c.lease_owner == lease
+                )
+            }
+        return held
+
+    async def _give_up(
+        self, delivery_id: int, lease: str, attempts: int, error: str | None, now: datetime
+    ) -> bool:
+        """This channel failed for good: the delivery is failed (if ``lease`` still holds it) and
+        the next channel of its route wakes up, or the route is exhausted. False: not held."""
+        route_id = (
+            await self.session.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == delivery_id, DELIVERY.c.lease_owner == lease)
+                .values(
+                    state=DeliveryState.failed.value,
+                    attempts=attempts,
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=error,
+                )
+                .returning(DELIVERY.c.route_id)
+            )
+        ).scalar_one_or_none()
+        if route_id is None:
+            return False
+        await self._fall_back(int(route_id), now)
+        return True
+
+    async def _sent(self, outcomes: Sequence[Outcome], now: datetime) -> set[int]:
+        """Sent deliveries close their route and skip its fallbacks: only those the lease still
+        held (``RETURNING``), so a late report cannot close a route another worker is sending."""
+        fallback = {o.job.delivery_id for o in outcomes if o.job.fallback}
+        held: set[int] = set()
+        delivered: dict[str, list[int]] = defaultdict(list)
+        skip: list[int] = []
+        for lease, delivery_ids in _by_lease(o.job for o in outcomes).items():
             for ids in chunks(delivery_ids):
-                await self.session.execute(
+                rows = await self.session.execute(
                     update(DELIVERY)
                     .where(ids_in(DELIVERY.c.id, ids), DELIVERY.c.lease_owner == lease)
                     .values(
@@ -719,25 +814,29 @@ class Outbox:
                         lease_owner=None,
                         lease_until=None,
                     )
+                    .returning(DELIVERY.c.id, DELIVERY.c.route_id, DELIVERY.c.channel)
                 )
-        for channel, route_ids in by_channel.items():
+                for delivery_id, route_id, channel in rows:
+                    held.add(int(delivery_id))
+                    delivered[str(channel)].append(int(route_id))
+                    if int(delivery_id) in fallback:
+                        skip.append(int(route_id))
+        for channel, route_ids in delivered.items():
             for ids in chunks(route_ids):
                 await self.session.execute(
                     update(ROUTE)
                     .where(ids_in(ROUTE.c.id, ids), ROUTE.c.state == RouteState.routing.value)
                     .values(state=RouteState.delivered.value, delivered_channel=channel, delivered_at=now)
                 )
-        for ids in chunks(fallbacks):
+        for ids in chunks(skip):
             await self.session.execute(
                 update(DELIVERY)
                 .where(ids_in(DELIVERY.c.route_id, ids), DELIVERY.c.state == DeliveryState.waiting.value)
                 .values(state=DeliveryState.skipped.value)
             )
+        return held
 
-    async def _fall_back(self, delivery_id: int, now: datetime) -> None:
-        route_id = (
-            await self.session.execute(select(DELIVERY.c.route_id).where(DELIVERY.c.id == delivery_id))
-        ).scalar_one()
+    async def _fall_back(self, route_id: int, now: datetime) -> None:
         following = (
             await self.session.execute(
                 select(DELIVERY.c.id)

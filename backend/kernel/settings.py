@@ -158,6 +158,19 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _lease_covers_a_send(self) -> Settings:
+        """A delivery lease must outlast the worst case of one send (every post of a Web Push
+        message timing out, ``2 × delivery_timeout_seconds``) twice over: leases are renewed every
+        quarter of their length, and a worker sends only while its lease holds longer than that."""
+        worst = 2 * self.delivery_timeout_seconds
+        if self.delivery_lease_seconds < 2 * worst:
+            raise ValueError(
+                f"PROBITY_DELIVERY_LEASE_SECONDS (delivery_lease_seconds={self.delivery_lease_seconds:g}) "
+                f"must be at least 4 × PROBITY_DELIVERY_TIMEOUT_SECONDS ({2 * worst:g})"
+            )
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

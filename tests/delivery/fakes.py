@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -97,6 +98,8 @@ class FakePushService(_Server):
         self.received: list[Received] = []
         self.script: dict[str, deque[int | tuple[int, dict[str, str]]]] = defaultdict(deque)
         self.max_bytes: int | None = None
+        #: seconds before each answer (a slow push service)
+        self.delay = 0.0
         self.app.router.add_post("/push/{name}", self.handle)
 
     def endpoint(self, name: str) -> str:
@@ -106,6 +109,8 @@ class FakePushService(_Server):
         name = request.match_info["name"]
         body = await request.read()
         self.received.append(Received(name, {k.lower(): v for k, v in request.headers.items()}, body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.max_bytes is not None and len(body) > self.max_bytes:
             return web.Response(status=413)
         if self.script[name]:
@@ -192,10 +197,14 @@ class HttpReceiver(_Server):
         super().__init__()
         self.requests: list[Received] = []
         self.fail: set[str] = set()
+        #: seconds before each answer (a slow gateway)
+        self.delay = 0.0
         self.app.router.add_route("*", "/{tail:.*}", self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(Received(str(request.rel_url), dict(request.headers), await request.read()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         path = request.path
         if any(path.startswith(p) for p in self.fail):
             return web.Response(status=503, text="down")
