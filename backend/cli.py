@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any
 
 import click
@@ -126,30 +125,6 @@ def db_upgrade(revision: str) -> None:
 
     before, after = run_async(go, settings)
     click.echo(f"database {_safe_url(settings.database_url)}: {before or 'empty'} → {after}")
-
-
-@main.group()
-def audit() -> None:
-    """The trail of acts."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the trail; exit 1 naming the first bad record."""
-    from backend.audit.service import AuditTrail
-
-    settings = cli_settings()
-
-    async def go(db: Database) -> Any:
-        async with db.session() as session:
-            return await AuditTrail(settings.secret_key.get_secret_value()).verify(session)
-
-    result = run_async(go, settings)
-    if result.ok:
-        click.echo(f"ok: {result.message}")
-        return
-    click.echo(f"TAMPERED: {result.message}", err=True)
-    sys.exit(1)
 
 
 def _safe_url(url: str) -> str:

@@ -10,6 +10,10 @@ refreshing its inbox) adds to one record rather than making another: the record 
 time (its ``at``), the last time, how many times and every request id. A different page, view,
 channel or account is a record of its own.
 
+After a flush, the trail's head is checkpointed outside the database when it has grown and
+``audit_checkpoint_seconds`` have passed (:class:`backend.audit.checkpoints.Checkpointer`), so
+the head reached by every act, not only reads, is witnessed within that time while the app runs.
+
 The app flushes what is left when it stops. A crash of the process loses at most the reads noted
 since the last flush (never a change: changes are recorded in their own transaction); a failed
 flush keeps the reads and tries again.
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backend.audit.checkpoints import Checkpointer, Checkpoints
 from backend.audit.service import AuditTrail, Entry, jsonable
 from backend.kernel.access import Actor
 from backend.kernel.db import Database
@@ -65,6 +70,12 @@ class ReadJournal:
         self.db = db
         self.trail = trail
         self.every = every_seconds
+        settings = db.settings
+        #: the trail's head, checkpointed outside the database after flushes (see checkpoints.py)
+        self.checkpointer = Checkpointer(
+            Checkpoints.in_dir(settings.data_dir, settings.secret_key.get_secret_value()),
+            settings.audit_checkpoint_seconds,
+        )
         self._pending: dict[tuple[Any, ...], _Read] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -131,6 +142,10 @@ class ReadJournal:
                 await self._task
             self._task = None
         await self.flush()
+        try:
+            await self.checkpointer.maybe(self.db, force=True)
+        except Exception:
+            log.exception("trail of acts: the head could not be checkpointed at stop")
 
     async def _run(self) -> None:
         while True:
@@ -142,3 +157,10 @@ class ReadJournal:
                 raise
             except Exception:
                 log.exception("trail of reads: flush failed; %d records kept for the next one", self.pending)
+                continue
+            try:
+                await asyncio.shield(self.checkpointer.maybe(self.db))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("trail of acts: the head could not be checkpointed; tried again later")

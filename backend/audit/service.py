@@ -12,20 +12,24 @@ import hmac
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.audit.checkpoints import Checkpoint, Checkpoints, covering
 from backend.audit.models import AuditChain, AuditRecord
 from backend.kernel.access import Actor, Principal
+from backend.kernel.db import Database
 from backend.kernel.timeutil import as_utc, utcnow
 
 GENESIS = "0" * 64
+#: the trail is kept at least this long: `probity audit purge` refuses anything later
+RETENTION_DAYS = 184
 RECORD: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 HASHED_FIELDS = (
     "seq",
@@ -197,12 +201,30 @@ class AuditTrail:
         ).one()
         return int(row[0]), str(row[1])
 
-    async def verify(self, session: AsyncSession) -> VerifyResult:
-        expected_seq = 1
+    async def verify(self, session: AsyncSession, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
+        """Walk the chain, then compare it with ``checkpoints`` (kept outside the database): a
+        record missing up to a checkpointed seq is a cut or a wipe, a different hash a rewrite."""
+        await _repeatable_read(session)
+        purges = covering(checkpoints)
+        wanted = {c.seq for c in checkpoints}
+        seen: dict[int, str] = {}
+        expected_seq: int | None = None
         prev = GENESIS
         checked = 0
         async for rec in _stream(session):
             where = f"record seq {rec.seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
+            if expected_seq is None:  # the first record: seq 1, or right after a purge
+                expected_seq = rec.seq
+                if rec.seq > 1:
+                    cut = purges.get(rec.seq - 1)
+                    if cut is None or cut.hash != rec.prev_hash:
+                        return VerifyResult(
+                            False,
+                            checked,
+                            f"{_missing(1, rec.seq - 1)}: deleted behind the application's back "
+                            f"(no purge of them is recorded); the trail starts at {where}",
+                        )
+                    prev = cut.hash
             if rec.seq < expected_seq:
                 return VerifyResult(
                     False,
@@ -213,7 +235,7 @@ class AuditTrail:
                 return VerifyResult(
                     False,
                     checked,
-                    f"record seq {expected_seq}: missing, deleted behind the application's back "
+                    f"{_missing(expected_seq, rec.seq - 1)}: deleted behind the application's back "
                     f"(next is {where})",
                 )
             if rec.prev_hash != prev:
@@ -230,24 +252,108 @@ class AuditTrail:
                     f"{where}: content does not match its hash, "
                     "edited or inserted behind the application's back",
                 )
+            if rec.seq in wanted:
+                seen[rec.seq] = rec.hash
             prev = rec.hash
             expected_seq += 1
             checked += 1
-        head = await session.get(AuditChain, 1)
-        if head is not None and (head.seq != checked or head.last_hash != prev):
-            if head.seq > checked:
+        if expected_seq is None:  # no records: none ever, or all purged
+            last = max(purges, default=0)
+            prev = purges[last].hash if last else GENESIS
+        else:
+            last = expected_seq - 1
+        beyond = max(checkpoints, key=lambda c: c.seq, default=None)
+        if beyond is not None and beyond.seq > last:
+            how = (
+                "the trail was wiped (no records are left)"
+                if expected_seq is None and not purges
+                else f"the trail was cut after record {last}"
+            )
+            return VerifyResult(
+                False,
+                checked,
+                f"{_missing(last + 1, beyond.seq)}; {how}: {beyond.described()} saw record {beyond.seq}",
+            )
+        for checkpoint in checkpoints:
+            if checkpoint.seq in seen and seen[checkpoint.seq] != checkpoint.hash:
                 return VerifyResult(
                     False,
                     checked,
-                    f"record seq {checked + 1}: missing, the last {head.seq - checked} record(s) "
+                    f"record seq {checkpoint.seq} is not the record {checkpoint.described()} saw: "
+                    "the trail was rewritten behind the application's back",
+                )
+        head = await session.get(AuditChain, 1)
+        if head is not None and (head.seq != last or head.last_hash != prev):
+            if head.seq > last:
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"{_missing(last + 1, head.seq)}: the last {head.seq - last} record(s) "
                     "were deleted behind the application's back",
                 )
             return VerifyResult(
                 False,
                 checked,
-                f"chain head (seq {head.seq}) does not match the last record (seq {checked}): tampered",
+                f"chain head (seq {head.seq}) does not match the last record (seq {last}): tampered",
             )
-        return VerifyResult(True, checked, f"{checked} records, chain intact")
+        purged = f", records 1–{max(purges)} purged" if purges else ""
+        against = f", {len(checkpoints)} checkpoint(s) agree" if checkpoints else ""
+        return VerifyResult(True, checked, f"{checked} records, chain intact{purged}{against}", last, prev)
+
+    async def purge(
+        self,
+        db: Database,
+        checkpoints: Checkpoints,
+        before: datetime,
+        actor: Actor,
+        *,
+        now: datetime | None = None,
+    ) -> PurgeResult:
+        """Delete the records made before ``before`` (at least ``RETENTION_DAYS`` ago), oldest
+        first up to the first one made later. The trail must verify first; a signed ``purge``
+        checkpoint (first and last seq, hash at the cut) is written before the delete, and the
+        purge itself is a record of the trail."""
+        limit = (now or utcnow()) - timedelta(days=RETENTION_DAYS)
+        if as_utc(before) > limit:
+            raise PurgeRefused(
+                f"the trail is kept at least {RETENTION_DAYS} days: --before must be "
+                f"{limit:%Y-%m-%d} or earlier"
+            )
+        kept, bad = checkpoints.read()
+        async with db.session() as session:
+            checked = await self.verify(session, kept)
+        if bad or not checked.ok:
+            raise PurgeRefused(f"the trail does not verify, nothing purged: {(bad or [checked.message])[0]}")
+        async with db.session() as session:
+            first = (await session.execute(select(func.min(col(AuditRecord.seq))))).scalar_one_or_none()
+            later = (
+                await session.execute(
+                    select(func.min(col(AuditRecord.seq))).where(col(AuditRecord.at) >= as_utc(before))
+                )
+            ).scalar_one_or_none()
+            last = (
+                (later - 1)
+                if later is not None
+                else (await session.execute(select(func.max(col(AuditRecord.seq))))).scalar_one_or_none()
+            )
+            if first is None or last is None or last < first:
+                return PurgeResult(0, None)
+            digest = (
+                await session.execute(select(col(AuditRecord.hash)).where(col(AuditRecord.seq) == last))
+            ).scalar_one()
+            cut = checkpoints.sign(Checkpoint("purge", last, digest, _stamp(utcnow()), first=first))
+            checkpoints.append(cut)  # before the delete: a crash between leaves records, never a gap
+            await session.execute(delete(AuditRecord).where(col(AuditRecord.seq) <= last))
+            await self.record(
+                session,
+                actor,
+                action="audit.purged",
+                object_type="audit_trail",
+                new={"first_seq": first, "last_seq": last, "hash": digest, "before": as_utc(before)},
+                power="audit.purge",
+            )
+            await session.commit()
+        return PurgeResult(last - first + 1, cut)
 
     async def list(
         self,
@@ -272,11 +378,39 @@ class AuditTrail:
         return list(rows.scalars()), int(total)
 
 
+class PurgeRefused(ValueError):
+    """A purge asked too early, or of a trail that does not verify."""
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    deleted: int
+    checkpoint: Checkpoint | None
+
+
+def _stamp(at: datetime) -> str:
+    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     checked: int
     message: str
+    #: the last record's seq and hash (when the trail verified)
+    head_seq: int = 0
+    head_hash: str = GENESIS
+
+
+def _missing(first: int, last: int) -> str:
+    return f"record seq {first}: missing" if first == last else f"records {first}–{last} are missing"
+
+
+async def _repeatable_read(session: AsyncSession) -> None:
+    """One snapshot for the whole walk on PostgreSQL (records appended meanwhile are not seen, and
+    the head row read last matches); SQLite's read transaction is one snapshot already."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
