@@ -141,6 +141,8 @@ def make_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
         "password_hash_time_cost": 1,
         "log_level": "WARNING",
         "public_url": "https://probity.example",
+        # the fake push service listens on 127.0.0.1 over http
+        "push_allow_private": True,
         **extra,
     }
     return Settings(_env_file=None, **values)
@@ -435,6 +437,7 @@ class WorkerProcess:
             "PROBITY_DATA_DIR": data_dir,
             "PROBITY_SECRET_KEY": SECRET,
             "PROBITY_LOG_LEVEL": "INFO",
+            "PROBITY_PUSH_ALLOW_PRIVATE": "true",
             **env,
         }
         probity = Path(sys.executable).parent / "probity"
@@ -484,7 +487,11 @@ async def bench_crash(args: argparse.Namespace) -> None:
         settings = make_settings(url, Path(tmp))
         try:
             await populate(settings, push, args.messages)
-            env = {"PROBITY_DELIVERY_LEASE_SECONDS": "3", "PROBITY_DELIVERY_BATCH": "100"}
+            env = {
+                "PROBITY_DELIVERY_LEASE_SECONDS": "4",
+                "PROBITY_DELIVERY_TIMEOUT_SECONDS": "1",
+                "PROBITY_DELIVERY_BATCH": "100",
+            }
             first = WorkerProcess(url, tmp, **env)
             stats = await wait_for(push, args.messages // 3, 120)
             first.kill()
