@@ -19,6 +19,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope, Send
@@ -40,7 +41,12 @@ from backend.kernel.jobs import JobRunner, discover_jobs
 from backend.kernel.logs import configure_logging
 from backend.kernel.settings import Settings
 from backend.kernel.watch import start_change_watch
-from backend.kernel.web import EXCEPTION_HANDLERS, provide_db_session, request_id_middleware
+from backend.kernel.web import (
+    EXCEPTION_HANDLERS,
+    provide_db_session,
+    request_id_middleware,
+    security_headers,
+)
 from backend.org.service import WATCHED as ORG_TABLES
 from backend.warnings.inbox_json import WATCHED as INBOX_TABLES
 
@@ -209,11 +215,15 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         compression_config=compression(),
+        before_send=[security_headers],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Probity",
             version=VERSION,
             path="/schema",
+            # the JSON only, at /schema and /schema/openapi.json: every docs UI Litestar offers
+            # loads its scripts from a CDN, which the CSP (and a closed network) would refuse
+            render_plugins=[JsonRenderPlugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import uuid
@@ -10,9 +11,10 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from backend.kernel.access import Channel
 from backend.kernel.db import Database
@@ -35,16 +37,43 @@ STATUS_CODES = {
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+NUL_REFUSED = "text may not contain NUL characters"
+
+
+def _nul_guard(receive: Receive) -> Receive:
+    """``receive`` that refuses a JSON body holding ``\\u0000`` (a raw NUL is not JSON at all):
+    PostgreSQL cannot store it, file names cannot hold it."""
+    tail = b""
+
+    async def checked() -> ReceiveMessage:
+        nonlocal tail
+        message = await receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            if b"\\u0000" in tail + body:
+                raise ClientException(NUL_REFUSED)
+            tail = body[-5:]
+        return message
+
+    return checked
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take a sane ``X-Request-ID`` from the client or make one; echo it on the response."""
+    """Take a sane ``X-Request-ID`` from the client or make one; echo it on the response.
+    A NUL character in the path, the query or a JSON body is refused (400) before any handler."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            raise ClientException(NUL_REFUSED)
+        if b"json" in headers.get(b"content-type", b""):
+            receive = _nul_guard(receive)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -56,6 +85,59 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_id)
 
     return middleware
+
+
+#: the PWA's own scripts, styles, images (and blob: previews of photos), API calls and service
+#: worker only; no inline script or style (the PWA sets styles through CSSOM), no plugins, no frames
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+#: photos come from a file input (no camera permission); location is asked for a reply
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), interest-cohort=()"
+HSTS = "max-age=31536000"
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+def served_over_https(scope: Scope) -> bool:
+    """https to this process, or to a trusted proxy that says so in ``X-Forwarded-Proto``."""
+    if scope.get("scheme") == "https":
+        return True
+    state = getattr(scope.get("app"), "state", None)
+    settings = getattr(state, "settings", None)
+    networks = settings.trusted_proxy_networks if settings is not None else ()
+    client = scope.get("client")
+    if not networks or not client:
+        return False
+    try:
+        peer = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    if not any(peer in net for net in networks):
+        return False
+    proto = dict(scope["headers"]).get(b"x-forwarded-proto", b"").decode("latin-1")
+    return proto.split(",")[0].strip().lower() == "https"
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook (it sees every response, errors and unknown paths too): CSP, nosniff,
+    no referrer, no framing and a permissions policy; HSTS when served over https."""
+    if message["type"] != "http.response.start":
+        return
+    given = list(message.get("headers", []))
+    names = {bytes(name).lower() for name, _ in given}
+    given.extend((k, v) for k, v in SECURITY_HEADERS if k not in names)
+    if served_over_https(scope):
+        given.append((b"strict-transport-security", HSTS.encode()))
+    message["headers"] = given
 
 
 def request_id(scope: Scope | Request[Any, Any, Any]) -> str | None:
@@ -125,8 +207,18 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     )
 
 
+def stale_handler(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
+    """A conditional update found the row changed by someone else since it was read."""
+    return Response(
+        _body("conflict", "Someone else changed this meanwhile: reload and try again.", request),
+        status_code=409,
+        headers=_headers(request),
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
+    StaleDataError: stale_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
