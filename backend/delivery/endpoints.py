@@ -25,8 +25,6 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 
 
 def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
     if ip.sixtofour is not None:
         return ip.sixtofour
     if any(ip in net for net in _NAT64):
@@ -38,6 +36,8 @@ def is_public(ip: IPAddress) -> bool:
     """A globally routable unicast address: not loopback, private, link-local, multicast, reserved,
     unspecified or shared (100.64/10); an IPv6 address that embeds an IPv4 one is judged by it."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket
+            return is_public(ip.ipv4_mapped)
         inner = _embedded_v4(ip)
         if inner is not None and not is_public(inner):
             return False

@@ -443,8 +443,16 @@ class BroadcastCreate(SQLModel):
     @field_validator("link")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://", "/")):
-            raise ValueError("a link starts with https://, http:// or /")
+        """A page of Probity: a path from the root. Not another site (``https://…``), not a
+        scheme-relative ``//host`` or ``/\\host`` (browsers read both as a host), no spaces or
+        control characters."""
+        if value is not None and (
+            not value.startswith("/")
+            or value[1:2] in ("/", "\\")
+            or "\\" in value
+            or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
+        ):
+            raise ValueError("a link is a page of Probity, a path that starts with one /")
         return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,6 +18,7 @@ from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.delivery import channels as ch
+from backend.delivery.endpoints import check_push_endpoint
 from backend.delivery.models import (
     AddressPublic,
     AddressUpdate,
@@ -53,8 +55,6 @@ from backend.kernel.timeutil import utcnow
 from backend.org.models import Unit
 from backend.org.service import OrgService
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
 
 def _b64url(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
@@ -83,15 +83,9 @@ async def vapid_key(session: AsyncSession) -> VapidKey:
     return row
 
 
-def _check_subscription(data: SubscriptionCreate, settings: Settings) -> None:
-    parts = urlsplit(data.endpoint)
-    loopback_ok = settings.env != "production" and parts.hostname in LOOPBACK
-    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback_ok)):
-        raise Invalid(
-            "a push endpoint is an https:// URL of a push service",
-            code="invalid_subscription",
-            extra={"field": "endpoint"},
-        )
+async def _check_subscription(data: SubscriptionCreate, settings: Settings) -> None:
+    """The keys are a P-256 point and a 16-byte secret; the endpoint a public push service
+    (backend/delivery/endpoints.py)."""
     try:
         point = _b64url(data.keys.p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -108,6 +102,31 @@ def _check_subscription(data: SubscriptionCreate, settings: Settings) -> None:
             code="invalid_subscription",
             extra={"field": "keys"},
         )
+    await check_push_endpoint(data.endpoint, allow_private=settings.push_allow_private)
+
+
+#: what a sender writes of its own accord (not a remote answer or a connection error): shown as is
+OWN_WORDS = frozenset(
+    {
+        "no device is subscribed",
+        "the subscription has expired or was removed",
+        "payload too large: sent again shrunk",
+        "no Telegram chat is bound",
+        "the channel URL is not understood",
+    }
+)
+NOT_REACHED = "the service could not be reached"
+_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
+
+
+def shown_error(error: str | None) -> str | None:
+    """A delivery error as the person sees it: a sender's own words, the HTTP status a service
+    answered (not its body), or a generic label. Connection errors name addresses and ports
+    the person must not learn of (the whole text stays in the outbox for admins' logs)."""
+    if error is None or error in OWN_WORDS:
+        return error
+    status = _HTTP_STATUS.match(error)
+    return f"HTTP {status.group(1)}" if status else NOT_REACHED
 
 
 def _order(channels: Sequence[DeliveryChannel] | None) -> list[str]:
@@ -320,7 +339,7 @@ class DeliveryService:
 
     # --- Web Push subscriptions ------------------------------------------------------
     async def subscribe(self, actor: Actor, person_id: int, data: SubscriptionCreate) -> SubscriptionPublic:
-        _check_subscription(data, self.settings)
+        await _check_subscription(data, self.settings)
         row = (
             await self.session.execute(
                 select(PushSubscription).where(col(PushSubscription.endpoint) == data.endpoint)
@@ -583,7 +602,7 @@ class DeliveryService:
                             state=d.state,
                             attempts=d.attempts,
                             sent_at=d.sent_at,
-                            last_error=d.last_error,
+                            last_error=shown_error(d.last_error),
                             next_attempt_at=d.next_attempt_at if d.state == "pending" else None,
                         )
                         for d in ds
@@ -594,7 +613,7 @@ class DeliveryService:
                             target=a.target,
                             outcome=a.outcome,
                             status=a.status,
-                            error=a.error,
+                            error=shown_error(a.error),
                             latency_ms=a.latency_ms,
                             at=a.at,
                         )

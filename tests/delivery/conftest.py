@@ -145,6 +145,8 @@ def world(db: Database, settings: Settings) -> World:
             "delivery_backoff_seconds": 0.0,
             "delivery_backoff_max_seconds": 0.0,
             "public_url": "https://probity.test",
+            # the fake push service listens on 127.0.0.1 over http
+            "push_allow_private": True,
         }
     )
     return World(db, fast)

@@ -386,7 +386,7 @@ export default {
   "bc.f_title": "Title",
   "bc.f_body": "Text",
   "bc.f_link": "Link (optional)",
-  "bc.f_link_hint": "Starts with https:// or /",
+  "bc.f_link_hint": "A page of Probity, starting with / (e.g. /#/notifications)",
   "bc.targets": "Send to",
   "bc.targets_hint": "Units (with their sub-units) and/or roles; with both, people of those roles in those units",
   "bc.units": "Units",

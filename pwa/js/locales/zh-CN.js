@@ -386,7 +386,7 @@ export default {
   "bc.f_title": "标题",
   "bc.f_body": "正文",
   "bc.f_link": "链接（可选）",
-  "bc.f_link_hint": "以 https:// 或 / 开头",
+  "bc.f_link_hint": "本系统内的页面，以 / 开头（如 /#/notifications）",
   "bc.targets": "发送对象",
   "bc.targets_hint": "选择单位（含下级）和/或角色；都选时发给所选单位中具有所选角色的人",
   "bc.units": "单位",

@@ -30,7 +30,7 @@ async function composer(root, ctx) {
   const units = await api("/api/units");
   const title = h("input", { maxlength: 120, required: true });
   const body = h("textarea", { rows: 6, maxlength: 8000, required: true });
-  const link = h("input", { type: "url", maxlength: 500, placeholder: "https://…" });
+  const link = h("input", { type: "text", maxlength: 500, placeholder: "/#/…", autocapitalize: "off", spellcheck: "false" });
   const unitBoxes = unitTree(units).map(([u, depth]) =>
     h("label", { class: "toggle tree", style: `padding-inline-start:${depth * 1.25}rem` }, h("input", { type: "checkbox", value: String(u.id) }), h("span", {}, u.name)),
   );

@@ -5,7 +5,8 @@ import { add, h, heading, icon } from "../ui.js";
 
 function safeLink(link) {
   if (!link) return null;
-  if (link.startsWith("/") || /^https?:\/\//.test(link)) return link;
+  // a page of the app only: not "//host" or "/\host" (a browser reads both as another site)
+  if (/^\/(?![\/\\])[^\s\\]*$/.test(link)) return link;
   return null;
 }
 
