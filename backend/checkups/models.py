@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import Column, String, Text, UniqueConstraint
+from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
@@ -329,6 +329,9 @@ class CountReport(SQLModel):
     detail: str
 
 
+_RESPONSE_VERSION = Column("version", Integer, nullable=False, server_default="1")
+
+
 class CheckupResponse(SQLModel, table=True):
     """One per person per campaign (the participant list is taken when the campaign opens)."""
 
@@ -352,6 +355,11 @@ class CheckupResponse(SQLModel, table=True):
     late: bool = False
     reopened_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     reopen_reason: str | None = Field(default=None, max_length=300)
+    #: raised by every update; an update made from an older read changes nothing and fails
+    #: (StaleDataError), so two saves of different answers both count (migration 0011c)
+    version: int = Field(default=1, sa_column=_RESPONSE_VERSION)
+
+    __mapper_args__ = {"version_id_col": _RESPONSE_VERSION}
 
 
 class AnswersUpdate(SQLModel):

@@ -11,12 +11,13 @@ records no read; every answer saved is recorded as a change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
@@ -76,6 +77,9 @@ from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.timeutil import local, utcnow
 
 POWER = "checkup"
+#: fresh reads a save or submit makes when other saves keep coming in between (then 409)
+STALE_RETRIES = 5
+T = TypeVar("T")
 POWER_READ = "checkup.read_individual"
 SAVED_AS_YOU_GO = "Answers are saved as you go; you can stop and resume."
 
@@ -695,9 +699,24 @@ class CheckupService:
         q = await self.questionnaire(campaign.questionnaire_id)
         return self._step(campaign, q, response, self._opened(response)["answers"])
 
+    async def _fresh(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` (read the response, merge, write). The write is conditional on the
+        response's version (``version_id_col``): if another save or a submit changed it after this
+        read, nothing is written (StaleDataError) and the whole attempt runs again on a fresh
+        read, so an answer saved meanwhile is merged, never overwritten."""
+        for _ in range(STALE_RETRIES):
+            try:
+                return await attempt()
+            except StaleDataError:
+                await self.session.rollback()
+        return await attempt()
+
     async def answer_at(self, campaign_id: int, index: int, value: int, principal: Principal) -> CheckupStep:
         """Answer the statement at ``index`` (0-based, in the campaign's questionnaire) with
         ``value`` (1..scale), saved and recorded as :meth:`save_answers` does; then the next step."""
+        return await self._fresh(lambda: self._answer_at(campaign_id, index, value, principal))
+
+    async def _answer_at(self, campaign_id: int, index: int, value: int, principal: Principal) -> CheckupStep:
         response, campaign, q = await self._answering(campaign_id, principal)
         items = q.item_list()
         if not 0 <= index < len(items):
@@ -711,6 +730,9 @@ class CheckupService:
 
     async def save_answers(self, campaign_id: int, data: AnswersUpdate, principal: Principal) -> SaveReport:
         """Merge answers as given. Everything is checked before anything is stored."""
+        return await self._fresh(lambda: self._save_answers(campaign_id, data, principal))
+
+    async def _save_answers(self, campaign_id: int, data: AnswersUpdate, principal: Principal) -> SaveReport:
         response, _campaign, q = await self._answering(campaign_id, principal)
         answers = await self._save(response, q, data, principal)
         items = q.item_list()
@@ -724,8 +746,9 @@ class CheckupService:
     async def _answering(
         self, campaign_id: int, principal: Principal
     ) -> tuple[CheckupResponse, CheckupCampaign, CheckupQuestionnaire]:
-        """My response (locked), its campaign and questionnaire, once I may answer now."""
-        response = await self._mine(campaign_id, principal, lock=True)
+        """My response, its campaign and questionnaire, once I may answer now. Not locked (SQLite
+        has no row locks): the write checks the version instead (:meth:`_fresh`)."""
+        response = await self._mine(campaign_id, principal)
         campaign = await self.campaign(campaign_id)
         self._check_answerable(campaign, response, utcnow())
         return response, campaign, await self.questionnaire(campaign.questionnaire_id)
@@ -776,6 +799,10 @@ class CheckupService:
         return answers
 
     async def submit(self, campaign_id: int, principal: Principal) -> ResultPublic:
+        """Grade the saved answers; graded again from a fresh read if a save came in between."""
+        return await self._fresh(lambda: self._submit(campaign_id, principal))
+
+    async def _submit(self, campaign_id: int, principal: Principal) -> ResultPublic:
         response, campaign, q = await self._answering(campaign_id, principal)
         now = utcnow()
         items = q.item_list()
