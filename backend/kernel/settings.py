@@ -232,7 +232,7 @@ class Settings(BaseSettings):
         return self.data_dir / KEY_FILE_NAME
 
     @property
-    def secret_key_origin(self) -> str:
+    def key_origin(self) -> str:
         return self._key_origin
 
     def check_secrets(self) -> None:

@@ -37,7 +37,7 @@ def test_without_a_key_one_is_made_once_and_kept_private(tmp_path):
     assert mode(path) == 0o600 and mode(tmp_path / "data") == 0o700
     second = bare_settings(tmp_path)
     assert second.secret_key.get_secret_value() == key  # the same key on the next start
-    assert (first.secret_key_origin, second.secret_key_origin) == ("made", "file")
+    assert (first.key_origin, second.key_origin) == ("made", "file")
     # another directory, another key: nothing public or shared
     assert bare_settings(tmp_path / "other").secret_key.get_secret_value() != key
 
