@@ -6,8 +6,11 @@ from pathlib import Path
 
 import click
 
+from backend.backup.retention import Purged, purge_expired
 from backend.backup.service import BackupRefused, backup, restore
-from backend.kernel.clitools import cli_settings, say
+from backend.kernel.access import Channel
+from backend.kernel.clitools import cli_settings, run_async, say
+from backend.kernel.db import Database
 
 
 @click.command("backup")
@@ -50,4 +53,17 @@ def restore_command(src: Path) -> None:
     )
 
 
-COMMANDS = [backup_command, restore_command]
+@click.command("retention")
+def retention_command() -> None:
+    """Delete now what is past its retention: sessions ended PROBITY_SESSION_RETENTION_DAYS ago,
+    finished deliveries routed PROBITY_DELIVERY_RETENTION_DAYS ago (`probity serve` does it daily).
+    The trail of acts is purged only by `probity audit purge`."""
+    settings = cli_settings()
+
+    async def go(db: Database) -> Purged:
+        return await purge_expired(db, settings, channel=Channel.cli)
+
+    click.echo(run_async(go, settings).line())
+
+
+COMMANDS = [backup_command, restore_command, retention_command]
