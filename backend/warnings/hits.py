@@ -78,6 +78,37 @@ _PARAMS = {
 }
 
 
+#: a live hit on a trial warning (the topic went live) starts it afresh, as if raised now: a hit
+#: count of 1 (so the run announces it, like a new one), the go-live day as its raised time (its
+#: deadline counts from there), and none of the trial's verdict or lifecycle as the person's
+#: (the experts' verdicts stay on it, kept out of the person's replies). SET expressions read the
+#: row as it was before the update, on SQLite and PostgreSQL alike.
+_PROMOTED = "warning.trial AND NOT excluded.trial"
+_GO_LIVE = ",\n    ".join(
+    [f"hit_count = CASE WHEN {_PROMOTED} THEN 1 ELSE warning.hit_count + 1 END"]
+    + [
+        f"{column} = CASE WHEN {_PROMOTED} THEN {fresh} ELSE warning.{column} END"
+        for column, fresh in (
+            ("raised_at", "excluded.raised_at"),
+            ("state", "'raised'"),
+            ("finding", "NULL"),
+            ("due_at", "NULL"),
+            ("deadline_provisional", "excluded.deadline_provisional"),
+            ("delivered_at", "NULL"),
+            ("read_at", "NULL"),
+            ("submitted_at", "NULL"),
+            ("first_submitted_at", "NULL"),
+            ("confirmed_at", "NULL"),
+            ("closed_at", "NULL"),
+            ("submissions", "0"),
+            ("chase_stage", "0"),
+        )
+    ]
+)
+#: the client id of an expert's verdict on a trial warning (``record_verdict``)
+TRIAL_VERDICT_PREFIX = "trial-"
+
+
 def _upsert_sql(dialect: str) -> str:
     p = {k: f"CAST(:{k} AS {t})" if t else f":{k}" for k, t in _PARAMS[dialect].items()}
     return f"""
@@ -101,7 +132,7 @@ ON CONFLICT (topic_id, object_key, period_key) DO UPDATE SET
     level = excluded.level, evidence = excluded.evidence,
     trial = (warning.trial AND excluded.trial),  -- a trial run never turns a live warning into a trial one
     last_hit_at = excluded.last_hit_at, last_run_id = excluded.last_run_id,
-    hit_count = warning.hit_count + 1
+    {_GO_LIVE}
 RETURNING id, hit_count
 """  # noqa: S608 - no value is formatted in, only the dialect's casts
 
@@ -290,7 +321,7 @@ async def record_verdict(
     ).scalar_one()
     body = {"warning_id": warning.id, "result": result.value, "note": note, "trial": True}
     verification = Verification(
-        client_id=f"trial-{uuid.uuid4().hex}",
+        client_id=f"{TRIAL_VERDICT_PREFIX}{uuid.uuid4().hex}",
         warning_id=warning.id,
         person_id=person_id,
         round=int(last or 0) + 1,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from backend.audit.models import AuditRecord
 from backend.engine.service import EngineService
 from backend.events.models import Event, EventRecipient
+from backend.kernel.timeutil import utcnow
 from backend.org.models import Person
 from backend.topics.models import TopicState
 from backend.warnings.models import Verification, Warning
@@ -176,3 +177,65 @@ async def test_experts_get_the_trial_hits_and_record_verdicts_from_the_clue_shee
         ("expert", "not_true"),
         ("expert", "true"),
     ]
+
+
+async def test_trial_hits_that_go_live_are_announced_from_the_go_live_day_without_the_expert_verdict(
+    client, sessions, db, settings, tmp_path
+):
+    """Validating: a trial hit, an expert's verdict on it. The topic goes live and its first live
+    run hits the same key: the warning is announced to its person then (not before), its deadline
+    counts from that run, and the expert's verdict is neither its finding nor one of its replies."""
+    from datetime import timedelta
+
+    from backend.topics.models import Transition
+    from backend.topics.service import TopicService
+    from tests.engine.helpers import ACTOR
+
+    topic_id = await zero_usage_topic(db, settings, tmp_path, state=TopicState.validating)
+    await run(db, settings, "MK-ZERO")
+    trial_hit = (await warning_ids(db))["A001"]
+    expert = await sessions.headers("expert")
+    posted = await client.post(
+        f"/api/rules/validation/{topic_id}/hits/{trial_hit.id}/verdict",
+        json={"result": "true", "note": "checked the meter log"},
+        headers=expert,
+    )
+    assert posted.status_code == 200, posted.text
+    async with db.session() as s:  # the trial ran a week before the go-live
+        stored = await s.get(Warning, trial_hit.id)
+        stored.raised_at -= timedelta(days=7)
+        await s.commit()
+        told = (await s.execute(select(EventRecipient.person_id))).scalars().all()
+    assert trial_hit.person_id not in told
+
+    async with db.session() as session:
+        await TopicService(session, trail(), settings).transition(
+            topic_id, Transition(to=TopicState.online), ACTOR
+        )
+    before_live = utcnow()
+    await run(db, settings, "MK-ZERO")
+
+    live = (await warning_ids(db))["A001"]
+    assert live.id == trial_hit.id and live.trial is False
+    assert live.raised_at >= before_live and live.finding is None and live.hit_count == 1
+    assert (
+        live.state == "delivered"
+        and live.due_at is not None
+        and live.due_at > before_live + timedelta(days=7)
+    )
+    async with db.session() as s:
+        told = (
+            (
+                await s.execute(
+                    select(EventRecipient.person_id)
+                    .join(Event, Event.id == EventRecipient.event_id)
+                    .where(Event.kind == "warning.raised", Event.subject_id == live.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert live.person_id in told
+    manager = await sessions.headers("manager")
+    detail = (await client.get(f"/api/warnings/{live.id}", headers=manager)).json()
+    assert detail["verifications"] == []
