@@ -44,6 +44,7 @@ from backend.kernel.db import read_rows
 from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
+from backend.warnings.hits import TRIAL_VERDICT_PREFIX
 from backend.warnings.models import (
     ANSWERABLE_STATES,
     OPEN_STATES,
@@ -292,6 +293,14 @@ class WarningService:
         await self.session.commit()
         return await self._detail(principal, warning)
 
+    @staticmethod
+    def _replies_only(warning: Warning) -> list[Any]:
+        """A live warning shows its person's replies, not the topic experts' verdicts from when it
+        was a trial hit (those stay for the validation report)."""
+        if warning.trial:
+            return []
+        return [col(Verification.client_id).not_like(f"{TRIAL_VERDICT_PREFIX}%")]
+
     async def _detail(self, principal: Principal, warning: Warning) -> WarningDetail:
         steps = (
             await self.session.execute(
@@ -303,7 +312,7 @@ class WarningService:
         verifications = (
             await self.session.execute(
                 select(Verification)
-                .where(col(Verification.warning_id) == warning.id)
+                .where(col(Verification.warning_id) == warning.id, *self._replies_only(warning))
                 .order_by(col(Verification.round))
             )
         ).scalars()
