@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, patch, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +24,20 @@ from backend.auth.models import (
     TokenResponse,
 )
 from backend.auth.service import AuthService
+from backend.auth.throttle import client_address
 from backend.kernel.access import Principal, Role, requires
+from backend.kernel.errors import AppError
 from backend.kernel.web import request_channel, request_id
+
+
+def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard (it runs before the body is read): passwords and tokens come as JSON only; a form
+    or text/plain body (what another site's page can send without asking) is refused with 415."""
+    kind = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        raise AppError(
+            "Send this as JSON (Content-Type: application/json).", code="unsupported_media_type", status=415
+        )
 
 
 async def provide_auth(db_session: NamedDependency[AsyncSession], state: State) -> AuthService:
@@ -35,7 +49,7 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = {"auth": Provide(provide_auth)}
 
-    @post("/login", status_code=200, summary="Sign in: access token plus refresh token")
+    @post("/login", status_code=200, guards=[json_only], summary="Sign in: access token plus refresh token")
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -47,9 +61,15 @@ class AuthController(Controller):
             data.password,
             channel=request_channel(request.headers),
             request_id=request_id(request),
+            address=client_address(request.scope, auth.settings),
         )
 
-    @post("/refresh", status_code=200, summary="Trade a refresh token for new tokens (rotating)")
+    @post(
+        "/refresh",
+        status_code=200,
+        guards=[json_only],
+        summary="Trade a refresh token for new tokens (rotating)",
+    )
     async def refresh(
         self,
         data: JSONBody[RefreshRequest],
@@ -68,14 +88,19 @@ class AuthController(Controller):
     async def me(self, auth: NamedDependency[AuthService], request: Request[Principal, Any, Any]) -> Me:
         return await auth.me(request.user)
 
-    @post("/password", status_code=204, guards=[requires()], summary="Change my password")
+    @post("/password", status_code=204, guards=[requires(), json_only], summary="Change my password")
     async def change_password(
         self,
         data: JSONBody[PasswordChange],
         auth: NamedDependency[AuthService],
         request: Request[Principal, Any, Any],
     ) -> None:
-        await auth.change_password(request.user, data.current_password, data.new_password)
+        await auth.change_password(
+            request.user,
+            data.current_password,
+            data.new_password,
+            address=client_address(request.scope, auth.settings),
+        )
 
 
 class AccountController(Controller):
@@ -95,8 +120,7 @@ class AccountController(Controller):
         auth: NamedDependency[AuthService],
         request: Request[Principal, Any, Any],
     ) -> AccountPublic:
-        account = await auth.create_account(data, request.user.actor)
-        return AccountPublic.model_validate(account, from_attributes=True)
+        return auth.public(await auth.create_account(data, request.user.actor))
 
     @patch("/{account_id:int}", summary="Enable or disable an account (admin); disabling ends its sessions")
     async def update_account(
@@ -109,7 +133,7 @@ class AccountController(Controller):
         account = await auth.get_account(account_id)
         if data.active is not None:
             account = await auth.set_active(account_id, data.active, request.user.actor)
-        return AccountPublic.model_validate(account, from_attributes=True)
+        return auth.public(account)
 
     @post(
         "/{account_id:int}/password",
@@ -123,5 +147,4 @@ class AccountController(Controller):
         auth: NamedDependency[AuthService],
         request: Request[Principal, Any, Any],
     ) -> AccountPublic:
-        account = await auth.reset_password(account_id, data.new_password, request.user.actor)
-        return AccountPublic.model_validate(account, from_attributes=True)
+        return auth.public(await auth.reset_password(account_id, data.new_password, request.user.actor))

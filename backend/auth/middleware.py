@@ -6,10 +6,12 @@ from litestar.datastructures import Headers
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.auth.service import facts_of, principal_from, signed_in_account
-from backend.kernel.errors import Unauthorized
+from backend.kernel.errors import Forbidden, Unauthorized
 from backend.kernel.web import request_channel, request_id
 
 PUBLIC_PATHS = frozenset({"/api/auth/login", "/api/auth/refresh"})
+#: all an account whose password must be changed may call (besides sign-in and refresh)
+WHILE_MUST_CHANGE = frozenset({"/api/auth/me", "/api/auth/password", "/api/auth/logout"})
 
 
 def needs_auth(path: str) -> bool:
@@ -38,6 +40,10 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
             scope["user"] = principal_from(
                 account, facts, session_id, request_channel(headers), request_id(scope)
             )
+            if account.must_change_password and scope["path"].rstrip("/") not in WHILE_MUST_CHANGE:
+                raise Forbidden(
+                    "Change your password first (POST /api/auth/password).", code="password_change_required"
+                )
         await app(scope, receive, send)
 
     return middleware

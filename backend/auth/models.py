@@ -19,8 +19,6 @@ class Account(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     must_change_password: bool = False
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -33,8 +31,25 @@ class AuthSession(SQLModel, table=True):
     refresh_hash: str = Field(max_length=64)
     channel: str = Field(default="api", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    #: the absolute end (sign-in + refresh_token_days); never moved by a refresh
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    #: sign-in or the last refresh: a refresh later than session_idle_minutes after it is refused
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed password attempts of one username (``name:<lower-case name>``, known or not) or one
+    client address (``addr:<ip>``), counted by a conditional upsert (``backend/auth/throttle.py``)."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    #: attempts are refused (429) until then
+    blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    #: addresses: the end of the window the failures are counted in
+    window_ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 # --- API shapes --------------------------------------------------------------------
@@ -62,19 +77,20 @@ class TokenResponse(SQLModel):
 class PasswordChange(SQLModel):
     model_config = STRICT
     current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=8, max_length=256)
+    #: the rules (length, common passwords, the username) are checked by the service
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class PasswordReset(SQLModel):
     model_config = STRICT
-    new_password: str = Field(min_length=8, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class AccountCreate(SQLModel):
     model_config = STRICT
     employee_no: str = Field(min_length=1, max_length=32)
     username: str = Field(min_length=2, max_length=64, regex=r"^[A-Za-z0-9_.@-]+$")
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(min_length=1, max_length=256)
 
 
 class AccountUpdate(SQLModel):
@@ -88,7 +104,8 @@ class AccountPublic(SQLModel):
     username: str
     active: bool
     must_change_password: bool
-    locked_until: LocalDateTime | None
+    #: sign-in attempts for this username are refused until then (too many wrong passwords)
+    locked_until: LocalDateTime | None = None
     last_login_at: LocalDateTime | None
 
 

@@ -8,22 +8,24 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession, Me, TokenResponse
+from backend.auth.accounts import AccountAdministration
+from backend.auth.models import Account, AuthSession, Me, TokenResponse
+from backend.auth.passwords import Passwords
+from backend.auth.throttle import Blocked, Throttle, address_key, name_key
 from backend.kernel.access import Actor, Channel, Principal, roles_from
 from backend.kernel.cache import ORG_GENERATION, TTLCache
 from backend.kernel.db import read_stored
-from backend.kernel.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
+from backend.kernel.errors import AppError, Invalid, Unauthorized
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
@@ -49,6 +51,30 @@ def verified_claims(token: str, key: Any) -> dict[str, Any]:
         _VERIFIED.clear()
     _VERIFIED[(key, token)] = claims
     return claims
+
+
+def _wrong() -> Unauthorized:
+    """One refusal for unknown usernames and wrong passwords alike."""
+    return Unauthorized("Wrong username or password.", code="invalid_credentials")
+
+
+def _reason(blocked: Blocked) -> str:
+    return "address throttled" if blocked.is_address else "throttled"
+
+
+def _too_many(blocked: Blocked, now: datetime) -> AppError:
+    """429 for a blocked username or client address, with how long to wait."""
+    wait = blocked.seconds(now)
+    if blocked.is_address:
+        detail, code = (
+            f"Too many failed sign-ins from this address: try again in {wait} s.",
+            "too_many_attempts",
+        )
+    else:
+        detail, code = f"Too many wrong passwords: try again in {wait} s.", "account_locked"
+    return AppError(
+        detail, code=code, status=429, headers={"Retry-After": str(wait)}, extra={"retry_after": wait}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +221,7 @@ def principal_from(
     )
 
 
-class AuthService:
+class AuthService(AccountAdministration):
     def __init__(
         self,
         session: AsyncSession,
@@ -209,33 +235,28 @@ class AuthService:
         self.settings = settings
         self.trail = trail
         self.hasher = hasher
+        self.passwords = Passwords(hasher, settings.password_hash_threads)
+        self.throttle = Throttle(session, settings)
         self.keys = Keys.from_settings(settings)
         self.org = OrgService(session, trail)
 
-    # --- passwords ---------------------------------------------------------------
-    def hash_password(self, password: str) -> str:
-        return self.hasher.hash(password)
-
-    def _check_password(self, account: Account, password: str) -> bool:
-        try:
-            self.hasher.verify(account.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-        if self.hasher.check_needs_rehash(account.password_hash):
-            account.password_hash = self.hasher.hash(password)
-        return True
-
     # --- login -------------------------------------------------------------------
-    async def account_by_username(self, username: str) -> Account | None:
-        return (
-            await self.session.execute(select(Account).where(col(Account.username) == username))
-        ).scalar_one_or_none()
-
     async def login(
-        self, username: str, password: str, *, channel: Channel, request_id: str | None
+        self,
+        username: str,
+        password: str,
+        *,
+        channel: Channel,
+        request_id: str | None,
+        address: str = "unknown",
     ) -> TokenResponse:
-        account = await self.account_by_username(username)
+        """Sign in. Wrong passwords are counted per username and per client address (one
+        conditional upsert each, ``backend/auth/throttle.py``); a blocked username or address is
+        refused (429, ``Retry-After``) before any password is checked."""
+        keys = [address_key(address), name_key(username)]
         now = utcnow()
+        blocked = await self.throttle.blocked(keys, now)
+        account = None if blocked else await self.account_by_username(username)
         actor = Actor(
             account.person_id if account else None,
             account.id if account else None,
@@ -245,37 +266,45 @@ class AuthService:
             request_id,
             username,
         )
-        wrong = Unauthorized("Wrong username or password.", code="invalid_credentials")
-        if account is None:
+        if blocked is not None:
             raise await self._refused(
-                actor, None, "auth.login_failed", {"username": username, "reason": "unknown username"}, wrong
+                actor, None, "auth.login_refused", {"reason": _reason(blocked)}, _too_many(blocked, now)
             )
-        if account.locked_until is not None and as_utc(account.locked_until) > now:
-            wait = int((as_utc(account.locked_until) - now).total_seconds()) + 1
-            locked = AppError(
-                f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.",
-                code="account_locked",
-                status=429,
-                headers={"Retry-After": str(wait)},
-                extra={"retry_after": wait},
-            )
-            raise await self._refused(actor, account.id, "auth.login_refused", {"reason": "locked"}, locked)
-        if not self._check_password(account, password):
-            account.failed_logins += 1
-            new: dict[str, Any] = {"failed_logins": account.failed_logins, "reason": "wrong password"}
-            if account.failed_logins >= self.settings.login_max_failures:
-                account.locked_until = now + timedelta(minutes=self.settings.login_lock_minutes)
-                account.failed_logins = 0
-                new["locked_until"] = account.locked_until
-            raise await self._refused(actor, account.id, "auth.login_failed", new, wrong)
-        if not account.active:
+        account_id = account.id if account else None
+        stored = account.password_hash if account else None
+        await self.session.rollback()  # no pooled connection held while argon2 works
+        ok, rehash = await self.passwords.verify(stored, password)
+        if not ok:
+            counted = await self.throttle.fail_name(keys[1], utcnow())
+            await self.throttle.fail_address(keys[0], utcnow())
+            new: dict[str, Any] = {"reason": "wrong password" if account else "unknown username"}
+            if account is None:
+                new["username"] = username
+            if counted is None:  # concurrent failures blocked the username while this one ran
+                late = await self.throttle.blocked([keys[1]], utcnow())
+                error = _too_many(late, utcnow()) if late else _wrong()
+                raise await self._refused(
+                    actor, account_id, "auth.login_refused", {"reason": "throttled"}, error
+                )
+            new["failures"] = counted[0]
+            if counted[1] is not None:
+                new["blocked_until"] = counted[1]
+            raise await self._refused(actor, account_id, "auth.login_failed", new, _wrong())
+        account = await self.session.get(Account, account_id)
+        if account is None or not account.active:
             disabled = Unauthorized("This account is disabled.", code="account_disabled")
             raise await self._refused(
-                actor, account.id, "auth.login_refused", {"reason": "disabled"}, disabled
+                actor, account_id, "auth.login_refused", {"reason": "disabled"}, disabled
             )
-        account.failed_logins = 0
-        account.locked_until = None
-        account.last_login_at = now
+        late = await self.throttle.clear_name(keys[1], utcnow())
+        if late is not None:  # concurrent wrong guesses reached the limit before this one
+            throttled = {"reason": "throttled"}
+            raise await self._refused(
+                actor, account_id, "auth.login_refused", throttled, _too_many(late, utcnow())
+            )
+        if rehash is not None:
+            account.password_hash = rehash
+        account.last_login_at = utcnow()
         tokens = await self._open_session(account, channel)
         await self.trail.record(
             self.session, actor, action="auth.login", object_type="account", object_id=account.id
@@ -303,14 +332,20 @@ class AuthService:
                 refresh_hash=_sha256(refresh),
                 channel=channel.value,
                 expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
+                last_seen_at=utcnow(),
             )
         )
         return TokenResponse(
             access_token=self._access_token(account, sid),
             refresh_token=refresh,
-            expires_in=self.settings.access_token_minutes * 60,
+            expires_in=self._access_minutes * 60,
             must_change_password=account.must_change_password,
         )
+
+    @property
+    def _access_minutes(self) -> int:
+        """An access token never outlives the idle limit (its use is not seen as activity)."""
+        return min(self.settings.access_token_minutes, self.settings.session_idle_minutes)
 
     def _access_token(self, account: Account, sid: str) -> str:
         now = utcnow()
@@ -318,7 +353,7 @@ class AuthService:
             "sub": str(account.id),
             "sid": sid,
             "iat": now,
-            "exp": now + timedelta(minutes=self.settings.access_token_minutes),
+            "exp": now + timedelta(minutes=self._access_minutes),
             "typ": "access",
         }
         return jwt.encode(claims, self.keys.token_key, algorithm=ALGORITHM)
@@ -329,8 +364,11 @@ class AuthService:
         bad = Unauthorized(
             "The refresh token is invalid or expired; sign in again.", code="invalid_refresh_token"
         )
-        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
+        now = utcnow()
+        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
             raise bad
+        if self._idle(row, now):
+            raise Unauthorized("This session was unused too long; sign in again.", code="session_idle")
         account = await self.session.get(Account, row.account_id)
         if not hmac.compare_digest(row.refresh_hash, _sha256(refresh_token)):
             # an old refresh token came back: someone holds a copy; end the session for both
@@ -351,7 +389,7 @@ class AuthService:
         guard: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
             update(AuthSession)
             .where(col(AuthSession.id) == sid, col(AuthSession.refresh_hash) == row.refresh_hash)
-            .values(refresh_hash=_sha256(new_refresh))
+            .values(refresh_hash=_sha256(new_refresh), last_seen_at=now)
         )
         if guard.rowcount != 1:
             raise bad
@@ -359,9 +397,16 @@ class AuthService:
         return TokenResponse(
             access_token=self._access_token(account, sid),
             refresh_token=new_refresh,
-            expires_in=self.settings.access_token_minutes * 60,
+            expires_in=self._access_minutes * 60,
             must_change_password=account.must_change_password,
         )
+
+    def _idle(self, row: AuthSession, now: datetime) -> bool:
+        """Unused longer than the idle limit. Activity is recorded at sign-in and each refresh
+        (no write per request): an active phone refreshes every access-token lifetime, so a
+        session ends between ``idle - access`` and ``idle`` minutes after its last use."""
+        seen = as_utc(row.last_seen_at or row.created_at)
+        return now - seen > timedelta(minutes=self.settings.session_idle_minutes)
 
     async def logout(self, principal: Principal) -> None:
         row = await self.session.get(AuthSession, principal.session_id)
@@ -419,32 +464,58 @@ class AuthService:
         )
 
     # --- passwords and accounts ------------------------------------------------------
-    def _check_new_password(self, username: str, password: str) -> None:
-        if password.lower() == username.lower() or len(set(password)) < 4:
-            raise Invalid(
-                "Choose a password that is not your username and not a repeated character.",
-                code="weak_password",
-                extra={"field": "new_password"},
+    async def change_password(
+        self, principal: Principal, current: str, new: str, *, address: str = "unknown"
+    ) -> None:
+        """Change one's own password. A wrong current password counts as a failed sign-in of the
+        username (and address); the failure that reaches the limit ends this session (429)."""
+        key = name_key(principal.username)
+        blocked = await self.throttle.blocked([address_key(address), key], utcnow())
+        if blocked is not None:
+            await self._password_trail(
+                principal, "auth.password_change_refused", {"reason": _reason(blocked)}
             )
-
-    async def change_password(self, principal: Principal, current: str, new: str) -> None:
+            raise _too_many(blocked, utcnow())
         account = await self.session.get(Account, principal.account_id)
         assert account is not None
-        if not self._check_password(account, current):
-            await self.trail.record(
-                self.session,
-                principal.actor,
-                action="auth.password_change_failed",
-                object_type="account",
-                object_id=account.id,
+        stored = account.password_hash
+        await self.session.rollback()  # no pooled connection held while argon2 works
+        ok, _ = await self.passwords.verify(stored, current)
+        if not ok:
+            counted = await self.throttle.fail_name(key, utcnow())
+            await self.throttle.fail_address(address_key(address), utcnow())
+            if counted is not None and counted[1] is None:
+                await self._password_trail(principal, "auth.password_change_failed", {"failures": counted[0]})
+                raise Invalid(
+                    "The current password is wrong.",
+                    code="wrong_password",
+                    extra={"field": "current_password"},
+                )
+            await self.session.execute(
+                update(AuthSession)
+                .where(col(AuthSession.id) == principal.session_id, col(AuthSession.revoked_at).is_(None))
+                .values(revoked_at=utcnow())
             )
-            await self.session.commit()
-            raise Invalid(
-                "The current password is wrong.", code="wrong_password", extra={"field": "current_password"}
+            new_values: dict[str, Any] = {"session_ended": True}
+            if counted is not None:
+                new_values |= {"failures": counted[0], "blocked_until": counted[1]}
+            await self._password_trail(principal, "auth.password_change_failed", new_values)
+            late = await self.throttle.blocked([key], utcnow())
+            wait = late.seconds(utcnow()) if late else 1
+            raise AppError(
+                "Too many wrong passwords: this session has ended; sign in again later.",
+                code="too_many_password_attempts",
+                status=429,
+                headers={"Retry-After": str(wait)},
+                extra={"retry_after": wait},
             )
-        self._check_new_password(account.username, new)
-        account.password_hash = self.hash_password(new)
+        self._check_new_password(principal.username, new)
+        new_hash = await self.passwords.hash(new)
+        account = await self.session.get(Account, principal.account_id)
+        assert account is not None
+        account.password_hash = new_hash
         account.must_change_password = False
+        await self.throttle.clear_name(key, utcnow())
         await self.session.execute(  # every other session ends
             update(AuthSession)
             .where(
@@ -464,104 +535,14 @@ class AuthService:
         )
         await self.session.commit()
 
-    async def list_accounts(self) -> list[AccountPublic]:
-        rows = (await self.session.execute(select(Account).order_by(col(Account.username)))).scalars()
-        return [AccountPublic.model_validate(a, from_attributes=True) for a in rows]
-
-    async def create_account(
-        self,
-        data: AccountCreate,
-        actor: Actor,
-        *,
-        must_change: bool = True,
-        commit: bool = True,
-        check_strength: bool = True,
-    ) -> Account:
-        person = await self.org.person_by_no(data.employee_no)
-        if person is None:
-            raise Invalid(
-                f"no person has employee number {data.employee_no!r}",
-                code="unknown_person",
-                extra={"field": "employee_no"},
-            )
-        if await self.account_by_username(data.username) is not None:
-            raise Conflict(f"username {data.username!r} is taken", code="duplicate_username")
-        taken = (
-            await self.session.execute(select(Account).where(col(Account.person_id) == person.id))
-        ).first()
-        if taken is not None:
-            raise Conflict(f"{data.employee_no} already has an account", code="duplicate_account")
-        if check_strength:
-            self._check_new_password(data.username, data.password)
-        account = Account(
-            person_id=pk(person),
-            username=data.username,
-            password_hash=self.hash_password(data.password),
-            must_change_password=must_change,
-        )
-        self.session.add(account)
-        await self.session.flush()
+    async def _password_trail(self, principal: Principal, action: str, new: dict[str, Any]) -> None:
+        """A refused or failed password change in the trail (committed: it outlives the refusal)."""
         await self.trail.record(
             self.session,
-            actor,
-            action="account.create",
+            principal.actor,
+            action=action,
             object_type="account",
-            object_id=account.id,
-            new={"username": account.username, "person_id": account.person_id},
-            power="accounts",
-        )
-        if commit:
-            await self.session.commit()
-        return account
-
-    async def set_active(self, account_id: int, active: bool, actor: Actor) -> Account:
-        account = await self.get_account(account_id)
-        if account.active != active:
-            old = account.active
-            account.active = active
-            if not active:
-                await self._revoke_all(account)
-            await self.trail.record(
-                self.session,
-                actor,
-                action="account.update",
-                object_type="account",
-                object_id=account.id,
-                old={"active": old},
-                new={"active": active},
-                power="accounts",
-            )
-            await self.session.commit()
-        return account
-
-    async def reset_password(self, account_id: int, new_password: str, actor: Actor) -> Account:
-        account = await self.get_account(account_id)
-        self._check_new_password(account.username, new_password)
-        account.password_hash = self.hash_password(new_password)
-        account.must_change_password = True
-        account.failed_logins = 0
-        account.locked_until = None
-        await self._revoke_all(account)
-        await self.trail.record(
-            self.session,
-            actor,
-            action="account.password_reset",
-            object_type="account",
-            object_id=account.id,
-            power="accounts",
+            object_id=principal.account_id,
+            new=new,
         )
         await self.session.commit()
-        return account
-
-    async def get_account(self, account_id: int) -> Account:
-        account = await self.session.get(Account, account_id)
-        if account is None:
-            raise NotFound(f"account {account_id} does not exist", code="account_not_found")
-        return account
-
-    async def _revoke_all(self, account: Account) -> None:
-        await self.session.execute(
-            update(AuthSession)
-            .where(col(AuthSession.account_id) == account.id, col(AuthSession.revoked_at).is_(None))
-            .values(revoked_at=utcnow())
-        )

@@ -40,10 +40,22 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=14, ge=1, le=365)
+    #: sign-in sessions end after this many minutes unused (noticed when the access token is
+    #: renewed), and always refresh_token_days after sign-in
+    session_idle_minutes: int = Field(default=30, ge=1)
+    #: wrong passwords for one username before each further attempt waits 1 s, 2 s, 4 s …
+    #: (at most login_lock_minutes); a sign-in resets the count
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    #: wrong passwords from one client address (any usernames) per window before it waits for
+    #: the window's end
+    login_address_max_failures: int = Field(default=100, ge=1)
+    login_address_window_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=10, ge=8, le=128)
     password_hash_memory_kib: int = Field(default=65536, ge=64)
     password_hash_time_cost: int = Field(default=3, ge=1)
+    #: threads hashing and checking passwords (off the event loop), per process
+    password_hash_threads: int = Field(default=4, ge=1, le=64)
 
     max_body_bytes: int = Field(default=10_000_000, ge=1024)
     timezone: str = "Asia/Shanghai"

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.access import Role
 from backend.kernel.db import JSONType, UTCDateTime
 from backend.kernel.schemas import STRICT
-from backend.kernel.timeutil import utcnow
+from backend.kernel.timeutil import LocalDateTime, utcnow
 
 
 class UnitKind(StrEnum):
@@ -178,3 +178,56 @@ class OverseerPublic(SQLModel):
     unit_name: str
     #: why: head of the person's unit or one above it, inspector over it, or committee member
     role: Role
+
+
+# --- role grants (second-person approval) ----------------------------------------------
+
+
+class GrantStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+#: roles that open case content beyond one's own unit: granted by one admin, in force once another
+#: approves (separation of duties)
+APPROVED_ROLES = frozenset({Role.committee.value, Role.inspector.value})
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role asked for a person by one administrator, waiting for another's approval."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        Index(
+            "ix_role_grant_one_pending",
+            "person_id",
+            "role",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16)
+    status: GrantStatus = Field(default=GrantStatus.pending, sa_type=String(16))
+    requested_by: int | None = Field(default=None, foreign_key="person.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class RoleGrantPublic(SQLModel):
+    id: int
+    person_id: int
+    person_name: str
+    employee_no: str
+    role: Role
+    status: GrantStatus
+    requested_by: int | None
+    requested_by_name: str | None
+    requested_at: LocalDateTime
+    decided_by: int | None
+    decided_at: LocalDateTime | None

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     this.code = (body && body.code) || (status === 0 ? "network" : "http_" + status);
     this.detail = (body && body.detail) || "";
     this.body = body || {};
+    // numbers the error's text names ("try again in {retry_after} s", "at least {min_length}")
+    for (const key of ["retry_after", "min_length"]) if (body && body[key] !== undefined) this[key] = body[key];
   }
 }
 
