@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit.reads import ReadJournal
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
+from backend.kernel.web import FileForm, sent_file
 from backend.warnings.inbox_json import own_inbox_json
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
@@ -128,11 +129,12 @@ class WarningController(Controller):
     @get("/{warning_id:int}", summary="A warning: evidence, deadline, timeline, replies, photos")
     async def detail(
         self,
+        state: State,
         warning_id: FromPath[int],
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
     ) -> WarningDetail:
-        return await svc.detail(request.user, warning_id)
+        return await svc.detail(request.user, warning_id, reads=state.reads)
 
     @post("/{warning_id:int}/verifications", summary="Submit a verification (idempotent under client_id)")
     async def verify(
@@ -187,13 +189,9 @@ class WarningController(Controller):
         warning_id: FromPath[int],
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
-        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[PhotoPublic]:
-        upload = data.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid(
-                "send the photo as multipart field 'file'", code="file_required", extra={"field": "file"}
-            )
+        upload = sent_file(data.file, "file", "the photo")
         photo, created = await svc.add_photo(request.user, warning_id, await upload.read())
         return Response(photo_public(photo), status_code=201 if created else 200)
 

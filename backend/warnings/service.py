@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from backend.audit.reads import ReadJournal
 from backend.audit.service import AuditTrail, Entry
 from backend.calendar.service import WorkingCalendar, on_calendar_change
 from backend.events.service import emit
@@ -270,7 +271,12 @@ class WarningService:
         return counts
 
     # --- detail -------------------------------------------------------------------
-    async def detail(self, principal: Principal, warning_id: int) -> WarningDetail:
+    async def detail(
+        self, principal: Principal, warning_id: int, *, reads: ReadJournal | None = None
+    ) -> WarningDetail:
+        """The warning in full. Its person's first look marks it read (a change, in the chain at
+        once); the look itself is a read of case content: noted in ``reads`` (written with the next
+        batch of reads, so a view takes no turn on the chain) or, without one, recorded now."""
         warning = await self.get_visible(principal, warning_id)
         actor = principal.actor
         if principal.person_id == warning.person_id and warning.state in {
@@ -282,14 +288,17 @@ class WarningService:
             except Conflict:
                 await self.session.rollback()
                 warning = await self.get_visible(principal, warning_id)
-        await self.trail.record(
-            self.session,
-            actor,
-            action="warning.view",
-            object_type="warning",
-            object_id=warning_id,
-            power="case.read",
-        )
+        if reads is not None:
+            reads.note(actor, "warning.view", "warning", [warning_id])
+        else:
+            await self.trail.record(
+                self.session,
+                actor,
+                action="warning.view",
+                object_type="warning",
+                object_id=warning_id,
+                power="case.read",
+            )
         await self.session.commit()
         return await self._detail(principal, warning)
 
