@@ -62,7 +62,11 @@ class _Read:
                 last_at=jsonable({"at": self.last_at})["at"],  # type: ignore[index]
                 request_ids=self.request_ids,
             )
-        return Entry(self.actor, self.action, self.object_type, new=new, power="case.read", at=self.first_at)
+        ids = new.get("ids") or []
+        one = ids[0] if len(ids) == 1 else None  # a look at one object is found by that object too
+        return Entry(
+            self.actor, self.action, self.object_type, one, new=new, power="case.read", at=self.first_at
+        )
 
 
 class ReadJournal:

@@ -200,12 +200,13 @@ class WarningController(Controller):
     )
     async def get_photo(
         self,
+        state: State,
         warning_id: FromPath[int],
         photo_id: FromPath[int],
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
     ) -> Response[bytes]:
-        photo, content = await svc.photo(request.user, warning_id, photo_id)
+        photo, content = await svc.photo(request.user, warning_id, photo_id, reads=state.reads)
         return Response(
             content,
             media_type=photo.content_type,

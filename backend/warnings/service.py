@@ -636,7 +636,11 @@ class WarningService:
             )
         ).scalar_one_or_none()
 
-    async def photo(self, principal: Principal, warning_id: int, photo_id: int) -> tuple[WarningPhoto, bytes]:
+    async def photo(
+        self, principal: Principal, warning_id: int, photo_id: int, *, reads: ReadJournal | None = None
+    ) -> tuple[WarningPhoto, bytes]:
+        """A photo's bytes. Looking at it is a read of case content: noted in ``reads`` (written with
+        the next batch of reads) or, without one, recorded now."""
         await self.get_visible(principal, warning_id)
         photo = await self.session.get(WarningPhoto, photo_id)
         if photo is None or photo.warning_id != warning_id:
@@ -648,12 +652,16 @@ class WarningService:
                 "the photo file is missing from storage", code="photo_missing", status=410
             ) from exc
         await self.trail.record(
+        seen = {"warning_id": warning_id, "sha256": photo.sha256}
+        if reads is not None:
+            reads.note(principal.actor, "photo.download", "warning_photo", [photo_id], **seen)
+            return photo, content
             self.session,
             principal.actor,
             action="photo.download",
             object_type="warning_photo",
             object_id=photo_id,
-            new={"warning_id": warning_id, "sha256": photo.sha256},
+            new=seen,
             power="case.read",
         )
         await self.session.commit()
