@@ -14,6 +14,7 @@ from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
 from backend.org.importer import ImportReport, OrgImporter
 from backend.org.models import (
+    GrantStatus,
     OverseerPublic,
     PersonCreate,
     PersonPage,
@@ -22,6 +23,7 @@ from backend.org.models import (
     PostCreate,
     PostPublic,
     PostUpdate,
+    RoleGrantPublic,
     UnitCreate,
     UnitPublic,
     UnitUpdate,
@@ -143,7 +145,7 @@ class OrgController(Controller):
         org: NamedDependency[OrgService],
         request: Request[Principal, Any, Any],
     ) -> PersonPublic:
-        return await org.person_public(await org.create_person(data, request.user.actor))
+        return await org.person_public_asked(await org.create_person(data, request.user.actor))
 
     @patch(
         "/people/{person_id:int}", guards=ADMIN, summary="Edit a person: unit, post, roles, active (admin)"
@@ -155,7 +157,7 @@ class OrgController(Controller):
         org: NamedDependency[OrgService],
         request: Request[Principal, Any, Any],
     ) -> PersonPublic:
-        return await org.person_public(await org.update_person(person_id, data, request.user.actor))
+        return await org.person_public_asked(await org.update_person(person_id, data, request.user.actor))
 
     # --- import ------------------------------------------------------------------
     @post(
@@ -179,3 +181,34 @@ class OrgController(Controller):
         if kind == "people":
             return await importer.import_people(data.filename, content, request.user.actor, dry_run=dry_run)
         raise Invalid(f"unknown import kind {kind!r}; use units or people", code="unknown_import_kind")
+
+
+class RoleGrantController(Controller):
+    """Committee and inspector roles asked for by one administrator, approved by another."""
+
+    path = "/api/role-grants"
+    tags = ["org"]
+    guards = ADMIN
+    dependencies = {"org": Provide(provide_org)}
+
+    @get("/", summary="Role grants waiting for approval (all of them with decided=true) (admin)")
+    async def list_grants(
+        self, org: NamedDependency[OrgService], decided: FromQuery[bool] = False
+    ) -> list[RoleGrantPublic]:
+        return await org.grants.listing(None if decided else GrantStatus.pending)
+
+    @post(
+        "/{grant_id:int}/approve",
+        status_code=200,
+        summary="Approve a role grant: the role is in force (admin; not who asked, not who receives it)",
+    )
+    async def approve(
+        self, grant_id: FromPath[int], org: NamedDependency[OrgService], request: Request[Principal, Any, Any]
+    ) -> RoleGrantPublic:
+        return await org.grants.decide(grant_id, request.user, approve=True)
+
+    @post("/{grant_id:int}/reject", status_code=200, summary="Turn a role grant down (admin)")
+    async def reject(
+        self, grant_id: FromPath[int], org: NamedDependency[OrgService], request: Request[Principal, Any, Any]
+    ) -> RoleGrantPublic:
+        return await org.grants.decide(grant_id, request.user, approve=False)

@@ -160,6 +160,9 @@ class PersonPublic(PersonBase):
     post_risk_value: float | None
     roles: list[str]
     active: bool
+    #: committee or inspector asked for this person, in force once another administrator approves
+    #: (set in the answer to a create or an edit)
+    pending_roles: list[str] = []
 
 
 class PersonPage(SQLModel):

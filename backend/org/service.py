@@ -16,6 +16,7 @@ from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.db import is_inline, read_rows
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
+from backend.org.grants import RoleGrants, refuse_own_roles
 from backend.org.models import (
     OverseerPublic,
     Person,
@@ -110,6 +111,7 @@ class OrgService:
     def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
         self.session = session
         self.trail = trail
+        self.grants = RoleGrants(session, trail)
 
     async def _written(
         self,
@@ -264,6 +266,12 @@ class OrgService:
             active=person.active,
         )
 
+    async def person_public_asked(self, person: Person) -> PersonPublic:
+        """A person just created or edited, with the roles asked for them awaiting approval."""
+        public = await self.person_public(person)
+        public.pending_roles = await self.grants.pending_roles(pk(person))
+        return public
+
     async def list_people(
         self,
         principal: Principal,
@@ -316,9 +324,15 @@ class OrgService:
             unit_id=pk(unit),
             post_id=post.id if post else None,
         )
+        kept, asked = self.grants.split(data.roles, [], actor)
+        person.roles = kept
         self.session.add(person)
         await self.session.flush()
-        await self._written(actor, "person", pk(person), None, _person_values(person), commit=commit)
+        await self._written(actor, "person", pk(person), None, _person_values(person), commit=False)
+        await self.grants.ask(pk(person), asked, actor)
+        if commit:
+            await self.session.commit()
+            ORG_GENERATION.bump()
         return person
 
     async def update_person(
@@ -334,8 +348,16 @@ class OrgService:
         if "post_code" in values:
             post = await self._post_for(values.pop("post_code"))
             person.post_id = post.id if post else None
+        asked: list[str] = []
+        if values.get("roles") is not None:
+            refuse_own_roles(actor, pk(person), before["roles"], values["roles"])
+            values["roles"], asked = self.grants.split(values["roles"], before["roles"], actor)
         _apply(person, values, required={"name", "roles", "active"})
-        await self._written(actor, "person", pk(person), before, _person_values(person), commit=commit)
+        await self._written(actor, "person", pk(person), before, _person_values(person), commit=False)
+        await self.grants.ask(pk(person), asked, actor)
+        if commit:
+            await self.session.commit()
+            ORG_GENERATION.bump()
         return person
 
     async def _unit_for(self, code: str | None) -> Unit:

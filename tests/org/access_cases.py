@@ -98,4 +98,19 @@ CASES = [
         {"admin": 200},
         files={"data": ("people.csv", PEOPLE_CSV, "text/csv")},
     ),
+    Case("GET", "/api/role-grants", lambda i: "/api/role-grants", {"admin": 200}),
+    Case(
+        "POST",
+        "/api/role-grants/{grant_id:int}/approve",
+        lambda i: "/api/role-grants/999999/approve",
+        {"admin": 404},
+        note="no such grant",
+    ),
+    Case(
+        "POST",
+        "/api/role-grants/{grant_id:int}/reject",
+        lambda i: "/api/role-grants/999999/reject",
+        {"admin": 404},
+        note="no such grant",
+    ),
 ]

@@ -724,6 +724,7 @@ export default {
   "err.conflict": "Conflict: reload and try again",
   "err.weak_password": "The new password is too weak: make it longer and less common",
   "err.wrong_password": "The current password is wrong",
+  "err.grant_pending": "This role is already waiting for approval for this person",
   "err.too_many_attempts": "Too many failed sign-ins from this network: try again in {retry_after} s",
   "err.too_many_password_attempts": "Too many wrong current passwords: you were signed out; sign in again later",
   "err.password_too_short": "The new password needs at least {min_length} characters",

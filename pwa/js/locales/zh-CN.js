@@ -724,6 +724,7 @@ export default {
   "err.conflict": "操作冲突，请刷新后重试",
   "err.weak_password": "新密码太简单，请换一个更长、更复杂的密码",
   "err.wrong_password": "当前密码不正确",
+  "err.grant_pending": "该人员的这一角色已在等待批准",
   "err.too_many_attempts": "此网络登录失败次数过多，请 {retry_after} 秒后再试",
   "err.too_many_password_attempts": "当前密码错误次数过多，已退出登录，请稍后重新登录",
   "err.password_too_short": "新密码至少需要 {min_length} 位",

@@ -171,7 +171,7 @@ function quietSection(delivery) {
 
 function passwordSection(open, ctx) {
   const current = h("input", { type: "password", autocomplete: "current-password" });
-  const next = h("input", { type: "password", autocomplete: "new-password", minlength: 8 });
+  const next = h("input", { type: "password", autocomplete: "new-password", minlength: 10 });
   const save = h("button", { type: "submit", class: "btn" }, t("password.save"));
   const form = checkedForm(
     {},
