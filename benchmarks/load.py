@@ -13,9 +13,11 @@ head), and ``--warnings`` closed warnings of the past year are spread over the m
 for the inbox, as in ``benchmarks/inbox.py``).
 
 Then ``probity serve`` (the deployed command, ``PROBITY_ENV=production``: workers and scheduler
-in the process) is started on that database, and the simulated people arrive over ``--ramp``
-seconds: each signs in once (``POST /api/auth/login``), then until ``--seconds`` have passed,
-after a think time drawn between ``--think-min`` and ``--think-max`` seconds, does one thing:
+in the process) is started on that database. The simulated people sign in once each
+(``POST /api/auth/login``), spread over ``--ramp`` seconds (their phones are signed in before the
+morning starts: the sign-ins are reported apart). Then, for the ``--seconds`` of the measured
+window, each, after a think time drawn between ``--think-min`` and ``--think-max`` seconds, does
+one thing:
 
 * a manager lists their inbox (``GET /api/warnings?view=mine&limit=20``), opens a warning from
   it (``GET /api/warnings/{id}``: its first look marks it read, a write), lists notifications
@@ -42,6 +44,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -300,7 +303,6 @@ class Phone:
     ) -> Any:
         """One request, timed and tallied; its JSON when it succeeded and has a body, else None."""
         t0 = time.perf_counter()
-        self.tally.first = min(self.tally.first, time.time())
         try:
             async with http.request(method, self.base + path, json=body, headers=self.headers) as r:
                 raw = await r.read()
@@ -312,7 +314,8 @@ class Phone:
             self.tally.answers[f"{kind} {type(exc).__name__}"] += 1
             return None
         finally:
-            self.tally.last = max(self.tally.last, time.time())
+            if kind != "login":
+                self.tally.last = max(self.tally.last, time.time())
         self.tally.ms[kind].append((time.perf_counter() - t0) * 1000)
         if LOCKED in raw:
             self.tally.locked += 1
@@ -327,11 +330,13 @@ class Phone:
         self.tally.answers[f"{kind} {status}"] += 1
         return json.loads(raw) if raw else {}
 
-    async def run(self, delay: float, deadline: float, think: tuple[float, float]) -> None:
-        await asyncio.sleep(delay)
+    async def run(self, sign_in_at: float, loop_at: float, until: float, think: tuple[float, float]) -> None:
+        """Sign in at ``sign_in_at``, act from ``loop_at`` until ``until`` (wall-clock times, the
+        same in every client process)."""
         timeout = aiohttp.ClientTimeout(total=60)
         connector = aiohttp.TCPConnector(limit=1)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+            await asyncio.sleep(max(0.0, sign_in_at - time.time()))
             signed = await self.call(
                 http,
                 "login",
@@ -344,9 +349,10 @@ class Phone:
             self.headers = {"Authorization": f"Bearer {signed['access_token']}"}
             mix = MANAGER_MIX if self.account.role == "manager" else HEAD_MIX
             kinds, weights = list(mix), list(mix.values())
+            await asyncio.sleep(max(0.0, loop_at - time.time()))
             while True:
                 await asyncio.sleep(self.rng.uniform(*think))
-                if time.monotonic() >= deadline:
+                if time.time() >= until:
                     return
                 await self.act(http, self.rng.choices(kinds, weights)[0])
 
@@ -404,19 +410,34 @@ class Phone:
                 self.warnings.pop(wid, None)
 
 
+def timeline(start_at: float, args: argparse.Namespace) -> tuple[float, float]:
+    """When the measured window starts (every sign-in given ``--ramp`` seconds, then a grace of
+    ten) and when the people stop acting."""
+    loop_at = start_at + args.ramp + 10
+    return loop_at, loop_at + args.seconds
+
+
 async def drive(
     base: str, accounts: list[Account], start_at: float, args: argparse.Namespace, seed: int
 ) -> Tally:
-    """Every account in ``accounts`` as a person, arriving over the ramp from ``start_at``."""
+    """Every account in ``accounts`` as a phone: signing in over the ramp from ``start_at``, then
+    acting through the measured window."""
     tally = Tally()
     rng = random.Random(seed)  # noqa: S311 - behaviour, not secrets
-    await asyncio.sleep(max(0.0, start_at - time.time()))
-    cpu0 = time.process_time()
-    deadline = time.monotonic() + args.seconds
+    loop_at, until = timeline(start_at, args)
+    tally.first = loop_at
     think = (args.think_min, args.think_max)
     people = [Phone(a, base, tally, random.Random(rng.random())) for a in accounts]  # noqa: S311
-    await asyncio.gather(*[p.run(rng.uniform(0, args.ramp), deadline, think) for p in people])
-    tally.cpu = time.process_time() - cpu0
+    cpu: list[float] = []
+
+    async def clock() -> None:
+        await asyncio.sleep(max(0.0, loop_at - time.time()))
+        cpu.append(time.process_time())
+
+    await asyncio.gather(
+        clock(), *[p.run(start_at + rng.uniform(0, args.ramp), loop_at, until, think) for p in people]
+    )
+    tally.cpu = time.process_time() - cpu[0]
     return tally
 
 
@@ -428,17 +449,22 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else math.nan
 
 
-def report(tally: Tally, cpus: list[float], server_cpu: float, server_log: Path, loads: list[str]) -> None:
+def report(tally: Tally, cpus: list[float], server: dict[str, Any]) -> None:
+    """The figures of the measured window (sign-ins apart)."""
     elapsed = tally.last - tally.first
-    total = sum(len(v) for v in tally.ms.values())
+    total = sum(len(tally.ms[k]) for k in (*READS, *WRITES))
     failed = Counter({k: n for k, n in tally.answers.items() if not k.split()[1].startswith("2")})
-    five = sum(n for k, n in failed.items() if k.split()[1].startswith("5"))
-    log = server_log.read_text(errors="replace")
+    acting = Counter({k: n for k, n in failed.items() if not k.startswith("login ")})
+    five = sum(n for k, n in acting.items() if k.split()[1].startswith("5"))
+    log, at = server["log"].read_bytes(), server["log_at"]
+
+    def said(text: bytes) -> str:
+        return f"{log[at:].count(text)} (sign-in phase {log[:at].count(text)})"
+
     print(f"requests: {total} answered in {elapsed:.1f} s: {total / elapsed:.1f} req/s overall")
     print(
-        f"errors: {sum(failed.values())} (5xx {five}; bodies saying 'database is locked' {tally.locked}; "
-        f"'database is locked' in the server log {log.count('database is locked')}; "
-        f"tracebacks in the server log {log.count('Traceback')})"
+        f"errors: {sum(acting.values())} (5xx {five}; bodies saying 'database is locked' {tally.locked}); "
+        f"in the server log: 'database is locked' {said(LOCKED)}, tracebacks {said(b'Traceback')}"
     )
     for key, n in sorted(failed.items()):
         print(f"errors {key}: {n}")
@@ -446,6 +472,7 @@ def report(tally: Tally, cpus: list[float], server_cpu: float, server_log: Path,
         values = tally.ms[kind]
         print(
             f"{kind}: {len(values)} requests, p50 {pct(values, 0.5):.1f} ms, p99 {pct(values, 0.99):.1f} ms"
+            + (" (the sign-in phase, before the window)" if kind == "login" else "")
         )
     for name, kinds in (("reads", READS), ("writes", WRITES)):
         values = [v for k in kinds for v in tally.ms[k]]
@@ -453,10 +480,13 @@ def report(tally: Tally, cpus: list[float], server_cpu: float, server_log: Path,
             f"{name} ({', '.join(kinds)}): {len(values)} requests, {len(values) / elapsed:.1f}/s, "
             f"p50 {pct(values, 0.5):.1f} ms, p99 {pct(values, 0.99):.1f} ms"
         )
-    print(f"server CPU: {100 * server_cpu / elapsed:.0f} % of one core")
+    writes = [v for k in WRITES for v in tally.ms[k]]
+    print(f"goal 0 errors: {'met' if not acting and not tally.locked else 'not met'}")
+    print(f"goal write p99 <= 500 ms: {'met' if pct(writes, 0.99) <= 500 else 'not met'}")
+    print(f"server CPU: {100 * server['cpu'] / elapsed:.0f} % of one core")
     print("client CPU: " + ", ".join(f"{100 * c / elapsed:.0f} %" for c in cpus) + " of one core per process")
-    for line in loads:
-        print(line)
+    print(server["load_before"])
+    print(load_average("after"))
 
 
 def load_average(when: str) -> str:
@@ -489,12 +519,12 @@ def start_server(settings: Settings, tmp: Path, port: int) -> subprocess.Popen[b
     )
 
 
-async def until_healthy(base: str, server: subprocess.Popen[bytes], limit_s: float = 120) -> None:
+async def until_healthy(base: str, server: subprocess.Popen[bytes], log: Path, limit_s: float = 120) -> None:
     deadline = time.monotonic() + limit_s
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                raise SystemExit("the server stopped at start; see its log")
+                raise SystemExit(f"the server stopped at start; see its log, {log}")
             try:
                 async with http.get(f"{base}/healthz") as r:
                     if r.status == 200:
@@ -506,9 +536,8 @@ async def until_healthy(base: str, server: subprocess.Popen[bytes], limit_s: flo
 
 
 def run_clients(
-    base: str, accounts: list[Account], args: argparse.Namespace, tmp: Path
+    base: str, accounts: list[Account], args: argparse.Namespace, tmp: Path, start_at: float
 ) -> tuple[Tally, list[float]]:
-    start_at = time.time() + 2
     if args.clients == 1:
         tally = asyncio.run(drive(base, accounts, start_at, args, seed=1))
         return tally, [tally.cpu]
@@ -556,8 +585,10 @@ def client_process(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--users", type=int, default=300, help="simulated people (one in --station-size heads)")
-    ap.add_argument("--seconds", type=float, default=120, help="how long the people act (ramp included)")
-    ap.add_argument("--ramp", type=float, default=10, help="the people sign in over this many seconds")
+    ap.add_argument("--seconds", type=float, default=120, help="the measured window: how long people act")
+    ap.add_argument(
+        "--ramp", type=float, default=30, help="the people sign in over this many seconds, before the window"
+    )
     ap.add_argument("--think-min", type=float, default=0.5)
     ap.add_argument("--think-max", type=float, default=2.0)
     ap.add_argument("--station-size", type=int, default=10, help="people per new station, its head included")
@@ -592,17 +623,25 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     server = start_server(settings, tmp, port)
     try:
-        asyncio.run(until_healthy(base, server))
-        loads = [load_average("before")]
-        cpu0 = cpu_seconds(server.pid)
-        tally, cpus = run_clients(base, accounts, args, tmp)
-        server_cpu = cpu_seconds(server.pid) - cpu0
-        loads.append(load_average("after"))
+        asyncio.run(until_healthy(base, server, tmp / "server.log"))
+        start_at = time.time() + 2
+        seen: dict[str, Any] = {"log": tmp / "server.log"}
+
+        def window_opens() -> None:
+            seen.update(
+                cpu=cpu_seconds(server.pid),
+                log_at=seen["log"].stat().st_size,
+                load_before=load_average("at the window's start"),
+            )
+
+        threading.Timer(timeline(start_at, args)[0] - time.time(), window_opens).start()
+        tally, cpus = run_clients(base, accounts, args, tmp, start_at)
+        seen["cpu"] = cpu_seconds(server.pid) - seen["cpu"]
     finally:
         server.terminate()
         server.wait(timeout=60)
-    report(tally, cpus, server_cpu, tmp / "server.log", loads)
-    print(f"server log: {tmp / 'server.log'}")
+    report(tally, cpus, seen)
+    print(f"server log: {seen['log']}")
 
 
 if __name__ == "__main__":
