@@ -483,7 +483,10 @@ def report(tally: Tally, cpus: list[float], server: dict[str, Any]) -> None:
     writes = [v for k in WRITES for v in tally.ms[k]]
     print(f"goal 0 errors: {'met' if not acting and not tally.locked else 'not met'}")
     print(f"goal write p99 <= 500 ms: {'met' if pct(writes, 0.99) <= 500 else 'not met'}")
-    print(f"server CPU: {100 * server['cpu'] / elapsed:.0f} % of one core")
+    print(
+        f"server CPU: {100 * server['cpu'] / elapsed:.0f} % of one core, "
+        f"{1000 * server['cpu'] / max(total, 1):.1f} ms per answered request"
+    )
     print("client CPU: " + ", ".join(f"{100 * c / elapsed:.0f} %" for c in cpus) + " of one core per process")
     print(server["load_before"])
     print(load_average("after"))
@@ -613,10 +616,12 @@ def main() -> None:
     t0 = time.perf_counter()
     accounts = asyncio.run(build(settings, args))
     heads = sum(a.role == "head" for a in accounts)
+    mean_think = (args.think_min + args.think_max) / 2
     print(
         f"load: {kind}, {len(accounts)} people ({len(accounts) - heads} managers, {heads} heads), "
         f"{args.seconds:g} s, ramp {args.ramp:g} s, think {args.think_min:g}-{args.think_max:g} s, "
-        f"{args.clients} client process(es); built in {time.perf_counter() - t0:.0f} s",
+        f"{args.clients} client process(es) (at most {len(accounts) / mean_think:.0f} req/s were answers "
+        f"instant); built in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
     port = args.port or free_port()
