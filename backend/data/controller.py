@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.data.models import ImportPublic, IssuePage, RowsPush, TableDeclare, TablePublic
+from backend.data.models import ImportPublic, IssuePage, RowsPush, TableDeclare, TableLabels, TablePublic
 from backend.data.service import DataService
 from backend.data.upload import Part, boundary_of, multipart_file
 from backend.kernel.access import Principal, Role, requires
@@ -47,6 +47,20 @@ class DataController(Controller):
         request: Request[Principal, Any, Any],
     ) -> TablePublic:
         return (await data_svc.public([await data_svc.declare(data, request.user.actor)]))[0]
+
+    @patch(
+        "/tables/{name:str}/labels",
+        guards=MANAGE,
+        summary="Label columns for people: zh-CN label (also the import header), English label, unit",
+    )
+    async def label_columns(
+        self,
+        name: FromPath[str],
+        data: JSONBody[TableLabels],
+        data_svc: NamedDependency[DataService],
+        request: Request[Principal, Any, Any],
+    ) -> TablePublic:
+        return (await data_svc.public([await data_svc.set_labels(name, data, request.user.actor)]))[0]
 
     @post(
         "/tables/{name:str}/import",

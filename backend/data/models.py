@@ -58,15 +58,40 @@ def normalise_type(value: str) -> str:
     )
 
 
+class Unit(StrEnum):
+    """How a value is shown to people: its unit and format (``backend/warnings/evidence.py``)."""
+
+    percent = "percent"  # a ratio (0.45) shown as 45%
+    yuan = "yuan"  # money: ¥1,250.00
+    kwh = "kwh"
+    kva = "kva"
+    kv = "kv"
+    days = "days"
+    number = "number"  # a plain number (a count, a score)
+    date = "date"  # 12月18日（周五）
+
+
+class ColumnLabel(SQLModel):
+    """What people read for a column: its zh-CN and English label and its unit."""
+
+    model_config = STRICT
+    label: str = Field(min_length=1, max_length=120)
+    label_en: str = Field(default="", max_length=120)
+    unit: Unit | None = None
+
+
 class ColumnSpec(SQLModel):
-    """One column of a business table: name, DuckDB type, required, optional header label."""
+    """One column of a business table: name, DuckDB type, required, its labels and unit."""
 
     model_config = STRICT
     name: str
     type: str
     required: bool = False
-    #: the header as the business system exports it (e.g. 户号), if not ``name``
+    #: the zh-CN label: also the header the business system exports (e.g. 户号), taken for ``name``
     label: str | None = Field(default=None, max_length=120)
+    #: the English label people read (the zh-CN one is ``label``)
+    label_en: str | None = Field(default=None, max_length=120)
+    unit: Unit | None = None
 
     @field_validator("name")
     @classmethod
@@ -137,6 +162,13 @@ class TablePublic(TableBase):
     period_column: str | None
     owner_unit_id: int
     rows: int = 0
+
+
+class TableLabels(SQLModel):
+    """Labels (zh-CN, English) and units for some columns of a declared table: {column: labels}."""
+
+    model_config = STRICT
+    columns: dict[str, ColumnLabel] = Field(min_length=1, max_length=200)
 
 
 class ImportStatus(StrEnum):

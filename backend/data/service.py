@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from backend.audit.service import AuditTrail
 from backend.data.keys import key_text
 from backend.data.models import (
     BusinessTable,
+    ColumnSpec,
     DataImport,
     DataQualityIssue,
     ImportPublic,
@@ -22,6 +24,7 @@ from backend.data.models import (
     IssuePublic,
     RowsPush,
     TableDeclare,
+    TableLabels,
     TablePublic,
 )
 from backend.data.sandbox import CheckedRule, RuleRejected, check_rule_sql
@@ -119,6 +122,45 @@ class DataService:
         )
         if commit:
             await self.session.commit()
+        return table
+
+    async def set_labels(self, name: str, data: TableLabels, actor: Actor) -> BusinessTable:
+        """Set the zh-CN and English labels and the unit of some columns (what people read in a
+        warning's evidence); the zh-CN label is also taken as the column's header on import."""
+        table = await self.table(name)
+        columns = [dict(c) for c in table.columns]
+        names = {c["name"] for c in columns}
+        unknown = sorted(set(data.columns) - names)
+        if unknown:
+            raise Invalid(
+                f"table {name!r} has no column {unknown[0]!r}",
+                code="unknown_column",
+                extra={"field": unknown[0]},
+            )
+        old: dict[str, Any] = {}
+        new: dict[str, Any] = {}
+        for column in columns:
+            given = data.columns.get(column["name"])
+            if given is None:
+                continue
+            old[column["name"]] = {k: column.get(k) for k in ("label", "label_en", "unit")}
+            column.update(label=given.label, label_en=given.label_en or None, unit=given.unit)
+            new[column["name"]] = given.model_dump(mode="json")
+        headers = [c["label"] for c in columns if c.get("label")]
+        if len(set(headers)) != len(headers):
+            raise Invalid("column labels must be unique", code="duplicate_label")
+        table.columns = [ColumnSpec.model_validate(c).model_dump(mode="json") for c in columns]
+        await self.trail.record(
+            self.session,
+            actor,
+            action="data.table_labels",
+            object_type="business_table",
+            object_id=table.id,
+            old=old,
+            new=new,
+            power="data.write",
+        )
+        await self.session.commit()
         return table
 
     # --- imports ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, StringConstraints, model_validator
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from backend.data.models import ColumnLabel
 from backend.kernel.db import JSONType, UTCDateTime
 from backend.kernel.timeutil import LocalDateTime, utcnow
 
@@ -68,7 +69,12 @@ class Thresholds(SQLModel):
 class TopicFields(SQLModel):
     """The fields of form B.3."""
 
+    #: the name people read (zh-CN), on every warning of the topic
     name: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(default="", max_length=120)
+    #: what the responsible person is asked to do, in plain words (请核查……)
+    instruction: str = Field(default="", max_length=500)
+    instruction_en: str = Field(default="", max_length=500)
     specialty: str = Field(min_length=1, max_length=16, sa_type=String(16), index=True)
     target: str = Field(default="", max_length=200)  # 监督对象
     risk_point: str = Field(default="", max_length=500)  # 风险点
@@ -95,6 +101,13 @@ class Topic(TopicFields, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_run_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    #: labels of the rule's output columns people read ({column: ColumnLabel}); columns of the
+    #: business tables carry their own (``ColumnSpec``)
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+#: output columns of a rule, as the evidence keeps them
+OutputColumn = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 
 
 class RuleDraft(SQLModel):
@@ -110,11 +123,17 @@ class TopicCreate(TopicFields):
     model_config = STRICT
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
     rule: RuleDraft | None = None
+    labels: dict[OutputColumn, ColumnLabel] = Field(default_factory=dict, max_length=200)
 
 
 class TopicUpdate(SQLModel):
     model_config = STRICT
     name: str | None = Field(default=None, min_length=1, max_length=120)
+    name_en: str | None = Field(default=None, max_length=120)
+    instruction: str | None = Field(default=None, max_length=500)
+    instruction_en: str | None = Field(default=None, max_length=500)
+    #: replaces the labels of the rule's output columns
+    labels: dict[OutputColumn, ColumnLabel] | None = Field(default=None, max_length=200)
     target: str | None = Field(default=None, max_length=200)
     risk_point: str | None = Field(default=None, max_length=500)
     handling_post: str | None = Field(default=None, max_length=200)
@@ -171,6 +190,7 @@ class TopicPublic(TopicFields):
     created_at: LocalDateTime
     updated_at: LocalDateTime
     last_run_at: LocalDateTime | None
+    labels: dict[str, ColumnLabel] = Field(default_factory=dict)
     current_version: RuleVersionPublic | None = None
 
 

@@ -105,7 +105,7 @@ class TopicService:
             raise Conflict(f"topic code {data.code!r} is taken", code="duplicate_topic")
         if data.offline and data.rule is not None:
             raise Invalid("an offline topic has no data rule", code="offline_topic_rule")
-        topic = Topic(**data.model_dump(exclude={"rule"}))
+        topic = Topic(**data.model_dump(exclude={"rule"}, mode="json"))
         self.session.add(topic)
         await self.session.flush()
         await self.trail.record(
@@ -126,7 +126,7 @@ class TopicService:
     async def update(self, topic_id: int, data: TopicUpdate, actor: Actor) -> Topic:
         topic = await self.get(topic_id)
         before = _topic_values(topic)
-        for key, value in data.model_dump(exclude_unset=True).items():
+        for key, value in data.model_dump(exclude_unset=True, mode="json").items():
             if value is None:
                 raise Invalid(f"{key} cannot be empty", code="invalid", extra={"field": key})
             setattr(topic, key, value)

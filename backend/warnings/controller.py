@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,11 +17,14 @@ from backend.audit.reads import ReadJournal
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
 from backend.kernel.web import FileForm, sent_file
+from backend.warnings.evidence import pick_lang
+from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
+    InboxBox,
     InboxPage,
     InboxView,
     PhotoPublic,
@@ -33,7 +37,6 @@ from backend.warnings.service import (
     InboxFilters,
     WarningService,
     photo_public,
-    summary,
     verification_public,
 )
 
@@ -78,6 +81,8 @@ class WarningController(Controller):
         raised_to: Annotated[str | None, QueryParameter(max_length=40)] = None,
         period: Annotated[str | None, QueryParameter(max_length=32)] = None,
         person_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        box: FromQuery[InboxBox | None] = None,
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> Response[InboxPage]:
@@ -90,7 +95,9 @@ class WarningController(Controller):
             raised_to=parse_date(raised_to, "raised_to"),
             period=period,
             person_id=person_id,
+            box=box,
         )
+        lang = pick_lang(lang)
         reads: ReadJournal = state.reads
         if view is InboxView.mine:  # the phone's inbox: one statement, no ORM session, no models
             page = await own_inbox_json(
@@ -100,6 +107,7 @@ class WarningController(Controller):
                 limit=limit,
                 offset=offset,
                 keep=state.settings.inbox_cache_pages,
+                lang=lang,
             )
             reads.note(request.user.actor, "warning.list", "warning", page.ids, view=view.value)
             # the JSON as bytes (InboxPage's shape), compressed once per kept page (the middleware
@@ -108,7 +116,7 @@ class WarningController(Controller):
             return Response(cast(InboxPage, body), media_type=MediaType.JSON, headers=headers)
         async with state.db.session() as session:
             svc = WarningService(session, state.trail, state.settings)
-            listed = await svc.inbox(request.user, view, filters, limit=limit, offset=offset)
+            listed = await svc.inbox(request.user, view, filters, limit=limit, offset=offset, lang=lang)
         reads.note(
             request.user.actor, "warning.list", "warning", [w.id for w in listed.items], view=view.value
         )
@@ -133,8 +141,9 @@ class WarningController(Controller):
         warning_id: FromPath[int],
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> WarningDetail:
-        return await svc.detail(request.user, warning_id, reads=state.reads)
+        return await svc.detail(request.user, warning_id, reads=state.reads, lang=pick_lang(lang))
 
     @post("/{warning_id:int}/verifications", summary="Submit a verification (idempotent under client_id)")
     async def verify(
@@ -183,7 +192,11 @@ class WarningController(Controller):
         warning = await svc.close(request.user, warning_id)
         return TransitionResult(warning=summary(warning))
 
-    @post("/{warning_id:int}/photos", summary="Upload a photo for the reply (multipart field 'file')")
+    @post(
+        "/{warning_id:int}/photos",
+        summary="Upload a photo for the reply (multipart field 'file')",
+        responses={200: ResponseSpec(PhotoPublic, description="The same photo was uploaded before")},
+    )
     async def add_photo(
         self,
         warning_id: FromPath[int],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from litestar.serialization import encode_json
@@ -23,18 +24,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.kernel.access import Principal
 from backend.kernel.db import is_inline, read_rows, read_stored
 from backend.kernel.encoding import encoded
-from backend.kernel.timeutil import SHANGHAI, utcnow
+from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
 from backend.kernel.watch import change_watch
-from backend.warnings.models import OPEN_STATES
-from backend.warnings.service import (
+from backend.warnings.evidence import pick_lang
+from backend.warnings.inbox import (
     CASE_ROLES,
     InboxFilters,
+    base_days,
+    next_midnight,
     own_inbox_values,
+    today_local,
 )
+from backend.warnings.models import OPEN_STATES
+from backend.warnings.schemas import InboxBox
 
 #: the topic of the change watch (PostgreSQL) a person's warnings are told under, and its table
 INBOX = "inbox"
-WATCHED = {"warning": INBOX}
+#: a topic's name and instruction show on every inbox page of its warnings
+WATCHED = {"warning": INBOX, "topic": INBOX}
 #: fields of a WarningSummary shown in local time (LocalDateTime)
 LOCAL_FIELDS = ("raised_at", "due_at")
 _OPEN = frozenset(s.value for s in OPEN_STATES)
@@ -65,12 +72,46 @@ def _flag_sql(condition: str) -> str:
 
 
 _OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(_OPEN))
+_RANK_SQL = "CASE level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+#: which items a box holds (no box: all)
+_BOX_SQL = {
+    None: "",
+    InboxBox.todo: f" AND state IN ({_OPEN_SQL})",
+    InboxBox.done: f" AND state NOT IN ({_OPEN_SQL})",
+}
 
 
-def _page_sql(has_level: bool) -> str:
-    """The whole InboxPage as one JSON text, built by SQLite (JSON1): counts per level from the
-    covering index (person, trial, level), the page from the index (person, raised_at)."""
+def _order_sql(box: InboxBox | None, now: str) -> str:
+    """As ``inbox.order_by``: 待办 overdue first, then red, orange, yellow, then the nearest deadline."""
+    newest = "raised_at DESC, id DESC"
+    if box is not InboxBox.todo:
+        return newest
+    late = f"CASE WHEN due_at IS NOT NULL AND due_at < {now} THEN 0 ELSE 1 END"
+    return f"{late}, {_RANK_SQL}, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, {newest}"
+
+
+#: the topic's shown columns only (none of its names collide with the warning's)
+_TOPIC = "(SELECT id AS topic_pk, name, name_en, instruction, instruction_en FROM topic) AS t"
+
+
+def _shown_sql(en: bool) -> str:
+    """The topic's name and instruction in the language (zh-CN where no English is given)."""
+    if en:
+        return (
+            "coalesce(nullif(t.name_en, ''), t.name) AS shown_name, "
+            "coalesce(nullif(t.instruction_en, ''), t.instruction) AS shown_instruction"
+        )
+    return "t.name AS shown_name, t.instruction AS shown_instruction"
+
+
+def _page_sql(has_level: bool, box: InboxBox | None = None, en: bool = False) -> str:
+    """The whole InboxPage as one JSON text, built by SQLite (JSON1): counts per level, the page
+    (its topic's name and instruction joined, working days left counted over ``cal``: the days
+    handed in as ``:days``, the overrides read here)."""
     mine = "person_id = :person_id AND trial IS 0"
+    is_open = f"state IN ({_OPEN_SQL})"
+    due_on = "date(substr(due_at, 1, 19), '+8 hours')"
+    late = f"due_at IS NOT NULL AND due_at < :now AND {is_open}"
     item = ", ".join(
         [
             "'id', id", "'topic_id', topic_id", "'topic_code', topic_code", "'specialty', specialty",
@@ -79,36 +120,50 @@ def _page_sql(has_level: bool) -> str:
             "'evidence', CASE WHEN evidence IS NULL OR evidence = 'null' THEN json('{}') "
             "ELSE json(evidence) END",
             f"'raised_at', {_local_sql('raised_at')}", f"'due_at', {_local_sql('due_at')}",
-            "'due_on', CASE WHEN due_at IS NULL THEN NULL ELSE date(substr(due_at, 1, 19), '+8 hours') END",
+            f"'due_on', CASE WHEN due_at IS NULL THEN NULL ELSE {due_on} END",
             f"'deadline_provisional', {_flag_sql('deadline_provisional')}",
-            f"'overdue', {_flag_sql(f'due_at IS NOT NULL AND due_at < :now AND state IN ({_OPEN_SQL})')}",
-            f"'open', {_flag_sql(f'state IN ({_OPEN_SQL})')}",
+            f"'overdue', {_flag_sql(late)}",
+            f"'open', {_flag_sql(is_open)}",
             "'finding', nullif(finding, '')", "'submissions', coalesce(submissions, 0)",
             "'hit_count', hit_count",
+            "'topic_name', nullif(shown_name, '')", "'instruction', nullif(shown_instruction, '')",
+            "'person_name', NULL",
+            f"'days_left', CASE WHEN due_at IS NULL OR NOT ({is_open}) OR due_at < :now THEN NULL "  # noqa: S608
+            f"ELSE (SELECT count(*) FROM cal WHERE cal.day <= {due_on}) END",
+            f"'overdue_days', CASE WHEN {late} "
+            f"THEN CAST(julianday(:today) - julianday({due_on}) AS INTEGER) END",
         ]
     )  # fmt: skip
     level = " AND level = :level" if has_level else ""
+    inside = _BOX_SQL[box].removeprefix(" AND ") or "1"
     total = "CASE :level WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END" if has_level else "h + m + l"
     # built from constants only (no caller's value is ever pasted in: those are bound parameters);
     # besides the page: the person's inbox version (same snapshot), the ids shown (the trail), and
-    # the earliest deadline on the page still ahead (an open item turns overdue then)
+    # the earliest deadline still ahead of any open item of the person (it turns overdue then and
+    # moves up the 待办 list, on this page or onto it)
     return (
-        "WITH page AS MATERIALIZED ("  # noqa: S608
-        f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
-        "LIMIT :limit OFFSET :offset) "
+        "WITH cal AS MATERIALIZED (SELECT json_extract(d.value, '$[0]') AS day "  # noqa: S608
+        "FROM json_each(:days) AS d LEFT JOIN calendar_override o ON o.day = json_extract(d.value, '$[0]') "
+        "WHERE coalesce(o.kind = 'workday', json_extract(d.value, '$[1]') = 1)), "
+        f"page AS MATERIALIZED (SELECT w.*, {_shown_sql(en)} FROM warning w "
+        f"LEFT JOIN {_TOPIC} ON t.topic_pk = w.topic_id WHERE w.{mine}{_BOX_SQL[box]}{level} "
+        f"ORDER BY {_order_sql(box, ':now')} LIMIT :limit OFFSET :offset) "
         "SELECT json_object('items', (SELECT json_group_array(json_object("
         f"{item})) FROM page), "
         f"'total', {total}, 'counts', json_object('high', h, 'medium', m, 'low', l), "
-        "'limit', :limit, 'offset', :offset), "
+        "'limit', :limit, 'offset', :offset, 'todo', o, 'done', n - o), "
         "(SELECT version FROM inbox_version WHERE person_id = :person_id), "
         "(SELECT group_concat(id) FROM page), "
-        f"(SELECT min(due_at) FROM page WHERE state IN ({_OPEN_SQL}) AND due_at >= :now) FROM ("
-        "SELECT coalesce(sum(level = 'high'), 0) AS h, coalesce(sum(level = 'medium'), 0) AS m, "
-        f"coalesce(sum(level = 'low'), 0) AS l FROM warning WHERE {mine})"
+        f"(SELECT min(due_at) FROM warning WHERE {mine} AND {is_open} AND due_at >= :now) FROM ("
+        f"SELECT coalesce(sum(level = 'high' AND {inside}), 0) AS h, "
+        f"coalesce(sum(level = 'medium' AND {inside}), 0) AS m, "
+        f"coalesce(sum(level = 'low' AND {inside}), 0) AS l, coalesce(sum({is_open}), 0) AS o, "
+        f"count(*) AS n FROM warning WHERE {mine})"
     )
 
 
-_PAGE = {has_level: text(_page_sql(has_level)) for has_level in (False, True)}
+_VARIANTS = [(has_level, box, en) for has_level in (False, True) for box in _BOX_SQL for en in (False, True)]
+_PAGE = {variant: text(_page_sql(*variant)) for variant in _VARIANTS}
 
 
 def _pg_local(column: str) -> str:
@@ -121,10 +176,12 @@ def _pg_local(column: str) -> str:
     )
 
 
-def _pg_page_sql(has_level: bool) -> str:
+def _pg_page_sql(has_level: bool, box: InboxBox | None = None, en: bool = False) -> str:
     """The same page as :func:`_page_sql`, written by PostgreSQL (json_build_object, json_agg)."""
     mine = "person_id = :person_id AND trial = false"
     is_open = f"state IN ({_OPEN_SQL})"
+    due_on = "to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+    late = f"due_at IS NOT NULL AND due_at < now() AND {is_open}"
     item = ", ".join(
         [
             "'id', id", "'topic_id', topic_id", "'topic_code', topic_code", "'specialty', specialty",
@@ -133,33 +190,48 @@ def _pg_page_sql(has_level: bool) -> str:
             "'evidence', CASE WHEN evidence IS NULL OR evidence::text = 'null' THEN '{}'::json "
             "ELSE evidence END",
             f"'raised_at', {_pg_local('raised_at')}", f"'due_at', {_pg_local('due_at')}",
-            "'due_on', to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')",
+            f"'due_on', {due_on}",
             "'deadline_provisional', deadline_provisional",
-            f"'overdue', (due_at IS NOT NULL AND due_at < now() AND {is_open})",
+            f"'overdue', ({late})",
             f"'open', ({is_open})",
             "'finding', nullif(finding, '')", "'submissions', coalesce(submissions, 0)",
             "'hit_count', hit_count",
+            "'topic_name', nullif(shown_name, '')", "'instruction', nullif(shown_instruction, '')",
+            "'person_name', NULL",
+            f"'days_left', CASE WHEN due_at IS NULL OR NOT ({is_open}) OR due_at < now() THEN NULL "  # noqa: S608
+            f"ELSE (SELECT count(*) FROM cal WHERE cal.day <= {due_on}) END",
+            f"'overdue_days', CASE WHEN {late} THEN CAST(CAST(:today AS text) AS date) - "
+            "CAST(due_at AT TIME ZONE 'Asia/Shanghai' AS date) END",
         ]
     )  # fmt: skip
     level = " AND level = :level" if has_level else ""
+    inside = _BOX_SQL[box].removeprefix(" AND ") or "true"
     total = "CASE CAST(:level AS text) WHEN 'high' THEN h WHEN 'medium' THEN m ELSE l END"
+    order = _order_sql(box, "now()")
     return (
-        "WITH page AS MATERIALIZED ("  # noqa: S608
-        f"SELECT * FROM warning WHERE {mine}{level} ORDER BY raised_at DESC, id DESC "
-        "LIMIT :limit OFFSET :offset) "
+        "WITH cal AS MATERIALIZED (SELECT d->>0 AS day "  # noqa: S608
+        "FROM json_array_elements(CAST(CAST(:days AS text) AS json)) AS d "
+        "LEFT JOIN calendar_override o ON o.day = CAST(d->>0 AS date) "
+        "WHERE coalesce(o.kind = 'workday', d->>1 = '1')), "
+        f"page AS MATERIALIZED (SELECT w.*, {_shown_sql(en)} FROM warning w "
+        f"LEFT JOIN {_TOPIC} ON t.topic_pk = w.topic_id WHERE w.{mine}{_BOX_SQL[box]}{level} "
+        f"ORDER BY {order} LIMIT :limit OFFSET :offset) "
         "SELECT json_build_object('items', (SELECT coalesce(json_agg(json_build_object("
-        f"{item}) ORDER BY raised_at DESC, id DESC), '[]'::json) FROM page), "
+        f"{item}) ORDER BY {order}), '[]'::json) FROM page), "
         f"'total', {total if has_level else 'h + m + l'}, "
         "'counts', json_build_object('high', h, 'medium', m, 'low', l), "
-        "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer))::text, "
-        "(SELECT string_agg(id::text, ',' ORDER BY raised_at DESC, id DESC) FROM page), "
-        f"(SELECT min(due_at) FROM page WHERE due_at > now() AND {is_open}) FROM ("
-        "SELECT count(*) FILTER (WHERE level = 'high') AS h, count(*) FILTER (WHERE level = 'medium') AS m, "
-        f"count(*) FILTER (WHERE level = 'low') AS l FROM warning WHERE {mine}) AS tally"
+        "'limit', CAST(:limit AS integer), 'offset', CAST(:offset AS integer), "
+        "'todo', o, 'done', n - o)::text, "
+        f"(SELECT string_agg(id::text, ',' ORDER BY {order}) FROM page), "
+        f"(SELECT min(due_at) FROM warning WHERE {mine} AND {is_open} AND due_at > now()) FROM ("
+        f"SELECT count(*) FILTER (WHERE level = 'high' AND {inside}) AS h, "
+        f"count(*) FILTER (WHERE level = 'medium' AND {inside}) AS m, "
+        f"count(*) FILTER (WHERE level = 'low' AND {inside}) AS l, "
+        f"count(*) FILTER (WHERE {is_open}) AS o, count(*) AS n FROM warning WHERE {mine}) AS tally"
     )
 
 
-_PG_PAGE = {has_level: text(_pg_page_sql(has_level)) for has_level in (False, True)}
+_PG_PAGE = {variant: text(_pg_page_sql(*variant)) for variant in _VARIANTS}
 
 
 _VERSION = text("SELECT version FROM inbox_version WHERE person_id = :person_id")
@@ -168,8 +240,9 @@ _VERSION = text("SELECT version FROM inbox_version WHERE person_id = :person_id"
 class _Kept(NamedTuple):
     #: SQLite: the person's inbox_version (None: no row yet); PostgreSQL: ChangeWatch.version
     version: object
-    #: the earliest deadline on the page still ahead when it was made (SQLite: its stored text;
-    #: PostgreSQL: an aware datetime)
+    #: until when the page holds without a change (SQLite: naive-UTC text as stored; PostgreSQL: an
+    #: aware datetime): the earliest deadline still ahead of the person's open items (it turns
+    #: overdue and moves up the 待办 list), or the next local midnight (days left change)
     fresh_until: Any
     body: bytes
     ids: tuple[int, ...]
@@ -177,31 +250,37 @@ class _Kept(NamedTuple):
     packed: dict[str, bytes]
 
 
+#: person, level, box, language, limit, offset
+PageKey = tuple[int, str | None, str | None, str, int, int]
+
+
 class PageCache:
     """Own-inbox pages kept per database, least recently used dropped beyond ``size``.
 
     A kept page is answered again only while (a) the person's ``inbox_version`` — raised by
-    triggers in the same transaction as any change to their warnings, by any process — is the one
-    it was made at, and (b) no open item on it has passed its deadline since (``overdue`` turns).
+    triggers in the same transaction as any change to their warnings, by any process, and for
+    everyone when a topic's name or instruction changes — is the one it was made at, and (b) no
+    open item of the person has passed its deadline since (``overdue`` turns and the 待办 order
+    changes, on this page or onto it) and the day has not turned (days left count down).
     The version is read before the page is made, in the page's own statement, so a page is never
     kept under a version older than what it shows."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[int, str | None, int, int], _Kept] = OrderedDict()
+        self._pages: OrderedDict[PageKey, _Kept] = OrderedDict()
 
-    def get(self, key: tuple[int, str | None, int, int], version: object, now: Any) -> _Kept | None:
+    def get(self, key: PageKey, version: object, now: Any) -> _Kept | None:
         kept = self._pages.get(key)
         if (
             kept is None
             or kept.version != version
-            or (kept.fresh_until is not None and now > kept.fresh_until)
+            or (kept.fresh_until is not None and now >= kept.fresh_until)
         ):
             return None
         self._pages.move_to_end(key)
         return kept
 
-    def put(self, key: tuple[int, str | None, int, int], kept: _Kept) -> None:
+    def put(self, key: PageKey, kept: _Kept) -> None:
         self._pages[key] = kept
         self._pages.move_to_end(key)
         while len(self._pages) > self.size:
@@ -228,59 +307,102 @@ def _ids(text_ids: Any) -> tuple[int, ...]:
     return tuple(int(x) for x in str(text_ids).split(",")) if text_ids else ()
 
 
+def _stored(moment: datetime) -> str:
+    """An aware time as SQLite stores it (naive UTC text)."""
+    return as_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _params(
+    principal: Principal, filters: InboxFilters, limit: int, offset: int, now: datetime
+) -> dict[str, Any]:
+    today = today_local(now)
+    params: dict[str, Any] = {
+        "person_id": principal.person_id,
+        "limit": limit,
+        "offset": offset,
+        "today": today.isoformat(),
+        "days": base_days(today),
+    }
+    if filters.level:
+        params["level"] = filters.level.value
+    return params
+
+
+def _key(principal: Principal, filters: InboxFilters, lang: str, limit: int, offset: int) -> PageKey:
+    level = filters.level.value if filters.level else None
+    box = filters.box.value if filters.box else None
+    return (principal.person_id, level, box, pick_lang(lang), limit, offset)
+
+
+def _variant(filters: InboxFilters, lang: str) -> tuple[bool, InboxBox | None, bool]:
+    return (filters.level is not None, filters.box, pick_lang(lang) == "en")
+
+
 async def _stored_page(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int, keep: int
+    engine: AsyncEngine,
+    principal: Principal,
+    filters: InboxFilters,
+    limit: int,
+    offset: int,
+    keep: int,
+    lang: str,
 ) -> OwnInbox:
     """The page's JSON as SQLite wrote it (SQLite only), kept while unchanged (``PageCache``)."""
-    now = utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    level = filters.level.value if filters.level else None
+    moment = utcnow()
+    now = _stored(moment)
     cache = page_cache(engine, keep)
-    key = (principal.person_id, level, limit, offset)
+    key = _key(principal, filters, lang, limit, offset)
     if cache is not None:
         found = await read_stored(engine, _VERSION, {"person_id": principal.person_id})
         kept = cache.get(key, found[0][0] if found else None, now)
         if kept is not None:
             return OwnInbox(kept.body, kept.ids, kept.packed)
-    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset, "now": now}
-    if level:
-        params["level"] = level
-    body, version, ids, fresh_until = (await read_stored(engine, _PAGE[level is not None], params))[0]
+    params = _params(principal, filters, limit, offset, moment) | {"now": now}
+    body, version, ids, deadline = (await read_stored(engine, _PAGE[_variant(filters, lang)], params))[0]
     packed: dict[str, bytes] = {}
     page = OwnInbox(str(body).encode(), _ids(ids), packed)
     if cache is not None:
+        midnight = _stored(next_midnight(moment))
+        fresh_until = min(str(deadline), midnight) if deadline is not None else midnight
         cache.put(key, _Kept(version, fresh_until, page.body, page.ids, packed))
     return page
 
 
 async def _pg_page(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, limit: int, offset: int, keep: int
+    engine: AsyncEngine,
+    principal: Principal,
+    filters: InboxFilters,
+    limit: int,
+    offset: int,
+    keep: int,
+    lang: str,
 ) -> OwnInbox:
     """The page's JSON as PostgreSQL wrote it, kept while the database has told no change of the
-    person's warnings (``backend/kernel/watch.py``) and no item's deadline has passed."""
+    person's warnings (``backend/kernel/watch.py``), no deadline has passed and the day holds."""
     watch = change_watch(engine) if keep > 0 else None
     cache = page_cache(engine, keep) if watch is not None else None
     version = watch.version(INBOX, principal.person_id) if watch is not None else None
-    level = filters.level.value if filters.level else None
-    key = (principal.person_id, level, limit, offset)
+    key = _key(principal, filters, lang, limit, offset)
+    moment = utcnow()
     if cache is not None and version is not None:
-        kept = cache.get(key, version, utcnow())
+        kept = cache.get(key, version, moment)
         if kept is not None:
             return OwnInbox(kept.body, kept.ids, kept.packed)
-    params: dict[str, Any] = {"person_id": principal.person_id, "limit": limit, "offset": offset}
-    if level:
-        params["level"] = level
-    body, ids, fresh_until = (await read_rows(engine, _PG_PAGE[level is not None], params))[0]
+    params = _params(principal, filters, limit, offset, moment)
+    body, ids, deadline = (await read_rows(engine, _PG_PAGE[_variant(filters, lang)], params))[0]
     packed: dict[str, bytes] = {}
     page = OwnInbox(str(body).encode(), _ids(ids), packed)
     # kept only if no change was told while it was read (it may show the state before or after)
     told = watch.version(INBOX, principal.person_id) if watch is not None else None
     if cache is not None and version is not None and told == version:
+        midnight = next_midnight(moment)
+        fresh_until = min(deadline, midnight) if deadline is not None else midnight
         cache.put(key, _Kept(version, fresh_until, page.body, page.ids, packed))
     return page
 
 
 def _only_level(filters: InboxFilters) -> bool:
-    return filters == InboxFilters(level=filters.level)
+    return filters == InboxFilters(level=filters.level, box=filters.box)
 
 
 class OwnInbox(NamedTuple):
@@ -305,12 +427,13 @@ async def own_inbox_json(
     limit: int = 20,
     offset: int = 0,
     keep: int = 0,
+    lang: str = "zh-CN",
 ) -> OwnInbox:
     """The caller's own inbox page as JSON; on SQLite up to ``keep`` pages are kept (``PageCache``)."""
     if _only_level(filters) and principal.has(*CASE_ROLES):
         if is_inline(engine):
-            return await _stored_page(engine, principal, filters, limit, offset, keep)
+            return await _stored_page(engine, principal, filters, limit, offset, keep, lang)
         if engine.dialect.name == "postgresql":
-            return await _pg_page(engine, principal, filters, limit, offset, keep)
-    page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset)
+            return await _pg_page(engine, principal, filters, limit, offset, keep, lang)
+    page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset, lang=lang)
     return OwnInbox(inbox_json(page), tuple(int(item["id"]) for item in page["items"]))

@@ -30,6 +30,23 @@ class InboxView(StrEnum):
     scope = "scope"  # everything the caller may see (inspector: their subtree; committee: all)
 
 
+class InboxBox(StrEnum):
+    """The two lists of an inbox: what still waits for its person, and what is done."""
+
+    todo = "todo"  # 待办: open (no reply pending or accepted)
+    done = "done"  # 已办: replied, confirmed or closed
+
+
+class EvidenceItem(SQLModel):
+    """One fact of a warning as people read it (``backend/warnings/evidence.py``)."""
+
+    label: str
+    #: formatted in the person's language, unit included (45%, ¥1,250.00, 7 天, 12月18日（周五）)
+    value: str
+    #: the unit's word alone (%, ¥, kWh, 天), empty when none
+    unit: str = ""
+
+
 class WarningSummary(SQLModel):
     id: int
     topic_id: int
@@ -52,6 +69,15 @@ class WarningSummary(SQLModel):
     finding: Finding | None
     submissions: int
     hit_count: int
+    #: the topic's name and its instruction to the person, in the language asked for
+    topic_name: str | None = None
+    instruction: str | None = None
+    #: whose warning it is (unit and scope views); None in one's own inbox
+    person_name: str | None = None
+    #: open with a deadline ahead: working days left, the due day counted (剩 N 个工作日)
+    days_left: int | None = None
+    #: open past its deadline: calendar days since the due day (已逾期 N 天)
+    overdue_days: int | None = None
 
 
 class LevelCounts(SQLModel):
@@ -63,10 +89,14 @@ class LevelCounts(SQLModel):
 class InboxPage(SQLModel):
     items: list[WarningSummary]
     total: int
-    #: per level, over every filter but the level filter (the tabs of the inbox)
+    #: per level, over every filter but the level filter (the tiles of the inbox); with a box
+    #: asked for, over that box only (待办: open items only)
     counts: LevelCounts
     limit: int
     offset: int
+    #: open (待办) and finished (已办) items, over every filter but the level and the box
+    todo: int = 0
+    done: int = 0
 
 
 class StepPublic(SQLModel):
@@ -146,6 +176,8 @@ class DecisionCreate(SQLModel):
 
 class WarningDetail(SQLModel):
     warning: WarningSummary
+    #: the evidence labelled and formatted in the language asked for (internal keys left out)
+    evidence_items: list[EvidenceItem] = Field(default_factory=list)
     timeline: list[StepPublic]
     verifications: list[VerificationPublic]
     photos: list[PhotoPublic]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,17 +18,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Select,
     Table,
     and_,
-    bindparam,
-    case,
     false,
     func,
     insert,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -38,19 +34,25 @@ from sqlmodel import col
 
 from backend.audit.reads import ReadJournal
 from backend.audit.service import AuditTrail, Entry
-from backend.calendar.service import WorkingCalendar, on_calendar_change
+from backend.calendar.service import WorkingCalendar
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
-from backend.kernel.db import read_rows
 from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from backend.kernel.hooks import REGISTRY, HookPoint
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
+from backend.warnings.evidence import evidence_items, labels_for
 from backend.warnings.hits import TRIAL_VERDICT_PREFIX
+from backend.warnings.inbox import (
+    InboxFilters,
+    filter_clauses,
+    listed,
+    own_inbox,
+    shown_summary,
+)
 from backend.warnings.models import (
     ANSWERABLE_STATES,
-    OPEN_STATES,
     Finding,
-    Level,
     Verification,
     Warning,
     WarningPhoto,
@@ -62,84 +64,16 @@ from backend.warnings.schemas import (
     DecisionCreate,
     InboxPage,
     InboxView,
-    LevelCounts,
     PhotoPublic,
     StepPublic,
     UnitOnTime,
     VerificationCreate,
     VerificationPublic,
     WarningDetail,
-    WarningSummary,
-    overdue,
 )
 
 WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING.c
-#: what an inbox row shows (summary()): no lifecycle timestamps beyond the deadline
-INBOX_COLUMNS = [
-    W.id, W.topic_id, W.topic_code, W.specialty, W.level, W.state, W.person_id, W.unit_id, W.object_key,
-    W.period_key, W.evidence, W.raised_at, W.due_at, W.deadline_provisional, W.finding, W.submissions,
-    W.hit_count,
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class InboxFilters:
-    level: Level | None = None
-    topic: str | None = None
-    state: WarningState | None = None
-    overdue: bool | None = None
-    raised_from: date | None = None
-    raised_to: date | None = None
-    period: str | None = None
-    person_id: int | None = None
-
-
-def summary_values(row: Any, now: datetime) -> dict[str, Any]:
-    """The fields of an inbox row (WarningSummary) from a Warning or a Core row of the warning table;
-    level, state and finding as the stored strings (StrEnum members compare equal to them)."""
-    due_at = row.due_at
-    state = row.state
-    return {
-        "id": row.id,
-        "topic_id": row.topic_id,
-        "topic_code": row.topic_code,
-        "specialty": row.specialty,
-        "level": row.level,
-        "state": state,
-        "person_id": row.person_id,
-        "unit_id": row.unit_id,
-        "object_key": row.object_key,
-        "period_key": row.period_key,
-        "evidence": row.evidence or {},
-        "raised_at": row.raised_at,
-        "due_at": due_at,
-        "due_on": due_at.astimezone(SHANGHAI).date() if due_at else None,
-        "deadline_provisional": bool(row.deadline_provisional),
-        "overdue": overdue(due_at, state, now),
-        "open": state in OPEN_STATES,
-        "finding": row.finding or None,
-        "submissions": row.submissions or 0,
-        "hit_count": int(row.hit_count),
-    }
-
-
-def summary_model(values: dict[str, Any]) -> WarningSummary:
-    """The API model of summary values (already of the model's types: no validation)."""
-    finding = values["finding"]
-    return WarningSummary.model_construct(
-        **{
-            **values,
-            "level": Level(values["level"]),
-            "state": WarningState(values["state"]),
-            "finding": Finding(finding) if finding else None,
-        }
-    )
-
-
-def summary(row: Any, now: datetime | None = None) -> WarningSummary:
-    """An inbox row as its API model."""
-    return summary_model(summary_values(row, now or utcnow()))
 
 
 def verification_public(v: Verification) -> VerificationPublic:
@@ -229,50 +163,26 @@ class WarningService:
         *,
         limit: int = 20,
         offset: int = 0,
+        lang: str = "zh-CN",
     ) -> InboxPage:
-        now = utcnow()
+        """One's own warnings, or (heads, inspectors, committee) those of one's unit or scope, each
+        row saying whose it is (``backend/warnings/inbox.py``)."""
         where: list[ColumnElement[bool]] = [self.visible(principal)]
         if view is InboxView.mine:
-            where.append(W.person_id == principal.person_id)
-        elif view is InboxView.unit:
+            bind = self.session.bind
+            assert isinstance(bind, AsyncEngine)
+            return await own_inbox(bind, principal, filters, limit=limit, offset=offset, lang=lang)
+        if view is InboxView.unit:
             if not principal.has(Role.head, Role.inspector, Role.committee):
                 raise Forbidden("the unit view is for heads and inspectors", code="role_required")
             if not principal.sees_all_cases():
                 where.append(W.unit_id.in_(sorted(principal.subtree_unit_ids)))
-        where += filter_clauses(filters, now)
-        if view is InboxView.mine:
-            bind = self.session.bind
-            assert isinstance(bind, AsyncEngine)
-            return await own_inbox(bind, principal, filters, limit=limit, offset=offset)
-        counts = await self._counts(where)
-        if filters.level:
-            where.append(W.level == filters.level.value)
-            total = getattr(counts, filters.level.value)
-        else:
-            total = counts.high + counts.medium + counts.low
-        rows = await self.session.execute(
-            select(*INBOX_COLUMNS)
-            .where(*where)
-            .order_by(W.raised_at.desc(), W.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return InboxPage(
-            items=[summary(r, now) for r in rows], total=total, counts=counts, limit=limit, offset=offset
-        )
-
-    async def _counts(self, where: list[ColumnElement[bool]]) -> LevelCounts:
-        counts = LevelCounts()
-        for level, n in (
-            await self.session.execute(select(W.level, func.count()).where(*where).group_by(W.level))
-        ).all():
-            if level in LevelCounts.model_fields:
-                setattr(counts, level, int(n))
-        return counts
+        where += filter_clauses(filters, utcnow())
+        return await listed(self.session, where, filters, lang, limit=limit, offset=offset)
 
     # --- detail -------------------------------------------------------------------
     async def detail(
-        self, principal: Principal, warning_id: int, *, reads: ReadJournal | None = None
+        self, principal: Principal, warning_id: int, *, reads: ReadJournal | None = None, lang: str = "zh-CN"
     ) -> WarningDetail:
         """The warning in full. Its person's first look marks it read (a change, in the chain at
         once); the look itself is a read of case content: noted in ``reads`` (written with the next
@@ -300,7 +210,7 @@ class WarningService:
                 power="case.read",
             )
         await self.session.commit()
-        return await self._detail(principal, warning)
+        return await self._detail(principal, warning, lang)
 
     @staticmethod
     def _replies_only(warning: Warning) -> list[Any]:
@@ -310,7 +220,7 @@ class WarningService:
             return []
         return [col(Verification.client_id).not_like(f"{TRIAL_VERDICT_PREFIX}%")]
 
-    async def _detail(self, principal: Principal, warning: Warning) -> WarningDetail:
+    async def _detail(self, principal: Principal, warning: Warning, lang: str = "zh-CN") -> WarningDetail:
         steps = (
             await self.session.execute(
                 select(WarningStep)
@@ -332,8 +242,10 @@ class WarningService:
                 .order_by(col(WarningPhoto.id))
             )
         ).scalars()
+        labels = await labels_for(self.session, warning.topic_id, warning.rule_version_id)
         return WarningDetail(
-            warning=summary(warning),
+            warning=await shown_summary(self.session, warning, lang),
+            evidence_items=evidence_items(warning.evidence, labels, lang),
             timeline=[StepPublic.model_validate(s, from_attributes=True) for s in steps],
             verifications=[verification_public(v) for v in verifications],
             photos=[photo_public(p) for p in photos],
@@ -476,7 +388,7 @@ class WarningService:
             },
             power="warning.verify",
         )
-        for hook in AFTER_VERIFICATION:
+        for hook in REGISTRY(VERIFIED):
             await hook(self.session, self.trail, warning, principal.actor)
         await self.session.commit()
         return verification, True
@@ -651,11 +563,11 @@ class WarningService:
             raise AppError(
                 "the photo file is missing from storage", code="photo_missing", status=410
             ) from exc
-        await self.trail.record(
         seen = {"warning_id": warning_id, "sha256": photo.sha256}
         if reads is not None:
             reads.note(principal.actor, "photo.download", "warning_photo", [photo_id], **seen)
             return photo, content
+        await self.trail.record(
             self.session,
             principal.actor,
             action="photo.download",
@@ -706,118 +618,6 @@ class WarningService:
                 )
             )
         return out
-
-
-def filter_clauses(filters: InboxFilters, now: datetime) -> list[ColumnElement[bool]]:
-    """The inbox filters but the level (the counts per level are taken over every other filter)."""
-    where: list[ColumnElement[bool]] = []
-    if filters.topic:
-        where.append(W.topic_code == filters.topic)
-    if filters.state:
-        where.append(W.state == filters.state.value)
-    if filters.person_id is not None:
-        where.append(W.person_id == filters.person_id)
-    if filters.period:
-        where.append(W.period_key == filters.period)
-    if filters.raised_from:
-        where.append(W.raised_at >= _day_start(filters.raised_from))
-    if filters.raised_to:
-        where.append(W.raised_at < _day_start(filters.raised_to + timedelta(days=1)))
-    if filters.overdue is not None:
-        is_overdue = and_(W.due_at < now, W.state.in_([s.value for s in OPEN_STATES]))
-        where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
-    return where
-
-
-#: the own inbox without filters (the common case): built once, executed with parameters
-_OWN_STATEMENTS: dict[bool, Select[Any]] = {}
-LEVELS = tuple(v.value for v in Level)
-#: roles that hold cases of their own (an admin or topic expert alone has none)
-CASE_ROLES = (Role.employee, Role.head, Role.inspector, Role.committee)
-
-
-def _own_statement(where: list[ColumnElement[bool]], level: Any, limit: Any, offset: Any) -> Select[Any]:
-    """A one-row tally per level (from the covering index person, trial, level) left-joined to the
-    page (index person, raised_at): counts and page in one statement, even for an empty page."""
-    tally = (
-        select(
-            *[
-                func.coalesce(func.sum(case((W.level == v.value, 1), else_=0)), 0).label(f"n_{v.value}")
-                for v in Level
-            ]
-        )
-        .where(*where)
-        .subquery("tally")
-    )
-    page = (
-        select(*INBOX_COLUMNS)
-        .where(*where, *([W.level == level] if level is not None else []))
-        .order_by(W.raised_at.desc(), W.id.desc())
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    return (
-        select(tally, page)
-        .select_from(tally.outerjoin(page, true()))
-        .order_by(page.c.raised_at.desc(), page.c.id.desc())
-    )
-
-
-def own_statement_for(has_level: bool) -> Select[Any]:
-    """The own inbox without filters but the level, built once: parameters ``person_id``,
-    ``limit``, ``offset`` (and ``level``)."""
-    if has_level not in _OWN_STATEMENTS:
-        _OWN_STATEMENTS[has_level] = _own_statement(
-            [W.person_id == bindparam("person_id"), W.trial == false()],
-            bindparam("level") if has_level else None,
-            bindparam("limit"),
-            bindparam("offset"),
-        )
-    return _OWN_STATEMENTS[has_level]
-
-
-async def own_inbox_values(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
-) -> dict[str, Any]:
-    """The caller's own warnings as InboxPage values: one statement, Core rows, no ORM session
-    (``read_rows``: inline on SQLite)."""
-    now = utcnow()
-    page: dict[str, Any] = {"items": [], "total": 0, "counts": dict.fromkeys(LEVELS, 0)}
-    page.update(limit=limit, offset=offset)
-    if not principal.has(*CASE_ROLES):
-        return page
-    others = filter_clauses(filters, now)
-    has_level = filters.level is not None
-    params: dict[str, Any] = {}
-    if others:
-        where = [W.person_id == principal.person_id, W.trial == false(), *others]
-        level = filters.level.value if filters.level else None
-        stmt = _own_statement(where, level, limit, offset)
-    else:
-        stmt = own_statement_for(has_level)
-        params = {"person_id": principal.person_id, "limit": limit, "offset": offset}
-        if filters.level:
-            params["level"] = filters.level.value
-    rows = await read_rows(engine, stmt, params)
-    counts = {name: int(getattr(rows[0], f"n_{name}")) for name in LEVELS}
-    page["counts"] = counts
-    page["total"] = counts[filters.level.value] if filters.level else sum(counts.values())
-    page["items"] = [summary_values(r, now) for r in rows if r.id is not None]
-    return page
-
-
-async def own_inbox(
-    engine: AsyncEngine, principal: Principal, filters: InboxFilters, *, limit: int = 20, offset: int = 0
-) -> InboxPage:
-    page = await own_inbox_values(engine, principal, filters, limit=limit, offset=offset)
-    return InboxPage.model_construct(
-        items=[summary_model(item) for item in page["items"]],
-        total=page["total"],
-        counts=LevelCounts.model_construct(**page["counts"]),
-        limit=limit,
-        offset=offset,
-    )
 
 
 async def replayed(
@@ -886,8 +686,11 @@ async def record_step(
     )
 
 
-#: called after each verification, in its transaction: linked-warning evaluation and the like
-AFTER_VERIFICATION: list[Any] = []
+#: ``hook(session, trail, warning, actor)`` after each verification, in its transaction (no commit)
+AfterVerification = Callable[[AsyncSession, AuditTrail, Warning, Actor], Awaitable[object]]
+#: after each verification: linked-warning evaluation, telling the heads who decide … hooked at
+#: start-up from ``backend/<feature>/hooks.py`` (``backend.kernel.hooks.compose``)
+VERIFIED: HookPoint[AfterVerification] = HookPoint("warning.verified")
 
 
 # --- deadlines ------------------------------------------------------------------------
@@ -988,7 +791,6 @@ async def set_deadlines(
     return DeadlinesSet(due, len(written))
 
 
-@on_calendar_change
 async def recompute_deadlines(
     session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
 ) -> int:

@@ -28,6 +28,10 @@ async def test_counts_survive_empty_pages_and_absent_levels(client, sessions, se
             headers=await sessions.headers("head"),
         )
     ).json()
+    # … but for whose warning it is, which the unit view names (one's own inbox need not)
+    whose = {i.pop("person_name") for i in theirs["items"]}
+    assert len(whose) == 1 and None not in whose and "manager" not in whose
+    assert {i.pop("person_name") for i in mine["items"]} == {None}
     assert mine["items"] == theirs["items"] and mine["counts"] == theirs["counts"]
 
 
@@ -39,6 +43,8 @@ async def test_nobody_has_an_empty_inbox_with_counts(client, sessions):
         "counts": {"high": 0, "medium": 0, "low": 0},
         "limit": 20,
         "offset": 0,
+        "todo": 0,
+        "done": 0,
     }
 
 
@@ -52,7 +58,7 @@ async def test_the_sqlite_fast_path_answers_what_the_general_path_answers(client
     from backend.kernel.timeutil import SHANGHAI
     from backend.warnings.inbox_json import inbox_json, own_inbox_json
     from backend.warnings.models import Level
-    from backend.warnings.service import InboxFilters, own_inbox_values
+    from backend.warnings.inbox import InboxFilters, own_inbox_values
 
     await seed.warning("E0005", level="high", raised_at=datetime(2025, 3, 3, 9, tzinfo=SHANGHAI))  # overdue
     await seed.warning(
