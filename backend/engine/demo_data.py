@@ -44,7 +44,7 @@ def generate(target: Path, size: Size, tables: tuple[str, ...] | None = None) ->
     managers, installers = _list(MANAGERS), _list(INSTALLERS)
     queries = {
         "accounts": f"""
-            SELECT 'A' || lpad(i::VARCHAR, 7, '0') AS account_no, 'customer ' || i AS customer_name,
+            SELECT 'A' || lpad(i::VARCHAR, 7, '0') AS account_no, '客户' || i AS customer_name,
                    {managers}[i % {len(MANAGERS)} + 1] AS manager_no,
                    CASE WHEN i % 10 = 0 THEN 10.0 ELSE 0.4 END AS voltage_kv,
                    200 + (i % 7) * 100 AS capacity_kva, 25.0 AS tariff

@@ -47,6 +47,28 @@ export function fmtDate(value, withTime = false) {
   return new Intl.DateTimeFormat(lang, opts).format(d);
 }
 
+/** A day as people say it: "12月18日（周五）" / "Fri 18 Dec" (the words from the catalog). */
+export function fmtDay(value) {
+  if (!value) return "";
+  const d = typeof value === "string" && value.length === 10 ? new Date(value + "T00:00:00+08:00") : new Date(value);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "numeric", day: "numeric", weekday: "short" })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  const weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday) + 1;
+  const month = Number(parts.month);
+  return t("fmt.day", { month, day: Number(parts.day), weekday: t("weekday." + weekday), month_name: t("month." + month) });
+}
+
+/** A period key as people read it: "2026-10" → 2026年10月 / Oct 2026; other keys as they are. */
+export function fmtPeriod(value) {
+  const m = /^(\d{4})-(\d{2})$/.exec(value || "");
+  if (!m) return value || "";
+  const month = Number(m[2]);
+  return t("fmt.period", { year: m[1], month, month_name: t("month." + month) });
+}
+
 export function fmtTime(value) {
   if (!value) return "";
   return new Intl.DateTimeFormat(lang, { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false }).format(

@@ -1,5 +1,5 @@
 // Small DOM helpers. Text always goes in as text nodes: nothing from the API is parsed as HTML.
-import { errorText, fmtDate, t } from "./i18n.js";
+import { errorText, fmtDay, t } from "./i18n.js";
 
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -134,15 +134,16 @@ export function stateChip(state) {
   return h("span", { class: "chip st-" + state }, t("state." + state));
 }
 
-/** Due date text: "due 7 Dec", provisional marked, overdue highlighted. */
+/** Due date text: "12月18日（周五） 前处理 · 剩 3 个工作日" or "已逾期 2 天"; provisional marked. */
 export function dueLine(w) {
   if (!w.due_on && !w.due_at) return h("span", { class: "due muted" }, t("due.none"));
-  const date = fmtDate(w.due_on || w.due_at);
-  const parts = [h("span", {}, t("due.on", { date }))];
+  const parts = [h("span", {}, t("due.on", { date: fmtDay(w.due_on || w.due_at) }))];
   if (w.deadline_provisional) {
     parts.push(h("span", { class: "provisional", title: t("due.provisional_hint") }, t("due.provisional")));
   }
-  if (w.overdue) parts.push(h("span", { class: "badge overdue" }, t("due.overdue")));
+  if (w.overdue) parts.push(h("span", { class: "badge overdue" }, w.overdue_days ? t("due.late", { n: w.overdue_days }) : t("due.overdue")));
+  else if (w.days_left === 0) parts.push(h("span", { class: "left soon" }, t("due.today")));
+  else if (w.days_left !== null && w.days_left !== undefined) parts.push(h("span", { class: "left" + (w.days_left <= 2 ? " soon" : "") }, t("due.left", { n: w.days_left })));
   return h("span", { class: "due" + (w.overdue ? " is-overdue" : "") }, parts);
 }
 

@@ -31,6 +31,20 @@ function runSummary(run) {
   );
 }
 
+/** The labels people read for the rule's output columns (set through PATCH /api/topics/{id}). */
+function labelList(labels) {
+  const entries = Object.entries(labels || {});
+  if (!entries.length) return h("p", { class: "small muted" }, t("topics.no_labels"));
+  return h(
+    "dl",
+    { class: "facts small" },
+    entries.map(([, l]) => [
+      h("dt", {}, l.label),
+      h("dd", {}, [l.label_en, l.unit ? t("topics.unit", { unit: maybe("unit_name." + l.unit) || "" }) : null].filter(Boolean).join(" · ")),
+    ]),
+  );
+}
+
 function topicCard(topic, ctx, manage) {
   const out = h("div", { role: "status" });
   const actions = [];
@@ -68,7 +82,7 @@ function topicCard(topic, ctx, manage) {
   return h(
     "li",
     { class: "card topic" },
-    h("p", { class: "row-between" }, h("strong", {}, topic.code + " " + topic.name), h("span", { class: "chip ts-" + topic.state }, t("topic_state." + topic.state))),
+    h("p", { class: "row-between" }, h("strong", {}, topic.name), h("span", { class: "chip ts-" + topic.state }, t("topic_state." + topic.state))),
     h(
       "p",
       { class: "muted small" },
@@ -82,6 +96,8 @@ function topicCard(topic, ctx, manage) {
         .join(" · "),
     ),
     topic.risk_point ? h("p", { class: "small" }, topic.risk_point) : null,
+    topic.instruction ? h("p", { class: "small instruction" }, topic.instruction) : null,
+    labelList(topic.labels),
     actions.length ? h("div", { class: "actions" }, actions) : null,
     out,
   );

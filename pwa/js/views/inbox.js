@@ -1,22 +1,25 @@
-// The inbox: warnings colour-coded by level, due dates (provisional marked), overdue highlighted,
-// replies still waiting on this phone marked. Heads and inspectors switch to their unit.
+// The inbox: 待办 (open, overdue first, then red, orange, yellow, then the nearest deadline) and
+// 已办; each card says what the warning is about (the topic's name and instruction), whose it is
+// (unit view), and how its deadline stands. Replies still waiting on this phone are marked.
+// Heads and inspectors switch to their unit.
 import { api, core } from "../api.js";
-import { fmtTime, maybe, t } from "../i18n.js";
+import { currentLang, fmtPeriod, fmtTime, t } from "../i18n.js";
 import { add, dueLine, emptyState, h, heading, levelBadge, LEVELS, note, segmented, stateChip } from "../ui.js";
 
 const PAGE = 20;
 
 export function warningCard(w, { waiting, person } = {}) {
-  const specialty = w.specialty ? maybe("specialty." + w.specialty) || w.specialty : "";
+  const whose = person || w.person_name;
   return h(
     "li",
     {},
     h(
       "a",
       { class: "wcard lv-" + w.level + (w.overdue ? " overdue" : ""), href: "#/warnings/" + w.id },
-      h("span", { class: "wcard-top" }, levelBadge(w.level), h("span", { class: "topic" }, w.topic_code), specialty ? h("span", { class: "muted" }, specialty) : null, stateChip(w.state)),
-      person ? h("span", { class: "wcard-person" }, person) : null,
-      h("span", { class: "wcard-object" }, t("warning.object_period", { object: w.object_key, period: w.period_key })),
+      h("span", { class: "wcard-top" }, levelBadge(w.level), h("span", { class: "topic" }, w.topic_name || t("warning.untitled")), stateChip(w.state)),
+      whose ? h("span", { class: "wcard-person" }, whose) : null,
+      w.instruction ? h("span", { class: "wcard-instruction" }, w.instruction) : null,
+      h("span", { class: "wcard-object" }, t("warning.object_period", { object: w.object_key, period: fmtPeriod(w.period_key) })),
       h("span", { class: "wcard-bottom" }, dueLine(w), waiting ? h("span", { class: "badge waiting" }, t("outbox.badge")) : null),
     ),
   );
@@ -27,14 +30,15 @@ export default async function render(root, ctx, _params, query) {
   const view = supervisor && query.get("view") === "unit" ? "unit" : "mine";
   const level = LEVELS.includes(query.get("level")) ? query.get("level") : "";
   const overdue = query.get("overdue") === "1";
-  const params = new URLSearchParams({ view, limit: String(PAGE) });
+  const box = query.get("box") === "done" ? "done" : "todo";
+  const params = new URLSearchParams({ view, box, lang: currentLang(), limit: String(PAGE) });
   if (level) params.set("level", level);
   if (overdue) params.set("overdue", "true");
 
   const go = (changes) => {
-    const next = new URLSearchParams({ view, level, overdue: overdue ? "1" : "" });
+    const next = new URLSearchParams({ view, box, level, overdue: overdue ? "1" : "" });
     for (const [k, v] of Object.entries(changes)) next.set(k, v);
-    for (const [k, v] of [...next.entries()]) if (!v || (k === "view" && v === "mine")) next.delete(k);
+    for (const [k, v] of [...next.entries()]) if (!v || (k === "view" && v === "mine") || (k === "box" && v === "todo")) next.delete(k);
     const qs = next.toString();
     ctx.navigate("#/warnings" + (qs ? "?" + qs : ""));
   };
@@ -51,23 +55,39 @@ export default async function render(root, ctx, _params, query) {
     page.$savedAt ? note(t("status.saved_copy", { time: fmtTime(page.$savedAt) }), "warn") : null,
     h(
       "div",
-      { class: "level-tabs", role: "group", "aria-label": t("inbox.level_label") },
-      [["", t("inbox.all"), all], ...LEVELS.map((l) => [l, t("level." + l), counts[l]])].map(([value, text, n]) =>
+      { class: "box-tabs", role: "group", "aria-label": t("inbox.box_label") },
+      [["todo", t("inbox.todo"), page.todo], ["done", t("inbox.done"), page.done]].map(([value, text, n]) =>
         h(
           "button",
-          { type: "button", class: "lt" + (value ? " lv-" + value : ""), "aria-pressed": String(level === value), onclick: () => go({ level: value }) },
+          { type: "button", class: "bt", "aria-pressed": String(box === value), onclick: () => go({ box: value, level: "", overdue: "" }) },
           h("span", {}, text),
           h("span", { class: "count" }, String(n)),
         ),
       ),
     ),
-    h(
-      "label",
-      { class: "toggle" },
-      h("input", { type: "checkbox", checked: overdue, onchange: (e) => go({ overdue: e.target.checked ? "1" : "" }) }),
-      h("span", {}, t("inbox.only_overdue")),
-    ),
-    page.items.length ? list : emptyState(overdue || level ? t("inbox.empty_filtered") : t("inbox.empty")),
+    box === "todo"
+      ? h(
+          "div",
+          { class: "level-tabs", role: "group", "aria-label": t("inbox.level_label") },
+          [["", t("inbox.all"), all], ...LEVELS.map((l) => [l, t("level." + l), counts[l]])].map(([value, text, n]) =>
+            h(
+              "button",
+              { type: "button", class: "lt" + (value ? " lv-" + value : ""), "aria-pressed": String(level === value), onclick: () => go({ level: value }) },
+              h("span", {}, text),
+              h("span", { class: "count" }, String(n)),
+            ),
+          ),
+        )
+      : null,
+    box === "todo"
+      ? h(
+          "label",
+          { class: "toggle" },
+          h("input", { type: "checkbox", checked: overdue, onchange: (e) => go({ overdue: e.target.checked ? "1" : "" }) }),
+          h("span", {}, t("inbox.only_overdue")),
+        )
+      : null,
+    page.items.length ? list : emptyState(box === "done" ? t("inbox.empty_done") : overdue || level ? t("inbox.empty_filtered") : t("inbox.empty")),
   );
 
   let offset = page.items.length;

@@ -1,12 +1,12 @@
 // The head's queue: replies submitted by people of my unit, waiting to be confirmed or returned.
 import { api } from "../api.js";
-import { t } from "../i18n.js";
+import { currentLang, t } from "../i18n.js";
 import { add, emptyState, h, heading } from "../ui.js";
 import { warningCard } from "./inbox.js";
 import { lettersLink } from "./linked.js";
 
 export default async function render(root) {
-  const [page, letters] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100"), lettersLink()]);
+  const [page, letters] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100&lang=" + currentLang()), lettersLink()]);
   const ids = [...new Set(page.items.map((w) => w.person_id))];
   const people = Object.fromEntries(
     await Promise.all(ids.map(async (id) => [id, await api("/api/people/" + id).catch(() => null)])),

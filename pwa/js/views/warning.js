@@ -1,35 +1,14 @@
 // One warning: facts, evidence, the reply waiting on this phone, replies with photos, the head's
 // decision (confirm, or return with a reason), and the timeline.
 import { api, blobUrl, core } from "../api.js";
-import { errorText, fmtDate, fmtNumber, maybe, t } from "../i18n.js";
+import { currentLang, errorText, fmtDate, fmtPeriod, maybe, t } from "../i18n.js";
 import { queuedFor } from "../outbox.js";
 import { add, busy, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, stateChip, toast } from "../ui.js";
 
-function scalar(v) {
-  if (typeof v === "number") return fmtNumber(v, 4);
-  if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
-  return String(v);
-}
-
-export function evidenceList(evidence) {
-  const rows = [];
-  const skip = new Set(["measure", "value", "direction", "bound", "values"]);
-  if (evidence.measure !== undefined) {
-    rows.push([
-      t("evidence.measure"),
-      h("span", {}, h("code", {}, evidence.measure), " = ", h("strong", {}, scalar(evidence.value))),
-    ]);
-    if (evidence.bound !== undefined) {
-      rows.push([t("evidence.threshold"), t(evidence.direction === "below" ? "evidence.below" : "evidence.above", { bound: scalar(evidence.bound) })]);
-    }
-  }
-  const flat = Object.assign({}, evidence.values || {});
-  for (const [k, v] of Object.entries(evidence)) if (!skip.has(k)) flat[k] = v;
-  for (const [k, v] of Object.entries(flat)) {
-    if (v === null || v === undefined) continue;
-    rows.push([h("code", {}, k), typeof v === "object" ? JSON.stringify(v) : scalar(v)]);
-  }
-  return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+/** The evidence as the server labelled it: each fact under its label, formatted with its unit. */
+export function evidenceList(items) {
+  if (!items || !items.length) return h("p", { class: "muted" }, t("evidence.none"));
+  return h("dl", { class: "facts evidence" }, items.map((item) => [h("dt", {}, item.label), h("dd", {}, h("strong", {}, item.value))]));
 }
 
 function photoStrip(warningId, ids, photos, urls) {
@@ -221,7 +200,7 @@ function timeline(steps) {
 
 export default async function render(root, ctx, [id]) {
   const warningId = Number(id);
-  const detail = await api("/api/warnings/" + warningId);
+  const detail = await api("/api/warnings/" + warningId + "?lang=" + encodeURIComponent(currentLang()));
   const w = detail.warning;
   const urls = [];
   const mine = w.person_id === ctx.me.person_id;
@@ -231,14 +210,22 @@ export default async function render(root, ctx, [id]) {
 
   add(root, 
     h("a", { class: "back", href: ctx.has("head", "inspector") && !mine ? "#/queue" : "#/warnings" }, icon("back"), t("common.back")),
-    h("header", { class: "detail-head lv-" + w.level + (w.overdue ? " overdue" : "") }, heading(t("warning.title", { topic: w.topic_code })), h("p", {}, levelBadge(w.level), " ", stateChip(w.state))),
+    h(
+      "header",
+      { class: "detail-head lv-" + w.level + (w.overdue ? " overdue" : "") },
+      heading(w.topic_name || t("warning.untitled")),
+      h("p", {}, levelBadge(w.level), " ", stateChip(w.state)),
+    ),
+    w.instruction ? h("p", { class: "instruction" }, w.instruction) : null,
     detail.$savedAt ? note(t("status.saved_copy_short"), "warn") : null,
     h("dl", { class: "facts" }, [
-      person ? [h("dt", {}, t("warning.person")), h("dd", {}, person.name + " · " + (person.post_name || "") + " · " + person.unit_name)] : null,
+      person || (!mine && w.person_name)
+        ? [h("dt", {}, t("warning.person")), h("dd", {}, person ? [person.name, person.post_name, person.unit_name].filter(Boolean).join(" · ") : w.person_name)]
+        : null,
       h("dt", {}, t("warning.object")),
       h("dd", {}, w.object_key),
       h("dt", {}, t("warning.period")),
-      h("dd", {}, w.period_key),
+      h("dd", {}, fmtPeriod(w.period_key)),
       h("dt", {}, t("warning.raised")),
       h("dd", {}, fmtDate(w.raised_at, true)),
       h("dt", {}, t("warning.due")),
@@ -249,7 +236,7 @@ export default async function render(root, ctx, [id]) {
     !pending && detail.actions.includes("verify")
       ? h("a", { class: "btn btn-primary btn-block", href: "#/warnings/" + warningId + "/reply" }, t(w.state === "returned" ? "warning.reply_again" : "warning.reply"))
       : null,
-    h("section", { class: "card" }, h("h2", {}, t("warning.evidence")), evidenceList(w.evidence)),
+    h("section", { class: "card" }, h("h2", {}, t("warning.evidence")), evidenceList(detail.evidence_items)),
     detail.verifications.length
       ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
       : null,
