@@ -59,6 +59,8 @@ DUCKDB_ATTEMPTS = 20
 #: not backed up: transient import files and half-written files
 SKIPPED_DIRS = frozenset({"staging"})
 CHUNK = 1 << 20
+#: a database to restore into has none of these
+PG_TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
 
 Progress = Callable[[str], None]
 
@@ -243,17 +245,20 @@ def _pg_tool(name: str) -> str:
     return found
 
 
-def _pg_dump(settings: Settings, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _pg_run(settings: Settings, program: str, *args: str, failing: str) -> str:
+    """Run a PostgreSQL client program on the configured database; its output."""
     done = subprocess.run(  # noqa: S603 - a fixed program and arguments
-        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={target}"],
-        env=_libpq_env(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+        [_pg_tool(program), *args], env=_libpq_env(settings), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise BackupRefused(f"pg_dump failed: {done.stderr.strip()}")
+        raise BackupRefused(f"{failing}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _pg_dump(settings: Settings, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    options = ("--format=custom", "--no-owner", "--no-privileges", f"--file={target}")
+    _pg_run(settings, "pg_dump", *options, failing="pg_dump failed")
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -406,40 +411,19 @@ def _check_empty(settings: Settings) -> None:
 
 
 def _pg_has_tables(settings: Settings) -> bool:
-    done = subprocess.run(  # noqa: S603 - a fixed program and arguments
-        [
-            _pg_tool("psql"),
-            "--no-psqlrc",
-            "--tuples-only",
-            "--no-align",
-            "--command=SELECT count(*) FROM pg_tables "
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
-        ],
-        env=_libpq_env(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+    found = _pg_run(
+        settings,
+        "psql",
+        "--no-psqlrc",
+        "--tuples-only",
+        "--no-align",
+        f"--command={PG_TABLES}",
+        failing="the PostgreSQL database cannot be read",
     )
-    if done.returncode != 0:
-        raise BackupRefused(f"the PostgreSQL database cannot be read: {done.stderr.strip()}")
-    return int(done.stdout.strip() or 0) > 0
+    return int(found.strip() or 0) > 0
 
 
 def _pg_restore(settings: Settings, dump: Path) -> None:
-    done = subprocess.run(  # noqa: S603 - a fixed program and arguments
-        [
-            _pg_tool("pg_restore"),
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={make_url(settings.database_url).database}",
-            str(dump),
-        ],
-        env=_libpq_env(settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BackupRefused(f"pg_restore failed: {done.stderr.strip()}")
+    database = f"--dbname={make_url(settings.database_url).database}"
+    options = ("--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", database)
+    _pg_run(settings, "pg_restore", *options, str(dump), failing="pg_restore failed")

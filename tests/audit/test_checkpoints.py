@@ -17,19 +17,30 @@ from tests.audit.test_chain import tamper
 from tests.conftest import TEST_SECRET, cli_env
 
 
-def probity(settings, *args):
-    env = cli_env(
-        PROBITY_DATABASE_URL=settings.database_url,
-        PROBITY_SECRET_KEY=TEST_SECRET,
-        PROBITY_DATA_DIR=str(settings.data_dir),
-    )
+def run_cli(*args, secret=TEST_SECRET, cwd=None, **values):
+    """``probity ARGS`` in a new process with these PROBITY_* values (and this secret key, if any)."""
+    env = cli_env(**values)
+    env.pop("PROBITY_SECRET_KEY", None)
+    if secret is not None:
+        env["PROBITY_SECRET_KEY"] = secret
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
+    )
+
+
+def probity(settings, *args, secret=TEST_SECRET):
+    """``probity ARGS`` on the database and data directory of ``settings``."""
+    return run_cli(
+        *args,
+        secret=secret,
+        PROBITY_DATABASE_URL=settings.database_url,
+        PROBITY_DATA_DIR=str(settings.data_dir),
     )
 
 

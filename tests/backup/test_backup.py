@@ -8,8 +8,6 @@ import itertools
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +21,8 @@ from backend.kernel.access import Actor
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from backend.warnings.photos import PhotoStore
-from tests.conftest import PG_URL, TEST_SECRET, _pg_admin_url, _pg_exec, cli_env, make_settings
+from tests.audit.test_checkpoints import probity
+from tests.conftest import PG_URL, TEST_SECRET, _pg_admin_url, _pg_exec, make_settings
 
 _names = itertools.count()
 AUDIT_TABLES = {"audit_record", "audit_chain"}
@@ -55,23 +54,6 @@ async def row_counts(settings: Settings) -> dict[str, int]:
             }
     finally:
         await db.dispose()
-
-
-def probity(
-    settings: Settings, *args: str, secret: str | None = TEST_SECRET
-) -> subprocess.CompletedProcess[str]:
-    env = cli_env(PROBITY_DATABASE_URL=settings.database_url, PROBITY_DATA_DIR=str(settings.data_dir))
-    env.pop("PROBITY_SECRET_KEY", None)
-    if secret is not None:
-        env["PROBITY_SECRET_KEY"] = secret
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def photo_hashes(data_dir: Path) -> dict[str, str]:
@@ -129,9 +111,9 @@ async def test_a_busy_instance_is_backed_up_and_restored_whole(settings, db, emp
     assert all(name == digest == source_photos[name] for name, digest in restored_photos.items())
     assert kept_photos <= set(restored_photos)
     with duckdb.connect(str(empty_target.duckdb_path), read_only=True) as restored_store:
-        rows, batches = restored_store.execute(
-            "SELECT count(*), count(DISTINCT batch) FROM readings"
-        ).fetchone()
+        found = restored_store.execute("SELECT count(*), count(DISTINCT batch) FROM readings").fetchone()
+    assert found is not None
+    rows, batches = found
     assert rows == batches * 10  # whole inserts only: one moment of the store
     verified = probity(empty_target, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
@@ -239,7 +221,7 @@ async def test_the_business_store_copy_is_of_one_moment_when_it_changes_while_co
     business.execute("CHECKPOINT")
     business.execute("INSERT INTO readings SELECT 1, range FROM range(10)")
     copy = service._copy
-    meddled = []
+    meddled: list[Path] = []
 
     def copy_and_meddle(src: Path, dst: Path) -> str:
         digest = copy(src, dst)

@@ -53,6 +53,7 @@ async def test_sessions_and_deliveries_past_their_retention_are_deleted(db, sett
             )
             session.add(route)
             await session.flush()
+            assert route.id is not None
             delivery = Delivery(
                 route_id=route.id,
                 recipient_id=route.recipient_id,
@@ -64,6 +65,7 @@ async def test_sessions_and_deliveries_past_their_retention_are_deleted(db, sett
             )
             session.add(delivery)
             await session.flush()
+            assert delivery.id is not None
             session.add(DeliveryAttempt(delivery_id=delivery.id, channel="telegram", outcome="sent"))
             routes.append(route.id)
         await session.commit()

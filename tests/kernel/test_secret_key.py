@@ -8,15 +8,14 @@ import hmac
 import logging
 import os
 import stat
-import subprocess
-import sys
 
 import jwt
 import pytest
 
 from backend.app import app_state, create_app
 from backend.kernel.settings import PLACEHOLDER_SECRET, Settings
-from tests.conftest import cli_env, make_settings
+from tests.audit.test_checkpoints import run_cli
+from tests.conftest import make_settings
 
 
 def mode(path):
@@ -25,7 +24,7 @@ def mode(path):
 
 def bare_settings(tmp_path, **values):
     """Settings as an operator's environment gives them: no secret key unless one is passed."""
-    return Settings(_env_file=None, data_dir=tmp_path / "data", **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, data_dir=tmp_path / "data", **values)
 
 
 def test_without_a_key_one_is_made_once_and_kept_private(tmp_path):
@@ -77,20 +76,14 @@ def test_the_once_public_constant_is_refused_everywhere(tmp_path, env):
 
 
 def test_the_cli_refuses_production_without_a_key(tmp_path):
-    env = cli_env(
+    done = run_cli(
+        "db",
+        "upgrade",
+        secret=None,
+        cwd=tmp_path,
         PROBITY_ENV="production",
         PROBITY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/p.db",
         PROBITY_DATA_DIR=str(tmp_path / "data"),
-    )
-    env.pop("PROBITY_SECRET_KEY", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     assert done.returncode != 0
     assert "PROBITY_SECRET_KEY is not set" in done.stderr
@@ -98,21 +91,15 @@ def test_the_cli_refuses_production_without_a_key(tmp_path):
 
 
 def test_the_apps_files_are_not_world_readable(tmp_path):
-    env = cli_env(
-        PROBITY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/probity.db",
-        PROBITY_DATA_DIR=str(tmp_path / "data"),
-    )
-    env.pop("PROBITY_SECRET_KEY", None)
     old = os.umask(0o022)  # as a login shell has it: the app must not rely on the caller's
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "backend.cli", "db", "upgrade"],
-            env=env,
+        done = run_cli(
+            "db",
+            "upgrade",
+            secret=None,
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+            PROBITY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/probity.db",
+            PROBITY_DATA_DIR=str(tmp_path / "data"),
         )
     finally:
         os.umask(old)
@@ -144,7 +131,7 @@ def test_an_existing_data_directory_and_databases_lose_world_bits(tmp_path):
 
 async def test_a_token_signed_with_the_public_constant_is_refused(shared_app, settings, tmp_path):
     """The old default key was public: a token signed with it must not open anything."""
-    own = Settings(  # type: ignore[call-arg]
+    own = Settings(
         _env_file=None,
         env="test",
         database_url=settings.database_url,
