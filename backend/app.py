@@ -37,7 +37,7 @@ from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
 from backend.kernel.files import secure_process_files
 from backend.kernel.heap import settle_over_time
-from backend.kernel.jobs import JobRunner, discover_jobs
+from backend.kernel.hooks import compose
 from backend.kernel.logs import configure_logging
 from backend.kernel.settings import Settings
 from backend.kernel.watch import start_change_watch
@@ -157,19 +157,13 @@ def app_state(settings: Settings, database: Database | None = None) -> dict[str,
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Start background workers and jobs with the app (when enabled); close the database after."""
+    """Start what the process's role has beside HTTP (``backend.roles``: workers, scheduler, bot),
+    this process's trail of reads and change watch; stop them and close the database after."""
+    from backend.roles import start_parts
+
     settings: Settings = app.state.settings
     db: Database = app.state.db
-    workers = None
-    jobs = JobRunner(db, settings, discover_jobs())
-    if settings.run_workers:
-        from notifications.worker import start_workers
-
-        workers = await start_workers(app)
-        jobs.start()
-    from bot.runtime import start_bot
-
-    telegram_bot = await start_bot(app)
+    parts = await start_parts(app.state.get("role", "all"), app)
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     reads: ReadJournal = app.state.reads
     reads.start()
@@ -183,16 +177,15 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if watch is not None:
             await watch.stop()
         await reads.stop()
-        if telegram_bot is not None:
-            await telegram_bot.stop()
-        await jobs.stop()
-        if workers is not None:
-            await workers.stop()
+        await parts.stop()
         if app.state.owns_db:
             await db.dispose()
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+def create_app(settings: Settings, *, database: Database | None = None, role: str = "all") -> Litestar:
+    """The app of a process of ``role`` (``all`` or ``api``: ``backend.roles``); features' hooks are
+    composed first."""
+    compose(role)
     settings.check_secrets()
     secure_process_files(settings.data_dir, settings.database_files)
     configure_logging(settings.log_level)
@@ -206,7 +199,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         )
     return Litestar(
         route_handlers=handlers,
-        state=State(app_state(settings, database)),
+        state=State({**app_state(settings, database), "role": role}),
         dependencies={
             "db_session": Provide(provide_db_session),
             "trail": Provide(provide_trail, sync_to_thread=False),

@@ -10,14 +10,20 @@ import click
 from backend.kernel.clitools import cli_settings, run_async, say
 from backend.kernel.db import Database, head_revision
 from backend.kernel.discovery import feature_modules
+from backend.kernel.hooks import ROLES, compose
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Probity: integrity-risk early warning for power-supply companies and public bodies.
 
     Settings come from PROBITY_* environment variables or a .env file (see README).
     """
+    # a command that does work makes the same follow-ups as the app (features' hooks); serve
+    # composes for the role it starts
+    if ctx.invoked_subcommand != "serve":
+        compose("all")
 
 
 @main.command()
@@ -26,22 +32,24 @@ def main() -> None:
 @click.option("--migrate", is_flag=True, help="Apply pending database migrations before starting.")
 @click.option(
     "--role",
-    type=click.Choice(["all", "worker"]),
+    type=click.Choice(list(ROLES)),
     default="all",
     show_default=True,
-    help="all: API, PWA, bot, jobs and a delivery worker; worker: a delivery worker only "
-    "(several may run on one PostgreSQL database).",
+    help="all: API, PWA, bot, scheduler and a delivery worker; api: HTTP only (and the Telegram "
+    "webhook); worker: delivery only; scheduler: the periodic jobs only; bot: Telegram long polling "
+    "only. Several api, worker and scheduler processes may share one PostgreSQL database.",
 )
 def serve(host: str, port: int, migrate: bool, role: str) -> None:
-    """Serve the API (/api), the PWA (/), bot, scheduler and delivery workers in one process.
+    """Serve the API (/api), the PWA (/), bot, scheduler and delivery workers, or one of them (--role).
 
     Refuses to start on a database that is not migrated, unless --migrate is given.
     """
-    import uvicorn
-
-    from backend.app import create_app
+    from backend import roles
 
     settings = cli_settings()
+    reason = roles.refusal(role, settings)
+    if reason is not None:
+        raise click.ClickException(reason)
 
     async def check(db: Database) -> str | None:
         current = await db.current_revision()
@@ -60,20 +68,7 @@ def serve(host: str, port: int, migrate: bool, role: str) -> None:
             f"not {head_revision()}: run `probity db upgrade` (or `probity demo` for demo data), "
             "or start with `probity serve --migrate`."
         )
-    if role == "worker":
-        from backend.kernel.logs import configure_logging
-        from notifications.worker import run_process
-
-        configure_logging(settings.log_level)
-        run_process(settings)
-        return
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        loop=settings.server_loop,
-    )
+    roles.run(role, settings, host=host, port=port)
 
 
 @main.command()

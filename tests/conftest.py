@@ -24,6 +24,7 @@ from backend.audit.service import AuditTrail
 from backend.auth.service import make_hasher
 from backend.demo.org import load_demo_org
 from backend.kernel.db import Database
+from backend.kernel.hooks import compose
 from backend.kernel.settings import Settings
 
 PG_URL = os.environ.get("PROBITY_TEST_DATABASE_URL", "")
@@ -71,6 +72,13 @@ async def _pg_exec(url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def composed() -> None:
+    """The features' hooks, registered as every entry point registers them (the app factory, the
+    ``probity`` commands, the worker, scheduler and bot processes): ``backend.kernel.hooks.compose``."""
+    compose("all")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,10 @@ After a flush, the trail's head is checkpointed outside the database when it has
 ``audit_checkpoint_seconds`` have passed (:class:`backend.audit.checkpoints.Checkpointer`), so
 the head reached by every act, not only reads, is witnessed within that time while the app runs.
 
+Per process, not scheduled: each process that answers HTTP (the ``all`` and ``api`` roles) notes
+its own reads in its own memory and flushes them itself, so this is not a job of the schedule
+table (``backend.schedule``), which runs a job in one process of many.
+
 The app flushes what is left when it stops. A crash of the process loses at most the reads noted
 since the last flush (never a change: changes are recorded in their own transaction); a failed
 flush keeps the reads and tries again.

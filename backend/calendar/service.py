@@ -8,8 +8,9 @@ Which days are working days, in order of precedence:
    overrides (then the admins have entered that year's notice and the rest are plain weekdays).
 
 Deadlines computed over any provisional day are flagged provisional; when overrides for a year
-are added or removed, the listeners registered with :func:`on_calendar_change` (the warning
-lifecycle) recompute what depends on it, in the same transaction. Nothing here ever raises for
+are added or removed, the hooks on :data:`CALENDAR_CHANGED` (the warning lifecycle, the ladder;
+registered at start-up by ``backend.kernel.hooks.compose``) recompute what depends on it, in the
+same transaction. Nothing here ever raises for
 a date: beyond ``date.max`` the deadline stops there, flagged provisional.
 """
 
@@ -35,6 +36,7 @@ from backend.calendar.models import (
 )
 from backend.kernel.access import Actor
 from backend.kernel.errors import Conflict, NotFound
+from backend.kernel.hooks import REGISTRY, HookPoint
 from backend.kernel.timeutil import SHANGHAI, as_utc
 
 #: working days to handle a warning, by level (standard 7.4.1)
@@ -142,14 +144,9 @@ class WorkingCalendar:
 CalendarListener = Callable[
     [AsyncSession, AuditTrail, WorkingCalendar, frozenset[int], Actor], Awaitable[int]
 ]
-_LISTENERS: list[CalendarListener] = []
-
-
-def on_calendar_change(listener: CalendarListener) -> CalendarListener:
-    """Register a listener (domains above the calendar: deadlines that depend on it)."""
-    if listener not in _LISTENERS:
-        _LISTENERS.append(listener)
-    return listener
+#: the moment overrides changed; features above the calendar hook their deadlines on it
+#: (``backend/<feature>/hooks.py``)
+CALENDAR_CHANGED: HookPoint[CalendarListener] = HookPoint("calendar.changed")
 
 
 async def load_calendar(session: AsyncSession, zone: ZoneInfo = SHANGHAI) -> WorkingCalendar:
@@ -232,7 +229,7 @@ class CalendarService:
     async def _changed(self, years: frozenset[int], actor: Actor) -> int:
         calendar = await self.calendar()
         total = 0
-        for listener in _LISTENERS:
+        for listener in REGISTRY(CALENDAR_CHANGED):
             total += await listener(self.session, self.trail, calendar, years, actor)
         return total
 

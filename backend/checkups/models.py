@@ -268,6 +268,9 @@ class CheckupCampaign(SQLModel, table=True):
     unit_ids: list[int] = Field(sa_column=Column(JSONType, nullable=False))
     created_by: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    #: the local day of the last scheduled reminder: claimed by a conditional UPDATE, so the daily
+    #: reminder goes out once a day however many processes run the job
+    reminded_on: date | None = Field(default=None)
 
 
 class CampaignPublic(SQLModel):

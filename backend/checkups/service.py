@@ -12,10 +12,10 @@ records no read; every answer saved is recorded as a change.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
@@ -467,14 +467,34 @@ class CheckupService:
         return count
 
     async def remind_all(self, actor: Actor) -> dict[int, int]:
-        """Remind everyone not done in every campaign that takes answers now (for a schedule)."""
+        """Remind everyone not done in every campaign that takes answers now (for a schedule), once
+        per campaign and local day: the day is claimed by a conditional UPDATE before anyone is told
+        and commits with the reminders, so two processes running the schedule at once (or a run
+        again after a crash) remind no one twice."""
         now = utcnow()
+        today = local(now).date()
         sent = {}
         for campaign in (await self.session.execute(select(CheckupCampaign))).scalars().all():
-            if window_of(campaign, now) in {"open", "late"} and campaign.id is not None:
+            if (
+                window_of(campaign, now) in {"open", "late"}
+                and campaign.id is not None
+                and await self._claim_reminder_day(campaign.id, today)
+            ):
                 sent[campaign.id] = await self._remind(campaign, None, actor)
         await self.session.commit()
         return sent
+
+    async def _claim_reminder_day(self, campaign_id: int, today: date) -> bool:
+        claimed = await self.session.execute(
+            update(CheckupCampaign)
+            .where(
+                col(CheckupCampaign.id) == campaign_id,
+                or_(col(CheckupCampaign.reminded_on).is_(None), col(CheckupCampaign.reminded_on) < today),
+            )
+            .values(reminded_on=today)
+            .execution_options(synchronize_session=False)
+        )
+        return claimed.rowcount == 1  # type: ignore[attr-defined]
 
     async def _remind(self, campaign: CheckupCampaign, scope: frozenset[int] | None, actor: Actor) -> int:
         assert campaign.id is not None

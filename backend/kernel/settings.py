@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -101,6 +102,13 @@ class Settings(BaseSettings):
     delivery_retention_days: int = Field(default=184, ge=1)
     reminder_working_days: int = Field(default=3, ge=0, le=30)
     supervision_after_working_days: int = Field(default=5, ge=1, le=60)
+    #: the scheduler (backend/schedule): daily check-up reminders at this local time (`timezone`);
+    #: a process running a job holds its lease this long, renewed while it runs (a crashed run is
+    #: taken over once it lapses); due jobs are looked for this often
+    checkup_reminder_at: time = time(9, 0)
+    schedule_lease_seconds: float = Field(default=120.0, ge=5)
+    schedule_poll_seconds: float = Field(default=15.0, gt=0, le=600)
+
 
     #: delivery (backend/delivery, notifications/): outbox workers run in `probity serve` unless
     #: disabled; unset means on, except with env=test (tests drive the worker step by step)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
+from backend.calendar.service import WorkingCalendar, load_calendar
 from backend.events.service import emit
 from backend.kernel.access import Actor, Channel, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -79,7 +79,6 @@ def tier_deadline(calendar: WorkingCalendar, tier: Tier, start: datetime) -> tup
     return d.due_at, d.provisional
 
 
-@on_calendar_change
 async def recompute_case_deadlines(
     session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
 ) -> int:

@@ -2,8 +2,9 @@
 
 The lifecycle writes no event for a submitted reply; the bot needs one, because a head's
 Confirm / Return buttons come with it (``backend.delivery.payloads`` renders them for the
-``warning.submitted`` kind). Registered on the lifecycle's own hook, in the reply's transaction,
-so the event is written once whichever channel (PWA, API, bot) the reply came through.
+``warning.submitted`` kind). Hooked on the lifecycle's :data:`backend.warnings.service.VERIFIED`
+(``backend/telegram/hooks.py``), in the reply's transaction, so the event is written once whichever
+channel (PWA, API, bot) the reply came through.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from backend.kernel.access import Actor
 from backend.org.service import OrgService
 from backend.warnings.models import Warning
 from backend.warnings.routing import Routing
-from backend.warnings.service import AFTER_VERIFICATION
 
 SUBMITTED = "warning.submitted"
 
@@ -38,7 +38,3 @@ async def tell_deciders(session: AsyncSession, trail: AuditTrail, warning: Warni
         level=str(warning.level),
         data={"warning_id": warning.id, "due_at": warning.due_at.isoformat() if warning.due_at else None},
     )
-
-
-if tell_deciders not in AFTER_VERIFICATION:
-    AFTER_VERIFICATION.append(tell_deciders)

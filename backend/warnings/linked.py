@@ -1,11 +1,11 @@
 """Linked warnings (联动预警, 9.1.4, 9.2.3.1): patterns across true warnings raise a risk notice
 letter (B.13) to the department, which answers with a risk report (B.14) within 15 working days.
 
-Evaluated after each verification (hook in :data:`backend.warnings.service.AFTER_VERIFICATION`)
-and after each rule run (:func:`evaluate_run`, called by the engine), over the warnings of the
-warning's department (unit). "True" = the latest reply says true and it is not returned
-(submitted, confirmed or closed). Each pattern has a stable key, so the same pattern raises one
-letter, however often it is evaluated.
+Evaluated after each verification (hooked on :data:`backend.warnings.service.VERIFIED` in
+``backend/warnings/hooks.py``) and after each rule run (:func:`evaluate_run`, called by the
+engine), over the warnings of the warning's department (unit). "True" = the latest reply says
+true and it is not returned (submitted, confirmed or closed). Each pattern has a stable key, so
+the same pattern raises one letter, however often it is evaluated.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from backend.audit.service import AuditTrail
-from backend.calendar.service import WorkingCalendar, load_calendar, on_calendar_change
+from backend.calendar.service import WorkingCalendar, load_calendar
 from backend.events.service import emit
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, NotFound
@@ -36,7 +36,6 @@ from backend.warnings.models import (
     WarningState,
     WarningStep,
 )
-from backend.warnings.service import AFTER_VERIFICATION
 
 REPORT_WORKING_DAYS = 15
 TRUE_STATES = [WarningState.submitted.value, WarningState.confirmed.value, WarningState.closed.value]
@@ -236,9 +235,6 @@ async def _raise(
     return row
 
 
-AFTER_VERIFICATION.append(evaluate)
-
-
 async def evaluate_run(
     session: AsyncSession, trail: AuditTrail, run_id: int, actor: Actor
 ) -> list[LinkedWarning]:
@@ -263,7 +259,6 @@ async def evaluate_run(
     return raised
 
 
-@on_calendar_change
 async def recompute_report_deadlines(
     session: AsyncSession, trail: AuditTrail, calendar: WorkingCalendar, years: frozenset[int], actor: Actor
 ) -> int:

@@ -1,0 +1,163 @@
+"""Process roles: what ``probity serve --role ROLE`` starts in its process.
+
+* ``all`` (default): everything in one process: HTTP (API, PWA, Telegram webhook), a delivery
+  worker, the scheduler and the bot (workers and scheduler when ``run_workers``: not under
+  ``env=test`` unless ``PROBITY_WORKERS_ENABLED``).
+* ``api``: HTTP only. No delivery worker, no scheduler, no long polling; with the bot in webhook
+  mode the process answers ``POST /telegram/webhook`` (its bot feeds updates, never polls).
+* ``worker``: delivery only (``notifications.worker``).
+* ``scheduler``: the periodic jobs only (``backend.schedule``: each job once per due time, whatever
+  the number of processes).
+* ``bot``: Telegram long polling only (one such process: conversation state is loaded at start).
+
+Several ``api`` and ``worker`` processes run side by side on PostgreSQL; scheduler processes may
+too (the schedule table makes each due job one process's). Every role composes the features'
+hooks first (``backend.kernel.hooks.compose``), so a change makes the same follow-ups whichever
+process it came through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from litestar.datastructures import State
+
+from backend.kernel.hooks import ROLES, compose
+from backend.kernel.jobs import discover_jobs
+from backend.kernel.settings import Settings
+from backend.schedule.service import Scheduler
+from backend.telegram.service import bot_enabled, webhook_mode
+
+log = logging.getLogger("probity.roles")
+
+
+@dataclass
+class Running:
+    """The background parts a process started (HTTP itself is uvicorn's); ``stop()`` ends them."""
+
+    role: str
+    workers: Any = None
+    scheduler: Scheduler | None = None
+    bot: Any = None
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def parts(self) -> set[str]:
+        found = {name for name in ("workers", "scheduler", "bot") if getattr(self, name) is not None}
+        return found | set(self.extra)
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.stop()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.workers is not None:
+            await self.workers.stop()
+
+
+def refusal(role: str, settings: Settings) -> str | None:
+    """Why ``role`` cannot start with ``settings``, or None."""
+    if role not in ROLES:
+        return f"unknown role {role!r}: one of {', '.join(ROLES)}"
+    if role == "bot":
+        if not bot_enabled(settings):
+            return "the bot role needs PROBITY_TELEGRAM_BOT_TOKEN (and the bot enabled)"
+        if webhook_mode(settings):
+            return (
+                "the bot is in webhook mode: Telegram's updates come to the api processes; "
+                "the bot role is for long polling (PROBITY_TELEGRAM_MODE=polling)"
+            )
+    return None
+
+
+async def start_parts(role: str, app: Any) -> Running:
+    """Start the workers, scheduler and bot ``role`` has (``app.state`` as the app factory makes it)."""
+    from bot.runtime import start_bot
+    from notifications.worker import start_workers
+
+    state = app.state
+    settings: Settings = state.settings
+    running = Running(role)
+    background = role == "all" and settings.run_workers
+    if role == "worker" or background:
+        running.workers = await start_workers(app)
+    if role == "scheduler" or background:
+        running.scheduler = Scheduler(state.db, settings, discover_jobs()).start()
+    polling = role in ("all", "bot") and not webhook_mode(settings)
+    answering = role in ("all", "api") and webhook_mode(settings)
+    if polling or answering:
+        running.bot = await start_bot(app)
+    else:
+        state.telegram_bot = None
+    state.parts = running
+    return running
+
+
+@contextlib.asynccontextmanager
+async def role_process(role: str, settings: Settings) -> AsyncIterator[Running]:
+    """A process of ``role`` without HTTP (worker, scheduler, bot): composed, its parts started,
+    stopped and the database closed on exit."""
+    from backend.app import app_state
+
+    reason = refusal(role, settings)
+    if reason is not None:
+        raise ValueError(reason)
+    compose(role)
+    holder = SimpleNamespace(state=State(app_state(settings)))
+    try:
+        running = await start_parts(role, holder)
+        log.info("probity %s process started: %s", role, ", ".join(sorted(running.parts)) or "nothing")
+        try:
+            yield running
+        finally:
+            await running.stop()
+    finally:
+        await holder.state.db.dispose()
+
+
+async def serve(role: str, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """:func:`role_process` until ``stop`` is set (SIGTERM or SIGINT when not given)."""
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    async with role_process(role, settings):
+        await stop.wait()
+
+
+def run(role: str, settings: Settings, *, host: str, port: int) -> None:
+    """What ``probity serve --role ROLE`` runs (the database is checked before)."""
+    from backend.kernel.logs import configure_logging
+
+    reason = refusal(role, settings)
+    if reason is not None:
+        raise ValueError(reason)
+    if role in ("all", "api"):
+        import uvicorn
+
+        from backend.app import create_app
+
+        uvicorn.run(
+            create_app(settings, role=role),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            loop=settings.server_loop,
+        )
+        return
+    configure_logging(settings.log_level)
+    if role == "worker":
+        from notifications.worker import run_process
+
+        compose(role)
+        run_process(settings)
+        return
+    asyncio.run(serve(role, settings))
