@@ -19,7 +19,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope, Send
@@ -33,6 +32,7 @@ from backend.auth.middleware import auth_middleware
 from backend.auth.service import WATCHED as AUTH_TABLES
 from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel import encoding
+from backend.kernel.contract import ContractJsonPlugin
 from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
 from backend.kernel.files import secure_process_files
@@ -43,6 +43,7 @@ from backend.kernel.settings import Settings
 from backend.kernel.watch import start_change_watch
 from backend.kernel.web import (
     EXCEPTION_HANDLERS,
+    StrictJsonPydanticPlugin,
     provide_db_session,
     request_id_middleware,
     security_headers,
@@ -209,6 +210,7 @@ def create_app(settings: Settings, *, database: Database | None = None, role: st
         request_max_body_size=settings.max_body_bytes,
         compression_config=compression(),
         before_send=[security_headers],
+        plugins=[StrictJsonPydanticPlugin()],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Probity",
@@ -216,7 +218,7 @@ def create_app(settings: Settings, *, database: Database | None = None, role: st
             path="/schema",
             # the JSON only, at /schema and /schema/openapi.json: every docs UI Litestar offers
             # loads its scripts from a CDN, which the CSP (and a closed network) would refuse
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[ContractJsonPlugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
-from backend.kernel.timeutil import utcnow
+from backend.kernel.timeutil import LocalDateTime, utcnow
 from backend.org.models import STRICT
 
 
@@ -157,7 +157,7 @@ class QuestionnairePublic(SQLModel):
     items: list[Item]
     note_prompt_zh: str | None
     note_prompt_en: str | None
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 # --- grading policy --------------------------------------------------------------------------
@@ -228,7 +228,7 @@ class PolicyPublic(SQLModel):
     post_attention: float
     rotation_years: float
     note: str | None
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -278,9 +278,9 @@ class CampaignPublic(SQLModel):
     year: int
     title: str
     questionnaire_id: int
-    opens_at: datetime
-    closes_at: datetime
-    late_until: datetime | None
+    opens_at: LocalDateTime
+    closes_at: LocalDateTime
+    late_until: LocalDateTime | None
     unit_ids: list[int]
     window: str = Field(description="scheduled, open, late (after closes_at, late answers taken) or closed")
     participants: int
@@ -369,7 +369,9 @@ class AnswersUpdate(SQLModel):
     """Answers as given, merged into what is saved; ``null`` clears an answer."""
 
     model_config = STRICT
-    answers: dict[str, int | None] = Field(default_factory=dict, max_length=200)
+    #: an object {item code: 1..scale or null}; at most 200 (checked below: a max_length here
+    #: made the API document describe an array)
+    answers: dict[str, int | None] = Field(default_factory=dict)
     note: str | None = Field(default=None, max_length=500)
 
     @field_validator("answers", mode="before")
@@ -377,6 +379,8 @@ class AnswersUpdate(SQLModel):
     def _whole_numbers(cls, value: Any) -> Any:
         """A Likert answer is a JSON whole number: no strings, fractions or booleans."""
         if isinstance(value, dict):
+            if len(value) > 200:
+                raise ValueError("at most 200 answers at once")
             wrong = sorted(str(k) for k, v in value.items() if v is not None and type(v) is not int)
             if wrong:
                 raise ValueError(f"answers must be whole numbers; not for: {', '.join(wrong)}")
@@ -401,7 +405,7 @@ class MyCheckup(SQLModel):
     status: ResponseStatus
     window: str
     can_answer: bool
-    deadline: datetime | None
+    deadline: LocalDateTime | None
     questionnaire_id: int
     questionnaire_version: int
     title_zh: str
@@ -415,7 +419,7 @@ class MyCheckup(SQLModel):
     note_prompt_en: str | None
     note: str | None
     late: bool
-    reopened_until: datetime | None
+    reopened_until: LocalDateTime | None
 
 
 class MyCampaign(SQLModel):
@@ -426,7 +430,7 @@ class MyCampaign(SQLModel):
     window: str
     answered: int
     total: int
-    deadline: datetime | None
+    deadline: LocalDateTime | None
 
 
 class SaveReport(SQLModel):
@@ -494,7 +498,7 @@ class Why(SQLModel):
     dimension_weights: dict[str, float]
     policy_id: int
     policy_version: int
-    policy_date: datetime
+    policy_date: LocalDateTime
     text_zh: str
     text_en: str
 
@@ -512,10 +516,10 @@ class ResultPublic(SQLModel):
     campaign_id: int
     person_id: int
     unit_id: int
-    graded_at: datetime
+    graded_at: LocalDateTime
     reason: str
     current: bool
-    superseded_at: datetime | None
+    superseded_at: LocalDateTime | None
     direction: str = "higher score = more risk"
     dimensions: dict[str, float]
     psych_total: float
@@ -594,8 +598,8 @@ class NoticePublic(SQLModel):
     title_en: str
     body_zh: str
     body_en: str
-    created_at: datetime
-    read_at: datetime | None
+    created_at: LocalDateTime
+    read_at: LocalDateTime | None
 
 
 # --- care measures ---------------------------------------------------------------------------
@@ -662,5 +666,5 @@ class CarePublic(SQLModel):
     status: CareStatus
     note: str | None
     outcome: str | None
-    created_at: datetime
-    closed_at: datetime | None
+    created_at: LocalDateTime
+    closed_at: LocalDateTime | None

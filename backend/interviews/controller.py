@@ -6,9 +6,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from backend.interviews.schemas import (
 )
 from backend.interviews.service import InterviewService, parse_period
 from backend.kernel.access import Principal, Role, requires
-from backend.kernel.errors import Invalid
+from backend.kernel.web import FileForm, sent_file
 from backend.warnings.controller import parse_date
 
 RECORDERS = [requires(Role.head, Role.inspector)]
@@ -39,13 +40,8 @@ async def provide_sheets(db_session: NamedDependency[AsyncSession], state: State
     return CheckSheetService(db_session, state.trail, state.settings)
 
 
-async def upload(data: dict[str, UploadFile]) -> bytes:
-    item = data.get("file")
-    if not isinstance(item, UploadFile):
-        raise Invalid(
-            "send the image as multipart field 'file'", code="file_required", extra={"field": "file"}
-        )
-    return await item.read()
+async def upload(data: FileForm) -> bytes:
+    return await sent_file(data.file, "file", "the image").read()
 
 
 def pdf_response(content: bytes, name: str) -> Response[bytes]:
@@ -89,13 +85,18 @@ class InterviewController(Controller):
         return Response(body, status_code=201 if created else 200)
 
     @post(
-        "/signatures", guards=RECORDERS, summary="Upload a signature drawn on the phone (PNG, field 'file')"
+        "/signatures",
+        guards=RECORDERS,
+        summary="Upload a signature drawn on the phone (PNG, field 'file')",
+        responses={
+            200: ResponseSpec(UploadedSignature, description="The same signature was uploaded before")
+        },
     )
     async def add_signature(
         self,
         svc: NamedDependency[InterviewService],
         request: Request[Principal, Any, Any],
-        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[UploadedSignature]:
         row, created = await svc.add_signature(request.user, await upload(data))
         return Response(

@@ -6,19 +6,26 @@ import ipaddress
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from types import UnionType
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from litestar import Request, Response
-from litestar.datastructures import State
+from litestar._signature.types import ExtendedMsgSpecValidationError  # how Litestar names fields
+from litestar.datastructures import State, UploadFile
 from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.kernel.access import Channel
 from backend.kernel.db import Database
-from backend.kernel.errors import AppError
+from backend.kernel.errors import AppError, Invalid
 
 log = logging.getLogger("probity")
 
@@ -216,12 +223,160 @@ def stale_handler(request: Request[Any, Any, Any], exc: StaleDataError) -> Respo
     )
 
 
+def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database (≥ 2⁶³ on SQLite, beyond the column on PostgreSQL)
+    or another value the database cannot take: the request's fault, not the server's."""
+    log.info(
+        "value refused by the database on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return Response(
+        _body("invalid_request", "A value is out of range.", request),
+        status_code=400,
+        headers=_headers(request),
+    )
+
+
+def undecodable_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form field (or other request text) that is not UTF-8: Litestar's multipart reader lets
+    the UnicodeDecodeError through."""
+    log.info("undecodable text in %s %s", request.method, request.url.path)
+    return Response(
+        _body("invalid_request", "Text in the request is not valid UTF-8.", request),
+        status_code=400,
+        headers=_headers(request),
+    )
+
+
+def _bad_value(exc: BaseException | None) -> bool:
+    """A database error caused by a value sent (SQLSTATE class 22, or asyncpg refusing to encode
+    an argument: "value out of int32 range")."""
+    for _ in range(5):
+        if exc is None:
+            return False
+        state = getattr(exc, "sqlstate", None)
+        if (isinstance(state, str) and state.startswith("22")) or type(exc).__name__ == "DataError":
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return False
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if _bad_value(exc):
+        return out_of_range_handler(request, exc)
+    return internal_error_handler(request, exc)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
     StaleDataError: stale_handler,
+    OverflowError: out_of_range_handler,
+    DBAPIError: database_error_handler,
+    UnicodeDecodeError: undecodable_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
+
+
+#: JSON types a request field of these types must come as (pydantic's lax mode would take
+#: ``0`` for false, ``0`` for 1970-01-01, ``"5"`` for 5, ``true`` for 1)
+_JSON_KIND: dict[Any, tuple[tuple[type, ...], str]] = {
+    bool: ((bool,), "a boolean (true or false)"),
+    int: ((int,), "a whole number"),
+    date: ((str,), "a date as ISO text (YYYY-MM-DD)"),
+    datetime: ((str,), "a date and time as ISO text"),
+    time: ((str,), "a time as text (HH:MM)"),
+}
+
+
+def _plain(annotation: Any) -> Any:
+    """``X`` of ``X``, ``X | None`` and ``Annotated[X, …]``; else the annotation itself."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        rest = [a for a in get_args(annotation) if a is not type(None)]
+        if len(rest) == 1:
+            return _plain(rest[0])
+    return annotation
+
+
+def _loose_values(model: type[BaseModel], value: Any, where: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Where ``value`` (decoded JSON) gives a field of ``model`` a value of another JSON type."""
+    if not isinstance(value, dict):
+        return []
+    found: list[dict[str, Any]] = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        given = value.get(key)
+        if given is None:
+            continue
+        kind = _plain(info.annotation)
+        if kind in _JSON_KIND:
+            types, words = _JSON_KIND[kind]
+            if not isinstance(given, types) or (kind is int and isinstance(given, bool)):
+                found.append(
+                    {"type": "strict", "loc": (*where, key), "msg": f"must be {words}", "input": given}
+                )
+        elif isinstance(kind, type) and issubclass(kind, BaseModel):
+            found.extend(_loose_values(kind, given, (*where, key)))
+        elif get_origin(kind) is list and isinstance(given, list):
+            item = _plain(get_args(kind)[0]) if get_args(kind) else None
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                for n, element in enumerate(given):
+                    found.extend(_loose_values(item, element, (*where, key, n)))
+    return found
+
+
+def _strict_from_json(model_type: type[BaseModel], value: Any) -> BaseModel:
+    """A request body checked for JSON types first (no number for a boolean or a date, no text
+    or boolean for a number), then validated as before. Strict mode itself cannot do it: SQLModel
+    models validate through their own ``__init__``, which does not pass ``strict`` on."""
+    loose = _loose_values(model_type, value)
+    if loose:
+        raise ExtendedMsgSpecValidationError(errors=loose)
+    try:
+        return model_type.model_validate(value)
+    except ValidationError as exc:
+        hide = model_type.model_config.get("hide_input_in_errors", False)
+        errors = cast("list[dict[str, Any]]", exc.errors(include_input=not hide))
+        raise ExtendedMsgSpecValidationError(errors=errors) from exc
+
+
+class StrictJsonPydanticPlugin(PydanticInitPlugin):
+    """Litestar's pydantic plugin; request bodies decoded by :func:`_strict_from_json`."""
+
+    @classmethod
+    def decoders(cls, validate_strict: bool = False) -> list[tuple[Callable[[Any], bool], Decoder]]:
+        return [(_is_model, _strict_from_json), *super().decoders(validate_strict)]
+
+
+Decoder = Callable[[Any, Any], Any]
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+@dataclass
+class FileForm:
+    """A multipart form with one file in field ``file`` (photos, signatures): so documented."""
+
+    file: UploadFile | None = None
+
+
+@dataclass
+class DataForm:
+    """A multipart form with one file in field ``data`` (imports): so documented."""
+
+    data: UploadFile | None = None
+
+
+def sent_file(upload: UploadFile | None, field: str, what: str = "the file") -> UploadFile:
+    """The form's file, or 400 ``file_required`` naming the field."""
+    if not isinstance(upload, UploadFile):
+        raise Invalid(
+            f"send {what} as multipart field '{field}'", code="file_required", extra={"field": field}
+        )
+    return upload
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:

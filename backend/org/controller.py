@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
+from backend.kernel.web import DataForm, sent_file
 from backend.org.importer import ImportReport, OrgImporter
 from backend.org.models import (
     GrantStatus,
@@ -171,15 +172,18 @@ class OrgController(Controller):
         kind: FromPath[str],
         org: NamedDependency[OrgService],
         request: Request[Principal, Any, Any],
-        data: MultipartBody[UploadFile],
+        data: MultipartBody[DataForm],
         dry_run: FromQuery[bool] = False,
     ) -> ImportReport:
         importer = OrgImporter(org)
-        content = await data.read()
+        if kind not in ("units", "people"):
+            raise Invalid(f"unknown import kind {kind!r}; use units or people", code="unknown_import_kind")
+        upload = sent_file(data.data, "data")
+        content = await upload.read()
         if kind == "units":
-            return await importer.import_units(data.filename, content, request.user.actor, dry_run=dry_run)
+            return await importer.import_units(upload.filename, content, request.user.actor, dry_run=dry_run)
         if kind == "people":
-            return await importer.import_people(data.filename, content, request.user.actor, dry_run=dry_run)
+            return await importer.import_people(upload.filename, content, request.user.actor, dry_run=dry_run)
         raise Invalid(f"unknown import kind {kind!r}; use units or people", code="unknown_import_kind")
 
 

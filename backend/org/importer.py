@@ -56,6 +56,15 @@ class OrgImporter:
     def __init__(self, org: OrgService) -> None:
         self.org = org
 
+    async def _finish(self, dry_run: bool) -> None:
+        """Keep the rows written, or (a dry run) undo them: the report then says what the import
+        would create, change and leave as it is, counted by the very same steps."""
+        if dry_run:
+            await self.org.session.rollback()
+            return
+        await self.org.session.commit()
+        ORG_GENERATION.bump()
+
     async def import_units(
         self, filename: str, content: bytes, actor: Actor, *, dry_run: bool = False
     ) -> ImportReport:
@@ -110,8 +119,6 @@ class OrgImporter:
         report = ImportReport("units", rows=len(parsed) + len({e.row for e in errors}), dry_run=dry_run)
         if errors:
             raise _reject(sorted(errors, key=lambda e: e.row), report.rows)
-        if dry_run:
-            return report
         try:
             for _, values in ordered:
                 existing = await self.org.unit_by_code(values["code"])
@@ -130,8 +137,7 @@ class OrgImporter:
                 after = (existing.name, existing.kind, existing.specialty, existing.parent_id)
                 report.updated += before != after
                 report.unchanged += before == after
-            await self.org.session.commit()
-            ORG_GENERATION.bump()
+            await self._finish(dry_run)
         except BaseException:
             await self.org.session.rollback()
             raise
@@ -210,8 +216,6 @@ class OrgImporter:
         report = ImportReport("people", rows=len(parsed) + len({e.row for e in errors}), dry_run=dry_run)
         if errors:
             raise _reject(sorted(errors, key=lambda e: e.row), report.rows)
-        if dry_run:
-            return report
         try:
             for _, data in parsed:
                 existing = await self.org.person_by_no(data.employee_no)
@@ -225,8 +229,7 @@ class OrgImporter:
                 same = before == dict(existing.model_dump())
                 report.unchanged += same
                 report.updated += not same
-            await self.org.session.commit()
-            ORG_GENERATION.bump()
+            await self._finish(dry_run)
         except BaseException:
             await self.org.session.rollback()
             raise

@@ -119,6 +119,34 @@ async def test_dry_run_checks_without_writing(client, sessions, db):
     assert await counts(db) == before
 
 
+async def test_dry_run_reports_what_it_would_create_and_change(client, sessions, db):
+    admin = await sessions.headers("admin")
+    first = HEADER + "D1,试一,C01-S1,CM,,,employee\n"
+    assert (await upload(client, admin, "people", "p.csv", first.encode())).json()["created"] == 1
+    units = "code,name,kind,parent_code,specialty\nC01-S9,新所,station,C01,marketing\n"
+    before = await counts(db)
+    people = HEADER + "D1,试一改,C01-S1,CM,,,employee\nD2,试二,C01-S1,,,,employee\n"
+    r = await upload(client, admin, "people", "p.csv", people.encode(), dry_run="true")
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["updated"], r.json()["unchanged"]) == (1, 1, 0)
+    r = await upload(client, admin, "people", "p.csv", first.encode(), dry_run="true")
+    assert (r.json()["created"], r.json()["updated"], r.json()["unchanged"]) == (0, 0, 1)
+    r = await upload(client, admin, "units", "u.csv", units.encode(), dry_run="true")
+    assert (r.json()["created"], r.json()["dry_run"]) == (1, True)
+    assert await counts(db) == before  # nothing written, not even to the trail
+    person = (await client.get("/api/people", params={"q": "D1"}, headers=admin)).json()["items"][0]
+    assert person["name"] == "试一"
+
+
+async def test_an_import_without_a_file_is_400(client, sessions):
+    admin = await sessions.headers("admin")
+    other = {"other": ("p.csv", b"x", "text/csv")}
+    r = await client.post("/api/org/import/people", files=other, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (400, "file_required")
+    r = await client.post("/api/org/import/people", headers=admin)
+    assert r.status_code == 400
+
+
 async def test_units_import_orders_parents_and_refuses_loops(client, sessions, db):
     admin = await sessions.headers("admin")
     csv = (
