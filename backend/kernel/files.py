@@ -50,9 +50,12 @@ def append_line(path: Path, line: str) -> None:
     if "\n" in line:
         raise ValueError("one line at a time")
     created = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
-        os.write(fd, (line + "\n").encode())
+        size = os.fstat(fd).st_size
+        # a line cut short by a crash is ended first, so this one stays a line of its own
+        start = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
+        os.write(fd, start + (line + "\n").encode())
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -183,3 +183,19 @@ async def test_a_purge_is_refused_inside_184_days_and_records_deleted_by_hand_ar
     result = probity(settings, "audit", "verify")
     assert result.returncode == 1
     assert "records 1–5 are missing: deleted behind the application's back (no purge" in result.stderr
+
+
+async def test_a_line_cut_short_by_a_crash_neither_fails_verify_nor_swallows_the_next(settings, db):
+    assert probity(settings, "audit", "verify").returncode == 0
+    path = checkpoint_path(settings.data_dir)
+    with path.open("a") as handle:
+        handle.write('{"kind": "head", "seq": 9')  # the crash: no end of line
+    async with db.session() as session:
+        await AuditTrail(TEST_SECRET).record(session, Actor.system(), action="test.act", object_type="thing")
+        await session.commit()
+    assert probity(settings, "audit", "verify").returncode == 0  # and a checkpoint of the new head
+    seq, _ = await head(db)
+    assert json.loads(path.read_text().splitlines()[-1])["seq"] == seq
+    await cut(settings, db, seq - 1)
+    result = probity(settings, "audit", "verify")
+    assert result.returncode == 1 and f"record seq {seq}: missing" in result.stderr
