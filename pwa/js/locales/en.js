@@ -111,6 +111,8 @@ export default {
   "unit_name.days": "days",
   "unit_name.number": "number",
   "unit_name.date": "date",
+  "actor.system": "System",
+  "actor.you": "me",
   "fmt.period": "{month_name} {year}",
   "fmt.day": "{weekday} {day} {month_name}",
   "weekday.1": "Mon",

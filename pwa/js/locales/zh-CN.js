@@ -111,6 +111,8 @@ export default {
   "unit_name.days": "天",
   "unit_name.number": "数值",
   "unit_name.date": "日期",
+  "actor.system": "系统",
+  "actor.you": "我",
   "fmt.period": "{year}年{month}月",
   "fmt.day": "{month}月{day}日（{weekday}）",
   "weekday.1": "周一",

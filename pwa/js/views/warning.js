@@ -180,7 +180,16 @@ function decisionPanel(w, actions, ctx) {
   return panel;
 }
 
-function timeline(steps) {
+/** Who took a step, as people know them: the system, oneself, or the warning's person by name
+ * (never an account's username). */
+function actorOf(s, w, me) {
+  if (s.actor_person_id === null || s.actor_person_id === undefined) return t("actor.system");
+  if (s.actor_person_id === me) return t("actor.you");
+  if (s.actor_person_id === w.person_id && w.person_name) return w.person_name;
+  return null;
+}
+
+function timeline(steps, w, me) {
   return h(
     "ol",
     { class: "timeline" },
@@ -190,8 +199,8 @@ function timeline(steps) {
         {},
         h("time", { datetime: s.at }, fmtDate(s.at, true)),
         h("span", { class: "step" }, maybe("step." + s.kind) || s.kind),
-        s.actor_label ? h("span", { class: "muted" }, " · " + s.actor_label) : null,
-        s.channel ? h("span", { class: "muted" }, " · " + (maybe("channel." + s.channel) || s.channel)) : null,
+        actorOf(s, w, me) ? h("span", { class: "muted" }, " · " + actorOf(s, w, me)) : null,
+        s.channel && s.channel !== "system" ? h("span", { class: "muted" }, " · " + (maybe("channel." + s.channel) || s.channel)) : null,
         s.note ? h("p", { class: "pre small" }, s.note) : null,
       ),
     ),
@@ -244,7 +253,7 @@ export default async function render(root, ctx, [id]) {
     !mine && ctx.has("head", "inspector")
       ? h("a", { class: "btn btn-block iv-start", href: "#/interviews/new?warning=" + warningId }, t("iv.record_for_warning"))
       : null,
-    h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline)),
+    h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline, w, ctx.me.person_id)),
   );
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
 }
