@@ -24,6 +24,7 @@ from sqlalchemy.types import TypeDecorator
 
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc
+from backend.kernel.turns import take_turns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -61,6 +62,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+        # writers wait for their turn (backend/kernel/turns.py) holding a connection: room enough
+        # that readers still get one meanwhile (each is a thread of aiosqlite's, idle when unused)
+        kwargs.update(pool_size=10, max_overflow=30)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = create_async_engine(settings.database_url, **kwargs)
@@ -76,6 +80,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        file = _sqlite_file(settings.database_url)
+        if file is not None:
+            take_turns(engine, str(file.resolve()), settings.sqlite_write_wait_seconds)
     return engine
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from backend.audit.models import AuditRecord
 from backend.events.models import Event, EventRecipient
 from backend.kernel.timeutil import SHANGHAI
+from tests.reads import recorded
 
 
 async def ids(client, sessions, user, **params):
@@ -112,7 +113,7 @@ async def test_raised_warning_is_delivered_by_tier(db, seed):
     assert tiers[yellow] == {manager: "subject"}
 
 
-async def test_detail_has_evidence_deadline_timeline_and_marks_read(client, sessions, seed, db, app):
+async def test_detail_has_evidence_deadline_timeline_and_marks_read(client, sessions, seed, db):
     wid = await seed.warning("E0005", level="medium")
     head = await client.get(f"/api/warnings/{wid}", headers=await sessions.headers("head"))
     assert head.status_code == 200
@@ -127,16 +128,9 @@ async def test_detail_has_evidence_deadline_timeline_and_marks_read(client, sess
     delivered = body["timeline"][1]
     assert delivered["channel"] == "inapp" and delivered["to_state"] == "delivered"
     assert body["actions"] == ["verify"]
-    await app.state.reads.flush()  # a view is a read: written with the next batch of reads
-    async with db.session() as s:
-        views = (
-            await s.execute(
-                select(AuditRecord).where(
-                    AuditRecord.action == "warning.view", AuditRecord.object_id == str(wid)
-                )
-            )
-        ).scalars()
-        assert len(list(views)) == 2
+    # a view is a read: the app writes it with its next batch of reads
+    views = AuditRecord.action == "warning.view", AuditRecord.object_id == str(wid)
+    assert await recorded(db, *views, at_least=2) == 2
 
 
 async def test_notifications_list(client, sessions, seed):
