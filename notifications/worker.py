@@ -39,6 +39,7 @@ from backend.delivery.payloads import Message, render
 from backend.delivery.service import vapid_key
 from backend.kernel.db import Database
 from backend.kernel.heap import settle
+from backend.kernel.hooks import compose
 from backend.kernel.settings import Settings
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.batch import Batch, BatchResult, Leases
@@ -322,6 +323,7 @@ async def serve(settings: Settings, *, name: str | None = None) -> None:
     Start several on one PostgreSQL database: they route different notifications (``SKIP
     LOCKED``) and lease different deliveries; on SQLite one worker process is enough.
     """
+    compose("worker")  # the features' hooks, as every role has them (idempotent)
     db = Database(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
