@@ -39,7 +39,7 @@ def test_screens_pass_the_audit_and_do_not_shift(live, phone):
     assert page.evaluate(LAYOUT_SHIFT) < 0.1
 
     page.locator(f'a.wcard[href="#/warnings/{ids["high"]}"]').click()
-    expect(page.get_by_role("heading", name="预警 T01")).to_be_focused()
+    expect(page.get_by_role("heading", name="预警", exact=True)).to_be_focused()
     problems += audit(page, "warning")
     page.get_by_role("link", name="填写核查反馈").click()
     expect(page.get_by_role("heading", name="核查反馈")).to_be_focused()

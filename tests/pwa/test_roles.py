@@ -76,11 +76,11 @@ def test_admin_topics_and_a_data_import_with_progress_and_refused_rows(live, pho
     sign_in(page, "admin")
     page.goto("/#/admin")
     page.get_by_role("link", name="监督主题").click()
-    topic = page.locator("li.topic").filter(has_text="EN-PWA")
+    topic = page.locator("li.topic").filter(has_text="竣工验收（线下）")
     expect(topic).to_contain_text("提议")
     shots(page, "admin-topics")
     topic.get_by_role("button", name="上线").click()
-    expect(page.locator("li.topic").filter(has_text="EN-PWA")).to_contain_text("在线")
+    expect(page.locator("li.topic").filter(has_text="竣工验收（线下）")).to_contain_text("在线")
     assert live.api("GET", f"/api/topics/{made.json()['id']}", "admin").json()["state"] == "online"
 
     page.goto("/#/admin/import")
