@@ -20,8 +20,16 @@ from backend.auth.models import (
     Me,
     PasswordChange,
     PasswordReset,
+    RecoveryCodes,
     RefreshRequest,
+    SecondFactorStep,
     TokenResponse,
+    TotpChallengeOnly,
+    TotpCode,
+    TotpDisable,
+    TotpLogin,
+    TotpSetup,
+    TotpStatus,
 )
 from backend.auth.service import AuthService
 from backend.auth.throttle import client_address
@@ -55,13 +63,93 @@ class AuthController(Controller):
         data: JSONBody[LoginRequest],
         auth: NamedDependency[AuthService],
         request: Request[Any, Any, Any],
-    ) -> TokenResponse:
+    ) -> TokenResponse | SecondFactorStep:
         return await auth.login(
             data.username,
             data.password,
             channel=request_channel(request.headers),
             request_id=request_id(request),
             address=client_address(request.scope, auth.settings),
+        )
+
+    @post(
+        "/login/totp",
+        status_code=200,
+        guards=[json_only],
+        summary="Second step of a sign-in: the challenge and a code (or a recovery code)",
+    )
+    async def login_totp(
+        self,
+        data: JSONBody[TotpLogin],
+        auth: NamedDependency[AuthService],
+        request: Request[Any, Any, Any],
+    ) -> TokenResponse:
+        return await auth.login_totp(
+            data.challenge,
+            data.code,
+            channel=request_channel(request.headers),
+            request_id=request_id(request),
+            address=client_address(request.scope, auth.settings),
+        )
+
+    @post(
+        "/login/totp/setup",
+        status_code=200,
+        guards=[json_only],
+        summary="Enrolment required at sign-in: a new TOTP secret for the challenge's account",
+    )
+    async def login_totp_setup(
+        self,
+        data: JSONBody[TotpChallengeOnly],
+        auth: NamedDependency[AuthService],
+        request: Request[Any, Any, Any],
+    ) -> TotpSetup:
+        return await auth.login_setup(
+            data.challenge, channel=request_channel(request.headers), request_id=request_id(request)
+        )
+
+    @get("/totp", guards=[requires()], summary="My second factor: active, pending, required")
+    async def totp_status(
+        self, auth: NamedDependency[AuthService], request: Request[Principal, Any, Any]
+    ) -> TotpStatus:
+        return await auth.totp_status(request.user)
+
+    @post(
+        "/totp/setup", status_code=200, guards=[requires()], summary="Start TOTP enrolment (not active yet)"
+    )
+    async def totp_setup(
+        self, auth: NamedDependency[AuthService], request: Request[Principal, Any, Any]
+    ) -> TotpSetup:
+        return await auth.totp_setup(request.user.account_id, request.user.actor)
+
+    @post(
+        "/totp/activate",
+        status_code=200,
+        guards=[requires(), json_only],
+        summary="Confirm TOTP with a current code: active, with recovery codes shown once",
+    )
+    async def totp_activate(
+        self,
+        data: JSONBody[TotpCode],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> RecoveryCodes:
+        return await auth.totp_activate(request.user.account_id, data.code, request.user.actor)
+
+    @post(
+        "/totp/disable",
+        status_code=204,
+        guards=[requires(), json_only],
+        summary="Turn TOTP off (the password and a code)",
+    )
+    async def totp_disable(
+        self,
+        data: JSONBody[TotpDisable],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> None:
+        await auth.totp_disable(
+            request.user, data.password, data.code, address=client_address(request.scope, auth.settings)
         )
 
     @post(

@@ -9,7 +9,9 @@ from backend.auth.service import facts_of, principal_from, signed_in_account
 from backend.kernel.errors import Forbidden, Unauthorized
 from backend.kernel.web import request_channel, request_id
 
-PUBLIC_PATHS = frozenset({"/api/auth/login", "/api/auth/refresh"})
+PUBLIC_PATHS = frozenset(
+    {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup"}
+)
 #: all an account whose password must be changed may call (besides sign-in and refresh)
 WHILE_MUST_CHANGE = frozenset({"/api/auth/me", "/api/auth/password", "/api/auth/logout"})
 

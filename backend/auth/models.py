@@ -118,3 +118,101 @@ class Me(SQLModel):
     post_name: str | None
     roles: list[str]
     must_change_password: bool
+
+
+# --- the second factor (TOTP, backend/auth/totp.py) -----------------------------------
+
+
+class TotpFactor(SQLModel, table=True):
+    """An account's TOTP secret, sealed at rest (bound to the account); active once confirmed."""
+
+    __tablename__ = "totp_factor"
+
+    account_id: int = Field(primary_key=True, foreign_key="account.id")
+    secret_sealed: str = Field(max_length=255)
+    active: bool = False
+    #: the last time step a code was accepted for: a code is good once, and never an older one
+    last_step: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class TotpRecoveryCode(SQLModel, table=True):
+    """One-time recovery codes, stored as keyed hashes only; spent once."""
+
+    __tablename__ = "totp_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class TotpChallenge(SQLModel, table=True):
+    """The second step of a sign-in whose password was right: short-lived, used once. ``kind`` is
+    ``totp`` (enter a code) or ``enrol`` (set the factor up first). Only the token's hash is kept."""
+
+    __tablename__ = "totp_challenge"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=8)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class SecondFactorStep(SQLModel):
+    """Sign-in answer when the password was right but a second factor is required."""
+
+    second_factor: str
+    challenge: str
+    expires_in: int
+
+
+class TotpLogin(SQLModel):
+    model_config = STRICT
+    challenge: str = Field(min_length=1, max_length=128)
+    #: six digits from the app, or a recovery code
+    code: str = Field(min_length=1, max_length=32)
+
+
+class TotpChallengeOnly(SQLModel):
+    model_config = STRICT
+    challenge: str = Field(min_length=1, max_length=128)
+
+
+class TotpCode(SQLModel):
+    model_config = STRICT
+    code: str = Field(min_length=1, max_length=32)
+
+
+class TotpDisable(SQLModel):
+    model_config = STRICT
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=1, max_length=32)
+
+
+class TotpSetup(SQLModel):
+    """A new secret, not yet active: shown while enrolling, never after activation."""
+
+    otpauth_uri: str
+    secret: str
+
+
+class TotpStatus(SQLModel):
+    active: bool
+    pending: bool
+    required: bool
+    recovery_codes_left: int
+
+
+class RecoveryCodes(SQLModel):
+    """Shown once, at activation."""
+
+    recovery_codes: list[str]
+
+
+class EnrolledTokens(TokenResponse):
+    """Sign-in completed by enrolling: the tokens, and the recovery codes (shown once)."""
+
+    recovery_codes: list[str]

@@ -19,9 +19,10 @@ from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.auth.accounts import AccountAdministration
-from backend.auth.models import Account, AuthSession, Me, TokenResponse
+from backend.auth.models import Account, AuthSession, Me, SecondFactorStep, TokenResponse
 from backend.auth.passwords import Passwords
 from backend.auth.throttle import Blocked, Throttle, address_key, name_key
+from backend.auth.totp import SecondFactor
 from backend.kernel.access import Actor, Channel, Principal, roles_from
 from backend.kernel.cache import ORG_GENERATION, TTLCache
 from backend.kernel.db import read_stored
@@ -221,7 +222,7 @@ def principal_from(
     )
 
 
-class AuthService(AccountAdministration):
+class AuthService(AccountAdministration, SecondFactor):
     def __init__(
         self,
         session: AsyncSession,
@@ -249,10 +250,11 @@ class AuthService(AccountAdministration):
         channel: Channel,
         request_id: str | None,
         address: str = "unknown",
-    ) -> TokenResponse:
+    ) -> TokenResponse | SecondFactorStep:
         """Sign in. Wrong passwords are counted per username and per client address (one
         conditional upsert each, ``backend/auth/throttle.py``); a blocked username or address is
-        refused (429, ``Retry-After``) before any password is checked."""
+        refused (429, ``Retry-After``) before any password is checked. With a second factor
+        active or required, a right password answers with the second step (``totp.py``)."""
         keys = [address_key(address), name_key(username)]
         now = utcnow()
         blocked = await self.throttle.blocked(keys, now)
@@ -304,6 +306,9 @@ class AuthService(AccountAdministration):
             )
         if rehash is not None:
             account.password_hash = rehash
+        step = await self.second_step(account, actor)
+        if step is not None:
+            return step
         account.last_login_at = utcnow()
         tokens = await self._open_session(account, channel)
         await self.trail.record(

@@ -54,8 +54,10 @@ MEANING = {
     429: "Too many attempts: wait (Retry-After) and try again",
     500: "Something went wrong on the server (logged under the request id)",
 }
-PUBLIC = frozenset({"/api/auth/login", "/api/auth/refresh", "/healthz"})
-THROTTLED = frozenset({"/api/auth/login", "/api/auth/refresh"})
+PUBLIC = frozenset(
+    {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup", "/healthz"}
+)
+THROTTLED = frozenset({"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp"})
 METHODS = ("get", "put", "post", "patch", "delete")
 
 

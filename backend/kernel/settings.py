@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     #: the window's end
     login_address_max_failures: int = Field(default=100, ge=1)
     login_address_window_minutes: int = Field(default=15, ge=1)
+    #: roles (comma-separated) that must sign in with a TOTP second factor (backend/auth/totp.py);
+    #: unset: admin,committee,inspector with env=production, nobody elsewhere (demo accounts sign
+    #: in with the password until they enrol)
+    totp_required_roles: str | None = None
     password_min_length: int = Field(default=10, ge=8, le=128)
     password_hash_memory_kib: int = Field(default=65536, ge=64)
     password_hash_time_cost: int = Field(default=3, ge=1)
@@ -170,6 +174,13 @@ class Settings(BaseSettings):
     @property
     def run_workers(self) -> bool:
         return self.env != "test" if self.workers_enabled is None else self.workers_enabled
+
+    @property
+    def totp_enforced_roles(self) -> frozenset[str]:
+        value = self.totp_required_roles
+        if value is None:
+            value = "admin,committee,inspector" if self.env == "production" else ""
+        return frozenset(r.strip() for r in value.split(",") if r.strip())
 
     @field_validator("database_url")
     @classmethod

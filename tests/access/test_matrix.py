@@ -16,7 +16,12 @@ from tests.access.matrix import ROLES, Case, Ids
 from tests.conftest import make_settings
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh")}
+PUBLIC = {
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/auth/login/totp"),
+    ("POST", "/api/auth/login/totp/setup"),
+}
 
 
 def all_cases() -> list[Case]:
