@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v6";
+const VERSION = "probity-shell-v7";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -22,6 +22,7 @@ const SHELL = [
   "/js/outbox.js",
   "/js/photos.js",
   "/js/push.js",
+  "/js/totp.js",
   "/js/charts.js",
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backend.audit.models import AuditRecord
 from backend.audit.service import AuditTrail
 from backend.auth import totp as totp_module
-from backend.auth.models import Account, TotpFactor
+from backend.auth.models import Account, LoginThrottle, TotpFactor
 from backend.auth.service import AuthService, make_hasher
 from backend.kernel.errors import Unauthorized
 from backend.kernel.settings import Settings
@@ -143,13 +143,23 @@ async def test_challenge_is_single_use_and_expires(client, sessions, clock):
     assert forged.status_code == 401
 
 
-async def test_wrong_codes_count_as_wrong_passwords(client, sessions, clock):
+async def test_wrong_codes_count_as_wrong_passwords(client, sessions, clock, db):
     await _enrol(client, sessions, clock)
     challenge = (await _login(client)).json()["challenge"]
-    statuses = [(await _second_step(client, challenge, "123456")).status_code for _ in range(6)]
-    assert statuses[:4] == [400] * 4 and 429 in statuses[4:]
-    # the same throttle as passwords: the username is blocked for sign-in as well
-    assert (await _login(client)).status_code == 429
+
+    async def failures() -> int:
+        async with db.session() as s:
+            row = await s.get(LoginThrottle, "name:manager")
+            return row.failures if row else 0
+
+    for _ in range(3):
+        assert (await _second_step(client, challenge, "123456")).status_code == 400
+    assert await failures() == 3
+    assert (await _login(client, password="wrong")).status_code == 401  # the same count
+    assert await failures() == 4
+    limit = await _second_step(client, challenge, "654321")  # the fifth: the username waits
+    assert limit.status_code == 429 and limit.json()["code"] == "account_locked"
+    assert "Retry-After" in limit.headers
 
 
 async def test_enforced_role_must_enrol_before_anything_else(app, client, clock):

@@ -3,6 +3,7 @@
 import { api, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
 import { pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
+import { codeInput, keyBox, recoveryBox } from "../totp.js";
 import { add, busy, checkedForm, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 
 const ADDRESS_CHANNELS = ["wecom", "dingtalk", "feishu", "email", "sms"];
@@ -169,6 +170,87 @@ function quietSection(delivery) {
   return section("sec-quiet", t("quiet.title"), h("p", { class: "hint" }, t("quiet.hint")), error, h("div", { class: "two" }, field("quiet-start", t("quiet.start"), start), field("quiet-end", t("quiet.end"), end)), save);
 }
 
+/** The second factor: enrol (the key, a code to confirm), the recovery codes once, turn it off. */
+function totpSection() {
+  const box = h("div", { class: "totp-box" });
+  const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
+  const failed = (err) => {
+    error.textContent = errorText(err);
+    error.hidden = false;
+  };
+  const draw = async (shown) => {
+    error.hidden = true;
+    const status = await api("/api/auth/totp");
+    box.replaceChildren();
+    if (shown) {
+      add(box, recoveryBox(shown));
+    }
+    if (status.active) {
+      add(box, h("p", { class: "ok-text" }, t("totp.state_on")), h("p", { class: "hint" }, t("totp.recovery_left", { n: status.recovery_codes_left })));
+      const password = h("input", { type: "password", autocomplete: "current-password" });
+      const code = h("input", { autocomplete: "off", autocapitalize: "none", spellcheck: "false", maxlength: 16 });
+      const off = h("button", { type: "submit", class: "btn btn-danger" }, t("totp.disable"));
+      const form = checkedForm(
+        {},
+        (fail) =>
+          busy(
+            off,
+            async () => {
+              await api("/api/auth/totp/disable", { method: "POST", json: { password: password.value, code: code.value.trim() } });
+              toast(t("totp.disabled"), "ok");
+              await draw();
+            },
+            fail,
+          ),
+        field("totp-off-pass", t("password.current"), password),
+        field("totp-off-code", t("totp.code_or_recovery"), code),
+        off,
+      );
+      add(box, h("details", {}, h("summary", {}, t("totp.disable")), form));
+      return;
+    }
+    add(box, h("p", { class: "muted" }, status.required ? t("totp.state_required") : t("totp.state_off")), h("p", { class: "hint" }, t("totp.lead")));
+    const start = h("button", { type: "button", class: "btn btn-primary" }, t("totp.enrol"));
+    start.onclick = () =>
+      busy(
+        start,
+        async () => {
+          const setup = await api("/api/auth/totp/setup", { method: "POST" });
+          const code = codeInput();
+          const confirmButton = h("button", { type: "submit", class: "btn btn-primary" }, t("totp.activate"));
+          const form = checkedForm(
+            {},
+            (fail) => {
+              const value = code.value.replace(/\s/g, "");
+              if (!/^\d{6}$/.test(value)) {
+                fail(t("totp.code_missing"));
+                return;
+              }
+              busy(
+                confirmButton,
+                async () => {
+                  const result = await api("/api/auth/totp/activate", { method: "POST", json: { code: value } });
+                  toast(t("totp.enabled"), "ok");
+                  await draw(result.recovery_codes);
+                },
+                fail,
+              );
+            },
+            keyBox(setup),
+            field("totp-code", t("totp.code"), code),
+            confirmButton,
+          );
+          box.replaceChildren(form);
+          code.focus();
+        },
+        failed,
+      );
+    add(box, start);
+  };
+  draw().catch(failed);
+  return section("sec-totp", t("totp.title"), error, box);
+}
+
 function passwordSection(open, ctx) {
   const current = h("input", { type: "password", autocomplete: "current-password" });
   const next = h("input", { type: "password", autocomplete: "new-password", minlength: 10 });
@@ -269,6 +351,7 @@ export default async function render(root, ctx, _params, query) {
     await pushSection(delivery),
     channelsSection(delivery, ctx),
     quietSection(delivery),
+    totpSection(),
     passwordSection(query.get("password") === "1" || me.must_change_password, ctx),
     signOut,
   );
