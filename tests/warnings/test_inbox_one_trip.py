@@ -56,9 +56,9 @@ async def test_the_sqlite_fast_path_answers_what_the_general_path_answers(client
     from datetime import datetime
 
     from backend.kernel.timeutil import SHANGHAI
+    from backend.warnings.inbox import InboxFilters, own_inbox_values
     from backend.warnings.inbox_json import inbox_json, own_inbox_json
     from backend.warnings.models import Level
-    from backend.warnings.inbox import InboxFilters, own_inbox_values
 
     await seed.warning("E0005", level="high", raised_at=datetime(2025, 3, 3, 9, tzinfo=SHANGHAI))  # overdue
     await seed.warning(
