@@ -112,7 +112,8 @@ class Batch:
         self.release = release
         self.concurrency = concurrency
         self.result = BatchResult(messages=len(groups))
-        self._finished: list[Outcome] = []
+        #: outcomes sent but not yet written, each with the future its sender waits on
+        self._finished: list[tuple[list[Outcome], asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._sending_done = False
 
@@ -146,14 +147,19 @@ class Batch:
         return self.result
 
     async def _send(self, group: list[Job]) -> None:
+        """Send one message and hand its outcome to the recorder; the send slot is given back only
+        once the outcome is written, so at most ``concurrency`` messages are ever sent but not yet
+        recorded (what a crash can make the next worker send again)."""
         async with self.slots:
             if not all(self.leases.may_send(job) for job in group):
                 self.result.unsent.extend(group)
                 return
             outcomes = await self.send_group(group)
-        self.result.outcomes.extend(outcomes)
-        self._finished.extend(outcomes)
-        self._wake.set()
+            self.result.outcomes.extend(outcomes)
+            written = asyncio.get_running_loop().create_future()
+            self._finished.append((outcomes, written))
+            self._wake.set()
+            await written
 
     async def _recorder(self) -> None:
         """Write what finished since the last write, until everything sent is written."""
@@ -162,15 +168,20 @@ class Batch:
             self._wake.clear()
             while self._finished:
                 taken, self._finished = self._finished, []
+                outcomes = [o for done, _ in taken for o in done]
                 try:
-                    await self.record(taken)
+                    await self.record(outcomes)
                 except Exception:
-                    if not any(self.leases.may_send(o.job) for o in taken):
-                        log.exception("outcomes of %d deliveries could not be recorded", len(taken))
-                        continue  # their leases run out: claimed again (as lost attempts)
-                    log.warning("recording outcomes failed; trying again", exc_info=True)
-                    self._finished = taken + self._finished
-                    await asyncio.sleep(0.2)
+                    if any(self.leases.may_send(o.job) for o in outcomes):
+                        log.warning("recording outcomes failed; trying again", exc_info=True)
+                        self._finished = taken + self._finished
+                        await asyncio.sleep(0.2)
+                        continue
+                    # their leases run out: claimed again (counted as lost attempts)
+                    log.exception("outcomes of %d deliveries could not be recorded", len(outcomes))
+                for _, written in taken:
+                    if not written.done():
+                        written.set_result(None)
             if self._sending_done and not self._finished:
                 return
 

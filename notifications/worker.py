@@ -41,6 +41,7 @@ from backend.kernel.db import Database
 from backend.kernel.heap import settle
 from backend.kernel.hooks import compose
 from backend.kernel.settings import Settings
+from notifications import netguard
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.batch import Batch, BatchResult, Leases
 from notifications.telegram import TelegramSender
@@ -97,7 +98,8 @@ class Worker:
             async with self.db.session() as session:
                 key = await vapid_key(session)
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.settings.delivery_concurrency),
+                # pinned to addresses that were checked public (notifications/netguard.py)
+                connector=netguard.push_connector(self.settings, limit=self.settings.delivery_concurrency),
                 cookie_jar=aiohttp.DummyCookieJar(),  # push services set none worth keeping
                 # nothing a push service reads: fewer headers built and sent per message
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),

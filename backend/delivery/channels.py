@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from backend.delivery.models import APPRISE_SCHEMES, DeliveryChannel
 from backend.kernel.errors import Invalid
+from backend.kernel.sealing import Sealer, derived_key, is_sealed
+from backend.kernel.settings import Settings
 
 PLACEHOLDER = "{address}"
 _SAMPLE = {
@@ -159,3 +161,33 @@ def with_dedup_key(url: str, key: str) -> str:
     extra = "&".join(f"{quote(name, safe='+:')}={quote(key, safe='')}" for name in names)
     joined = f"{base}{'&' if '?' in base else '?'}{extra}"
     return f"{joined}#{fragment}" if fragment else joined
+
+
+# --- channel URLs at rest ----------------------------------------------------------------
+#: the label of the key that seals channel URLs (they hold the services' secrets)
+SEAL_LABEL = b"probity/channel-secrets/v1"
+_SEALERS: dict[str, Sealer] = {}
+
+
+def _sealer(settings: Settings) -> Sealer:
+    secret = settings.secret_key.get_secret_value()
+    sealer = _SEALERS.get(secret)
+    if sealer is None:
+        sealer = _SEALERS[secret] = Sealer(derived_key(settings, SEAL_LABEL))
+    return sealer
+
+
+def _row(unit_id: int, channel: str) -> str:
+    return f"channel_config:{unit_id}:{channel}"
+
+
+def seal_url(settings: Settings, unit_id: int, channel: str, url: str) -> str:
+    """A unit's channel URL as it is stored: sealed (AES-256-GCM) and bound to its row."""
+    return _sealer(settings).seal(url, _row(unit_id, channel))
+
+
+def open_url(settings: Settings, unit_id: int, channel: str, stored: str | None) -> str | None:
+    """The URL a stored value holds (a value stored before sealing is returned as it is)."""
+    if not stored or not is_sealed(stored):
+        return stored
+    return str(_sealer(settings).open(stored, _row(unit_id, channel)))

@@ -272,8 +272,16 @@ class Outbox:
                 CONFIG.c.detail,
             )
         )
-        return {
-            int(r[0]): Policy(int(r[0]), int(r[1]), str(r[2]), r[3], bool(r[4]), bool(r[5])) for r in rows
+        return {  # URLs are stored sealed (backend/delivery/channels.py seal_url)
+            int(r[0]): Policy(
+                int(r[0]),
+                int(r[1]),
+                str(r[2]),
+                ch.open_url(self.settings, int(r[1]), str(r[2]), r[3]),
+                bool(r[4]),
+                bool(r[5]),
+            )
+            for r in rows
         }
 
     async def _rows_in(self, key: Any, ids: Iterable[int], *columns: Any, where: Any = None) -> list[Any]:

@@ -50,6 +50,7 @@ from backend.delivery.policy import Effective, complete_order, resolve
 from backend.events.models import Event, EventRecipient
 from backend.kernel.access import Actor, Principal
 from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.kernel.sealing import is_sealed
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
 from backend.org.models import Unit
@@ -157,13 +158,14 @@ def _sub_public(s: PushSubscription) -> SubscriptionPublic:
     )
 
 
-def _config_public(c: ChannelConfig) -> ChannelConfigPublic:
+def _config_public(c: ChannelConfig, settings: Settings) -> ChannelConfigPublic:
+    url = ch.open_url(settings, c.unit_id, c.channel, c.url)
     return ChannelConfigPublic(
         unit_id=c.unit_id,
         channel=c.channel,
         enabled=c.enabled,
         detail=c.detail,
-        url_masked=ch.mask_url(DeliveryChannel(c.channel), c.url),
+        url_masked=ch.mask_url(DeliveryChannel(c.channel), url),
         has_url=bool(c.url),
         updated_at=c.updated_at,
     )
@@ -393,14 +395,14 @@ class DeliveryService:
                 .order_by(col(ChannelConfig.channel))
             )
         ).scalars()
-        return [_config_public(c) for c in rows]
+        return [_config_public(c, self.settings) for c in rows]
 
     async def put_config(
         self, actor: Actor, unit_id: int, channel: DeliveryChannel, data: ChannelConfigUpdate
     ) -> ChannelConfigPublic:
         await self._unit(unit_id)
         row = await self._config(unit_id, channel)
-        old = _config_public(row).model_dump(mode="json") if row else None
+        old = _config_public(row, self.settings).model_dump(mode="json") if row else None
         url = ch.check_url(channel, data.url) if data.url is not None else None
         if row is None:
             if ch.is_apprise(channel) and url is None:
@@ -410,8 +412,9 @@ class DeliveryService:
                     extra={"field": "url"},
                 )
             row = ChannelConfig(unit_id=unit_id, channel=channel.value)
-        if url is not None:
-            row.url = url
+        if url is not None or (row.url and not is_sealed(row.url)):  # stored before sealing: seal now
+            plain = url if url is not None else str(row.url)
+            row.url = ch.seal_url(self.settings, unit_id, channel.value, plain)
         if data.enabled is not None:
             row.enabled = data.enabled
         if data.detail is not None:
@@ -419,7 +422,7 @@ class DeliveryService:
         row.updated_at = utcnow()
         self.session.add(row)
         await self.session.flush()
-        public = _config_public(row)
+        public = _config_public(row, self.settings)
         await self.trail.record(
             self.session,
             actor,

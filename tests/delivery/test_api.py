@@ -9,6 +9,7 @@ import logging
 from sqlalchemy import select
 
 from backend.audit.models import AuditRecord
+from backend.delivery.channels import open_url
 from backend.delivery.models import ChannelConfig, PushSubscription
 from tests.delivery.access_cases import SUBSCRIPTION
 from tests.delivery.conftest import World, new_browser
@@ -89,7 +90,7 @@ async def test_addresses_are_checked_per_channel(client, sessions):
     assert r.status_code == 200 and r.json()["address"] == "+8613900000005"
 
 
-async def test_unit_policy_secrets_are_never_echoed(client, sessions, db, caplog):
+async def test_unit_policy_secrets_are_never_echoed(client, sessions, db, caplog, app):
     """Nor logged, even at DEBUG (aiosqlite logs every call's parameters there: held at INFO)."""
     caplog.set_level(logging.DEBUG)
     h = await sessions.headers("admin")
@@ -127,7 +128,9 @@ async def test_unit_policy_secrets_are_never_echoed(client, sessions, db, caplog
 
     async with db.session() as s:
         stored = (await s.execute(select(ChannelConfig))).scalars().all()
-        assert [c.url for c in stored] == [WECOM]  # the refused URLs changed nothing
+        # the refused URLs changed nothing; the one kept is sealed at rest
+        assert [open_url(app.state.settings, c.unit_id, c.channel, c.url) for c in stored] == [WECOM]
+        assert all(SECRET not in (c.url or "") for c in stored)
         trail = (await s.execute(select(AuditRecord))).scalars().all()
     assert any(t.action == "delivery.channel_policy" for t in trail)
     assert all(SECRET not in json.dumps([t.old_value, t.new_value], default=str) for t in trail)

@@ -52,6 +52,7 @@ async def test_a_worker_process_delivers_alone_and_stops_on_sigterm(world: World
         "PROBITY_DATA_DIR": str(world.settings.data_dir),
         "PROBITY_SECRET_KEY": TEST_SECRET,
         "PROBITY_DELIVERY_POLL_SECONDS": "0.05",
+        "PROBITY_PUSH_ALLOW_PRIVATE": "true",  # the fake push service is on 127.0.0.1
     }
     env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code, whatever is installed
     process = await asyncio.create_subprocess_exec(
