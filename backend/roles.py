@@ -151,6 +151,9 @@ def run(role: str, settings: Settings, *, host: str, port: int) -> None:
             port=port,
             log_level=settings.log_level.lower(),
             loop=settings.server_loop,
+            # the client address and scheme only from proxies we were told to trust (uvicorn
+            # believes 127.0.0.1 by default); PROBITY_TRUSTED_PROXIES is the one list
+            forwarded_allow_ips=settings.trusted_proxies or "",
         )
         return
     configure_logging(settings.log_level)
