@@ -101,7 +101,8 @@ async def test_a_right_password_checked_before_the_limit_is_refused_if_the_limit
 
 async def test_forty_parallel_attempts_get_answers_not_server_errors(client):
     answers = await asyncio.gather(*(login(client, "head", f"wrong-{i}") for i in range(40)))
-    assert {a.status_code for a in answers} == {401, 429}  # no "database is locked" (500)
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {401, 429} and codes.count(401) >= 5  # no "database is locked" (500)
 
 
 async def test_the_wait_grows_and_a_sign_in_resets_it(client, db):
