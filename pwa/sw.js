@@ -23,6 +23,7 @@ const SHELL = [
   "/js/photos.js",
   "/js/push.js",
   "/js/totp.js",
+  "/js/qr.js",
   "/js/charts.js",
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",

@@ -1,6 +1,8 @@
 // The second factor (TOTP): the pieces the sign-in screen and the profile share — the new key to
-// copy into an authenticator app, the six-digit code field, the recovery codes shown once.
+// scan (a QR code, js/qr.js) or copy into an authenticator app, the six-digit code field, the
+// recovery codes shown once.
 import { t } from "./i18n.js";
+import { qrSvg } from "./qr.js";
 import { h, note } from "./ui.js";
 
 /** A six-digit code field: numeric keyboard, filled by the phone from a message or an app. */
@@ -35,6 +37,7 @@ export function keyBox(setup) {
     "div",
     { class: "totp-key" },
     h("ol", { class: "steps" }, h("li", {}, t("totp.step_app")), h("li", {}, t("totp.step_key")), h("li", {}, t("totp.step_code"))),
+    qrSvg(setup.otpauth_uri, t("totp.qr")),
     h("p", { class: "hint" }, t("totp.key_label")),
     h("p", {}, h("code", { class: "totp-secret", "aria-label": t("totp.key_label") }, grouped(setup.secret))),
     h("p", { class: "hint" }, t("totp.uri_label")),

@@ -28,6 +28,9 @@ def test_enrol_sign_out_and_sign_in_with_a_code(live, phone, shots):
     shown = key.inner_text()
     assert re.fullmatch(r"([A-Z2-7]{4} )+[A-Z2-7]{1,4}", shown), shown  # groups of four
     secret = shown.replace(" ", "")
+    qr = section.get_by_role("img", name="二维码：用验证器应用扫描添加")
+    expect(qr).to_be_visible()
+    assert qr.bounding_box()["width"] >= 180  # large enough to scan from the screen
     link = section.get_by_label("添加链接")
     assert link.input_value().startswith("otpauth://totp/Probity:manager?secret=" + secret)
     code_box = section.get_by_label("6 位动态码")
