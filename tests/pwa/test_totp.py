@@ -7,9 +7,17 @@ from datetime import datetime
 
 import httpx
 import pyotp
+import pytest
 from playwright.sync_api import expect
 
 from tests.pwa.conftest import sign_in
+
+
+@pytest.fixture
+def settings(settings):
+    """Administrators must use a second factor here (as in production); other roles need not."""
+    return settings.model_copy(update={"totp_required_roles": "admin"})
+
 
 ENGLISH = re.compile(r"\b(totp|second_factor|challenge|undefined|null)\b", re.IGNORECASE)
 
@@ -70,3 +78,23 @@ def test_enrol_sign_out_and_sign_in_with_a_code(live, phone, shots):
     page.wait_for_selector("nav.tabs:not([hidden])")
     page.goto("/#/me")
     expect(page.locator("section[aria-labelledby=sec-totp]")).to_contain_text("剩余 10 个恢复码")
+
+
+def test_a_required_role_sets_the_factor_up_while_signing_in(live, phone, shots):
+    page = phone().new_page()
+    page.goto("/")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill("demo")
+    page.locator("form.login button[type=submit]").click()
+    expect(page.get_by_role("heading", name="开启两步验证")).to_be_visible()
+    expect(page.get_by_text("您的角色要求两步验证")).to_be_visible()
+    expect(page.get_by_role("img", name="二维码：用验证器应用扫描添加")).to_be_visible()
+    secret = page.locator(".totp-secret").inner_text().replace(" ", "")
+    shots(page, "totp-required-enrol", full_page=True)
+    page.get_by_label("6 位动态码").fill(pyotp.TOTP(secret).at(datetime.now()))
+    page.get_by_role("button", name="确认开启").click()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    shots(page, "totp-required-recovery")
+    page.get_by_role("button", name="我已保存恢复码，继续").click()
+    page.wait_for_selector("nav.tabs:not([hidden])")
+    assert "/api/auth" not in page.url
