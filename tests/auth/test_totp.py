@@ -266,3 +266,16 @@ async def test_two_uses_of_one_challenge_and_code_at_once_one_wins(client, sessi
         assert not await two._take_code(f2, code)  # the code: once
         with pytest.raises(Unauthorized):  # the challenge: once
             await two._use_challenge(row2, now)
+
+
+async def test_expired_challenges_go_with_ended_sessions(client, sessions, clock, db):
+    from backend.auth.models import TotpChallenge
+    from backend.auth.retention import purge_sessions
+
+    await _enrol(client, sessions, clock)
+    assert (await _login(client)).json()["second_factor"] == "totp"
+    async with db.session() as s:
+        assert await purge_sessions(s, clock.now) == 0
+        assert await purge_sessions(s, clock.now + timedelta(minutes=6)) >= 1
+        await s.commit()
+        assert (await s.execute(select(TotpChallenge))).first() is None
