@@ -62,9 +62,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-        # writers wait for their turn (backend/kernel/turns.py) holding a connection: room enough
-        # that readers still get one meanwhile (each is a thread of aiosqlite's, idle when unused)
-        kwargs.update(pool_size=10, max_overflow=30)
+        if file is not None:
+            # writers wait for their turn (backend/kernel/turns.py) holding a connection: room
+            # enough that readers still get one (each is a thread of aiosqlite's, idle when unused)
+            kwargs.update(pool_size=10, max_overflow=30)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = create_async_engine(settings.database_url, **kwargs)
