@@ -57,7 +57,10 @@ MEANING = {
 PUBLIC = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup", "/healthz"}
 )
-THROTTLED = frozenset({"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp"})
+#: (the TOTP steps answer 401 for an expired or used challenge)
+THROTTLED = frozenset(
+    {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup"}
+)
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
