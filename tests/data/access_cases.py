@@ -30,6 +30,13 @@ CASES = [
         ADMIN_ONLY_404,
         body=lambda i: {"rows": [{"a": "1"}]},
     ),
+    Case(
+        "PATCH",
+        "/api/data/tables/{name:str}/labels",
+        lambda i: "/api/data/tables/nope/labels",
+        ADMIN_ONLY_404,
+        body=lambda i: {"columns": {"a": {"label": "甲", "label_en": "A", "unit": "number"}}},
+    ),
     Case("GET", "/api/data/imports", lambda i: "/api/data/imports", {"admin": 200}),
     Case("GET", "/api/data/imports/{import_id:int}", lambda i: "/api/data/imports/999", ADMIN_ONLY_404),
     Case("GET", "/api/data/issues", lambda i: "/api/data/issues", everyone(200)),
