@@ -115,7 +115,6 @@ class Settings(BaseSettings):
     schedule_lease_seconds: float = Field(default=120.0, ge=5)
     schedule_poll_seconds: float = Field(default=15.0, gt=0, le=600)
 
-
     #: delivery (backend/delivery, notifications/): outbox workers run in `probity serve` unless
     #: disabled; unset means on, except with env=test (tests drive the worker step by step)
     workers_enabled: bool | None = None
