@@ -504,7 +504,9 @@ async def bench_crash(args: argparse.Namespace) -> None:
             # what the killed worker sent but had not recorded is sent again once its lease runs
             # out: wait until nothing is open any more before counting repeats
             deadline = time.monotonic() + 60
-            while await outbox_open(db) and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
+                if not await outbox_open(db):
+                    break
                 await asyncio.sleep(0.2)
             stats = push.stats()
             second.stop()
