@@ -63,16 +63,24 @@ def take_turns(engine: AsyncEngine, file_key: str, wait_seconds: float) -> None:
         info[_HELD] = lock
 
     def _give_back(conn: Any) -> None:
-        lock = conn.info.pop(_HELD, None)
-        if lock is not None and lock.locked():
-            lock.release()
+        try:
+            info = conn.info
+        except Exception:  # an invalidated connection (a cancelled statement): see _released
+            return
+        _release(info)
 
     event.listen(sync_engine, "commit", _give_back)
     event.listen(sync_engine, "rollback", _give_back)
 
-    @event.listens_for(sync_engine.pool, "checkin")
-    def _returned(_dbapi_conn: Any, record: Any) -> None:
-        """A connection back in the pool holds no turn (whatever ended its transaction)."""
-        lock = record.info.pop(_HELD, None)
-        if lock is not None and lock.locked():
-            lock.release()
+    def _released(_dbapi_conn: Any, record: Any, *_: Any) -> None:
+        """A connection invalidated or back in the pool holds no turn (whatever ended it)."""
+        _release(record.info)
+
+    event.listen(sync_engine.pool, "invalidate", _released)
+    event.listen(sync_engine.pool, "checkin", _released)
+
+
+def _release(info: dict[str, Any]) -> None:
+    lock = info.pop(_HELD, None)
+    if lock is not None and lock.locked():
+        lock.release()

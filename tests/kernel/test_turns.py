@@ -76,3 +76,22 @@ def test_what_counts_as_a_write():
     assert is_write("INSERT INTO x VALUES (1)") and is_write("  update x set a = 1")
     assert is_write("WITH hits AS (SELECT 1) INSERT INTO warning SELECT * FROM hits")
     assert not is_write("SELECT * FROM x") and not is_write("PRAGMA busy_timeout=5000")
+
+
+async def test_an_invalidated_writer_gives_its_turn_back(settings):
+    """A statement cancelled mid-way invalidates its connection: ending it raises nothing, and the
+    next writer gets the turn."""
+    patient = settings.model_copy(update={"sqlite_write_wait_seconds": 2})
+    db = Database(patient)
+    trail = AuditTrail(TEST_SECRET)
+    try:
+        conn = await db.engine.connect()
+        await conn.begin()
+        await conn.execute(text("UPDATE audit_chain SET seq = seq WHERE id = 1"))  # takes the turn
+        await conn.invalidate()
+        await conn.close()
+        async with db.session() as after:
+            await trail.record(after, Actor.system(label="t"), action="test.write", object_type="test")
+            await after.commit()
+    finally:
+        await db.dispose()
