@@ -13,6 +13,7 @@ import pytest
 from backend.kernel import watch as watch_module
 from backend.kernel.timeutil import utcnow
 from backend.kernel.watch import ChangeWatch
+from backend.warnings.inbox import next_midnight
 from backend.warnings.inbox_json import _Kept, page_cache
 from tests.watching import behind_the_app, listening, watching
 
@@ -130,9 +131,10 @@ async def test_a_kept_page_ends_when_an_item_on_it_falls_due(client, sessions, s
     cache = page_cache(app.state.db.engine, settings.inbox_cache_pages)
     assert cache is not None
     kept = cache.get(next(reversed(cache._pages)), watch.version("inbox", person), utcnow())
-    assert kept is not None and kept.fresh_until == due
+    ends = min(due, next_midnight(utcnow()))  # days left change at local midnight too
+    assert kept is not None and kept.fresh_until == ends
     assert not page["items"][0]["overdue"]
-    # the moment the deadline passes, the kept page is not answered any more
+    # the moment the deadline (or midnight) passes, the kept page is not answered any more
     key = next(reversed(cache._pages))
-    assert cache.get(key, kept.version, due - timedelta(seconds=1)) is kept
-    assert cache.get(key, kept.version, due + timedelta(seconds=1)) is None
+    assert cache.get(key, kept.version, ends - timedelta(seconds=1)) is kept
+    assert cache.get(key, kept.version, ends + timedelta(seconds=1)) is None
