@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v7";
+const VERSION = "probity-shell-v8";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -20,6 +20,7 @@ const SHELL = [
   "/js/i18n.js",
   "/js/ui.js",
   "/js/outbox.js",
+  "/js/kept.js",
   "/js/photos.js",
   "/js/push.js",
   "/js/totp.js",

@@ -20,6 +20,7 @@ from backend.kernel.web import FileForm, sent_file
 from backend.warnings.evidence import pick_lang
 from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
+from backend.warnings.kept import kept_details, parse_ids
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
@@ -133,6 +134,17 @@ class WarningController(Controller):
         return await svc.on_time(
             request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
         )
+
+    @get("/kept", summary="Details of my open warnings to keep on the phone (not marked read)")
+    async def kept(
+        self,
+        state: State,
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        ids: Annotated[str, QueryParameter(max_length=700)],
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> list[WarningDetail]:
+        return await kept_details(svc, request.user, parse_ids(ids), state.reads, pick_lang(lang))
 
     @get("/{warning_id:int}", summary="A warning: evidence, deadline, timeline, replies, photos")
     async def detail(

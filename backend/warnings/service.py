@@ -220,6 +220,10 @@ class WarningService:
             return []
         return [col(Verification.client_id).not_like(f"{TRIAL_VERDICT_PREFIX}%")]
 
+    async def detail_unmarked(self, principal: Principal, warning: Warning, lang: str) -> WarningDetail:
+        """The warning in full as ``detail`` gives it, without marking it read (a copy kept offline)."""
+        return await self._detail(principal, warning, lang)
+
     async def _detail(self, principal: Principal, warning: Warning, lang: str = "zh-CN") -> WarningDetail:
         steps = (
             await self.session.execute(

@@ -62,6 +62,9 @@ def test_offline_reply_is_sent_once_and_the_head_confirms(live, phone, shots):
     page.get_by_role("button", name="提交核查反馈").click()
 
     expect(page.locator("#status")).to_contain_text("1 条回复等待发送")
+    # back in the inbox, the answered warning marked 待发送; its page says the reply waits
+    expect(page.locator(f'a.wcard[href="#/warnings/{ids["high"]}"] .badge.waiting')).to_have_text("待发送")
+    page.locator(f'a.wcard[href="#/warnings/{ids["high"]}"]').click()
     expect(page.locator("section.alert-warn")).to_contain_text("保存在本机")
     expect(page.locator(f'a[href="#/warnings/{ids["high"]}/reply"]')).to_have_count(0)
     shots(page, "waiting-to-send")

@@ -2,6 +2,7 @@
 // decision (confirm, or return with a reason), and the timeline.
 import { api, blobUrl, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtPeriod, maybe, t } from "../i18n.js";
+import { detailPath } from "../kept.js";
 import { queuedFor } from "../outbox.js";
 import { add, busy, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, stateChip, toast } from "../ui.js";
 
@@ -209,7 +210,15 @@ function timeline(steps, w, me) {
 
 export default async function render(root, ctx, [id]) {
   const warningId = Number(id);
-  const detail = await api("/api/warnings/" + warningId + "?lang=" + encodeURIComponent(currentLang()));
+  let detail;
+  try {
+    detail = await api(detailPath(warningId, currentLang()));
+  } catch (err) {
+    if (err.code !== "network") throw err;
+    // offline, and this one was not kept (not open, or the inbox never listed it with a signal)
+    add(root, h("a", { class: "back", href: "#/warnings" }, icon("back"), t("common.back")), heading(t("warning.offline_title")), note(t("warning.not_kept"), "warn"));
+    return undefined;
+  }
   const w = detail.warning;
   const urls = [];
   const mine = w.person_id === ctx.me.person_id;
