@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v8";
+const VERSION = "probity-shell-v9";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -21,6 +21,9 @@ const SHELL = [
   "/js/ui.js",
   "/js/outbox.js",
   "/js/kept.js",
+  "/js/sheet.js",
+  "/js/undo.js",
+  "/js/viewer.js",
   "/js/photos.js",
   "/js/push.js",
   "/js/totp.js",

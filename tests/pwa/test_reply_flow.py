@@ -103,7 +103,9 @@ def test_offline_reply_is_sent_once_and_the_head_confirms(live, phone, shots):
     card.click()
     expect(head.get_by_role("heading", name="审核核查反馈")).to_be_visible()
     head.get_by_role("button", name="确认", exact=True).click()
-    expect(head.locator(".detail-head .chip")).to_have_text("已确认")
+    # held a few seconds behind the undo bar (tests/pwa/test_head.py), then sent
+    expect(head.locator("#undo")).to_contain_text("撤销")
+    expect(head.locator(".detail-head .chip")).to_have_text("已确认", timeout=15_000)
     expect(head.locator(".decision")).to_contain_text("部门负责人已确认")
     shots(head, "head-confirmed", full_page=True)
     assert warning_state(live, ids["high"]) == "confirmed"
