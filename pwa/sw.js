@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v9";
+const VERSION = "probity-shell-v10";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -39,6 +39,8 @@ const SHELL = [
   "/js/views/broadcast.js",
   "/js/views/profile.js",
   "/js/views/queue.js",
+  "/js/views/urge.js",
+  "/js/views/supervision.js",
   "/js/views/linked.js",
   "/js/views/dashboard.js",
   "/js/views/interviews.js",

@@ -40,6 +40,7 @@ from backend.warnings.service import (
     photo_public,
     verification_public,
 )
+from backend.warnings.urging import SupervisionOrder, UrgeCreate, supervision_orders, urge
 
 DECIDERS = [requires(Role.head, Role.inspector)]
 SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
@@ -134,6 +135,27 @@ class WarningController(Controller):
         return await svc.on_time(
             request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
         )
+
+    @get("/supervision", guards=SUPERVISORS, summary="督办单: warnings of my scope under a supervision order")
+    async def supervision(
+        self, svc: NamedDependency[WarningService], request: Request[Principal, Any, Any], lang: str = ""
+    ) -> list[SupervisionOrder]:
+        return await supervision_orders(svc, request.user, lang=pick_lang(lang[:16]))
+
+    @post(
+        "/{warning_id:int}/urge",
+        guards=DECIDERS,
+        status_code=200,
+        summary="催办 (kind urge: heads, inspectors) or 督办 (kind supervise, with due_on: inspectors)",
+    )
+    async def urge_warning(
+        self,
+        warning_id: FromPath[int],
+        data: JSONBody[UrgeCreate],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> TransitionResult:
+        return TransitionResult(warning=summary(await urge(svc, request.user, warning_id, data)))
 
     @get("/kept", summary="Details of my open warnings to keep on the phone (not marked read)")
     async def kept(

@@ -152,6 +152,12 @@ class WarningService:
                 out += ["confirm", "return"]
             if state is WarningState.confirmed:
                 out.append("close")
+        # 催办 (heads, inspectors) and 督办 (inspectors) of someone else's open warning: urging.py
+        if state in ANSWERABLE_STATES and principal.person_id != warning.person_id:
+            if principal.has(Role.head, Role.inspector) and warning.unit_id in principal.subtree_unit_ids:
+                out.append("urge")
+            if principal.has(Role.inspector) and warning.unit_id in principal.subtree_unit_ids:
+                out.append("supervise")
         return out
 
     # --- inbox --------------------------------------------------------------------

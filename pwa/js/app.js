@@ -16,6 +16,7 @@ const ROUTES = [
   { re: /^\/broadcasts\/(\d+)$/, view: "broadcast" },
   { re: /^\/me$/, view: "profile" },
   { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
+  { re: /^\/supervision$/, view: "supervision", roles: ["head", "inspector", "committee"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/interviews$/, view: "interviews" },

@@ -59,6 +59,7 @@ export default async function render(root, ctx) {
     heading(t("queue.title")),
     h("p", { class: "muted" }, t("queue.lead", { n: items.length })),
     items.length ? [h("ul", { class: "wlist" }, items.map(row)), batch] : emptyState(t("queue.empty")),
+    h("a", { class: "card hub-link", href: "#/supervision" }, h("strong", {}, t("sv.title")), h("span", { class: "muted" }, t("sv.hub_hint"))),
     letters,
     h("a", { class: "card hub-link", href: "#/interviews" }, h("strong", {}, t("iv.title")), h("span", { class: "muted" }, t("iv.hub_hint"))),
   );

@@ -6,6 +6,7 @@ import { detailPath } from "../kept.js";
 import { confirmSheet } from "../sheet.js";
 import { heldIds, holdConfirm } from "../undo.js";
 import { openViewer } from "../viewer.js";
+import { urgePanel } from "./urge.js";
 import { queuedFor } from "../outbox.js";
 import { add, busy, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, stateChip, toast } from "../ui.js";
 
@@ -284,6 +285,7 @@ export default async function render(root, ctx, [id]) {
       ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
       : null,
     decisionPanel(w, detail.actions, ctx),
+    urgePanel(w, detail.actions, ctx),
     !mine && ctx.has("head", "inspector")
       ? h("a", { class: "btn btn-block iv-start", href: "#/interviews/new?warning=" + warningId }, t("iv.record_for_warning"))
       : null,
