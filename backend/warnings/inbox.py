@@ -272,15 +272,18 @@ def tally(where: list[ColumnElement[bool]], box: InboxBox | None) -> Select[Any]
     return select(*counts, todo.label("n_todo"), (func.count() - todo).label("n_done")).where(*where)
 
 
+def named_from() -> Any:
+    """The warning table with its topic (names) and its person (name) joined."""
+    return WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
+
+
 def page_statement(
     where: list[ColumnElement[bool]], filters: InboxFilters, lang: str, now: datetime, limit: int, offset: int
 ) -> Select[Any]:
     level = [W.level == filters.level.value] if filters.level else []
     return (
         select(*INBOX_COLUMNS, *shown_columns(lang), PERSON.c.name.label("person_name"))
-        .select_from(
-            WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
-        )
+        .select_from(named_from())
         .where(*where, *box_clause(filters.box), *level)
         .order_by(*order_by(filters.box, now))
         .limit(limit)

@@ -21,8 +21,7 @@ from backend.kernel.access import Principal, Role
 from backend.kernel.errors import Forbidden, Invalid
 from backend.kernel.timeutil import SHANGHAI, LocalDateTime, as_utc, utcnow
 from backend.org.service import OrgService
-from backend.warnings.evidence import TOPIC
-from backend.warnings.inbox import PERSON, WARNING, W, shown_columns
+from backend.warnings.inbox import PERSON, W, named_from, shown_columns
 from backend.warnings.models import ANSWERABLE_STATES, ChaseStage, Warning, WarningState, WarningStep
 from backend.warnings.routing import Routing, tell_on_timeline
 from backend.warnings.service import WarningService
@@ -134,11 +133,7 @@ async def supervision_orders(
         await session.execute(
             select(W.id, W.topic_code, W.level, W.state, W.person_id, W.object_key, W.due_at, W.raised_at)
             .add_columns(shown_columns(lang)[0], PERSON.c.name.label("person_name"))
-            .select_from(
-                WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(
-                    PERSON, PERSON.c.id == W.person_id
-                )
-            )
+            .select_from(named_from())
             .where(svc.visible(principal), W.chase_stage >= int(ChaseStage.supervised))
             .order_by(W.due_at, W.id)
             .limit(limit)
