@@ -158,6 +158,10 @@ export function field(id, label, control, { hint, required } = {}) {
   described.push(errEl.id);
   control.setAttribute("aria-describedby", described.join(" "));
   if (required) control.setAttribute("aria-required", "true");
+  // a field's error goes as soon as the user changes it (it is checked again on submit)
+  const fix = () => setFieldError(control, "");
+  control.addEventListener("input", fix);
+  control.addEventListener("change", fix);
   return h(
     "div",
     { class: "field" },
