@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v10";
+const VERSION = "probity-shell-v11";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -41,6 +41,7 @@ const SHELL = [
   "/js/views/queue.js",
   "/js/views/urge.js",
   "/js/views/supervision.js",
+  "/js/views/ladder.js",
   "/js/views/linked.js",
   "/js/views/dashboard.js",
   "/js/views/interviews.js",

@@ -16,6 +16,7 @@ const ROUTES = [
   { re: /^\/broadcasts\/(\d+)$/, view: "broadcast" },
   { re: /^\/me$/, view: "profile" },
   { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
+  { re: /^\/ladder(?:\/(\d+))?$/, view: "ladder" },
   { re: /^\/supervision$/, view: "supervision", roles: ["head", "inspector", "committee"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
@@ -46,7 +47,7 @@ const NAV = [
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
-  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/interviews\?(.*&)?mine=1/ },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/interviews\?(.*&)?mine=1/ },
 ];
 const MAX_TABS = 5;
 

@@ -12,6 +12,15 @@ export function detailPath(id, lang) {
   return "/api/warnings/" + id + "?lang=" + encodeURIComponent(lang);
 }
 
+/** Keep an inbox page as the service worker would (its first load may come before the worker
+ * controls the page): the inbox then opens offline after a reply is queued. */
+export async function keepPage(path, page) {
+  if (!("caches" in globalThis)) return;
+  const cache = await caches.open(CACHE);
+  const headers = { "Content-Type": "application/json", "X-Probity-Saved-At": new Date().toISOString() };
+  await cache.put(location.origin + path, new Response(JSON.stringify(page), { headers }));
+}
+
 /** Keep the details of these warnings (mine, open) on the phone. Resolves to how many were fetched. */
 export async function keepDetails(ids, lang) {
   if (!("caches" in globalThis) || !navigator.onLine || !ids.length) return 0;

@@ -121,3 +121,11 @@ def signed_in(phone: Any, username: str) -> tuple[Any, Any, list[str]]:
     page.on("pageerror", lambda e: problems.append(str(e)))
     sign_in(page, username)
     return ctx, page, problems
+
+
+def offline_topic(live: LiveServer, code: str, name: str = "竣工验收（线下）") -> int:
+    """A proposed offline topic made by the admin; returns its id."""
+    body = {"code": code, "name": name, "specialty": "engineering", "offline": True}
+    made = live.api("POST", "/api/topics", "admin", json=body)
+    assert made.status_code in (200, 201), made.text
+    return int(made.json()["id"])

@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.pwa.conftest import sign_in
-from tests.pwa.helpers import signed_in
+from tests.pwa.helpers import offline_topic, signed_in
 
 ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -53,14 +53,7 @@ def test_a_broadcast_says_how_many_people_it_reaches_before_it_goes(live, phone,
 
 
 def test_retiring_a_topic_and_removing_a_calendar_day_ask_first(live, phone, shots):
-    made = live.api(
-        "POST",
-        "/api/topics",
-        "admin",
-        json={"code": "EN-SAFE", "name": "竣工验收（线下）", "specialty": "engineering", "offline": True},
-    )
-    assert made.status_code in (200, 201), made.text
-    tid = made.json()["id"]
+    tid = offline_topic(live, "EN-SAFE")
     day = live.api(
         "POST",
         "/api/calendar/overrides",
