@@ -48,6 +48,7 @@ from backend.warnings.inbox import (
     filter_clauses,
     listed,
     own_inbox,
+    person_names,
     shown_summary,
 )
 from backend.warnings.models import (
@@ -253,10 +254,15 @@ class WarningService:
             )
         ).scalars()
         labels = await labels_for(self.session, warning.topic_id, warning.rule_version_id)
+        timeline = [StepPublic.model_validate(s, from_attributes=True) for s in steps]
+        # who took each step, by name (never an account's username)
+        names = await person_names(self.session, [s.actor_person_id for s in timeline])
+        for step in timeline:
+            step.actor_name = names.get(step.actor_person_id or 0)
         return WarningDetail(
             warning=await shown_summary(self.session, warning, lang),
             evidence_items=evidence_items(warning.evidence, labels, lang),
-            timeline=[StepPublic.model_validate(s, from_attributes=True) for s in steps],
+            timeline=timeline,
             verifications=[verification_public(v) for v in verifications],
             photos=[photo_public(p) for p in photos],
             actions=self.actions(principal, warning),

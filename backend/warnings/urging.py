@@ -21,7 +21,7 @@ from backend.kernel.access import Principal, Role
 from backend.kernel.errors import Forbidden, Invalid
 from backend.kernel.timeutil import SHANGHAI, LocalDateTime, as_utc, utcnow
 from backend.org.service import OrgService
-from backend.warnings.inbox import PERSON, W, named_from, shown_columns
+from backend.warnings.inbox import PERSON, W, named_from, person_names, shown_columns
 from backend.warnings.models import ANSWERABLE_STATES, ChaseStage, Warning, WarningState, WarningStep
 from backend.warnings.routing import Routing, tell_on_timeline
 from backend.warnings.service import WarningService
@@ -152,11 +152,7 @@ async def supervision_orders(
         )
     ).scalars()
     latest = {s.warning_id: s for s in steps}  # the last one of each warning wins
-    by_ids = sorted({s.actor_person_id for s in latest.values() if s.actor_person_id is not None})
-    names: dict[int, str] = {}
-    if by_ids:
-        found = await session.execute(select(PERSON.c.id, PERSON.c.name).where(PERSON.c.id.in_(by_ids)))
-        names = {int(i): str(n) for i, n in found.all()}
+    names = await person_names(session, [s.actor_person_id for s in latest.values()])
     today = utcnow().astimezone(SHANGHAI).date()
     open_states = {s.value for s in ANSWERABLE_STATES}
     out = []

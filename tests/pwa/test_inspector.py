@@ -38,6 +38,10 @@ def test_inspector_chases_and_supervises_an_overdue_warning(live, phone, shots):
     timeline = page.locator("ol.timeline")
     expect(timeline).to_contain_text("催办")
     expect(timeline).to_contain_text("已逾期十天，请本周五前提交核查反馈")
+    # who chased, by name: the manager's timeline names the inspector
+    inspector = live.api("GET", "/api/auth/me", "inspector").json()["name"]
+    steps = live.api("GET", f"/api/warnings/{wid}", "manager").json()["timeline"]
+    assert [s["actor_name"] for s in steps if s["kind"] == "urged"] == [inspector]
 
     due = utcnow().astimezone(SHANGHAI).date() + timedelta(days=7)
     page.get_by_role("region", name="督促办理").get_by_role("button", name="督办", exact=True).click()

@@ -212,6 +212,7 @@ function decisionPanel(w, actions, ctx) {
 function actorOf(s, w, me) {
   if (s.actor_person_id === null || s.actor_person_id === undefined) return t("actor.system");
   if (s.actor_person_id === me) return t("actor.you");
+  if (s.actor_name) return s.actor_name;
   if (s.actor_person_id === w.person_id && w.person_name) return w.person_name;
   return null;
 }
