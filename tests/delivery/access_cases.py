@@ -131,6 +131,14 @@ CASES = [
         {"admin": 201},
         body=lambda i: {"title": "节前廉洁提醒", "body": "...", "targets": {"unit_ids": [i.unit["C01-S1"]]}},
     ),
+    Case(
+        "POST",
+        "/api/broadcasts/audience",
+        lambda i: "/api/broadcasts/audience",
+        {"admin": 200},
+        body=lambda i: {"unit_ids": [i.unit["C01-S1"]]},
+        note="how many people a broadcast would reach (sends nothing)",
+    ),
     Case("GET", "/api/broadcasts", lambda i: "/api/broadcasts", everyone(200)),
     Case(
         "GET",

@@ -55,6 +55,27 @@ CASES = [
         lambda i: f"/api/warnings/{MISSING}/close",
         DECIDERS_404,
     ),
+    Case(
+        "POST",
+        "/api/warnings/{warning_id:int}/urge",
+        lambda i: f"/api/warnings/{MISSING}/urge",
+        DECIDERS_404,
+        body=lambda i: {"note": "请尽快处理"},
+        note="who may chase or order supervision of a warning in scope: tests/warnings/test_urging.py",
+    ),
+    Case(
+        "GET",
+        "/api/warnings/supervision",
+        lambda i: "/api/warnings/supervision",
+        {"committee": 200, "inspector": 200, "head": 200},
+    ),
+    Case(
+        "GET",
+        "/api/warnings/kept",
+        lambda i: "/api/warnings/kept?ids=1,2",
+        everyone(200),
+        note="one's own open warnings only (none here): tests/pwa/test_offline.py",
+    ),
 ]
 
 CASES += [
