@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v11";
+const VERSION = "probity-shell-v12";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -133,6 +133,12 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("message", (event) => {
   const msg = event.data || {};
   if (msg.type === "clear-api-cache") event.waitUntil(caches.delete(API_CACHE));
+  // confirmations held behind the undo bar of a page that is going away (js/undo.js)
+  if (msg.type === "confirm-held") {
+    const send = ({ id, body }) =>
+      self.ProbityCore.authFetch("/api/warnings/" + Number(id) + "/confirm", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) }).catch(() => null);
+    event.waitUntil(Promise.all((msg.items || []).map(send)));
+  }
 });
 
 self.addEventListener("sync", (event) => {

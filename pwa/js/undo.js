@@ -3,8 +3,9 @@
 // The API has no way to take a confirmation back: confirming tells the person and ends the head's
 // part, and a second call could not un-tell anyone. So the safe way is to wait: a confirmation is
 // held on the phone for HOLD_MS with an undo bar, and sent when the bar expires; 撤销 drops it and
-// nothing was sent. If the page is hidden or closed meanwhile, what is held is sent at once (with
-// keepalive), as the head tapped 确认 and only undo would have stopped it.
+// nothing was sent. If the page is hidden or closed meanwhile, what is held is sent at once (by the
+// service worker, which outlives the page), as the head tapped 确认 and only undo would have
+// stopped it.
 import { api, core } from "./api.js";
 import { errorText, t } from "./i18n.js";
 import { h, toast } from "./ui.js";
@@ -64,14 +65,22 @@ function settle() {
   return current ? send(current) : undefined;
 }
 
-/** Send what is held now (the page is going away): keepalive requests, nothing awaited. */
+/** Send what is held now (the page is going away). The service worker sends it (it outlives the
+ * page: a request the page starts while unloading may never leave); with no worker, a keepalive
+ * fetch started now, in this task (the token was read when the confirmation was held). */
 function sendOnLeave() {
   const current = take();
   if (!current) return;
-  for (const id of current.ids) {
-    const body = held.get(id);
-    held.delete(id);
-    if (body) core.authFetch("/api/warnings/" + id + "/confirm", { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).catch(() => null);
+  const items = current.ids.filter((id) => held.has(id)).map((id) => ({ id, body: held.get(id) }));
+  current.ids.forEach((id) => held.delete(id));
+  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (worker) {
+    worker.postMessage({ type: "confirm-held", items });
+    return;
+  }
+  const headers = { "Content-Type": "application/json", "X-Probity-Channel": "pwa", Authorization: "Bearer " + current.token };
+  for (const { id, body } of items) {
+    fetch("/api/warnings/" + id + "/confirm", { method: "POST", keepalive: true, headers, body: JSON.stringify(body) }).catch(() => null);
   }
 }
 document.addEventListener("visibilitychange", () => {
@@ -86,7 +95,8 @@ window.addEventListener("pagehide", sendOnLeave);
 export async function holdConfirm(ids, { reason = "", onSent = () => {}, onUndone = () => {} } = {}) {
   if (batch) await settle();
   for (const id of ids) held.set(id, reason ? { reason } : {});
-  const current = { ids: [...ids], onSent, onUndone };
+  const session = await core.session.get();
+  const current = { ids: [...ids], onSent, onUndone, token: session && session.access };
   current.bar = bar(t("undo.confirmed", { n: ids.length }), () => {
     if (batch !== current) return;
     take();

@@ -126,3 +126,20 @@ def test_head_reviews_with_photo_viewer_confirm_and_next_undo_and_batch(live, ph
     expect(page.locator(".detail-head .chip")).to_have_text("已办结")
     assert warning_state(live, ids["high"]) == "closed"
     assert problems == []
+
+
+def test_a_held_confirmation_is_sent_when_the_head_leaves_the_app(live, phone):
+    ids = seed_warnings(live)
+    reply(live, ids["high"])
+    _, page, _ = signed_in(phone, "head")
+    page.wait_for_function("!!navigator.serviceWorker.controller")  # it sends for a page going away
+    page.goto(f"/#/warnings/{ids['high']}")
+    page.get_by_role("button", name="确认", exact=True).click()
+    expect(page.locator("#undo")).to_contain_text("撤销")
+    assert warning_state(live, ids["high"]) == "submitted"  # held
+    page.goto("about:blank")  # the app is left before the bar expires: sent at once, not lost
+    for _ in range(40):
+        if warning_state(live, ids["high"]) == "confirmed":
+            break
+        page.wait_for_timeout(100)
+    assert warning_state(live, ids["high"]) == "confirmed"
