@@ -162,6 +162,17 @@
     return res;
   }
 
+  /**
+   * POST JSON from a page that is going away (pagehide): started at once, with no await before it
+   * (the session's token is given, read earlier), keepalive so it may outlive the page.
+   */
+  function postOnLeave(path, body, access) {
+    const headers = { "Content-Type": "application/json" };
+    headers[CHANNEL_HEADER] = "pwa";
+    if (access) headers.Authorization = "Bearer " + access;
+    return fetch(path, { method: "POST", keepalive: true, headers, body: JSON.stringify(body) }).catch(() => null);
+  }
+
   // --- outbox -------------------------------------------------------------------------------
   const outbox = {
     get: (clientId) => inStore("outbox", "readonly", (s) => s.get(clientId)),
@@ -389,5 +400,5 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
-  g.ProbityCore = { openDb, kv, session, refresh, authFetch, outbox, queueAnswers, flush, onChange, announce, uuid };
+  g.ProbityCore = { openDb, kv, session, refresh, authFetch, postOnLeave, outbox, queueAnswers, flush, onChange, announce, uuid };
 })(globalThis);

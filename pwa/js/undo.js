@@ -78,10 +78,7 @@ function sendOnLeave() {
     worker.postMessage({ type: "confirm-held", items });
     return;
   }
-  const headers = { "Content-Type": "application/json", "X-Probity-Channel": "pwa", Authorization: "Bearer " + current.token };
-  for (const { id, body } of items) {
-    fetch("/api/warnings/" + id + "/confirm", { method: "POST", keepalive: true, headers, body: JSON.stringify(body) }).catch(() => null);
-  }
+  for (const { id, body } of items) core.postOnLeave("/api/warnings/" + id + "/confirm", body, current.token);
 }
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "hidden") sendOnLeave();

@@ -132,7 +132,9 @@ def test_a_held_confirmation_is_sent_when_the_head_leaves_the_app(live, phone):
     ids = seed_warnings(live)
     reply(live, ids["high"])
     _, page, _ = signed_in(phone, "head")
-    page.wait_for_function("!!navigator.serviceWorker.controller")  # it sends for a page going away
+    # the worker sends for a page going away
+    controlled = "() => navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)"
+    page.wait_for_function(controlled)
     page.goto(f"/#/warnings/{ids['high']}")
     page.get_by_role("button", name="确认", exact=True).click()
     expect(page.locator("#undo")).to_contain_text("撤销")
