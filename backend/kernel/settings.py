@@ -82,6 +82,11 @@ class Settings(BaseSettings):
 
     #: business data store (DuckDB): memory cap, rule time limit, largest upload
     duckdb_memory_limit: str = "2GB"
+    #: several processes take turns with the store file (backend/data/store.py): how long one waits
+    #: for its turn (an import or rule run in another process) before answering ``store_busy``, and
+    #: how long a process keeps the file open after its work when nobody else waits for it
+    duckdb_wait_seconds: float = Field(default=300.0, gt=0)
+    duckdb_linger_seconds: float = Field(default=2.0, ge=0)
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
