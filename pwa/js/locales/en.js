@@ -824,6 +824,7 @@ export default {
   "err.session_idle": "You were signed out after a while without activity: sign in again",
   "err.password_change_required": "Change your password before you go on",
   "err.own_roles": "You cannot change your own roles: ask another administrator",
+  "err.own_second_factor": "You cannot remove your own two-step verification: ask another administrator",
   "err.grant_not_pending": "This role request has already been decided",
   "err.grant_needs_another_admin": "A role request must be approved by another administrator",
   "err.grant_not_found": "This role request does not exist",

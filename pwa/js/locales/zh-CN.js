@@ -824,6 +824,7 @@ export default {
   "err.session_idle": "长时间未操作，已自动退出，请重新登录",
   "err.password_change_required": "请先修改密码，再继续使用",
   "err.own_roles": "不能修改自己的角色，请由另一位管理员操作",
+  "err.own_second_factor": "不能移除自己的两步验证，请由另一位管理员操作",
   "err.grant_not_pending": "该角色申请已处理过",
   "err.grant_needs_another_admin": "角色申请须由另一位管理员批准",
   "err.grant_not_found": "找不到该角色申请",
