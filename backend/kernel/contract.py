@@ -6,7 +6,8 @@ sends is ``{code, detail, request_id}`` (plus ``errors`` for a form's fields, or
 document once: every error response (documented by a handler's ``responses=`` too) gets the
 ``Error`` schema, and every operation lists the statuses it can answer with:
 
-- every operation: 400 (a malformed request, a NUL character), 404, 500;
+- every operation: 400 (a malformed request, a NUL character), 404, 500, 503 (the server is too
+  busy to take a database connection in time: try again after Retry-After);
 - behind sign-in (all of ``/api`` but sign-in and refresh): 401 and 403;
 - with a request body: 409, 413 (larger than ``PROBITY_MAX_BODY_BYTES``), 415; DELETE: 409;
 - sign-in and refresh: 401 (wrong password, a spent refresh token) and 429 (throttled).
@@ -53,6 +54,7 @@ MEANING = {
     422: "The request is understood but cannot be done",
     429: "Too many attempts: wait (Retry-After) and try again",
     500: "Something went wrong on the server (logged under the request id)",
+    503: "The server is busy (or a part it needs is): try again after Retry-After",
 }
 PUBLIC = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup", "/healthz"}
@@ -73,7 +75,7 @@ def _error(status: int) -> dict[str, Any]:
 
 def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses every operation of this kind can answer with."""
-    found = {400, 404, 500}
+    found = {400, 404, 500, 503}
     if path not in PUBLIC:
         found |= {401, 403}
     if "requestBody" in operation:

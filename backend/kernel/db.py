@@ -56,7 +56,7 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"pool_timeout": settings.database_pool_timeout_seconds}
     if settings.is_sqlite:
         file = _sqlite_file(settings.database_url)
         if file is not None:

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10_000_000, ge=1024)
     timezone: str = "Asia/Shanghai"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    #: how long a request waits for a pooled database connection before it is answered 503
+    #: ``server_busy`` with Retry-After (a burst beyond what the server can answer)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     #: SQLite: how long a writing transaction waits for its process's turn (backend/kernel/turns.py)
     sqlite_write_wait_seconds: float = Field(default=15.0, gt=0, le=600)
     #: how long a person's unit, roles and scope are cached per process (changes made in the same
