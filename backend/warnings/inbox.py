@@ -123,7 +123,14 @@ def _overrides_between(today: date) -> Select[Any]:
 
 def _workdays(today: date, rows: Sequence[Any]) -> Workdays:
     overrides = {(d if isinstance(d, date) else date.fromisoformat(str(d))): str(k) for d, k in rows}
-    calendar = WorkingCalendar(overrides)
+    return _workdays_with(today, tuple(sorted(overrides.items())))
+
+
+@lru_cache(maxsize=64)
+def _workdays_with(today: date, overrides: tuple[tuple[date, str], ...]) -> Workdays:
+    """Worked out once per day and set of overrides (each detail and list asks; asking the holiday
+    calendar about 120 days was a sixth of the CPU of a warning's detail)."""
+    calendar = WorkingCalendar(dict(overrides))
     ahead = (today + timedelta(days=n) for n in range(1, HORIZON + 1))
     return Workdays(today, frozenset(d for d in ahead if calendar.is_working(d)))
 
