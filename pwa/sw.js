@@ -40,6 +40,8 @@ const SHELL = [
   "/js/views/profile.js",
   "/js/views/queue.js",
   "/js/views/linked.js",
+  "/js/views/report.js",
+  "/js/views/intake.js",
   "/js/views/dashboard.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",

@@ -59,6 +59,13 @@ MEANING = {
 PUBLIC = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup", "/healthz"}
 )
+
+
+def public(path: str) -> bool:
+    """Operations anyone may call: sign-in, health, the public intake form."""
+    return path in PUBLIC or path.startswith("/api/public/")
+
+
 #: (the TOTP steps answer 401 for an expired or used challenge)
 THROTTLED = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup"}
@@ -76,7 +83,7 @@ def _error(status: int) -> dict[str, Any]:
 def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses every operation of this kind can answer with."""
     found = {400, 404, 500, 503}
-    if path not in PUBLIC:
+    if not public(path):
         found |= {401, 403}
     if "requestBody" in operation:
         found |= {409, 413, 415}
@@ -84,6 +91,8 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         found.add(409)
     if path in THROTTLED:
         found |= {401, 429}  # a wrong password, an expired or replayed refresh token
+    if path.startswith("/api/public/") and method == "post":
+        found.add(429)  # the public intake's rate limits
     return found
 
 
@@ -99,7 +108,7 @@ def true_contract(document: dict[str, Any]) -> dict[str, Any]:
             given = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
             for status in given | statuses(path, method, operation):
                 responses[str(status)] = _error(status)
-            if path in PUBLIC:
+            if public(path):
                 operation["security"] = []
     return doc
 

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
+    #: public intake (backend/intake): proof-of-work bits per report (~65 000 hashes at 16: about a
+    #: second on a phone), reports per sender address per hour and per day, files per report and
+    #: the largest file
+    intake_pow_bits: int = Field(default=16, ge=0, le=28)
+    intake_per_hour: int = Field(default=3, ge=1)
+    intake_per_day: int = Field(default=10, ge=1)
+    intake_max_files: int = Field(default=3, ge=0, le=10)
+    intake_file_max_bytes: int = Field(default=5_000_000, ge=1024)
+
     #: warning lifecycle: largest verification photo, reminder before the deadline and supervision
     #: order after it, in working days
     photo_max_bytes: int = Field(default=8_000_000, ge=1024)

@@ -9,6 +9,8 @@ const LANG_KEY = "probity.lang";
 /** route → view module (loaded on first use) and who may open it */
 const ROUTES = [
   { re: /^\/login$/, view: "login", public: true },
+  { re: /^\/report$/, view: "report", public: true },
+  { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },

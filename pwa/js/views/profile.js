@@ -346,6 +346,9 @@ export default async function render(root, ctx, _params, query) {
       h("p", {}, me.roles.map((r) => h("span", { class: "chip" }, maybe("role." + r) || r))),
     ),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
+    ctx.has("inspector", "committee")
+      ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
+      : null,
     await outboxSection(ctx),
     section("sec-lang", t("lang.title"), langBox),
     await pushSection(delivery),
