@@ -42,6 +42,7 @@ const SHELL = [
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",
+  "/js/views/checks.js",
   "/js/views/dashboard.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",

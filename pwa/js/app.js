@@ -11,6 +11,7 @@ const ROUTES = [
   { re: /^\/login$/, view: "login", public: true },
   { re: /^\/report$/, view: "report", public: true },
   { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
+  { re: /^\/checks(?:\/(new|\d+))?$/, view: "checks", roles: ["head", "inspector"] },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },
