@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v7";
+const VERSION = "probity-shell-v11";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -24,6 +24,10 @@ const SHELL = [
   "/js/i18n.js",
   "/js/ui.js",
   "/js/outbox.js",
+  "/js/kept.js",
+  "/js/sheet.js",
+  "/js/undo.js",
+  "/js/viewer.js",
   "/js/photos.js",
   "/js/push.js",
   "/js/totp.js",
@@ -39,6 +43,9 @@ const SHELL = [
   "/js/views/broadcast.js",
   "/js/views/profile.js",
   "/js/views/queue.js",
+  "/js/views/urge.js",
+  "/js/views/supervision.js",
+  "/js/views/ladder.js",
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",

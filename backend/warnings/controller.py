@@ -20,6 +20,7 @@ from backend.kernel.web import FileForm, sent_file
 from backend.warnings.evidence import pick_lang
 from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
+from backend.warnings.kept import kept_details, parse_ids
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
 from backend.warnings.models import Level, LinkedState, WarningState
 from backend.warnings.schemas import (
@@ -39,6 +40,7 @@ from backend.warnings.service import (
     photo_public,
     verification_public,
 )
+from backend.warnings.urging import SupervisionOrder, UrgeCreate, supervision_orders, urge
 
 DECIDERS = [requires(Role.head, Role.inspector)]
 SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
@@ -133,6 +135,38 @@ class WarningController(Controller):
         return await svc.on_time(
             request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
         )
+
+    @get("/supervision", guards=SUPERVISORS, summary="督办单: warnings of my scope under a supervision order")
+    async def supervision(
+        self, svc: NamedDependency[WarningService], request: Request[Principal, Any, Any], lang: str = ""
+    ) -> list[SupervisionOrder]:
+        return await supervision_orders(svc, request.user, lang=pick_lang(lang[:16]))
+
+    @post(
+        "/{warning_id:int}/urge",
+        guards=DECIDERS,
+        status_code=200,
+        summary="催办 (kind urge: heads, inspectors) or 督办 (kind supervise, with due_on: inspectors)",
+    )
+    async def urge_warning(
+        self,
+        warning_id: FromPath[int],
+        data: JSONBody[UrgeCreate],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> TransitionResult:
+        return TransitionResult(warning=summary(await urge(svc, request.user, warning_id, data)))
+
+    @get("/kept", summary="Details of my open warnings to keep on the phone (not marked read)")
+    async def kept(
+        self,
+        state: State,
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        ids: Annotated[str, QueryParameter(max_length=700)],
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> list[WarningDetail]:
+        return await kept_details(svc, request.user, parse_ids(ids), state.reads, pick_lang(lang))
 
     @get("/{warning_id:int}", summary="A warning: evidence, deadline, timeline, replies, photos")
     async def detail(

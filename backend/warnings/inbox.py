@@ -279,15 +279,27 @@ def tally(where: list[ColumnElement[bool]], box: InboxBox | None) -> Select[Any]
     return select(*counts, todo.label("n_todo"), (func.count() - todo).label("n_done")).where(*where)
 
 
+async def person_names(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, str]:
+    """{person id: name} of those of ``ids`` that exist (one statement; none for no ids)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    found = await session.execute(select(PERSON.c.id, PERSON.c.name).where(PERSON.c.id.in_(wanted)))
+    return {int(i): str(n) for i, n in found.all()}
+
+
+def named_from() -> Any:
+    """The warning table with its topic (names) and its person (name) joined."""
+    return WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
+
+
 def page_statement(
     where: list[ColumnElement[bool]], filters: InboxFilters, lang: str, now: datetime, limit: int, offset: int
 ) -> Select[Any]:
     level = [W.level == filters.level.value] if filters.level else []
     return (
         select(*INBOX_COLUMNS, *shown_columns(lang), PERSON.c.name.label("person_name"))
-        .select_from(
-            WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
-        )
+        .select_from(named_from())
         .where(*where, *box_clause(filters.box), *level)
         .order_by(*order_by(filters.box, now))
         .limit(limit)

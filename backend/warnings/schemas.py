@@ -110,6 +110,8 @@ class StepPublic(SQLModel):
     channel: str
     note: str | None
     data: dict[str, Any]
+    #: the actor's name (the person, a head, an inspector), for the timeline
+    actor_name: str | None = None
 
 
 class PhotoPublic(SQLModel):

@@ -124,6 +124,7 @@ def test_admin_calendar_override_and_a_broadcast_read_by_a_manager(live, phone, 
     page.get_by_label("城关供电所").check()
     shots(page, "broadcast-compose", full_page=True)
     page.get_by_role("button", name="发布").click()
+    page.get_by_role("dialog", name="发布这条通知？").get_by_role("button", name="发送给").click()
     expect(page.get_by_role("heading", name="节前廉洁提醒")).to_be_visible()
     expect(page.locator(".ratio-box").first).to_contain_text("已读 0 /")
 

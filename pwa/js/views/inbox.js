@@ -4,6 +4,7 @@
 // Heads and inspectors switch to their unit.
 import { api, core } from "../api.js";
 import { currentLang, fmtPeriod, fmtTime, t } from "../i18n.js";
+import { keepDetails, keepPage } from "../kept.js";
 import { add, dueLine, emptyState, h, heading, levelBadge, LEVELS, note, segmented, stateChip } from "../ui.js";
 
 const PAGE = 20;
@@ -89,6 +90,13 @@ export default async function render(root, ctx, _params, query) {
       : null,
     page.items.length ? list : emptyState(box === "done" ? t("inbox.empty_done") : overdue || level ? t("inbox.empty_filtered") : t("inbox.empty")),
   );
+
+  if (view === "mine" && box === "todo" && !page.$savedAt) {
+    // the page and its open items kept for offline use, in the background (a failure only means no copy)
+    keepPage("/api/warnings?" + params, page).catch(() => null);
+    const open = page.items.filter((w) => w.person_id === ctx.me.person_id).map((w) => w.id);
+    keepDetails(open, currentLang()).catch(() => 0);
+  }
 
   let offset = page.items.length;
   if (offset < page.total) {
