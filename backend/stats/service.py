@@ -1,0 +1,403 @@
+"""Statistics of supervision results (7.5, 9.2.3.4), computed by the database.
+
+Every figure is a ``GROUP BY`` over the operational store, narrowed to the caller's scope
+(``backend/kernel/access.py``): warnings of the people in the caller's units (heads and inspectors:
+their unit's subtree, not other stations; the committee: everything), never trial hits. One
+statement groups the period's warnings by (topic, unit, specialty, level) with every count as a
+``SUM(CASE …)``; the totals and the tallies per level, topic, specialty and unit are sums of those
+few grouped rows. The figures by post, the series, the previous period, linked warnings, the ladder
+and the check-up participation are statements of their own.
+
+A warning counts in the period in which it was raised; where it stands (open, overdue, closed …)
+is its state now, so a figure's list is the warnings list filtered by the same period and status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, column, exists, func, or_, select, table, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.checkups.crypto import Sealer
+from backend.checkups.models import CheckupCampaign, CheckupResponse, ResponseStatus
+from backend.checkups.scoring import MIN_CELL
+from backend.checkups.service import CheckupService
+from backend.interviews.schemas import OTHER_GOAL, RED_GOAL
+from backend.interviews.service import ratio_cell
+from backend.kernel.access import Principal, Role
+from backend.kernel.errors import NotFound
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import utcnow
+from backend.ladder.models import TIERS, LadderCase, LadderStep
+from backend.stats.periods import Period
+from backend.stats.schemas import (
+    CheckupFigures,
+    Figures,
+    Group,
+    InterviewFigures,
+    LadderFigures,
+    LinkedFigures,
+    PeriodPublic,
+    SeriesPoint,
+    Stats,
+    TierFigures,
+)
+from backend.warnings.inbox import WARNING
+from backend.warnings.linked import TRUE_STATES
+from backend.warnings.models import OPEN_STATES, LinkedState, LinkedWarning, WarningState
+from backend.warnings.service import WarningService
+
+W = WARNING.c
+UNIT = table("unit", column("id"), column("name"), column("path"))
+POST = table("post", column("id"), column("name"))
+PERSON = table("person", column("id"), column("post_id"))
+TOPIC = table("topic", column("id"), column("code"), column("name"), column("name_en"), column("specialty"))
+INTERVIEW_WARNING = table("interview_warning", column("interview_id"), column("warning_id"))
+LINKED: Any = LinkedWarning.__table__  # type: ignore[attr-defined]
+CASE: Any = LadderCase.__table__  # type: ignore[attr-defined]
+STEP: Any = LadderStep.__table__  # type: ignore[attr-defined]
+RESPONSE: Any = CheckupResponse.__table__  # type: ignore[attr-defined]
+CAMPAIGN: Any = CheckupCampaign.__table__  # type: ignore[attr-defined]
+
+#: how many periods the series shows (this one and those before it)
+SERIES_LENGTH = 8
+OPEN_VALUES = sorted(s.value for s in OPEN_STATES)
+CLOSED_VALUES = [WarningState.confirmed.value, WarningState.closed.value]
+
+
+#: the additive counts of :class:`Figures` (its rates are worked out at the end)
+COUNTS = [name for name in Figures.model_fields if not name.endswith("_rate")]
+
+
+class Tally:
+    """Counts summed over grouped rows."""
+
+    def __init__(self) -> None:
+        self.n = dict.fromkeys(COUNTS, 0)
+
+    def add(self, row: Any) -> None:
+        for name in COUNTS:
+            self.n[name] += int(getattr(row, name) or 0)
+
+    def figures(self) -> dict[str, Any]:
+        n = self.n
+        due = n["answered"] + n["late_open"]
+        rates = {
+            "true_rate": round(n["true"] / n["decided"], 4) if n["decided"] else None,
+            "on_time_rate": round(n["on_time"] / due, 4) if due else None,
+        }
+        return {**n, **rates}
+
+
+def _n(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def count_columns(now: datetime) -> list[Any]:
+    """Every count of :class:`Tally` as one aggregate of the warning table."""
+    is_open = W.state.in_(OPEN_VALUES)
+    decided = and_(W.finding.is_not(None), W.state.in_(TRUE_STATES))
+    true_ = and_(W.finding == "true", W.state.in_(TRUE_STATES))
+    red = W.level == "high"
+    interviewed = exists().where(INTERVIEW_WARNING.c.warning_id == W.id)
+    answered = W.first_submitted_at.is_not(None)
+    return [
+        func.count().label("raised"),
+        _n(red).label("high"),
+        _n(W.level == "medium").label("medium"),
+        _n(W.level == "low").label("low"),
+        _n(is_open).label("open"),
+        _n(and_(is_open, W.due_at < now)).label("overdue"),
+        _n(W.state == WarningState.submitted.value).label("waiting"),
+        _n(W.state.in_(CLOSED_VALUES)).label("closed"),
+        _n(decided).label("decided"),
+        _n(true_).label("true"),
+        _n(and_(true_, red)).label("true_red"),
+        _n(and_(true_, red, interviewed)).label("interviewed_red"),
+        _n(and_(true_, ~red)).label("true_other"),
+        _n(and_(true_, ~red, interviewed)).label("interviewed_other"),
+        _n(answered).label("answered"),
+        _n(and_(answered, W.due_at.is_not(None), W.first_submitted_at <= W.due_at)).label("on_time"),
+        _n(and_(~answered, W.due_at < now)).label("late_open"),
+    ]
+
+
+def period_public(period: Period) -> PeriodPublic:
+    return PeriodPublic(kind=period.kind.value, start=period.start, last_day=period.last_day)
+
+
+def groups(
+    tallies: dict[Any, Tally], labels: dict[Any, str], specialties: dict[Any, str | None]
+) -> list[Group]:
+    """Groups, most warnings first."""
+    out = [
+        Group(key=str(k), label=labels.get(k, ""), specialty=specialties.get(k), **t.figures())
+        for k, t in tallies.items()
+    ]
+    return sorted(out, key=lambda g: (-g.raised, -g.open, g.key))
+
+
+def level_order(rows: list[Group]) -> list[Group]:
+    rank = {"high": 0, "medium": 1, "low": 2}
+    return sorted(rows, key=lambda g: rank.get(g.key, 3))
+
+
+class StatsService:
+    def __init__(self, session: AsyncSession, settings: Settings, trail: Any) -> None:
+        self.session = session
+        self.settings = settings
+        self.trail = trail
+
+    # --- scope --------------------------------------------------------------------
+    @staticmethod
+    def scope(principal: Principal) -> ColumnElement[bool]:
+        """Warnings the caller's statistics count: visible to them and of people in their units."""
+        clause = WarningService.visible(principal)
+        units = principal.case_unit_ids()
+        if units is not None:
+            clause = and_(clause, W.unit_id.in_(sorted(units)))
+        return clause
+
+    async def unit_clause(
+        self, principal: Principal, unit_id: int | None, unit_col: Any
+    ) -> ColumnElement[bool]:
+        """Narrowed to one unit and everything below it (a unit outside the caller's: not found)."""
+        if unit_id is None:
+            return true()
+        units = principal.case_unit_ids()
+        path = (await self.session.execute(select(UNIT.c.path).where(UNIT.c.id == unit_id))).scalar()
+        if path is None or (units is not None and unit_id not in units):
+            raise NotFound(f"unit {unit_id} does not exist or is not in your scope", code="unit_not_found")
+        below = select(UNIT.c.id).where(
+            or_(UNIT.c.id == unit_id, UNIT.c.path.startswith(f"{path}{unit_id}/", autoescape=True))
+        )
+        clause: ColumnElement[bool] = unit_col.in_(below)
+        return clause
+
+    # --- the whole answer ---------------------------------------------------------
+    async def stats(self, principal: Principal, period: Period, *, unit_id: int | None = None) -> Stats:
+        now = utcnow()
+        where = [self.scope(principal), await self.unit_clause(principal, unit_id, W.unit_id)]
+        grouped = await self._grouped(where, period, now)
+        totals, by_level, by_topic, by_specialty, by_unit = await self._rollup(grouped)
+        previous = await self._totals(where, period.previous, now)
+        inspects = principal.has(Role.inspector, Role.committee)
+        linked = await self._linked(principal, period, now, unit_id)
+        return Stats(
+            period=period_public(period),
+            previous=period_public(period.previous),
+            computed_at=now,
+            totals=Figures(**totals.figures()),
+            previous_totals=Figures(**previous.figures()),
+            by_level=level_order(by_level),
+            by_topic=by_topic,
+            by_specialty=by_specialty,
+            by_unit=by_unit,
+            by_post=await self._by_post(where, period, now),
+            series=await self._series(where, period),
+            interviews=InterviewFigures(
+                red=ratio_cell(totals.n["true_red"], totals.n["interviewed_red"], RED_GOAL),
+                orange_yellow=ratio_cell(totals.n["true_other"], totals.n["interviewed_other"], OTHER_GOAL),
+            ),
+            linked=linked,
+            ladder=await self._ladder(principal, period, unit_id) if inspects else None,
+            checkups=await self._checkups(principal, period, unit_id),
+        )
+
+    # --- warnings -----------------------------------------------------------------
+    @staticmethod
+    def _in(period: Period) -> list[ColumnElement[bool]]:
+        return [W.raised_at >= period.start_at, W.raised_at < period.end_at]
+
+    async def _grouped(
+        self, where: list[ColumnElement[bool]], period: Period, now: datetime
+    ) -> Sequence[Any]:
+        keys = [W.topic_id, W.unit_id, W.specialty, W.level]
+        stmt = select(*keys, *count_columns(now)).where(*where, *self._in(period)).group_by(*keys)
+        return (await self.session.execute(stmt)).all()
+
+    async def _rollup(
+        self, rows: Sequence[Any]
+    ) -> tuple[Tally, list[Group], list[Group], list[Group], list[Group]]:
+        totals = Tally()
+        by: dict[str, dict[Any, Tally]] = {"level": {}, "topic": {}, "specialty": {}, "unit": {}}
+        for row in rows:
+            totals.add(row)
+            for name, key in (
+                ("level", row.level),
+                ("topic", row.topic_id),
+                ("specialty", row.specialty or ""),
+                ("unit", row.unit_id),
+            ):
+                by[name].setdefault(key, Tally()).add(row)
+        topics = await self._topics(by["topic"])
+        topic_groups = [
+            Group(
+                key=topics.get(k, (str(k), "", None))[0],
+                label=topics.get(k, ("", "", None))[1],
+                specialty=topics.get(k, ("", "", None))[2],
+                **t.figures(),
+            )
+            for k, t in by["topic"].items()
+        ]
+        topic_groups.sort(key=lambda g: (-g.raised, -g.open, g.key))
+        units = await self._names(UNIT, by["unit"])
+        return (
+            totals,
+            groups(by["level"], {}, {}),
+            topic_groups,
+            groups(by["specialty"], {}, {}),
+            groups(by["unit"], units, {}),
+        )
+
+    async def _topics(self, ids: Iterable[Any]) -> dict[Any, tuple[str, str, str | None]]:
+        wanted = sorted(ids)
+        if not wanted:
+            return {}
+        stmt = select(TOPIC.c.id, TOPIC.c.code, TOPIC.c.name, TOPIC.c.specialty).where(TOPIC.c.id.in_(wanted))
+        return {r.id: (r.code, r.name, r.specialty) for r in (await self.session.execute(stmt)).all()}
+
+    async def _names(self, named: Any, ids: Iterable[Any]) -> dict[Any, str]:
+        wanted = sorted(i for i in ids if i is not None)
+        if not wanted:
+            return {}
+        stmt = select(named.c.id, named.c.name).where(named.c.id.in_(wanted))
+        return {r.id: r.name for r in (await self.session.execute(stmt)).all()}
+
+    async def _totals(self, where: list[ColumnElement[bool]], period: Period, now: datetime) -> Tally:
+        stmt = select(*count_columns(now)).where(*where, *self._in(period))
+        tally = Tally()
+        tally.add((await self.session.execute(stmt)).one())
+        return tally
+
+    async def _by_post(self, where: list[ColumnElement[bool]], period: Period, now: datetime) -> list[Group]:
+        """By the responsible person's post (as it is now; no post: key ``""``)."""
+        stmt = (
+            select(PERSON.c.post_id, *count_columns(now))
+            .select_from(WARNING.join(PERSON, PERSON.c.id == W.person_id))
+            .where(*where, *self._in(period))
+            .group_by(PERSON.c.post_id)
+        )
+        tallies: dict[Any, Tally] = {}
+        for row in (await self.session.execute(stmt)).all():
+            tallies.setdefault(row.post_id, Tally()).add(row)
+        names = await self._names(POST, tallies)
+        return [
+            g.model_copy(update={"key": "" if g.key == "None" else g.key}) for g in groups(tallies, names, {})
+        ]
+
+    async def _series(self, where: list[ColumnElement[bool]], period: Period) -> list[SeriesPoint]:
+        periods = [period.shifted(-n) for n in range(SERIES_LENGTH - 1, -1, -1)]
+        bucket = case(*((W.raised_at < p.end_at, i) for i, p in enumerate(periods)), else_=SERIES_LENGTH)
+        stmt = (
+            select(bucket.label("bucket"), W.level, func.count().label("n"))
+            .where(*where, W.raised_at >= periods[0].start_at, W.raised_at < period.end_at)
+            .group_by(bucket, W.level)
+        )
+        counts: dict[tuple[int, str], int] = {}
+        for row in (await self.session.execute(stmt)).all():
+            counts[(int(row.bucket), str(row.level))] = int(row.n)
+        out = []
+        for i, p in enumerate(periods):
+            levels = {lv: counts.get((i, lv), 0) for lv in ("high", "medium", "low")}
+            out.append(SeriesPoint(start=p.start, last_day=p.last_day, raised=sum(levels.values()), **levels))
+        return out
+
+    # --- linked warnings, the ladder, check-ups -------------------------------------------------
+    async def _linked(
+        self, principal: Principal, period: Period, now: datetime, unit_id: int | None
+    ) -> LinkedFigures:
+        c = LINKED.c
+        units = principal.case_unit_ids()
+        where = [c.raised_at >= period.start_at, c.raised_at < period.end_at]
+        where.append(await self.unit_clause(principal, unit_id, c.unit_id))
+        if units is not None:
+            where.append(c.unit_id.in_(sorted(units)))
+        late = and_(c.state == LinkedState.raised.value, c.report_due_at < now)
+        stmt = (
+            select(c.rule, c.state, func.count().label("n"), _n(late).label("late"))
+            .where(*where)
+            .group_by(c.rule, c.state)
+        )
+        out = LinkedFigures()
+        for row in (await self.session.execute(stmt)).all():
+            n = int(row.n)
+            out.letters += n
+            out.by_rule[row.rule] = out.by_rule.get(row.rule, 0) + n
+            out.answered += n if row.state == LinkedState.answered.value else 0
+            out.closed += n if row.state == LinkedState.closed.value else 0
+            out.overdue += int(row.late or 0)
+        return out
+
+    async def _ladder(self, principal: Principal, period: Period, unit_id: int | None) -> LadderFigures:
+        c = CASE.c
+        scope: list[ColumnElement[bool]] = [await self.unit_clause(principal, unit_id, c.unit_id)]
+        units = principal.case_unit_ids()
+        if units is not None:
+            scope.append(c.unit_id.in_(sorted(units)))
+        opened = (
+            select(c.tier, c.state, func.count().label("n"))
+            .where(*scope, c.opened_at >= period.start_at, c.opened_at < period.end_at)
+            .group_by(c.tier, c.state)
+        )
+        tiers = {t.value: TierFigures(tier=t.value) for t in TIERS}
+        for row in (await self.session.execute(opened)).all():
+            tier = tiers.setdefault(row.tier, TierFigures(tier=row.tier))
+            tier.opened += int(row.n)
+            setattr(tier, row.state, getattr(tier, row.state, 0) + int(row.n))
+        s = STEP.c
+        steps = (
+            select(s.kind, func.count().label("n"))
+            .select_from(STEP.join(CASE, c.id == s.case_id))
+            .where(*scope, s.at >= period.start_at, s.at < period.end_at)
+            .group_by(s.kind)
+        )
+        counted = {row.kind: int(row.n) for row in (await self.session.execute(steps)).all()}
+        return LadderFigures(tiers=list(tiers.values()), steps=counted)
+
+    async def _checkups(
+        self, principal: Principal, period: Period, unit_id: int | None
+    ) -> CheckupFigures | None:
+        """Participation counted here; grade counts from the check-ups' own aggregates (the grades are
+        sealed; cells under five people are hidden there, and the read is in the trail)."""
+        campaign = (
+            await self.session.execute(
+                select(CAMPAIGN.c.id, CAMPAIGN.c.year, CAMPAIGN.c.title)
+                .where(CAMPAIGN.c.opens_at < period.end_at)
+                .order_by(CAMPAIGN.c.opens_at.desc(), CAMPAIGN.c.id.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if campaign is None:
+            return None
+        r = RESPONSE.c
+        where = [r.campaign_id == campaign.id, await self.unit_clause(principal, unit_id, r.unit_id)]
+        units = principal.case_unit_ids()
+        if units is not None:
+            where.append(r.unit_id.in_(sorted(units)))
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().label("n"), _n(r.status == ResponseStatus.submitted.value).label("done")
+                ).where(*where)
+            )
+        ).one()
+        participants, submitted = int(row.n), int(row.done or 0)
+        grades: dict[str, int | None] | None = None
+        if unit_id is None:
+            checkups = CheckupService(self.session, self.trail, Sealer.from_settings(self.settings))
+            total = (await checkups.aggregates(campaign.id, principal, "unit")).total
+            grades = None if total.suppressed else total.grades
+        return CheckupFigures(
+            campaign_id=campaign.id,
+            year=campaign.year,
+            title=campaign.title,
+            participants=participants,
+            submitted=submitted,
+            rate=round(submitted / participants, 4) if participants else None,
+            min_cell=MIN_CELL,
+            grades=grades,
+        )
