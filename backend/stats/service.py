@@ -3,7 +3,7 @@
 Every figure is a ``GROUP BY`` over the operational store, narrowed to the caller's scope
 (``backend/kernel/access.py``): warnings of the people in the caller's units (heads and inspectors:
 their unit's subtree, not other stations; the committee: everything), never trial hits. One
-statement groups the period's warnings by (topic, unit, specialty, level) with every count as a
+statement groups the period's warnings by (topic code, unit, specialty, level) with every count as a
 ``SUM(CASE …)``; the totals and the tallies per level, topic, specialty and unit are sums of those
 few grouped rows. The figures by post, the series, the previous period, linked warnings, the ladder
 and the check-up participation are statements of their own.
@@ -63,7 +63,7 @@ RESPONSE: Any = CheckupResponse.__table__  # type: ignore[attr-defined]
 CAMPAIGN: Any = CheckupCampaign.__table__  # type: ignore[attr-defined]
 
 #: how many periods the series shows (this one and those before it)
-SERIES_LENGTH = 8
+SERIES_LENGTH = 6
 OPEN_VALUES = sorted(s.value for s in OPEN_STATES)
 CLOSED_VALUES = [WarningState.confirmed.value, WarningState.closed.value]
 
@@ -215,7 +215,7 @@ class StatsService:
     async def _grouped(
         self, where: list[ColumnElement[bool]], period: Period, now: datetime
     ) -> Sequence[Any]:
-        keys = [W.topic_id, W.unit_id, W.specialty, W.level]
+        keys = [W.topic_code, W.unit_id, W.specialty, W.level]
         stmt = select(*keys, *count_columns(now)).where(*where, *self._in(period)).group_by(*keys)
         return (await self.session.execute(stmt)).all()
 
@@ -228,7 +228,7 @@ class StatsService:
             totals.add(row)
             for name, key in (
                 ("level", row.level),
-                ("topic", row.topic_id),
+                ("topic", row.topic_code),
                 ("specialty", row.specialty or ""),
                 ("unit", row.unit_id),
             ):
@@ -236,9 +236,9 @@ class StatsService:
         topics = await self._topics(by["topic"])
         topic_groups = [
             Group(
-                key=topics.get(k, (str(k), "", None))[0],
-                label=topics.get(k, ("", "", None))[1],
-                specialty=topics.get(k, ("", "", None))[2],
+                key=k,
+                label=topics.get(k, ("", None))[0],
+                specialty=topics.get(k, ("", None))[1],
                 **t.figures(),
             )
             for k, t in by["topic"].items()
@@ -253,12 +253,13 @@ class StatsService:
             groups(by["unit"], units, {}),
         )
 
-    async def _topics(self, ids: Iterable[Any]) -> dict[Any, tuple[str, str, str | None]]:
-        wanted = sorted(ids)
+    async def _topics(self, codes: Iterable[Any]) -> dict[Any, tuple[str, str | None]]:
+        """{code: (name, specialty)} of the topics named."""
+        wanted = sorted(codes)
         if not wanted:
             return {}
-        stmt = select(TOPIC.c.id, TOPIC.c.code, TOPIC.c.name, TOPIC.c.specialty).where(TOPIC.c.id.in_(wanted))
-        return {r.id: (r.code, r.name, r.specialty) for r in (await self.session.execute(stmt)).all()}
+        stmt = select(TOPIC.c.code, TOPIC.c.name, TOPIC.c.specialty).where(TOPIC.c.code.in_(wanted))
+        return {r.code: (r.name, r.specialty) for r in (await self.session.execute(stmt)).all()}
 
     async def _names(self, named: Any, ids: Iterable[Any]) -> dict[Any, str]:
         wanted = sorted(i for i in ids if i is not None)

@@ -57,6 +57,11 @@ async def _unit_ids(db: Any) -> tuple[dict[str, int], dict[str, int]]:
 
 @pytest.fixture
 async def known(db: Any) -> Known:
+    return await seed_known(db)
+
+
+async def seed_known(db: Any) -> Known:
+    """The set of the table above, seeded straight into the tables (as rule runs and people would)."""
     seed = Seeder(db)
     async with db.session() as s:
         t1 = Topic(code="T01", name="表计装拆后电量为零", specialty="marketing")

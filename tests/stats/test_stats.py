@@ -59,7 +59,7 @@ async def test_head_figures_counted_by_hand(client: Any, sessions: Any, known: K
     assert (p["raised"], p["open"], p["overdue"]) == (2, 1, 1)
     assert (p["decided"], p["true"], p["true_rate"]) == (1, 0, 0.0)
     series = body["series"]
-    assert len(series) == 8 and (series[0]["start"], series[-1]["start"]) == ("2026-04-01", "2026-11-01")
+    assert len(series) == 6 and (series[0]["start"], series[-1]["start"]) == ("2026-06-01", "2026-11-01")
     last_two = [(s["raised"], s["high"], s["medium"], s["low"]) for s in series[-2:]]
     assert last_two == [(2, 0, 1, 1), (6, 2, 2, 2)]
     assert sum(s["raised"] for s in series[:-2]) == 0
