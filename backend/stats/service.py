@@ -14,11 +14,27 @@ is its state now, so a figure's list is the warnings list filtered by the same p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, column, exists, func, or_, select, table, true
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.checkups.crypto import Sealer
@@ -48,7 +64,6 @@ from backend.stats.schemas import (
 from backend.warnings.inbox import WARNING
 from backend.warnings.linked import TRUE_STATES
 from backend.warnings.models import OPEN_STATES, LinkedState, LinkedWarning, WarningState
-from backend.warnings.service import WarningService
 
 W = WARNING.c
 UNIT = table("unit", column("id"), column("name"), column("path"))
@@ -64,6 +79,7 @@ CAMPAIGN: Any = CheckupCampaign.__table__  # type: ignore[attr-defined]
 
 #: how many periods the series shows (this one and those before it)
 SERIES_LENGTH = 6
+DIMENSIONS = ("level", "topic", "specialty", "unit", "post", "previous")
 OPEN_VALUES = sorted(s.value for s in OPEN_STATES)
 CLOSED_VALUES = [WarningState.confirmed.value, WarningState.closed.value]
 
@@ -154,12 +170,14 @@ class StatsService:
     # --- scope --------------------------------------------------------------------
     @staticmethod
     def scope(principal: Principal) -> ColumnElement[bool]:
-        """Warnings the caller's statistics count: visible to them and of people in their units."""
-        clause = WarningService.visible(principal)
+        """Warnings the caller's statistics count: never trial hits; of people in the caller's units
+        (heads and inspectors: their unit's subtree; the committee: all). That is the warnings they
+        may see (``WarningService.visible``) less a head's reach into other stations by specialty,
+        written as one ``unit_id IN (…)`` so that the index on (unit, raised) serves it."""
         units = principal.case_unit_ids()
-        if units is not None:
-            clause = and_(clause, W.unit_id.in_(sorted(units)))
-        return clause
+        if units is None:
+            return W.trial == false()
+        return and_(W.unit_id.in_(sorted(units)), W.trial == false())
 
     async def unit_clause(
         self, principal: Principal, unit_id: int | None, unit_col: Any
@@ -181,28 +199,34 @@ class StatsService:
     async def stats(self, principal: Principal, period: Period, *, unit_id: int | None = None) -> Stats:
         now = utcnow()
         where = [self.scope(principal), await self.unit_clause(principal, unit_id, W.unit_id)]
-        grouped = await self._grouped(where, period, now)
-        totals, by_level, by_topic, by_specialty, by_unit = await self._rollup(grouped)
-        previous = await self._totals(where, period.previous, now)
+        by = await self._grouped(where, period, now)
+        totals = self._sum(by["level"].values())
+        previous = self._sum(by["previous"].values())
+        topics = await self._topics(by["topic"])
+        units = await self._names(UNIT, (int(k) for k in by["unit"]))
+        posts = await self._names(POST, (int(k) for k in by["post"] if k))
         inspects = principal.has(Role.inspector, Role.committee)
-        linked = await self._linked(principal, period, now, unit_id)
         return Stats(
             period=period_public(period),
             previous=period_public(period.previous),
             computed_at=now,
             totals=Figures(**totals.figures()),
             previous_totals=Figures(**previous.figures()),
-            by_level=level_order(by_level),
-            by_topic=by_topic,
-            by_specialty=by_specialty,
-            by_unit=by_unit,
-            by_post=await self._by_post(where, period, now),
+            by_level=level_order(groups(by["level"], {}, {})),
+            by_topic=groups(
+                by["topic"],
+                {k: name for k, (name, _) in topics.items()},
+                {k: specialty for k, (_, specialty) in topics.items()},
+            ),
+            by_specialty=groups(by["specialty"], {}, {}),
+            by_unit=groups(by["unit"], {str(k): v for k, v in units.items()}, {}),
+            by_post=groups(by["post"], {str(k): v for k, v in posts.items()}, {}),
             series=await self._series(where, period),
             interviews=InterviewFigures(
                 red=ratio_cell(totals.n["true_red"], totals.n["interviewed_red"], RED_GOAL),
                 orange_yellow=ratio_cell(totals.n["true_other"], totals.n["interviewed_other"], OTHER_GOAL),
             ),
-            linked=linked,
+            linked=await self._linked(principal, period, now, unit_id),
             ladder=await self._ladder(principal, period, unit_id) if inspects else None,
             checkups=await self._checkups(principal, period, unit_id),
         )
@@ -212,48 +236,45 @@ class StatsService:
     def _in(period: Period) -> list[ColumnElement[bool]]:
         return [W.raised_at >= period.start_at, W.raised_at < period.end_at]
 
+    @staticmethod
+    def _sum(tallies: Iterable[Tally]) -> Tally:
+        total = Tally()
+        for tally in tallies:
+            for name, value in tally.n.items():
+                total.n[name] += value
+        return total
+
     async def _grouped(
         self, where: list[ColumnElement[bool]], period: Period, now: datetime
-    ) -> Sequence[Any]:
-        keys = [W.topic_code, W.unit_id, W.specialty, W.level]
-        stmt = select(*keys, *count_columns(now)).where(*where, *self._in(period)).group_by(*keys)
-        return (await self.session.execute(stmt)).all()
+    ) -> dict[str, dict[str, Tally]]:
+        """One statement: the period's counts grouped by level, topic, specialty, unit and post, and
+        the previous period's by level ({dimension: {key: counts}}; keys as text, "" for none)."""
+        counts = count_columns(now)
 
-    async def _rollup(
-        self, rows: Sequence[Any]
-    ) -> tuple[Tally, list[Group], list[Group], list[Group], list[Group]]:
-        totals = Tally()
-        by: dict[str, dict[Any, Tally]] = {"level": {}, "topic": {}, "specialty": {}, "unit": {}}
-        for row in rows:
-            totals.add(row)
-            for name, key in (
-                ("level", row.level),
-                ("topic", row.topic_code),
-                ("specialty", row.specialty or ""),
-                ("unit", row.unit_id),
-            ):
-                by[name].setdefault(key, Tally()).add(row)
-        topics = await self._topics(by["topic"])
-        topic_groups = [
-            Group(
-                key=k,
-                label=topics.get(k, ("", None))[0],
-                specialty=topics.get(k, ("", None))[1],
-                **t.figures(),
+        def by(name: str, key: Any, span: Period, source: Any = WARNING) -> Any:
+            text = func.coalesce(cast(key, String), "")
+            return (
+                select(literal_column(f"'{name}'").label("dim"), text.label("key"), *counts)
+                .select_from(source)
+                .where(*where, *self._in(span))
+                .group_by(key)
             )
-            for k, t in by["topic"].items()
-        ]
-        topic_groups.sort(key=lambda g: (-g.raised, -g.open, g.key))
-        units = await self._names(UNIT, by["unit"])
-        return (
-            totals,
-            groups(by["level"], {}, {}),
-            topic_groups,
-            groups(by["specialty"], {}, {}),
-            groups(by["unit"], units, {}),
-        )
 
-    async def _topics(self, codes: Iterable[Any]) -> dict[Any, tuple[str, str | None]]:
+        with_post = WARNING.join(PERSON, PERSON.c.id == W.person_id)
+        stmt = union_all(
+            by("level", W.level, period),
+            by("topic", W.topic_code, period),
+            by("specialty", W.specialty, period),
+            by("unit", W.unit_id, period),
+            by("post", PERSON.c.post_id, period, with_post),
+            by("previous", W.level, period.previous),
+        )
+        out: dict[str, dict[str, Tally]] = {d: {} for d in DIMENSIONS}
+        for row in (await self.session.execute(stmt)).all():
+            out[row.dim].setdefault(row.key, Tally()).add(row)
+        return out
+
+    async def _topics(self, codes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         """{code: (name, specialty)} of the topics named."""
         wanted = sorted(codes)
         if not wanted:
@@ -261,34 +282,12 @@ class StatsService:
         stmt = select(TOPIC.c.code, TOPIC.c.name, TOPIC.c.specialty).where(TOPIC.c.code.in_(wanted))
         return {r.code: (r.name, r.specialty) for r in (await self.session.execute(stmt)).all()}
 
-    async def _names(self, named: Any, ids: Iterable[Any]) -> dict[Any, str]:
-        wanted = sorted(i for i in ids if i is not None)
+    async def _names(self, named: Any, ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(ids)
         if not wanted:
             return {}
         stmt = select(named.c.id, named.c.name).where(named.c.id.in_(wanted))
         return {r.id: r.name for r in (await self.session.execute(stmt)).all()}
-
-    async def _totals(self, where: list[ColumnElement[bool]], period: Period, now: datetime) -> Tally:
-        stmt = select(*count_columns(now)).where(*where, *self._in(period))
-        tally = Tally()
-        tally.add((await self.session.execute(stmt)).one())
-        return tally
-
-    async def _by_post(self, where: list[ColumnElement[bool]], period: Period, now: datetime) -> list[Group]:
-        """By the responsible person's post (as it is now; no post: key ``""``)."""
-        stmt = (
-            select(PERSON.c.post_id, *count_columns(now))
-            .select_from(WARNING.join(PERSON, PERSON.c.id == W.person_id))
-            .where(*where, *self._in(period))
-            .group_by(PERSON.c.post_id)
-        )
-        tallies: dict[Any, Tally] = {}
-        for row in (await self.session.execute(stmt)).all():
-            tallies.setdefault(row.post_id, Tally()).add(row)
-        names = await self._names(POST, tallies)
-        return [
-            g.model_copy(update={"key": "" if g.key == "None" else g.key}) for g in groups(tallies, names, {})
-        ]
 
     async def _series(self, where: list[ColumnElement[bool]], period: Period) -> list[SeriesPoint]:
         periods = [period.shifted(-n) for n in range(SERIES_LENGTH - 1, -1, -1)]

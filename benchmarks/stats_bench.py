@@ -1,0 +1,380 @@
+"""Statistics benchmark (issue 18). Not a test: prints one line per figure.
+
+    .venv/bin/python benchmarks/stats_bench.py [--warnings 1000000] [--people 5000] [--units 200]
+        [--topics 24] [--years 3] [--concurrency 16] [--calls 160] [--keep DIR]
+        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_stats]
+
+Builds a fresh SQLite database (or drops and rebuilds the PostgreSQL database ``--database-url``
+names) at the current migration head: ``--units`` units (a company, counties, and stations under
+them), ``--people`` people spread over the stations, ``--topics`` topics and ``--warnings``
+warnings raised over the last ``--years`` years (levels 10/25/65 %, older ones mostly answered,
+confirmed or closed, a third of the answers true, half of the true red ones interviewed), plus
+risk notice letters and ladder cases. Rows are written in bulk (SQLAlchemy Core executemany),
+not through the services.
+
+Then the dashboard's statistics call (``StatsService.stats``, one session per call, the same call
+``GET /api/stats`` makes) for the inspector of the first county, ``--calls`` times from
+``--concurrency`` concurrent callers, for this month and for this year; and once for the
+committee (every unit). Prints p50, p95 and max per case, and calls/s. ``--keep DIR`` keeps the
+SQLite file in DIR and reuses it when it is there (the build takes a while).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from backend.audit.service import AuditTrail  # noqa: E402
+from backend.interviews.models import Interview, InterviewWarning  # noqa: E402
+from backend.kernel.access import Principal, Role  # noqa: E402
+from backend.kernel.db import Database  # noqa: E402
+from backend.kernel.settings import Settings  # noqa: E402
+from backend.kernel.timeutil import SHANGHAI, utcnow  # noqa: E402
+from backend.ladder.models import LadderCase  # noqa: E402
+from backend.org.models import Person, Post, Unit  # noqa: E402
+from backend.stats.periods import PeriodKind, period_of  # noqa: E402
+from backend.stats.service import StatsService  # noqa: E402
+from backend.topics.models import Topic  # noqa: E402
+from backend.warnings.models import LinkedWarning, Warning  # noqa: E402
+from benchmarks.inbox import fresh_postgres, settings_for  # noqa: E402
+
+SPECIALTIES = ["marketing", "finance", "materials", "engineering", "operations", "general"]
+BATCH = 20_000
+
+
+async def build(settings: Settings, args: argparse.Namespace) -> None:
+    if not settings.is_sqlite:
+        await fresh_postgres(settings.database_url)
+    db = Database(settings)
+    await db.upgrade()
+    rng = random.Random(18)  # noqa: S311 - synthetic data
+    now = utcnow()
+    started = time.perf_counter()
+    async with db.session() as s:
+        counties = max(1, (args.units - 1) // 25)
+        stations_each = (args.units - 1 - counties) // counties
+        await s.execute(
+            insert(Unit), [{"id": 1, "code": "BP", "name": "省公司", "kind": "company", "path": "/"}]
+        )
+        units: list[dict[str, Any]] = []
+        stations: list[int] = []
+        next_id = 2
+        for c in range(counties):
+            county_id = next_id
+            units.append(
+                {
+                    "id": county_id,
+                    "code": f"B{c:02d}",
+                    "name": f"第{c + 1}县公司",
+                    "kind": "county",
+                    "parent_id": 1,
+                    "path": "/1/",
+                }
+            )
+            next_id += 1
+            for k in range(stations_each):
+                units.append(
+                    {
+                        "id": next_id,
+                        "code": f"B{c:02d}-{k:02d}",
+                        "name": f"第{c + 1}县第{k + 1}供电所",
+                        "kind": "station",
+                        "parent_id": county_id,
+                        "path": f"/1/{county_id}/",
+                        "specialty": "marketing",
+                    }
+                )
+                stations.append(next_id)
+                next_id += 1
+        await s.execute(insert(Unit), units)
+        await s.execute(
+            insert(Post),
+            [{"id": i + 1, "code": f"BP{i}", "name": f"岗位{i + 1}", "risk_value": 50} for i in range(12)],
+        )
+        people = [(i + 1, stations[i % len(stations)]) for i in range(args.people)]
+        await s.execute(
+            insert(Person),
+            [
+                {
+                    "id": p,
+                    "employee_no": f"B{p:05d}",
+                    "name": f"员工{p}",
+                    "unit_id": u,
+                    "post_id": 1 + p % 12,
+                    "roles": ["employee"],
+                    "created_at": now,
+                }
+                for p, u in people
+            ],
+        )
+        await s.execute(
+            insert(Topic),
+            [
+                {
+                    "id": t + 1,
+                    "code": f"BT{t:02d}",
+                    "name": f"监督主题{t + 1}",
+                    "specialty": SPECIALTIES[t % 6],
+                    "state": "online",
+                    "labels": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for t in range(args.topics)
+            ],
+        )
+        await s.commit()
+        span = args.years * 365 * 24 * 60
+        true_red: list[tuple[int, int, int]] = []
+        batch: list[dict[str, Any]] = []
+        for i in range(args.warnings):
+            pid, uid = people[rng.randrange(len(people))]
+            t = rng.randrange(args.topics)
+            level = rng.choices(("high", "medium", "low"), (10, 25, 65))[0]
+            raised = now - timedelta(minutes=rng.randrange(span))
+            due = raised + timedelta(days={"high": 14, "medium": 28, "low": 42}[level])
+            age = (now - raised).days
+            answered = rng.random() < (0.95 if age > 60 else 0.5)
+            first = raised + timedelta(days=rng.randrange(1, 50)) if answered else None
+            if first is not None and first > now:
+                first = None
+            finding = None
+            if first is not None:
+                state = rng.choices(("closed", "confirmed", "submitted"), (70, 20, 10))[0]
+                finding = "true" if rng.random() < 0.33 else "not_true"
+            else:
+                state = rng.choice(("delivered", "read", "returned"))
+            row = {
+                "id": i + 1,
+                "topic_id": t + 1,
+                "topic_code": f"BT{t:02d}",
+                "rule_version_id": 1,
+                "specialty": SPECIALTIES[t % 6],
+                "level": level,
+                "trial": False,
+                "person_id": pid,
+                "unit_id": uid,
+                "object_key": f"OBJ-{i:07d}",
+                "period_key": f"{raised:%Y-%m}",
+                "evidence": {},
+                "state": state,
+                "raised_at": raised,
+                "last_hit_at": raised,
+                "hit_count": 1,
+                "due_at": due,
+                "deadline_provisional": False,
+                "first_submitted_at": first,
+                "submitted_at": first,
+                "finding": finding,
+                "submissions": 1 if first else 0,
+                "chase_stage": 0,
+            }
+            batch.append(row)
+            if finding == "true" and level == "high" and rng.random() < 0.5:
+                true_red.append((i + 1, pid, uid))
+            if len(batch) == BATCH:
+                await s.execute(insert(Warning), batch)
+                batch = []
+        if batch:
+            await s.execute(insert(Warning), batch)
+        await s.commit()
+        interviews = [
+            {
+                "id": k + 1,
+                "client_id": f"bench-{k}",
+                "person_id": pid,
+                "unit_id": uid,
+                "interviewee_name": "某",
+                "interviewee_unit": "所",
+                "held_at": now,
+                "place": "所",
+                "q_true": "",
+                "q_cause": "",
+                "q_integrity": "",
+                "c_collaboration": "",
+                "c_control": "",
+                "c_education": "",
+                "suggestion": "",
+                "follow_up": "",
+                "interviewers": [],
+                "signatures": [],
+                "body_hash": "0" * 64,
+                "recorded_by": pid,
+                "created_at": now,
+            }
+            for k, (_w, pid, uid) in enumerate(true_red)
+        ]
+        for k in range(0, len(interviews), BATCH):
+            await s.execute(insert(Interview), interviews[k : k + BATCH])
+        links = [{"interview_id": k + 1, "warning_id": w} for k, (w, _p, _u) in enumerate(true_red)]
+        for k in range(0, len(links), BATCH):
+            await s.execute(insert(InterviewWarning), links[k : k + BATCH])
+        letters = []
+        for k in range(args.warnings // 500):
+            raised = now - timedelta(minutes=rng.randrange(span))
+            letters.append(
+                {
+                    "key": f"bench-{k}",
+                    "rule": rng.choice(("repeat", "double_red", "relapse")),
+                    "unit_id": rng.choice(stations),
+                    "level": "high",
+                    "warning_ids": [],
+                    "state": rng.choice(("raised", "answered", "closed")),
+                    "raised_at": raised,
+                    "report_due_at": raised + timedelta(days=21),
+                }
+            )
+        await s.execute(insert(LinkedWarning), letters)
+        cases = []
+        for _ in range(args.warnings // 2000):
+            pid, uid = people[rng.randrange(len(people))]
+            opened = now - timedelta(minutes=rng.randrange(span))
+            cases.append(
+                {
+                    "person_id": pid,
+                    "unit_id": uid,
+                    "tier": rng.choice(("notice", "inquiry", "recommendation")),
+                    "state": rng.choice(("open", "answered", "lifted")),
+                    "subject": "说明",
+                    "problem": "说明",
+                    "warning_ids": [],
+                    "opened_by": pid,
+                    "opened_at": opened,
+                    "due_at": opened + timedelta(days=10),
+                }
+            )
+        await s.execute(insert(LadderCase), cases)
+        await s.commit()
+    if not settings.is_sqlite:
+        async with db.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+    await db.dispose()
+    print(
+        f"built: {args.warnings} warnings, {args.people} people, {len(units) + 1} units, "
+        f"{args.topics} topics, {len(true_red)} interviews in {time.perf_counter() - started:.0f} s"
+    )
+
+
+async def principal_of(db: Database, county_code: str | None) -> Principal:
+    roles = frozenset({Role.inspector, Role.employee}) if county_code else frozenset({Role.committee})
+    async with db.session() as s:
+        unit = (await s.execute(select(Unit).where(Unit.code == (county_code or "BP")))).scalar_one()
+        below = (
+            await s.execute(select(Unit.id).where(Unit.path.startswith(f"{unit.path}{unit.id}/")))
+        ).scalars()
+        subtree = frozenset({unit.id, *below})
+        person = (
+            await s.execute(select(Person.id).where(Person.unit_id.in_(sorted(subtree))).limit(1))
+        ).scalar()
+    assert unit.id is not None and person is not None
+    return Principal(
+        account_id=0,
+        session_id="bench",
+        person_id=person,
+        unit_id=unit.id,
+        roles=roles,
+        subtree_unit_ids=subtree,
+    )
+
+
+async def measure(
+    db: Database, settings: Settings, who: Principal, kind: PeriodKind, calls: int, concurrency: int
+) -> list[float]:
+    period = period_of(kind, utcnow().astimezone(SHANGHAI).date())
+    trail = AuditTrail(settings.secret_key.get_secret_value())
+    times: list[float] = []
+    left = iter(range(calls))
+
+    async def caller() -> None:
+        for _ in left:
+            start = time.perf_counter()
+            async with db.session() as s:
+                body = await StatsService(s, settings, trail).stats(who, period)
+            times.append(time.perf_counter() - start)
+            assert body.totals.raised > 0
+
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return times
+
+
+def line(name: str, times: list[float], wall: float) -> None:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    print(
+        f"{name}: n={len(times)} p50={statistics.median(ordered) * 1000:.0f} ms p95={p95 * 1000:.0f} ms "
+        f"max={ordered[-1] * 1000:.0f} ms ({len(times) / wall:.1f} calls/s)"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="stats-bench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = settings_for(tmp, args.database_url)
+    if settings.is_sqlite and (tmp / "bench.db").exists():
+        print(f"reusing {tmp / 'bench.db'}")
+        db = Database(settings)
+        await db.upgrade()
+        await db.dispose()
+    else:
+        await build(settings, args)
+    db = Database(settings)
+    try:
+        inspector = await principal_of(db, "B00")
+        committee = await principal_of(db, None)
+        print(f"database: {db.engine.dialect.name}; inspector's units: {len(inspector.subtree_unit_ids)}")
+        await measure(db, settings, inspector, PeriodKind.month, 4, 1)  # warm the caches
+        for kind in (PeriodKind.month, PeriodKind.year):
+            start = time.perf_counter()
+            times = await measure(db, settings, inspector, kind, args.calls, args.concurrency)
+            line(
+                f"county inspector, {kind.value}, {args.concurrency} callers",
+                times,
+                time.perf_counter() - start,
+            )
+        start = time.perf_counter()
+        times = await measure(db, settings, inspector, PeriodKind.month, 20, 1)
+        line("county inspector, month, 1 caller", times, time.perf_counter() - start)
+        for kind in (PeriodKind.month, PeriodKind.year):
+            start = time.perf_counter()
+            times = await measure(db, settings, committee, kind, 5, 1)
+            line(f"committee (all units), {kind.value}, 1 caller", times, time.perf_counter() - start)
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--warnings", type=int, default=1_000_000)
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--topics", type=int, default=24)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--calls", type=int, default=160)
+    parser.add_argument("--keep", default=os.environ.get("PROBITY_STATS_BENCH_DIR"))
+    parser.add_argument("--database-url", default=None)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
