@@ -13,10 +13,15 @@ risk notice letters and ladder cases. Rows are written in bulk (SQLAlchemy Core 
 not through the services.
 
 Then the dashboard's statistics call (``StatsService.stats``, one session per call, the same call
-``GET /api/stats`` makes) for the inspector of the first county, ``--calls`` times from
-``--concurrency`` concurrent callers, for this month and for this year; and once for the
-committee (every unit). Prints p50, p95 and max per case, and calls/s. ``--keep DIR`` keeps the
-SQLite file in DIR and reuses it when it is there (the build takes a while).
+``GET /api/stats`` makes, in this process): for the inspector of the first county, one caller at a
+time and ``--calls`` times from ``--concurrency`` concurrent callers, each call computed
+(``stats_cache_seconds=0``) and shared (the figures of one scope and period computed once while
+callers wait, then kept ``PROBITY_STATS_CACHE_SECONDS``); the same from the inspectors of every
+county at once; this month and this year; and the committee (every unit). Prints p50, p95 and max
+per case, and calls/s. ``--keep DIR`` keeps the
+SQLite file in DIR and reuses it when it is there, ``--reuse`` the PostgreSQL database built by an
+earlier run (the build takes minutes). The shared cases make ten times ``--calls`` calls: one
+computation per scope every ``PROBITY_STATS_CACHE_SECONDS``, the rest read what it kept.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from backend.kernel.timeutil import SHANGHAI, utcnow  # noqa: E402
 from backend.ladder.models import LadderCase  # noqa: E402
 from backend.org.models import Person, Post, Unit  # noqa: E402
 from backend.stats.periods import PeriodKind, period_of  # noqa: E402
-from backend.stats.service import StatsService  # noqa: E402
+from backend.stats.service import SHARED, StatsService  # noqa: E402
 from backend.topics.models import Topic  # noqa: E402
 from backend.warnings.models import LinkedWarning, Warning  # noqa: E402
 from benchmarks.inbox import fresh_postgres, settings_for  # noqa: E402
@@ -296,14 +301,21 @@ async def principal_of(db: Database, county_code: str | None) -> Principal:
 
 
 async def measure(
-    db: Database, settings: Settings, who: Principal, kind: PeriodKind, calls: int, concurrency: int
+    db: Database,
+    settings: Settings,
+    callers: list[Principal],
+    kind: PeriodKind,
+    calls: int,
+    concurrency: int,
 ) -> list[float]:
+    """``calls`` statistics calls from ``concurrency`` concurrent callers, the k-th caller being
+    ``callers[k % len(callers)]``."""
     period = period_of(kind, utcnow().astimezone(SHANGHAI).date())
     trail = AuditTrail(settings.secret_key.get_secret_value())
     times: list[float] = []
     left = iter(range(calls))
 
-    async def caller() -> None:
+    async def caller(who: Principal) -> None:
         for _ in left:
             start = time.perf_counter()
             async with db.session() as s:
@@ -311,16 +323,19 @@ async def measure(
             times.append(time.perf_counter() - start)
             assert body.totals.raised > 0
 
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    await asyncio.gather(*(caller(callers[k % len(callers)]) for k in range(concurrency)))
     return times
 
 
 def line(name: str, times: list[float], wall: float) -> None:
     ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+    def pick(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
     print(
-        f"{name}: n={len(times)} p50={statistics.median(ordered) * 1000:.0f} ms p95={p95 * 1000:.0f} ms "
-        f"max={ordered[-1] * 1000:.0f} ms ({len(times) / wall:.1f} calls/s)"
+        f"{name}: n={len(times)} p50={statistics.median(ordered) * 1000:.0f} ms p95={pick(0.95):.0f} ms "
+        f"p99={pick(0.99):.0f} ms max={ordered[-1] * 1000:.0f} ms ({len(times) / wall:.1f} calls/s)"
     )
 
 
@@ -328,8 +343,8 @@ async def run(args: argparse.Namespace) -> None:
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="stats-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
     settings = settings_for(tmp, args.database_url)
-    if settings.is_sqlite and (tmp / "bench.db").exists():
-        print(f"reusing {tmp / 'bench.db'}")
+    if (settings.is_sqlite and (tmp / "bench.db").exists()) or (not settings.is_sqlite and args.reuse):
+        print("reusing the database built before")
         db = Database(settings)
         await db.upgrade()
         await db.dispose()
@@ -338,24 +353,75 @@ async def run(args: argparse.Namespace) -> None:
     db = Database(settings)
     try:
         inspector = await principal_of(db, "B00")
+        counties = [await principal_of(db, f"B{c:02d}") for c in range(args.units // 25 - 1 or 1)]
         committee = await principal_of(db, None)
         print(f"database: {db.engine.dialect.name}; inspector's units: {len(inspector.subtree_unit_ids)}")
-        await measure(db, settings, inspector, PeriodKind.month, 4, 1)  # warm the caches
-        for kind in (PeriodKind.month, PeriodKind.year):
+        cold = settings.model_copy(update={"stats_cache_seconds": 0})
+        cases: list[tuple[str, Settings, list[Principal], PeriodKind, int, int]] = [
+            (
+                "county inspector, month, 1 caller, each call computed",
+                cold,
+                [inspector],
+                PeriodKind.month,
+                20,
+                1,
+            ),
+            (
+                "county inspector, year, 1 caller, each call computed",
+                cold,
+                [inspector],
+                PeriodKind.year,
+                5,
+                1,
+            ),
+            (
+                "committee (all units), month, 1 caller, each call computed",
+                cold,
+                [committee],
+                PeriodKind.month,
+                5,
+                1,
+            ),
+            (
+                f"county inspector, month, {args.concurrency} callers, each call computed",
+                cold,
+                [inspector],
+                PeriodKind.month,
+                args.calls,
+                args.concurrency,
+            ),
+            (
+                f"county inspector, month, {args.concurrency} callers, shared "
+                f"({settings.stats_cache_seconds:g} s)",
+                settings,
+                [inspector],
+                PeriodKind.month,
+                args.calls * 10,
+                args.concurrency,
+            ),
+            (
+                f"{len(counties)} county inspectors, month, {args.concurrency} callers, shared",
+                settings,
+                counties,
+                PeriodKind.month,
+                args.calls * 10,
+                args.concurrency,
+            ),
+            (
+                f"county inspector, year, {args.concurrency} callers, shared",
+                settings,
+                [inspector],
+                PeriodKind.year,
+                args.calls * 10,
+                args.concurrency,
+            ),
+        ]
+        await measure(db, cold, [inspector], PeriodKind.month, 4, 1)  # warm the caches
+        for name, used, who, kind, calls, concurrency in cases:
+            SHARED.kept.clear()
             start = time.perf_counter()
-            times = await measure(db, settings, inspector, kind, args.calls, args.concurrency)
-            line(
-                f"county inspector, {kind.value}, {args.concurrency} callers",
-                times,
-                time.perf_counter() - start,
-            )
-        start = time.perf_counter()
-        times = await measure(db, settings, inspector, PeriodKind.month, 20, 1)
-        line("county inspector, month, 1 caller", times, time.perf_counter() - start)
-        for kind in (PeriodKind.month, PeriodKind.year):
-            start = time.perf_counter()
-            times = await measure(db, settings, committee, kind, 5, 1)
-            line(f"committee (all units), {kind.value}, 1 caller", times, time.perf_counter() - start)
+            times = await measure(db, used, who, kind, calls, concurrency)
+            line(name, times, time.perf_counter() - start)
     finally:
         await db.dispose()
 
@@ -373,6 +439,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=160)
     parser.add_argument("--keep", default=os.environ.get("PROBITY_STATS_BENCH_DIR"))
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the database built before")
     asyncio.run(run(parser.parse_args()))
 
 

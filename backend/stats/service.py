@@ -14,7 +14,9 @@ is its state now, so a figure's list is the warnings list filtered by the same p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -161,6 +163,55 @@ def level_order(rows: list[Group]) -> list[Group]:
     return sorted(rows, key=lambda g: rank.get(g.key, 3))
 
 
+class Shared:
+    """Figures kept for a while per key, and one computation per key at a time: callers that ask
+    while it runs wait for it instead of running their own (on the same event loop)."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self.kept: dict[Hashable, tuple[float, Stats]] = {}
+        self.running: dict[Hashable, asyncio.Future[Stats]] = {}
+
+    async def get(self, key: Hashable, ttl: float, compute: Callable[[], Awaitable[Stats]]) -> Stats:
+        if ttl <= 0:
+            return await compute()
+        kept = self.kept.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        running = self.running.get(key)
+        if running is not None and running.get_loop() is asyncio.get_running_loop():
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this caller was cancelled, not the computation
+            except Exception:  # noqa: S110 - the computation failed: this caller tries on its own
+                pass
+        future: asyncio.Future[Stats] = asyncio.get_running_loop().create_future()
+        self.running[key] = future
+        try:
+            value = await compute()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters compute on their own
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            if self.running.get(key) is future:
+                del self.running[key]
+        future.set_result(value)
+        if len(self.kept) >= self.max_entries:
+            self.kept.clear()
+        self.kept[key] = (time.monotonic() + ttl, value)
+        return value
+
+
+#: the figures shared by callers of one scope and period (per process)
+SHARED = Shared()
+
+
 class StatsService:
     def __init__(self, session: AsyncSession, settings: Settings, trail: Any) -> None:
         self.session = session
@@ -197,15 +248,35 @@ class StatsService:
 
     # --- the whole answer ---------------------------------------------------------
     async def stats(self, principal: Principal, period: Period, *, unit_id: int | None = None) -> Stats:
-        now = utcnow()
+        """The figures of ``period`` in the caller's scope (and below ``unit_id``). The figures but the
+        check-ups' are shared by callers of the same scope for ``settings.stats_cache_seconds``
+        (``SHARED``); the check-ups' are read for each caller (their read is in the trail)."""
         where = [self.scope(principal), await self.unit_clause(principal, unit_id, W.unit_id)]
+        inspects = principal.has(Role.inspector, Role.committee)
+        key = (self.settings.database_url, principal.case_unit_ids(), inspects, period, unit_id)
+        body = await SHARED.get(
+            key,
+            self.settings.stats_cache_seconds,
+            lambda: self._figures(principal, where, period, unit_id, inspects=inspects),
+        )
+        return body.model_copy(update={"checkups": await self._checkups(principal, period, unit_id)})
+
+    async def _figures(
+        self,
+        principal: Principal,
+        where: list[ColumnElement[bool]],
+        period: Period,
+        unit_id: int | None,
+        *,
+        inspects: bool,
+    ) -> Stats:
+        now = utcnow()
         by = await self._grouped(where, period, now)
         totals = self._sum(by["level"].values())
         previous = self._sum(by["previous"].values())
         topics = await self._topics(by["topic"])
         units = await self._names(UNIT, (int(k) for k in by["unit"]))
         posts = await self._names(POST, (int(k) for k in by["post"] if k))
-        inspects = principal.has(Role.inspector, Role.committee)
         return Stats(
             period=period_public(period),
             previous=period_public(period.previous),
@@ -228,7 +299,7 @@ class StatsService:
             ),
             linked=await self._linked(principal, period, now, unit_id),
             ladder=await self._ladder(principal, period, unit_id) if inspects else None,
-            checkups=await self._checkups(principal, period, unit_id),
+            checkups=None,
         )
 
     # --- warnings -----------------------------------------------------------------
