@@ -13,12 +13,14 @@ risk notice letters and ladder cases. Rows are written in bulk (SQLAlchemy Core 
 not through the services.
 
 Then the dashboard's statistics call (``StatsService.stats``, one session per call, the same call
-``GET /api/stats`` makes, in this process): for the inspector of the first county, one caller at a
+``GET /api/stats`` makes, in this process) over the last complete month and its year (``--at``):
+for the inspector of the first county, one caller at a
 time and ``--calls`` times from ``--concurrency`` concurrent callers, each call computed
 (``stats_cache_seconds=0``) and shared (the figures of one scope and period computed once while
 callers wait, then kept ``PROBITY_STATS_CACHE_SECONDS``); the same from the inspectors of every
 county at once; this month and this year; and the committee (every unit). Prints p50, p95 and max
-per case, and calls/s. ``--keep DIR`` keeps the
+per case, and calls/s. Also a county's monthly report made (PDF and XLSX) and the committee's
+portrait of all posts for the quarter, twice each. ``--keep DIR`` keeps the
 SQLite file in DIR and reuses it when it is there, ``--reuse`` the PostgreSQL database built by an
 earlier run (the build takes minutes). The shared cases make ten times ``--calls`` calls: one
 computation per scope every ``PROBITY_STATS_CACHE_SECONDS``, the rest read what it kept.
@@ -34,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,8 @@ from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import SHANGHAI, utcnow  # noqa: E402
 from backend.ladder.models import LadderCase  # noqa: E402
 from backend.org.models import Person, Post, Unit  # noqa: E402
+from backend.portrait.service import PortraitService  # noqa: E402
+from backend.reports.service import ReportService  # noqa: E402
 from backend.stats.periods import PeriodKind, period_of  # noqa: E402
 from backend.stats.service import SHARED, StatsService  # noqa: E402
 from backend.topics.models import Topic  # noqa: E402
@@ -59,6 +63,9 @@ from benchmarks.inbox import fresh_postgres, settings_for  # noqa: E402
 
 SPECIALTIES = ["marketing", "finance", "materials", "engineering", "operations", "general"]
 BATCH = 20_000
+#: the day whose month and year are measured: the last day of the last complete month (a whole
+#: month of warnings; ``--at`` to choose another)
+AT = utcnow().astimezone(SHANGHAI).date().replace(day=1) - timedelta(days=1)
 
 
 async def build(settings: Settings, args: argparse.Namespace) -> None:
@@ -310,7 +317,7 @@ async def measure(
 ) -> list[float]:
     """``calls`` statistics calls from ``concurrency`` concurrent callers, the k-th caller being
     ``callers[k % len(callers)]``."""
-    period = period_of(kind, utcnow().astimezone(SHANGHAI).date())
+    period = period_of(kind, AT)
     trail = AuditTrail(settings.secret_key.get_secret_value())
     times: list[float] = []
     left = iter(range(calls))
@@ -325,6 +332,32 @@ async def measure(
 
     await asyncio.gather(*(caller(callers[k % len(callers)]) for k in range(concurrency)))
     return times
+
+
+async def others(db: Database, settings: Settings, inspector: Principal, committee: Principal) -> None:
+    """A county's monthly report (PDF and XLSX, kept), and the committee's portrait of all posts."""
+    trail = AuditTrail(settings.secret_key.get_secret_value())
+    for _ in range(2):
+        start = time.perf_counter()
+        async with db.session() as s:
+            row = await ReportService(s, settings, trail).generate(
+                inspector, inspector.unit_id, period_of(PeriodKind.month, AT), key=None, created_by=None
+            )
+            await s.rollback()
+        print(
+            f"county monthly report (PDF {len(row.pdf) // 1024} KB + XLSX {len(row.xlsx) // 1024} KB): "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms"
+        )
+    for _ in range(2):
+        start = time.perf_counter()
+        async with db.session() as s:
+            body = await PortraitService(s, settings, trail).portrait(
+                committee, "post", period_of(PeriodKind.quarter, AT)
+            )
+        print(
+            f"portrait of all posts ({len(body.rows)}), quarter: "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms"
+        )
 
 
 def line(name: str, times: list[float], wall: float) -> None:
@@ -417,6 +450,7 @@ async def run(args: argparse.Namespace) -> None:
             ),
         ]
         await measure(db, cold, [inspector], PeriodKind.month, 4, 1)  # warm the caches
+        await others(db, cold, inspector, committee)
         for name, used, who, kind, calls, concurrency in cases:
             SHARED.kept.clear()
             start = time.perf_counter()
@@ -439,8 +473,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=160)
     parser.add_argument("--keep", default=os.environ.get("PROBITY_STATS_BENCH_DIR"))
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--at", default=None, help="a day (YYYY-MM-DD): measure its month and year")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the database built before")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.at:
+        global AT
+        AT = date.fromisoformat(args.at)
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

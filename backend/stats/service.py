@@ -114,33 +114,45 @@ def _n(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def count_columns(now: datetime) -> list[Any]:
-    """Every count of :class:`Tally` as one aggregate of the warning table."""
+def conditions(now: datetime) -> dict[str, ColumnElement[bool]]:
+    """The condition of each count of :class:`Tally` but ``raised`` (every row), on a warning row."""
     is_open = W.state.in_(OPEN_VALUES)
     decided = and_(W.finding.is_not(None), W.state.in_(TRUE_STATES))
     true_ = and_(W.finding == "true", W.state.in_(TRUE_STATES))
     red = W.level == "high"
     interviewed = exists().where(INTERVIEW_WARNING.c.warning_id == W.id)
     answered = W.first_submitted_at.is_not(None)
-    return [
-        func.count().label("raised"),
-        _n(red).label("high"),
-        _n(W.level == "medium").label("medium"),
-        _n(W.level == "low").label("low"),
-        _n(is_open).label("open"),
-        _n(and_(is_open, W.due_at < now)).label("overdue"),
-        _n(W.state == WarningState.submitted.value).label("waiting"),
-        _n(W.state.in_(CLOSED_VALUES)).label("closed"),
-        _n(decided).label("decided"),
-        _n(true_).label("true"),
-        _n(and_(true_, red)).label("true_red"),
-        _n(and_(true_, red, interviewed)).label("interviewed_red"),
-        _n(and_(true_, ~red)).label("true_other"),
-        _n(and_(true_, ~red, interviewed)).label("interviewed_other"),
-        _n(answered).label("answered"),
-        _n(and_(answered, W.due_at.is_not(None), W.first_submitted_at <= W.due_at)).label("on_time"),
-        _n(and_(~answered, W.due_at < now)).label("late_open"),
-    ]
+    return {
+        "high": red,
+        "medium": W.level == "medium",
+        "low": W.level == "low",
+        "open": is_open,
+        "overdue": and_(is_open, W.due_at < now),
+        "waiting": W.state == WarningState.submitted.value,
+        "closed": W.state.in_(CLOSED_VALUES),
+        "decided": decided,
+        "true": true_,
+        "true_red": and_(true_, red),
+        "interviewed_red": and_(true_, red, interviewed),
+        "true_other": and_(true_, ~red),
+        "interviewed_other": and_(true_, ~red, interviewed),
+        "answered": answered,
+        "on_time": and_(answered, W.due_at.is_not(None), W.first_submitted_at <= W.due_at),
+        "late_open": and_(~answered, W.due_at < now),
+    }
+
+
+FLAGS = [name for name in COUNTS if name != "raised"]
+
+
+def flag_columns(now: datetime) -> list[Any]:
+    """Each count's condition as a 0/1 column ``f_<count>`` of a warning row."""
+    return [case((cond, 1), else_=0).label(f"f_{name}") for name, cond in conditions(now).items()]
+
+
+def count_columns(now: datetime) -> list[Any]:
+    """Every count of :class:`Tally` as one aggregate of the warning table."""
+    return [func.count().label("raised"), *(_n(cond).label(name) for name, cond in conditions(now).items())]
 
 
 def period_public(period: Period) -> PeriodPublic:
@@ -319,26 +331,45 @@ class StatsService:
         self, where: list[ColumnElement[bool]], period: Period, now: datetime
     ) -> dict[str, dict[str, Tally]]:
         """One statement: the period's counts grouped by level, topic, specialty, unit and post, and
-        the previous period's by level ({dimension: {key: counts}}; keys as text, "" for none)."""
-        counts = count_columns(now)
+        the previous period's by level ({dimension: {key: counts}}; keys as text, "" for none).
 
-        def by(name: str, key: Any, span: Period, source: Any = WARNING) -> Any:
+        The warnings of both periods are read once into a materialised CTE with every count's
+        condition worked out as a 0/1 column; the groupings then only add those columns up."""
+        flags = flag_columns(now)
+        current = W.raised_at >= period.start_at
+        scoped = (
+            select(
+                W.level,
+                W.topic_code,
+                W.specialty,
+                W.unit_id,
+                PERSON.c.post_id,
+                case((current, 1), else_=0).label("cur"),
+                *flags,
+            )
+            .select_from(WARNING.outerjoin(PERSON, PERSON.c.id == W.person_id))
+            .where(*where, W.raised_at >= period.previous.start_at, W.raised_at < period.end_at)
+            .cte("scoped")
+            .prefix_with("MATERIALIZED")
+        )
+        c = scoped.c
+        sums = [func.count().label("raised"), *(func.sum(c[f"f_{name}"]).label(name) for name in FLAGS)]
+
+        def by(name: str, key: Any, cur: int = 1) -> Any:
             text = func.coalesce(cast(key, String), "")
             return (
-                select(literal_column(f"'{name}'").label("dim"), text.label("key"), *counts)
-                .select_from(source)
-                .where(*where, *self._in(span))
+                select(literal_column(f"'{name}'").label("dim"), text.label("key"), *sums)
+                .where(c.cur == cur)
                 .group_by(key)
             )
 
-        with_post = WARNING.join(PERSON, PERSON.c.id == W.person_id)
         stmt = union_all(
-            by("level", W.level, period),
-            by("topic", W.topic_code, period),
-            by("specialty", W.specialty, period),
-            by("unit", W.unit_id, period),
-            by("post", PERSON.c.post_id, period, with_post),
-            by("previous", W.level, period.previous),
+            by("level", c.level),
+            by("topic", c.topic_code),
+            by("specialty", c.specialty),
+            by("unit", c.unit_id),
+            by("post", c.post_id),
+            by("previous", c.level, 0),
         )
         out: dict[str, dict[str, Tally]] = {d: {} for d in DIMENSIONS}
         for row in (await self.session.execute(stmt)).all():

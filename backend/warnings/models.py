@@ -53,6 +53,7 @@ class Warning(SQLModel, table=True):
             "due_at",
             "first_submitted_at",
             "person_id",
+            "id",
         ),
     )
 

@@ -1,5 +1,6 @@
 """statistics: one index that answers the statistics of a caller's units and period from itself
-(unit, raised, then every column the counts read)
+(unit, raised, then every column the counts read, and the id the interview check joins on:
+PostgreSQL then reads it by an index-only scan)
 
 Revision ID: 0013r
 Revises: 0012t
@@ -17,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 COLUMNS = [
     "unit_id", "raised_at", "trial", "level", "state", "topic_code", "specialty", "finding", "due_at",
-    "first_submitted_at", "person_id",
+    "first_submitted_at", "person_id", "id",
 ]
 
 
