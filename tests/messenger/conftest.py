@@ -1,0 +1,145 @@
+"""Fixtures: a fake WeCom on 127.0.0.1, the app pointed at it, the demo people bound to WeCom user
+ids, warnings seeded as a rule run seeds them, and a delivery worker driven step by step."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from backend.app import app_state
+from backend.audit.service import AuditTrail
+from backend.kernel.access import Actor
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
+from backend.messenger.models import Provider
+from backend.messenger.service import MessengerService
+from backend.org.service import OrgService
+from notifications.worker import Worker
+from tests.conftest import TEST_SECRET, Sessions
+from tests.messenger.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom
+from tests.warnings.conftest import Seeder
+
+TRAIL = AuditTrail(TEST_SECRET)
+ADMIN = Actor.system(label="tests")
+#: the demo people and their WeCom user ids
+USERS = {"E0004": "lisi", "E0005": "zhangsan", "E0006": "wangwu", "E0003": "zhaoliu"}
+
+
+def serve_in_thread(fake: FakeWeCom) -> Iterator[FakeWeCom]:
+    """The fake on an event loop of its own thread: the app under the test client (and the live
+    server) runs on another loop and waits for WeCom's answers while the test's loop is blocked."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-wecom", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(timeout=10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@pytest.fixture
+def wecom() -> Iterator[FakeWeCom]:
+    yield from serve_in_thread(FakeWeCom(members=set(USERS.values())))
+
+
+@pytest.fixture
+def msettings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "public_url": "https://probity.test",
+            "delivery_backoff_seconds": 0.0,
+            "delivery_backoff_max_seconds": 0.0,
+        }
+    )
+
+
+@pytest.fixture
+async def app(shared_app: Litestar, msettings: Settings) -> AsyncIterator[Litestar]:
+    shared_app.state.update(app_state(msettings))
+    yield shared_app
+    await shared_app.state.db.dispose()
+
+
+class WeComWorld:
+    def __init__(
+        self, db: Database, settings: Settings, fake: FakeWeCom, client: AsyncTestClient[Litestar]
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.fake = fake
+        self.client = client
+        self.sessions = Sessions(client)
+        self.seed = Seeder(db)
+        self.app_id = 0
+
+    async def unit_id(self, code: str) -> int:
+        async with self.db.session() as s:
+            unit = await OrgService(s, TRAIL).unit_by_code(code)
+            assert unit is not None and unit.id is not None
+            return unit.id
+
+    async def person_id(self, employee_no: str) -> int:
+        return (await self.seed.person(employee_no))[0]
+
+    async def set_up(self, *, unit: str = "P00", bind: dict[str, str] | None = None, **values: Any) -> int:
+        """The admin registers the app (through the API), and people get their user ids."""
+        body = {
+            "corp_id": CORP_ID,
+            "agent_id": AGENT_ID,
+            "secret": SECRET,
+            "token": TOKEN,
+            "aes_key": AES_KEY,
+            "api_base": self.fake.base,
+            "oauth_base": self.fake.base,
+            **values,
+        }
+        r = await self.client.put(
+            f"/api/messenger/units/{await self.unit_id(unit)}/wecom",
+            json=body,
+            headers=await self.sessions.headers("admin"),
+        )
+        assert r.status_code == 200, r.text
+        self.app_id = int(r.json()["id"])
+        async with self.db.session() as s:
+            report = await MessengerService(s, TRAIL, self.settings).set_user_ids(
+                ADMIN, Provider.wecom, sorted((bind if bind is not None else USERS).items())
+            )
+        assert not report.unmatched
+        return self.app_id
+
+    def worker(self) -> Worker:
+        return Worker(self.db, self.settings, TRAIL, name="wecom-test")
+
+    async def drain(self) -> None:
+        async with self.worker() as worker:
+            await worker.drain()
+
+    async def press(self, user_id: str, key: str, **callback: Any) -> Any:
+        query, body = self.fake.callback(self.fake.press_xml(user_id, key), **callback)
+        return await self.client.post(
+            f"/messenger/wecom/{self.app_id}/callback",
+            params=query,
+            content=body,
+            headers={"Content-Type": "text/xml"},
+        )
+
+    def cards_to(self, user_id: str) -> list[dict[str, Any]]:
+        return [m["template_card"] for m in self.fake.sent if m["touser"] == user_id]
+
+
+@pytest.fixture
+async def world(app: Litestar, msettings: Settings, wecom: FakeWeCom) -> AsyncIterator[WeComWorld]:
+    db = Database(msettings)
+    async with AsyncTestClient(app=app) as client:
+        yield WeComWorld(db, msettings, wecom, client)
+    await db.dispose()
