@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v7";
+const VERSION = "probity-shell-v8";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -28,6 +28,7 @@ const SHELL = [
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",
   "/js/views/login.js",
+  "/js/views/sso.js",
   "/js/views/inbox.js",
   "/js/views/warning.js",
   "/js/views/reply.js",
@@ -119,7 +120,8 @@ self.addEventListener("fetch", (event) => {
     if (KEEP.some((re) => re.test(url.pathname))) event.respondWith(savedApi(request));
     return;
   }
-  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz") return;
+  // the messenger's callbacks and single sign-on are the server's, never the shell's
+  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz" || url.pathname.startsWith("/messenger/")) return;
   event.respondWith(shell(request));
 });
 

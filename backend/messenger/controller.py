@@ -60,9 +60,11 @@ def _page(language: str, message: str, status: int) -> Response[str]:
     body = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head><body><main>"
-        f'<h1>{html.escape(title)}</h1><p id="why">{html.escape(message)}</p>'
-        f'<p><a href="/#/login">{html.escape(t(language, "sso_back"))}</a></p></main></body></html>'
+        f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/css/app.css"></head>'
+        f'<body><main id="main"><h1 class="page-title">{html.escape(title)}</h1>'
+        f'<div class="alert alert-error" id="why">{html.escape(message)}</div>'
+        f'<p><a class="btn" href="/#/login">{html.escape(t(language, "sso_back"))}</a></p>'
+        "</main></body></html>"
     )
     return Response(body, status_code=status, media_type="text/html; charset=utf-8")
 

@@ -9,6 +9,7 @@ const LANG_KEY = "probity.lang";
 /** route → view module (loaded on first use) and who may open it */
 const ROUTES = [
   { re: /^\/login$/, view: "login", public: true },
+  { re: /^\/sso\/([A-Za-z0-9_-]{10,80})$/, view: "sso", public: true },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },

@@ -169,7 +169,7 @@ class FakeWeCom(_Server):
         code = secrets.token_hex(12)
         self.codes[code] = self.current_user or ""
         back = q["redirect_uri"]
-        return web.HTTPFound(
+        raise web.HTTPFound(
             f"{back}{'&' if '?' in back else '?'}{urlencode({'code': code, 'state': q.get('state', '')})}"
         )
 

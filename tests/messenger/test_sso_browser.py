@@ -1,0 +1,92 @@
+"""WeCom single sign-on in a real browser: the 查看 link of a card, opened in the messenger's browser,
+goes through WeCom's OAuth (the local fake) and lands on the warning in the PWA, signed in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
+from backend.messenger.models import Provider
+from backend.messenger.service import MessengerService
+from tests.messenger.conftest import ADMIN, TRAIL, USERS
+from tests.messenger.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom
+from tests.pwa import conftest as pwa
+from tests.pwa.conftest import LiveServer, Shots
+from tests.warnings.conftest import Seeder
+
+#: the PWA tests' browser, phone and screenshot fixtures, used here too
+browser, phone, shots = pwa.browser, pwa.phone, pwa.shots
+
+
+@pytest.fixture
+def live(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """The app under uvicorn, its public address known before it starts (WeCom redirects to it)."""
+    port = pwa._free_port()
+    monkeypatch.setattr(pwa, "_free_port", lambda: port)
+    with LiveServer(settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})) as server:
+        yield server
+
+
+#: who the PWA's stored session belongs to, asked of the server with its access token
+ME = """async () => {
+  const s = await globalThis.ProbityCore.session.get();
+  const res = await fetch("/api/auth/me", { headers: { Authorization: "Bearer " + s.access } });
+  return (await res.json()).username;
+}"""
+
+
+def set_up(live: LiveServer, fake: FakeWeCom) -> tuple[int, int]:
+    units = live.api("GET", "/api/units", "admin").json()
+    root = next(u for u in units if u["code"] == "P00")
+    body = {
+        "corp_id": CORP_ID,
+        "agent_id": AGENT_ID,
+        "secret": SECRET,
+        "token": TOKEN,
+        "aes_key": AES_KEY,
+        "api_base": fake.base,
+        "oauth_base": fake.base,
+    }
+    r = live.api("PUT", f"/api/messenger/units/{root['id']}/wecom", "admin", json=body)
+    assert r.status_code == 200, r.text
+
+    async def seed(db: Database) -> int:
+        async with db.session() as s:
+            await MessengerService(s, TRAIL, live.settings).set_user_ids(
+                ADMIN, Provider.wecom, sorted(USERS.items())
+            )
+        return await Seeder(db).warning("E0005", level="high")
+
+    return int(r.json()["id"]), int(live.run(seed))
+
+
+def test_a_wecom_sso_code_opens_the_pwa_signed_in(
+    live: LiveServer, phone: Any, wecom: FakeWeCom, shots: Shots
+) -> None:
+    app_id, wid = set_up(live, wecom)
+    wecom.current_user = "zhangsan"
+    page = phone().new_page()
+    page.goto(f"/messenger/wecom/{app_id}/sso?to=/warnings/{wid}")
+    page.wait_for_url(re.compile(rf"#/warnings/{wid}$"))
+    page.wait_for_selector("nav.tabs:not([hidden])")
+    page.wait_for_selector(".detail-head")
+    assert "高" in page.locator(".detail-head").inner_text()
+    me = page.evaluate(ME)
+    assert me == "manager"
+    assert not page.get_by_label("密码").count(), "no password was asked"
+    shots(page, "wecom-sso-warning")
+
+    # the same link opened by a WeCom member nobody here is linked to: a clear page, in Chinese
+    wecom.members.add("stranger")
+    wecom.current_user = "stranger"
+    other = phone().new_page()
+    other.goto(f"/messenger/wecom/{app_id}/sso?to=/warnings/{wid}")
+    other.wait_for_selector("#why")
+    assert "您的账号（stranger）还没有关联到本系统的人员" in other.locator("#why").inner_text()
+    assert other.locator("h1").inner_text() == "无法登录"
+    shots(other, "wecom-sso-unknown")
