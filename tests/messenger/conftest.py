@@ -70,6 +70,19 @@ async def app(shared_app: Litestar, msettings: Settings) -> AsyncIterator[Litest
     await shared_app.state.db.dispose()
 
 
+def app_body(fake: FakeWeCom) -> dict[str, Any]:
+    """What an admin enters for the fake's app (the API and OAuth hosts are the fake's)."""
+    return {
+        "corp_id": CORP_ID,
+        "agent_id": AGENT_ID,
+        "secret": SECRET,
+        "token": TOKEN,
+        "aes_key": AES_KEY,
+        "api_base": fake.base,
+        "oauth_base": fake.base,
+    }
+
+
 class WeComWorld:
     def __init__(
         self, db: Database, settings: Settings, fake: FakeWeCom, client: AsyncTestClient[Litestar]
@@ -93,16 +106,7 @@ class WeComWorld:
 
     async def set_up(self, *, unit: str = "P00", bind: dict[str, str] | None = None, **values: Any) -> int:
         """The admin registers the app (through the API), and people get their user ids."""
-        body = {
-            "corp_id": CORP_ID,
-            "agent_id": AGENT_ID,
-            "secret": SECRET,
-            "token": TOKEN,
-            "aes_key": AES_KEY,
-            "api_base": self.fake.base,
-            "oauth_base": self.fake.base,
-            **values,
-        }
+        body = {**app_body(self.fake), **values}
         r = await self.client.put(
             f"/api/messenger/units/{await self.unit_id(unit)}/wecom",
             json=body,

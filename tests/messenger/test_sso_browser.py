@@ -13,8 +13,8 @@ from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from backend.messenger.models import Provider
 from backend.messenger.service import MessengerService
-from tests.messenger.conftest import ADMIN, TRAIL, USERS
-from tests.messenger.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom
+from tests.messenger.conftest import ADMIN, TRAIL, USERS, app_body
+from tests.messenger.fake_wecom import FakeWeCom
 from tests.pwa import conftest as pwa
 from tests.pwa.conftest import LiveServer, Shots
 from tests.warnings.conftest import Seeder
@@ -43,15 +43,7 @@ ME = """async () => {
 def set_up(live: LiveServer, fake: FakeWeCom) -> tuple[int, int]:
     units = live.api("GET", "/api/units", "admin").json()
     root = next(u for u in units if u["code"] == "P00")
-    body = {
-        "corp_id": CORP_ID,
-        "agent_id": AGENT_ID,
-        "secret": SECRET,
-        "token": TOKEN,
-        "aes_key": AES_KEY,
-        "api_base": fake.base,
-        "oauth_base": fake.base,
-    }
+    body = app_body(fake)
     r = live.api("PUT", f"/api/messenger/units/{root['id']}/wecom", "admin", json=body)
     assert r.status_code == 200, r.text
 
