@@ -41,12 +41,12 @@ from backend.kernel.db import Database
 from backend.kernel.heap import settle
 from backend.kernel.hooks import compose
 from backend.kernel.settings import Settings
+from backend.messenger.client import AppKeys
 from backend.messenger.service import MessengerService
-from backend.messenger.wecom import AppKeys
 from notifications import netguard
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.batch import Batch, BatchResult, Leases
-from notifications.messenger import ByPolicy, WeComSender
+from notifications.messenger import ByPolicy, MessengerSender
 from notifications.telegram import TelegramSender
 from notifications.webpush import WebPushSender
 
@@ -129,19 +129,14 @@ class Worker:
             await self._telegram.start()
             self.senders["telegram"] = self._telegram
         apprise = AppriseSender(timeout=self.settings.delivery_timeout_seconds)
-        if "wecom" not in self.senders:
-            # a private WeCom deployment lives inside the company: not the push services' guard
-            self._messenger_http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-            self.senders["wecom"] = ByPolicy(
-                WeComSender(
-                    self._load_app,
-                    self._messenger_http,
-                    public_url=self.settings.public_url,
-                    language=self.settings.delivery_language,
-                    timeout=self.settings.delivery_timeout_seconds,
-                ),
-                apprise,
-            )
+        for channel in ("wecom", "dingtalk"):
+            if channel in self.senders:
+                continue
+            if self._messenger_http is None:
+                # a private messenger deployment lives inside the company: not the push services' guard
+                self._messenger_http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            native = MessengerSender(channel, self._load_app, self._messenger_http, settings=self.settings)
+            self.senders[channel] = ByPolicy(native, apprise)
         for channel in ("wecom", "dingtalk", "feishu", "email", "sms"):
             self.senders.setdefault(channel, apprise)
         return self

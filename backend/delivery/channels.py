@@ -27,7 +27,8 @@ _SAMPLE = {
 }
 _ADDRESS = {
     DeliveryChannel.wecom: re.compile(r"^[A-Za-z0-9][A-Za-z0-9_@.\-]{0,63}$"),
-    DeliveryChannel.dingtalk: re.compile(r"^\+?[0-9]{5,20}$"),
+    #: a mobile number (Apprise's DingTalk robot) or a DingTalk user id (the messenger feature's app)
+    DeliveryChannel.dingtalk: re.compile(r"^(\+?[0-9]{5,20}|[A-Za-z0-9][A-Za-z0-9_\-]{0,63})$"),
     DeliveryChannel.feishu: re.compile(r"^[A-Za-z0-9\-]{8,80}$"),
     DeliveryChannel.email: re.compile(r"^[^@\s/?#&]+@[^@\s/?#&]+\.[^@\s/?#&]+$"),
     DeliveryChannel.sms: re.compile(r"^\+?[0-9]{5,20}$"),

@@ -13,6 +13,7 @@ and with the unit's detail setting the topic code — never a name, customer or 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -107,32 +108,64 @@ def _buttons(message: Message, language: str, link: Any) -> list[dict[str, Any]]
     return out[:MAX_BUTTONS]
 
 
+def _facts(message: Message, language: str) -> list[tuple[str, str]]:
+    """Level and due date: what a card shows besides its title."""
+    levels = LEVELS.get(language, LEVELS["zh"])
+    facts = []
+    if message.level in levels:
+        facts.append((t(language, "level"), levels[message.level or ""]))
+    if message.due_at is not None:
+        facts.append((t(language, "due"), _due(language, message.due_at)))
+    return facts
+
+
 def alert_card(
     message: Message, *, public_url: str, provider: str, app_id: int, language: str = "zh"
 ) -> dict[str, Any]:
-    """The template card of one alert message (what :func:`backend.delivery.payloads.render` made)."""
+    """WeCom's template card of one alert message (what :func:`backend.delivery.payloads.render` made)."""
 
     def link(target: str) -> str:
         return sso_link(public_url, provider, app_id, target)
 
-    facts: list[dict[str, Any]] = []
-    if message.level in LEVELS.get(language, LEVELS["zh"]):
-        facts.append(
-            {
-                "keyname": t(language, "level"),
-                "value": LEVELS.get(language, LEVELS["zh"])[message.level or ""],
-            }
-        )
-    if message.due_at is not None:
-        facts.append({"keyname": t(language, "due"), "value": _due(language, message.due_at)})
     return {
         "card_type": "button_interaction",
         "source": {"desc": t(language, "source")},
         "main_title": {"title": message.body[:36], "desc": message.body[36:80] or None},
-        "horizontal_content_list": facts,
+        "horizontal_content_list": [{"keyname": k, "value": v} for k, v in _facts(message, language)],
         "card_action": {"type": 1, "url": link(_target(message.link))},
         "task_id": task_id(message.tag),
         "button_list": _buttons(message, language, link),
+    }
+
+
+def action_card(
+    message: Message,
+    *,
+    public_url: str,
+    app_id: int,
+    press: Callable[[str], str | None],
+    language: str = "zh",
+) -> dict[str, Any]:
+    """DingTalk's action card of one alert: the same words and buttons; a button pressed in place on
+    WeCom (已读, 确认) is here a link that signs the person in and presses it for them
+    (``press`` gives its sign-in target, bound to the person the card goes to)."""
+
+    def link(target: str) -> str:
+        return sso_link(public_url, "dingtalk", app_id, target)
+
+    buttons = []
+    for b in _buttons(message, language, link):
+        target = press(b["key"]) if "key" in b else None
+        if "key" in b and target is None:
+            continue
+        buttons.append({"title": b["text"], "action_url": b.get("url") or link(target or "/warnings")})
+    lines = [f"#### {t(language, 'source')}", f"**{message.body}**"]
+    lines += [f"{k}：{v}" for k, v in _facts(message, language)]
+    return {
+        "title": message.body[:30],
+        "markdown": "\n\n".join(lines),
+        "btn_orientation": "1",
+        "btn_json_list": buttons,
     }
 
 

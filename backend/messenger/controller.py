@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
 from defusedxml import ElementTree
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.controller import json_only
 from backend.kernel.access import Principal, Role, requires
-from backend.kernel.errors import Unauthorized
+from backend.kernel.errors import NotFound, Unauthorized
 from backend.kernel.web import request_id
 from backend.messenger.cards import done_card, sso_link
+from backend.messenger.client import AppKeys, MessengerError
 from backend.messenger.crypto import CallbackRefused, WeComCrypto, check_fresh
 from backend.messenger.models import (
     AppPublic,
@@ -38,10 +39,10 @@ from backend.messenger.models import (
     MatchReport,
     Provider,
 )
-from backend.messenger.presses import press
-from backend.messenger.service import MessengerService, safe_target
+from backend.messenger.presses import Pressed, press
+from backend.messenger.service import MessengerService, client_for, pressed, safe_target
 from backend.messenger.texts import t
-from backend.messenger.wecom import AppKeys, WeComClient, WeComError
+from backend.messenger.wecom import WeComClient, WeComError
 
 log = logging.getLogger("probity.messenger")
 COOKIE = "probity_sso"
@@ -55,18 +56,40 @@ def _text(body: str, status: int = 200) -> Response[str]:
     return Response(body, status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def _page(language: str, message: str, status: int) -> Response[str]:
-    title = t(language, "sso_title")
+def _page(
+    language: str,
+    message: str,
+    status: int,
+    *,
+    title: str | None = None,
+    link: tuple[str, str] | None = None,
+    ok: bool = False,
+) -> Response[str]:
+    """A plain page in the person's language (a sign-in that could not finish, a press's outcome)."""
+    title = title or t(language, "sso_title")
+    href, label = link or ("/#/login", t(language, "sso_back"))
     body = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/css/app.css"></head>'
         f'<body><main id="main"><h1 class="page-title">{html.escape(title)}</h1>'
-        f'<div class="alert alert-error" id="why">{html.escape(message)}</div>'
-        f'<p><a class="btn" href="/#/login">{html.escape(t(language, "sso_back"))}</a></p>'
+        f'<div class="alert {"alert-ok" if ok else "alert-error"}" id="why">{html.escape(message)}</div>'
+        f'<p><a class="btn" href="{html.escape(href)}">{html.escape(label)}</a></p>'
         "</main></body></html>"
     )
     return Response(body, status_code=status, media_type="text/html; charset=utf-8")
+
+
+def _done_page(language: str, done: Pressed, view_url: str) -> Response[str]:
+    """What a press did, on the page the card's link opened (DingTalk's cards do not change)."""
+    return _page(
+        language,
+        done.note,
+        200 if done.done else 403,
+        title=done.title,
+        link=(view_url, t(language, "btn_view")),
+        ok=done.done,
+    )
 
 
 def _refused(exc: CallbackRefused) -> Response[str]:
@@ -81,13 +104,22 @@ def _crypto(app: AppKeys) -> WeComCrypto:
 
 
 class WeComCallbackController(Controller):
-    path = "/messenger/wecom"
+    """WeCom's callback door (DingTalk's presses come through its sign-in, :class:`SsoController`)."""
+
+    path = "/messenger"
     include_in_schema = False
     dependencies = {"messenger": Provide(provide_messenger)}
 
     async def _checked(
-        self, messenger: MessengerService, app_id: int, query: dict[str, str], encrypted: str
+        self,
+        messenger: MessengerService,
+        provider: Provider,
+        app_id: int,
+        query: dict[str, str],
+        encrypted: str,
     ) -> tuple[AppKeys, str]:
+        if provider != Provider.wecom:  # DingTalk's presses come through its sign-in, not here
+            raise NotFound("no such callback", code="not_found")
         app = await messenger.keys(app_id, Provider.wecom)
         crypto = _crypto(app)
         crypto.check_signature(
@@ -97,23 +129,25 @@ class WeComCallbackController(Controller):
         await messenger.accept_nonce(app_id, query.get("nonce", ""), stamp)
         return app, crypto.decrypt(encrypted)
 
-    @get("/{app_id:int}/callback", summary="WeCom's URL verification")
+    @get("/{provider:str}/{app_id:int}/callback", summary="WeCom's URL verification")
     async def verify(
         self,
+        provider: FromPath[Provider],
         app_id: FromPath[int],
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
     ) -> Response[str]:
         query = dict(request.query_params)
         try:
-            _, echo = await self._checked(messenger, app_id, query, query.get("echostr", ""))
+            _, echo = await self._checked(messenger, provider, app_id, query, query.get("echostr", ""))
         except CallbackRefused as exc:
             return _refused(exc)
         return _text(echo)
 
-    @post("/{app_id:int}/callback", status_code=200, summary="WeCom's encrypted events")
+    @post("/{provider:str}/{app_id:int}/callback", status_code=200, summary="WeCom's encrypted events")
     async def event(
         self,
+        provider: FromPath[Provider],
         app_id: FromPath[int],
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
@@ -123,7 +157,7 @@ class WeComCallbackController(Controller):
         try:
             outer = ElementTree.fromstring(await request.body())
             encrypted = outer.findtext("Encrypt") or ""
-            app, plain = await self._checked(messenger, app_id, query, encrypted)
+            app, plain = await self._checked(messenger, provider, app_id, query, encrypted)
             inner = ElementTree.fromstring(plain)
         except CallbackRefused as exc:
             return _refused(exc)
@@ -164,68 +198,95 @@ class WeComCallbackController(Controller):
                 log.warning("updating a WeCom card after a press failed: %s", exc)
         return _text("")
 
-    @get("/{app_id:int}/sso", summary="Sign in through WeCom (opens WeCom's OAuth)")
+
+class SsoController(Controller):
+    """Sign-in through a messenger: WeCom's OAuth (``code``) or DingTalk's (``authCode``)."""
+
+    path = "/messenger"
+    include_in_schema = False
+    dependencies = {"messenger": Provide(provide_messenger)}
+
+    @get("/{provider:str}/{app_id:int}/sso", summary="Sign in through the messenger (opens its OAuth page)")
     async def sso(
         self,
+        provider: FromPath[Provider],
         app_id: FromPath[int],
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
         state: State,
         to: FromQuery[str] = "/warnings",
     ) -> Response[Any]:
-        app = await messenger.keys(app_id, Provider.wecom)
+        app = await messenger.keys(app_id, provider)
         started = messenger.sso_start(app_id, to, request.cookies.get(COOKIE))
-        back = f"{state.settings.public_url.rstrip('/')}/messenger/wecom/{app_id}/sso/back"
+        back = f"{state.settings.public_url.rstrip('/')}/messenger/{provider.value}/{app_id}/sso/back"
         async with aiohttp.ClientSession() as http:
-            where = WeComClient(app, http).authorize_url(back, started.state)
+            where = client_for(app, http).authorize_url(back, started.state)
         secure = state.settings.public_url.startswith("https://")
-        return Redirect(
-            where,
-            status_code=302,
-            cookies=[
-                Cookie(
-                    key=COOKIE,
-                    value=started.browser,
-                    httponly=True,
-                    samesite="lax",
-                    secure=secure,
-                    path="/messenger",
-                    max_age=600,
-                )
-            ],
+        cookie = Cookie(
+            key=COOKIE,
+            value=started.browser,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            path="/messenger",
+            max_age=600,
         )
+        return Redirect(where, status_code=302, cookies=[cookie])
 
-    @get("/{app_id:int}/sso/back", summary="WeCom's OAuth comes back here with a code")
+    @get("/{provider:str}/{app_id:int}/sso/back", summary="The messenger's OAuth comes back here")
     async def sso_back(
         self,
+        provider: FromPath[Provider],
         app_id: FromPath[int],
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
         state: State,
         code: FromQuery[str] = "",
+        auth_code: Annotated[str, QueryParameter(name="authCode")] = "",
     ) -> Response[Any]:
-        language = state.settings.delivery_language
+        settings = state.settings
+        language = settings.delivery_language
         browser = request.cookies.get(COOKIE)
         try:
             target = messenger.sso_target(app_id, request.query_params.get("state", ""), browser)
         except Unauthorized:
             return _page(language, t(language, "sso_expired"), 400)
-        app = await messenger.keys(app_id, Provider.wecom)
+        app = await messenger.keys(app_id, provider)
         try:
             async with aiohttp.ClientSession() as http:
-                user_id = await WeComClient(
-                    app, http, timeout=state.settings.delivery_timeout_seconds
-                ).user_of_code(code)
-        except WeComError as exc:
-            log.warning("WeCom did not take an OAuth code: %s", exc)
+                client = client_for(app, http, timeout=settings.delivery_timeout_seconds)
+                user_id = await client.user_of_code(code or auth_code)
+        except MessengerError as exc:
+            log.warning("the messenger did not take a sign-in code: %s", exc)
             return _page(language, t(language, "sso_expired" if not exc.retryable else "sso_failed"), 400)
         if user_id is None:
             return _page(language, t(language, "sso_not_member"), 403)
         person_id = await messenger.person_of(app, user_id)
         if person_id is None:
             return _page(language, t(language, "sso_unknown_user", user=user_id), 403)
+        press_of = pressed(settings, target)
+        if press_of is None and target.startswith("/press/"):  # a changed or made-up press link
+            return _page(language, t(language, "unknown_button"), 403, title=t(language, "refused"))
+        if press_of is not None:  # a DingTalk card's 已读 / 确认: pressed for the person it was sent to
+            key, meant_for = press_of
+            if meant_for != person_id:
+                return _page(language, t(language, "not_yours"), 403)
+            done = await press(
+                messenger.session,
+                state.trail,
+                settings,
+                app,
+                user_id,
+                key,
+                language=language,
+                request_id=request_id(request),
+                facts_cache=state.get("facts_cache"),
+            )
+            return _done_page(
+                language, done, sso_link(settings.public_url, provider.value, app_id, done.target)
+            )
         assert browser is not None
-        handoff = await messenger.handoff(person_id, Provider.wecom, browser, target)
+        handoff = await messenger.handoff(person_id, provider, browser, target)
         return Redirect(f"/#/sso/{handoff}", status_code=302)
 
 
@@ -296,11 +357,11 @@ class MessengerController(Controller):
         state: State,
         overwrite: FromQuery[bool] = False,
     ) -> MatchReport:
-        app = await messenger.keys(app_id, Provider.wecom)
+        app = await messenger.keys(app_id)
         async with aiohttp.ClientSession() as http:
             return await messenger.match_by_mobile(
                 request.user.actor,
                 app,
-                WeComClient(app, http, timeout=state.settings.delivery_timeout_seconds),
+                client_for(app, http, timeout=state.settings.delivery_timeout_seconds),
                 overwrite=overwrite,
             )

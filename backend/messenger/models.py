@@ -48,6 +48,9 @@ class MessengerApp(SQLModel, table=True):
     #: the messenger's API host (a private deployment has its own) and its OAuth page host
     api_base: str = Field(max_length=300)
     oauth_base: str = Field(max_length=300)
+    #: DingTalk: the AppKey (OAuth client id) and the host of its newer API (api.dingtalk.com)
+    app_key: str | None = Field(default=None, max_length=64)
+    open_api_base: str | None = Field(default=None, max_length=300)
     #: cards may name the topic (where the messenger is the company's own server)
     show_topic: bool = False
     enabled: bool = True
@@ -92,6 +95,9 @@ class AppUpdate(SQLModel):
     aes_key: str | None = Field(default=None, min_length=43, max_length=43)
     api_base: str | None = Field(default=None, max_length=300)
     oauth_base: str | None = Field(default=None, max_length=300)
+    #: DingTalk only: the AppKey, and the newer API's host
+    app_key: str | None = Field(default=None, min_length=1, max_length=64)
+    open_api_base: str | None = Field(default=None, max_length=300)
     show_topic: bool = False
     enabled: bool = True
 
@@ -108,9 +114,11 @@ class AppPublic(SQLModel):
     callback_set: bool
     api_base: str
     oauth_base: str
+    app_key: str | None = None
+    open_api_base: str | None = None
     show_topic: bool
     enabled: bool
-    callback_path: str
+    callback_path: str | None
     sso_path: str
     updated_at: LocalDateTime
 

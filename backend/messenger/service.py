@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
+import aiohttp
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -35,7 +38,10 @@ from backend.kernel.errors import Invalid, NotFound, Unauthorized
 from backend.kernel.sealing import Sealer, derived_key
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc, utcnow
+from backend.messenger import dingtalk, wecom
+from backend.messenger.client import AppKeys
 from backend.messenger.crypto import FRESH_SECONDS, CallbackRefused, aes_key
+from backend.messenger.dingtalk import DingTalkClient
 from backend.messenger.models import (
     AppPublic,
     AppUpdate,
@@ -47,7 +53,7 @@ from backend.messenger.models import (
     Provider,
     Unmatched,
 )
-from backend.messenger.wecom import PUBLIC_API, PUBLIC_OAUTH, AppKeys, WeComClient
+from backend.messenger.wecom import WeComClient
 from backend.org.service import OrgService, PersonFacts
 
 SEAL_LABEL = b"probity/messenger-secrets/v1"
@@ -58,7 +64,55 @@ HANDOFF_SECONDS = 120
 _TARGET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789/-")
 MAX_TARGET = 48
 CHANNELS = {Provider.wecom: DeliveryChannel.wecom, Provider.dingtalk: DeliveryChannel.dingtalk}
-DEFAULT_HOSTS = {Provider.wecom: (PUBLIC_API, PUBLIC_OAUTH)}
+#: the public hosts: API, sign-in page, and (DingTalk) the newer API
+DEFAULT_HOSTS = {
+    Provider.wecom: (wecom.PUBLIC_API, wecom.PUBLIC_OAUTH, None),
+    Provider.dingtalk: (dingtalk.PUBLIC_API, dingtalk.PUBLIC_OAUTH, dingtalk.PUBLIC_OPEN_API),
+}
+PRESS_LABEL = b"probity/messenger-press/v1"
+#: a press through a sign-in (DingTalk's action cards): "/press/<c|r>-<id>-<person>-<mac>"
+_PRESS = re.compile(r"^/press/([cr])-([0-9]{1,12})-([0-9]{1,12})-([0-9a-f]{16})$")
+PRESS_KEYS = {"c": "w:confirm:{}", "r": "n:read:{}"}
+
+
+def _press_mac(settings: Settings, kind: str, ident: int, person_id: int) -> str:
+    key = derived_key(settings, PRESS_LABEL)
+    return hmac.new(key, f"{kind}:{ident}:{person_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def press_target(settings: Settings, key: str, person_id: int) -> str | None:
+    """A sign-in target that presses ``key`` (``w:confirm:12``, ``n:read:7``) for the one person the
+    card went to (the link of a card sent to someone else does nothing for you)."""
+    for kind, template in PRESS_KEYS.items():
+        prefix = template.replace("{}", "")
+        if key.startswith(prefix) and key[len(prefix) :].isdigit():
+            ident = int(key[len(prefix) :])
+            return f"/press/{kind}-{ident}-{person_id}-{_press_mac(settings, kind, ident, person_id)}"
+    return None
+
+
+def pressed(settings: Settings, target: str) -> tuple[str, int] | None:
+    """The button key and the intended person a press target carries (``None``: not a press, or forged)."""
+    found = _PRESS.match(target)
+    if found is None:
+        return None
+    kind, ident, person_id, mac = found.group(1), int(found.group(2)), int(found.group(3)), found.group(4)
+    if not hmac.compare_digest(mac, _press_mac(settings, kind, ident, person_id)):
+        return None
+    return PRESS_KEYS[kind].format(ident), person_id
+
+
+class MessengerClient(Protocol):
+    async def send_card(self, user_id: str, card: dict[str, Any]) -> dict[str, Any]: ...
+    async def user_id_by_mobile(self, mobile: str) -> str | None: ...
+    async def user_of_code(self, code: str) -> str | None: ...
+    def authorize_url(self, redirect_uri: str, state: str) -> str: ...
+
+
+def client_for(app: AppKeys, http: aiohttp.ClientSession, *, timeout: float = 10.0) -> MessengerClient:
+    if app.provider == Provider.dingtalk:
+        return DingTalkClient(app, http, timeout=timeout)
+    return WeComClient(app, http, timeout=timeout)
 
 
 def _sha256(text: str) -> str:
@@ -121,9 +175,11 @@ class MessengerService:
             callback_set=bool(app.token_sealed and app.aes_key_sealed),
             api_base=app.api_base,
             oauth_base=app.oauth_base,
+            app_key=app.app_key,
+            open_api_base=app.open_api_base,
             show_topic=app.show_topic,
             enabled=app.enabled,
-            callback_path=f"/messenger/{app.provider}/{app_id}/callback",
+            callback_path=f"/messenger/wecom/{app_id}/callback" if app.provider == Provider.wecom else None,
             sso_path=f"/messenger/{app.provider}/{app_id}/sso",
             updated_at=app.updated_at,
         )
@@ -148,7 +204,7 @@ class MessengerService:
                 aes_key(data.aes_key)
             except ValueError as exc:
                 raise Invalid(str(exc), code="invalid_aes_key", extra={"field": "aes_key"}) from None
-        api_default, oauth_default = DEFAULT_HOSTS.get(provider, (PUBLIC_API, PUBLIC_OAUTH))
+        api_default, oauth_default, open_default = DEFAULT_HOSTS[provider]
         row = await self._row(unit_id, provider)
         old = self._public(row).model_dump(mode="json") if row else None
         if row is None:
@@ -166,6 +222,15 @@ class MessengerService:
         row.corp_id, row.agent_id = data.corp_id.strip(), data.agent_id.strip()
         row.api_base = _check_base(data.api_base or row.api_base or api_default, "api_base")
         row.oauth_base = _check_base(data.oauth_base or row.oauth_base or oauth_default, "oauth_base")
+        if provider == Provider.dingtalk:
+            row.app_key = (data.app_key or row.app_key or "").strip() or None
+            if row.app_key is None:
+                raise Invalid(
+                    "a DingTalk app needs its AppKey", code="app_key_required", extra={"field": "app_key"}
+                )
+            row.open_api_base = _check_base(
+                data.open_api_base or row.open_api_base or open_default or "", "open_api_base"
+            )
         row.show_topic, row.enabled, row.updated_at = data.show_topic, data.enabled, utcnow()
         self.session.add(row)
         await self.session.flush()  # the id the secrets are bound to
@@ -210,6 +275,8 @@ class MessengerService:
             aes_key=self._open(app_id, "aes_key", row.aes_key_sealed),
             api_base=row.api_base,
             oauth_base=row.oauth_base,
+            app_key=row.app_key,
+            open_api_base=row.open_api_base,
             show_topic=row.show_topic,
             enabled=row.enabled,
         )
@@ -309,7 +376,7 @@ class MessengerService:
         report.matched += 1
 
     async def match_by_mobile(
-        self, actor: Actor, app: AppKeys, client: WeComClient, *, overwrite: bool = False
+        self, actor: Actor, app: AppKeys, client: MessengerClient, *, overwrite: bool = False
     ) -> MatchReport:
         """Every person of the app's units without a user id (all, with ``overwrite``) is looked up
         by their mobile number; the report names who could not be matched and why."""

@@ -19,7 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "done_by": "由您于{month}月{day}日 {hour:02d}:{minute:02d}办理",
         "refused": "未办理",
         "unknown_button": "这个按钮已失效，请在应用中查看。",
-        "not_bound": "您的企业微信账号还没有关联到本系统的人员，请联系管理员。",
+        "not_bound": "您的账号还没有关联到本系统的人员，请联系管理员。",
         "sso_title": "无法登录",
         "sso_unknown_user": (
             "您的账号（{user}）还没有关联到本系统的人员。请联系系统管理员，在人员信息中登记您的账号后再试。"
@@ -28,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sso_expired": "登录链接已失效，请回到消息中重新打开。",
         "sso_failed": "暂时无法完成登录，请稍后重试。",
         "sso_back": "返回登录页",
+        "not_yours": "这个按钮属于发给其他人的消息，不能由您办理。",
         # refusals, by the services' error codes
         "warning_not_found": "找不到这条预警，或它不在您的范围内。",
         "notification_not_found": "找不到这条消息，或它不是发给您的。",
@@ -64,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sso_expired": "This sign-in link has expired; open it again from the message.",
         "sso_failed": "Signing in did not work just now; try again later.",
         "sso_back": "Back to sign-in",
+        "not_yours": "This button belongs to a message sent to someone else.",
         "warning_not_found": "No such warning in your scope.",
         "notification_not_found": "No such message for you.",
         "own_reply": "Nobody confirms their own reply.",

@@ -13,17 +13,16 @@ its token, with a timestamp and a nonce.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from backend.messenger.crypto import WeComCrypto
-from tests.delivery.fakes import _Server
+from tests.messenger.fake_base import FakeMessenger
 
 CORP_ID = "wwprobitytest0001"
 AGENT_ID = "1000002"
@@ -33,34 +32,12 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @dataclass
-class Call:
-    path: str
-    query: dict[str, str]
-    body: Any
-
-
-@dataclass
-class FakeWeCom(_Server):
+class FakeWeCom(FakeMessenger):
     corp_id: str = CORP_ID
     secret: str = SECRET
-    #: mobile → user id (the corp's directory)
-    mobiles: dict[str, str] = field(default_factory=dict)
-    #: members the directory knows (message/send refuses others)
-    members: set[str] = field(default_factory=set)
-    #: who is using the phone's WeCom browser (OAuth answers for them)
-    current_user: str | None = None
-    #: every token is expired as soon as it is used (WeCom keeps refusing)
-    always_expired: bool = False
 
     def __post_init__(self) -> None:
-        _Server.__init__(self)
-        self.calls: list[Call] = []
-        self.valid: set[str] = set()
-        self.expired: set[str] = set()
-        self.tokens_issued = 0
-        self.delivered: list[dict[str, Any]] = []
-        self.codes: dict[str, str] = {}
-        self._seq = itertools.count(1)
+        super().__post_init__()
         self.crypto = WeComCrypto(TOKEN, AES_KEY, self.corp_id)
         r = self.app.router
         r.add_get("/cgi-bin/gettoken", self.gettoken)
@@ -70,46 +47,16 @@ class FakeWeCom(_Server):
         r.add_get("/cgi-bin/auth/getuserinfo", self.getuserinfo)
         r.add_get("/connect/oauth2/authorize", self.authorize)
 
-    # --- what tests read ------------------------------------------------------------------
-    def of(self, path: str) -> list[Call]:
-        return [c for c in self.calls if c.path == path]
-
-    @property
-    def sent(self) -> list[dict[str, Any]]:
-        """Messages WeCom took (a call refused for its token or user is not among them)."""
-        return list(self.delivered)
-
     @property
     def updates(self) -> list[dict[str, Any]]:
         return [c.body for c in self.of("/cgi-bin/message/update_template_card")]
 
-    def expire_tokens(self) -> None:
-        self.expired |= self.valid
-        self.valid.clear()
-
     # --- the API ----------------------------------------------------------------------------
-    def _token_error(self, request: web.Request) -> web.Response | None:
-        token = request.query.get("access_token", "")
-        if self.always_expired:
-            self.expire_tokens()
-        if token in self.valid:
-            return None
-        if token in self.expired:
-            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
-        return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-
-    async def _record(self, request: web.Request) -> Any:
-        body = await request.json() if request.method == "POST" else None
-        self.calls.append(Call(request.path, dict(request.query), body))
-        return body
-
     async def gettoken(self, request: web.Request) -> web.Response:
         await self._record(request)
         if request.query.get("corpid") != self.corp_id or request.query.get("corpsecret") != self.secret:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
-        token = f"tok-{next(self._seq)}-{secrets.token_hex(8)}"
-        self.valid.add(token)
-        self.tokens_issued += 1
+        token = self.issue_token()
         return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
 
     async def send(self, request: web.Request) -> web.Response:
@@ -166,8 +113,7 @@ class FakeWeCom(_Server):
             or q.get("response_type") != "code"
         ):
             return web.Response(status=400, text="bad OAuth request")
-        code = secrets.token_hex(12)
-        self.codes[code] = self.current_user or ""
+        code = self.issue_code()
         back = q["redirect_uri"]
         raise web.HTTPFound(
             f"{back}{'&' if '?' in back else '?'}{urlencode({'code': code, 'state': q.get('state', '')})}"

@@ -1,5 +1,5 @@
-"""WeCom single sign-on in a real browser: the 查看 link of a card, opened in the messenger's browser,
-goes through WeCom's OAuth (the local fake) and lands on the warning in the PWA, signed in."""
+"""WeCom / DingTalk single sign-on in a real browser: the 查看 link of a card, opened in the messenger's
+browser, goes through its OAuth (the local fake) and lands on the warning in the PWA, signed in."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from backend.kernel.settings import Settings
 from backend.messenger.models import Provider
 from backend.messenger.service import MessengerService
 from tests.messenger.conftest import ADMIN, TRAIL, USERS, app_body
-from tests.messenger.fake_wecom import FakeWeCom
+from tests.messenger.fake_base import FakeMessenger
 from tests.pwa import conftest as pwa
 from tests.pwa.conftest import LiveServer, Shots
 from tests.warnings.conftest import Seeder
@@ -40,30 +40,32 @@ ME = """async () => {
 }"""
 
 
-def set_up(live: LiveServer, fake: FakeWeCom) -> tuple[int, int]:
+def set_up(live: LiveServer, fake: FakeMessenger, provider: Provider) -> tuple[int, int]:
     units = live.api("GET", "/api/units", "admin").json()
     root = next(u for u in units if u["code"] == "P00")
     body = app_body(fake)
-    r = live.api("PUT", f"/api/messenger/units/{root['id']}/wecom", "admin", json=body)
+    r = live.api("PUT", f"/api/messenger/units/{root['id']}/{provider.value}", "admin", json=body)
     assert r.status_code == 200, r.text
 
     async def seed(db: Database) -> int:
         async with db.session() as s:
             await MessengerService(s, TRAIL, live.settings).set_user_ids(
-                ADMIN, Provider.wecom, sorted(USERS.items())
+                ADMIN, provider, sorted(USERS.items())
             )
         return await Seeder(db).warning("E0005", level="high")
 
     return int(r.json()["id"]), int(live.run(seed))
 
 
-def test_a_wecom_sso_code_opens_the_pwa_signed_in(
-    live: LiveServer, phone: Any, wecom: FakeWeCom, shots: Shots
+@pytest.mark.parametrize("provider", [Provider.wecom, Provider.dingtalk])
+def test_a_messenger_sso_code_opens_the_pwa_signed_in(
+    live: LiveServer, phone: Any, shots: Shots, provider: Provider, request: pytest.FixtureRequest
 ) -> None:
-    app_id, wid = set_up(live, wecom)
-    wecom.current_user = "zhangsan"
+    fake: FakeMessenger = request.getfixturevalue("wecom" if provider == Provider.wecom else "dingtalk_fake")
+    app_id, wid = set_up(live, fake, provider)
+    fake.current_user = "zhangsan"
     page = phone().new_page()
-    page.goto(f"/messenger/wecom/{app_id}/sso?to=/warnings/{wid}")
+    page.goto(f"/messenger/{provider.value}/{app_id}/sso?to=/warnings/{wid}")
     page.wait_for_url(re.compile(rf"#/warnings/{wid}$"))
     page.wait_for_selector("nav.tabs:not([hidden])")
     page.wait_for_selector(".detail-head")
@@ -71,14 +73,14 @@ def test_a_wecom_sso_code_opens_the_pwa_signed_in(
     me = page.evaluate(ME)
     assert me == "manager"
     assert not page.get_by_label("密码").count(), "no password was asked"
-    shots(page, "wecom-sso-warning")
+    shots(page, f"{provider.value}-sso-warning")
 
-    # the same link opened by a WeCom member nobody here is linked to: a clear page, in Chinese
-    wecom.members.add("stranger")
-    wecom.current_user = "stranger"
+    # the same link opened by a member nobody here is linked to: a clear page, in Chinese
+    fake.members.add("stranger")
+    fake.current_user = "stranger"
     other = phone().new_page()
-    other.goto(f"/messenger/wecom/{app_id}/sso?to=/warnings/{wid}")
+    other.goto(f"/messenger/{provider.value}/{app_id}/sso?to=/warnings/{wid}")
     other.wait_for_selector("#why")
     assert "您的账号（stranger）还没有关联到本系统的人员" in other.locator("#why").inner_text()
     assert other.locator("h1").inner_text() == "无法登录"
-    shots(other, "wecom-sso-unknown")
+    shots(other, f"{provider.value}-sso-unknown")

@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("aes_key_sealed", sa.Text(), nullable=True),
         sa.Column("api_base", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("oauth_base", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("app_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("open_api_base", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
         sa.Column("show_topic", sa.Boolean(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("updated_at", backend.kernel.db.UTCDateTime(timezone=True), nullable=False),

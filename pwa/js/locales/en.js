@@ -35,7 +35,7 @@ export default {
   "status.saved_copy": "Offline: showing what was saved at {time}",
   "status.saved_copy_short": "Offline: showing the last saved copy",
 
-  "sso.title": "Messenger sign-in",
+  "sso.title": "WeCom / DingTalk sign-in",
   "sso.signing_in": "Signing in…",
   "sso.expired": "This sign-in link has expired or was used; open it again from the message.",
   "sso.to_login": "Sign in with a password",

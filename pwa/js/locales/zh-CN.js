@@ -35,9 +35,9 @@ export default {
   "status.saved_copy": "离线：显示的是 {time} 保存的内容",
   "status.saved_copy_short": "离线：显示的是上次保存的内容",
 
-  "sso.title": "企业微信登录",
+  "sso.title": "企业微信 / 钉钉登录",
   "sso.signing_in": "正在登录……",
-  "sso.expired": "登录链接已失效或已使用，请回到企业微信消息中重新打开。",
+  "sso.expired": "登录链接已失效或已使用，请回到企业微信或钉钉的消息中重新打开。",
   "sso.to_login": "用账号密码登录",
   "login.title": "登录",
   "login.lead": "廉洁风险预警平台：查看预警、现场核查反馈、确认与统计。",
