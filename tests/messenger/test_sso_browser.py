@@ -75,6 +75,16 @@ def test_a_messenger_sso_code_opens_the_pwa_signed_in(
     assert not page.get_by_label("密码").count(), "no password was asked"
     shots(page, f"{provider.value}-sso-warning")
 
+    # 我的 shows the binding
+    page.evaluate("location.hash = '#/me'")
+    binding = page.locator(f".messenger-{provider.value}")
+    binding.wait_for()
+    name = "企业微信" if provider == Provider.wecom else "钉钉"
+    assert binding.inner_text() == f"{name} · 已关联（账号 zhangsan），提醒以卡片发送，可在消息中直接办理"
+    assert "null" not in page.locator(".messenger-box").inner_text()
+    binding.evaluate("e => e.scrollIntoView({ block: 'center' })")
+    shots(page, f"{provider.value}-binding")
+
     # the same link opened by a member nobody here is linked to: a clear page, in Chinese
     fake.members.add("stranger")
     fake.current_user = "stranger"

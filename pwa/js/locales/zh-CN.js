@@ -297,6 +297,10 @@ export default {
   "push.ios_step3": "从主屏幕打开 Probity，再回到这里开启通知",
   "push.install": "安装到主屏幕",
 
+  "messenger.bound": "已关联（账号 {user}），提醒以卡片发送，可在消息中直接办理",
+  "messenger.not_bound": "未关联",
+  "messenger.refused": "账号已被拒收，请联系管理员核对",
+  "messenger.how": "请联系管理员，在人员信息中登记您的账号（或按手机号自动匹配）。",
   "telegram.bound": "已绑定",
   "telegram.not_bound": "未绑定",
   "telegram.how": "在 Telegram 中向本单位的 Probity 机器人发送 /start 即可绑定。",
