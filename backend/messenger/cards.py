@@ -130,7 +130,10 @@ def alert_card(
     return {
         "card_type": "button_interaction",
         "source": {"desc": t(language, "source")},
-        "main_title": {"title": message.body[:36], "desc": message.body[36:80] or None},
+        "main_title": {
+            "title": message.body[:36],
+            **({"desc": message.body[36:80]} if message.body[36:] else {}),
+        },
         "horizontal_content_list": [{"keyname": k, "value": v} for k, v in _facts(message, language)],
         "card_action": {"type": 1, "url": link(_target(message.link))},
         "task_id": task_id(message.tag),

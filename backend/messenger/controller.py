@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import aiohttp
 from defusedxml import ElementTree
 from litestar import Controller, Request, Response, get, post, put
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -90,6 +91,17 @@ def _done_page(language: str, done: Pressed, view_url: str) -> Response[str]:
         link=(view_url, t(language, "btn_view")),
         ok=done.done,
     )
+
+
+async def _update_card(
+    app: AppKeys, user_id: str, response_code: str, card: dict[str, Any], seconds: float
+) -> None:
+    """The pressed card now says what was done, or why not (only the presser's card changes)."""
+    try:
+        async with aiohttp.ClientSession() as http:
+            await WeComClient(app, http, timeout=seconds).update_card(user_id, response_code, card)
+    except WeComError as exc:
+        log.warning("updating a WeCom card after a press failed: %s", exc)
 
 
 def _refused(exc: CallbackRefused) -> Response[str]:
@@ -189,13 +201,14 @@ class WeComCallbackController(Controller):
                 view_url=sso_link(settings.public_url, "wecom", app.id, pressed.target),
                 language=language,
             )
-            try:
-                async with aiohttp.ClientSession() as http:
-                    await WeComClient(app, http, timeout=settings.delivery_timeout_seconds).update_card(
-                        user_id, response_code, card
-                    )
-            except WeComError as exc:
-                log.warning("updating a WeCom card after a press failed: %s", exc)
+            # after the answer: WeCom waits 5 s for it, and retries (refused then: a seen nonce)
+            return Response(
+                "",
+                media_type="text/plain; charset=utf-8",
+                background=BackgroundTask(
+                    _update_card, app, user_id, response_code, card, settings.delivery_timeout_seconds
+                ),
+            )
         return _text("")
 
 
