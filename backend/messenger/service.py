@@ -154,10 +154,7 @@ class MessengerService:
         settings: Settings,
         facts_cache: TTLCache[PersonFacts] | None = None,
     ) -> None:
-        self.session = session
-        self.trail = trail
-        self.settings = settings
-        self.facts_cache = facts_cache
+        self.session, self.trail, self.settings, self.facts_cache = session, trail, settings, facts_cache
         self.sealer = Sealer(derived_key(settings, SEAL_LABEL))
         self.delivery = DeliveryService(session, trail, settings)
         self.org = OrgService(session, trail)
