@@ -16,7 +16,7 @@ import logging
 from typing import Annotated, Any
 
 import aiohttp
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from litestar import Controller, Request, Response, get, post, put
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie, State
@@ -173,7 +173,7 @@ class WeComCallbackController(Controller):
             inner = ElementTree.fromstring(plain)
         except CallbackRefused as exc:
             return _refused(exc)
-        except ElementTree.ParseError:
+        except (ElementTree.ParseError, DefusedXmlException):  # entities and DTDs are refused too
             return _refused(CallbackRefused("bad_message", "not XML"))
         if inner.findtext("MsgType") != "event" or inner.findtext("Event") != "template_card_event":
             return _text("")  # other events (enter_agent, a text …) need nothing

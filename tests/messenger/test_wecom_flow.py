@@ -230,3 +230,20 @@ async def test_an_expired_token_is_fetched_again_once(
     for token in world.fake.valid | world.fake.expired:
         assert token not in caplog.text
         assert all(token not in e for e in errors)
+
+
+async def test_xml_with_entities_or_garbage_is_refused(world: WeComWorld) -> None:
+    app_id = await world.set_up()
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<xml><Encrypt>&b;</Encrypt></xml>"
+    )
+    for body in (bomb, b"not xml at all"):
+        query, _ = world.fake.callback("<xml/>")
+        r = await world.client.post(
+            f"/messenger/wecom/{app_id}/callback",
+            params=query,
+            content=body,
+            headers={"Content-Type": "text/xml"},
+        )
+        assert r.status_code == 403 and r.text == "bad_message"
