@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v12";
+const VERSION = "probity-shell-v13";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -36,6 +36,7 @@ const SHELL = [
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",
   "/js/views/login.js",
+  "/js/views/sso.js",
   "/js/views/inbox.js",
   "/js/views/warning.js",
   "/js/views/reply.js",
@@ -132,7 +133,8 @@ self.addEventListener("fetch", (event) => {
     if (KEEP.some((re) => re.test(url.pathname))) event.respondWith(savedApi(request));
     return;
   }
-  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz") return;
+  // the messenger's callbacks and single sign-on are the server's, never the shell's
+  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz" || url.pathname.startsWith("/messenger/")) return;
   event.respondWith(shell(request));
 });
 

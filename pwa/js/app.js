@@ -11,6 +11,7 @@ const ROUTES = [
   { re: /^\/login$/, view: "login", public: true },
   { re: /^\/report$/, view: "report", public: true },
   { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
+  { re: /^\/sso\/([A-Za-z0-9_-]{10,80})$/, view: "sso", public: true },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },

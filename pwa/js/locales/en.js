@@ -35,6 +35,10 @@ export default {
   "status.saved_copy": "Offline: showing what was saved at {time}",
   "status.saved_copy_short": "Offline: showing the last saved copy",
 
+  "sso.title": "WeCom / DingTalk sign-in",
+  "sso.signing_in": "Signing in…",
+  "sso.expired": "This sign-in link has expired or was used; open it again from the message.",
+  "sso.to_login": "Sign in with a password",
   "login.title": "Sign in",
   "login.lead": "Integrity-risk early warning: see your warnings, reply from the site, confirm and follow up.",
   "login.username": "Username",
@@ -293,6 +297,10 @@ export default {
   "push.ios_step3": "Open Probity from the home screen and turn notifications on here",
   "push.install": "Install on this device",
 
+  "messenger.bound": "linked (account {user}): alerts arrive as cards you can act on",
+  "messenger.not_bound": "not linked",
+  "messenger.refused": "the account was refused; ask an admin to check it",
+  "messenger.how": "Ask an admin to record your account (or match it by your mobile number).",
   "telegram.bound": "connected",
   "telegram.not_bound": "not connected",
   "telegram.how": "Send /start to your organisation's Probity bot in Telegram to connect it.",

@@ -35,6 +35,10 @@ export default {
   "status.saved_copy": "离线：显示的是 {time} 保存的内容",
   "status.saved_copy_short": "离线：显示的是上次保存的内容",
 
+  "sso.title": "企业微信 / 钉钉登录",
+  "sso.signing_in": "正在登录……",
+  "sso.expired": "登录链接已失效或已使用，请回到企业微信或钉钉的消息中重新打开。",
+  "sso.to_login": "用账号密码登录",
   "login.title": "登录",
   "login.lead": "廉洁风险预警平台：查看预警、现场核查反馈、确认与统计。",
   "login.username": "用户名",
@@ -293,6 +297,10 @@ export default {
   "push.ios_step3": "从主屏幕打开“廉洁预警”，再回到这里开启通知",
   "push.install": "安装到主屏幕",
 
+  "messenger.bound": "已关联（账号 {user}），提醒以卡片发送，可在消息中直接办理",
+  "messenger.not_bound": "未关联",
+  "messenger.refused": "账号已被拒收，请联系管理员核对",
+  "messenger.how": "请联系管理员，在人员信息中登记您的账号（或按手机号自动匹配）。",
   "telegram.bound": "已绑定",
   "telegram.not_bound": "未绑定",
   "telegram.how": "在 Telegram 中向本单位的 Probity 机器人发送 /start 即可绑定。",

@@ -83,10 +83,26 @@ function channelsSection(delivery, ctx) {
     "sec-channels",
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
+    messengerBox(),
     telegramBox(delivery, ctx),
     rows,
     orderEditor(delivery, ctx),
   );
+}
+
+/** WeCom / DingTalk: whether my account there is linked (an admin links it: import or mobile number). */
+function messengerBox() {
+  const box = h("div", { class: "messenger-box" });
+  api("/api/messenger/me")
+    .then((bindings) => {
+      for (const b of bindings.filter((x) => x.available || x.bound)) {
+        const status = b.refused ? t("messenger.refused") : b.bound ? t("messenger.bound", { user: b.user_id }) : t("messenger.not_bound");
+        box.append(h("p", { class: "messenger-" + b.provider }, h("strong", {}, t("channel." + b.provider)), " · ", status));
+        if (!b.bound || b.refused) box.append(h("p", { class: "hint" }, t("messenger.how")));
+      }
+    })
+    .catch(() => null);
+  return box;
 }
 
 /** Telegram: bound or not; a one-time link (10 minutes) to bind; unbind. */
