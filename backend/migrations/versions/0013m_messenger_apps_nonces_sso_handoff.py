@@ -2,7 +2,7 @@
 single-use SSO handoff codes
 
 Revision ID: 0013m
-Revises: 0012t
+Revises: 0013i
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.kernel.db
 
 revision: str = "0013m"
-down_revision: str | None = "0012t"
+down_revision: str | None = "0013i"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

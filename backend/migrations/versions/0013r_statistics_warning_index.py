@@ -3,7 +3,7 @@
 PostgreSQL then reads it by an index-only scan)
 
 Revision ID: 0013r
-Revises: 0012t
+Revises: 0013m
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013r"
-down_revision: str | None = "0012t"
+down_revision: str | None = "0013m"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
