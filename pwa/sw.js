@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v7";
+const VERSION = "probity-shell-v14";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -24,6 +24,10 @@ const SHELL = [
   "/js/i18n.js",
   "/js/ui.js",
   "/js/outbox.js",
+  "/js/kept.js",
+  "/js/sheet.js",
+  "/js/undo.js",
+  "/js/viewer.js",
   "/js/photos.js",
   "/js/push.js",
   "/js/totp.js",
@@ -32,6 +36,7 @@ const SHELL = [
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",
   "/js/views/login.js",
+  "/js/views/sso.js",
   "/js/views/inbox.js",
   "/js/views/warning.js",
   "/js/views/reply.js",
@@ -39,6 +44,9 @@ const SHELL = [
   "/js/views/broadcast.js",
   "/js/views/profile.js",
   "/js/views/queue.js",
+  "/js/views/urge.js",
+  "/js/views/supervision.js",
+  "/js/views/ladder.js",
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",
@@ -126,7 +134,8 @@ self.addEventListener("fetch", (event) => {
     if (KEEP.some((re) => re.test(url.pathname))) event.respondWith(savedApi(request));
     return;
   }
-  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz") return;
+  // the messenger's callbacks and single sign-on are the server's, never the shell's
+  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz" || url.pathname.startsWith("/messenger/")) return;
   event.respondWith(shell(request));
 });
 

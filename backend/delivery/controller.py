@@ -17,6 +17,7 @@ from backend.delivery.models import (
     BroadcastCreate,
     BroadcastPublic,
     BroadcastStats,
+    BroadcastTargets,
     ChannelConfigPublic,
     ChannelConfigUpdate,
     DeliveryChannel,
@@ -210,6 +211,17 @@ class BroadcastController(Controller):
         self, data: JSONBody[BroadcastCreate], broadcasts: NamedDependency[BroadcastService], request: Me
     ) -> BroadcastPublic:
         return await broadcasts.create(request.user.actor, data)
+
+    @post(
+        "/audience",
+        guards=ADMIN,
+        status_code=200,
+        summary="How many active people these targets reach (the count a sender confirms before sending)",
+    )
+    async def audience(
+        self, data: JSONBody[BroadcastTargets], broadcasts: NamedDependency[BroadcastService]
+    ) -> dict[str, int]:
+        return {"count": len(await broadcasts.people(data))}
 
     @get("/", summary="Broadcasts: all for admins, those sent to me for everyone else")
     async def list_broadcasts(

@@ -26,6 +26,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.due_soon": "{count} 条预警即将到期",
         "warning.overdue": "{count} 条预警已逾期，请尽快处理（催办）",
         "warning.supervision_order": "{count} 条逾期预警已转督办",
+        "warning.urged": "{count} 条预警被催办，请尽快处理",
         "warning.returned": "{count} 条核查反馈被退回",
         "warning.confirmed": "{count} 条核查反馈已确认",
         "warning.submitted": "{count} 条核查反馈待您确认",
@@ -51,6 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "warning.due_soon": "{count} warning(s) due soon",
         "warning.overdue": "{count} warning(s) overdue: please act (chase)",
         "warning.supervision_order": "{count} overdue warning(s) under supervision order",
+        "warning.urged": "{count} warning(s) chased: please act",
         "warning.returned": "{count} verification reply(ies) returned",
         "warning.confirmed": "{count} verification reply(ies) confirmed",
         "warning.submitted": "{count} verification reply(ies) awaiting your decision",
@@ -87,7 +89,14 @@ CHECKUP = "checkup_campaign"
 MAX_ANSWER_BUTTONS = 3
 #: alerts the responsible person answers from the message (Verify), and the one heads decide on
 ANSWER_KINDS = frozenset(
-    {"warning.raised", "warning.due_soon", "warning.overdue", "warning.supervision_order", "warning.returned"}
+    {
+        "warning.raised",
+        "warning.due_soon",
+        "warning.overdue",
+        "warning.urged",
+        "warning.supervision_order",
+        "warning.returned",
+    }
 )
 DECIDE_KIND = "warning.submitted"
 

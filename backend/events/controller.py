@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.events.models import NotificationPage
 from backend.events.service import NotificationService
+from backend.events.subjects import describe
 from backend.kernel.access import Principal, requires
 
 
@@ -27,9 +28,12 @@ class NotificationController(Controller):
         unread: FromQuery[bool] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        lang: Annotated[str, QueryParameter(max_length=16)] = "zh-CN",
     ) -> NotificationPage:
         svc = NotificationService(db_session)
-        return await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)
+        page = await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)
+        await describe(db_session, page.items, "en" if lang.lower().startswith("en") else "zh-CN")
+        return page
 
     @post("/{notification_id:int}/read", status_code=204, summary="Mark one of my notifications read")
     async def mark_read(

@@ -56,6 +56,8 @@ class NotificationPublic(SQLModel):
     reason: str
     created_at: LocalDateTime
     read_at: LocalDateTime | None
+    #: what it is about, in words, from the subject's feature (see events/subjects.py)
+    subject: dict[str, Any] | None = None
 
 
 class NotificationPage(SQLModel):

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     #: rendered own-inbox pages kept per process (SQLite; each ~12 KB), reused while the person's
     #: warnings are unchanged and no item's deadline has passed; 0 keeps none
     inbox_cache_pages: int = Field(default=4096, ge=0, le=1_000_000)
+    #: statistics (the dashboard, GET /api/stats) of one scope and period are reused for this many
+    #: seconds, and callers asking at the same time share one computation; 0 computes every call
+    stats_cache_seconds: float = Field(default=20, ge=0, le=3600)
     #: PostgreSQL: keep those pages and signed-in sessions too, told of changes by the database
     #: (LISTEN, migration 0010; backend/kernel/watch.py); unset means on, except with env=test (a
     #: change written by another connection shows once its notification is read, milliseconds later)

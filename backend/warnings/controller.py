@@ -20,8 +20,9 @@ from backend.kernel.web import FileForm, sent_file
 from backend.warnings.evidence import pick_lang
 from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
+from backend.warnings.kept import kept_details, parse_ids
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
-from backend.warnings.models import Level, LinkedState, WarningState
+from backend.warnings.models import Finding, Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
     InboxBox,
@@ -32,6 +33,7 @@ from backend.warnings.schemas import (
     UnitOnTime,
     VerificationCreate,
     WarningDetail,
+    WarningStatus,
 )
 from backend.warnings.service import (
     InboxFilters,
@@ -39,6 +41,7 @@ from backend.warnings.service import (
     photo_public,
     verification_public,
 )
+from backend.warnings.urging import SupervisionOrder, UrgeCreate, supervision_orders, urge
 
 DECIDERS = [requires(Role.head, Role.inspector)]
 SUPERVISORS = [requires(Role.head, Role.inspector, Role.committee)]
@@ -82,6 +85,11 @@ class WarningController(Controller):
         period: Annotated[str | None, QueryParameter(max_length=32)] = None,
         person_id: Annotated[int | None, QueryParameter(ge=1)] = None,
         box: FromQuery[InboxBox | None] = None,
+        unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        specialty: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        post_id: Annotated[int | None, QueryParameter(ge=0)] = None,
+        status: FromQuery[WarningStatus | None] = None,
+        finding: FromQuery[Finding | None] = None,
         lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
@@ -96,6 +104,11 @@ class WarningController(Controller):
             period=period,
             person_id=person_id,
             box=box,
+            unit_id=unit_id,
+            specialty=specialty,
+            post_id=post_id,
+            status=status,
+            finding=finding,
         )
         lang = pick_lang(lang)
         reads: ReadJournal = state.reads
@@ -133,6 +146,38 @@ class WarningController(Controller):
         return await svc.on_time(
             request.user, parse_date(raised_from, "raised_from"), parse_date(raised_to, "raised_to")
         )
+
+    @get("/supervision", guards=SUPERVISORS, summary="督办单: warnings of my scope under a supervision order")
+    async def supervision(
+        self, svc: NamedDependency[WarningService], request: Request[Principal, Any, Any], lang: str = ""
+    ) -> list[SupervisionOrder]:
+        return await supervision_orders(svc, request.user, lang=pick_lang(lang[:16]))
+
+    @post(
+        "/{warning_id:int}/urge",
+        guards=DECIDERS,
+        status_code=200,
+        summary="催办 (kind urge: heads, inspectors) or 督办 (kind supervise, with due_on: inspectors)",
+    )
+    async def urge_warning(
+        self,
+        warning_id: FromPath[int],
+        data: JSONBody[UrgeCreate],
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+    ) -> TransitionResult:
+        return TransitionResult(warning=summary(await urge(svc, request.user, warning_id, data)))
+
+    @get("/kept", summary="Details of my open warnings to keep on the phone (not marked read)")
+    async def kept(
+        self,
+        state: State,
+        svc: NamedDependency[WarningService],
+        request: Request[Principal, Any, Any],
+        ids: Annotated[str, QueryParameter(max_length=700)],
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> list[WarningDetail]:
+        return await kept_details(svc, request.user, parse_ids(ids), state.reads, pick_lang(lang))
 
     @get("/{warning_id:int}", summary="A warning: evidence, deadline, timeline, replies, photos")
     async def detail(

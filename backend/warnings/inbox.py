@@ -41,11 +41,18 @@ from backend.kernel.db import read_rows
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
 from backend.warnings.evidence import TOPIC, pick_lang
 from backend.warnings.models import OPEN_STATES, Finding, Level, Warning, WarningState
-from backend.warnings.schemas import InboxBox, InboxPage, LevelCounts, WarningSummary, overdue
+from backend.warnings.schemas import (
+    InboxBox,
+    InboxPage,
+    LevelCounts,
+    WarningStatus,
+    WarningSummary,
+    overdue,
+)
 
 WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING.c
-PERSON = table("person", column("id"), column("name"))
+PERSON = table("person", column("id"), column("name"), column("post_id"))
 OVERRIDE = table("calendar_override", column("day"), column("kind"))
 #: what an inbox row shows (summary()): no lifecycle timestamps beyond the deadline
 INBOX_COLUMNS = [
@@ -74,6 +81,13 @@ class InboxFilters:
     period: str | None = None
     person_id: int | None = None
     box: InboxBox | None = None
+    #: the statistics' drill-down: a figure's list (unit, specialty, post, where it stands, finding)
+    unit_id: int | None = None
+    specialty: str | None = None
+    #: a post's id; 0 for people without a post
+    post_id: int | None = None
+    status: WarningStatus | None = None
+    finding: Finding | None = None
 
 
 # --- working days ------------------------------------------------------------------------------
@@ -245,6 +259,33 @@ def filter_clauses(filters: InboxFilters, now: datetime) -> list[ColumnElement[b
     if filters.overdue is not None:
         is_overdue = and_(W.due_at < now, is_open())
         where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
+    return where + drill_clauses(filters)
+
+
+#: where a warning stands, as the statistics count it
+STATUS_STATES: dict[WarningStatus, list[str]] = {
+    WarningStatus.open: OPEN_VALUES,
+    WarningStatus.waiting: [WarningState.submitted.value],
+    WarningStatus.closed: [WarningState.confirmed.value, WarningState.closed.value],
+}
+#: a finding stands while its verification is submitted, confirmed or closed (not returned)
+STANDING = [WarningState.submitted.value, WarningState.confirmed.value, WarningState.closed.value]
+
+
+def drill_clauses(filters: InboxFilters) -> list[ColumnElement[bool]]:
+    """The filters a statistics figure hands to the list behind it."""
+    where: list[ColumnElement[bool]] = []
+    if filters.unit_id is not None:
+        where.append(W.unit_id == filters.unit_id)
+    if filters.specialty is not None:
+        where.append(W.specialty == filters.specialty if filters.specialty else W.specialty.is_(None))
+    if filters.post_id is not None:
+        post = PERSON.c.post_id == filters.post_id if filters.post_id else PERSON.c.post_id.is_(None)
+        where.append(W.person_id.in_(select(PERSON.c.id).where(post)))
+    if filters.status is not None:
+        where.append(W.state.in_(STATUS_STATES[filters.status]))
+    if filters.finding is not None:
+        where += [W.finding == filters.finding.value, W.state.in_(STANDING)]
     return where
 
 
@@ -279,15 +320,27 @@ def tally(where: list[ColumnElement[bool]], box: InboxBox | None) -> Select[Any]
     return select(*counts, todo.label("n_todo"), (func.count() - todo).label("n_done")).where(*where)
 
 
+async def person_names(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, str]:
+    """{person id: name} of those of ``ids`` that exist (one statement; none for no ids)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    found = await session.execute(select(PERSON.c.id, PERSON.c.name).where(PERSON.c.id.in_(wanted)))
+    return {int(i): str(n) for i, n in found.all()}
+
+
+def named_from() -> Any:
+    """The warning table with its topic (names) and its person (name) joined."""
+    return WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
+
+
 def page_statement(
     where: list[ColumnElement[bool]], filters: InboxFilters, lang: str, now: datetime, limit: int, offset: int
 ) -> Select[Any]:
     level = [W.level == filters.level.value] if filters.level else []
     return (
         select(*INBOX_COLUMNS, *shown_columns(lang), PERSON.c.name.label("person_name"))
-        .select_from(
-            WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id).outerjoin(PERSON, PERSON.c.id == W.person_id)
-        )
+        .select_from(named_from())
         .where(*where, *box_clause(filters.box), *level)
         .order_by(*order_by(filters.box, now))
         .limit(limit)

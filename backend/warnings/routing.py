@@ -373,24 +373,45 @@ async def _tell(
         # a supervision order goes to the inspectors (the person and head hear of it too)
         recipients = sorted(recipients, key=lambda pr: pr[1] != "inspector")
     data = {**_brief(w), "working_days_late": late}
+    await tell_on_timeline(
+        session, trail, w, recipients, event_kind=EVENT_KIND[kind], step_kind=kind, actor=SYSTEM, data=data
+    )
+
+
+async def tell_on_timeline(
+    session: AsyncSession,
+    trail: AuditTrail,
+    w: Warning,
+    recipients: list[tuple[int, str]],
+    *,
+    event_kind: str,
+    step_kind: str,
+    actor: Actor,
+    data: dict[str, Any],
+    note: str | None = None,
+) -> None:
+    """An event to ``recipients`` and the timeline step (with its trail record) that says who was
+    told; the note, if any, goes on the step and its trail record, never in the event."""
     event = await emit(
         session,
-        EVENT_KIND[kind],
+        event_kind,
         subject_type="warning",
         subject_id=w.id or 0,
         recipients=recipients,
         level=str(w.level),
         data=data,
     )
+    step = {**data, **({"note": note} if note else {})}
     await record_step(
         session,
         trail,
         w.id or 0,
-        SYSTEM,
-        kind=kind,
-        channel="inapp",
+        actor,
+        kind=step_kind,
+        note=note,
+        channel="inapp" if actor is SYSTEM else None,
         data={
-            **data,
+            **step,
             "event_id": event.id,
             "recipients": [{"person_id": p, "tier": r} for p, r in recipients],
         },

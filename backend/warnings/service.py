@@ -48,6 +48,7 @@ from backend.warnings.inbox import (
     filter_clauses,
     listed,
     own_inbox,
+    person_names,
     shown_summary,
 )
 from backend.warnings.models import (
@@ -152,6 +153,12 @@ class WarningService:
                 out += ["confirm", "return"]
             if state is WarningState.confirmed:
                 out.append("close")
+        # 催办 (heads, inspectors) and 督办 (inspectors) of someone else's open warning: urging.py
+        if state in ANSWERABLE_STATES and principal.person_id != warning.person_id:
+            if principal.has(Role.head, Role.inspector) and warning.unit_id in principal.subtree_unit_ids:
+                out.append("urge")
+            if principal.has(Role.inspector) and warning.unit_id in principal.subtree_unit_ids:
+                out.append("supervise")
         return out
 
     # --- inbox --------------------------------------------------------------------
@@ -220,6 +227,10 @@ class WarningService:
             return []
         return [col(Verification.client_id).not_like(f"{TRIAL_VERDICT_PREFIX}%")]
 
+    async def detail_unmarked(self, principal: Principal, warning: Warning, lang: str) -> WarningDetail:
+        """The warning in full as ``detail`` gives it, without marking it read (a copy kept offline)."""
+        return await self._detail(principal, warning, lang)
+
     async def _detail(self, principal: Principal, warning: Warning, lang: str = "zh-CN") -> WarningDetail:
         steps = (
             await self.session.execute(
@@ -243,10 +254,15 @@ class WarningService:
             )
         ).scalars()
         labels = await labels_for(self.session, warning.topic_id, warning.rule_version_id)
+        timeline = [StepPublic.model_validate(s, from_attributes=True) for s in steps]
+        # who took each step, by name (never an account's username)
+        names = await person_names(self.session, [s.actor_person_id for s in timeline])
+        for step in timeline:
+            step.actor_name = names.get(step.actor_person_id or 0)
         return WarningDetail(
             warning=await shown_summary(self.session, warning, lang),
             evidence_items=evidence_items(warning.evidence, labels, lang),
-            timeline=[StepPublic.model_validate(s, from_attributes=True) for s in steps],
+            timeline=timeline,
             verifications=[verification_public(v) for v in verifications],
             photos=[photo_public(p) for p in photos],
             actions=self.actions(principal, warning),

@@ -12,6 +12,7 @@ const ROUTES = [
   { re: /^\/report$/, view: "report", public: true },
   { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
   { re: /^\/checks(?:\/(new|\d+))?$/, view: "checks", roles: ["head", "inspector"] },
+  { re: /^\/sso\/([A-Za-z0-9_-]{10,80})$/, view: "sso", public: true },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },
@@ -19,6 +20,8 @@ const ROUTES = [
   { re: /^\/broadcasts\/(\d+)$/, view: "broadcast" },
   { re: /^\/me$/, view: "profile" },
   { re: /^\/queue$/, view: "queue", roles: ["head", "inspector"] },
+  { re: /^\/ladder(?:\/(\d+))?$/, view: "ladder" },
+  { re: /^\/supervision$/, view: "supervision", roles: ["head", "inspector", "committee"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/interviews$/, view: "interviews" },
@@ -39,15 +42,34 @@ const ROUTES = [
   { re: /^\/checkups\/(new|policy)$/, view: "checkup-admin", roles: ["admin"] },
 ];
 
+/** The bottom tabs, at most MAX_TABS of them: where a role has more, those with the highest
+ * ``drop`` go (their screens stay one tap away under 我的, see ``moreTabs``). */
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
-  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews)/, badge: "queue" },
+  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews|supervision)/, badge: "queue" },
   { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/dashboard/ },
-  { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/ },
+  { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
-  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/interviews\?(.*&)?mine=1/ },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/interviews\?(.*&)?mine=1/ },
 ];
+const MAX_TABS = 5;
+
+/** The tabs of the signed-in person, in order: at most MAX_TABS. */
+function tabsOf(has) {
+  const items = NAV.filter((n) => !n.roles || has(...n.roles));
+  const dropped = [...items].filter((n) => n.drop).sort((a, b) => b.drop - a.drop).slice(0, Math.max(0, items.length - MAX_TABS));
+  return items.filter((n) => !dropped.includes(n));
+}
+
+/** Where each role starts: its work, not an empty inbox (issue 16). */
+function homeOf(has) {
+  if (has("admin")) return "#/admin";
+  if (has("inspector", "committee")) return "#/dashboard";
+  if (has("head")) return "#/queue";
+  if (has("expert")) return "#/admin";
+  return "#/warnings";
+}
 
 const ctx = {
   me: null,
@@ -89,6 +111,16 @@ const ctx = {
     await route();
   },
   refreshBadges: () => refreshBadges(),
+  /** the landing screen of the signed-in person's role */
+  home() {
+    return homeOf((...roles) => this.has(...roles));
+  },
+  /** the screens a tab would open that this person's bar has no room for (listed under 我的) */
+  moreTabs() {
+    const has = (...roles) => this.has(...roles);
+    const shown = tabsOf(has);
+    return NAV.filter((n) => (!n.roles || has(...n.roles)) && !shown.includes(n)).map((n) => ({ hash: n.hash, label: t(n.label), icon: n.icon }));
+  },
 };
 
 let cleanup = null;
@@ -102,6 +134,8 @@ function parseHash() {
 
 async function route() {
   const ticket = ++routing;
+  // the app's own address (the home-screen icon, the brand): the signed-in role's landing screen
+  if (ctx.me && /^#?\/?$/.test(location.hash)) history.replaceState(null, "", ctx.home());
   const { path, query } = parseHash();
   const found = ROUTES.map((r) => ({ r, m: path.match(r.re) })).find((x) => x.m);
   if (!ctx.me && !(found && found.r.public)) {
@@ -110,7 +144,7 @@ async function route() {
     return route();
   }
   if (ctx.me && path === "/login") {
-    history.replaceState(null, "", "#/warnings");
+    history.replaceState(null, "", ctx.home());
     return route();
   }
   const main = document.getElementById("main");
@@ -159,7 +193,7 @@ async function route() {
 function renderFrame() {
   const header = document.getElementById("bar");
   clear(header).append(
-    h("a", { class: "brand", href: "#/warnings" }, h("img", { src: "/icons/icon.svg", alt: "", width: 28, height: 28 }), h("span", {}, t("app.name"))),
+    h("a", { class: "brand", href: "#/" }, h("img", { src: "/icons/icon.svg", alt: "", width: 28, height: 28 }), h("span", {}, t("app.name"))),
     h(
       "button",
       {
@@ -187,7 +221,7 @@ function renderNav(path) {
   }
   nav.hidden = false;
   document.body.classList.add("has-tabs");
-  const items = NAV.filter((n) => !n.roles || ctx.has(...n.roles));
+  const items = tabsOf((...roles) => ctx.has(...roles));
   // the tab of the page: the last one whose pattern the hash matches ("my interviews" is under Me)
   const full = location.hash.replace(/^#/, "") || path;
   const current = items.filter((n) => n.match.test(full)).pop();
@@ -301,6 +335,7 @@ async function boot() {
   document.getElementById("main").append(spinner());
   const worker = registerWorker();
   await restoreSession();
+  renderBanner(); // what waits on this phone, as soon as we know whose phone it is (also after a reload)
   core.onChange(async (msg) => {
     if (msg.type === "outbox" || msg.type === "flushed") renderBanner();
     if (msg.type === "flushed" && msg.sent) {

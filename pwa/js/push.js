@@ -5,6 +5,10 @@ export function isIos() {
   return /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
 }
 
+export function isAndroid() {
+  return /Android/i.test(navigator.userAgent);
+}
+
 export function isStandalone() {
   return matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
 }

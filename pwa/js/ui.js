@@ -52,6 +52,7 @@ const ICONS = {
   chart: "M4 20V10M10 20V4M16 20v-7M22 20H2",
   gear: "M4 6h9M17 6h3M4 12h3M11 12h9M4 18h11M19 18h1M15 4v4M9 10v4M17 16v4",
   back: "M15 5l-7 7 7 7",
+  forward: "M9 5l7 7-7 7",
   camera: "M4 8h3l2-3h6l2 3h3v11H4zM12 17a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
   image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01",
   pin: "M12 21s-7-6.5-7-11a7 7 0 0 1 14 0c0 4.5-7 11-7 11zM12 12a2 2 0 1 0 0-4 2 2 0 0 0 0 4z",
@@ -157,6 +158,10 @@ export function field(id, label, control, { hint, required } = {}) {
   described.push(errEl.id);
   control.setAttribute("aria-describedby", described.join(" "));
   if (required) control.setAttribute("aria-required", "true");
+  // a field's error goes as soon as the user changes it (it is checked again on submit)
+  const fix = () => setFieldError(control, "");
+  control.addEventListener("input", fix);
+  control.addEventListener("change", fix);
   return h(
     "div",
     { class: "field" },

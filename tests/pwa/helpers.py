@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from backend.kernel.timeutil import utcnow
 from backend.warnings.models import Verification, Warning, WarningPhoto
-from tests.pwa.conftest import LiveServer
+from tests.pwa.conftest import LiveServer, sign_in
 from tests.warnings.conftest import Seeder
 
 
@@ -111,3 +111,21 @@ def true_warning(live: LiveServer, level: str = "high", employee_no: str = "E000
 
 def person_id(live: LiveServer, username: str) -> int:
     return int(live.api("GET", "/api/auth/me", username).json()["person_id"])
+
+
+def signed_in(phone: Any, username: str) -> tuple[Any, Any, list[str]]:
+    """A new phone (browser context) signed in as ``username``: (context, page, page errors seen)."""
+    ctx = phone()
+    page = ctx.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    sign_in(page, username)
+    return ctx, page, problems
+
+
+def offline_topic(live: LiveServer, code: str, name: str = "竣工验收（线下）") -> int:
+    """A proposed offline topic made by the admin; returns its id."""
+    body = {"code": code, "name": name, "specialty": "engineering", "offline": True}
+    made = live.api("POST", "/api/topics", "admin", json=body)
+    assert made.status_code in (200, 201), made.text
+    return int(made.json()["id"])

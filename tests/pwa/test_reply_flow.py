@@ -62,6 +62,9 @@ def test_offline_reply_is_sent_once_and_the_head_confirms(live, phone, shots):
     page.get_by_role("button", name="提交核查反馈").click()
 
     expect(page.locator("#status")).to_contain_text("1 条回复等待发送")
+    # back in the inbox, the answered warning marked 待发送; its page says the reply waits
+    expect(page.locator(f'a.wcard[href="#/warnings/{ids["high"]}"] .badge.waiting')).to_have_text("待发送")
+    page.locator(f'a.wcard[href="#/warnings/{ids["high"]}"]').click()
     expect(page.locator("section.alert-warn")).to_contain_text("保存在本机")
     expect(page.locator(f'a[href="#/warnings/{ids["high"]}/reply"]')).to_have_count(0)
     shots(page, "waiting-to-send")
@@ -100,7 +103,9 @@ def test_offline_reply_is_sent_once_and_the_head_confirms(live, phone, shots):
     card.click()
     expect(head.get_by_role("heading", name="审核核查反馈")).to_be_visible()
     head.get_by_role("button", name="确认", exact=True).click()
-    expect(head.locator(".detail-head .chip")).to_have_text("已确认")
+    # held a few seconds behind the undo bar (tests/pwa/test_head.py), then sent
+    expect(head.locator("#undo")).to_contain_text("撤销")
+    expect(head.locator(".detail-head .chip")).to_have_text("已确认", timeout=15_000)
     expect(head.locator(".decision")).to_contain_text("部门负责人已确认")
     shots(head, "head-confirmed", full_page=True)
     assert warning_state(live, ids["high"]) == "confirmed"

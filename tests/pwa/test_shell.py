@@ -122,7 +122,7 @@ def test_the_shell_installs_and_opens_offline(live, phone, shots):
     ctx = phone()
     page = ctx.new_page()
     manifest = page.request.get(f"{live.url}/manifest.json").json()
-    assert manifest["start_url"] == "/#/warnings" and manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
     sizes = {icon["sizes"] for icon in manifest["icons"]}
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:

@@ -1,6 +1,7 @@
 // Compose a broadcast (units, roles, now or later), or read one's statistics: who has read it,
 // by unit and channel; remind those who have not, cancel a scheduled one.
 import { api } from "../api.js";
+import { confirmSheet } from "../sheet.js";
 import { ratioBar } from "../charts.js";
 import { errorText, fmtDate, fmtNumber, maybe, t } from "../i18n.js";
 import { add, busy, checkedForm, field, h, heading, icon, setFieldError, toast } from "../ui.js";
@@ -67,6 +68,14 @@ async function composer(root, ctx) {
         busy(
           send,
           async () => {
+            // what will happen, with the real count of people the targets reach
+            const { count } = await api("/api/broadcasts/audience", { method: "POST", json: payload.targets });
+            const sure = await confirmSheet({
+              title: t("bc.confirm_title"),
+              lines: [payload.title, t("bc.confirm_count", { n: count }), payload.send_at ? t("bc.confirm_later", { time: when.value.replace("T", " ") }) : t("bc.confirm_now")],
+              confirm: t("bc.confirm_send", { n: count }),
+            });
+            if (!sure) return;
             const b = await api("/api/broadcasts", { method: "POST", json: payload });
             toast(b.state === "sent" ? t("bc.sent", { n: b.recipients }) : t("bc.scheduled"), "ok");
             ctx.navigate("#/admin/broadcasts/" + b.id);

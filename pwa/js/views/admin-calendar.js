@@ -1,7 +1,8 @@
 // Calendar overrides: declare a day a holiday or a make-up working day; deadlines computed on
 // guessed days are recomputed by the server.
 import { api } from "../api.js";
-import { fmtDate, t } from "../i18n.js";
+import { fmtDate, fmtDay, t } from "../i18n.js";
+import { confirmSheet } from "../sheet.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, segmented, toast } from "../ui.js";
 
 export default async function render(root, ctx, _params, query) {
@@ -41,12 +42,20 @@ export default async function render(root, ctx, _params, query) {
           { class: "plain" },
           overrides.map((o) => {
             const del = h("button", { type: "button", class: "btn btn-quiet", "aria-label": t("calendar.remove_day", { date: fmtDate(o.day) }) }, t("common.remove"));
-            del.onclick = () =>
+            del.onclick = async () => {
+              const sure = await confirmSheet({
+                title: t("calendar.remove_title", { date: fmtDay(o.day) }),
+                lines: [t("calendar." + o.kind) + (o.note ? " · " + o.note : ""), t("calendar.remove_effect")],
+                confirm: t("common.remove"),
+                danger: true,
+              });
+              if (!sure) return;
               busy(del, async () => {
                 const change = await api("/api/calendar/overrides/" + o.day, { method: "DELETE" });
                 toast(t("calendar.removed", { n: change.deadlines_recomputed }), "ok");
                 ctx.reload();
               });
+            };
             return h("li", { class: "row-between cal-row" }, h("span", {}, h("strong", {}, fmtDate(o.day)), " ", h("span", { class: "chip cal-" + o.kind }, t("calendar." + o.kind)), o.note ? " " + o.note : ""), del);
           }),
         )

@@ -1,5 +1,6 @@
 // Topics: the library with each topic's state, moving it along its lifecycle, running it now.
 import { api } from "../api.js";
+import { confirmSheet } from "../sheet.js";
 import { errorText, fmtDate, maybe, t } from "../i18n.js";
 import { add, busy, emptyState, h, heading, icon, segmented, toast } from "../ui.js";
 
@@ -66,16 +67,21 @@ function topicCard(topic, ctx, manage) {
     const nexts = topic.offline && topic.state === "proposed" ? ["online", "retired"] : NEXT[topic.state] || [];
     for (const to of nexts) {
       const b = h("button", { type: "button", class: "btn" }, t("topics.to_" + to));
-      b.onclick = () =>
+      b.onclick = async () => {
+        if (to === "retired") {
+          const sure = await confirmSheet({ title: t("topics.retire_title"), lines: [topic.name, t("topics.retire_effect")], confirm: t("topics.to_retired"), danger: true });
+          if (!sure) return;
+        }
         busy(
           b,
           async () => {
             await api("/api/topics/" + topic.id + "/transition", { method: "POST", json: { to } });
-            toast(t("topics.moved", { code: topic.code, state: t("topic_state." + to) }), "ok");
+            toast(t("topics.moved", { name: topic.name, state: t("topic_state." + to) }), "ok");
             ctx.reload();
           },
           (err) => out.replaceChildren(h("p", { class: "error-text" }, errorText(err))),
         );
+      };
       actions.push(b);
     }
   }

@@ -27,7 +27,7 @@ async function finish(tokens, ctx) {
   await ctx.signIn(tokens);
   const after = sessionStorage.getItem("probity.after");
   sessionStorage.removeItem("probity.after");
-  ctx.navigate(tokens.must_change_password ? "#/me?password=1" : after || "#/warnings");
+  ctx.navigate(tokens.must_change_password ? "#/me?password=1" : after || ctx.home());
   ctx.refreshBadges();
 }
 

@@ -1,13 +1,14 @@
 // What I was told (warnings raised, due, chased, returned, confirmed; check-up calls) and the
 // broadcasts sent to me, with read marking.
 import { api } from "../api.js";
-import { fmtDate, maybe, t } from "../i18n.js";
-import { add, busy, emptyState, h, heading, levelBadge, segmented } from "../ui.js";
+import { currentLang, fmtDate, fmtDay, maybe, t } from "../i18n.js";
+import { add, busy, emptyState, h, heading, LEVELS, levelBadge, segmented } from "../ui.js";
 
 function target(n) {
   if (n.subject_type === "warning") return "#/warnings/" + n.subject_id;
   if (n.subject_type === "broadcast") return "#/broadcasts/" + n.subject_id;
   if (n.subject_type === "checkup_campaign") return "#/checkups/" + n.subject_id;
+  if (n.subject_type === "ladder_case") return "#/ladder/" + n.subject_id;
   return null;
 }
 
@@ -17,9 +18,35 @@ async function markRead(n) {
   else await api("/api/notifications/" + n.id + "/read", { method: "POST" });
 }
 
+/** What happened, in words: the kind (a ladder step by its step), never a code. */
+function happened(n) {
+  const step = n.data && n.data.step;
+  if (n.kind === "ladder.step" && step) return maybe("notice.ladder.step." + step) || t("notice.ladder.other");
+  return maybe("notice." + n.kind) || t("notice.other");
+}
+
+/** The badge: a warning's level, or a ladder case's tier (蓝 告知 / 黄 质询 / 红 监察建议). */
+function badge(n) {
+  if (n.subject_type === "ladder_case") {
+    const tier = (n.subject && n.subject.tier) || (n.data && n.data.tier);
+    return tier ? h("span", { class: "badge tier-" + tier }, t("tier." + tier)) : null;
+  }
+  return LEVELS.includes(n.level) ? levelBadge(n.level) : null;
+}
+
+/** What it is about: the topic and object of a warning (whose, when it is not mine), a case's subject. */
+function about(n) {
+  const s = n.subject;
+  if (!s) return null;
+  if (n.subject_type === "warning") {
+    const whose = n.reason !== "subject" && s.person_name ? s.person_name + " · " : "";
+    return whose + (s.topic_name || t("warning.untitled")) + (s.object_key ? " · " + t("notice.object", { object: s.object_key }) : "");
+  }
+  return s.title || null;
+}
+
 function notificationItem(n, ctx) {
   const href = target(n);
-  const label = maybe("notice." + n.kind) || n.kind;
   const open = async (e) => {
     e.preventDefault();
     await markRead(n).catch(() => null);
@@ -27,6 +54,8 @@ function notificationItem(n, ctx) {
     if (href) ctx.navigate(href);
     else ctx.reload();
   };
+  const due = (n.data && (n.data.order_due_on || n.data.due_at)) || null;
+  const text = about(n);
   return h(
     "li",
     {},
@@ -37,12 +66,13 @@ function notificationItem(n, ctx) {
       h(
         "span",
         { class: "notice-main" },
-        h("span", { class: "notice-title" }, n.level ? levelBadge(n.level) : null, h("span", {}, label)),
+        h("span", { class: "notice-title" }, badge(n), h("span", {}, happened(n))),
+        text ? h("span", { class: "notice-about" }, text) : null,
         h(
           "span",
           { class: "notice-meta" },
           h("time", { datetime: n.created_at }, fmtDate(n.created_at, true)),
-          n.data && n.data.due_at ? " · " + t("due.on", { date: fmtDate(n.data.due_at) }) : null,
+          due ? " · " + t(n.data.order_due_on ? "notice.order_due" : "due.on", { date: fmtDay(due) }) : null,
         ),
       ),
     ),
@@ -87,7 +117,7 @@ export default async function render(root, ctx, _params, query) {
     );
     return;
   }
-  const page = await api("/api/notifications?limit=50");
+  const page = await api("/api/notifications?limit=50&lang=" + currentLang());
   const markAll = h("button", { type: "button", class: "btn btn-quiet" }, t("notices.mark_all"));
   markAll.onclick = () =>
     busy(markAll, async () => {

@@ -2,7 +2,7 @@
 // my other channels and their order, quiet hours, password, replies waiting on this phone, sign out.
 import { api, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
-import { pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
+import { isAndroid, isStandalone, pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
 import { codeInput, keyBox, recoveryBox } from "../totp.js";
 import { add, busy, checkedForm, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 
@@ -42,7 +42,22 @@ async function pushSection(delivery) {
     add(box, h("p", { class: on ? "ok-text" : "muted" }, on ? t("push.state_on") : t("push.state_off")), button);
   };
   await draw();
-  return section("sec-push", t("push.title"), box, installPrompt ? h("button", { type: "button", class: "btn btn-quiet", onclick: () => installPrompt.prompt() }, t("push.install")) : null);
+  return section("sec-push", t("push.title"), box, installBox());
+}
+
+/** Putting the app on the home screen: the browser's own prompt where it offers one, and on
+ * Android the steps in Chrome's menu (the prompt is not always offered). */
+function installBox() {
+  if (isStandalone()) return null;
+  const button = installPrompt ? h("button", { type: "button", class: "btn btn-quiet", onclick: () => installPrompt.prompt() }, t("push.install")) : null;
+  if (!isAndroid()) return button;
+  return h(
+    "div",
+    { class: "install-android" },
+    note(t("push.android_install"), "info"),
+    h("ol", { class: "steps" }, h("li", {}, t("push.android_step1")), h("li", {}, t("push.android_step2")), h("li", {}, t("push.android_step3"))),
+    button,
+  );
 }
 
 function channelsSection(delivery, ctx) {
@@ -68,10 +83,26 @@ function channelsSection(delivery, ctx) {
     "sec-channels",
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
+    messengerBox(),
     telegramBox(delivery, ctx),
     rows,
     orderEditor(delivery, ctx),
   );
+}
+
+/** WeCom / DingTalk: whether my account there is linked (an admin links it: import or mobile number). */
+function messengerBox() {
+  const box = h("div", { class: "messenger-box" });
+  api("/api/messenger/me")
+    .then((bindings) => {
+      for (const b of bindings.filter((x) => x.available || x.bound)) {
+        const status = b.refused ? t("messenger.refused") : b.bound ? t("messenger.bound", { user: b.user_id }) : t("messenger.not_bound");
+        box.append(h("p", { class: "messenger-" + b.provider }, h("strong", {}, t("channel." + b.provider)), " · ", status));
+        if (!b.bound || b.refused) box.append(h("p", { class: "hint" }, t("messenger.how")));
+      }
+    })
+    .catch(() => null);
+  return box;
 }
 
 /** Telegram: bound or not; a one-time link (10 minutes) to bind; unbind. */
@@ -345,6 +376,8 @@ export default async function render(root, ctx, _params, query) {
       h("p", { class: "muted" }, [me.post_name, unit ? unit.name : null].filter(Boolean).join(" · ")),
       h("p", {}, me.roles.map((r) => h("span", { class: "chip" }, maybe("role." + r) || r))),
     ),
+    ctx.moreTabs().map((n) => h("a", { class: "card hub-link more-tab", href: n.hash }, h("strong", {}, icon(n.icon), " ", n.label), h("span", { class: "muted" }, t("me.more_" + n.hash.slice(2))))),
+    h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t("ladder.title")), h("span", { class: "muted" }, t("ladder.hub_hint"))),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
     ctx.has("inspector", "committee")
       ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))

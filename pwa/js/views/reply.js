@@ -2,19 +2,70 @@
 // the phone, optional location. The form has a client id from the moment it opens; the draft and
 // its photos live in IndexedDB; submitting queues it and the outbox sends it (now, or when the
 // network returns).
-import { api, core } from "../api.js";
-import { errorText, t } from "../i18n.js";
+import { api, core, request } from "../api.js";
+import { currentLang, errorText, fmtDate, fmtPeriod, t } from "../i18n.js";
+import { detailPath } from "../kept.js";
 import { draftFor, queue, queuedFor } from "../outbox.js";
 import { shrink } from "../photos.js";
-import { add, busy, debounce, field, h, heading, icon, levelBadge, note, setFieldError, toast } from "../ui.js";
+import { add, busy, debounce, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, toast } from "../ui.js";
 
 const MAX_PHOTOS = 12;
+
+/** Which warning the form answers: its topic, object and period, and its deadline. */
+function replyOf(warning) {
+  if (!warning) return note(t("reply.of_unknown"), "warn");
+  return h(
+    "section",
+    { class: "card reply-of lv-" + warning.level, "aria-label": t("reply.of_label") },
+    h("p", { class: "wcard-top" }, levelBadge(warning.level), h("strong", { class: "topic" }, warning.topic_name || t("warning.untitled"))),
+    h("p", { class: "muted" }, t("warning.object_period", { object: warning.object_key, period: fmtPeriod(warning.period_key) })),
+    h("p", {}, dueLine(warning)),
+  );
+}
+
+/** The reply the head returned last (the warning is in state returned), if the detail has it. */
+function lastReturned(verifications) {
+  const last = (verifications || []).reduce((a, v) => (!a || v.round > a.round ? v : a), null);
+  return last && last.decision === "returned" ? last : null;
+}
+
+/** The head's reason for returning, first on the form. */
+function returnedBox(v) {
+  return h(
+    "section",
+    { class: "alert alert-error returned-reason", role: "note", "aria-label": t("reply.returned_label") },
+    h("p", {}, h("strong", {}, t("reply.returned_title", { date: fmtDate(v.decided_at, true) }))),
+    h("p", { class: "pre" }, v.decision_reason || t("reply.returned_no_reason")),
+    h("p", { class: "small" }, t("reply.returned_prefilled")),
+  );
+}
+
+/** A new draft after a return starts from the earlier answer: its finding, texts and photos (the
+ * photos are already on the server: kept by their ids, their pictures fetched for the thumbnails). */
+async function prefill(item, v, warningId) {
+  item.body = { result: v.result, cause: v.cause || "", measures: v.measures || "" };
+  let n = 0;
+  for (const photoId of v.photo_ids || []) {
+    n += 1;
+    let blob = null;
+    try {
+      blob = await (await request("/api/warnings/" + warningId + "/photos/" + photoId)).blob();
+    } catch (_) {
+      blob = null; // offline: the photo is still sent by its id, shown without its picture
+    }
+    await core.outbox.putPhoto({ id: item.client_id + ":" + n, client_id: item.client_id, n, blob, server_id: photoId, size: blob ? blob.size : 0 });
+  }
+  item.prefilled = true;
+  await core.outbox.put(item);
+}
 
 export default async function render(root, ctx, [id]) {
   const warningId = Number(id);
   let warning = null;
+  let detail = null;
   try {
-    warning = (await api("/api/warnings/" + warningId)).warning;
+    detail = await api(detailPath(warningId, currentLang())); // kept on the phone when the inbox loaded
+    warning = detail.warning;
   } catch (err) {
     if (err.code !== "network") throw err; // offline with nothing saved: the form still works
   }
@@ -25,12 +76,12 @@ export default async function render(root, ctx, [id]) {
     return undefined;
   }
   const item = await draftFor(warningId, ctx.me.person_id);
+  const returned = warning && warning.state === "returned" ? lastReturned(detail.verifications) : null;
+  if (returned && !item.prefilled) await prefill(item, returned, warningId);
   const body = item.body;
   const urls = [];
 
-  if (warning) {
-    add(root, h("p", { class: "reply-of" }, levelBadge(warning.level), " ", warning.topic_code, " · ", warning.object_key));
-  }
+  add(root, returned ? returnedBox(returned) : null, replyOf(warning));
   if (item.state === "failed" && item.error) add(root, h("div", { class: "alert alert-error", role: "alert" }, errorText(item.error)));
 
   let submitted = false;
@@ -81,12 +132,14 @@ export default async function render(root, ctx, [id]) {
     const photos = await core.outbox.photos(item.client_id);
     thumbs.replaceChildren(
       ...photos.map((p, i) => {
-        const url = URL.createObjectURL(p.blob);
-        urls.push(url);
+        const url = p.blob ? URL.createObjectURL(p.blob) : null;
+        if (url) urls.push(url);
         return h(
           "li",
           { class: "thumb" },
-          h("img", { src: url, alt: t("reply.photo_n", { n: i + 1 }), width: 96, height: 96 }),
+          url
+            ? h("img", { src: url, alt: t("reply.photo_n", { n: i + 1 }), width: 96, height: 96 })
+            : h("span", { class: "thumb-kept" }, t("reply.photo_kept", { n: i + 1 })),
           h(
             "button",
             {
@@ -220,7 +273,8 @@ export default async function render(root, ctx, [id]) {
             toast(outcome && outcome.auth ? t("outbox.saved_signin") : t("outbox.saved_offline"), "warn");
           }
           ctx.refreshBadges();
-          ctx.navigate("#/warnings/" + warningId);
+          // sent: the warning shows the reply; waiting: back to the inbox, where it is marked 待发送
+          ctx.navigate(after ? "#/warnings" : "#/warnings/" + warningId);
         });
       },
     },

@@ -2,6 +2,11 @@
 // decision (confirm, or return with a reason), and the timeline.
 import { api, blobUrl, core } from "../api.js";
 import { currentLang, errorText, fmtDate, fmtPeriod, maybe, t } from "../i18n.js";
+import { detailPath } from "../kept.js";
+import { confirmSheet } from "../sheet.js";
+import { heldIds, holdConfirm } from "../undo.js";
+import { openViewer } from "../viewer.js";
+import { urgePanel } from "./urge.js";
 import { queuedFor } from "../outbox.js";
 import { add, busy, dueLine, field, h, heading, icon, levelBadge, note, setFieldError, stateChip, toast } from "../ui.js";
 
@@ -14,18 +19,23 @@ export function evidenceList(items) {
 function photoStrip(warningId, ids, photos, urls) {
   const chosen = photos.filter((p) => ids.includes(p.id));
   if (!chosen.length) return null;
+  // each picture fetched once behind the token; the viewer shows them full screen, in the page
+  const pictures = chosen.map((p) =>
+    blobUrl("/api/warnings/" + warningId + "/photos/" + p.id).then(
+      (url) => {
+        urls.push(url);
+        return url;
+      },
+      () => null,
+    ),
+  );
   return h(
     "div",
     { class: "thumbs" },
-    chosen.map((p) => {
-      const img = h("img", { alt: t("reply.photo_n", { n: chosen.indexOf(p) + 1 }), width: 96, height: 96, loading: "lazy" });
-      blobUrl("/api/warnings/" + warningId + "/photos/" + p.id)
-        .then((url) => {
-          urls.push(url);
-          img.src = url;
-        })
-        .catch(() => img.classList.add("broken"));
-      return h("a", { href: "#", class: "thumb", onclick: (e) => { e.preventDefault(); if (img.src) window.open(img.src, "_blank"); } }, img);
+    chosen.map((p, i) => {
+      const img = h("img", { alt: t("reply.photo_n", { n: i + 1 }), width: 96, height: 96, loading: "lazy" });
+      pictures[i].then((url) => (url ? (img.src = url) : img.classList.add("broken")));
+      return h("button", { type: "button", class: "thumb", "aria-label": t("viewer.open", { n: i + 1 }), onclick: () => openViewer(pictures, i) }, img);
     }),
   );
 }
@@ -92,6 +102,14 @@ function waitingBox(item, ctx) {
   );
 }
 
+/** The next reply of my unit waiting for me, other than this one and those held to be sent. */
+async function nextWaiting(currentId) {
+  const page = await api("/api/warnings?view=unit&state=submitted&limit=50");
+  const held = heldIds();
+  const next = page.items.find((x) => x.id !== currentId && !held.has(x.id));
+  return next ? "#/warnings/" + next.id : null;
+}
+
 function decisionPanel(w, actions, ctx) {
   if (!actions.some((a) => a === "confirm" || a === "return" || a === "close")) return null;
   const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
@@ -104,31 +122,36 @@ function decisionPanel(w, actions, ctx) {
     ctx.refreshBadges();
     ctx.reload();
   };
-  const reason = h("textarea", { rows: 3, maxlength: 2000 });
+  const here = "#/warnings/" + w.id;
+  const reason = h("textarea", { rows: 3, maxlength: 2000, oninput: () => setFieldError(reason, "") });
   const panel = h("section", { class: "card decide", "aria-labelledby": "decide-title" }, h("h2", { id: "decide-title" }, t("decide.title")), error);
+  if (heldIds().has(w.id)) return add(panel, note(t("decide.held"), "info"));
+  /** Confirm behind the undo bar; then the next reply waiting, or this warning again. */
+  const confirmHeld = async (andNext) => {
+    const next = andNext ? await nextWaiting(w.id).catch(() => null) : null;
+    await holdConfirm([w.id], {
+      reason: reason.value.trim(),
+      onSent: () => {
+        ctx.refreshBadges();
+        if (location.hash === here) ctx.reload();
+      },
+      onUndone: () => ctx.navigate(here),
+    });
+    if (andNext) {
+      if (!next) toast(t("decide.all_done"), "ok");
+      ctx.navigate(next || "#/queue");
+    } else {
+      panel.replaceChildren(h("h2", { id: "decide-title" }, t("decide.title")), note(t("decide.held"), "info"));
+    }
+  };
   if (actions.includes("confirm")) {
     add(panel, 
       field("decide-reason", t("decide.reason"), reason, { hint: t("decide.reason_hint") }),
       h(
         "div",
         { class: "actions" },
-        h(
-          "button",
-          {
-            class: "btn btn-primary",
-            type: "button",
-            onclick: (e) =>
-              busy(
-                e.currentTarget,
-                async () => {
-                  await api("/api/warnings/" + w.id + "/confirm", { method: "POST", json: reason.value.trim() ? { reason: reason.value.trim() } : {} });
-                  done("decide.confirmed");
-                },
-                fail,
-              ),
-          },
-          t("decide.confirm"),
-        ),
+        h("button", { class: "btn btn-primary", type: "button", onclick: (e) => busy(e.currentTarget, () => confirmHeld(true), fail) }, t("decide.confirm_next")),
+        h("button", { class: "btn", type: "button", onclick: (e) => busy(e.currentTarget, () => confirmHeld(false), fail) }, t("decide.confirm")),
         h(
           "button",
           {
@@ -158,20 +181,24 @@ function decisionPanel(w, actions, ctx) {
   }
   if (actions.includes("close")) {
     add(panel, 
+      h("p", { class: "hint" }, t("decide.close_hint")),
       h(
         "button",
         {
           class: "btn",
           type: "button",
-          onclick: (e) =>
+          onclick: async (e) => {
+            const sure = await confirmSheet({ title: t("decide.close_title"), lines: [w.topic_name || t("warning.untitled"), w.person_name || "", t("decide.close_hint")].filter(Boolean), confirm: t("decide.close") });
+            if (!sure) return;
             busy(
-              e.currentTarget,
+              e.target.closest("button") || e.currentTarget,
               async () => {
                 await api("/api/warnings/" + w.id + "/close", { method: "POST" });
                 done("decide.closed");
               },
               fail,
-            ),
+            );
+          },
         },
         t("decide.close"),
       ),
@@ -185,6 +212,7 @@ function decisionPanel(w, actions, ctx) {
 function actorOf(s, w, me) {
   if (s.actor_person_id === null || s.actor_person_id === undefined) return t("actor.system");
   if (s.actor_person_id === me) return t("actor.you");
+  if (s.actor_name) return s.actor_name;
   if (s.actor_person_id === w.person_id && w.person_name) return w.person_name;
   return null;
 }
@@ -209,7 +237,15 @@ function timeline(steps, w, me) {
 
 export default async function render(root, ctx, [id]) {
   const warningId = Number(id);
-  const detail = await api("/api/warnings/" + warningId + "?lang=" + encodeURIComponent(currentLang()));
+  let detail;
+  try {
+    detail = await api(detailPath(warningId, currentLang()));
+  } catch (err) {
+    if (err.code !== "network") throw err;
+    // offline, and this one was not kept (not open, or the inbox never listed it with a signal)
+    add(root, h("a", { class: "back", href: "#/warnings" }, icon("back"), t("common.back")), heading(t("warning.offline_title")), note(t("warning.not_kept"), "warn"));
+    return undefined;
+  }
   const w = detail.warning;
   const urls = [];
   const mine = w.person_id === ctx.me.person_id;
@@ -252,6 +288,7 @@ export default async function render(root, ctx, [id]) {
       ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
       : null,
     decisionPanel(w, detail.actions, ctx),
+    urgePanel(w, detail.actions, ctx),
     !mine && ctx.has("head", "inspector")
       ? h("a", { class: "btn btn-block iv-start", href: "#/interviews/new?warning=" + warningId }, t("iv.record_for_warning"))
       : null,
