@@ -397,7 +397,13 @@ async def timed_out(update: object, context: Context) -> object:
     return END
 
 
-def conversation(settings: Settings) -> ConversationHandler[Any]:
+def conversation(
+    settings: Settings,
+    more_entry_points: list[Any] | None = None,
+    more_states: dict[object, list[Any]] | None = None,
+) -> ConversationHandler[Any]:
+    """The reply conversation; other flows of one written answer at a time (the personal ladder's
+    answer and appeal, :mod:`bot.ladder`) join it with their entry points and states."""
     with warnings.catch_warnings():
         # buttons are checked per chat and user, not per message: intended (see module docstring)
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -405,6 +411,7 @@ def conversation(settings: Settings) -> ConversationHandler[Any]:
             entry_points=[
                 CallbackQueryHandler(start_verify, pattern=pattern(VERIFY_WARNING)),
                 CallbackQueryHandler(start_return, pattern=pattern(RETURN_WARNING)),
+                *(more_entry_points or []),
             ],
             states={
                 RESULT: [
@@ -425,6 +432,7 @@ def conversation(settings: Settings) -> ConversationHandler[Any]:
                 CONFIRM: [CallbackQueryHandler(send_reply, pattern=r"^v:send$")],
                 REASON: [MessageHandler(TEXT, got_reason)],
                 END_BY_TIMEOUT: [TypeHandler(Update, timed_out)],
+                **(more_states or {}),
             },
             fallbacks=[
                 CommandHandler("cancel", cancel, filters=filters.ChatType.PRIVATE),

@@ -27,6 +27,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/due 即将到期和已逾期的预警\n"
             "/news 通知\n"
             "/checkup 廉洁体检\n"
+            "/cases 我的廉情预警（告知、质询、监察建议）\n"
             "{stats}"
             "/lang 切换语言\n"
             "/unbind 解除绑定\n"
@@ -34,6 +35,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "收到预警后，点“核查反馈”即可在这里逐步填写。"
         ),
         "help_stats": "/stats 本单位统计（负责人、纪检）\n",
+        "cases_none": "您没有廉情预警。",
+        "cases_head": "我的廉情预警：",
+        "btn_case_answer": "答复：{subject}",
+        "btn_case_appeal": "申诉：{subject}",
+        "ask_case_text": "{tier}：{subject}\n请写下您的书面说明（发送一条消息）。",
+        "ask_case_measures": "请写下整改措施（发送一条消息）。",
+        "case_answered": "已提交答复，纪检人员会跟进回访。",
+        "ask_appeal": "申诉：{subject}\n请写下申诉理由（发送一条消息）。",
+        "case_appealed": "已提交申诉，纪检人员答复后会通知您。",
         "unbound": "已解除绑定，预警不再发送到这里。",
         "lang_pick": "请选择语言：",
         "lang_set": "语言已切换为中文。",
@@ -146,6 +156,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/due warnings due soon or overdue\n"
             "/news notices\n"
             "/checkup my integrity check-up\n"
+            "/cases my integrity cases (notice, inquiry, recommendation)\n"
             "{stats}"
             "/lang change the language\n"
             "/unbind unlink this Telegram account\n"
@@ -153,6 +164,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "When an alert arrives, tap Verify to reply step by step here."
         ),
         "help_stats": "/stats figures for your unit (heads, inspectors)\n",
+        "cases_none": "You have no integrity cases.",
+        "cases_head": "My integrity cases:",
+        "btn_case_answer": "Answer: {subject}",
+        "btn_case_appeal": "Appeal: {subject}",
+        "ask_case_text": "{tier}: {subject}\nWrite your explanation (one message).",
+        "ask_case_measures": "Write the measures you take (one message).",
+        "case_answered": "Your answer was sent; the inspectors will follow up.",
+        "ask_appeal": "Appeal: {subject}\nWrite why you appeal (one message).",
+        "case_appealed": "Your appeal was sent; you will be told the inspectors' answer.",
         "unbound": "Unlinked: alerts no longer come here.",
         "lang_pick": "Choose a language:",
         "lang_set": "The language is now English.",
@@ -283,6 +303,11 @@ REFUSALS: dict[str, dict[str, str]] = {
         "already_submitted": "这次体检已经提交过了。",
         "incomplete": "还有题目没有作答。",
         "result_not_found": "还没有您的体检结果。",
+        "case_not_found": "找不到这份廉情预警，或它不在您的范围内。",
+        "not_your_case": "只有本人可以答复或申诉。",
+        "appeal_pending": "这份廉情预警已有申诉在等待答复。",
+        "case_closed": "这份廉情预警已结束。",
+        "text_required": "请写下内容。",
     },
     "en": {
         "warning_not_found": "No such warning in your scope.",
@@ -312,6 +337,11 @@ REFUSALS: dict[str, dict[str, str]] = {
         "already_submitted": "This check-up was submitted already.",
         "incomplete": "Some statements are not answered yet.",
         "result_not_found": "No check-up result of yours yet.",
+        "case_not_found": "No such case in your scope.",
+        "not_your_case": "Only the person concerned answers or appeals.",
+        "appeal_pending": "An appeal of this case awaits its answer.",
+        "case_closed": "This case is closed.",
+        "text_required": "Write something first.",
     },
 }
 

@@ -41,13 +41,19 @@ from backend.kernel.db import Database
 from backend.kernel.heap import settle
 from backend.kernel.hooks import compose
 from backend.kernel.settings import Settings
+from backend.messenger.client import AppKeys
+from backend.messenger.service import MessengerService
 from notifications import netguard
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.batch import Batch, BatchResult, Leases
+from notifications.messenger import ByPolicy, MessengerSender
 from notifications.telegram import TelegramSender
 from notifications.webpush import WebPushSender
 
 log = logging.getLogger("probity.delivery")
+#: the channels that show buttons under an alert (WeCom and DingTalk only as the messenger
+#: feature's own apps; through Apprise they get the text)
+BUTTON_CHANNELS = frozenset({"telegram", "wecom", "dingtalk"})
 
 
 class Sender(Protocol):
@@ -86,6 +92,7 @@ class Worker:
         self.senders: dict[str, Sender] = dict(senders or {})
         self._http: aiohttp.ClientSession | None = None
         self._telegram: TelegramSender | None = None
+        self._messenger_http: aiohttp.ClientSession | None = None
         #: messages on the wire at once, over every batch being sent
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._db_turn = asyncio.Lock()
@@ -122,11 +129,25 @@ class Worker:
             await self._telegram.start()
             self.senders["telegram"] = self._telegram
         apprise = AppriseSender(timeout=self.settings.delivery_timeout_seconds)
+        for channel in ("wecom", "dingtalk"):
+            if channel in self.senders:
+                continue
+            if self._messenger_http is None:
+                # a private messenger deployment lives inside the company: not the push services' guard
+                self._messenger_http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            native = MessengerSender(channel, self._load_app, self._messenger_http, settings=self.settings)
+            self.senders[channel] = ByPolicy(native, apprise)
         for channel in ("wecom", "dingtalk", "feishu", "email", "sms"):
             self.senders.setdefault(channel, apprise)
         return self
 
+    async def _load_app(self, app_id: int) -> AppKeys:
+        async with self.db.session() as session:
+            return await MessengerService(session, self.trail, self.settings).keys(app_id)
+
     async def close(self) -> None:
+        if self._messenger_http is not None:
+            await self._messenger_http.close()
         if self._telegram is not None:
             await self._telegram.close()
         if self._http is not None:
@@ -220,7 +241,7 @@ class Worker:
             public_url=self.settings.public_url,
             language=self.settings.delivery_language,
             detail=first.detail,
-            buttons=first.channel == "telegram",  # the only channel that shows buttons
+            buttons=first.channel in BUTTON_CHANNELS,
         )
         sender = self.senders.get(first.channel)
         if sender is None:

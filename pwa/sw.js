@@ -4,8 +4,12 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v12";
+const VERSION = "probity-shell-v15";
 const API_CACHE = "probity-api-v1";
+/* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
+ * shown twice */
+const SHOWN_CACHE = "probity-push-shown-v1";
+const SHOWN_KEEP = 500;
 const SHELL = [
   "/",
   "/index.html",
@@ -32,6 +36,7 @@ const SHELL = [
   "/js/locales/zh-CN.js",
   "/js/locales/en.js",
   "/js/views/login.js",
+  "/js/views/sso.js",
   "/js/views/inbox.js",
   "/js/views/warning.js",
   "/js/views/reply.js",
@@ -43,6 +48,9 @@ const SHELL = [
   "/js/views/supervision.js",
   "/js/views/ladder.js",
   "/js/views/linked.js",
+  "/js/views/report.js",
+  "/js/views/intake.js",
+  "/js/views/checks.js",
   "/js/views/dashboard.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",
@@ -80,7 +88,7 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION && k !== API_CACHE).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => ![VERSION, API_CACHE, SHOWN_CACHE].includes(k)).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });
@@ -126,7 +134,8 @@ self.addEventListener("fetch", (event) => {
     if (KEEP.some((re) => re.test(url.pathname))) event.respondWith(savedApi(request));
     return;
   }
-  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz") return;
+  // the messenger's callbacks and single sign-on are the server's, never the shell's
+  if (url.pathname.startsWith("/schema") || url.pathname === "/healthz" || url.pathname.startsWith("/messenger/")) return;
   event.respondWith(shell(request));
 });
 
@@ -150,6 +159,44 @@ self.addEventListener("sync", (event) => {
   );
 });
 
+const shownUrl = (key) => self.location.origin + "/__shown/" + encodeURIComponent(key);
+
+/* Whether every key of this push was shown before; records them otherwise (the oldest beyond
+ * SHOWN_KEEP are forgotten). */
+async function seenBefore(keys) {
+  if (!keys.length) return false;
+  const cache = await caches.open(SHOWN_CACHE);
+  const found = await Promise.all(keys.map((k) => cache.match(shownUrl(k))));
+  if (found.every(Boolean)) return true;
+  await Promise.all(keys.map((k) => cache.put(shownUrl(k), new Response(""))));
+  const all = await cache.keys();
+  await Promise.all(all.slice(0, Math.max(0, all.length - SHOWN_KEEP)).map((r) => cache.delete(r)));
+  return false;
+}
+
+async function showPush(data) {
+  const title = data.title || "Probity";
+  const keys = Array.isArray(data.keys) ? data.keys.map(String) : [];
+  const options = {
+    body: data.body || "",
+    tag: data.tag || undefined,
+    renotify: !!data.tag,
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+    requireInteraction: data.level === "high",
+    data: { url: data.url || "/#/notifications" },
+  };
+  if (await seenBefore(keys)) {
+    // the same message again (a delivery repeated after a crash): no second alert. Still on
+    // screen: replaced silently; already dismissed or opened: not shown again.
+    const open = data.tag ? await self.registration.getNotifications({ tag: data.tag }) : [];
+    if (!open.length) return;
+    options.renotify = false;
+    options.silent = true;
+  }
+  await self.registration.showNotification(title, options);
+}
+
 self.addEventListener("push", (event) => {
   let data = {};
   try {
@@ -157,18 +204,7 @@ self.addEventListener("push", (event) => {
   } catch (_) {
     data = { title: event.data ? event.data.text() : "Probity" };
   }
-  const title = data.title || "Probity";
-  event.waitUntil(
-    self.registration.showNotification(title, {
-      body: data.body || "",
-      tag: data.tag || undefined,
-      renotify: !!data.tag,
-      icon: "/icons/icon-192.png",
-      badge: "/icons/icon-192.png",
-      requireInteraction: data.level === "high",
-      data: { url: data.url || "/#/notifications" },
-    }),
-  );
+  event.waitUntil(showPush(data));
 });
 
 self.addEventListener("notificationclick", (event) => {

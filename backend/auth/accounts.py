@@ -1,19 +1,27 @@
-"""Account administration: list, create, enable or disable, reset a password (admin)."""
+"""Account administration: list, create, enable or disable, reset a password or a lost second
+factor (admin)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.auth.models import Account, AccountCreate, AccountPublic, AuthSession
+from backend.auth.models import (
+    Account,
+    AccountCreate,
+    AccountPublic,
+    AuthSession,
+    TotpFactor,
+    TotpRecoveryCode,
+)
 from backend.auth.passwords import Passwords, check_new_password
 from backend.auth.throttle import Throttle, name_key
 from backend.kernel.access import Actor
-from backend.kernel.errors import Conflict, Invalid, NotFound
+from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
@@ -82,14 +90,11 @@ class AccountAdministration:
         )
         self.session.add(account)
         await self.session.flush()
-        await self.trail.record(
-            self.session,
+        await self._account_act(
             actor,
-            action="account.create",
-            object_type="account",
-            object_id=account.id,
+            account,
+            "account.create",
             new={"username": account.username, "person_id": account.person_id},
-            power="accounts",
         )
         if commit:
             await self.session.commit()
@@ -102,15 +107,8 @@ class AccountAdministration:
             account.active = active
             if not active:
                 await self._revoke_all(account)
-            await self.trail.record(
-                self.session,
-                actor,
-                action="account.update",
-                object_type="account",
-                object_id=account.id,
-                old={"active": old},
-                new={"active": active},
-                power="accounts",
+            await self._account_act(
+                actor, account, "account.update", old={"active": old}, new={"active": active}
             )
             await self.session.commit()
         return account
@@ -122,16 +120,56 @@ class AccountAdministration:
         account.must_change_password = True
         await self.throttle.reset(name_key(account.username))
         await self._revoke_all(account)
-        await self.trail.record(
-            self.session,
+        await self._account_act(actor, account, "account.password_reset")
+        await self.session.commit()
+        return account
+
+    async def reset_second_factor(self, account_id: int, reason: str, actor: Actor) -> Account:
+        """A person lost their phone and recovery codes: an administrator removes their second
+        factor (never their own) and ends their sessions; where their roles must enrol, the next
+        sign-in asks them to enrol again."""
+        account = await self.get_account(account_id)
+        if actor.person_id is not None and actor.person_id == account.person_id:
+            raise Forbidden(
+                "Nobody removes their own second factor: ask another administrator.",
+                code="own_second_factor",
+            )
+        factor = await self.session.get(TotpFactor, account_id)
+        if factor is None:
+            raise Conflict("This account has no second factor.", code="totp_not_active")
+        await self.session.execute(
+            delete(TotpRecoveryCode).where(col(TotpRecoveryCode.account_id) == account_id)
+        )
+        await self.session.execute(delete(TotpFactor).where(col(TotpFactor.account_id) == account_id))
+        await self._revoke_all(account)
+        await self._account_act(
             actor,
-            action="account.password_reset",
-            object_type="account",
-            object_id=account.id,
-            power="accounts",
+            account,
+            "account.totp_reset",
+            old={"second_factor": factor.active},
+            new={"second_factor": False, "reason": reason},
         )
         await self.session.commit()
         return account
+
+    async def _account_act(
+        self,
+        actor: Actor,
+        account: Account,
+        action: str,
+        old: dict[str, object] | None = None,
+        new: dict[str, object] | None = None,
+    ) -> None:
+        await self.trail.record(
+            self.session,
+            actor,
+            action=action,
+            object_type="account",
+            object_id=account.id,
+            old=old,
+            new=new,
+            power="accounts",
+        )
 
     async def get_account(self, account_id: int) -> Account:
         account = await self.session.get(Account, account_id)

@@ -22,6 +22,7 @@ from backend.auth.models import (
     PasswordReset,
     RecoveryCodes,
     RefreshRequest,
+    SecondFactorReset,
     SecondFactorStep,
     TokenResponse,
     TotpChallengeOnly,
@@ -236,3 +237,17 @@ class AccountController(Controller):
         request: Request[Principal, Any, Any],
     ) -> AccountPublic:
         return auth.public(await auth.reset_password(account_id, data.new_password, request.user.actor))
+
+    @post(
+        "/{account_id:int}/second-factor/reset",
+        status_code=200,
+        summary="Remove a person's lost second factor and end their sessions (admin; not one's own)",
+    )
+    async def reset_second_factor(
+        self,
+        account_id: FromPath[int],
+        data: JSONBody[SecondFactorReset],
+        auth: NamedDependency[AuthService],
+        request: Request[Principal, Any, Any],
+    ) -> AccountPublic:
+        return auth.public(await auth.reset_second_factor(account_id, data.reason, request.user.actor))

@@ -16,7 +16,13 @@ PUBLIC_PATHS = frozenset(
 WHILE_MUST_CHANGE = frozenset({"/api/auth/me", "/api/auth/password", "/api/auth/logout"})
 
 
+#: routes anyone may call without an account (the public intake form)
+PUBLIC_PREFIX = "/api/public/"
+
+
 def needs_auth(path: str) -> bool:
+    if path.startswith(PUBLIC_PREFIX):
+        return False
     path = path.rstrip("/") or "/"
     return (path == "/api" or path.startswith("/api/")) and path not in PUBLIC_PATHS
 

@@ -86,6 +86,12 @@ class PasswordReset(SQLModel):
     new_password: str = Field(min_length=1, max_length=256)
 
 
+class SecondFactorReset(SQLModel):
+    model_config = STRICT
+    #: why (e.g. "phone lost, identity checked in person"): kept in the trail
+    reason: str = Field(min_length=2, max_length=500)
+
+
 class AccountCreate(SQLModel):
     model_config = STRICT
     employee_no: str = Field(min_length=1, max_length=32)

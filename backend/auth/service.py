@@ -309,13 +309,37 @@ class AuthService(AccountAdministration, SecondFactor):
         step = await self.second_step(account, actor)
         if step is not None:
             return step
+        return await self._signed_in(account, actor, channel)
+
+    async def _signed_in(
+        self, account: Account, actor: Actor, channel: Channel, new: dict[str, Any] | None = None
+    ) -> TokenResponse:
+        """A sign-in that passed every check: a new session, in the trail, committed."""
         account.last_login_at = utcnow()
         tokens = await self._open_session(account, channel)
         await self.trail.record(
-            self.session, actor, action="auth.login", object_type="account", object_id=account.id
+            self.session, actor, action="auth.login", object_type="account", object_id=account.id, new=new
         )
         await self.session.commit()
         return tokens
+
+    async def sign_in_person(
+        self, person_id: int, *, channel: Channel, request_id: str | None, via: str
+    ) -> TokenResponse:
+        """A session for a person who proved who they are elsewhere (the company messenger's
+        single sign-on, ``via`` its name): no password; a disabled account is refused."""
+        account = (
+            await self.session.execute(select(Account).where(col(Account.person_id) == person_id))
+        ).scalar_one_or_none()
+        if account is None:
+            raise Unauthorized("This person has no account.", code="no_account")
+        actor = Actor(person_id, account.id, None, None, channel, request_id, account.username)
+        if not account.active:
+            disabled = Unauthorized("This account is disabled.", code="account_disabled")
+            raise await self._refused(
+                actor, account.id, "auth.login_refused", {"reason": "disabled", "via": via}, disabled
+            )
+        return await self._signed_in(account, actor, channel, {"via": via})
 
     async def _refused(
         self, actor: Actor, account_id: int | None, action: str, new: dict[str, Any], error: AppError

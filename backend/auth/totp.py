@@ -108,6 +108,10 @@ class SecondFactor:
 
         async def _open_session(self, account: Account, channel: Channel) -> TokenResponse: ...
 
+        async def _signed_in(
+            self, account: Account, actor: Actor, channel: Channel, new: dict[str, Any] | None = None
+        ) -> TokenResponse: ...
+
         async def _refused(
             self, actor: Actor, account_id: int | None, action: str, new: dict[str, Any], error: AppError
         ) -> AppError: ...
@@ -385,17 +389,7 @@ class SecondFactor:
         if enrol:
             assert account.id is not None
             codes = (await self.totp_activate_taken(account.id, actor)).recovery_codes
-        account.last_login_at = utcnow()
-        tokens = await self._open_session(account, channel)
-        await self.trail.record(
-            self.session,
-            actor,
-            action="auth.login",
-            object_type="account",
-            object_id=account.id,
-            new={"second_factor": "enrol" if enrol else used},
-        )
-        await self.session.commit()
+        tokens = await self._signed_in(account, actor, channel, {"second_factor": "enrol" if enrol else used})
         if codes is not None:
             return EnrolledTokens(**tokens.model_dump(), recovery_codes=codes)
         return tokens

@@ -13,15 +13,22 @@ switched off and the configuration locked, for the life of the process. So:
   attach databases or change settings; it runs on its own cursor with a time limit
   (``interrupt()``).
 
-Nothing connects at import time; :meth:`BusinessStore.for_settings` opens lazily.
+Nothing connects at import time. DuckDB lets one process at a time open the file, so several
+processes (two ``api`` processes, a CLI import beside ``probity serve``) take turns: a process opens
+the file when it has work for it, under an exclusive lock on ``<file>.holder``, and closes it when
+its work is done — at once if another process is waiting (it holds ``<file>.waiting`` shared while it
+waits), else after ``duckdb_linger_seconds`` so that a burst of work reuses the open file. A process
+waits at most ``duckdb_wait_seconds`` for its turn (``store_busy`` after that).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -60,6 +67,11 @@ class StoreUnavailable(AppError):
     code = "store_unavailable"
 
 
+class StoreBusy(AppError):
+    status = 503
+    code = "store_busy"
+
+
 @dataclass(frozen=True)
 class LoadSpec:
     """What :meth:`BusinessStore.load_csv` needs; built by the data service from a declaration."""
@@ -91,31 +103,23 @@ class LoadResult:
 
 
 class BusinessStore:
-    """The sandboxed DuckDB instance holding the business tables."""
+    """The sandboxed DuckDB instance holding the business tables, opened while there is work."""
 
-    def __init__(self, path: Path, staging_dir: Path, memory_limit: str) -> None:
+    def __init__(
+        self, path: Path, staging_dir: Path, memory_limit: str, wait: float = 120.0, linger: float = 2.0
+    ) -> None:
         self.path = path
         self.staging_dir = staging_dir
+        self.memory_limit = memory_limit
+        self.wait = wait
+        self.linger = linger
         path.parent.mkdir(parents=True, exist_ok=True)
         staging_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(path))
-        except duckdb.IOException as exc:
-            raise StoreUnavailable(
-                f"the business data store {path} is held by another process (is `probity serve` "
-                f"running?): {exc}",
-            ) from exc
-        for statement in (
-            f"SET allowed_directories=[{lit(str(staging_dir) + '/')}]",
-            f"SET memory_limit={lit(memory_limit)}",
-            "SET python_enable_replacements=false",
-            "SET autoinstall_known_extensions=false",
-            "SET autoload_known_extensions=false",
-            "SET enable_external_access=false",
-            "SET lock_configuration=true",
-        ):
-            con.execute(statement)
-        self._con = con
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._holder: int | None = None  # the descriptor of <file>.holder while the file is open
+        self._users = 0
+        self._closer: threading.Timer | None = None
+        self._state = threading.Condition()
         self._lock = threading.Lock()
         self._table_locks: dict[str, threading.Lock] = {}
 
@@ -125,7 +129,13 @@ class BusinessStore:
         with _instances_lock:
             store = _instances.get(path)
             if store is None:
-                store = cls(path, (settings.data_dir / "staging").resolve(), settings.duckdb_memory_limit)
+                store = cls(
+                    path,
+                    (settings.data_dir / "staging").resolve(),
+                    settings.duckdb_memory_limit,
+                    settings.duckdb_wait_seconds,
+                    settings.duckdb_linger_seconds,
+                )
                 _instances[path] = store
             return store
 
@@ -133,22 +143,138 @@ class BusinessStore:
     def close_all() -> None:
         with _instances_lock:
             for store in _instances.values():
-                store._con.close()
+                store._close(force=True)
             _instances.clear()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            return self._con.cursor()
+    # --- taking turns with other processes ---------------------------------------------
+    def acquire(self) -> None:
+        """Hold the file open for this process (counted; :meth:`release` once for each call)."""
+        with self._state:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            if self._con is None:
+                self._open()
+            self._users += 1
+
+    def release(self) -> None:
+        with self._state:
+            self._users -= 1
+            if self._users > 0 or self._con is None:
+                return
+            if self.linger <= 0 or self._wanted():
+                self._close()
+            else:
+                self._closer = threading.Timer(self.linger, self._close)
+                self._closer.daemon = True
+                self._closer.start()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.acquire()
+        try:
+            assert self._con is not None
+            yield self._con
+        finally:
+            self.release()
+
+    def _side(self, suffix: str) -> int:
+        fd = os.open(self.path.with_name(self.path.name + suffix), os.O_RDWR | os.O_CREAT, 0o600)
+        os.set_inheritable(fd, False)
+        return fd
+
+    def _open(self) -> None:
+        """Wait for this process's turn (exclusive lock on ``.holder``), then open and sandbox."""
+        holder = self._side(".holder")
+        waiting: int | None = None
+        deadline = time.monotonic() + self.wait
+        try:
+            delay = 0.005
+            while True:
+                try:
+                    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if waiting is None:  # tell the holder to close when its work is done
+                        waiting = self._side(".waiting")
+                        fcntl.flock(waiting, fcntl.LOCK_SH)
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(
+                            f"the business data store is in use by another process (an import or a "
+                            f"rule run) and was not free within {self.wait:g} s: try again later",
+                            extra={"waited_seconds": self.wait},
+                        ) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.1)
+            try:
+                con = duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                raise StoreUnavailable(
+                    f"the business data store {self.path} is held by a process that does not take "
+                    f"turns (another program has the file open?): {exc}",
+                ) from exc
+        except BaseException:
+            os.close(holder)  # also drops the lock
+            raise
+        finally:
+            if waiting is not None:
+                os.close(waiting)
+        for statement in (
+            f"SET allowed_directories=[{lit(str(self.staging_dir) + '/')}]",
+            f"SET memory_limit={lit(self.memory_limit)}",
+            "SET python_enable_replacements=false",
+            "SET autoinstall_known_extensions=false",
+            "SET autoload_known_extensions=false",
+            "SET enable_external_access=false",
+            "SET lock_configuration=true",
+        ):
+            con.execute(statement)
+        self._con, self._holder = con, holder
+
+    def _wanted(self) -> bool:
+        """Whether another process waits for the file (it holds ``.waiting`` shared)."""
+        fd = self._side(".waiting")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def _close(self, force: bool = False) -> None:
+        with self._state:
+            if self._con is None or (self._users > 0 and not force):
+                return
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            self._con.close()
+            self._con = None
+            if self._holder is not None:
+                os.close(self._holder)
+                self._holder = None
+            self._users = 0
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.held() as con:
+            with self._lock:
+                cur = con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
 
     # --- tables ---------------------------------------------------------------------
     def create_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
         body = ", ".join(f"{ident(name)} {kind}" for name, kind in columns)
-        with self.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({body}, {IMPORT_COLUMN} BIGINT)")
 
     def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
-        with self.cursor() as cur:
+        with self._cursor() as cur:
             for table in tables:
                 try:
                     row = cur.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
@@ -160,22 +286,21 @@ class BusinessStore:
     # --- queries with a time limit ----------------------------------------------------
     def run(self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout: float | None = None) -> T:
         """Run ``work(cursor)`` on a fresh cursor; past ``timeout`` seconds it is interrupted."""
-        cur = self.cursor()
-        timer = threading.Timer(timeout, cur.interrupt) if timeout else None
-        started = time.monotonic()
-        try:
-            if timer is not None:
-                timer.start()
-            return work(cur)
-        except duckdb.InterruptException as exc:
-            raise RuleTimeout(
-                f"the query was stopped after {time.monotonic() - started:.1f} s (limit {timeout:g} s)",
-                extra={"timeout_seconds": timeout},
-            ) from exc
-        finally:
-            if timer is not None:
-                timer.cancel()
-            cur.close()
+        with self._cursor() as cur:
+            timer = threading.Timer(timeout, cur.interrupt) if timeout else None
+            started = time.monotonic()
+            try:
+                if timer is not None:
+                    timer.start()
+                return work(cur)
+            except duckdb.InterruptException as exc:
+                raise RuleTimeout(
+                    f"the query was stopped after {time.monotonic() - started:.1f} s (limit {timeout:g} s)",
+                    extra={"timeout_seconds": timeout},
+                ) from exc
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
     def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> dict[str, str]:
         """The columns a (checked) SELECT returns and their DuckDB types, from a zero-row probe:
@@ -195,7 +320,7 @@ class BusinessStore:
     # --- imports ----------------------------------------------------------------------
     def load_csv(self, spec: LoadSpec) -> LoadResult:
         """Load one import; imports into the same table wait for each other (a period is replaced,
-        never doubled by two imports of it racing). Only this process can open the file."""
+        never doubled by two imports of it racing); other processes wait for their turn."""
         with self._lock:
             table_lock = self._table_locks.setdefault(spec.table, threading.Lock())
         with table_lock:

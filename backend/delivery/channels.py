@@ -27,7 +27,8 @@ _SAMPLE = {
 }
 _ADDRESS = {
     DeliveryChannel.wecom: re.compile(r"^[A-Za-z0-9][A-Za-z0-9_@.\-]{0,63}$"),
-    DeliveryChannel.dingtalk: re.compile(r"^\+?[0-9]{5,20}$"),
+    #: a mobile number (Apprise's DingTalk robot) or a DingTalk user id (the messenger feature's app)
+    DeliveryChannel.dingtalk: re.compile(r"^(\+?[0-9]{5,20}|[A-Za-z0-9][A-Za-z0-9_\-]{0,63})$"),
     DeliveryChannel.feishu: re.compile(r"^[A-Za-z0-9\-]{8,80}$"),
     DeliveryChannel.email: re.compile(r"^[^@\s/?#&]+@[^@\s/?#&]+\.[^@\s/?#&]+$"),
     DeliveryChannel.sms: re.compile(r"^\+?[0-9]{5,20}$"),
@@ -57,9 +58,27 @@ def fill(url: str, address: str) -> str:
     return url.replace(PLACEHOLDER, quote(address, safe="@.+"))
 
 
+#: a unit's WeCom / DingTalk policy may name one of the messenger feature's own apps instead of an
+#: Apprise URL: ``probity-wecom://app/<id>`` (two-way cards, sent by ``notifications/messenger.py``)
+NATIVE_SCHEMES = {DeliveryChannel.wecom: "probity-wecom", DeliveryChannel.dingtalk: "probity-dingtalk"}
+_NATIVE = re.compile(r"^(probity-wecom|probity-dingtalk)://app/([0-9]{1,12})$")
+
+
+def native_url(channel: DeliveryChannel | str, app_id: int) -> str:
+    return f"{NATIVE_SCHEMES[DeliveryChannel(channel)]}://app/{app_id}"
+
+
+def native_app(url: str | None) -> int | None:
+    """The messenger app a policy's URL names, or ``None`` for an Apprise URL."""
+    found = _NATIVE.match(url or "")
+    return int(found.group(2)) if found else None
+
+
 def check_url(channel: DeliveryChannel, url: str) -> str:
     """A usable Apprise URL for ``channel`` (the URL itself is never echoed in the error)."""
     url = url.strip()
+    if native_app(url) is not None and url.startswith(NATIVE_SCHEMES.get(channel, "-") + "://"):
+        return url
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     allowed = APPRISE_SCHEMES.get(channel)
     if allowed is None:
@@ -129,6 +148,8 @@ def scrub(text: str | None, secrets: Iterable[str], *, limit: int | None = 500) 
 def mask_url(channel: DeliveryChannel, url: str | None) -> str | None:
     if not url:
         return None
+    if native_app(url) is not None:
+        return url
     parts = urlsplit(url.replace(PLACEHOLDER, "ADDRESS"))
     netloc = parts.netloc
     userinfo = ""

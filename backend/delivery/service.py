@@ -308,6 +308,21 @@ class DeliveryService:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def people_at(self, channel: DeliveryChannel, address: str) -> list[int]:
+        """The people whose address on ``channel`` is ``address`` (who pressed a messenger card)."""
+        stmt = select(col(PersonChannel.person_id)).where(
+            col(PersonChannel.channel) == channel.value, col(PersonChannel.address) == address
+        )
+        return sorted(int(p) for p in (await self.session.execute(stmt)).scalars())
+
+    async def address_of(self, person_id: int, channel: DeliveryChannel) -> AddressPublic | None:
+        row = await self._address(person_id, channel)
+        if row is None:
+            return None
+        return AddressPublic(
+            channel=row.channel, address=row.address, enabled=row.enabled, refused_at=row.refused_at
+        )
+
     async def _config(self, unit_id: int, channel: DeliveryChannel) -> ChannelConfig | None:
         stmt = select(ChannelConfig).where(
             col(ChannelConfig.unit_id) == unit_id, col(ChannelConfig.channel) == channel.value

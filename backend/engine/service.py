@@ -120,9 +120,8 @@ class EngineService:
         await self.session.commit()
         started = time.perf_counter()
         try:
-            await self._ready()  # e.g. the store held by another process: the run fails and says so
-            started = time.perf_counter()
-            outcome = await self._query(version)
+            await self._ready()
+            outcome, started = await self._query(version)
         except (AppError, duckdb.Error) as exc:
             detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
             run.status, run.error = RunStatus.failed, detail[:1000]
@@ -175,14 +174,7 @@ class EngineService:
         await evaluate_run(self.session, self.trail, run.id or 0, actor)
 
     async def _ready(self) -> None:
-        """Open the business store and start the SQL checker's parser before a run's clock starts.
-
-        Once per process: the server keeps both open, a CLI process opens them here, so a run's
-        recorded duration is the rule's own work (check, query, levels, warnings stored), as a
-        bare query is timed on an open connection.
-        """
-        store = await asyncio.to_thread(lambda: self.data.store)
-        assert store is not None
+        """Start the SQL checker's parser before a run's clock starts (once per process)."""
         warm_parser()
 
     async def _announce(self, warning_ids: list[int]) -> None:
@@ -195,18 +187,28 @@ class EngineService:
         if warning_ids:
             await announce(self.session, self.trail, warning_ids)
 
-    async def _query(self, version: RuleVersion) -> Outcome:
+    async def _query(self, version: RuleVersion) -> tuple[Outcome, float]:
+        """The rule's outcome, and when its clock started."""
+        started = time.perf_counter()
         checked = check_rule_sql(version.sql, await self.data.table_names())
         store = self.data.store
-        counts = await asyncio.to_thread(store.row_counts, list(checked.tables))
-        thresholds = Thresholds.model_validate(version.thresholds)
-        outcome = await asyncio.to_thread(
-            store.run,
-            evaluate(checked.sql, dict(version.params), thresholds, version.number),
-            self.settings.rule_timeout_seconds,
-        )
+        # the wait for the store (another process's import or run) and its opening are left out
+        # of the run's clock: its recorded duration is the rule's own work
+        opening = time.perf_counter()
+        await asyncio.to_thread(store.acquire)
+        started += time.perf_counter() - opening
+        try:
+            counts = await asyncio.to_thread(store.row_counts, list(checked.tables))
+            thresholds = Thresholds.model_validate(version.thresholds)
+            outcome = await asyncio.to_thread(
+                store.run,
+                evaluate(checked.sql, dict(version.params), thresholds, version.number),
+                self.settings.rule_timeout_seconds,
+            )
+        finally:
+            store.release()
         outcome.levels["__scanned__"] = sum(counts.values())
-        return outcome
+        return outcome, started
 
     async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> list[int]:
         """Hits to warnings in the run's transaction; returns the new live warnings to announce.

@@ -65,6 +65,11 @@ GRID = [
 
 
 def _document(title: str, header: str, table: Table) -> bytes:
+    return build_pdf(title, [_p(title, TITLE), _p(header, SMALL), Spacer(1, 2 * mm), table])
+
+
+def build_pdf(title: str, story: list[Flowable]) -> bytes:
+    """An A4 document with 18 mm margins (the forms and the reports)."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -76,7 +81,7 @@ def _document(title: str, header: str, table: Table) -> bytes:
         title=title,
         author="Probity",
     )
-    doc.build([_p(title, TITLE), _p(header, SMALL), Spacer(1, 2 * mm), table])
+    doc.build(story)
     return buf.getvalue()
 
 

@@ -95,7 +95,7 @@ def record_hash(data: InterviewCreate) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _cell(true: int, interviewed: int, goal: float) -> RatioCell:
+def ratio_cell(true: int, interviewed: int, goal: float) -> RatioCell:
     ratio = round(interviewed / true, 4) if true else None
     return RatioCell(
         true_warnings=true,
@@ -550,13 +550,13 @@ class InterviewService:
             units.append(
                 UnitRatio(
                     unit_id=unit_id,
-                    red=_cell(n[0], n[1], RED_GOAL),
-                    orange_yellow=_cell(n[2], n[3], OTHER_GOAL),
+                    red=ratio_cell(n[0], n[1], RED_GOAL),
+                    orange_yellow=ratio_cell(n[2], n[3], OTHER_GOAL),
                 )
             )
         total = UnitRatio(
             unit_id=0,
-            red=_cell(totals[0], totals[1], RED_GOAL),
-            orange_yellow=_cell(totals[2], totals[3], OTHER_GOAL),
+            red=ratio_cell(totals[0], totals[1], RED_GOAL),
+            orange_yellow=ratio_cell(totals[2], totals[3], OTHER_GOAL),
         )
         return InterviewRatio(raised_from=raised_from, raised_to=raised_to, units=units, total=total)

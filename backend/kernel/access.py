@@ -43,6 +43,9 @@ class Channel(StrEnum):
     api = "api"
     cli = "cli"
     system = "system"
+    #: a press on a company-messenger card, or a sign-in through the messenger's SSO
+    wecom = "wecom"
+    dingtalk = "dingtalk"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ sends is ``{code, detail, request_id}`` (plus ``errors`` for a form's fields, or
 document once: every error response (documented by a handler's ``responses=`` too) gets the
 ``Error`` schema, and every operation lists the statuses it can answer with:
 
-- every operation: 400 (a malformed request, a NUL character), 404, 500;
+- every operation: 400 (a malformed request, a NUL character), 404, 500, 503 (the server is too
+  busy to take a database connection in time: try again after Retry-After);
 - behind sign-in (all of ``/api`` but sign-in and refresh): 401 and 403;
 - with a request body: 409, 413 (larger than ``PROBITY_MAX_BODY_BYTES``), 415; DELETE: 409;
 - sign-in and refresh: 401 (wrong password, a spent refresh token) and 429 (throttled).
@@ -53,10 +54,18 @@ MEANING = {
     422: "The request is understood but cannot be done",
     429: "Too many attempts: wait (Retry-After) and try again",
     500: "Something went wrong on the server (logged under the request id)",
+    503: "The server is busy (or a part it needs is): try again after Retry-After",
 }
 PUBLIC = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup", "/healthz"}
 )
+
+
+def public(path: str) -> bool:
+    """Operations anyone may call: sign-in, health, the public intake form."""
+    return path in PUBLIC or path.startswith("/api/public/")
+
+
 #: (the TOTP steps answer 401 for an expired or used challenge)
 THROTTLED = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup"}
@@ -73,8 +82,8 @@ def _error(status: int) -> dict[str, Any]:
 
 def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses every operation of this kind can answer with."""
-    found = {400, 404, 500}
-    if path not in PUBLIC:
+    found = {400, 404, 500, 503}
+    if not public(path):
         found |= {401, 403}
     if "requestBody" in operation:
         found |= {409, 413, 415}
@@ -82,6 +91,8 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         found.add(409)
     if path in THROTTLED:
         found |= {401, 429}  # a wrong password, an expired or replayed refresh token
+    if path.startswith("/api/public/") and method == "post":
+        found.add(429)  # the public intake's rate limits
     return found
 
 
@@ -97,7 +108,7 @@ def true_contract(document: dict[str, Any]) -> dict[str, Any]:
             given = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
             for status in given | statuses(path, method, operation):
                 responses[str(status)] = _error(status)
-            if path in PUBLIC:
+            if public(path):
                 operation["security"] = []
     return doc
 

@@ -57,6 +57,7 @@ def _sqlite_file(url: str) -> Path | None:
 
 def make_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
+    queued = {"pool_timeout": settings.database_pool_timeout_seconds}  # a pool that can run out
     if settings.is_sqlite:
         file = _sqlite_file(settings.database_url)
         if file is not None:
@@ -65,9 +66,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         if file is not None:
             # writers wait for their turn (backend/kernel/turns.py) holding a connection: room
             # enough that readers still get one (each is a thread of aiosqlite's, idle when unused)
-            kwargs.update(pool_size=10, max_overflow=30)
+            kwargs.update(pool_size=10, max_overflow=30, **queued)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10, **queued)
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         busy = settings.sqlite_busy_timeout_ms

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10_000_000, ge=1024)
     timezone: str = "Asia/Shanghai"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    #: how long a request waits for a pooled database connection before it is answered 503
+    #: ``server_busy`` with Retry-After (a burst beyond what the server can answer)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     #: SQLite: how long a writing transaction waits for its process's turn (backend/kernel/turns.py)
     sqlite_write_wait_seconds: float = Field(default=15.0, gt=0, le=600)
     #: how long a person's unit, roles and scope are cached per process (changes made in the same
@@ -82,8 +85,22 @@ class Settings(BaseSettings):
 
     #: business data store (DuckDB): memory cap, rule time limit, largest upload
     duckdb_memory_limit: str = "2GB"
+    #: several processes take turns with the store file (backend/data/store.py): how long one waits
+    #: for its turn (an import or rule run in another process) before answering ``store_busy``, and
+    #: how long a process keeps the file open after its work when nobody else waits for it
+    duckdb_wait_seconds: float = Field(default=300.0, gt=0)
+    duckdb_linger_seconds: float = Field(default=2.0, ge=0)
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
+
+    #: public intake (backend/intake): proof-of-work bits per report (~65 000 hashes at 16: about a
+    #: second on a phone), reports per sender address per hour and per day, files per report and
+    #: the largest file
+    intake_pow_bits: int = Field(default=16, ge=0, le=28)
+    intake_per_hour: int = Field(default=3, ge=1)
+    intake_per_day: int = Field(default=10, ge=1)
+    intake_max_files: int = Field(default=3, ge=0, le=10)
+    intake_file_max_bytes: int = Field(default=5_000_000, ge=1024)
 
     #: warning lifecycle: largest verification photo, reminder before the deadline and supervision
     #: order after it, in working days
@@ -91,6 +108,9 @@ class Settings(BaseSettings):
     #: rendered own-inbox pages kept per process (SQLite; each ~12 KB), reused while the person's
     #: warnings are unchanged and no item's deadline has passed; 0 keeps none
     inbox_cache_pages: int = Field(default=4096, ge=0, le=1_000_000)
+    #: statistics (the dashboard, GET /api/stats) of one scope and period are reused for this many
+    #: seconds, and callers asking at the same time share one computation; 0 computes every call
+    stats_cache_seconds: float = Field(default=20, ge=0, le=3600)
     #: PostgreSQL: keep those pages and signed-in sessions too, told of changes by the database
     #: (LISTEN, migration 0010; backend/kernel/watch.py); unset means on, except with env=test (a
     #: change written by another connection shows once its notification is read, milliseconds later)

@@ -20,6 +20,7 @@ from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -263,10 +264,29 @@ def _bad_value(exc: BaseException | None) -> bool:
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if _bad_value(exc):
         return out_of_range_handler(request, exc)
+    if "database is locked" in str(exc.orig):  # SQLite: no turn to write in time
+        return busy_handler(request, exc)
     return internal_error_handler(request, exc)
 
 
+#: how long a client is asked to wait when no database connection was free in time
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """No pooled database connection became free in time, or (SQLite) no turn to write (a burst
+    beyond what the server can answer): the request's transaction did nothing, and the client
+    may send it again — 503 with Retry-After, not an error of ours to chase in the log."""
+    log.warning("no database connection free in time on %s %s", request.method, request.url.path)
+    return Response(
+        _body("server_busy", "The server is busy: try again in a few seconds.", request),
+        status_code=503,
+        headers={**_headers(request), "Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    PoolTimeout: busy_handler,
     AppError: app_error_handler,
     StaleDataError: stale_handler,
     OverflowError: out_of_range_handler,

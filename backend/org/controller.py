@@ -173,9 +173,10 @@ class OrgController(Controller):
         org: NamedDependency[OrgService],
         request: Request[Principal, Any, Any],
         data: MultipartBody[DataForm],
+        state: State,
         dry_run: FromQuery[bool] = False,
     ) -> ImportReport:
-        importer = OrgImporter(org)
+        importer = OrgImporter(org, state.settings)
         if kind not in ("units", "people"):
             raise Invalid(f"unknown import kind {kind!r}; use units or people", code="unknown_import_kind")
         upload = sent_file(data.data, "data")

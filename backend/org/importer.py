@@ -6,15 +6,20 @@ an existing key updates, so importing the same file twice changes nothing the se
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.audit.service import AuditTrail
 from backend.kernel.access import Actor, Role
 from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.errors import Invalid
+from backend.kernel.hooks import REGISTRY, HookPoint
+from backend.kernel.settings import Settings
 from backend.kernel.tabular import RowError, read_rows, require_columns
 from backend.org.models import PersonCreate, PersonUpdate, Specialty, UnitCreate, UnitKind, UnitUpdate
 from backend.org.service import OrgService
@@ -32,6 +37,17 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: what other features did with the file's further columns (e.g. messenger user ids), by feature
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+#: after a people import is committed, each row by employee number (every column of the file,
+#: those the import does not read too): a feature may take its own columns and say what it did
+PeopleImported = Callable[
+    [AsyncSession, AuditTrail, Settings, Actor, list[tuple[str, dict[str, str]]]],
+    Awaitable[dict[str, Any] | None],
+]
+PEOPLE_IMPORTED: HookPoint[PeopleImported] = HookPoint("org.people_imported")
 
 
 def _reject(errors: list[RowError], rows: int) -> Invalid:
@@ -53,8 +69,10 @@ def _validation_errors(number: int, exc: ValidationError) -> list[RowError]:
 
 
 class OrgImporter:
-    def __init__(self, org: OrgService) -> None:
+    def __init__(self, org: OrgService, settings: Settings | None = None) -> None:
         self.org = org
+        #: with settings, other features' hooks see the people imported (without: a bare import)
+        self.settings = settings
 
     async def _finish(self, dry_run: bool) -> None:
         """Keep the rows written, or (a dry run) undo them: the report then says what the import
@@ -150,6 +168,7 @@ class OrgImporter:
         require_columns(header, ["employee_no", "name", "unit_code"])
         errors: list[RowError] = []
         parsed: list[tuple[int, PersonCreate]] = []
+        taken: list[tuple[str, dict[str, str]]] = []
         seen: dict[str, int] = {}
         unit_codes = {u.code for u in await self.org.list_units()}
         post_codes = {p.code for p in await self.org.list_posts()}
@@ -211,6 +230,7 @@ class OrgImporter:
                         ),
                     )
                 )
+                taken.append((no, dict(row)))
             except ValidationError as exc:
                 errors.extend(_validation_errors(number, exc))
         report = ImportReport("people", rows=len(parsed) + len({e.row for e in errors}), dry_run=dry_run)
@@ -233,6 +253,11 @@ class OrgImporter:
         except BaseException:
             await self.org.session.rollback()
             raise
+        if not dry_run and self.settings is not None:
+            for hook in REGISTRY(PEOPLE_IMPORTED):
+                note = await hook(self.org.session, self.org.trail, self.settings, actor, taken)
+                if note:
+                    report.notes.update(note)
         return report
 
 

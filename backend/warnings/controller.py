@@ -22,7 +22,7 @@ from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
 from backend.warnings.kept import kept_details, parse_ids
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
-from backend.warnings.models import Level, LinkedState, WarningState
+from backend.warnings.models import Finding, Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
     InboxBox,
@@ -33,6 +33,7 @@ from backend.warnings.schemas import (
     UnitOnTime,
     VerificationCreate,
     WarningDetail,
+    WarningStatus,
 )
 from backend.warnings.service import (
     InboxFilters,
@@ -84,6 +85,11 @@ class WarningController(Controller):
         period: Annotated[str | None, QueryParameter(max_length=32)] = None,
         person_id: Annotated[int | None, QueryParameter(ge=1)] = None,
         box: FromQuery[InboxBox | None] = None,
+        unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        specialty: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        post_id: Annotated[int | None, QueryParameter(ge=0)] = None,
+        status: FromQuery[WarningStatus | None] = None,
+        finding: FromQuery[Finding | None] = None,
         lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
@@ -98,6 +104,11 @@ class WarningController(Controller):
             period=period,
             person_id=person_id,
             box=box,
+            unit_id=unit_id,
+            specialty=specialty,
+            post_id=post_id,
+            status=status,
+            finding=finding,
         )
         lang = pick_lang(lang)
         reads: ReadJournal = state.reads

@@ -41,11 +41,18 @@ from backend.kernel.db import read_rows
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
 from backend.warnings.evidence import TOPIC, pick_lang
 from backend.warnings.models import OPEN_STATES, Finding, Level, Warning, WarningState
-from backend.warnings.schemas import InboxBox, InboxPage, LevelCounts, WarningSummary, overdue
+from backend.warnings.schemas import (
+    InboxBox,
+    InboxPage,
+    LevelCounts,
+    WarningStatus,
+    WarningSummary,
+    overdue,
+)
 
 WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING.c
-PERSON = table("person", column("id"), column("name"))
+PERSON = table("person", column("id"), column("name"), column("post_id"))
 OVERRIDE = table("calendar_override", column("day"), column("kind"))
 #: what an inbox row shows (summary()): no lifecycle timestamps beyond the deadline
 INBOX_COLUMNS = [
@@ -74,6 +81,13 @@ class InboxFilters:
     period: str | None = None
     person_id: int | None = None
     box: InboxBox | None = None
+    #: the statistics' drill-down: a figure's list (unit, specialty, post, where it stands, finding)
+    unit_id: int | None = None
+    specialty: str | None = None
+    #: a post's id; 0 for people without a post
+    post_id: int | None = None
+    status: WarningStatus | None = None
+    finding: Finding | None = None
 
 
 # --- working days ------------------------------------------------------------------------------
@@ -123,7 +137,14 @@ def _overrides_between(today: date) -> Select[Any]:
 
 def _workdays(today: date, rows: Sequence[Any]) -> Workdays:
     overrides = {(d if isinstance(d, date) else date.fromisoformat(str(d))): str(k) for d, k in rows}
-    calendar = WorkingCalendar(overrides)
+    return _workdays_with(today, tuple(sorted(overrides.items())))
+
+
+@lru_cache(maxsize=64)
+def _workdays_with(today: date, overrides: tuple[tuple[date, str], ...]) -> Workdays:
+    """Worked out once per day and set of overrides (each detail and list asks; asking the holiday
+    calendar about 120 days was a sixth of the CPU of a warning's detail)."""
+    calendar = WorkingCalendar(dict(overrides))
     ahead = (today + timedelta(days=n) for n in range(1, HORIZON + 1))
     return Workdays(today, frozenset(d for d in ahead if calendar.is_working(d)))
 
@@ -238,6 +259,33 @@ def filter_clauses(filters: InboxFilters, now: datetime) -> list[ColumnElement[b
     if filters.overdue is not None:
         is_overdue = and_(W.due_at < now, is_open())
         where.append(is_overdue if filters.overdue else or_(W.due_at.is_(None), ~is_overdue))
+    return where + drill_clauses(filters)
+
+
+#: where a warning stands, as the statistics count it
+STATUS_STATES: dict[WarningStatus, list[str]] = {
+    WarningStatus.open: OPEN_VALUES,
+    WarningStatus.waiting: [WarningState.submitted.value],
+    WarningStatus.closed: [WarningState.confirmed.value, WarningState.closed.value],
+}
+#: a finding stands while its verification is submitted, confirmed or closed (not returned)
+STANDING = [WarningState.submitted.value, WarningState.confirmed.value, WarningState.closed.value]
+
+
+def drill_clauses(filters: InboxFilters) -> list[ColumnElement[bool]]:
+    """The filters a statistics figure hands to the list behind it."""
+    where: list[ColumnElement[bool]] = []
+    if filters.unit_id is not None:
+        where.append(W.unit_id == filters.unit_id)
+    if filters.specialty is not None:
+        where.append(W.specialty == filters.specialty if filters.specialty else W.specialty.is_(None))
+    if filters.post_id is not None:
+        post = PERSON.c.post_id == filters.post_id if filters.post_id else PERSON.c.post_id.is_(None)
+        where.append(W.person_id.in_(select(PERSON.c.id).where(post)))
+    if filters.status is not None:
+        where.append(W.state.in_(STATUS_STATES[filters.status]))
+    if filters.finding is not None:
+        where += [W.finding == filters.finding.value, W.state.in_(STANDING)]
     return where
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -79,95 +79,106 @@ def linked_public(row: LinkedWarning) -> LinkedPublic:
     return LinkedPublic.model_validate({**row.model_dump(), "overdue": overdue})
 
 
+def _true_of_unit(unit_id: int, *more: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    return [
+        col(Warning.unit_id) == unit_id,
+        col(Warning.finding) == Finding.true.value,
+        col(Warning.state).in_(TRUE_STATES),
+        col(Warning.trial).is_(False),
+        *more,
+    ]
+
+
+async def _ids(session: AsyncSession, where: list[ColumnElement[bool]], last: int | None = None) -> list[int]:
+    """Ids of the matching warnings in raising order (``last``: only the latest so many)."""
+    stmt = select(col(Warning.id)).where(*where)
+    if last is None:
+        stmt = stmt.order_by(col(Warning.raised_at), col(Warning.id))
+        return [i for i in (await session.execute(stmt)).scalars() if i is not None]
+    stmt = stmt.order_by(col(Warning.raised_at).desc(), col(Warning.id).desc()).limit(last)
+    return [i for i in reversed(list((await session.execute(stmt)).scalars())) if i is not None]
+
+
 async def evaluate(
     session: AsyncSession, trail: AuditTrail, warning: Warning, actor: Actor
 ) -> list[LinkedWarning]:
-    """Raise the letters the department's true warnings now call for. No commit."""
+    """Raise the letters the department's true warnings now call for. No commit.
+
+    The patterns are counted by the database, and the warnings a letter names are read only for
+    a letter not raised yet: a unit's history of true warnings grows for years and each
+    verification looks at it (measured on a year of history: reading it row by row was most of a
+    reply's CPU)."""
     await session.refresh(warning)
     if warning.finding != Finding.true.value:
         return []
-    # the columns the patterns read, not whole warnings: a unit's history of true warnings grows
-    # for years and each verification reads it (measured: ORM rows were most of a reply's CPU)
-    rows: list[Any] = list(
-        (
-            await session.execute(
-                select(
-                    col(Warning.id),
-                    col(Warning.topic_id),
-                    col(Warning.level),
-                    col(Warning.person_id),
-                    col(Warning.object_key),
-                    col(Warning.state),
-                    col(Warning.confirmed_at),
-                    col(Warning.raised_at),
-                )
-                .where(
-                    col(Warning.unit_id) == warning.unit_id,
-                    col(Warning.finding) == Finding.true.value,
-                    col(Warning.state).in_(TRUE_STATES),
-                    col(Warning.trial).is_(False),
-                )
-                .order_by(col(Warning.raised_at), col(Warning.id))
-            )
-        ).all()
-    )
-    found: list[tuple[LinkedRule, str, list[Any], dict[str, Any]]] = []
-    same_topic = [w for w in rows if w.topic_id == warning.topic_id]
-    if len(same_topic) >= 3:
-        group = len(same_topic) // 3
-        found.append(
-            (
-                LinkedRule.repeat,
-                f"{warning.topic_code}:{group}",
-                same_topic[-3:],
-                {"topic_code": warning.topic_code},
-            )
+    unit = warning.unit_id
+    same_topic = _true_of_unit(unit, col(Warning.topic_id) == warning.topic_id)
+    counted = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(col(Warning.level) == Level.high.value),
+            ).where(*same_topic)
         )
-    reds = [w for w in same_topic if w.level == Level.high.value]
-    if len(reds) >= 2:
-        found.append(
-            (
-                LinkedRule.double_red,
-                f"{warning.topic_code}:{len(reds) // 2}",
-                reds[-2:],
-                {"topic_code": warning.topic_code},
-            )
+    ).one()
+    #: (rule, key suffix, where the members are, how many of the latest, what it is about)
+    wanted: list[tuple[LinkedRule, str, list[ColumnElement[bool]], int | None, dict[str, Any]]] = []
+    about_topic = {"topic_code": warning.topic_code}
+    if counted[0] >= 3:
+        wanted.append(
+            (LinkedRule.repeat, f"{warning.topic_code}:{counted[0] // 3}", same_topic, 3, about_topic)
+        )
+    if counted[1] >= 2:
+        reds = [*same_topic, col(Warning.level) == Level.high.value]
+        wanted.append(
+            (LinkedRule.double_red, f"{warning.topic_code}:{counted[1] // 2}", reds, 2, about_topic)
         )
     for attr in ("person_id", "object_key"):
-        mine = [w for w in rows if getattr(w, attr) == getattr(warning, attr)]
-        if len({w.topic_id for w in mine}) >= 2:
-            found.append(
-                (
-                    LinkedRule.concentrated,
-                    f"{attr}:{getattr(warning, attr)}:{len({w.topic_id for w in mine})}",
-                    mine,
-                    {attr: getattr(warning, attr)},
+        value = getattr(warning, attr)
+        if value is None:
+            continue  # nobody's (or no object's) warnings are not one person's (object's)
+        mine = _true_of_unit(unit, getattr(Warning, attr) == value)
+        topics = (
+            await session.execute(select(func.count(func.distinct(col(Warning.topic_id)))).where(*mine))
+        ).scalar_one()
+        if topics >= 2:
+            wanted.append((LinkedRule.concentrated, f"{attr}:{value}:{topics}", mine, None, {attr: value}))
+    raised: list[LinkedWarning] = []
+    for rule, suffix, where, last_n, about in wanted:
+        if await _exists(session, _key(rule, unit, suffix)):
+            continue
+        members = await _ids(session, where, last_n)
+        raised.append(await _raise(session, trail, unit, rule, suffix, members, about, actor))
+    if warning.level == Level.high.value and not await _exists(
+        session, _key(LinkedRule.relapse, unit, f"w{warning.id}")
+    ):
+        earlier = _true_of_unit(
+            unit,
+            col(Warning.id) != warning.id,
+            col(Warning.person_id) == warning.person_id,
+            col(Warning.state).in_(sorted(HANDLED_STATES)),
+            func.coalesce(col(Warning.confirmed_at), col(Warning.raised_at))
+            <= (warning.submitted_at or utcnow()),
+        )
+        last = await _ids(session, earlier, 1)
+        if last:
+            about = {"person_id": warning.person_id}
+            members = [last[0], warning.id or 0]
+            raised.append(
+                await _raise(
+                    session, trail, unit, LinkedRule.relapse, f"w{warning.id}", members, about, actor
                 )
             )
-    if warning.level == Level.high.value:
-        earlier = [
-            w
-            for w in rows
-            if w.id != warning.id
-            and w.person_id == warning.person_id
-            and w.state in HANDLED_STATES
-            and (w.confirmed_at or w.raised_at) <= (warning.submitted_at or utcnow())
-        ]
-        if earlier:
-            found.append(
-                (
-                    LinkedRule.relapse,
-                    f"w{warning.id}",
-                    [earlier[-1], warning],
-                    {"person_id": warning.person_id},
-                )
-            )
-    raised = []
-    for rule, suffix, members, about in found:
-        row = await _raise(session, trail, warning.unit_id, rule, suffix, members, about, actor)
-        if row is not None:
-            raised.append(row)
     return raised
+
+
+def _key(rule: LinkedRule, unit_id: int, suffix: str) -> str:
+    return f"{rule.value}:{unit_id}:{suffix}"[:200]
+
+
+async def _exists(session: AsyncSession, key: str) -> bool:
+    found = await session.execute(select(col(LinkedWarning.id)).where(col(LinkedWarning.key) == key))
+    return found.first() is not None
 
 
 async def department_and_inspectors(
@@ -190,16 +201,12 @@ async def _raise(
     unit_id: int,
     rule: LinkedRule,
     suffix: str,
-    members: Sequence[Any],
+    members: Sequence[int],
     about: dict[str, Any],
     actor: Actor,
-) -> LinkedWarning | None:
-    key = f"{rule.value}:{unit_id}:{suffix}"[:200]
-    exists = (
-        await session.execute(select(col(LinkedWarning.id)).where(col(LinkedWarning.key) == key))
-    ).first()
-    if exists is not None:
-        return None
+) -> LinkedWarning:
+    """A new letter (the caller checked that its key is not raised yet)."""
+    key = _key(rule, unit_id, suffix)
     now = utcnow()
     deadline = (await load_calendar(session)).deadline(now, REPORT_WORKING_DAYS)
     level = Level.high if rule in {LinkedRule.double_red, LinkedRule.relapse} else Level.medium
@@ -211,7 +218,7 @@ async def _raise(
         object_key=about.get("object_key"),
         topic_code=about.get("topic_code"),
         level=level.value,
-        warning_ids=[w.id for w in members if w.id is not None],
+        warning_ids=list(members),
         raised_at=now,
         report_due_at=deadline.due_at,
         report_provisional=deadline.provisional,
@@ -229,12 +236,9 @@ async def _raise(
         level=level.value,
         data=data,
     )
-    for w in members:
-        session.add(
-            WarningStep(
-                warning_id=w.id or 0, kind="linked", channel="system", actor_label="linked", data=data
-            )
-        )
+    if row.warning_ids:  # one statement for every warning the letter names (they can be hundreds)
+        step = {"at": now, "kind": "linked", "channel": "system", "actor_label": "linked", "data": data}
+        await session.execute(insert(WarningStep), [{"warning_id": w, **step} for w in row.warning_ids])
     await trail.record(
         session,
         actor,

@@ -39,6 +39,22 @@ class Warning(SQLModel, table=True):
         Index("ix_warning_person_raised", "person_id", "raised_at"),
         #: the inbox's counts per level: read from this index alone (migration 0008)
         Index("ix_warning_person_trial_level", "person_id", "trial", "level"),
+        #: the statistics of a caller's units and period, read from this index alone (migration 0013r)
+        Index(
+            "ix_warning_stats",
+            "unit_id",
+            "raised_at",
+            "trial",
+            "level",
+            "state",
+            "topic_code",
+            "specialty",
+            "finding",
+            "due_at",
+            "first_submitted_at",
+            "person_id",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

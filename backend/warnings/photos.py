@@ -56,8 +56,10 @@ def check_image(content: bytes, max_bytes: int) -> str:
 
 
 class PhotoStore:
-    def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "photos"
+    """Files by SHA-256 under ``<data_dir>/<folder>`` (the warnings' photos by default)."""
+
+    def __init__(self, data_dir: Path, folder: str = "photos") -> None:
+        self.root = Path(data_dir) / folder
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256

@@ -37,6 +37,14 @@ class InboxBox(StrEnum):
     done = "done"  # 已办: replied, confirmed or closed
 
 
+class WarningStatus(StrEnum):
+    """Where a warning stands, as the statistics count it (the list behind a figure)."""
+
+    open = "open"  # no verification pending or accepted
+    waiting = "waiting"  # a verification waits for the head
+    closed = "closed"  # confirmed or closed
+
+
 class EvidenceItem(SQLModel):
     """One fact of a warning as people read it (``backend/warnings/evidence.py``)."""
 

@@ -57,6 +57,18 @@ export async function api(path, options) {
   return data;
 }
 
+/** A file the API serves behind the bearer token (a PDF form), saved by the browser as ``name``. */
+export async function saveFile(path, name) {
+  const res = await request(path);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  Object.assign(a, { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 /** An image the API serves behind the bearer token, as an object URL for <img src>. */
 export async function blobUrl(path) {
   const res = await request(path);

@@ -9,6 +9,10 @@ const LANG_KEY = "probity.lang";
 /** route → view module (loaded on first use) and who may open it */
 const ROUTES = [
   { re: /^\/login$/, view: "login", public: true },
+  { re: /^\/report$/, view: "report", public: true },
+  { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
+  { re: /^\/checks(?:\/(new|\d+))?$/, view: "checks", roles: ["head", "inspector"] },
+  { re: /^\/sso\/([A-Za-z0-9_-]{10,80})$/, view: "sso", public: true },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },

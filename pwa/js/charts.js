@@ -28,6 +28,11 @@ export function table(head, rows) {
   );
 }
 
+/** A row's label, as a link to the list behind it when there is one. */
+function linkTo(label, href) {
+  return href ? h("a", { href, class: "cell-link" }, label) : label;
+}
+
 function legend() {
   return h(
     "p",
@@ -40,42 +45,48 @@ function short(label, max = 8) {
   return label.length > max ? label.slice(0, max - 1) + "…" : label;
 }
 
-/** rows: [{label, full?, high, medium, low, overdue}] as horizontal stacked bars (open by level). */
+/** rows: [{label, full?, high, medium, low, overdue, href?}] as horizontal stacked bars by level; a row
+ * with ``href`` links to the list behind it. */
 export function stackedBars(title, rows) {
   const W = 360;
   const left = 124;
   const right = 60;
+  // a row that is a link is a touch target: 48 units high (about 44 px on a phone)
+  const linked = rows.some((r) => r.href);
   const bar = 22;
-  const gap = 12;
+  const gap = linked ? 28 : 12;
   const H = Math.max(1, rows.length) * (bar + gap) + 8;
   const max = Math.max(1, ...rows.map((r) => r.high + r.medium + r.low));
   const scale = (W - left - right) / max;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", preserveAspectRatio: "xMinYMin meet", class: "chart-svg" });
   rows.forEach((r, i) => {
     const y = 4 + i * (bar + gap);
-    svg.append(s("text", { x: left - 6, y: y + bar / 2 + 4, "text-anchor": "end", class: "axis" }, s("title", {}, r.full || r.label), short(r.label)));
+    const named = `${r.full || r.label}: ${r.high + r.medium + r.low}`;
+    const group = r.href ? s("a", { href: r.href, class: "bar-link", "aria-label": named }, s("rect", { x: 0, y: y - gap / 2, width: W, height: bar + gap, class: "hit" })) : svg;
+    group.append(s("text", { x: left - 6, y: y + bar / 2 + 4, "text-anchor": "end", class: "axis" }, s("title", {}, r.full || r.label), short(r.label)));
     let x = left;
     for (const l of LEVELS) {
       const w = r[l] * scale;
-      if (w > 0) svg.append(s("rect", { x, y, width: w, height: bar, fill: LEVEL_COLOURS[l] }, s("title", {}, `${r.label} · ${t("level." + l)}: ${r[l]}`)));
+      if (w > 0) group.append(s("rect", { x, y, width: w, height: bar, fill: LEVEL_COLOURS[l] }, s("title", {}, `${r.label} · ${t("level." + l)}: ${r[l]}`)));
       x += w;
     }
     const total = r.high + r.medium + r.low;
-    svg.append(s("text", { x: x + 4, y: y + bar / 2 + 4, class: "value" }, String(total) + (r.overdue ? ` (${r.overdue}!)` : "")));
+    group.append(s("text", { x: x + 4, y: y + bar / 2 + 4, class: "value" }, String(total) + (r.overdue ? ` (${r.overdue}!)` : "")));
+    if (group !== svg) svg.append(group);
   });
   const fig = figure(
     title,
     svg,
     table(
       ["", ...LEVELS.map((l) => t("level." + l)), t("dash.overdue")],
-      rows.map((r) => [r.full || r.label, r.high, r.medium, r.low, r.overdue]),
+      rows.map((r) => [linkTo(r.full || r.label, r.href), r.high, r.medium, r.low, r.overdue]),
     ),
   );
   fig.insertBefore(legend(), fig.querySelector("details"));
   return fig;
 }
 
-/** weeks: [{label, high, medium, low}] as stacked columns, oldest first. */
+/** weeks: [{label, high, medium, low, href?}] as stacked columns, oldest first (linked like rows). */
 export function columns(title, weeks) {
   const W = 360;
   const H = 190;
@@ -94,11 +105,15 @@ export function columns(title, weeks) {
   weeks.forEach((w, i) => {
     const x = left + i * step + (step - bw) / 2;
     let y = H - bottom;
+    const hit = s("rect", { x: left + i * step, y: 0, width: step, height: H, class: "hit" });
+    const named = `${w.label}: ${w.high + w.medium + w.low}`;
+    const group = w.href ? s("a", { href: w.href, class: "bar-link", "aria-label": named }, hit) : svg;
+    if (group !== svg) svg.append(group);
     for (const l of LEVELS) {
       const hgt = w[l] * scale;
       if (hgt > 0) {
         y -= hgt;
-        svg.append(s("rect", { x, y, width: bw, height: hgt, fill: LEVEL_COLOURS[l] }, s("title", {}, `${w.label} · ${t("level." + l)}: ${w[l]}`)));
+        group.append(s("rect", { x, y, width: bw, height: hgt, fill: LEVEL_COLOURS[l] }, s("title", {}, `${w.label} · ${t("level." + l)}: ${w[l]}`)));
       }
     }
     if (i % 2 === weeks.length % 2 || weeks.length < 7) {
@@ -108,7 +123,7 @@ export function columns(title, weeks) {
   const fig = figure(
     title,
     svg,
-    table(["", ...LEVELS.map((l) => t("level." + l))], weeks.map((w) => [w.label, w.high, w.medium, w.low])),
+    table(["", ...LEVELS.map((l) => t("level." + l))], weeks.map((w) => [linkTo(w.label, w.href), w.high, w.medium, w.low])),
   );
   fig.insertBefore(legend(), fig.querySelector("details"));
   return fig;

@@ -173,6 +173,17 @@
     return fetch(path, { method: "POST", keepalive: true, headers, body: JSON.stringify(body) }).catch(() => null);
   }
 
+  /** fetch() with the channel header and never a token: a report from the public must not say
+   * who is signed in on this phone. */
+  function publicFetch(path, init) {
+    const options = Object.assign({}, init || {});
+    const headers = new Headers(options.headers || {});
+    headers.set(CHANNEL_HEADER, "pwa");
+    options.headers = headers;
+    options.credentials = "omit";
+    return fetch(path, options);
+  }
+
   // --- outbox -------------------------------------------------------------------------------
   const outbox = {
     get: (clientId) => inStore("outbox", "readonly", (s) => s.get(clientId)),
@@ -400,5 +411,5 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
-  g.ProbityCore = { openDb, kv, session, refresh, authFetch, postOnLeave, outbox, queueAnswers, flush, onChange, announce, uuid };
+  g.ProbityCore = { openDb, kv, session, refresh, authFetch, postOnLeave, publicFetch, outbox, queueAnswers, flush, onChange, announce, uuid };
 })(globalThis);

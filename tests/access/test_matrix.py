@@ -21,6 +21,10 @@ PUBLIC = {
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/login/totp"),
     ("POST", "/api/auth/login/totp/setup"),
+    # the public intake form: no account (tests/intake)
+    ("GET", "/api/public/reports/challenge"),
+    ("POST", "/api/public/reports"),
+    ("POST", "/api/public/reports/status"),
 }
 
 

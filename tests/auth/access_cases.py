@@ -53,4 +53,12 @@ CASES = [
         ADMIN_ONLY,
         body=lambda i: {"new_password": "Reset-pass-2026"},
     ),
+    Case(
+        "POST",
+        "/api/accounts/{account_id:int}/second-factor/reset",
+        lambda i: f"/api/accounts/{i.account['E0110']}/second-factor/reset",
+        {"admin": 409},
+        body=lambda i: {"reason": "phone lost"},
+        note="that person has no second factor",
+    ),
 ]

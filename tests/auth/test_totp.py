@@ -279,3 +279,46 @@ async def test_expired_challenges_go_with_ended_sessions(client, sessions, clock
         assert await purge_sessions(s, clock.now + timedelta(minutes=6)) >= 1
         await s.commit()
         assert (await s.execute(select(TotpChallenge))).first() is None
+
+
+async def test_an_admin_removes_a_lost_second_factor_not_their_own(client, sessions, clock, db):
+    """The manager lost the phone and the recovery codes: an administrator removes the factor (in
+    the trail with the reason), the manager's sessions end, and the password alone signs in again.
+    Nobody removes their own factor this way."""
+    await _enrol(client, sessions, clock, "manager")
+    await _enrol(client, sessions, clock, "admin")
+    admin = await sessions.headers("admin")
+    manager_headers = await sessions.headers("manager")
+    async with db.session() as s:
+        ids = dict((await s.execute(select(Account.username, Account.id))).all())
+    own = await client.post(
+        f"/api/accounts/{ids['admin']}/second-factor/reset", headers=admin, json={"reason": "lost"}
+    )
+    assert own.status_code == 403 and own.json()["code"] == "own_second_factor"
+    by_manager = await client.post(
+        f"/api/accounts/{ids['manager']}/second-factor/reset", headers=manager_headers, json={"reason": "x1"}
+    )
+    assert by_manager.status_code == 403
+    assert (await _login(client)).json()["second_factor"] == "totp"  # still on
+
+    done = await client.post(
+        f"/api/accounts/{ids['manager']}/second-factor/reset",
+        headers=admin,
+        json={"reason": "phone lost, identity checked in person"},
+    )
+    assert done.status_code == 200, done.text
+    assert (await client.get("/api/auth/me", headers=manager_headers)).status_code == 401  # sessions ended
+    assert (await _login(client)).json()["access_token"]  # the password alone again
+    again = await client.post(
+        f"/api/accounts/{ids['manager']}/second-factor/reset", headers=admin, json={"reason": "again"}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "totp_not_active"
+    async with db.session() as s:
+        records = (
+            (await s.execute(select(AuditRecord).where(AuditRecord.action == "account.totp_reset")))
+            .scalars()
+            .all()
+        )
+    assert [(r.object_id, r.new_value["reason"]) for r in records] == [
+        (str(ids["manager"]), "phone lost, identity checked in person")
+    ]

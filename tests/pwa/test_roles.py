@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from playwright.sync_api import expect
 
+from backend.kernel.timeutil import SHANGHAI
 from tests.pwa.conftest import sign_in
 from tests.pwa.helpers import seed_warnings
 
@@ -23,27 +26,30 @@ PROGRESS_PROBE = """
 def test_inspector_dashboard_draws_open_and_overdue_by_level_unit_and_topic(live, phone, shots):
     seed_warnings(live, "E0005")
     seed_warnings(live, "E0009")  # the expert, head of the marketing department
+    # each seeds three warnings now and one 70 days ago: this month holds six, the year eight unless
+    # 70 days ago was last year
+    now = datetime.now(SHANGHAI)
+    earlier = now - timedelta(days=70)
     page = phone().new_page()
     sign_in(page, "inspector")
     expect(page.locator("nav.tabs")).to_contain_text("看板")
     page.goto("/#/dashboard")
     expect(page.get_by_role("heading", name="监督看板")).to_be_visible()
     tiles = page.locator(".tiles .tile")
-    expect(tiles.first).to_contain_text("在办预警")
-    expect(tiles.first.locator(".tile-value")).to_have_text("8")
-    expect(tiles.nth(1).locator(".tile-value")).to_have_text("2")  # overdue
+    expect(tiles.first).to_contain_text("新增预警")
+    expect(tiles.first.locator(".tile-value")).to_have_text("6" if earlier.month != now.month else "8")
     by_unit = page.locator("figure.chart").filter(has_text="按单位")
     expect(by_unit.locator("svg[role=img] rect")).not_to_have_count(0)
     expect(by_unit.locator("table")).to_contain_text("城关供电所")
     expect(by_unit.locator("table")).to_contain_text("东湖营销部")
     by_topic = page.locator("figure.chart").filter(has_text="按主题")
     expect(by_topic.locator("table tbody tr")).to_have_count(3)
-    expect(page.locator("figure.chart").filter(has_text="每周新增预警").locator("rect")).not_to_have_count(0)
+    expect(page.locator("figure.chart").filter(has_text="近 6 个月").locator("rect")).not_to_have_count(0)
     shots(page, "dashboard", full_page=True)
 
-    page.locator(".segmented button", has_text="近 30 天").click()
-    expect(page.locator(".segmented button[aria-pressed=true]")).to_have_text("近 30 天")
-    expect(tiles.first.locator(".tile-value")).to_have_text("6")  # the overdue ones are older
+    page.locator(".segmented button", has_text="年").click()
+    expect(page.locator(".segmented button[aria-pressed=true]")).to_have_text("年")
+    expect(tiles.first.locator(".tile-value")).to_have_text("8" if earlier.year == now.year else "6")
 
 
 def test_admin_topics_and_a_data_import_with_progress_and_refused_rows(live, phone, shots):

@@ -26,7 +26,46 @@ export function warningCard(w, { waiting, person } = {}) {
   );
 }
 
+/** The statistics' drill-down keys: a figure's list is the warnings list with these filters. */
+const DRILL = ["raised_from", "raised_to", "topic", "unit_id", "specialty", "post_id", "status", "finding"];
+const PASSED = [...DRILL, "level", "overdue"];
+
+/** The list behind a dashboard figure: every warning (open or done) matching its filters, in my units. */
+async function drilled(root, ctx, query) {
+  const params = new URLSearchParams({ view: "unit", lang: currentLang(), limit: String(PAGE) });
+  for (const key of PASSED) if (query.get(key)) params.set(key, query.get(key));
+  const page = await api("/api/warnings?" + params);
+  const list = h("ul", { class: "wlist" }, page.items.map((w) => warningCard(w)));
+  add(
+    root,
+    heading(t("list.title")),
+    query.get("about") ? h("p", { class: "list-about" }, t("list.about", { about: query.get("about") })) : null,
+    h("p", { class: "muted small", role: "status" }, t("list.total", { n: page.total })),
+    page.items.length ? list : emptyState(t("list.empty")),
+  );
+  more(root, list, params, page);
+  add(root, h("p", { class: "small" }, h("a", { href: "#/warnings" }, t("list.clear"))));
+}
+
+function more(root, list, params, page, waiting = new Set()) {
+  let offset = page.items.length;
+  if (offset >= page.total) return;
+  const button = h("button", { type: "button", class: "btn btn-block" }, t("common.more"));
+  button.onclick = async () => {
+    button.disabled = true;
+    params.set("offset", String(offset));
+    const next = await api("/api/warnings?" + params).catch(() => null);
+    button.disabled = false;
+    if (!next) return;
+    for (const w of next.items) list.append(warningCard(w, { waiting: waiting.has(w.id) }));
+    offset += next.items.length;
+    if (offset >= next.total || !next.items.length) button.remove();
+  };
+  add(root, button);
+}
+
 export default async function render(root, ctx, _params, query) {
+  if (ctx.has("head", "inspector", "committee") && DRILL.some((k) => query.has(k))) return drilled(root, ctx, query);
   const supervisor = ctx.has("head", "inspector", "committee");
   const view = supervisor && query.get("view") === "unit" ? "unit" : "mine";
   const level = LEVELS.includes(query.get("level")) ? query.get("level") : "";
@@ -98,19 +137,5 @@ export default async function render(root, ctx, _params, query) {
     keepDetails(open, currentLang()).catch(() => 0);
   }
 
-  let offset = page.items.length;
-  if (offset < page.total) {
-    const more = h("button", { type: "button", class: "btn btn-block" }, t("common.more"));
-    more.onclick = async () => {
-      more.disabled = true;
-      params.set("offset", String(offset));
-      const next = await api("/api/warnings?" + params).catch(() => null);
-      more.disabled = false;
-      if (!next) return;
-      for (const w of next.items) list.append(warningCard(w, { waiting: waiting.has(w.id) }));
-      offset += next.items.length;
-      if (offset >= next.total || !next.items.length) more.remove();
-    };
-    add(root, more);
-  }
+  more(root, list, params, page, waiting);
 }

@@ -1,7 +1,7 @@
 // Interview records (约谈记录, B.12): the list in my scope (mine as the interviewee; with ?mine=1,
 // reached from "Me", only those held with me), records still on this phone, one record with its
 // signatures, and the printable PDF (fetched with the token, saved as a file).
-import { api, blobUrl, core, request } from "../api.js";
+import { api, blobUrl, core, saveFile } from "../api.js";
 import { errorText, fmtDate, t } from "../i18n.js";
 import { add, busy, emptyState, h, heading, icon, note } from "../ui.js";
 
@@ -9,15 +9,7 @@ const QUESTIONS = ["q_true", "q_cause", "q_integrity"];
 const CHECKS = ["c_collaboration", "c_control", "c_education"];
 
 /** Save the record's PDF: fetched with the bearer token, handed to the browser as a file. */
-async function downloadPdf(rec) {
-  const res = await request(rec.pdf_url);
-  const url = URL.createObjectURL(await res.blob());
-  const a = h("a", { href: url, download: "interview-" + rec.id + ".pdf", hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
-}
+const downloadPdf = (rec) => saveFile(rec.pdf_url, "interview-" + rec.id + ".pdf");
 
 function pdfButton(rec) {
   return h(

@@ -143,6 +143,12 @@ export default async function render(root, ctx) {
     field("login-pass", t("login.password"), pass),
     submit,
   );
-  add(wrap, heading(t("login.title")), h("p", { class: "lead" }, t("login.lead")), form);
+  add(
+    wrap,
+    heading(t("login.title")),
+    h("p", { class: "lead" }, t("login.lead")),
+    form,
+    h("p", { class: "hint center" }, h("a", { href: "#/report" }, t("report.entry"))),
+  );
   add(root, wrap);
 }

@@ -83,10 +83,26 @@ function channelsSection(delivery, ctx) {
     "sec-channels",
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
+    messengerBox(),
     telegramBox(delivery, ctx),
     rows,
     orderEditor(delivery, ctx),
   );
+}
+
+/** WeCom / DingTalk: whether my account there is linked (an admin links it: import or mobile number). */
+function messengerBox() {
+  const box = h("div", { class: "messenger-box" });
+  api("/api/messenger/me")
+    .then((bindings) => {
+      for (const b of bindings.filter((x) => x.available || x.bound)) {
+        const status = b.refused ? t("messenger.refused") : b.bound ? t("messenger.bound", { user: b.user_id }) : t("messenger.not_bound");
+        box.append(h("p", { class: "messenger-" + b.provider }, h("strong", {}, t("channel." + b.provider)), " · ", status));
+        if (!b.bound || b.refused) box.append(h("p", { class: "hint" }, t("messenger.how")));
+      }
+    })
+    .catch(() => null);
+  return box;
 }
 
 /** Telegram: bound or not; a one-time link (10 minutes) to bind; unbind. */
@@ -363,6 +379,9 @@ export default async function render(root, ctx, _params, query) {
     ctx.moreTabs().map((n) => h("a", { class: "card hub-link more-tab", href: n.hash }, h("strong", {}, icon(n.icon), " ", n.label), h("span", { class: "muted" }, t("me.more_" + n.hash.slice(2))))),
     h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t("ladder.title")), h("span", { class: "muted" }, t("ladder.hub_hint"))),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
+    ctx.has("inspector", "committee")
+      ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
+      : null,
     await outboxSection(ctx),
     section("sec-lang", t("lang.title"), langBox),
     await pushSection(delivery),

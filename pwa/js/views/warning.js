@@ -249,6 +249,8 @@ export default async function render(root, ctx, [id]) {
   const w = detail.warning;
   const urls = [];
   const mine = w.person_id === ctx.me.person_id;
+  const checkable = !mine && ctx.has("head", "inspector") && w.level === "high" && w.finding === "true";
+  const sheet = checkable ? (await api("/api/check-sheets?warning_id=" + warningId).catch(() => []))[0] : null;
   const pending = mine ? await queuedFor(warningId, ctx.me.person_id) : null;
   let person = null;
   if (!mine) person = await api("/api/people/" + w.person_id).catch(() => null);
@@ -289,6 +291,9 @@ export default async function render(root, ctx, [id]) {
     urgePanel(w, detail.actions, ctx),
     !mine && ctx.has("head", "inspector")
       ? h("a", { class: "btn btn-block iv-start", href: "#/interviews/new?warning=" + warningId }, t("iv.record_for_warning"))
+      : null,
+    checkable
+      ? h("a", { class: "btn btn-block", href: sheet ? "#/checks/" + sheet.id : "#/checks/new?warning=" + warningId }, t(sheet ? "checks.open" : "checks.fill"))
       : null,
     h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline, w, ctx.me.person_id)),
   );
