@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v8";
+const VERSION = "probity-shell-v9";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -37,6 +37,7 @@ const SHELL = [
   "/js/views/queue.js",
   "/js/views/linked.js",
   "/js/views/dashboard.js",
+  "/js/views/reports.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",
   "/js/signature.js",
