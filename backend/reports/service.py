@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import and_, column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.audit.models import AuditRecord
 from backend.audit.service import AuditTrail
 from backend.kernel.access import Principal, Role
-from backend.kernel.errors import AppError, Forbidden, Invalid, NotFound
+from backend.kernel.errors import Forbidden, Invalid, NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, local, utcnow
 from backend.reports.content import FindingLine, OverdueItem, ReportContent
+from backend.reports.exports import export_allowed
 from backend.reports.labels import KIND_ZH, percent
 from backend.reports.models import (
     FindingPublic,
@@ -47,7 +47,6 @@ from backend.warnings.inbox import WARNING
 TOPIC = table("topic", column("code"), column("name"))
 UNIT_KIND = table("unit", column("id"), column("name"), column("kind"), column("active"))
 #: exports (reports made, files downloaded) an account may make in a minute
-EXPORTS_PER_MINUTE = 10
 #: what a list of reports reads (not the files)
 LISTED = ("id", "key", "kind", "unit_id", "period_start", "period_last_day", "title", "created_at")
 #: overdue items listed in a report
@@ -123,35 +122,7 @@ class ReportService:
         return {int(i): str(n) for i, n in rows.all()}
 
     async def _limit(self, principal: Principal, what: str, object_id: int | None, fmt: str) -> None:
-        """The export in the trail, and refused (429) past the account's share of the minute."""
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="report.export",
-            object_type="report",
-            object_id=object_id,
-            new={"what": what, "format": fmt},
-            power="case.export",
-        )
-        since = utcnow() - timedelta(minutes=1)
-        n = (
-            await self.session.execute(
-                select(func.count()).where(
-                    col(AuditRecord.action) == "report.export",
-                    col(AuditRecord.actor_account_id) == principal.account_id,
-                    col(AuditRecord.at) >= since,
-                )
-            )
-        ).scalar_one()
-        if principal.account_id and n > EXPORTS_PER_MINUTE:
-            await self.session.rollback()
-            raise AppError(
-                f"at most {EXPORTS_PER_MINUTE} exports a minute: wait and try again",
-                code="too_many_exports",
-                status=429,
-                headers={"Retry-After": "60"},
-                extra={"retry_after": 60},
-            )
+        await export_allowed(self.session, self.trail, principal, what, object_id, fmt)
 
     # --- making a report ------------------------------------------------------------
     async def create(self, principal: Principal, data: ReportCreate) -> ReportPublic:

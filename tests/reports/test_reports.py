@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from backend.audit.models import AuditRecord
 from backend.audit.service import AuditTrail
-from backend.reports.service import EXPORTS_PER_MINUTE, scheduled_reports
+from backend.reports.exports import EXPORTS_PER_MINUTE
+from backend.reports.service import scheduled_reports
 from tests.conftest import TEST_SECRET
 from tests.stats.conftest import Known
 
