@@ -173,6 +173,8 @@ class Job:
     #: the filled Apprise URL (holds secrets: never log it)
     url: str | None = None
     secrets: list[str] = field(default_factory=list)
+    #: the person's own language (None: the deployment's ``delivery_language``)
+    language: str | None = None
 
     def group_key(self) -> tuple[Any, ...]:
         return (self.person_id, self.channel, self.item.kind, self.item.level, self.detail, self.url)
@@ -227,6 +229,8 @@ class People:
     usable: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     effective: dict[int, Effective] = field(default_factory=dict)
     chains: dict[int, list[int]] = field(default_factory=dict)
+    #: person -> their own language (people who set none are left out)
+    languages: dict[int, str] = field(default_factory=dict)
 
 
 #: the error of a lost attempt, and of a delivery whose worker stopped once too often
@@ -323,6 +327,12 @@ class Outbox:
                     people.usable[int(person_id)].add(str(channel))
         if routing:
             await self._effective(person_ids, people)
+        else:
+            p = PREFERENCE.c
+            for person_id, language in await self._rows_in(
+                p.person_id, person_ids, p.person_id, p.language, where=p.language.is_not(None)
+            ):
+                people.languages[int(person_id)] = str(language)
         return people
 
     async def _effective(self, person_ids: Sequence[int], people: People) -> None:
@@ -330,9 +340,10 @@ class Outbox:
         prefs = {
             int(r[0]): r
             for r in await self._rows_in(
-                p.person_id, person_ids, p.person_id, p.channel_order, p.quiet_start, p.quiet_end
+                p.person_id, person_ids, p.person_id, p.channel_order, p.quiet_start, p.quiet_end, p.language
             )
         }
+        people.languages = {person_id: str(r[4]) for person_id, r in prefs.items() if r[4]}
         units = {
             int(r[0]): r
             for r in await self.session.execute(
@@ -403,6 +414,7 @@ class Outbox:
             route_id=int(values["route_id"]),
             fallback=fallback,
             detail=bool(policy and policy.detail and policy.enabled),
+            language=people.languages.get(person_id),
         )
         if channel == DeliveryChannel.webpush:
             job.subscriptions = list(people.subscriptions.get(person_id, ()))

@@ -303,6 +303,9 @@ class MessengerService:
         return None
 
     # --- who is who ---------------------------------------------------------------------------
+    async def language_of(self, person_id: int) -> str:
+        return await self.delivery.language_of(person_id)
+
     async def person_of(self, app: AppKeys, user_id: str) -> int | None:
         """The person behind a messenger user id, if exactly one within the app's units has it."""
         found = []

@@ -4,6 +4,7 @@ worker and manifest, push subscription (against a stubbed pushManager), the iPho
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import httpx
@@ -70,11 +71,31 @@ def test_language_switch_and_errors_in_the_users_language(live, phone, shots):
     page.reload()
     expect(page.get_by_role("heading", name="My warnings")).to_be_visible()
 
+    # switched before signing in: the browser keeps it, the server has nothing of the person's
+    assert stored_language(live, "manager") is None
     page.goto("/#/me")
     page.get_by_label("简体中文").check()
     expect(page.get_by_role("heading", name="我的", exact=True)).to_be_visible()
+    # signed in: the server keeps it too, and every channel speaks it
+    wait_for(lambda: stored_language(live, "manager") == "zh")
+    page.get_by_role("button", name="Switch to English / 切换语言").click()
+    expect(page.get_by_role("heading", name="Me", exact=True)).to_be_visible()
+    wait_for(lambda: stored_language(live, "manager") == "en")
+    page.get_by_label("简体中文").check()
     page.goto("/#/warnings")
     expect(page.get_by_role("heading", name="我的预警")).to_be_visible()
+    wait_for(lambda: stored_language(live, "manager") == "zh")
+
+
+def stored_language(live, username: str) -> str | None:
+    return live.api("GET", "/api/delivery/me", username).json()["language"]
+
+
+def wait_for(check, seconds: float = 5.0) -> None:
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, "the server never stored it"
+        time.sleep(0.1)
 
 
 def test_every_call_says_pwa_and_an_expired_token_is_refreshed(live, phone):
