@@ -368,6 +368,8 @@ class MyDelivery(SQLModel):
     #: True when the order is my own, False when it comes from my unit or the default
     own_channel_order: bool = False
     effective: EffectivePolicy | None = None
+    #: the mobile number of the people import SMS goes to while I set no SMS address of my own
+    sms_from_directory: str | None = None
     #: my own language (None: the deployment's, ``language_in_use``)
     language: str | None = None
     language_in_use: str = "zh"

@@ -325,6 +325,8 @@ class Outbox:
                 people.addresses[(int(person_id), str(channel))] = (str(address), usable)
                 if usable:
                     people.usable[int(person_id)].add(str(channel))
+        if DeliveryChannel.sms.value in channels:
+            await self._directory_phones(person_ids, people)
         if routing:
             await self._effective(person_ids, people)
         else:
@@ -334,6 +336,19 @@ class Outbox:
             ):
                 people.languages[int(person_id)] = str(language)
         return people
+
+    async def _directory_phones(self, person_ids: Sequence[int], people: People) -> None:
+        """SMS goes to the mobile number of the people import unless the person set another SMS
+        address (or switched their SMS address off: a row of theirs always wins)."""
+        sms = DeliveryChannel.sms.value
+        without = [p for p in person_ids if (p, sms) not in people.addresses]
+        if not without:
+            return
+        for person_id, phone in (await self.org.phones_of(without)).items():
+            number = ch.sms_number(phone)
+            if number is not None:
+                people.addresses[(person_id, sms)] = (number, True)
+                people.usable[person_id].add(sms)
 
     async def _effective(self, person_ids: Sequence[int], people: People) -> None:
         p = PREFERENCE.c

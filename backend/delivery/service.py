@@ -234,6 +234,11 @@ class DeliveryService:
             vapid_public_key=key.application_server_key,
             own_channel_order=bool(pref and pref.channel_order),
             effective=effective.public(),
+            sms_from_directory=(
+                None
+                if any(a.channel == DeliveryChannel.sms for a in addresses)
+                else ch.sms_number(person.phone or "")
+            ),
             language=pref.language if pref else None,
             language_in_use=(pref.language if pref else None) or self.settings.delivery_language,
         )

@@ -318,6 +318,7 @@ export default {
   "channels.title": "Channels",
   "channels.hint": "Red warnings try each channel in order until one delivers; messages carry no names or customer data.",
   "channels.refused": "This channel refused you (bad address or blocked): update it",
+  "channels.sms_directory": "Text messages go to {phone}, your mobile number in the staff directory, unless you enter another number here",
   "channels.order": "Channel order",
   "channels.order_hint": "The first channel is tried first; on failure the next one",
   "channels.up": "Move {name} up",

@@ -318,6 +318,7 @@ export default {
   "channels.title": "接收渠道",
   "channels.hint": "红色预警会按顺序尝试各渠道，直到送达；推送内容不含姓名和客户信息。",
   "channels.refused": "该渠道已拒收（地址无效或已屏蔽），请更新",
+  "channels.sms_directory": "短信发送到人员信息中登记的手机号 {phone}；如需发到其他号码，请在此填写",
   "channels.order": "渠道顺序",
   "channels.order_hint": "排在前面的渠道优先使用，失败时依次尝试下一个",
   "channels.up": "{name} 上移",

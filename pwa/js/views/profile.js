@@ -49,7 +49,8 @@ function channelsSection(delivery, ctx) {
   const byChannel = Object.fromEntries(delivery.addresses.map((a) => [a.channel, a]));
   const rows = ADDRESS_CHANNELS.map((ch) => {
     const current = byChannel[ch];
-    const input = h("input", { value: current ? current.address : "", autocomplete: ch === "email" ? "email" : ch === "sms" ? "tel" : "off", inputmode: ch === "sms" ? "tel" : ch === "email" ? "email" : null });
+    const directory = ch === "sms" && !current ? delivery.sms_from_directory : null;
+    const input = h("input", { value: current ? current.address : "", placeholder: directory || null, autocomplete: ch === "email" ? "email" : ch === "sms" ? "tel" : "off", inputmode: ch === "sms" ? "tel" : ch === "email" ? "email" : null });
     const save = h("button", { type: "button", class: "btn" }, t("common.save"));
     save.onclick = () =>
       busy(
@@ -62,7 +63,7 @@ function channelsSection(delivery, ctx) {
         },
         (err) => setFieldError(input, errorText(err)),
       );
-    return h("div", { class: "inline-field" }, field("addr-" + ch, maybe("channel." + ch) || ch, input, { hint: current && current.refused_at ? t("channels.refused") : null }), save);
+    return h("div", { class: "inline-field" }, field("addr-" + ch, maybe("channel." + ch) || ch, input, { hint: current && current.refused_at ? t("channels.refused") : directory ? t("channels.sms_directory", { phone: directory }) : null }), save);
   });
   return section(
     "sec-channels",
