@@ -373,6 +373,9 @@ class MyDelivery(SQLModel):
     #: my own language (None: the deployment's, ``language_in_use``)
     language: str | None = None
     language_in_use: str = "zh"
+    #: the deployment offers Telegram (a bot is configured and not switched off): only then does
+    #: 我的 offer the binding
+    telegram_enabled: bool = False
 
 
 class ChannelConfigUpdate(SQLModel):

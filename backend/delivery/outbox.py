@@ -399,7 +399,7 @@ class Outbox:
             if policy is not None and not policy.enabled:
                 continue
             if channel == DeliveryChannel.telegram:
-                ok = self.settings.telegram_bot_token is not None
+                ok = self.settings.telegram_offered
             else:
                 ok = channel == DeliveryChannel.webpush or (policy is not None and bool(policy.url))
             if ok:

@@ -241,6 +241,7 @@ class DeliveryService:
             ),
             language=pref.language if pref else None,
             language_in_use=(pref.language if pref else None) or self.settings.delivery_language,
+            telegram_enabled=self.settings.telegram_offered,
         )
 
     async def update_preferences(self, actor: Actor, person_id: int, data: PreferenceUpdate) -> MyDelivery:

@@ -1,4 +1,5 @@
-"""我的 · channels: SMS goes to the staff directory's mobile number until the person enters another."""
+"""我的 · channels: SMS goes to the staff directory's mobile number until the person enters another;
+Telegram is not offered where the deployment has no bot (see test_telegram_offer.py where it has)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def test_sms_shows_the_directory_number_until_the_person_sets_another(live, phon
         f"短信发送到人员信息中登记的手机号 {number}；如需发到其他号码，请在此填写"
     )
     shots(page, "me-sms-directory")
+    # no Telegram bot in this deployment: neither the binding nor Telegram in the order is offered
+    assert live.api("GET", "/api/delivery/me", "manager").json()["telegram_enabled"] is False
+    expect(page.locator(".telegram-box")).to_have_count(0)
+    expect(page.locator(".order-box")).to_be_visible()
+    expect(page.locator(".order-box")).not_to_contain_text("Telegram")
 
     sms.fill("13900000555")
     sms.locator("xpath=ancestor::div[contains(@class,'inline-field')]").get_by_role(

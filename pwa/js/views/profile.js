@@ -70,7 +70,7 @@ function channelsSection(delivery, ctx) {
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
     messengerBox(),
-    telegramBox(delivery, ctx),
+    delivery.telegram_enabled ? telegramBox(delivery, ctx) : null,
     rows,
     orderEditor(delivery, ctx),
   );
@@ -142,7 +142,8 @@ function telegramBox(delivery, ctx) {
 }
 
 function orderEditor(delivery) {
-  const order = [...delivery.channel_order];
+  // Telegram only where the deployment offers it (the server keeps it last in the saved order)
+  const order = delivery.channel_order.filter((ch) => ch !== "telegram" || delivery.telegram_enabled);
   const list = h("ol", { class: "order" });
   const draw = () =>
     list.replaceChildren(
