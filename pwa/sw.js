@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v8";
+const VERSION = "probity-shell-v9";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",

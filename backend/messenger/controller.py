@@ -321,10 +321,10 @@ class SsoExchangeController(Controller):
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
     ) -> dict[str, Any]:
-        tokens, target = await messenger.exchange(
+        answer, target = await messenger.exchange(  # a session, or the second step still to do
             data.code, request.cookies.get(COOKIE), request_id=request_id(request)
         )
-        return {**tokens.model_dump(mode="json"), "target": safe_target(target)}
+        return {**answer.model_dump(mode="json"), "target": safe_target(target)}
 
 
 class MessengerController(Controller):

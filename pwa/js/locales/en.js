@@ -359,6 +359,7 @@ export default {
   "totp.code_or_recovery": "Code or recovery code",
   "totp.step_title": "Two-step verification",
   "totp.step_lead": "Password accepted. Enter the 6-digit code of your authenticator app.",
+  "totp.step_lead_messenger": "WeCom or DingTalk confirmed who you are. Your account has two-step verification: enter the 6-digit code from your authenticator app too.",
   "totp.verify": "Verify and sign in",
   "totp.use_recovery": "Use a recovery code",
   "totp.use_code": "Use a code from the app",

@@ -359,6 +359,7 @@ export default {
   "totp.code_or_recovery": "动态码或恢复码",
   "totp.step_title": "两步验证",
   "totp.step_lead": "密码正确。请输入验证器应用里的 6 位动态码。",
+  "totp.step_lead_messenger": "已通过企业微信或钉钉确认您的身份。您的账号开启了两步验证，请再输入验证器应用里的 6 位动态码。",
   "totp.verify": "验证并登录",
   "totp.use_recovery": "使用恢复码",
   "totp.use_code": "使用动态码",
