@@ -5,12 +5,13 @@ service call as the HTTP API, as the bound person."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from backend.delivery.broadcasts import BroadcastService
+from backend.delivery.models import Language, PreferenceUpdate
 from backend.delivery.payloads import (
     CONFIRM_WARNING,
     READ_NOTIFICATION,
@@ -32,6 +33,7 @@ from bot.context import (
     Context,
     answer,
     caller,
+    delivery,
     deps,
     keyboard,
     language,
@@ -112,8 +114,11 @@ async def language_button(update: Update, context: Context) -> None:
 
 
 async def set_language(update: Update, context: Context, me: Caller, lang: str) -> None:
-    async with session(context) as s:
+    async with session(context) as s:  # the person's language: every channel speaks it from now on
         await telegram(context, s).set_language(me.binding, lang)
+        await delivery(context, s).update_preferences(
+            me.principal.actor, me.person_id, PreferenceUpdate(language=cast(Language, lang))
+        )
     await settle(update, "中文" if lang == "zh" else "English")
     await say(update, context, t(lang, "lang_set"))
 

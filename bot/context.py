@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from backend.audit.service import AuditTrail
+from backend.delivery.service import DeliveryService
 from backend.kernel.access import Principal
 from backend.kernel.cache import TTLCache
 from backend.kernel.db import Database
@@ -54,6 +55,11 @@ def telegram(context: Context, s: AsyncSession) -> TelegramService:
     return TelegramService(s, d.trail, d.settings, d.facts_cache)
 
 
+def delivery(context: Context, s: AsyncSession) -> DeliveryService:
+    d = deps(context)
+    return DeliveryService(s, d.trail, d.settings)
+
+
 class NotBound(Exception):
     """The Telegram account speaking is bound to nobody: it gets the polite explanation only."""
 
@@ -66,10 +72,12 @@ class NotBound(Exception):
 class Caller:
     binding: TelegramBinding
     principal: Principal
+    #: the person's own language (PWA or /lang), which every channel speaks
+    own_language: str | None = None
 
     @property
     def language(self) -> str:
-        return self.binding.language
+        return self.own_language or self.binding.language
 
     @property
     def person_id(self) -> int:
@@ -92,17 +100,19 @@ async def caller(update: Update, context: Context) -> Caller:
         if binding is None:
             raise NotBound(user_language(update, context))
         principal = await svc.principal(binding, request_id=f"telegram-{update.update_id}")
-    return Caller(binding, principal)
+        own = await delivery(context, s).own_language(principal.person_id)
+    return Caller(binding, principal, own)
 
 
 async def language(update: Update, context: Context) -> str:
-    """The speaker's language: their binding's, else their Telegram client's."""
+    """The speaker's language: the person's own, else their binding's, else their Telegram client's."""
     user = update.effective_user
     if user is not None:
         async with session(context) as s:
             binding = await telegram(context, s).binding(user.id)
+            own = await delivery(context, s).own_language(binding.person_id) if binding else None
         if binding is not None:
-            return binding.language
+            return own or binding.language
     return user_language(update, context)
 
 

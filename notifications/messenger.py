@@ -61,20 +61,21 @@ class MessengerSender:
 
     def card(self, app: AppKeys, job: Job, message: Message) -> dict[str, Any]:
         settings = self.settings
+        language = job.language or settings.delivery_language
         if self.channel == "dingtalk":
             return action_card(
                 message,
                 public_url=settings.public_url,
                 app_id=app.id,
                 press=lambda key: press_target(settings, key, job.person_id),
-                language=settings.delivery_language,
+                language=language,
             )
         return alert_card(
             message,
             public_url=settings.public_url,
             provider=self.channel,
             app_id=app.id,
-            language=settings.delivery_language,
+            language=language,
         )
 
     async def send(self, jobs: list[Job], message: Message) -> list[Outcome]:

@@ -239,7 +239,7 @@ class Worker:
             [j.item for j in group],
             [j.dedup_key for j in group],
             public_url=self.settings.public_url,
-            language=self.settings.delivery_language,
+            language=first.language or self.settings.delivery_language,
             detail=first.detail,
             buttons=first.channel in BUTTON_CHANNELS,
         )

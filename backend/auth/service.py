@@ -325,9 +325,11 @@ class AuthService(AccountAdministration, SecondFactor):
 
     async def sign_in_person(
         self, person_id: int, *, channel: Channel, request_id: str | None, via: str
-    ) -> TokenResponse:
+    ) -> TokenResponse | SecondFactorStep:
         """A session for a person who proved who they are elsewhere (the company messenger's
-        single sign-on, ``via`` its name): no password; a disabled account is refused."""
+        single sign-on, ``via`` its name): no password; a disabled account is refused. The
+        messenger stands in for the password only: an account with a second factor active, or
+        whose role must enrol, gets the same second step as a password sign-in."""
         account = (
             await self.session.execute(select(Account).where(col(Account.person_id) == person_id))
         ).scalar_one_or_none()
@@ -339,6 +341,9 @@ class AuthService(AccountAdministration, SecondFactor):
             raise await self._refused(
                 actor, account.id, "auth.login_refused", {"reason": "disabled", "via": via}, disabled
             )
+        step = await self.second_step(account, actor)
+        if step is not None:
+            return step
         return await self._signed_in(account, actor, channel, {"via": via})
 
     async def _refused(

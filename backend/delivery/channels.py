@@ -54,6 +54,12 @@ def check_address(channel: DeliveryChannel, address: str) -> str:
     return address
 
 
+def sms_number(phone: str) -> str | None:
+    """A directory phone (``138 0013 8000``, ``138-0013-8000``) as an SMS address, if it is one."""
+    number = re.sub(r"[\s\-()]", "", phone)
+    return number if _ADDRESS[DeliveryChannel.sms].match(number) else None
+
+
 def fill(url: str, address: str) -> str:
     return url.replace(PLACEHOLDER, quote(address, safe="@.+"))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import field_validator
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint
@@ -42,6 +42,8 @@ APPRISE_SCHEMES: dict[DeliveryChannel, tuple[str, ...]] = {
     DeliveryChannel.sms: ("json", "jsons"),
 }
 DEFAULT_ORDER: list[str] = [c.value for c in DeliveryChannel]
+#: the languages channels speak (one message catalogue each, ``backend/delivery/payloads.py``)
+Language = Literal["zh", "en"]
 
 
 class DeliveryState(StrEnum):
@@ -105,6 +107,9 @@ class DeliveryPreference(SQLModel, table=True):
     #: start == end: none at all, whatever the unit says
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)
+    #: the language every channel speaks to the person ("zh" zh-CN, "en"); None: the deployment's
+    #: ``delivery_language``. The PWA stores it here when a signed-in person switches language.
+    language: str | None = Field(default=None, sa_type=String(8))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -270,6 +275,8 @@ class PreferenceUpdate(SQLModel):
     channel_order: list[DeliveryChannel] | None = Field(default=None, max_length=len(DeliveryChannel))
     quiet_start: str | None = None
     quiet_end: str | None = None
+    #: the language of every channel's messages; ``null``: the deployment's
+    language: Language | None = None
 
     _check_start = field_validator("quiet_start")(_hhmm)
     _check_end = field_validator("quiet_end")(_hhmm)
@@ -361,6 +368,14 @@ class MyDelivery(SQLModel):
     #: True when the order is my own, False when it comes from my unit or the default
     own_channel_order: bool = False
     effective: EffectivePolicy | None = None
+    #: the mobile number of the people import SMS goes to while I set no SMS address of my own
+    sms_from_directory: str | None = None
+    #: my own language (None: the deployment's, ``language_in_use``)
+    language: str | None = None
+    language_in_use: str = "zh"
+    #: the deployment offers Telegram (a bot is configured and not switched off): only then does
+    #: 我的 offer the binding
+    telegram_enabled: bool = False
 
 
 class ChannelConfigUpdate(SQLModel):

@@ -173,6 +173,8 @@ class Job:
     #: the filled Apprise URL (holds secrets: never log it)
     url: str | None = None
     secrets: list[str] = field(default_factory=list)
+    #: the person's own language (None: the deployment's ``delivery_language``)
+    language: str | None = None
 
     def group_key(self) -> tuple[Any, ...]:
         return (self.person_id, self.channel, self.item.kind, self.item.level, self.detail, self.url)
@@ -227,6 +229,8 @@ class People:
     usable: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     effective: dict[int, Effective] = field(default_factory=dict)
     chains: dict[int, list[int]] = field(default_factory=dict)
+    #: person -> their own language (people who set none are left out)
+    languages: dict[int, str] = field(default_factory=dict)
 
 
 #: the error of a lost attempt, and of a delivery whose worker stopped once too often
@@ -321,18 +325,40 @@ class Outbox:
                 people.addresses[(int(person_id), str(channel))] = (str(address), usable)
                 if usable:
                     people.usable[int(person_id)].add(str(channel))
+        if DeliveryChannel.sms.value in channels:
+            await self._directory_phones(person_ids, people)
         if routing:
             await self._effective(person_ids, people)
+        else:
+            p = PREFERENCE.c
+            for person_id, language in await self._rows_in(
+                p.person_id, person_ids, p.person_id, p.language, where=p.language.is_not(None)
+            ):
+                people.languages[int(person_id)] = str(language)
         return people
+
+    async def _directory_phones(self, person_ids: Sequence[int], people: People) -> None:
+        """SMS goes to the mobile number of the people import unless the person set another SMS
+        address (or switched their SMS address off: a row of theirs always wins)."""
+        sms = DeliveryChannel.sms.value
+        without = [p for p in person_ids if (p, sms) not in people.addresses]
+        if not without:
+            return
+        for person_id, phone in (await self.org.phones_of(without)).items():
+            number = ch.sms_number(phone)
+            if number is not None:
+                people.addresses[(person_id, sms)] = (number, True)
+                people.usable[person_id].add(sms)
 
     async def _effective(self, person_ids: Sequence[int], people: People) -> None:
         p = PREFERENCE.c
         prefs = {
             int(r[0]): r
             for r in await self._rows_in(
-                p.person_id, person_ids, p.person_id, p.channel_order, p.quiet_start, p.quiet_end
+                p.person_id, person_ids, p.person_id, p.channel_order, p.quiet_start, p.quiet_end, p.language
             )
         }
+        people.languages = {person_id: str(r[4]) for person_id, r in prefs.items() if r[4]}
         units = {
             int(r[0]): r
             for r in await self.session.execute(
@@ -373,7 +399,7 @@ class Outbox:
             if policy is not None and not policy.enabled:
                 continue
             if channel == DeliveryChannel.telegram:
-                ok = self.settings.telegram_bot_token is not None
+                ok = self.settings.telegram_offered
             else:
                 ok = channel == DeliveryChannel.webpush or (policy is not None and bool(policy.url))
             if ok:
@@ -403,6 +429,7 @@ class Outbox:
             route_id=int(values["route_id"]),
             fallback=fallback,
             detail=bool(policy and policy.detail and policy.enabled),
+            language=people.languages.get(person_id),
         )
         if channel == DeliveryChannel.webpush:
             job.subscriptions = list(people.subscriptions.get(person_id, ()))

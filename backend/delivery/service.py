@@ -185,6 +185,15 @@ class DeliveryService:
         policies = {p.unit_id: p for p in (await self.session.execute(select(DeliveryUnitPolicy))).scalars()}
         return resolve(pref, await self.org.unit_chain(unit_id) if policies else [], policies)
 
+    async def own_language(self, person_id: int) -> str | None:
+        """The language the person chose (in the PWA or the bot), if any."""
+        pref = await self.session.get(DeliveryPreference, person_id)
+        return pref.language if pref else None
+
+    async def language_of(self, person_id: int) -> str:
+        """The language every channel speaks to the person: their own, else the deployment's."""
+        return await self.own_language(person_id) or self.settings.delivery_language
+
     async def mine(self, person_id: int) -> MyDelivery:
         pref = await self.session.get(DeliveryPreference, person_id)
         person = await self.org.get_person(DIRECTORY_READER, person_id)
@@ -225,6 +234,14 @@ class DeliveryService:
             vapid_public_key=key.application_server_key,
             own_channel_order=bool(pref and pref.channel_order),
             effective=effective.public(),
+            sms_from_directory=(
+                None
+                if any(a.channel == DeliveryChannel.sms for a in addresses)
+                else ch.sms_number(person.phone or "")
+            ),
+            language=pref.language if pref else None,
+            language_in_use=(pref.language if pref else None) or self.settings.delivery_language,
+            telegram_enabled=self.settings.telegram_offered,
         )
 
     async def update_preferences(self, actor: Actor, person_id: int, data: PreferenceUpdate) -> MyDelivery:
@@ -235,6 +252,7 @@ class DeliveryService:
             "channel_order": pref.channel_order,
             "quiet_start": pref.quiet_start,
             "quiet_end": pref.quiet_end,
+            "language": pref.language,
         }
         given = data.model_dump(exclude_unset=True)
         if "channel_order" in given and data.channel_order is not None:
@@ -244,6 +262,8 @@ class DeliveryService:
             pref.quiet_start = data.quiet_start
         if "quiet_end" in given:
             pref.quiet_end = data.quiet_end
+        if "language" in given:
+            pref.language = data.language
         _check_quiet(pref.quiet_start, pref.quiet_end)
         pref.updated_at = utcnow()
         self.session.add(pref)
@@ -258,6 +278,7 @@ class DeliveryService:
                 "channel_order": pref.channel_order,
                 "quiet_start": pref.quiet_start,
                 "quiet_end": pref.quiet_end,
+                "language": pref.language,
             },
         )
         await self.session.commit()

@@ -195,6 +195,13 @@ class Settings(BaseSettings):
         return self.env != "test" if self.workers_enabled is None else self.workers_enabled
 
     @property
+    def telegram_offered(self) -> bool:
+        """The deployment has Telegram: a bot token is set and the bot is not switched off
+        (``PROBITY_TELEGRAM_BOT_ENABLED=false``). Only then is Telegram a channel people can bind
+        and alerts are routed to (mainland deployments leave it off: Telegram is blocked there)."""
+        return self.telegram_bot_token is not None and self.telegram_bot_enabled is not False
+
+    @property
     def totp_enforced_roles(self) -> frozenset[str]:
         value = self.totp_required_roles
         if value is None:

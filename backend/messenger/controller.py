@@ -199,7 +199,7 @@ class WeComCallbackController(Controller):
                 note=pressed.note,
                 replace=pressed.replace,
                 view_url=sso_link(settings.public_url, "wecom", app.id, pressed.target),
-                language=language,
+                language=pressed.language,
             )
             # after the answer: WeCom waits 5 s for it, and retries (refused then: a seen nonce)
             return Response(
@@ -277,6 +277,7 @@ class SsoController(Controller):
         person_id = await messenger.person_of(app, user_id)
         if person_id is None:
             return _page(language, t(language, "sso_unknown_user", user=user_id), 403)
+        language = await messenger.language_of(person_id)
         press_of = pressed(settings, target)
         if press_of is None and target.startswith("/press/"):  # a changed or made-up press link
             return _page(language, t(language, "unknown_button"), 403, title=t(language, "refused"))
@@ -296,7 +297,7 @@ class SsoController(Controller):
                 facts_cache=state.get("facts_cache"),
             )
             return _done_page(
-                language, done, sso_link(settings.public_url, provider.value, app_id, done.target)
+                done.language, done, sso_link(settings.public_url, provider.value, app_id, done.target)
             )
         assert browser is not None
         handoff = await messenger.handoff(person_id, provider, browser, target)
@@ -320,10 +321,10 @@ class SsoExchangeController(Controller):
         request: Request[Any, Any, Any],
         messenger: NamedDependency[MessengerService],
     ) -> dict[str, Any]:
-        tokens, target = await messenger.exchange(
+        answer, target = await messenger.exchange(  # a session, or the second step still to do
             data.code, request.cookies.get(COOKIE), request_id=request_id(request)
         )
-        return {**tokens.model_dump(mode="json"), "target": safe_target(target)}
+        return {**answer.model_dump(mode="json"), "target": safe_target(target)}
 
 
 class MessengerController(Controller):

@@ -42,6 +42,8 @@ class Pressed:
     target: str
     #: the services' code when refused
     code: str | None = None
+    #: the language the outcome is told in (the pressing person's)
+    language: str = "zh"
 
 
 async def press(
@@ -52,7 +54,7 @@ async def press(
     user_id: str,
     key: str,
     *,
-    language: str = "zh",
+    language: str = "zh",  # until the person is known; then theirs
     request_id: str | None = None,
     facts_cache: TTLCache[PersonFacts] | None = None,
 ) -> Pressed:
@@ -66,6 +68,7 @@ async def press(
     person_id = await messenger.person_of(app, user_id)
     if person_id is None:
         return _refused(language, "not_bound", "/warnings")
+    language = await DeliveryService(session, trail, settings).language_of(person_id)
     try:
         principal = await messenger.principal(person_id, provider, user_id, request_id)
         if action == "read":
@@ -87,10 +90,16 @@ async def press(
         await session.rollback()
         return _refused(language, exc.code, target)
     done = t(language, f"done_{action}")
-    return Pressed(True, done, done_note(language, utcnow()), done, target)
+    return Pressed(True, done, done_note(language, utcnow()), done, target, language=language)
 
 
 def _refused(language: str, code: str, target: str) -> Pressed:
     return Pressed(
-        False, t(language, "refused"), refusal(language, code), t(language, "refused"), target, code
+        False,
+        t(language, "refused"),
+        refusal(language, code),
+        t(language, "refused"),
+        target,
+        code,
+        language=language,
     )

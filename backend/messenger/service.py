@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.auth.models import TokenResponse
+from backend.auth.models import SecondFactorStep, TokenResponse
 from backend.auth.service import AuthService, make_hasher
 from backend.delivery import channels as ch
 from backend.delivery.models import AddressUpdate, ChannelConfigUpdate, DeliveryChannel
@@ -303,6 +303,9 @@ class MessengerService:
         return None
 
     # --- who is who ---------------------------------------------------------------------------
+    async def language_of(self, person_id: int) -> str:
+        return await self.delivery.language_of(person_id)
+
     async def person_of(self, app: AppKeys, user_id: str) -> int | None:
         """The person behind a messenger user id, if exactly one within the app's units has it."""
         found = []
@@ -483,8 +486,9 @@ class MessengerService:
 
     async def exchange(
         self, code: str, browser: str | None, *, request_id: str | None
-    ) -> tuple[TokenResponse, str]:
-        """A handoff code (once, in the browser that signed in) → a Probity session and where to go."""
+    ) -> tuple[TokenResponse | SecondFactorStep, str]:
+        """A handoff code (once, in the browser that signed in) → a Probity session and where to go,
+        or the second step (a TOTP code, or enrolment) where the account needs one."""
         expired = Unauthorized("this sign-in link has expired; open it again", code="sso_expired")
         row = await self.session.get(MessengerHandoff, _sha256(code))
         if row is None or not browser or not hmac.compare_digest(row.browser_hash, _sha256(browser)):

@@ -408,6 +408,21 @@ class OrgService:
                     out[person_id] = _chain(unit_id, path)
         return out
 
+    async def phones_of(self, person_ids: Sequence[int]) -> dict[int, str]:
+        """The mobile numbers the people import gave active people of ``person_ids`` (who have one)."""
+        out: dict[int, str] = {}
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 500):
+            stmt = select(col(Person.id), col(Person.phone)).where(
+                col(Person.id).in_(ids[start : start + 500]),
+                col(Person.active).is_(True),
+                col(Person.phone).is_not(None),
+            )
+            for person_id, phone in (await self.session.execute(stmt)).all():
+                if person_id is not None and phone:
+                    out[person_id] = str(phone)
+        return out
+
     async def holders(self, role: str, unit_ids: list[int]) -> dict[int, list[int]]:
         """Active people holding ``role`` in each of ``unit_ids``: {unit_id: [person_id, …]}."""
         stmt = select(col(Person.id), col(Person.unit_id)).where(

@@ -107,7 +107,10 @@ const ctx = {
     ctx.navigate("#/login");
   },
   async setLang(next) {
-    localStorage.setItem(LANG_KEY, await loadLang(next));
+    const lang = await loadLang(next);
+    localStorage.setItem(LANG_KEY, lang);
+    // signed in: the server keeps it too, so WeCom, DingTalk, Telegram, e-mail and push speak it
+    if (ctx.me) api("/api/delivery/me/preferences", { method: "PUT", json: { language: lang === "en" ? "en" : "zh" } }).catch(() => {});
     renderFrame();
     await route();
   },

@@ -188,3 +188,22 @@ async def test_everyone_reads_broadcasts_and_marks_them_read(world: BotWorld):
     await world.bind(bot, "head", head)
     await world.feed(bot, head.press(f"b:show:{sent.id}"))
     assert "找不到这条通知" in api.answers()[-1]
+
+
+async def test_one_language_for_the_person_in_the_bot_the_pwa_and_the_alerts(world: BotWorld):
+    api = world.api
+    bot, manager, _ = await world.manager_with_warning()
+    client, headers = world.sessions.client, await world.sessions.headers("manager")
+
+    # chosen in the bot: stored for the person, so the PWA and every channel know it
+    await world.feed(bot, manager.press("lang:en"))
+    assert (await client.get("/api/delivery/me", headers=headers)).json()["language"] == "en"
+    async with world.worker() as worker:
+        await worker.drain()
+    assert "high-level (red)" in api.last(MANAGER)["text"]
+
+    # chosen in the PWA: the bot answers in it from then on
+    r = await client.put("/api/delivery/me/preferences", json={"language": "zh"}, headers=headers)
+    assert r.status_code == 200
+    await world.feed(bot, manager.text("/inbox"))
+    assert api.texts(MANAGER)[-1].startswith("您有 1 条未办结预警")

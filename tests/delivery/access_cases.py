@@ -171,11 +171,4 @@ CASES = [
         lambda i: f"/api/broadcasts/{NOBODY}/stats",
         {"admin": 404},
     ),
-    Case(
-        "POST",
-        "/api/broadcasts/audience",
-        lambda i: "/api/broadcasts/audience",
-        {"admin": 200},
-        body=lambda i: {"roles": ["head"]},
-    ),
 ]

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from backend.delivery.models import Delivery, DeliveryAttempt, DeliveryRoute, PersonChannel
+from backend.delivery.service import DeliveryService
 from backend.kernel.errors import Invalid
 from backend.kernel.timeutil import utcnow
-from tests.delivery.conftest import World, new_browser
+from tests.delivery.conftest import TRAIL, World, new_browser
 from tests.delivery.fakes import FakeBotApi, FakePushService, HttpReceiver, SmtpReceiver
 
 WECOM = "wechat://ww0123456789:wecom-app-secret-XYZ@1000002/@{address}"
@@ -27,6 +28,15 @@ async def rows(world: World, model):
 
 
 # --- Telegram ------------------------------------------------------------------------------
+
+
+async def telegram_then_push(world: World, push: FakePushService) -> int:
+    """The manager with a bound chat and a phone, Telegram first."""
+    manager = await world.person("E0005")
+    await world.address(manager, "telegram", "5005")
+    await world.subscribe(manager, new_browser(push, "phone"))
+    await world.order(manager, ["telegram", "webpush"])
+    return manager
 
 
 async def test_telegram_sends_a_short_text_with_inline_buttons(world: World, bot_api: FakeBotApi):
@@ -52,10 +62,7 @@ async def test_telegram_sends_a_short_text_with_inline_buttons(world: World, bot
 async def test_a_blocked_bot_falls_back_and_the_chat_is_marked_refused(
     world: World, bot_api: FakeBotApi, push: FakePushService
 ):
-    manager = await world.person("E0005")
-    await world.address(manager, "telegram", "5005")
-    await world.subscribe(manager, new_browser(push, "phone"))
-    await world.order(manager, ["telegram", "webpush"])
+    manager = await telegram_then_push(world, push)
     world.with_telegram(bot_api)
     bot_api.blocked.add(5005)
     await world.event({manager: "subject"})
@@ -87,6 +94,27 @@ async def test_an_unbound_person_is_not_routed_to_telegram(
     async with world.worker() as worker:
         await worker.drain()
     assert bot_api.sent == [] and len(push.received) == 1
+
+
+async def test_telegram_switched_off_for_the_deployment_is_neither_offered_nor_routed(
+    world: World, bot_api: FakeBotApi, push: FakePushService
+):
+    manager = await telegram_then_push(world, push)
+
+    async def offered() -> bool:
+        async with world.db.session() as s:
+            return (await DeliveryService(s, TRAIL, world.settings).mine(manager)).telegram_enabled
+
+    assert not await offered()  # no bot token: no Telegram
+    world.with_telegram(bot_api)
+    assert await offered()
+    world.settings = world.settings.model_copy(update={"telegram_bot_enabled": False})
+    assert not await offered()  # a token, but the deployment switched the bot off
+    await world.event({manager: "subject"})
+    async with world.worker() as worker:
+        await worker.drain()
+    assert bot_api.sent == [] and len(push.received) == 1
+    assert [d.channel for d in await rows(world, Delivery)] == ["webpush"]
 
 
 async def test_telegram_flood_control_waits_as_told(world: World, bot_api: FakeBotApi):

@@ -121,3 +121,49 @@ async def test_app_secrets_are_sealed_and_never_shown(world: WeComWorld) -> None
     assert (
         await world.client.get("/api/messenger/apps", headers=await world.sessions.headers("manager"))
     ).status_code == 403
+
+
+async def test_a_user_id_wecom_does_not_know_is_marked_refused(world: WeComWorld) -> None:
+    await world.set_up(bind={"E0005": "left-the-company"})
+    await world.seed.warning("E0005", level="low")
+    await world.drain()
+    assert not world.cards_to("left-the-company")
+    async with world.db.session() as s:
+        row = (
+            await s.execute(select(PersonChannel).where(col(PersonChannel.address) == "left-the-company"))
+        ).scalar_one()
+    assert row.refused_at is not None, "the address is not tried again"
+    mine = (
+        await world.client.get("/api/messenger/me", headers=await world.sessions.headers("manager"))
+    ).json()
+    assert next(b for b in mine if b["provider"] == "wecom")["refused"] is True
+
+
+async def test_app_settings_are_checked(world: WeComWorld) -> None:
+    admin = await world.sessions.headers("admin")
+    unit = await world.unit_id("C01")
+    base = {"corp_id": "wwx", "agent_id": "1"}
+    no_secret = await world.client.put(f"/api/messenger/units/{unit}/wecom", json=base, headers=admin)
+    assert no_secret.status_code == 400 and no_secret.json()["code"] == "secret_required"
+    bad_key = await world.client.put(
+        f"/api/messenger/units/{unit}/wecom", json={**base, "secret": "s", "aes_key": "!" * 43}, headers=admin
+    )
+    assert bad_key.status_code == 400 and bad_key.json()["code"] == "invalid_aes_key"
+    bad_host = await world.client.put(
+        f"/api/messenger/units/{unit}/wecom",
+        json={**base, "secret": "s", "api_base": "ftp://x"},
+        headers=admin,
+    )
+    assert bad_host.status_code == 400 and bad_host.json()["code"] == "invalid_url"
+    no_key = await world.client.put(
+        f"/api/messenger/units/{unit}/dingtalk", json={**base, "secret": "s"}, headers=admin
+    )
+    assert no_key.status_code == 400 and no_key.json()["code"] == "app_key_required"
+    # a DingTalk app has no WeCom callback door
+    made = await world.client.put(
+        f"/api/messenger/units/{unit}/dingtalk", json={**base, "secret": "s", "app_key": "k"}, headers=admin
+    )
+    assert made.status_code == 200 and made.json()["callback_path"] is None
+    query = world.fake.verification("1")
+    r = await world.client.get(f"/messenger/dingtalk/{made.json()['id']}/callback", params=query)
+    assert r.status_code == 404

@@ -4,9 +4,11 @@ directory here does not know."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pyotp
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -118,3 +120,77 @@ async def test_a_sign_in_lands_only_on_a_page_of_the_app(world: WeComWorld) -> N
         "/messenger/sso/exchange", json={"code": code}, headers={"Cookie": f"{COOKIE}={cookie}"}
     )
     assert got.json()["target"] == "/warnings"
+
+
+async def username_of(world: WeComWorld, token: str) -> str:
+    me = await world.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    return str(me.json()["username"])
+
+
+async def sso_exchange(world: WeComWorld, app_id: int, target: str = "/warnings") -> dict[str, Any]:
+    """zhangsan (the manager) signs in through WeCom; the PWA trades the handoff code."""
+    world.fake.current_user = "zhangsan"
+    back, cookie = await start(world, app_id, target)
+    r = await world.client.get(back, headers={"Cookie": f"{COOKIE}={cookie}"}, follow_redirects=False)
+    code = r.headers["location"].rsplit("/", 1)[1]
+    got = await world.client.post(
+        "/messenger/sso/exchange", json={"code": code}, headers={"Cookie": f"{COOKIE}={cookie}"}
+    )
+    assert got.status_code == 200, got.text
+    return dict(got.json())
+
+
+async def test_sso_does_not_skip_an_active_second_factor(world: WeComWorld) -> None:
+    app_id = await world.set_up()
+    headers = await world.sessions.headers("manager")
+    secret = (await world.client.post("/api/auth/totp/setup", headers=headers)).json()["secret"]
+    r = await world.client.post(
+        "/api/auth/totp/activate", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+    )
+    assert r.status_code == 200, r.text
+
+    step = await sso_exchange(world, app_id, "/warnings/7")
+    assert step["second_factor"] == "totp" and "access_token" not in step
+    assert step["target"] == "/warnings/7"
+    # the challenge is no session
+    limited = {"Authorization": f"Bearer {step['challenge']}"}
+    assert (await world.client.get("/api/auth/me", headers=limited)).status_code == 401
+    wrong = await world.client.post(
+        "/api/auth/login/totp", json={"challenge": step["challenge"], "code": "000000"}
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "totp_wrong_code"
+    # the second step completes it (a recovery code: this window's TOTP code was spent on activation)
+    done = await world.client.post(
+        "/api/auth/login/totp", json={"challenge": step["challenge"], "code": r.json()["recovery_codes"][0]}
+    )
+    assert done.status_code == 200, done.text
+    me = await world.client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {done.json()['access_token']}"}
+    )
+    assert me.json()["username"] == "manager"
+    async with world.db.session() as s:
+        actions = [
+            a.action
+            for a in (await s.execute(select(AuditRecord).order_by(col(AuditRecord.id)))).scalars()
+            if a.action.startswith("auth.login")
+        ]
+    assert "auth.login_second_step" in actions and actions[-1] == "auth.login"
+
+
+async def test_sso_makes_a_role_that_must_enrol_enrol_first(world: WeComWorld) -> None:
+    app_id = await world.set_up()
+    app = world.client.app
+    app.state.settings = app.state.settings.model_copy(update={"totp_required_roles": "employee"})
+    step = await sso_exchange(world, app_id)
+    assert step["second_factor"] == "enrol" and "access_token" not in step
+    setup = await world.client.post("/api/auth/login/totp/setup", json={"challenge": step["challenge"]})
+    assert setup.status_code == 200
+    done = await world.client.post(
+        "/api/auth/login/totp",
+        json={"challenge": step["challenge"], "code": pyotp.TOTP(setup.json()["secret"]).now()},
+    )
+    assert done.status_code == 200, done.text
+    me = await world.client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {done.json()['access_token']}"}
+    )
+    assert me.json()["username"] == "manager"

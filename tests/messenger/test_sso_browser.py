@@ -94,3 +94,31 @@ def test_a_messenger_sso_code_opens_the_pwa_signed_in(
     assert "您的账号（stranger）还没有关联到本系统的人员" in other.locator("#why").inner_text()
     assert other.locator("h1").inner_text() == "无法登录"
     shots(other, f"{provider.value}-sso-unknown")
+
+
+def test_a_messenger_sign_in_asks_for_the_second_factor_when_the_account_has_one(
+    live: LiveServer, phone: Any, shots: Shots, wecom: FakeMessenger
+) -> None:
+    import pyotp
+
+    app_id, wid = set_up(live, wecom, Provider.wecom)
+    secret = live.api("POST", "/api/auth/totp/setup", "manager").json()["secret"]
+    r = live.api("POST", "/api/auth/totp/activate", "manager", json={"code": pyotp.TOTP(secret).now()})
+    assert r.status_code == 200, r.text
+    recovery = r.json()["recovery_codes"][0]
+
+    wecom.current_user = "zhangsan"
+    page = phone().new_page()
+    page.goto(f"/messenger/wecom/{app_id}/sso?to=/warnings/{wid}")
+    # the same second step as a password sign-in: no session until the code is given
+    code = page.get_by_label("6 位动态码", exact=True)
+    code.wait_for()
+    assert "已通过企业微信或钉钉确认您的身份" in page.locator("form.login-code").inner_text()
+    assert page.evaluate("async () => !(await globalThis.ProbityCore.session.get())?.access")
+    shots(page, "wecom-sso-second-factor")
+    page.get_by_role("button", name="使用恢复码").click()
+    page.get_by_label("恢复码", exact=True).fill(recovery)
+    page.get_by_role("button", name="验证并登录").click()
+    page.wait_for_url(re.compile(rf"#/warnings/{wid}$"))
+    page.wait_for_selector(".detail-head")
+    assert page.evaluate(ME) == "manager"

@@ -3,7 +3,7 @@ worker and manifest, push subscription (against a stubbed pushManager), the iPho
 
 from __future__ import annotations
 
-import re
+import time
 from datetime import timedelta
 
 import httpx
@@ -70,11 +70,31 @@ def test_language_switch_and_errors_in_the_users_language(live, phone, shots):
     page.reload()
     expect(page.get_by_role("heading", name="My warnings")).to_be_visible()
 
+    # switched before signing in: the browser keeps it, the server has nothing of the person's
+    assert stored_language(live, "manager") is None
     page.goto("/#/me")
     page.get_by_label("简体中文").check()
     expect(page.get_by_role("heading", name="我的", exact=True)).to_be_visible()
+    # signed in: the server keeps it too, and every channel speaks it
+    wait_for(lambda: stored_language(live, "manager") == "zh")
+    page.get_by_role("button", name="Switch to English / 切换语言").click()
+    expect(page.get_by_role("heading", name="Me", exact=True)).to_be_visible()
+    wait_for(lambda: stored_language(live, "manager") == "en")
+    page.get_by_label("简体中文").check()
     page.goto("/#/warnings")
     expect(page.get_by_role("heading", name="我的预警")).to_be_visible()
+    wait_for(lambda: stored_language(live, "manager") == "zh")
+
+
+def stored_language(live, username: str) -> str | None:
+    return live.api("GET", "/api/delivery/me", username).json()["language"]
+
+
+def wait_for(check, seconds: float = 5.0) -> None:
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, "the server never stored it"
+        time.sleep(0.1)
 
 
 def test_every_call_says_pwa_and_an_expired_token_is_refreshed(live, phone):
@@ -171,34 +191,3 @@ def test_an_iphone_in_safari_is_told_to_add_to_home_screen(live, phone, shots):
     expect(page.get_by_text("添加到主屏幕", exact=False).first).to_be_visible()
     expect(page.get_by_role("button", name="开启通知")).to_have_count(0)
     shots(page, "iphone-push-guidance")
-
-
-def test_telegram_is_bound_with_a_one_time_link_and_unbound(live, phone, shots):
-    from backend.audit.service import AuditTrail
-    from backend.telegram.service import TelegramService
-    from tests.conftest import TEST_SECRET
-
-    page = phone().new_page()
-    sign_in(page, "manager")
-    page.goto("/#/me")
-    box = page.locator(".telegram-box")
-    expect(box).to_contain_text("未绑定")
-    box.get_by_role("button", name="绑定 Telegram").click()
-    command = box.locator("code.start-command")
-    expect(command).to_have_text(re.compile(r"^/start \S{8,}$"))
-    shots(page, "telegram-link")
-    code = command.inner_text().split(" ", 1)[1]
-
-    async def bind(db):
-        async with db.session() as s:
-            await TelegramService(s, AuditTrail(TEST_SECRET), live.settings, None).bind(
-                code, user_id=424242, chat_id=424242, language="zh"
-            )
-
-    live.run(bind)
-    page.reload()
-    expect(box).to_contain_text("已绑定")
-    page.once("dialog", lambda d: d.accept())
-    box.get_by_role("button", name="解除 Telegram 绑定").click()
-    expect(box).to_contain_text("未绑定")
-    assert live.api("GET", "/api/telegram/me", "manager").json()["bound"] is False

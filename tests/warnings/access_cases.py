@@ -98,18 +98,4 @@ CASES += [
         {"head": 404},
         body=lambda i: {"report": "causes found", "measures": "process changed"},
     ),
-    Case("GET", "/api/warnings/kept", lambda i: f"/api/warnings/kept?ids={MISSING}", everyone(200)),
-    Case(
-        "GET",
-        "/api/warnings/supervision",
-        lambda i: "/api/warnings/supervision",
-        {"head": 200, "inspector": 200, "committee": 200},
-    ),
-    Case(
-        "POST",
-        "/api/warnings/{warning_id:int}/urge",
-        lambda i: f"/api/warnings/{MISSING}/urge",
-        {"head": 404, "inspector": 404},
-        body=lambda i: {"kind": "urge", "note": "请尽快核查"},
-    ),
 ]

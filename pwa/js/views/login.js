@@ -32,7 +32,7 @@ async function finish(tokens, ctx) {
 }
 
 /** The second step: a code from the authenticator app, or a recovery code. */
-function codeStep(wrap, step, ctx) {
+function codeStep(wrap, step, ctx, lead = "totp.step_lead") {
   const code = codeInput();
   const recovery = recoveryInput();
   const codeField = field("login-code", t("totp.code"), code, { hint: t("totp.code_hint") });
@@ -66,7 +66,7 @@ function codeStep(wrap, step, ctx) {
       );
     },
     h("h2", {}, t("totp.step_title")),
-    h("p", { class: "hint" }, t("totp.step_lead")),
+    h("p", { class: "hint" }, t(lead)),
     codeField,
     recoveryField,
     submit,
@@ -113,6 +113,12 @@ async function enrolStep(wrap, step, ctx) {
   wrap.replaceChildren(heading(t("login.title")), form);
 }
 
+/** The second factor still to do after a password or a messenger sign-in (``second_factor``). */
+export async function secondStep(wrap, answer, ctx, { messenger = false } = {}) {
+  if (answer.second_factor === "totp") codeStep(wrap, answer, ctx, messenger ? "totp.step_lead_messenger" : "totp.step_lead");
+  else if (answer.second_factor === "enrol") await enrolStep(wrap, answer, ctx);
+}
+
 export default async function render(root, ctx) {
   const user = h("input", { name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true });
   const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -129,8 +135,7 @@ export default async function render(root, ctx) {
         submit,
         async () => {
           const answer = await post("", { username: user.value.trim(), password: pass.value });
-          if (answer.second_factor === "totp") codeStep(wrap, answer, ctx);
-          else if (answer.second_factor === "enrol") await enrolStep(wrap, answer, ctx);
+          if (answer.second_factor) await secondStep(wrap, answer, ctx);
           else await finish(answer, ctx);
         },
         (err) => {

@@ -64,7 +64,8 @@ function channelsSection(delivery, ctx) {
   const byChannel = Object.fromEntries(delivery.addresses.map((a) => [a.channel, a]));
   const rows = ADDRESS_CHANNELS.map((ch) => {
     const current = byChannel[ch];
-    const input = h("input", { value: current ? current.address : "", autocomplete: ch === "email" ? "email" : ch === "sms" ? "tel" : "off", inputmode: ch === "sms" ? "tel" : ch === "email" ? "email" : null });
+    const directory = ch === "sms" && !current ? delivery.sms_from_directory : null;
+    const input = h("input", { value: current ? current.address : "", placeholder: directory || null, autocomplete: ch === "email" ? "email" : ch === "sms" ? "tel" : "off", inputmode: ch === "sms" ? "tel" : ch === "email" ? "email" : null });
     const save = h("button", { type: "button", class: "btn" }, t("common.save"));
     save.onclick = () =>
       busy(
@@ -77,14 +78,14 @@ function channelsSection(delivery, ctx) {
         },
         (err) => setFieldError(input, errorText(err)),
       );
-    return h("div", { class: "inline-field" }, field("addr-" + ch, maybe("channel." + ch) || ch, input, { hint: current && current.refused_at ? t("channels.refused") : null }), save);
+    return h("div", { class: "inline-field" }, field("addr-" + ch, maybe("channel." + ch) || ch, input, { hint: current && current.refused_at ? t("channels.refused") : directory ? t("channels.sms_directory", { phone: directory }) : null }), save);
   });
   return section(
     "sec-channels",
     t("channels.title"),
     h("p", { class: "hint" }, t("channels.hint")),
     messengerBox(),
-    telegramBox(delivery, ctx),
+    delivery.telegram_enabled ? telegramBox(delivery, ctx) : null,
     rows,
     orderEditor(delivery, ctx),
   );
@@ -156,7 +157,8 @@ function telegramBox(delivery, ctx) {
 }
 
 function orderEditor(delivery) {
-  const order = [...delivery.channel_order];
+  // Telegram only where the deployment offers it (the server keeps it last in the saved order)
+  const order = delivery.channel_order.filter((ch) => ch !== "telegram" || delivery.telegram_enabled);
   const list = h("ol", { class: "order" });
   const draw = () =>
     list.replaceChildren(

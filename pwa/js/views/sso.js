@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { add, h, heading } from "../ui.js";
+import { secondStep } from "./login.js";
 
 export default async function render(root, ctx, [code]) {
   add(root, heading(t("sso.title")), h("p", { class: "lead", role: "status" }, t("sso.signing_in")));
@@ -18,6 +19,15 @@ export default async function render(root, ctx, [code]) {
     );
     return;
   }
+  const to = "#" + (/^\/[a-z0-9/-]*$/.test(got.target || "") ? got.target : "/warnings");
+  if (got.second_factor) {
+    // the messenger replaces the password, not the second factor: the same step as a password sign-in
+    sessionStorage.setItem("probity.after", to);
+    const wrap = h("div", { class: "login-wrap" });
+    root.replaceChildren(wrap);
+    await secondStep(wrap, got, ctx, { messenger: true });
+    return;
+  }
   await ctx.signIn(got);
-  ctx.navigate("#" + (/^\/[a-z0-9/-]*$/.test(got.target || "") ? got.target : "/warnings"), true);
+  ctx.navigate(to, true);
 }
