@@ -34,7 +34,9 @@ ANSWERS = {
 # the draft's signature PNGs are in IndexedDB (each is saved when its stroke ends)
 SIGNATURES_KEPT = """async () => {
   const [draft] = (await ProbityCore.outbox.all()).filter((i) => i.kind === "interview");
-  return !!draft && (await ProbityCore.outbox.photos(draft.client_id)).length === 3;
+  // the draft's last save (300 ms after the last change) and the three signatures are on the phone
+  return !!draft && !!draft.body && draft.body.place !== "" && draft.body.interviewer_ids.length === 2
+    && (await ProbityCore.outbox.photos(draft.client_id)).length === 3;
 }"""
 
 
