@@ -103,8 +103,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        _OF_BIND.pop(self.engine, None)
-        key = _inline_key(self.engine)
+        found = _OF_BIND.pop(self.engine, None)
+        if found is None:
+            return  # never read inline: the file's other users keep their connections
+        key = found[1]
+        _USERS[key] -= 1
+        if _USERS[key] > 0:
+            return  # another Database on the file (a worker's, a test's) still reads with them
+        del _USERS[key]
         for held in [k for k in _HELD if k[0] == key]:
             _HELD.pop(held).close()
         inline = _INLINE.pop(key, None)
@@ -137,6 +143,9 @@ _OF_BIND: weakref.WeakKeyDictionary[AsyncEngine, tuple[Engine, str] | None] = we
 
 #: (file key, thread) → a read-only sqlite3 connection kept for ``read_stored`` on that thread
 _HELD: dict[tuple[str, int], Any] = {}
+#: file key → how many async engines read it inline: its connections are closed when the last
+#: one is disposed (closing them under another Database's statement crashed the process)
+_USERS: dict[str, int] = {}
 
 
 def _inline(bind: AsyncEngine) -> tuple[Engine, str] | None:
@@ -145,6 +154,8 @@ def _inline(bind: AsyncEngine) -> tuple[Engine, str] | None:
     except KeyError:
         engine = _inline_engine(bind)
         found = _OF_BIND[bind] = None if engine is None else (engine, _inline_key(bind))
+        if found is not None:
+            _USERS[found[1]] = _USERS.get(found[1], 0) + 1
         return found
 
 
