@@ -1,15 +1,33 @@
-"""Read a CSV or XLSX upload into header + numbered rows, with clear errors for bad files."""
+"""Read a CSV or XLSX upload into header + numbered rows, with clear errors for bad files; write
+people's text into workbook cells safely."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from backend.kernel.errors import Invalid
+
+#: characters a workbook cannot hold (openpyxl refuses them: an export with one failed with 500)
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_row(values: list[Any]) -> list[Any]:
+    """Cells for a workbook row: text without the control characters a workbook cannot hold, and
+    text that a spreadsheet would run as a formula (=, +, -, @ first) kept as text."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            value = _NOT_IN_XLSX.sub("", value)
+            if value[:1] in ("=", "+", "-", "@"):
+                value = "'" + value
+        out.append(value)
+    return out
 
 
 @dataclass(frozen=True)

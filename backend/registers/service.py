@@ -17,6 +17,7 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.kernel.access import Principal
 from backend.kernel.errors import Conflict, NotFound
+from backend.kernel.tabular import xlsx_row
 from backend.kernel.timeutil import utcnow
 from backend.registers.models import (
     RiskPoint,
@@ -156,7 +157,7 @@ def b1_workbook(rows: list[RiskPointPublic]) -> bytes:
     for n, r in enumerate(rows, start=1):
         watch = f"线上：{r.topic_name or r.topic_code}" if r.topic_code else f"线下：{r.offline_check or '—'}"
         values = {**r.model_dump(), "specialty": SPECIALTY_ZH.get(r.specialty, r.specialty), "watch": watch}
-        sheet.append([n, *(values[key] for _, key in B1_COLUMNS)])
+        sheet.append(xlsx_row([n, *(values[key] for _, key in B1_COLUMNS)]))
     buf = BytesIO()
     book.save(buf)
     return buf.getvalue()

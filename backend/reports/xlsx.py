@@ -7,6 +7,7 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from backend.kernel.tabular import xlsx_row
 from backend.reports.content import ReportContent
 
 BOLD = Font(bold=True)
@@ -18,7 +19,7 @@ def _sheet(book: Workbook, title: str, head: tuple[str, ...], rows: list[list[ob
     for cell in sheet[1]:
         cell.font = BOLD
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(row))
     for column, name in zip(sheet.columns, head, strict=False):
         sheet.column_dimensions[column[0].column_letter].width = max(10, len(name) * 2 + 4)
 

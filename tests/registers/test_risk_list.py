@@ -79,3 +79,24 @@ async def test_edit_versions_and_export(client: Any, sessions: Any, db: Any) -> 
     async with db.session() as s:
         actions = set((await s.execute(select(AuditRecord.action))).scalars())
     assert {"register.risk.create", "register.risk.update", "report.export"} <= actions
+
+
+async def test_the_export_keeps_any_text_as_text(client: Any, sessions: Any) -> None:
+    """Text a workbook cannot hold (control characters, from a paste) and text a spreadsheet would
+    run as a formula: the export still answers, and each cell reads back as plain text."""
+    expert = await sessions.headers("admin")
+    odd = {
+        **METER,
+        "code": "YX-99",
+        "topic_code": None,
+        "offline_check": "现场抽查",
+        "risk_point": "粘贴的文字\x01带控制字符",
+        "control_measures": '=HYPERLINK("http://example.invalid","点此")',
+    }
+    r = await client.post("/api/registers/risks", json=odd, headers=expert)
+    assert r.status_code == 201, r.text
+    r = await client.get("/api/registers/risks/xlsx", headers=expert)
+    assert r.status_code == 200, r.text
+    rows = list(load_workbook(io.BytesIO(r.content))["专业廉洁风险清单"].iter_rows(values_only=True))
+    (row,) = [row for row in rows[1:] if row[5] == "粘贴的文字带控制字符"]
+    assert row[7] == '\'=HYPERLINK("http://example.invalid","点此")'
