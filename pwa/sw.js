@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v9";
+const VERSION = "probity-shell-v10";
 const API_CACHE = "probity-api-v1";
 const SHELL = [
   "/",
@@ -38,6 +38,7 @@ const SHELL = [
   "/js/views/linked.js",
   "/js/views/dashboard.js",
   "/js/views/reports.js",
+  "/js/views/portrait.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",
   "/js/signature.js",
