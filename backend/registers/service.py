@@ -29,6 +29,7 @@ from backend.registers.models import (
 )
 from backend.reports.exports import export_allowed
 from backend.reports.labels import SPECIALTY_ZH
+from backend.reports.xlsx import clean
 
 TOPIC = table("topic", column("code"), column("name"))
 FIELDS = list(RiskPointFields.model_fields)
@@ -156,7 +157,7 @@ def b1_workbook(rows: list[RiskPointPublic]) -> bytes:
     for n, r in enumerate(rows, start=1):
         watch = f"线上：{r.topic_name or r.topic_code}" if r.topic_code else f"线下：{r.offline_check or '—'}"
         values = {**r.model_dump(), "specialty": SPECIALTY_ZH.get(r.specialty, r.specialty), "watch": watch}
-        sheet.append([n, *(values[key] for _, key in B1_COLUMNS)])
+        sheet.append(clean([n, *(values[key] for _, key in B1_COLUMNS)]))
     buf = BytesIO()
     book.save(buf)
     return buf.getvalue()

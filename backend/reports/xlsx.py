@@ -5,11 +5,17 @@ from __future__ import annotations
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from backend.reports.content import ReportContent
 
 BOLD = Font(bold=True)
+
+
+def clean(row: list[object]) -> list[object]:
+    """A row as a worksheet takes it: control characters (which openpyxl refuses) taken out of text."""
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
 
 
 def _sheet(book: Workbook, title: str, head: tuple[str, ...], rows: list[list[object]]) -> None:
@@ -18,7 +24,7 @@ def _sheet(book: Workbook, title: str, head: tuple[str, ...], rows: list[list[ob
     for cell in sheet[1]:
         cell.font = BOLD
     for row in rows:
-        sheet.append(row)
+        sheet.append(clean(row))
     for column, name in zip(sheet.columns, head, strict=False):
         sheet.column_dimensions[column[0].column_letter].width = max(10, len(name) * 2 + 4)
 
@@ -28,11 +34,11 @@ def report_xlsx(content: ReportContent) -> bytes:
     overview = book.active
     assert overview is not None
     overview.title = "概况"
-    overview.append([content.title])
+    overview.append(clean([content.title]))
     overview["A1"].font = BOLD
-    overview.append([f"统计范围：{content.unit}及所属单位", f"统计期间：{content.period}"])
+    overview.append(clean([f"统计范围：{content.unit}及所属单位", f"统计期间：{content.period}"]))
     for line in content.summary() + content.standing_out():
-        overview.append([line])
+        overview.append(clean([line]))
     t, p = content.stats.totals, content.stats.previous_totals
     overview.append([])
     overview.append(["指标", "本期", "上期"])

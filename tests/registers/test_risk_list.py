@@ -79,3 +79,13 @@ async def test_edit_versions_and_export(client: Any, sessions: Any, db: Any) -> 
     async with db.session() as s:
         actions = set((await s.execute(select(AuditRecord.action))).scalars())
     assert {"register.risk.create", "register.risk.update", "report.export"} <= actions
+
+
+async def test_export_takes_control_characters_out(client: Any, sessions: Any) -> None:
+    body = {**METER, "topic_code": None, "risk_point": "换表\x07后少计\x1b电量"}
+    r = await client.post("/api/registers/risks", json=body, headers=await sessions.headers("admin"))
+    assert r.status_code == 201, r.text
+    r = await client.get("/api/registers/risks/xlsx", headers=await sessions.headers("inspector"))
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[1][5] == "换表后少计电量"
