@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v17";
+const VERSION = "probity-shell-v18";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -53,6 +53,7 @@ const SHELL = [
   "/js/views/checks.js",
   "/js/views/dashboard.js",
   "/js/views/reports.js",
+  "/js/views/portrait.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",
   "/js/signature.js",

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,9 @@ from backend.registers.service import RegisterService
 READERS = [requires(Role.head, Role.inspector, Role.committee, Role.admin, Role.expert)]
 EDITORS = [requires(Role.admin, Role.expert)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: an export past the account's share of the minute (``backend/reports/exports.py``)
+LIMITED = {429: ResponseSpec(None, description="Too many exports this minute: wait (Retry-After)")}
 
 
 async def provide_registers(db_session: NamedDependency[AsyncSession], state: State) -> RegisterService:
@@ -63,7 +67,7 @@ class RiskRegisterController(Controller):
     ) -> list[RiskPointVersionPublic]:
         return await svc.versions(risk_id)
 
-    @get("/xlsx", summary="Form B.1 as XLSX (in the trail, rate-limited)")
+    @get("/xlsx", summary="Form B.1 as XLSX (in the trail, rate-limited)", responses=LIMITED)
     async def export(
         self,
         svc: NamedDependency[RegisterService],

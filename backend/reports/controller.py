@@ -8,6 +8,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,9 @@ MEDIA = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+#: an export past the account's share of the minute (``backend/reports/exports.py``)
+LIMITED = {429: ResponseSpec(None, description="Too many exports this minute: wait (Retry-After)")}
 
 
 async def provide_reports(db_session: NamedDependency[AsyncSession], state: State) -> ReportService:
@@ -42,7 +46,11 @@ class ReportController(Controller):
     ) -> list[ReportPublic]:
         return await svc.reports(request.user, limit, offset)
 
-    @post("/", summary="Make a report now for a unit in my scope (a month, a quarter or any days)")
+    @post(
+        "/",
+        summary="Make a report now for a unit in my scope (a month, a quarter or any days)",
+        responses=LIMITED,
+    )
     async def make(
         self,
         data: JSONBody[ReportCreate],
@@ -51,7 +59,11 @@ class ReportController(Controller):
     ) -> ReportPublic:
         return await svc.create(request.user, data)
 
-    @get("/{report_id:int}/{fmt:str}", summary="A report's file: pdf or xlsx (in the trail, rate-limited)")
+    @get(
+        "/{report_id:int}/{fmt:str}",
+        summary="A report's file: pdf or xlsx (in the trail, rate-limited)",
+        responses=LIMITED,
+    )
     async def download(
         self,
         report_id: FromPath[int],

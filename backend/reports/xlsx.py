@@ -29,11 +29,11 @@ def report_xlsx(content: ReportContent) -> bytes:
     overview = book.active
     assert overview is not None
     overview.title = "概况"
-    overview.append([content.title])
+    overview.append(xlsx_row([content.title]))
     overview["A1"].font = BOLD
-    overview.append([f"统计范围：{content.unit}及所属单位", f"统计期间：{content.period}"])
+    overview.append(xlsx_row([f"统计范围：{content.unit}及所属单位", f"统计期间：{content.period}"]))
     for line in content.summary() + content.standing_out():
-        overview.append([line])
+        overview.append(xlsx_row([line]))
     t, p = content.stats.totals, content.stats.previous_totals
     overview.append([])
     overview.append(["指标", "本期", "上期"])

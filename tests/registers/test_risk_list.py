@@ -100,3 +100,13 @@ async def test_the_export_keeps_any_text_as_text(client: Any, sessions: Any) -> 
     rows = list(load_workbook(io.BytesIO(r.content))["专业廉洁风险清单"].iter_rows(values_only=True))
     (row,) = [row for row in rows[1:] if row[5] == "粘贴的文字带控制字符"]
     assert row[7] == '\'=HYPERLINK("http://example.invalid","点此")'
+
+
+async def test_export_takes_control_characters_out(client: Any, sessions: Any) -> None:
+    body = {**METER, "topic_code": None, "risk_point": "换表\x07后少计\x1b电量"}
+    r = await client.post("/api/registers/risks", json=body, headers=await sessions.headers("admin"))
+    assert r.status_code == 201, r.text
+    r = await client.get("/api/registers/risks/xlsx", headers=await sessions.headers("inspector"))
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[1][5] == "换表后少计电量"

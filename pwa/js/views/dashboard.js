@@ -215,5 +215,6 @@ export default async function render(root, ctx, _params, query) {
     interviewSection(body.interviews, body.by_unit.filter((u) => u.true_red + u.true_other), p),
     othersSection(body),
     h("a", { class: "card hub-link", href: "#/reports" }, h("strong", {}, t("rep.title")), h("span", { class: "muted" }, t("rep.hint"))),
+    h("a", { class: "card hub-link", href: "#/portrait" }, h("strong", {}, t("pt.title")), h("span", { class: "muted" }, t("pt.link_hint"))),
   );
 }
