@@ -1,4 +1,6 @@
-"""What leaves for a third-party service: by default level, count, due date and a link, nothing else.
+"""The one message catalogue per language of every channel (Web Push, Telegram, Apprise texts, WeCom
+and DingTalk cards and pages), and what leaves for a third-party service: by default level, count,
+due date and a link, nothing else.
 
 An event's ``data`` may hold anything its writer put there; only the fields named here are ever
 read (``due_at``; with a channel's detail setting on, also ``topic_code`` and a broadcast's title).
@@ -45,6 +47,41 @@ TEXTS: dict[str, dict[str, str]] = {
         "show": "阅读",
         "answer": "作答",
         "topic": "主题 {code}",
+        # messenger cards and the pages a press or a sign-in opens (backend/messenger)
+        "card.source": "廉洁预警",
+        "card.level": "等级",
+        "card.due": "处理期限",
+        "card.due_value": "{month}月{day}日前",
+        "card.btn_view": "查看",
+        "card.btn_read": "已读",
+        "card.btn_verify": "核查反馈",
+        "card.btn_confirm": "确认",
+        "card.btn_return": "退回",
+        "card.btn_answer": "作答",
+        "card.done_read": "已读",
+        "card.done_confirm": "已确认",
+        "card.done_by": "由您于{month}月{day}日 {hour:02d}:{minute:02d}办理",
+        "card.refused": "未办理",
+        "card.unknown_button": "这个按钮已失效，请在应用中查看。",
+        "card.not_bound": "您的账号还没有关联到本系统的人员，请联系管理员。",
+        "card.sso_title": "无法登录",
+        "card.sso_unknown_user": (
+            "您的账号（{user}）还没有关联到本系统的人员。请联系系统管理员，在人员信息中登记您的账号后再试。"
+        ),
+        "card.sso_not_member": "只有本单位通讯录中的成员可以登录。",
+        "card.sso_expired": "登录链接已失效，请回到消息中重新打开。",
+        "card.sso_failed": "暂时无法完成登录，请稍后重试。",
+        "card.sso_back": "返回登录页",
+        "card.not_yours": "这个按钮属于发给其他人的消息，不能由您办理。",
+        "card.warning_not_found": "找不到这条预警，或它不在您的范围内。",
+        "card.notification_not_found": "找不到这条消息，或它不是发给您的。",
+        "card.own_reply": "不能确认自己提交的反馈。",
+        "card.not_unit_head": "只有责任人所在单位的负责人或纪检监察人员可以确认。",
+        "card.invalid_transition": "预警当前的状态不允许这个操作。",
+        "card.state_changed": "预警刚刚被其他人处理过，请在应用中查看。",
+        "card.account_disabled": "您的账号已停用。",
+        "card.no_account": "您没有本系统的账号。",
+        "card.refused_other": "这个操作没有办理，请在应用中查看。",
     },
     "en": {
         "app": "Probity",
@@ -71,9 +108,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "show": "Read",
         "answer": "Answer",
         "topic": "topic {code}",
+        # messenger cards and the pages a press or a sign-in opens (backend/messenger)
+        "card.source": "Probity",
+        "card.level": "Level",
+        "card.due": "Due",
+        "card.due_value": "by {day} {month_name}",
+        "card.btn_view": "View",
+        "card.btn_read": "Read",
+        "card.btn_verify": "Verify",
+        "card.btn_confirm": "Confirm",
+        "card.btn_return": "Return",
+        "card.btn_answer": "Answer",
+        "card.done_read": "Marked read",
+        "card.done_confirm": "Confirmed",
+        "card.done_by": "by you on {day} {month_name} at {hour:02d}:{minute:02d}",
+        "card.refused": "Not done",
+        "card.unknown_button": "This button no longer works; open the app.",
+        "card.not_bound": "Your messenger account is not linked to a person here; ask an admin.",
+        "card.sso_title": "Cannot sign in",
+        "card.sso_unknown_user": (
+            "Your account ({user}) is not linked to a person here. Ask an admin to record it, then try again."
+        ),
+        "card.sso_not_member": "Only members of the company's directory can sign in.",
+        "card.sso_expired": "This sign-in link has expired; open it again from the message.",
+        "card.sso_failed": "Signing in did not work just now; try again later.",
+        "card.sso_back": "Back to sign-in",
+        "card.not_yours": "This button belongs to a message sent to someone else.",
+        "card.warning_not_found": "No such warning in your scope.",
+        "card.notification_not_found": "No such message for you.",
+        "card.own_reply": "Nobody confirms their own reply.",
+        "card.not_unit_head": "Only the head of the person's unit or an inspector may confirm.",
+        "card.invalid_transition": "The warning's state does not allow this now.",
+        "card.state_changed": "Someone else just acted on this warning; open the app.",
+        "card.account_disabled": "Your account is disabled.",
+        "card.no_account": "You have no account here.",
+        "card.refused_other": "This was not done; open the app.",
     },
 }
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 URGENCY = {"high": "high", "medium": "normal", "low": "low"}
 
 #: Telegram button data the bot (``bot/``) answers: "<kind>:<action>:<id>", well under 64 bytes
@@ -201,7 +273,7 @@ def _body(language: str, kind: str, level: str | None, count: int, due: date | N
         count=count, level=LEVELS.get(language, LEVELS["zh"]).get(level or "", "")
     )
     if due is not None:
-        body += texts["due"].format(month=due.month, day=due.day, month_name=_MONTHS[due.month - 1])
+        body += texts["due"].format(month=due.month, day=due.day, month_name=MONTHS[due.month - 1])
     return body
 
 

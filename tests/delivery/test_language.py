@@ -84,3 +84,16 @@ async def test_the_person_reads_and_sets_their_language_through_the_api(client, 
     assert r.status_code == 400
     r = await client.put("/api/delivery/me/preferences", json={"language": None}, headers=headers)
     assert r.json()["language"] is None and r.json()["language_in_use"] == "zh"
+
+
+def test_one_catalogue_per_language_for_every_channel() -> None:
+    """The messenger's words are entries of the same catalogue as the push and chat texts, and
+    every entry exists in both languages (a missing English entry would show zh-CN or a key)."""
+    from backend.delivery.payloads import TEXTS
+    from backend.messenger import texts as card_texts
+
+    assert set(TEXTS["zh"]) == set(TEXTS["en"])
+    assert any(k.startswith("card.") for k in TEXTS["zh"])
+    assert getattr(card_texts, "TEXTS", TEXTS) is TEXTS, "the messenger keeps no catalogue of its own"
+    assert card_texts.t("en", "btn_confirm") == TEXTS["en"]["card.btn_confirm"] == "Confirm"
+    assert card_texts.refusal("zh", "no_such_code") == TEXTS["zh"]["card.refused_other"]
