@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v18";
+const VERSION = "probity-shell-v19";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
