@@ -5,7 +5,8 @@
   ``env=test`` unless ``PROBITY_WORKERS_ENABLED``).
 * ``api``: HTTP only. No delivery worker, no scheduler, no long polling; with the bot in webhook
   mode the process answers ``POST /telegram/webhook`` (its bot feeds updates, never polls).
-* ``worker``: delivery only (``notifications.worker``).
+* ``worker``: delivery (``notifications.worker``) and the DingTalk Stream connections that bring
+  back interactive card presses (``backend.messenger.stream``: one per app with a card template).
 * ``scheduler``: the periodic jobs only (``backend.schedule``: each job once per due time, whatever
   the number of processes).
 * ``bot``: Telegram long polling only (one such process: conversation state is loaded at start).
@@ -32,6 +33,7 @@ from litestar.datastructures import State
 from backend.kernel.hooks import ROLES, compose
 from backend.kernel.jobs import discover_jobs
 from backend.kernel.settings import Settings
+from backend.messenger.stream import Streams
 from backend.schedule.service import Scheduler
 from backend.telegram.service import bot_enabled, webhook_mode
 
@@ -46,16 +48,21 @@ class Running:
     workers: Any = None
     scheduler: Scheduler | None = None
     bot: Any = None
+    streams: Any = None
     extra: list[str] = field(default_factory=list)
 
     @property
     def parts(self) -> set[str]:
-        found = {name for name in ("workers", "scheduler", "bot") if getattr(self, name) is not None}
+        found = {
+            name for name in ("workers", "scheduler", "bot", "streams") if getattr(self, name) is not None
+        }
         return found | set(self.extra)
 
     async def stop(self) -> None:
         if self.bot is not None:
             await self.bot.stop()
+        if self.streams is not None:
+            await self.streams.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.workers is not None:
@@ -88,6 +95,7 @@ async def start_parts(role: str, app: Any) -> Running:
     background = role == "all" and settings.run_workers
     if role == "worker" or background:
         running.workers = await start_workers(app)
+        running.streams = await Streams(state.db, settings, state.trail, state.get("facts_cache")).start()
     if role == "scheduler" or background:
         running.scheduler = Scheduler(state.db, settings, discover_jobs()).start()
     polling = role in ("all", "bot") and not webhook_mode(settings)

@@ -1,5 +1,6 @@
 """WeCom and DingTalk alerts through the unit's own app (``probity-wecom://app/<id>``,
-``probity-dingtalk://app/<id>``): WeCom template cards, DingTalk work notices with action cards.
+``probity-dingtalk://app/<id>``): WeCom template cards; DingTalk interactive cards where the app
+has a card template (presses come back through Stream mode), else work notices with action cards.
 
 A card (:mod:`backend.messenger.cards`) carries what the doorbell carries — kind, level, due date,
 and the topic only where the unit allows it — and the buttons 查看 / 已读 (and 确认 / 退回 for a
@@ -21,8 +22,9 @@ from backend.delivery import channels as ch
 from backend.delivery.outbox import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 from backend.kernel.settings import Settings
-from backend.messenger.cards import action_card, alert_card
+from backend.messenger.cards import action_card, alert_card, interactive_params, task_id
 from backend.messenger.client import UNKNOWN_USER, AppKeys, MessengerError
+from backend.messenger.dingtalk import DingTalkClient
 from backend.messenger.service import client_for, press_target
 
 #: how long an app's settings are trusted before they are read again
@@ -91,7 +93,16 @@ class MessengerSender:
             if not app.enabled:
                 raise MessengerError(-3, "the unit's app is switched off")
             client = client_for(app, self.http, timeout=self.settings.delivery_timeout_seconds)
-            await client.send_card(job.address, self.card(app, job, message))
+            if isinstance(client, DingTalkClient) and app.card_template_id:
+                params = interactive_params(
+                    message,
+                    public_url=self.settings.public_url,
+                    app_id=app.id,
+                    language=job.language or self.settings.delivery_language,
+                )
+                await client.deliver_card(job.address, task_id(message.tag), params)
+            else:
+                await client.send_card(job.address, self.card(app, job, message))
             tried = TargetResult(self.name, "sent")
         except MessengerError as exc:
             refused = exc.errcode in UNKNOWN_USER

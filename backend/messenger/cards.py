@@ -162,14 +162,63 @@ def action_card(
         if "key" in b and target is None:
             continue
         buttons.append({"title": b["text"], "action_url": b.get("url") or link(target or "/warnings")})
-    lines = [f"#### {t(language, 'source')}", f"**{message.body}**"]
-    lines += [f"{k}：{v}" for k, v in _facts(message, language)]
     return {
         "title": message.body[:30],
-        "markdown": "\n\n".join(lines),
+        "markdown": f"#### {t(language, 'source')}\n\n{_markdown(message, language)}",
         "btn_orientation": "1",
         "btn_json_list": buttons,
     }
+
+
+#: the variables an interactive card template is given for each button (README: "DingTalk")
+_PARAM_NAMES = {
+    "btn_view": "view",
+    "btn_read": "read",
+    "btn_verify": "reply",
+    "btn_confirm": "confirm",
+    "btn_return": "return",
+    "btn_answer": "answer",
+}
+
+
+def _markdown(message: Message, language: str) -> str:
+    lines = [f"**{message.body}**"]
+    lines += [f"{k}：{v}" for k, v in _facts(message, language)]
+    return "\n\n".join(lines)
+
+
+def interactive_params(
+    message: Message, *, public_url: str, app_id: int, language: str = "zh"
+) -> dict[str, str]:
+    """DingTalk's interactive card of one alert, as the values of the deployment's card template:
+    ``title``, ``markdown``, ``source``, and per button ``<name>_label`` with ``<name>_url`` (opens
+    the PWA, signed in) or ``<name>_key`` (pressed in place: the template sends it back as the
+    ``key`` parameter). A button the alert does not have gets empty values (the template hides it).
+    Every value is a string, as DingTalk's card data must be."""
+
+    def link(target: str) -> str:
+        return sso_link(public_url, "dingtalk", app_id, target)
+
+    params = {
+        "title": message.body[:30],
+        "markdown": _markdown(message, language),
+        "source": t(language, "source"),
+    }
+    params |= {"status": "", "done": "false"}
+    for name in _PARAM_NAMES.values():
+        params |= {f"{name}_label": "", f"{name}_url": "", f"{name}_key": ""}
+    by_label = {t(language, label): name for label, name in _PARAM_NAMES.items()}
+    for button in _buttons(message, language, link):
+        name = by_label[button["text"]]
+        params[f"{name}_label"] = button["text"]
+        params[f"{name}_url" if "url" in button else f"{name}_key"] = button.get("url") or button["key"]
+    return params
+
+
+def done_params(*, title: str, note: str, view_url: str) -> dict[str, str]:
+    """The interactive card after a press: what was done (or why not); its buttons give way to
+    ``status`` (the template shows it when ``done`` is true), 查看 stays."""
+    return {"status": f"{title} · {note}", "done": "true", "view_url": view_url}
 
 
 def done_card(

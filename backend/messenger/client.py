@@ -56,6 +56,8 @@ class AppKeys:
     #: DingTalk: the app key (client id) and the host of its newer API (api.dingtalk.com)
     app_key: str | None = None
     open_api_base: str | None = None
+    #: DingTalk: the interactive card template (presses through Stream mode)
+    card_template_id: str | None = None
     show_topic: bool = False
     enabled: bool = True
 

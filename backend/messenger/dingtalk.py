@@ -7,7 +7,11 @@
 * login host (``oauth_base``): ``/oauth2/auth`` — the sign-in page; inside DingTalk's browser it
   comes straight back with an ``authCode`` (免登).
 * newer API host (``open_api_base``): ``/v1.0/oauth2/userAccessToken`` (the code → a user token)
-  and ``/v1.0/contact/users/me`` (the user token → their union id).
+  and ``/v1.0/contact/users/me`` (the user token → their union id); with a card template, the
+  interactive card calls ``/v1.0/card/instances/createAndDeliver`` (a card to one person's chat with
+  the app's robot) and ``PUT /v1.0/card/instances`` (the card's values changed after a press), and
+  Stream mode's ``/v1.0/gateway/connections/open`` (:mod:`backend.messenger.stream`). These take the
+  same app token in the ``x-acs-dingtalk-access-token`` header and answer an expired one with 401.
 
 DingTalk delivers the same content to the same person once a day: a card sent again after a
 crash is the same card (its buttons carry the delivery's own links), so DingTalk drops the repeat.
@@ -23,6 +27,8 @@ from backend.messenger.client import BaseClient, MessengerError
 PUBLIC_API = "https://oapi.dingtalk.com"
 PUBLIC_OPEN_API = "https://api.dingtalk.com"
 PUBLIC_OAUTH = "https://login.dingtalk.com"
+#: Stream mode's topic for interactive card presses
+CARD_TOPIC = "/v1.0/card/instances/callback"
 
 
 class DingTalkError(MessengerError):
@@ -58,6 +64,81 @@ class DingTalkClient(BaseClient):
             },
         )
 
+    @property
+    def _open_api(self) -> str:
+        return (self.app.open_api_base or PUBLIC_OPEN_API).rstrip("/")
+
+    async def open_call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A call to the newer API with the app's token in its header; a new token and one more
+        try when it answers 401 (expired)."""
+        for attempt in (1, 2):
+            token = await self.token()
+            try:
+                return await self._get_json(
+                    method,
+                    self._open_api + path,
+                    json=body,
+                    headers={"x-acs-dingtalk-access-token": token},
+                )
+            except DingTalkError as exc:
+                if exc.status == 401 and attempt == 1:
+                    self.tokens.drop(self.app.cache_key, token)
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def deliver_card(self, user_id: str, track_id: str, params: dict[str, str]) -> None:
+        """An interactive card from the app's robot to one person's chat; its presses come back
+        through Stream mode. ``track_id`` (the delivery's dedup key) makes a repeat the same card."""
+        body = await self.open_call(
+            "POST",
+            "/v1.0/card/instances/createAndDeliver",
+            {
+                "cardTemplateId": self.app.card_template_id,
+                "outTrackId": track_id,
+                "callbackType": "STREAM",
+                "cardData": {"cardParamMap": params},
+                "openSpaceId": f"dtv1.card//IM_ROBOT.{user_id}",
+                "imRobotOpenSpaceModel": {"supportForward": False},
+                "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": self._key},
+                "userIdType": 1,
+            },
+        )
+        results = (body.get("result") or {}).get("deliverResults") or []
+        if results and not all(r.get("success", True) for r in results):
+            raise DingTalkError(33012, "the user id is not in the corp")
+
+    async def update_card(self, track_id: str, user_id: str, params: dict[str, str]) -> None:
+        """The card's values as ``user_id`` sees them (what their press did); the others stay, and
+        nobody else's view changes (a card's private data, per user)."""
+        await self.open_call(
+            "PUT",
+            "/v1.0/card/instances",
+            {
+                "outTrackId": track_id,
+                "privateData": {user_id: {"cardParamMap": params}},
+                "cardUpdateOptions": {"updatePrivateDataByKey": True},
+                "userIdType": 1,
+            },
+        )
+
+    async def open_stream(self) -> tuple[str, str]:
+        """Stream mode: a WebSocket endpoint and its one-time ticket for the card presses' topic."""
+        body = await self._get_json(
+            "POST",
+            self._open_api + "/v1.0/gateway/connections/open",
+            json={
+                "clientId": self._key,
+                "clientSecret": self.app.secret,
+                "subscriptions": [{"type": "CALLBACK", "topic": CARD_TOPIC}],
+                "ua": "probity",
+            },
+        )
+        endpoint, ticket = body.get("endpoint"), body.get("ticket")
+        if not endpoint or not ticket:
+            raise DingTalkError(-2, "no stream endpoint was given")
+        return str(endpoint), str(ticket)
+
     async def user_id_by_mobile(self, mobile: str) -> str | None:
         try:
             body = await self.call("POST", "/topapi/v2/user/getbymobile", json={"mobile": mobile})
@@ -71,7 +152,7 @@ class DingTalkClient(BaseClient):
     async def user_of_code(self, code: str) -> str | None:
         """免登: the sign-in's code → a user token → the union id → the corp's user id
         (``None``: not a member of the corp)."""
-        open_api = (self.app.open_api_base or PUBLIC_OPEN_API).rstrip("/")
+        open_api = self._open_api
         granted = await self._get_json(
             "POST",
             open_api + "/v1.0/oauth2/userAccessToken",

@@ -51,6 +51,9 @@ class MessengerApp(SQLModel, table=True):
     #: DingTalk: the AppKey (OAuth client id) and the host of its newer API (api.dingtalk.com)
     app_key: str | None = Field(default=None, max_length=64)
     open_api_base: str | None = Field(default=None, max_length=300)
+    #: DingTalk: the interactive card template (卡片模板 id) alerts are sent with; its buttons'
+    #: presses come back through Stream mode (without it: work notices whose buttons are links)
+    card_template_id: str | None = Field(default=None, max_length=128)
     #: cards may name the topic (where the messenger is the company's own server)
     show_topic: bool = False
     enabled: bool = True
@@ -98,6 +101,8 @@ class AppUpdate(SQLModel):
     #: DingTalk only: the AppKey, and the newer API's host
     app_key: str | None = Field(default=None, min_length=1, max_length=64)
     open_api_base: str | None = Field(default=None, max_length=300)
+    #: DingTalk only: the interactive card template; empty to send work notices instead
+    card_template_id: str | None = Field(default=None, max_length=128)
     show_topic: bool = False
     enabled: bool = True
 
@@ -116,6 +121,7 @@ class AppPublic(SQLModel):
     oauth_base: str
     app_key: str | None = None
     open_api_base: str | None = None
+    card_template_id: str | None = None
     show_topic: bool
     enabled: bool
     callback_path: str | None

@@ -174,6 +174,7 @@ class MessengerService:
             oauth_base=app.oauth_base,
             app_key=app.app_key,
             open_api_base=app.open_api_base,
+            card_template_id=app.card_template_id,
             show_topic=app.show_topic,
             enabled=app.enabled,
             callback_path=f"/messenger/wecom/{app_id}/callback" if app.provider == Provider.wecom else None,
@@ -228,6 +229,7 @@ class MessengerService:
             row.open_api_base = _check_base(
                 data.open_api_base or row.open_api_base or open_default or "", "open_api_base"
             )
+            row.card_template_id = (data.card_template_id or "").strip() or None
         row.show_topic, row.enabled, row.updated_at = data.show_topic, data.enabled, utcnow()
         self.session.add(row)
         await self.session.flush()  # the id the secrets are bound to
@@ -274,9 +276,22 @@ class MessengerService:
             oauth_base=row.oauth_base,
             app_key=row.app_key,
             open_api_base=row.open_api_base,
+            card_template_id=row.card_template_id,
             show_topic=row.show_topic,
             enabled=row.enabled,
         )
+
+    async def stream_apps(self) -> list[AppKeys]:
+        """The DingTalk apps whose presses come back through Stream mode (switched on, with a card
+        template)."""
+        stmt = select(MessengerApp).where(
+            col(MessengerApp.provider) == Provider.dingtalk.value,
+            col(MessengerApp.enabled),
+            col(MessengerApp.card_template_id).is_not(None),
+        )
+        return [
+            self._keys(r) for r in (await self.session.execute(stmt.order_by(col(MessengerApp.id)))).scalars()
+        ]
 
     async def keys(self, app_id: int, provider: Provider | None = None) -> AppKeys:
         row = await self.session.get(MessengerApp, app_id)

@@ -142,7 +142,10 @@ class TelegramService:
 
     # --- binding --------------------------------------------------------------------------
     async def new_link(self, principal: Principal) -> NewLink:
-        """A fresh one-time code for the signed-in person; their older unused codes stop working."""
+        """A fresh one-time code for the signed-in person; their older unused codes stop working.
+        Refused where the deployment has no Telegram (mainland deployments leave it off)."""
+        if not self.settings.telegram_offered:
+            raise Conflict("this deployment does not offer Telegram", code="telegram_not_offered")
         now = utcnow()
         await self.session.execute(
             delete(TelegramLinkCode).where(

@@ -40,7 +40,7 @@ async def test_all_starts_every_part(busy: Settings):
     async with AsyncTestClient(app=app) as client:
         assert (await client.get("/healthz")).status_code == 200
         parts = app.state.parts
-        assert parts.parts == {"workers", "scheduler", "bot"}
+        assert parts.parts == {"workers", "scheduler", "bot", "streams"}
         assert parts.bot.webhook is False
     _hooks_composed("all")
 
@@ -63,7 +63,7 @@ async def test_api_answers_the_telegram_webhook_without_polling(busy: Settings, 
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"), [("worker", {"workers"}), ("scheduler", {"scheduler"}), ("bot", {"bot"})]
+    ("role", "expected"), [("worker", {"workers", "streams"}), ("scheduler", {"scheduler"}), ("bot", {"bot"})]
 )
 async def test_each_process_role_starts_its_part_only(busy: Settings, role: str, expected: set[str]):
     async with roles.role_process(role, busy) as running:

@@ -76,6 +76,6 @@ class FakeMessenger(_Server):
         return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
 
     async def _record(self, request: web.Request) -> Any:
-        body = await request.json() if request.method == "POST" else None
+        body = await request.json() if request.method in ("POST", "PUT") else None
         self.calls.append(Call(request.path, dict(request.query), body))
         return body

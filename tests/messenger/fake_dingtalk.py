@@ -1,9 +1,14 @@
 """A local DingTalk on 127.0.0.1: the ``oapi`` calls (token, work notice, user by mobile, user by
 union id), the newer API's sign-in calls (user token, who am I) and the sign-in page as DingTalk's
-own browser sees it (免登: straight back to the app with an ``authCode``), all on one host."""
+own browser sees it (免登: straight back to the app with an ``authCode``), all on one host; and the
+interactive card calls with Stream mode: the gateway hands out a WebSocket endpoint and ticket, and
+:meth:`FakeDingTalk.press` sends a card press down that connection as DingTalk does (a ``CALLBACK``
+frame), waiting for its acknowledgement."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +41,18 @@ class FakeDingTalk(FakeMessenger):
         r.add_post("/v1.0/oauth2/userAccessToken", self.user_access_token)
         r.add_get("/v1.0/contact/users/me", self.me)
         r.add_get("/oauth2/auth", self.auth)
+        r.add_post("/v1.0/card/instances/createAndDeliver", self.deliver)
+        r.add_put("/v1.0/card/instances", self.update)
+        r.add_post("/v1.0/gateway/connections/open", self.open_connection)
+        r.add_get("/stream", self.stream)
+        #: interactive cards by outTrackId: who it went to, and its values (changed by updates)
+        self.interactive: dict[str, dict[str, Any]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.tickets: set[str] = set()
+        self.sockets: list[web.WebSocketResponse] = []
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.pings_answered = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def cards_to(self, user_id: str) -> list[dict[str, Any]]:
         return [m["msg"]["action_card"] for m in self.sent if m["userid_list"] == user_id]
@@ -112,3 +129,117 @@ class FakeDingTalk(FakeMessenger):
         back = q["redirect_uri"]
         query = urlencode({"authCode": self.issue_code(), "state": q.get("state", "")})
         raise web.HTTPFound(f"{back}{'&' if '?' in back else '?'}{query}")
+
+    # --- interactive cards and Stream mode --------------------------------------------------
+    async def start(self) -> Any:
+        self.loop = asyncio.get_running_loop()
+        return await super().start()
+
+    def _header_token(self, request: web.Request) -> web.Response | None:
+        token = request.headers.get("x-acs-dingtalk-access-token", "")
+        if self.always_expired:
+            self.expire_tokens()
+        if token in self.valid:
+            return None
+        return web.json_response({"code": "InvalidAuthentication", "message": "token expired"}, status=401)
+
+    async def deliver(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if (refused := self._header_token(request)) is not None:
+            return refused
+        space = str(body.get("openSpaceId", ""))
+        user = space.removeprefix("dtv1.card//IM_ROBOT.")
+        if not space.startswith("dtv1.card//IM_ROBOT.") or body.get("callbackType") != "STREAM":
+            return web.json_response({"code": "param.error", "message": "bad space"}, status=400)
+        ok = user in self.members
+        if ok:
+            self.interactive[str(body["outTrackId"])] = {
+                "user": user,
+                "template": body.get("cardTemplateId"),
+                "params": dict(body["cardData"]["cardParamMap"]),
+            }
+        result = {"spaceType": "IM_ROBOT", "spaceId": user, "success": ok}
+        return web.json_response({"success": True, "result": {"deliverResults": [result]}})
+
+    async def update(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if (refused := self._header_token(request)) is not None:
+            return refused
+        card = self.interactive.get(str(body.get("outTrackId")))
+        if card is None:
+            return web.json_response({"code": "card.notFound", "message": "no card"}, status=400)
+        for user, data in (body.get("privateData") or {}).items():
+            card.setdefault("private", {}).setdefault(user, {}).update(data["cardParamMap"])
+        if "cardData" in body:
+            card["params"].update(body["cardData"]["cardParamMap"])
+        self.updates.append(body)
+        return web.json_response({"success": True, "result": True})
+
+    async def open_connection(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if body.get("clientId") != self.app_key or body.get("clientSecret") != self.secret:
+            return web.json_response({"code": "InvalidClient", "message": "bad client"}, status=401)
+        ticket = secrets.token_hex(16)
+        self.tickets.add(ticket)
+        return web.json_response({"endpoint": f"ws://127.0.0.1:{self.port}/stream", "ticket": ticket})
+
+    async def stream(self, request: web.Request) -> web.WebSocketResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:
+            raise web.HTTPUnauthorized()
+        self.tickets.discard(ticket)  # one connection per ticket
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            reply = json.loads(msg.data)
+            message_id = reply["headers"]["messageId"]
+            if message_id.startswith("ping-"):
+                self.pings_answered += reply["data"] == json.dumps({"opaque": message_id})
+            self.acks[message_id] = reply
+        return ws
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        live = [ws for ws in self.sockets if not ws.closed]
+        assert live, "no Stream connection is open"
+        await live[-1].send_str(json.dumps(frame))
+
+    def send_frame(self, frame: dict[str, Any]) -> None:
+        """Send ``frame`` down the open connection (from the test's thread)."""
+        assert self.loop is not None
+        asyncio.run_coroutine_threadsafe(self._send(frame), self.loop).result(timeout=10)
+
+    def press_frame(
+        self, user_id: str, track: str, key: str, *, message_id: str, corp: str = CORP_ID
+    ) -> dict[str, Any]:
+        content = {"cardPrivateData": {"actionIds": ["press"], "params": {"key": key}}}
+        data = {
+            "type": "actionCallback",
+            "outTrackId": track,
+            "corpId": corp,
+            "userId": user_id,
+            "content": json.dumps(content),
+        }
+        return {
+            "specVersion": "1.0",
+            "type": "CALLBACK",
+            "headers": {
+                "appId": "app",
+                "connectionId": "c1",
+                "contentType": "application/json",
+                "messageId": message_id,
+                "time": "1700000000000",
+                "topic": "/v1.0/card/instances/callback",
+            },
+            "data": json.dumps(data),
+        }
+
+    def ping(self, message_id: str) -> None:
+        self.send_frame(
+            {
+                "specVersion": "1.0",
+                "type": "SYSTEM",
+                "headers": {"contentType": "application/json", "messageId": message_id, "topic": "ping"},
+                "data": json.dumps({"opaque": message_id}),
+            }
+        )

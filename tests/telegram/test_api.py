@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from backend.audit.models import AuditRecord
@@ -12,7 +14,18 @@ from backend.telegram.models import TelegramLinkCode
 from backend.telegram.service import deep_link, file_base, webhook_mode
 
 
-async def test_a_link_is_made_for_me_only_and_kept_as_a_hash(client, sessions, db):
+@pytest.fixture
+def offered(shared_app, settings: Settings):
+    """This deployment offers Telegram (a bot token is set; the bot itself is not running here)."""
+    shared_app.state.settings = settings.model_copy(update={"telegram_bot_token": SecretStr("1:offered")})
+
+
+async def test_a_deployment_without_telegram_refuses_a_binding_link(client, sessions):
+    r = await client.post("/api/telegram/link", headers=await sessions.headers("manager"))
+    assert r.status_code == 409 and r.json()["code"] == "telegram_not_offered"
+
+
+async def test_a_link_is_made_for_me_only_and_kept_as_a_hash(client, sessions, db, offered):
     r = await client.post("/api/telegram/link", headers=await sessions.headers("manager"))
     assert r.status_code == 201
     body = r.json()
