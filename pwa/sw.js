@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v19";
+const VERSION = "probity-shell-v20";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -47,6 +47,7 @@ const SHELL = [
   "/js/views/urge.js",
   "/js/views/supervision.js",
   "/js/views/ladder.js",
+  "/js/views/ladder-act.js",
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",

@@ -52,7 +52,7 @@ class LadderController(Controller):
         rows = await ladder.cases(
             request.user, state=in_state, person_id=person_id, limit=limit, offset=offset
         )
-        return [case_public(r) for r in rows]
+        return await ladder.named(list(rows))
 
     @post("/", guards=INSPECTORS, summary="Issue a notice, inquiry or supervision recommendation")
     async def open_case(

@@ -85,6 +85,8 @@ class AppealAnswer(SQLModel):
 class CasePublic(SQLModel):
     id: int
     person_id: int
+    #: whose case (in lists an inspector reads)
+    person_name: str | None = None
     unit_id: int
     tier: Tier
     colour: str

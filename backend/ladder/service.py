@@ -57,6 +57,7 @@ from backend.ladder.schemas import (
     VisitCreate,
 )
 from backend.org.service import OrgService
+from backend.warnings.inbox import person_names
 from backend.warnings.routing import Routing
 from backend.warnings.service import WarningService, record_read
 
@@ -567,6 +568,11 @@ class LadderService:
             .offset(offset)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def named(self, rows: list[LadderCase]) -> list[CasePublic]:
+        """The cases as a list shows them: each with whose it is."""
+        names = await person_names(self.session, [r.person_id for r in rows])
+        return [case_public(r).model_copy(update={"person_name": names.get(r.person_id)}) for r in rows]
 
     def actions(
         self, principal: Principal, row: LadderCase, pending_appeal: LadderAppeal | None

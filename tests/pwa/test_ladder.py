@@ -68,3 +68,56 @@ def test_the_person_answers_and_appeals_a_case_on_the_phone(live, phone, shots):
     faults = visible_faults(page.locator("main").inner_text())
     assert faults == [], faults
     assert problems == []
+
+
+def test_the_inspector_issues_escalates_answers_the_appeal_and_lifts_on_the_phone(live, phone, shots):
+    manager = person_id(live, "manager")
+    _, page, problems = signed_in(phone, "inspector")
+    page.goto(live.url + "/#/me")
+    page.get_by_role("link", name="廉情预警告知、质询、建议").click()
+    page.locator("#act-issue summary").click()
+    form = page.get_by_role("form", name="下达告知、质询或监察建议")
+    form.get_by_role("button", name="下达").click()
+    expect(page.locator("#act-issue-person-error")).to_have_text("请填写这一项")
+    form.get_by_label("对象").select_option(str(manager))
+    form.get_by_label("标题").fill("关于抄表数据异常的廉情预警告知")
+    form.get_by_label("反映的问题").fill("连续三个月抄表数据与现场不符。")
+    shots(page, "ladder-issue-form", full_page=True)
+    form.get_by_role("button", name="下达").click()
+    card = page.locator("a.wcard", has_text="关于抄表数据异常的廉情预警告知")
+    expect(card).to_contain_text("告知")
+    manager_name = live.api("GET", f"/api/people/{manager}", "inspector").json()["name"]
+    expect(card.locator(".whose")).to_have_text(manager_name)
+    case_id = int(card.get_attribute("href").rsplit("/", 1)[1])
+    card.click()
+
+    page.locator("#act-escalate summary").click()
+    escalate = page.get_by_role("form", name="升级为质询")
+    escalate.get_by_label("理由").fill("逾期未书面说明")
+    escalate.get_by_role("button", name="确定升级").click()
+    expect(page.locator(".ladder-head .badge")).to_have_text("质询")
+    expect(page.locator("ol.timeline")).to_contain_text("升级")
+
+    r = live.api("POST", f"/api/ladder/{case_id}/appeal", "manager", json={"text": "数据异常系系统故障"})
+    assert r.status_code in (200, 201), r.text
+    page.reload()
+    page.locator("#act-appeal summary").click()
+    appeal = page.get_by_role("form", name="答复申诉")
+    appeal.get_by_label("复核结论").select_option("rejected")
+    appeal.get_by_label("答复意见").fill("系统日志无故障记录")
+    appeal.get_by_role("button", name="提交答复").click()
+    expect(page.locator("main")).to_contain_text("申诉不成立 — 系统日志无故障记录")
+
+    page.locator("#act-visit summary").click()
+    visit = page.get_by_role("form", name="登记回访")
+    visit.get_by_label("回访情况").fill("已查阅整改台账，数据已更正")
+    visit.get_by_label("已整改到位，解除预警").check()
+    visit.get_by_role("button", name="保存回访").click()
+    expect(page.locator(".ladder-head .chip")).to_have_text("已解除")
+    shots(page, "ladder-inspector-case", full_page=True)
+    filed = live.api("GET", f"/api/ladder/{case_id}", "inspector").json()
+    assert filed["case"]["state"] == "lifted" and filed["case"]["tier"] == "inquiry"
+    assert [s["kind"] for s in filed["steps"]][:2] == ["issued", "escalated"]
+    faults = visible_faults(page.locator("main").inner_text())
+    assert faults == [], faults
+    assert problems == []

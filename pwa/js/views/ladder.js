@@ -4,6 +4,7 @@
 import { api, core } from "../api.js";
 import { fmtDate, fmtDay, maybe, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
+import { caseActions, issueForm } from "./ladder-act.js";
 
 const OPEN = new Set(["open", "answered"]);
 
@@ -17,7 +18,7 @@ function dueText(c) {
   return t(c.overdue ? "ladder.due_late" : "ladder.due_" + c.tier, { date });
 }
 
-function caseCard(c) {
+function caseCard(c, me) {
   return h(
     "li",
     {},
@@ -25,18 +26,21 @@ function caseCard(c) {
       "a",
       { class: "wcard ladder-card tier-" + c.tier + (c.overdue && OPEN.has(c.state) ? " overdue" : ""), href: "#/ladder/" + c.id },
       h("span", { class: "wcard-top" }, tierBadge(c.tier), h("span", { class: "topic" }, c.subject), h("span", { class: "chip" }, t("ladder.state." + c.state))),
+      c.person_name && c.person_id !== me ? h("span", { class: "whose" }, c.person_name) : null,
       h("span", { class: "due" + (c.overdue && OPEN.has(c.state) ? " is-overdue" : "") }, dueText(c)),
     ),
   );
 }
 
-async function list(root) {
+async function list(root, ctx) {
   const cases = await api("/api/ladder?limit=50");
+  const inspector = ctx.has("inspector", "committee");
   add(root, 
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
-    heading(t("ladder.title")),
-    h("p", { class: "hint" }, t("ladder.lead")),
-    cases.length ? h("ul", { class: "wlist" }, cases.map(caseCard)) : emptyState(t("ladder.none")),
+    heading(t(inspector ? "ladder.title_units" : "ladder.title")),
+    h("p", { class: "hint" }, t(inspector ? "ladder.lead_units" : "ladder.lead")),
+    ctx.has("inspector") ? await issueForm(ctx) : null,
+    cases.length ? h("ul", { class: "wlist" }, cases.map((c) => caseCard(c, ctx.me.person_id))) : emptyState(t("ladder.none")),
   );
 }
 
@@ -129,7 +133,7 @@ async function caseFile(root, ctx, id) {
   const c = file.case;
   const mine = c.person_id === ctx.me.person_id;
   add(root, 
-    h("a", { class: "back", href: mine ? "#/ladder" : "#/notifications" }, icon("back"), t("common.back")),
+    h("a", { class: "back", href: "#/ladder" }, icon("back"), t("common.back")),
     h("header", { class: "detail-head ladder-head tier-" + c.tier }, heading(c.subject), h("p", {}, tierBadge(c.tier), " ", h("span", { class: "chip" }, t("ladder.state." + c.state)))),
     h("p", { class: "instruction" + (c.overdue && OPEN.has(c.state) ? " is-overdue" : "") }, dueText(c)),
     h("section", { class: "card" }, h("h2", {}, t("ladder.problem")), h("p", { class: "pre" }, c.problem), c.requirements ? [h("h2", {}, t("ladder.requirements")), h("p", { class: "pre" }, c.requirements)] : null),
@@ -137,10 +141,11 @@ async function caseFile(root, ctx, id) {
     c.state === "answered" && mine ? note(t("ladder.answered_wait"), "info") : null,
     file.appeals.length ? h("section", {}, h("h2", {}, t("ladder.appeals")), file.appeals.map(appealItem)) : null,
     file.actions.includes("appeal") ? appealForm(c, ctx) : null,
+    mine ? null : caseActions(file, ctx),
     h("section", { class: "card" }, h("h2", {}, t("ladder.file")), h("ol", { class: "timeline" }, file.steps.map(stepItem))),
   );
 }
 
 export default async function render(root, ctx, [id]) {
-  return id ? caseFile(root, ctx, id) : list(root);
+  return id ? caseFile(root, ctx, id) : list(root, ctx);
 }

@@ -379,7 +379,7 @@ export default async function render(root, ctx, _params, query) {
       h("p", {}, me.roles.map((r) => h("span", { class: "chip" }, maybe("role." + r) || r))),
     ),
     ctx.moreTabs().map((n) => h("a", { class: "card hub-link more-tab", href: n.hash }, h("strong", {}, icon(n.icon), " ", n.label), h("span", { class: "muted" }, t("me.more_" + n.hash.slice(2))))),
-    h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t("ladder.title")), h("span", { class: "muted" }, t("ladder.hub_hint"))),
+    h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t(ctx.has("inspector", "committee") ? "ladder.title_units" : "ladder.title")), h("span", { class: "muted" }, t(ctx.has("inspector", "committee") ? "ladder.hub_hint_units" : "ladder.hub_hint"))),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
     ctx.has("inspector", "committee")
       ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
