@@ -326,10 +326,23 @@ def test_a_head_asks_the_county_inspector_to_be_the_second_interviewer(live, pho
     expect(over.nth(0)).to_contain_text("东湖县供电公司 · 纪检监察")
     expect(over.nth(1)).to_have_attribute("value", str(committee))
     assert str(head) not in adder.locator("option").evaluate_all("os => os.map((o) => o.value)")
-    adder.select_option(str(inspector))
+    # searching narrows the picker and offers the matches as one tap
+    inspector_name = live.api("GET", f"/api/people/{inspector}", "inspector").json()["name"]
+    finder = page.locator("#iv-find-interviewer")
+    finder.press_sequentially("纪检")
+    expect(finder).to_be_focused()
+    quick = page.locator(".iv-found button")
+    expect(quick).to_have_count(1)
+    expect(quick).to_contain_text(inspector_name)
+    expect(adder.locator("option[value]:not([value=''])")).to_have_count(1)
+    shots(page, "interview-search")
+    finder.fill("没有这个人")
+    expect(page.locator("#iv-interviewers")).to_contain_text("没有找到")
+    finder.fill("纪检")
+    quick.click()
     chosen = page.locator(".iv-interviewer")
     expect(chosen).to_have_count(2)
-    inspector_name = live.api("GET", f"/api/people/{inspector}", "inspector").json()["name"]
+    expect(finder).to_have_value("")
     expect(chosen.nth(1)).to_contain_text(inspector_name)
     expect(adder.locator(f"option[value='{inspector}']")).to_have_count(0)  # chosen: not offered again
     fill_record(page, "东湖县供电公司纪委谈话室")

@@ -104,7 +104,7 @@ export default async function render(root, ctx, _params, query) {
     } else {
       const page = await api(`/api/warnings?view=scope&person_id=${body.person_id}&limit=100`).catch(() => ({ items: [] }));
       const items = page.items.slice();
-      for (const id of body.warning_ids) if (!items.some((w) => w.id === id)) items.unshift({ id, level: null, topic_code: "#" + id, object_key: "" });
+      for (const id of body.warning_ids) if (!items.some((w) => w.id === id)) items.unshift({ id, level: null, topic_name: t("iv.warning_kept"), object_key: "" });
       if (!items.length) warningBox.append(h("p", { class: "hint" }, t("iv.no_warnings")));
       for (const w of items) {
         warningBox.append(
@@ -124,7 +124,7 @@ export default async function render(root, ctx, _params, query) {
             h(
               "span",
               {},
-              h("strong", {}, w.level ? levelBadge(w.level) : null, " ", w.topic_code, " #", String(w.id)),
+              h("strong", {}, w.level ? levelBadge(w.level) : null, " ", w.topic_name || t("warning.untitled")),
               h("small", {}, [w.object_key, w.finding ? t("finding." + w.finding) : null, w.raised_at ? fmtDate(w.raised_at) : null].filter(Boolean).join(" · ")),
             ),
           ),
@@ -136,31 +136,42 @@ export default async function render(root, ctx, _params, query) {
 
   // --- interviewers -----------------------------------------------------------------------------
   const interviewerBox = h("fieldset", { id: "iv-interviewers", "aria-describedby": "iv-interviewers-error" });
+  // a search over names, posts and units narrows the picker and offers the first matches as one tap
+  const finder = h("input", { type: "search", id: "iv-find-interviewer", autocomplete: "off", "aria-label": t("iv.find_interviewer"), placeholder: t("iv.find_interviewer"), oninput: () => drawInterviewers() });
+  const matches = (text) => {
+    const q = finder.value.trim().toLowerCase();
+    return !q || text.toLowerCase().includes(q);
+  };
   function drawInterviewers() {
+    const typing = document.activeElement === finder;
     const chosen = body.interviewer_ids;
     const over = new Set(overseers.map((o) => o.id));
-    const offer = (list, label, parts) => {
-      const open = list.filter((p) => !chosen.includes(p.id) && p.id !== body.person_id);
-      return open.length ? h("optgroup", { label }, open.map((p) => h("option", { value: p.id }, parts(p).filter(Boolean).join(" · ")))) : null;
+    const add = (id) => {
+      if (id && !chosen.includes(id)) body.interviewer_ids = [...chosen, id];
+      finder.value = "";
+      setFieldError(interviewerBox, "");
+      drawInterviewers();
+      drawPads();
+      save();
     };
+    const groups = [
+      [overseers, t("iv.group_overseers"), (o) => [o.name, o.post_name, o.unit_name, t("role." + o.role)]],
+      [people.filter((p) => !over.has(p.id)), t("iv.group_people"), (p) => [p.name, p.post_name]],
+    ].map(([list, label, parts]) => [list.filter((p) => !chosen.includes(p.id) && p.id !== body.person_id && matches(parts(p).filter(Boolean).join(" "))), label, parts]);
+    const offer = ([open, label, parts]) => (open.length ? h("optgroup", { label }, open.map((p) => h("option", { value: p.id }, parts(p).filter(Boolean).join(" · ")))) : null);
     const adder = h(
       "select",
-      {
-        id: "iv-add-interviewer",
-        "aria-label": t("iv.add_interviewer"),
-        onchange: () => {
-          const id = Number(adder.value);
-          if (id && !chosen.includes(id)) body.interviewer_ids = [...chosen, id];
-          setFieldError(interviewerBox, "");
-          drawInterviewers();
-          drawPads();
-          save();
-        },
-      },
+      { id: "iv-add-interviewer", "aria-label": t("iv.add_interviewer"), onchange: () => add(Number(adder.value)) },
       h("option", { value: "" }, t("iv.add_interviewer")),
-      offer(people.filter((p) => !over.has(p.id)), t("iv.group_people"), (p) => [p.name, p.post_name]),
-      offer(overseers, t("iv.group_overseers"), (o) => [o.name, o.post_name, o.unit_name, t("role." + o.role)]),
+      offer(groups[1]),
+      offer(groups[0]),
     );
+    const found = finder.value.trim() ? groups.flatMap(([open, , parts]) => open.map((p) => [p, parts(p)])).slice(0, 6) : [];
+    const quick = finder.value.trim()
+      ? found.length
+        ? h("ul", { class: "iv-found" }, found.map(([p, parts]) => h("li", {}, h("button", { type: "button", class: "chip-btn", onclick: () => add(p.id) }, parts.filter(Boolean).slice(0, 2).join(" · ")))))
+        : h("p", { class: "hint" }, t("iv.find_none"))
+      : null;
     clear(interviewerBox).append(
       h("legend", {}, t("iv.interviewers"), h("span", { class: "req", "aria-hidden": "true" }, " *")),
       h("p", { class: "hint" }, t("iv.interviewers_hint")),
@@ -190,9 +201,10 @@ export default async function render(root, ctx, _params, query) {
           ),
         ),
       ),
-      adder,
+      h("div", { class: "iv-search" }, finder, quick, adder),
       h("p", { class: "field-error", id: "iv-interviewers-error", hidden: true }),
     );
+    if (typing) finder.focus();
   }
 
   // --- time, place, the texts -------------------------------------------------------------------
