@@ -23,6 +23,7 @@ waits at most ``duckdb_wait_seconds`` for its turn (``store_busy`` after that).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -136,6 +137,9 @@ class BusinessStore:
                     settings.duckdb_wait_seconds,
                     settings.duckdb_linger_seconds,
                 )
+                if not _instances:  # the file is closed before the interpreter winds down: DuckDB's
+                    atexit.unregister(cls.close_all)  # threads must not outlive it (else the
+                    atexit.register(cls.close_all)  # process aborts at exit, rc 134)
                 _instances[path] = store
             return store
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from backend.kernel.timeutil import SHANGHAI
 from tests.pwa.conftest import sign_in
 from tests.pwa.helpers import seed_warnings
+from tests.pwa.test_explained import visible_faults
 
 # Upload progress as the page's XMLHttpRequest reports it.
 PROGRESS_PROBE = """
@@ -68,8 +69,8 @@ def test_admin_topics_and_a_data_import_with_progress_and_refused_rows(live, pho
             "name": "pwa_payments",
             "title": "缴费记录",
             "columns": [
-                {"name": "account_no", "type": "VARCHAR", "required": True},
-                {"name": "amount", "type": "DOUBLE", "required": True},
+                {"name": "account_no", "type": "VARCHAR", "required": True, "label": "户号"},
+                {"name": "amount", "type": "DOUBLE", "required": True, "label": "缴费金额"},
             ],
             "owner_unit_code": "P00",
         },
@@ -99,6 +100,12 @@ def test_admin_topics_and_a_data_import_with_progress_and_refused_rows(live, pho
     report = page.locator(".alert-error")
     expect(report).to_contain_text("已拒收")
     expect(report.locator("table")).to_contain_text("20002")  # the bad row, counted with its header
+    # the row, the column by its Chinese label, and what was expected — in Chinese
+    expect(report.locator("tbody tr").first).to_contain_text("缴费金额")
+    expect(report.locator("tbody tr").first).to_contain_text("「lots」不是数字（如 120.50）")
+    expect(page.get_by_label("业务数据表")).not_to_contain_text("pwa_payments")
+    refused = report.locator("tbody").inner_text().replace("「lots」", "")  # its own value aside
+    assert visible_faults(refused) == []
     shots(page, "admin-import-refused", full_page=True)
     progress = page.evaluate("window.__progress")
     assert progress and progress[-1][0] == progress[-1][1] > len(rows)
