@@ -55,6 +55,7 @@ const SHELL = [
   "/js/views/dashboard.js",
   "/js/views/reports.js",
   "/js/views/portrait.js",
+  "/js/views/registers.js",
   "/js/views/interviews.js",
   "/js/views/interview-new.js",
   "/js/signature.js",

@@ -13,7 +13,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.kernel.access import Principal, Role, requires
-from backend.registers.models import RiskPointCreate, RiskPointPublic, RiskPointUpdate, RiskPointVersionPublic
+from backend.registers.models import (
+    FourListsRow,
+    RiskPointCreate,
+    RiskPointPublic,
+    RiskPointUpdate,
+    RiskPointVersionPublic,
+)
 from backend.registers.service import RegisterService
 
 READERS = [requires(Role.head, Role.inspector, Role.committee, Role.admin, Role.expert)]
@@ -25,7 +31,7 @@ LIMITED = {429: ResponseSpec(None, description="Too many exports this minute: wa
 
 
 async def provide_registers(db_session: NamedDependency[AsyncSession], state: State) -> RegisterService:
-    return RegisterService(db_session, state.trail)
+    return RegisterService(db_session, state.trail, state.settings)
 
 
 class RiskRegisterController(Controller):
@@ -74,12 +80,42 @@ class RiskRegisterController(Controller):
         request: Request[Principal, Any, Any],
         specialty: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> Response[bytes]:
-        content = await svc.export(request.user, specialty)
-        return Response(
-            content,
-            media_type=XLSX,
-            headers={
-                "Cache-Control": "private, no-store",
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote('专业廉洁风险清单.xlsx')}",
-            },
-        )
+        return _xlsx(await svc.export(request.user, specialty), "专业廉洁风险清单.xlsx")
+
+
+def _xlsx(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        },
+    )
+
+
+class FourListsController(Controller):
+    """Form B.4: the four lists' summary, per risk point."""
+
+    path = "/api/registers/four-lists"
+    tags = ["risk registers"]
+    dependencies = {"svc": Provide(provide_registers)}
+    guards = READERS
+
+    @get("/", summary="Form B.4: each risk point with its problem, risk, data and psychological lists")
+    async def rows(
+        self,
+        svc: NamedDependency[RegisterService],
+        request: Request[Principal, Any, Any],
+        specialty: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> list[FourListsRow]:
+        return await svc.four_lists(request.user, specialty)
+
+    @get("/xlsx", summary="Form B.4 as XLSX (in the trail, rate-limited)", responses=LIMITED)
+    async def export(
+        self,
+        svc: NamedDependency[RegisterService],
+        request: Request[Principal, Any, Any],
+        specialty: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> Response[bytes]:
+        return _xlsx(await svc.export_four_lists(request.user, specialty), "四张清单汇总表.xlsx")

@@ -1,5 +1,8 @@
 """B.1 risk points: per specialty and post, the risk, how it shows, its controls, and whether an
-online topic watches it or an offline check does; each change keeps the version before it."""
+online topic watches it or an offline check does; each change keeps the version before it. A risk
+point also carries what form B.4 (the four lists' summary) asks of the problem list and the risk
+list: the problems found by inspection tours and typical cases, the units and powers involved, and
+whether a rule governs it."""
 
 from __future__ import annotations
 
@@ -28,6 +31,16 @@ class RiskPointFields(SQLModel):
     topic_code: str | None = Field(default=None, max_length=32)
     offline_check: str = Field(default="", max_length=500)  # 线下检查方式
     owner: str = Field(default="", max_length=120)  # 责任部门
+    # --- form B.4: the problem list and the rest of the risk list ---
+    inspection_findings: str = Field(default="", max_length=1000)  # 巡视巡察发现的问题
+    typical_cases: str = Field(default="", max_length=1000)  # 典型案例
+    power_problems: str = Field(default="", max_length=1000)  # 权力相关问题
+    units: str = Field(default="", max_length=200)  # 关涉单位
+    post_powers: str = Field(default="", max_length=500)  # 岗位分权限
+    powers: str = Field(default="", max_length=500)  # 岗位权限
+    #: 是否有规可依 (unknown until an expert says)
+    has_rules: bool | None = None
+    rule_basis: str = Field(default="", max_length=1000)  # 制度依据
 
 
 class RiskPoint(RiskPointFields, table=True):
@@ -70,6 +83,14 @@ class RiskPointUpdate(SQLModel):
     topic_code: str | None = Field(default=None, max_length=32)
     offline_check: str | None = Field(default=None, max_length=500)
     owner: str | None = Field(default=None, max_length=120)
+    inspection_findings: str | None = Field(default=None, max_length=1000)
+    typical_cases: str | None = Field(default=None, max_length=1000)
+    power_problems: str | None = Field(default=None, max_length=1000)
+    units: str | None = Field(default=None, max_length=200)
+    post_powers: str | None = Field(default=None, max_length=500)
+    powers: str | None = Field(default=None, max_length=500)
+    has_rules: bool | None = None
+    rule_basis: str | None = Field(default=None, max_length=1000)
 
 
 class RiskPointPublic(RiskPointFields):
@@ -85,3 +106,28 @@ class RiskPointVersionPublic(SQLModel):
     version: int
     data: dict[str, Any]
     valid_until: LocalDateTime
+
+
+class PsychAverages(SQLModel):
+    """The check-up's five dimensions averaged over the people of a risk point's posts (the latest
+    campaign); none where fewer than five people were graded (or the reader sees no figures)."""
+
+    people: int | None = None
+    cognitive: float | None = None
+    personality: float | None = None
+    stress: float | None = None
+    support: float | None = None
+    emotion: float | None = None
+    mean: float | None = None
+
+
+class FourListsRow(SQLModel):
+    """One row of form B.4: a risk point with its problem list, risk list, data list and
+    psychological list."""
+
+    risk: RiskPointPublic
+    #: the watching topic's rule as people read it (数据清单: 监督规则)
+    topic_rule: str | None = None
+    psych: PsychAverages
+    #: the check-up campaign the psychological figures come from
+    campaign_title: str | None = None

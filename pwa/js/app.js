@@ -26,6 +26,7 @@ const ROUTES = [
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/reports$/, view: "reports", roles: ["head", "inspector", "committee"] },
   { re: /^\/portrait$/, view: "portrait", roles: ["head", "inspector", "committee"] },
+  { re: /^\/registers$/, view: "registers", roles: ["head", "inspector", "committee", "admin", "expert"] },
   { re: /^\/interviews$/, view: "interviews" },
   { re: /^\/interviews\/(\d+)$/, view: "interviews" },
   { re: /^\/interviews\/new$/, view: "interview-new", roles: ["head", "inspector"] },
@@ -49,9 +50,9 @@ const ROUTES = [
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
   { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews|supervision)/, badge: "queue" },
-  { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/(dashboard|reports|portrait)/ },
+  { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/(dashboard|reports|portrait|registers)/ },
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
-  { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/admin/ },
+  { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/(admin|registers)/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
   { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/interviews\?(.*&)?mine=1/ },
 ];

@@ -6,6 +6,8 @@ MISSING = 999999
 READERS = {"committee": 200, "inspector": 200, "head": 200, "admin": 200}
 
 CASES = [
+    Case("GET", "/api/registers/four-lists", lambda i: "/api/registers/four-lists", READERS),
+    Case("GET", "/api/registers/four-lists/xlsx", lambda i: "/api/registers/four-lists/xlsx", READERS),
     Case("GET", "/api/registers/risks", lambda i: "/api/registers/risks", READERS),
     Case("GET", "/api/registers/risks/xlsx", lambda i: "/api/registers/risks/xlsx", READERS),
     Case(

@@ -6,6 +6,7 @@ export default async function render(root, ctx) {
   const links = [
     ["#/admin/topics", "admin.topics", "admin.topics_hint", ["admin", "expert"]],
     ["#/admin/import", "admin.import", "admin.import_hint", ["admin", "expert"]],
+    ["#/registers", "reg.title", "reg.link_hint", ["admin", "expert"]],
     ["#/admin/calendar", "admin.calendar", "admin.calendar_hint", ["admin"]],
     ["#/admin/broadcasts", "admin.broadcasts", "admin.broadcasts_hint", ["admin"]],
     ["#/checkups", "ck.title", "ck.admin_hint", ["admin"]],
