@@ -1016,6 +1016,33 @@ class CheckupService:
         await self.session.commit()
         return await self._publics(results, with_resources=is_self)
 
+    async def latest_grades(self, principal: Principal) -> dict[int, str]:
+        """{person id: composite grade} of each person's latest result, for an inspector over
+        them (the risk portrait of people); the read is in the trail (who, not what)."""
+        if not principal.has(Role.inspector):
+            raise Forbidden("Individual check-up grades are for discipline inspectors.", code="role_required")
+        stmt = (
+            select(CheckupResult)
+            .where(
+                col(CheckupResult.superseded_at).is_(None),
+                col(CheckupResult.unit_id).in_(sorted(principal.subtree_unit_ids)),
+            )
+            .order_by(col(CheckupResult.graded_at), col(CheckupResult.id))
+        )
+        latest = {r.person_id: r for r in (await self.session.execute(stmt)).scalars()}
+        grades = {pid: str(self._payload(r)["composite_grade"]) for pid, r in latest.items()}
+        if grades:
+            await self._record(
+                principal.actor,
+                "checkup.grades.read",
+                "checkup_result",
+                None,
+                new={"reader": "inspector", "purpose": "portrait", "person_ids": sorted(grades)},
+                power=POWER_READ,
+            )
+            await self.session.commit()
+        return grades
+
     async def my_result(self, campaign_id: int, principal: Principal) -> ResultPublic:
         results = await self.person_results(campaign_id, principal.person_id, principal)
         if not results:

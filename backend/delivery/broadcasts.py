@@ -57,6 +57,7 @@ def _public(b: Broadcast, read_at: datetime | None = None) -> BroadcastPublic:
         reminders=b.reminders,
         created_at=b.created_at,
         read_at=read_at,
+        lesson_hours=b.lesson_hours,
     )
 
 
@@ -115,6 +116,7 @@ class BroadcastService:
             link=data.link,
             targets=data.targets.model_dump(),
             send_at=send_at if send_at and send_at > now else None,
+            lesson_hours=data.lesson_hours,
             created_by=actor.person_id,
             created_at=now,
         )

@@ -249,6 +249,8 @@ class Broadcast(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     recipients: int = 0
     reminders: int = 0
+    #: an integrity lesson (廉洁教育): the hours a recipient who marks it studied is credited with
+    lesson_hours: float | None = None
     created_by: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -454,6 +456,8 @@ class BroadcastCreate(SQLModel):
     link: str | None = Field(default=None, max_length=500)
     targets: BroadcastTargets
     send_at: datetime | None = None
+    #: an integrity lesson: hours credited to each recipient who marks it studied
+    lesson_hours: float | None = Field(default=None, gt=0, le=40)
 
     @field_validator("link")
     @classmethod
@@ -484,6 +488,7 @@ class BroadcastPublic(SQLModel):
     reminders: int
     created_at: LocalDateTime
     read_at: LocalDateTime | None = None  # for a recipient: when they read it
+    lesson_hours: float | None = None
 
 
 class BroadcastStats(SQLModel):

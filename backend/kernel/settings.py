@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     #: events older than this are not rung on any channel any more (the in-app list still has them)
     delivery_horizon_hours: float = Field(default=48.0, gt=0)
     delivery_language: Literal["zh", "en"] = "zh"
+    #: integrity education hours each person is to study in twelve months (the portrait counts
+    #: what is short of it)
+    education_hours_required: float = Field(default=8.0, ge=0, le=200)
     #: push services on private, loopback or link-local addresses (and over plain http) are
     #: accepted: an on-premises push service, or a local test fake. Off: public https only
     push_allow_private: bool = False

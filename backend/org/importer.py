@@ -25,7 +25,16 @@ from backend.org.models import PersonCreate, PersonUpdate, Specialty, UnitCreate
 from backend.org.service import OrgService
 
 UNIT_COLUMNS = ["code", "name", "kind", "parent_code", "specialty"]
-PEOPLE_COLUMNS = ["employee_no", "name", "unit_code", "post_code", "started_in_post", "phone", "roles"]
+PEOPLE_COLUMNS = [
+    "employee_no",
+    "name",
+    "unit_code",
+    "post_code",
+    "started_in_post",
+    "phone",
+    "roles",
+    "birth_year",
+]
 
 
 @dataclass
@@ -200,6 +209,13 @@ class OrgImporter:
                             f"{row['started_in_post']!r} is not a date (YYYY-MM-DD)",
                         )
                     )
+            born: int | None = None
+            if (row.get("birth_year") or "").strip():
+                text = row["birth_year"].strip()
+                if not (text.isdigit() and 1900 <= int(text) <= 2100):
+                    row_errors.append(RowError(number, "birth_year", f"{text!r} is not a year (e.g. 1985)"))
+                else:
+                    born = int(text)
             roles = [
                 r.strip() for r in (row.get("roles") or "employee").replace(";", ",").split(",") if r.strip()
             ]
@@ -226,6 +242,7 @@ class OrgImporter:
                             post_code=row.get("post_code") or None,
                             started_in_post=started,
                             phone=row.get("phone") or None,
+                            birth_year=born,
                             roles=roles,
                         ),
                     )

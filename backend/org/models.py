@@ -107,6 +107,8 @@ class PersonBase(SQLModel):
     name: str = Field(min_length=1, max_length=60)
     started_in_post: date | None = None
     phone: str | None = Field(default=None, max_length=32)
+    #: the year of birth (age is a factor of the risk portrait, B.18); the year only, not the day
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
 def _check_roles(value: list[str] | None) -> list[str] | None:
@@ -143,6 +145,7 @@ class PersonUpdate(SQLModel):
     post_code: str | None = None
     started_in_post: date | None = None
     phone: str | None = Field(default=None, max_length=32)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
     roles: list[str] | None = None
     active: bool | None = None
 

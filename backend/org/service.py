@@ -94,6 +94,7 @@ def _person_values(p: Person) -> dict[str, Any]:
         "post_id": p.post_id,
         "started_in_post": p.started_in_post,
         "phone": p.phone,
+        "birth_year": p.birth_year,
         "roles": list(p.roles),
         "active": p.active,
     }
@@ -255,6 +256,7 @@ class OrgService:
             name=person.name,
             started_in_post=person.started_in_post,
             phone=person.phone,
+            birth_year=person.birth_year,
             unit_id=pk(unit),
             unit_code=unit.code,
             unit_name=unit.name,

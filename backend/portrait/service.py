@@ -4,11 +4,14 @@ trend against the previous period (the same weights over the period before).
 
 Factors, counted by the database within the caller's scope: warnings raised by level and true ones
 (red, orange/yellow), open items past their deadline, risk notice letters, ladder cases by tier
-(notice 1, inquiry 2, recommendation 3), and the average years in post. The weights are defaults
-here that an admin changes (``portrait_weight``, each change in the trail). B.18 also names age,
-hours of integrity education and the check-up grade: the platform does not record the first two,
-and the grades are sealed (their aggregates go through the check-ups' own k >= 5 rule); they are
-listed as missing, never guessed.
+(notice 1, inquiry 2, recommendation 3); and of the people themselves, averaged over a group: years
+in post, age (from the year of birth of the people import; weight 0 until a deployment gives it
+one: B.18 names age without saying which way it weighs), and the hours of integrity education
+short of the yearly target in the last twelve months. The check-up grade (high 2, medium 1, low 0)
+counts only in the portrait of people read by an inspector over them — the one reader the
+check-ups let see a person's grade (the read is in their trail); elsewhere it is listed as missing,
+never guessed. The weights are defaults here that an admin changes (``portrait_weight``, each
+change in the trail).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from sqlalchemy import ColumnElement, and_, case, column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import AuditTrail
+from backend.checkups.crypto import Sealer
+from backend.checkups.service import CheckupService
+from backend.education.service import hours_since, year_start
 from backend.kernel.access import Principal, Role
 from backend.kernel.errors import Forbidden, Invalid
 from backend.kernel.settings import Settings
@@ -44,11 +50,23 @@ DEFAULTS: dict[str, float] = {
     "letters": 3.0,
     "ladder": 3.0,
     "years_in_post": 0.5,
+    "age": 0.0,
+    "education_shortfall": 1.0,
+    "checkup_grade": 2.0,
 }
-MISSING = ["age", "education_hours", "checkup_grade"]
+#: factors of the people themselves (as of now, the same in both periods)
+PEOPLE_FACTORS = ("years_in_post", "age", "education_shortfall")
+GRADE_POINTS = {"high": 2.0, "medium": 1.0, "low": 0.0}
 BY = ("unit", "post", "person")
 PERSON = table(
-    "person", column("id"), column("name"), column("unit_id"), column("post_id"), column("started_in_post")
+    "person",
+    column("id"),
+    column("name"),
+    column("unit_id"),
+    column("post_id"),
+    column("started_in_post"),
+    column("birth_year"),
+    column("active"),
 )
 UNIT = table("unit", column("id"), column("name"))
 POST = table("post", column("id"), column("name"))
@@ -121,14 +139,23 @@ class PortraitService:
             )
         weights = await self.weights()
         now = utcnow()
-        years = await self._years(principal, by)
+        people = await self._people(principal, by)
+        grades = await self._grades(principal, by)
+        if grades is None:
+            weights.pop("checkup_grade", None)
         current = await self._values(principal, by, period, now)
         previous = await self._values(principal, by, period.previous, now)
-        keys = set(current) | set(previous)
+        weighing = {  # people who score on their own standing (education short, a high grade …)
+            k
+            for k, v in [*people.items(), *((k, {"checkup_grade": g}) for k, g in (grades or {}).items())]
+            if any(x * weights.get(f, 0.0) > 0 for f, x in v.items())
+        }
+        keys = set(current) | set(previous) | weighing
         scored = []
         for key in keys:
-            values = {**current.get(key, {}), "years_in_post": years.get(key, 0.0)}
-            before = {**previous.get(key, {}), "years_in_post": years.get(key, 0.0)}
+            standing = {**people.get(key, {}), "checkup_grade": (grades or {}).get(key, 0.0)}
+            values = {**current.get(key, {}), **standing}
+            before = {**previous.get(key, {}), **standing}
             factors = [
                 FactorValue(
                     factor=f,
@@ -160,7 +187,7 @@ class PortraitService:
             period_start=period.start.isoformat(),
             period_last_day=period.last_day.isoformat(),
             rows=rows,
-            missing_factors=MISSING,
+            missing_factors=[] if grades is not None else ["checkup_grade"],
         )
 
     def _units(self, principal: Principal, unit_col: Any) -> list[ColumnElement[bool]]:
@@ -235,24 +262,43 @@ class PortraitService:
             return person_col, source
         return PERSON.c.post_id, source.join(PERSON, PERSON.c.id == person_col)
 
-    async def _years(self, principal: Principal, by: str) -> dict[str, float]:
-        """Average years in post per group, of the people in the caller's units."""
+    async def _people(self, principal: Principal, by: str) -> dict[str, dict[str, float]]:
+        """Per group, of the active people in the caller's units: average years in post, average
+        age, average hours of education short of the target (the last twelve months)."""
         p = PERSON.c
-        stmt = select(p.id, p.unit_id, p.post_id, p.started_in_post).where(
-            *self._units(principal, p.unit_id), p.started_in_post.is_not(None)
+        stmt = select(p.id, p.unit_id, p.post_id, p.started_in_post, p.birth_year).where(
+            *self._units(principal, p.unit_id), p.active.is_(True)
         )
+        rows = (await self.session.execute(stmt)).all()
         today = local(utcnow()).date()
-        spans: dict[str, list[float]] = defaultdict(list)
-        for row in (await self.session.execute(stmt)).all():
-            started = (
-                row.started_in_post
-                if isinstance(row.started_in_post, date)
-                else date.fromisoformat(str(row.started_in_post))
-            )
+        studied = await hours_since(self.session, [int(r.id) for r in rows], year_start(today))
+        target = self.settings.education_hours_required
+        spans: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
             key = {"unit": row.unit_id, "post": row.post_id, "person": row.id}[by]
-            if key is not None:
-                spans[str(key)].append((today - started).days / 365.25)
-        return {k: sum(v) / len(v) for k, v in spans.items()}
+            if key is None:
+                continue
+            group = spans[str(key)]
+            if row.started_in_post is not None:
+                started = (
+                    row.started_in_post
+                    if isinstance(row.started_in_post, date)
+                    else date.fromisoformat(str(row.started_in_post))
+                )
+                group["years_in_post"].append((today - started).days / 365.25)
+            if row.birth_year is not None:
+                group["age"].append(float(today.year - int(row.birth_year)))
+            group["education_shortfall"].append(max(0.0, target - studied.get(int(row.id), 0.0)))
+        return {key: {f: sum(v) / len(v) for f, v in group.items() if v} for key, group in spans.items()}
+
+    async def _grades(self, principal: Principal, by: str) -> dict[str, float] | None:
+        """The latest check-up grade of each person an inspector oversees, as points; ``None`` where
+        the reader may not see people's grades (groups, the committee)."""
+        if by != "person" or not principal.has(Role.inspector):
+            return None
+        checkups = CheckupService(self.session, self.trail, Sealer.from_settings(self.settings))
+        latest = await checkups.latest_grades(principal)
+        return {str(pid): GRADE_POINTS.get(grade, 0.0) for pid, grade in latest.items()}
 
     async def _labels(self, by: str, keys: list[str]) -> dict[str, str]:
         named = {"unit": UNIT, "post": POST, "person": PERSON}[by]

@@ -1,5 +1,6 @@
 """The risk portrait against the hand-counted set (tests/stats/conftest.py), with the default weights
-but years in post (set to 0 by an admin, so the sums below are counted by hand)."""
+but those of the people's own standing — years in post and education short of the target — set to
+0 by an admin, so the sums below are counted by hand; then those factors on a set of their own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ NOVEMBER = "period=month&at=2026-11-15"
 async def zero_years(client: Any, sessions: Any) -> None:
     r = await client.put(
         "/api/portrait/weights",
-        json={"weights": {"years_in_post": 0}},
+        json={"weights": {"years_in_post": 0, "education_shortfall": 0}},
         headers=await sessions.headers("admin"),
     )
     assert r.status_code == 200, r.text
@@ -44,7 +45,8 @@ async def test_units_scored_ranked_and_trending(client: Any, sessions: Any, know
         kept = (
             await s.execute(select(AuditRecord).where(AuditRecord.action == "portrait.weights"))
         ).scalar_one()
-    assert kept.new_value == {"years_in_post": 0} and kept.old_value == {"years_in_post": 0.5}
+    assert kept.new_value == {"years_in_post": 0, "education_shortfall": 0}
+    assert kept.old_value == {"years_in_post": 0.5, "education_shortfall": 1.0}
 
 
 async def test_posts_and_people(client: Any, sessions: Any, known: Known) -> None:

@@ -134,6 +134,7 @@ def test_admin_calendar_override_and_a_broadcast_read_by_a_manager(live, phone, 
     page.get_by_role("button", name="节前廉洁提醒").click()
     expect(page.get_by_label("标题")).to_have_value("节前廉洁提醒")
     page.get_by_label("正文").fill("春节将至，请严守廉洁纪律。")
+    page.get_by_label("廉洁教育学时（选填）").fill("1.5")
     page.get_by_label("城关供电所").check()
     shots(page, "broadcast-compose", full_page=True)
     page.get_by_role("button", name="发布").click()
@@ -147,7 +148,14 @@ def test_admin_calendar_override_and_a_broadcast_read_by_a_manager(live, phone, 
     reader.get_by_role("link", name="节前廉洁提醒").click()
     expect(reader.locator(".broadcast-body")).to_have_text("春节将至，请严守廉洁纪律。")
     expect(reader.get_by_text("已读于")).to_be_visible()
+    # a lesson: studied once, its hours in 我的
+    reader.get_by_role("button", name="学习完成（记 1.5 学时）").click()
+    expect(reader.locator(".lesson")).to_contain_text("已记入 1.5 学时")
     shots(reader, "broadcast-read")
+    reader.goto("/#/me")
+    expect(reader.locator(".education")).to_contain_text("近12个月已学习 1.5 学时（要求 8 学时）")
+    expect(reader.locator(".education")).to_contain_text("还差 6.5 学时")
+    shots(reader, "me-education")
 
     page.reload()
     expect(page.locator(".ratio-box").first).to_contain_text("已读 1 /")

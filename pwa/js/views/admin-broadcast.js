@@ -32,6 +32,8 @@ async function composer(root, ctx) {
   const title = h("input", { maxlength: 120, required: true });
   const body = h("textarea", { rows: 6, maxlength: 8000, required: true });
   const link = h("input", { type: "text", maxlength: 500, placeholder: "/#/…", autocapitalize: "off", spellcheck: "false" });
+  // an integrity lesson: recipients who mark it studied are credited these hours (the portrait counts them)
+  const hours = h("input", { type: "number", min: "0.5", max: "40", step: "0.5", inputmode: "decimal" });
   const unitBoxes = unitTree(units).map(([u, depth]) =>
     h("label", { class: "toggle tree", style: `padding-inline-start:${depth * 1.25}rem` }, h("input", { type: "checkbox", value: String(u.id) }), h("span", {}, u.name)),
   );
@@ -64,6 +66,7 @@ async function composer(root, ctx) {
         }
         const payload = { title: title.value.trim(), body: body.value.trim(), targets: { unit_ids: unitIds, roles, person_ids: [] } };
         if (link.value.trim()) payload.link = link.value.trim();
+        if (Number(hours.value) > 0) payload.lesson_hours = Number(hours.value);
         if (later.checked && when.value) payload.send_at = when.value + ":00+08:00";
         busy(
           send,
@@ -87,6 +90,7 @@ async function composer(root, ctx) {
     field("bc-title", t("bc.f_title"), title, { required: true }),
     field("bc-body", t("bc.f_body"), body, { required: true }),
     field("bc-link", t("bc.f_link"), link, { hint: t("bc.f_link_hint") }),
+    field("bc-hours", t("bc.f_hours"), hours, { hint: t("bc.f_hours_hint") }),
     targetsSet,
     h("label", { class: "toggle" }, later, h("span", {}, t("bc.later"))),
     field("bc-when", t("bc.when"), when, { hint: t("bc.when_hint") }),

@@ -34,7 +34,7 @@ export default async function render(root, ctx, _params, query) {
     heading(t("pt.title")),
     segmented(t("pt.by"), kinds.map((k) => [k, t("pt.by." + k)]), by, (k) => ctx.navigate("#/portrait?by=" + k + at)),
     h("h2", { class: "sub" }, t("pt.list." + by)),
-    h("p", { class: "hint" }, t("pt.hint", { missing: body.missing_factors.map((f) => t("pt.f." + f)).join("、") })),
+    h("p", { class: "hint" }, body.missing_factors.length ? t("pt.hint", { missing: body.missing_factors.map((f) => t("pt.f." + f)).join("、") }) : t("pt.hint_all")),
     body.rows.length ? h("ul", { class: "plain" }, body.rows.slice(0, 20).map(row)) : emptyState(t("pt.none")),
   );
 }

@@ -1,7 +1,7 @@
 // Me: who I am, the interviews held with me, language, push on this device (with the iPhone home-screen guidance), Telegram,
 // my other channels and their order, quiet hours, password, replies waiting on this phone, sign out.
 import { api, core } from "../api.js";
-import { currentLang, errorText, fmtDate, fmtTime, LANGS, maybe, t } from "../i18n.js";
+import { currentLang, errorText, fmtDate, fmtDay, fmtNumber, fmtTime, LANGS, maybe, t } from "../i18n.js";
 import { isAndroid, isStandalone, pushEnabled, pushSupport, subscribe, unsubscribe } from "../push.js";
 import { codeInput, keyBox, recoveryBox } from "../totp.js";
 import { add, busy, checkedForm, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
@@ -349,6 +349,23 @@ async function outboxSection(ctx) {
   );
 }
 
+// my integrity education hours of the last twelve months against the target
+async function educationCard() {
+  const mine = await api("/api/education/mine").catch(() => null);
+  if (!mine) return null;
+  const short = Math.max(0, mine.required_hours - mine.hours);
+  return h(
+    "section",
+    { class: "card education" },
+    h("h2", {}, t("edu.title")),
+    h("p", {}, t("edu.hours", { n: fmtNumber(mine.hours, 1), need: fmtNumber(mine.required_hours, 1) })),
+    h("p", { class: short > 0 ? "small warn-text" : "small ok-text" }, short > 0 ? t("edu.short", { n: fmtNumber(short, 1) }) : t("edu.met")),
+    mine.records.length
+      ? h("ul", { class: "plain small" }, mine.records.slice(0, 5).map((r) => h("li", { class: "row-between" }, h("span", {}, r.title), h("span", { class: "muted" }, fmtDay(r.studied_on) + " · " + t("edu.n_hours", { n: fmtNumber(r.hours, 1) })))))
+      : null,
+  );
+}
+
 export default async function render(root, ctx, _params, query) {
   const me = ctx.me;
   const [delivery, units] = await Promise.all([api("/api/delivery/me"), api("/api/units").catch(() => [])]);
@@ -381,6 +398,7 @@ export default async function render(root, ctx, _params, query) {
     ctx.moreTabs().map((n) => h("a", { class: "card hub-link more-tab", href: n.hash }, h("strong", {}, icon(n.icon), " ", n.label), h("span", { class: "muted" }, t("me.more_" + n.hash.slice(2))))),
     h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t(ctx.has("inspector", "committee") ? "ladder.title_units" : "ladder.title")), h("span", { class: "muted" }, t(ctx.has("inspector", "committee") ? "ladder.hub_hint_units" : "ladder.hub_hint"))),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
+    await educationCard(),
     ctx.has("inspector", "committee")
       ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
       : null,

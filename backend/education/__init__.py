@@ -1,0 +1,1 @@
+"""Integrity education: hours recorded per person (imported, or lessons marked studied)."""
