@@ -40,7 +40,8 @@ class InterviewCreate(SQLModel):
 
     client_id: str = Field(min_length=8, max_length=64)
     person_id: int = Field(ge=1)
-    warning_ids: list[int] = Field(min_length=1, max_length=50)
+    #: the true warnings talked about (none only for a talk with another basis, e.g. an evaluation)
+    warning_ids: list[int] = Field(default_factory=list, max_length=50)
     interviewer_ids: list[int] = Field(max_length=10)
     held_at: str = Field(min_length=1, max_length=40)
     place: str = Field(min_length=1, max_length=200)
