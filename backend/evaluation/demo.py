@@ -1,3 +1,4 @@
+# ruff: noqa: S608  -- demo indicator SQL from our own constants
 """Demo of the "1+3" evaluation (``probity demo``): the business-expansion category (业扩报装) with
 its library, work orders as business data, the station's staff as subjects, tags filed over two
 quarters and the two rounds. Synthetic; safe to run twice (it stops where the category exists)."""
@@ -49,38 +50,101 @@ def library() -> dict[str, Any]:
         "alert_below": 55,
         "drop_alert": 5,
         "indicators": [
-            {"code": "volume", "name": "受理工单数", "unit": "件", "coefficient": 0.5, "direction": "plus",
-             "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
-                    "GROUP BY employee_no"},
-            {"code": "overdue", "name": "超时限工单", "unit": "件", "coefficient": 2, "direction": "minus",
-             "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
-                    "AND days_taken > 15 GROUP BY employee_no"},
-            {"code": "irregular", "name": "流程异常工单", "unit": "件", "coefficient": 5, "direction": "minus",
-             "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
-                    "AND irregular GROUP BY employee_no"},
+            {
+                "code": "volume",
+                "name": "受理工单数",
+                "unit": "件",
+                "coefficient": 0.5,
+                "direction": "plus",
+                "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
+                "GROUP BY employee_no",
+            },
+            {
+                "code": "overdue",
+                "name": "超时限工单",
+                "unit": "件",
+                "coefficient": 2,
+                "direction": "minus",
+                "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
+                "AND days_taken > 15 GROUP BY employee_no",
+            },
+            {
+                "code": "irregular",
+                "name": "流程异常工单",
+                "unit": "件",
+                "coefficient": 5,
+                "direction": "minus",
+                "sql": f"SELECT employee_no, count(*) AS value FROM expansion_orders WHERE {PERIOD} "
+                "AND irregular GROUP BY employee_no",
+            },
         ],
         "tags": [
-            {"code": "refused_gift", "name": "主动拒收礼品礼金", "dimension": "behaviour", "coefficient": 5,
-             "direction": "plus", "filers": ["head", "inspector"]},
-            {"code": "praised", "name": "获客户书面表扬", "dimension": "behaviour", "coefficient": 3,
-             "direction": "plus", "filers": ["head"]},
-            {"code": "study", "name": "积极参加廉洁教育", "dimension": "awareness", "coefficient": 2,
-             "direction": "plus", "filers": ["head", "inspector"]},
-            {"code": "late_report", "name": "重大事项未及时报告", "dimension": "awareness", "coefficient": 4,
-             "direction": "minus", "filers": ["head", "inspector"]},
-            {"code": "process_breach", "name": "违规办理业扩流程", "dimension": "problems", "coefficient": 6,
-             "direction": "minus", "evidence_required": True, "filers": ["head", "inspector"]},
-            {"code": "complaint", "name": "廉洁投诉查实", "dimension": "problems", "coefficient": 10,
-             "direction": "minus", "evidence_required": True, "filers": ["inspector"], "confidential": True},
+            {
+                "code": "refused_gift",
+                "name": "主动拒收礼品礼金",
+                "dimension": "behaviour",
+                "coefficient": 5,
+                "direction": "plus",
+                "filers": ["head", "inspector"],
+            },
+            {
+                "code": "praised",
+                "name": "获客户书面表扬",
+                "dimension": "behaviour",
+                "coefficient": 3,
+                "direction": "plus",
+                "filers": ["head"],
+            },
+            {
+                "code": "study",
+                "name": "积极参加廉洁教育",
+                "dimension": "awareness",
+                "coefficient": 2,
+                "direction": "plus",
+                "filers": ["head", "inspector"],
+            },
+            {
+                "code": "late_report",
+                "name": "重大事项未及时报告",
+                "dimension": "awareness",
+                "coefficient": 4,
+                "direction": "minus",
+                "filers": ["head", "inspector"],
+            },
+            {
+                "code": "process_breach",
+                "name": "违规办理业扩流程",
+                "dimension": "problems",
+                "coefficient": 6,
+                "direction": "minus",
+                "evidence_required": True,
+                "filers": ["head", "inspector"],
+            },
+            {
+                "code": "complaint",
+                "name": "廉洁投诉查实",
+                "dimension": "problems",
+                "coefficient": 10,
+                "direction": "minus",
+                "evidence_required": True,
+                "filers": ["inspector"],
+                "confidential": True,
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def principal_of(person: Person, roles: tuple[Role, ...], subtree: frozenset[int]) -> Principal:
     return Principal(
-        account_id=0, session_id="demo", person_id=person.id or 0, unit_id=person.unit_id,
-        roles=frozenset(roles), subtree_unit_ids=subtree, username="probity demo", channel=Channel.cli,
-    )  # fmt: skip
+        account_id=0,
+        session_id="demo",
+        person_id=person.id or 0,
+        unit_id=person.unit_id,
+        roles=frozenset(roles),
+        subtree_unit_ids=subtree,
+        username="probity demo",
+        channel=Channel.cli,
+    )
 
 
 async def load_demo(db: Database, settings: Settings, progress: Callable[[str], None]) -> str:
@@ -108,19 +172,34 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
         for n, p in enumerate(staff):
             for k in range(8 + n):
                 day = date(2026, 7, 1) + timedelta(days=(k * 11 + n * 3) % 150)
-                rows.append({"order_no": f"YK{p.employee_no}{k:03d}", "employee_no": p.employee_no,
-                             "accepted_on": day.isoformat(), "days_taken": 8 + (k * 5 + n) % 12,
-                             "irregular": (k + n) % 9 == 0})  # fmt: skip
+                rows.append(
+                    {
+                        "order_no": f"YK{p.employee_no}{k:03d}",
+                        "employee_no": p.employee_no,
+                        "accepted_on": day.isoformat(),
+                        "days_taken": 8 + (k * 5 + n) % 12,
+                        "irregular": (k + n) % 9 == 0,
+                    }
+                )
         await data.import_rows("expansion_orders", RowsPush(rows=rows, source="demo"), actor)
         ev = RoundService(session, trail, settings)
         category = await ev.create_category(
             inspector,
-            CategoryCreate(code="yk", name="业扩报装", description="高压业扩报装关键岗位人员",
-                           library=LibraryContent.model_validate(library())),
-        )  # fmt: skip
+            CategoryCreate(
+                code="yk",
+                name="业扩报装",
+                description="高压业扩报装关键岗位人员",
+                library=LibraryContent.model_validate(library()),
+            ),
+        )
         for p in staff:
-            await ev.add_subject(inspector, category.id, SubjectCreate(person_id=p.id or 0, evaluator_ids=[
-                people["E0004"].id or 0, people["E0003"].id or 0]))  # fmt: skip
+            await ev.add_subject(
+                inspector,
+                category.id,
+                SubjectCreate(
+                    person_id=p.id or 0, evaluator_ids=[people["E0004"].id or 0, people["E0003"].id or 0]
+                ),
+            )
         filings = [
             (head, 0, "refused_gift", date(2026, 8, 12), "客户赠送购物卡，当场退回并报告"),
             (head, 1, "study", date(2026, 8, 20), "参加廉洁教育专题学习"),
@@ -153,5 +232,5 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
             category.id,
             RoundCreate(name="2026年第四季度", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31)),
         )
-        # fmt: skip
+
     return f"category 业扩报装 (library v1), {len(staff)} people, {len(filings)} tags, 2 rounds"
