@@ -227,7 +227,7 @@ class DossierService:
 
     async def _warnings(self, principal: Principal, person_id: int) -> list[WarningPart]:
         stmt = (
-            select(RiskWarning, Topic.name)
+            select(RiskWarning, col(Topic.name))
             .join(Topic, col(Topic.id) == col(RiskWarning.topic_id))
             .where(col(RiskWarning.person_id) == person_id, WarningService.visible(principal))
             .order_by(col(RiskWarning.raised_at).desc())

@@ -151,7 +151,9 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
     trail = AuditTrail(settings.secret_key.get_secret_value())
     actor = Actor.system(Channel.cli, "probity demo")
     async with db.session() as session:
-        if (await session.execute(select(EvalCategory.id).where(col(EvalCategory.code) == "yk"))).first():
+        if (
+            await session.execute(select(col(EvalCategory.id)).where(col(EvalCategory.code) == "yk"))
+        ).first():
             return "category 业扩报装 already there"
         units = {u.code: u for u in (await session.execute(select(Unit))).scalars()}
         people = {p.employee_no: p for p in (await session.execute(select(Person))).scalars()}

@@ -42,7 +42,7 @@ async def check_indicators(
                 f"not {', '.join(extra)}",
                 extra={"indicator": ind.code},
             )
-        params = {p: date(2000, 1, 1) for p in checked.parameters}
+        params: dict[str, object] = {p: date(2000, 1, 1) for p in checked.parameters}
         columns = await asyncio.to_thread(
             data.store.columns_of, checked.sql, params, settings.rule_timeout_seconds
         )
@@ -93,5 +93,5 @@ async def indicator_values(
         stmt = select(col(Person.employee_no), col(Person.id)).where(
             col(Person.employee_no).in_(sorted(numbers))
         )
-        ids = {str(no): int(i) for no, i in (await session.execute(stmt)).all()}
+        ids = {str(no): int(i or 0) for no, i in (await session.execute(stmt)).all()}
     return {code: {ids[no]: v for no, v in values.items() if no in ids} for code, values in by_no.items()}

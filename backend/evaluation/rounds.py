@@ -278,11 +278,11 @@ class RoundService(EvaluationService):
         out = []
         sizes: dict[int, int] = {}
         for score, rnd in (await self.session.execute(stmt)).all():
-            if rnd.id not in sizes:
-                sizes[rnd.id] = len(
+            if pk(rnd) not in sizes:
+                sizes[pk(rnd)] = len(
                     (
                         await self.session.execute(
-                            select(EvalScore.id).where(col(EvalScore.round_id) == rnd.id)
+                            select(col(EvalScore.id)).where(col(EvalScore.round_id) == rnd.id)
                         )
                     ).all()
                 )

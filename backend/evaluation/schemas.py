@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from backend.evaluation.models import Dimension
-from backend.interviews.schemas import SignatureRef
+from backend.interviews.schemas import InterviewRecord
 from backend.kernel.access import Role
 from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime
@@ -287,22 +287,6 @@ class TrendPoint(SQLModel):
     flags: list[str]
 
 
-class TalkInterview(SQLModel):
-    """The interview record of a suggested first-form talk (the B.12 fields; the person and the
-    basis come from the result)."""
-
-    model_config = STRICT
-
-    client_id: str = Field(min_length=8, max_length=64)
-    interviewer_ids: list[int] = Field(max_length=10)
-    held_at: str = Field(min_length=1, max_length=40)
-    place: str = Field(min_length=1, max_length=200)
-    q_true: str = Field(min_length=1, max_length=4000)
-    q_cause: str = Field(min_length=1, max_length=4000)
-    q_integrity: str = Field(min_length=1, max_length=4000)
-    c_collaboration: str = Field(min_length=1, max_length=4000)
-    c_control: str = Field(min_length=1, max_length=4000)
-    c_education: str = Field(min_length=1, max_length=4000)
-    suggestion: str = Field(min_length=1, max_length=4000)
-    follow_up: str = Field(min_length=1, max_length=4000)
-    signatures: list[SignatureRef] = Field(default_factory=list, max_length=12)
+class TalkInterview(InterviewRecord):
+    """The interview record of a suggested first-form talk (the person and the basis come from the
+    result)."""

@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.evaluation.indicators import check_indicators
-from backend.evaluation.models import EvalCategory, EvalComment, EvalLibrary, EvalSubject, EvalTag
+from backend.evaluation.models import Dimension, EvalCategory, EvalComment, EvalLibrary, EvalSubject, EvalTag
 from backend.evaluation.schemas import (
     CategoryCreate,
     CategoryPublic,
@@ -140,7 +140,9 @@ class EvaluationService:
 
     async def create_category(self, principal: Principal, data: CategoryCreate) -> CategoryPublic:
         taken = (
-            await self.session.execute(select(EvalCategory.id).where(col(EvalCategory.code) == data.code))
+            await self.session.execute(
+                select(col(EvalCategory.id)).where(col(EvalCategory.code) == data.code)
+            )
         ).first()
         if taken is not None:
             raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
@@ -313,7 +315,7 @@ class EvaluationService:
         if not ids:
             return {}
         stmt = select(col(Person.id), col(Person.name)).where(col(Person.id).in_(sorted(ids)))
-        return {int(i): str(n) for i, n in (await self.session.execute(stmt)).all()}
+        return {int(i or 0): str(n) for i, n in (await self.session.execute(stmt)).all()}
 
     # --- data filing ------------------------------------------------------------------
     async def _replay(self, principal: Principal, data: TagFile, digest: str) -> EvalTag | None:
@@ -493,7 +495,7 @@ class EvaluationService:
                     person_name=names.get(r.person_id, ""),
                     tag_code=r.tag_code,
                     tag_name=d.name if d else r.tag_code,
-                    dimension=r.dimension,
+                    dimension=Dimension(r.dimension),
                     direction=d.direction if d else Direction.plus,
                     coefficient=d.coefficient if d else 0,
                     occurred_on=r.occurred_on,
