@@ -202,6 +202,8 @@ class DossierService:
             post_id = new.get("post_id", person.post_id)
             unit_id = new.get("unit_id", person.unit_id)
             since = local(rec.at).date()
+            if rec.old_value is None and person.started_in_post is not None:
+                since = person.started_in_post  # the record's creation: in the post since then
             if held and (held[-1].post_name, held[-1].unit_name) == (
                 posts.get(post_id),
                 units.get(unit_id, ""),

@@ -181,6 +181,8 @@ class CommentPublic(SQLModel):
 
 class TagPublic(SQLModel):
     id: int
+    #: the filer's client id (the phone's outbox knows its tag was stored by it)
+    client_id: str
     category_id: int
     category_name: str
     person_id: int

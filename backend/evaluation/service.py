@@ -489,6 +489,7 @@ class EvaluationService:
             out.append(
                 TagPublic(
                     id=pk(r),
+                    client_id=r.client_id,
                     category_id=r.category_id,
                     category_name=categories.get(r.category_id, ""),
                     person_id=r.person_id,

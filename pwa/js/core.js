@@ -26,6 +26,7 @@
   const CHANNEL_HEADER = "X-Probity-Channel";
   const ANSWERS = "checkup_answers";
   const INTERVIEW = "interview";
+  const TAG = "eval_tag";
   const BUS = typeof BroadcastChannel === "function" ? new BroadcastChannel("probity") : null;
   const listeners = new Set();
 
@@ -334,6 +335,11 @@
     });
   }
 
+  /** Send one tag filed about a person (the "1+3" evaluation); stored once under its client id. */
+  function sendTag(item) {
+    return postOnce(item, "/api/evaluation/tags", item.body, (a) => a.client_id, { key: "lastTag", data: (a) => ({ id: a.id }) });
+  }
+
   /** Save one person's queued check-up answers; what was given meanwhile stays queued. */
   async function sendAnswers(item) {
     const sent = JSON.parse(JSON.stringify(item.body));
@@ -369,7 +375,7 @@
    */
   function flush() {
     return withLock("probity-outbox", {}, async () => {
-      const result = { sent: 0, saved: 0, failed: 0, retry: 0, interviews: 0, auth: false };
+      const result = { sent: 0, saved: 0, failed: 0, retry: 0, interviews: 0, tags: 0, auth: false };
       const s = await session.get();
       if (!s || !s.me || !s.access) {
         result.auth = true;
@@ -385,7 +391,8 @@
         else await outbox.put(Object.assign(item, tried));
         let outcome;
         try {
-          outcome = answers ? await sendAnswers(item) : item.kind === INTERVIEW ? await sendInterview(item) : await sendReply(item);
+          const send = item.kind === INTERVIEW ? sendInterview : item.kind === TAG ? sendTag : sendReply;
+          outcome = answers ? await sendAnswers(item) : await send(item);
         } catch (_) {
           outcome = "retry"; // no network: fetch rejected
         }
@@ -395,6 +402,7 @@
         }
         result[answers && outcome === "sent" ? "saved" : outcome] += 1;
         if (item.kind === INTERVIEW && outcome === "sent") result.interviews += 1;
+        if (item.kind === TAG && outcome === "sent") result.tags += 1;
         if (outcome === "retry") break; // the network is down: try the rest later
       }
       announce("flushed", result);

@@ -9,11 +9,13 @@ let timer = null;
 export async function pendingCount(personId) {
   const items = await core.outbox.pending(personId);
   const answers = await core.outbox.answers(personId);
-  const replies = items.filter((i) => i.kind !== "interview");
+  const replies = items.filter((i) => i.kind !== "interview" && i.kind !== "eval_tag");
   return {
     queued: replies.filter((i) => i.state === "queued").length,
     failed: items.filter((i) => i.state === "failed").length,
     interviews: items.filter((i) => i.kind === "interview" && i.state === "queued").length,
+    /** tags filed about people (the "1+3" evaluation) waiting for the network */
+    tags: items.filter((i) => i.kind === "eval_tag" && i.state === "queued").length,
     /** check-up answers given on this phone that could not be saved yet (offline, or a try failed) */
     answers: answers
       .filter((i) => i.state === "queued" && (!navigator.onLine || i.attempts > 0))
@@ -50,8 +52,8 @@ export function setupOutbox(workerPromise, currentUser) {
   timer = setInterval(async () => {
     const me = currentUser();
     if (!me || !navigator.onLine) return;
-    const { queued, answers, interviews } = await pendingCount(me.person_id);
-    if (queued || answers || interviews) flushSoon();
+    const { queued, answers, interviews, tags } = await pendingCount(me.person_id);
+    if (queued || answers || interviews || tags) flushSoon();
   }, 30000);
   flushSoon(); // app open
   return () => clearInterval(timer);
@@ -96,6 +98,11 @@ export async function interviewDraft(personId, { clientId, warningId } = {}) {
     created_at: new Date().toISOString(),
     attempts: 0,
   });
+}
+
+/** Queue a tag filed about a person (the client id was made when the form opened) and try to send it. */
+export function queueTag(clientId, personId, body) {
+  return queue({ client_id: clientId, kind: "eval_tag", person_id: personId, body, created_at: new Date().toISOString(), attempts: 0 });
 }
 
 /** The reply queued (or refused) for a warning, if any. */

@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-    sa.Column('confidential', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('confidential', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('filed_by', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('filed_at', backend.kernel.db.UTCDateTime(timezone=True), nullable=False),
