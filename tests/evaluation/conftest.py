@@ -56,6 +56,10 @@ def tag(category_id: int, person_id: int, code: str, day: str, note: str = "", *
 
 @pytest.fixture
 async def setup(client, sessions, db, settings) -> Setup:
+    return await make_setup(client, sessions, db, settings)
+
+
+async def make_setup(client: Any, sessions: Any, db: Any, settings: Any) -> Setup:
     found = await people(db)
     station = found["E0005"].unit_id
     other = next(
