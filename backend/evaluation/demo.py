@@ -179,7 +179,7 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
                         "order_no": f"YK{p.employee_no}{k:03d}",
                         "employee_no": p.employee_no,
                         "accepted_on": day.isoformat(),
-                        "days_taken": 8 + (k * 5 + n) % 12,
+                        "days_taken": 5 + (k * 7 + n) % 12,
                         "irregular": (k + n) % 9 == 0,
                     }
                 )
