@@ -26,6 +26,7 @@ from backend.evaluation.schemas import (
     TagFile,
     TagPublic,
     TalkInterview,
+    TalkRecorded,
     TrendPoint,
 )
 from backend.evaluation.service import MANAGERS, library_public
@@ -221,6 +222,8 @@ class EvaluationController(Controller):
         data: JSONBody[TalkInterview],
         ev: NamedDependency[RoundService],
         request: Request[Principal, Any, Any],
-    ) -> Response[dict[str, int]]:
+    ) -> Response[TalkRecorded]:
         interview_id, created = await ev.talk_interview(request.user, score_id, data)
-        return Response({"interview_id": interview_id}, status_code=201 if created else 200)
+        return Response(
+            TalkRecorded(id=interview_id, client_id=data.client_id), status_code=201 if created else 200
+        )

@@ -24,6 +24,8 @@ from backend.kernel.settings import Settings
 from backend.org.models import Person, Unit
 
 ORDER = 60
+#: the business-expansion category (业扩报装)
+CATEGORY = "yk"
 
 WORK_ORDERS = TableDeclare(
     name="expansion_orders",
@@ -152,7 +154,7 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
     actor = Actor.system(Channel.cli, "probity demo")
     async with db.session() as session:
         if (
-            await session.execute(select(col(EvalCategory.id)).where(col(EvalCategory.code) == "yk"))
+            await session.execute(select(col(EvalCategory.id)).where(col(EvalCategory.code) == CATEGORY))
         ).first():
             return "category 业扩报装 already there"
         units = {u.code: u for u in (await session.execute(select(Unit))).scalars()}
@@ -188,7 +190,7 @@ async def load_demo(db: Database, settings: Settings, progress: Callable[[str], 
         category = await ev.create_category(
             inspector,
             CategoryCreate(
-                code="yk",
+                code=CATEGORY,
                 name="业扩报装",
                 description="高压业扩报装关键岗位人员",
                 library=LibraryContent.model_validate(library()),

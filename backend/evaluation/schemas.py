@@ -289,6 +289,13 @@ class TrendPoint(SQLModel):
     flags: list[str]
 
 
+class TalkRecorded(SQLModel):
+    """The interview recorded for a suggested talk (``client_id`` echoed for the phone's outbox)."""
+
+    id: int
+    client_id: str
+
+
 class TalkInterview(InterviewRecord):
     """The interview record of a suggested first-form talk (the person and the basis come from the
     result)."""

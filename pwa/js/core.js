@@ -329,7 +329,14 @@
     const signed = await uploadBlobs(item, "/api/interviews/signatures", (s) => "signature-" + s.signer + "-" + s.signer_id + ".png");
     if (typeof signed === "string") return signed;
     const signatures = signed.map((s) => ({ signature_id: s.server_id, signer: s.signer, person_id: s.signer_id }));
-    return postOnce(item, "/api/interviews", Object.assign({}, item.body, { signatures }), (a) => a.client_id, {
+    const { score_id: scoreId, ...record } = item.body;
+    if (scoreId) {
+      // a first-form talk an evaluation result suggested: the person and the basis come from the result
+      delete record.person_id;
+      delete record.warning_ids;
+    }
+    const path = scoreId ? "/api/evaluation/scores/" + scoreId + "/interview" : "/api/interviews";
+    return postOnce(item, path, Object.assign(record, { signatures }), (a) => a.client_id, {
       key: "lastInterview",
       data: (a) => ({ id: a.id }),
     });

@@ -83,18 +83,20 @@ export async function draftFor(warningId, personId) {
  * one with a fresh client id. ``person_id`` is the recorder (whose outbox it is); the interviewee
  * is ``body.person_id``.
  */
-export async function interviewDraft(personId, { clientId, warningId } = {}) {
+export async function interviewDraft(personId, { clientId, warningId, scoreId, subjectId } = {}) {
   const items = (await core.outbox.all()) || [];
   const mine = items.filter((i) => i.kind === "interview" && i.person_id === personId && (i.state === "draft" || i.state === "failed"));
-  const open = clientId ? mine.find((i) => i.client_id === clientId) : mine.find((i) => (i.origin || null) === (warningId || null));
+  // a talk an evaluation result suggests (issue 20) rests on the result, not on warnings
+  const origin = warningId || (scoreId ? "score:" + scoreId : null);
+  const open = clientId ? mine.find((i) => i.client_id === clientId) : mine.find((i) => (i.origin || null) === origin);
   if (open) return open;
   return core.outbox.put({
     client_id: core.uuid(),
     kind: "interview",
-    origin: warningId || null,
+    origin,
     person_id: personId,
     state: "draft",
-    body: { person_id: null, warning_ids: warningId ? [warningId] : [], interviewer_ids: [personId], held_at: "", place: "", q_true: "", q_cause: "", q_integrity: "", c_collaboration: "", c_control: "", c_education: "", suggestion: "", follow_up: "" },
+    body: { person_id: scoreId ? subjectId || null : null, score_id: scoreId || null, warning_ids: warningId ? [warningId] : [], interviewer_ids: [personId], held_at: "", place: "", q_true: "", q_cause: "", q_integrity: "", c_collaboration: "", c_control: "", c_education: "", suggestion: "", follow_up: "" },
     created_at: new Date().toISOString(),
     attempts: 0,
   });

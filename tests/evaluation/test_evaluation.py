@@ -220,8 +220,6 @@ async def test_the_reference_export_is_scoped_and_in_the_trail_and_a_talk_become
         headers=await sessions.headers("head"),
     )
     assert r.status_code == 201, r.text
-    interview = await client.get(
-        f"/api/interviews/{r.json()['interview_id']}", headers=await sessions.headers("head")
-    )
+    interview = await client.get(f"/api/interviews/{r.json()['id']}", headers=await sessions.headers("head"))
     assert interview.status_code == 200 and interview.json()["person_id"] == m
     assert (await client.get("/api/evaluation/talks", headers=await sessions.headers("head"))).json() == []

@@ -134,7 +134,20 @@ async function filing(ctx) {
   return h("section", {}, heading(t("ev.filing"), 2), categories.length ? parts : emptyState(t("ev.no_categories")));
 }
 
-async function talksAndRounds() {
+function talkCard(x, ctx) {
+  const record = ctx.has("head", "inspector")
+    ? h("a", { class: "btn btn-small", href: `#/interviews/new?score=${x.id}&person=${x.person_id}` }, t("ev.record_talk"))
+    : null;
+  return h(
+    "li",
+    { class: "card ev-talk" },
+    h("p", { class: "ev-head" }, h("a", { href: "#/dossier/" + x.person_id }, h("strong", {}, x.person_name)), h("span", { class: "muted" }, x.unit_name)),
+    h("p", {}, t("ev.total_is", { total: fmtNumber(x.total, 2) }), " ", flagChips(x.flags), x.problems < 0 ? h("span", { class: "chip chip-warn" }, t("ev.has_problems")) : null),
+    record,
+  );
+}
+
+async function talksAndRounds(ctx) {
   const [talks, rounds] = await Promise.all([api("/api/evaluation/talks"), api("/api/evaluation/rounds")]);
   return [
     h(
@@ -143,7 +156,7 @@ async function talksAndRounds() {
       heading(t("ev.talks"), 2),
       h("p", { class: "hint" }, t("ev.talks_hint")),
       talks.length
-        ? h("ul", { class: "wlist" }, talks.map((x) => h("li", {}, h("a", { class: "wcard", href: "#/dossier/" + x.person_id }, h("span", { class: "wcard-top" }, h("strong", {}, x.person_name), h("span", { class: "muted" }, x.unit_name)), h("span", {}, t("ev.total_is", { total: fmtNumber(x.total, 2) }), " ", flagChips(x.flags))))))
+        ? h("ul", { class: "plain" }, talks.map((x) => talkCard(x, ctx)))
         : emptyState(t("ev.no_talks")),
     ),
     h(
@@ -166,6 +179,6 @@ export default async function render(root, ctx) {
     h("p", { class: "hint" }, t("ev.lead")),
     await mine(ctx),
     overseer ? await filing(ctx) : null,
-    overseer ? await talksAndRounds() : null,
+    overseer ? await talksAndRounds(ctx) : null,
   );
 }
