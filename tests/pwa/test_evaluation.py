@@ -61,7 +61,7 @@ def test_a_tag_filed_offline_is_stored_once_and_the_person_reads_it_and_their_ar
 
     day = tag["occurred_on"]
     complaint = {"client_id": "pwa-complaint-0001", "category_id": category, "person_id": manager,
-                 "tag_code": "complaint", "occurred_on": day, "note": "客户反映索要好处，经核查属实"}  # fmt: skip
+                 "tag_code": "complaint", "occurred_on": day, "note": "索要好处属实"}  # fmt: skip
     assert live.api("POST", "/api/evaluation/tags", "inspector", json=complaint).status_code == 201
     r = live.api("POST", f"/api/evaluation/categories/{category}/rounds", "inspector",
                  json={"name": "2026年第四季度", "period_start": day, "period_end": day})  # fmt: skip
