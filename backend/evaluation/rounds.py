@@ -8,6 +8,7 @@ A round keeps its scores and its library version: a later version changes later 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -210,9 +211,21 @@ class RoundService(EvaluationService):
         )
         return list((await self.session.execute(stmt.order_by(col(EvalScore.rank_category)))).scalars())
 
-    async def scores_public(self, rows: list[EvalScore]) -> list[ScorePublic]:
+    async def _confidential(self, round_ids: set[int]) -> dict[int, set[str]]:
+        """The confidential tag codes of each round's library version."""
+        out: dict[int, set[str]] = {}
+        for round_id in round_ids:
+            rnd = await self.round(round_id)
+            content = self.content(await self.library_by_id(rnd.library_id))
+            out[round_id] = {t.code for t in content.tags if t.confidential}
+        return out
+
+    async def scores_public(self, principal: Principal, rows: list[EvalScore]) -> list[ScorePublic]:
+        """Results as the caller sees them: a confidential tag's line of the explanation (its points
+        count) is named only to inspectors over the person and the committee."""
         if not rows:
             return []
+        hidden = await self._confidential({r.round_id for r in rows})
         names = await self.names({r.person_id for r in rows})
         units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
         sizes: dict[int, list[tuple[int, int]]] = {}
@@ -247,12 +260,24 @@ class RoundService(EvaluationService):
                 previous_total=r.previous_total,
                 change=None if r.previous_total is None else scoring.r2(r.total - r.previous_total),
                 flags=r.flags,
-                explanation=[ExplainedItem.model_validate(i) for i in r.explanation],
+                explanation=[self._shown(principal, r, i, hidden[r.round_id]) for i in r.explanation],
                 interview_id=r.interview_id,
                 talk_suggested=scoring.talk_suggested(r.flags, r.problems),
             )
             for r in rows
         ]
+
+    @staticmethod
+    def _shown(
+        principal: Principal, score: EvalScore, item: dict[str, Any], hidden: set[str]
+    ) -> ExplainedItem:
+        sees = principal.person_id != score.person_id and (
+            principal.has(Role.committee)
+            or (principal.has(Role.inspector) and score.unit_id in principal.subtree_unit_ids)
+        )
+        if item.get("source") == "tag" and item.get("code") in hidden and not sees:
+            return ExplainedItem.model_validate({**item, "code": "", "name": "", "confidential": True})
+        return ExplainedItem.model_validate(item)
 
     async def detail(self, principal: Principal, round_id: int) -> RoundDetail:
         row = await self.round(round_id)
@@ -261,7 +286,7 @@ class RoundService(EvaluationService):
             self.session, self.trail, principal.actor, "evaluation.round.read", "eval_round", round_id
         )
         return RoundDetail(
-            round=await self._public_of(principal, row), scores=await self.scores_public(scores)
+            round=await self._public_of(principal, row), scores=await self.scores_public(principal, scores)
         )
 
     async def trend(self, principal: Principal, person_id: int) -> list[TrendPoint]:
@@ -320,7 +345,7 @@ class RoundService(EvaluationService):
             for r in (await self.session.execute(stmt)).scalars()
             if scoring.talk_suggested(r.flags, r.problems)
         ]
-        return await self.scores_public(rows)
+        return await self.scores_public(principal, rows)
 
     async def talk_interview(
         self, principal: Principal, score_id: int, data: TalkInterview
@@ -370,7 +395,7 @@ class RoundService(EvaluationService):
             )
         row = await self.round(round_id)
         category = await self.category(row.category_id)
-        scores = await self.scores_public(await self._scores(principal, row))
+        scores = await self.scores_public(principal, await self._scores(principal, row))
         wb = Workbook()
         ws = wb.active
         assert ws is not None

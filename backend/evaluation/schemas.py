@@ -229,6 +229,8 @@ class ExplainedItem(SQLModel):
     coefficient: float
     direction: Direction
     points: float
+    #: a tag only inspectors see: its points count, its name is not shown to this caller
+    confidential: bool = False
 
 
 class ScorePublic(SQLModel):

@@ -223,3 +223,11 @@ async def test_the_reference_export_is_scoped_and_in_the_trail_and_a_talk_become
     interview = await client.get(f"/api/interviews/{r.json()['id']}", headers=await sessions.headers("head"))
     assert interview.status_code == 200 and interview.json()["person_id"] == m
     assert (await client.get("/api/evaluation/talks", headers=await sessions.headers("head"))).json() == []
+    # in the round's explanation the complaint's points count, its name shows only to inspectors
+    names = {}
+    for who in ("manager", "head", "inspector"):
+        r = await client.get(f"/api/evaluation/rounds/{rid}", headers=await sessions.headers(who))
+        (mine,) = [x for x in r.json()["scores"] if x["person_id"] == m]
+        names[who] = sorted(i["name"] for i in mine["explanation"] if i["source"] == "tag")
+        assert mine["problems"] == -10
+    assert names == {"manager": [""], "head": [""], "inspector": ["廉洁投诉查实"]}

@@ -1493,4 +1493,5 @@ export default {
   "err.round_not_found": "No such evaluation round",
   "err.score_not_found": "The result does not exist or is not in your scope",
   "err.talk_not_suggested": "No talk is suggested for this result",
+  "ev.confidential_item": "A tag for inspectors only",
 };

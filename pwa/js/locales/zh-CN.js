@@ -1493,4 +1493,5 @@ export default {
   "err.round_not_found": "评价轮次不存在",
   "err.score_not_found": "评价结果不存在或不在您的权限范围内",
   "err.talk_not_suggested": "这个评价结果没有谈话建议",
+  "ev.confidential_item": "仅纪检可见的标签",
 };

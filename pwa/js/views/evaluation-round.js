@@ -9,13 +9,14 @@ import { DIMENSIONS, flagChips, signed } from "./evaluation.js";
 function explainLine(item) {
   if (item.source === "base") return h("li", {}, t("ev.base_points", { n: fmtNumber(item.points, 2) }));
   const what = item.source === "indicator" ? t("ev.from_data") : t("ev.dim." + item.dimension);
+  const label = item.confidential ? t("ev.confidential_item") : item.name;
   const value = fmtNumber(item.value, 2) + (item.unit || (item.source === "tag" ? t("ev.times") : ""));
   return h(
     "li",
     {},
     h("span", { class: "chip" }, what),
     " ",
-    item.name,
+    label,
     "：",
     t("ev.explain", { value, coefficient: fmtNumber(item.coefficient, 2), direction: t("ev.dir." + item.direction), points: signed(item.points) }),
   );
