@@ -80,6 +80,8 @@ async def test_scores_match_the_hand_computed_sums_and_a_new_version_leaves_the_
     assert (gift["value"], gift["coefficient"], gift["points"]) == (1, 5, 5)
     found = await people(db)
     assert await told(db, "evaluation.flag") == {found["E0004"].id: "head", found["E0003"].id: "inspector"}
+    inbox = (await client.get("/api/notifications", headers=await sessions.headers("head"))).json()
+    assert "evaluation.flag" in {n["kind"] for n in inbox["items"]}
 
     lib = (
         await client.get(

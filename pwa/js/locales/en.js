@@ -1494,4 +1494,7 @@ export default {
   "err.score_not_found": "The result does not exist or is not in your scope",
   "err.talk_not_suggested": "No talk is suggested for this result",
   "ev.confidential_item": "A tag for inspectors only",
+  "notice.evaluation.flag": "Analysis alert: someone's evaluation score fell or is under the alert line",
+  "notice.evaluation.tag": "An evaluation tag was filed about you",
+  "notice.evaluation.comment": "A new comment on an evaluation tag",
 };

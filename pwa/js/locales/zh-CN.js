@@ -1494,4 +1494,7 @@ export default {
   "err.score_not_found": "评价结果不存在或不在您的权限范围内",
   "err.talk_not_suggested": "这个评价结果没有谈话建议",
   "ev.confidential_item": "仅纪检可见的标签",
+  "notice.evaluation.flag": "分析研判提醒：有人员的评价得分下降或低于提醒线",
+  "notice.evaluation.tag": "有人为您填报了评价标签",
+  "notice.evaluation.comment": "评价标签有新的意见",
 };
