@@ -29,7 +29,7 @@ from backend.evaluation.schemas import (
     TalkRecorded,
     TrendPoint,
 )
-from backend.evaluation.service import MANAGERS, library_public
+from backend.evaluation.service import MANAGERS
 from backend.kernel.access import Principal, Role, requires
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,10 +67,10 @@ class EvaluationController(Controller):
         self,
         category_id: FromPath[int],
         ev: NamedDependency[RoundService],
+        request: Request[Principal, Any, Any],
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> LibraryPublic:
-        await ev.category(category_id)
-        return library_public(await ev.library(category_id, version))
+        return await ev.library_for(request.user, category_id, version)
 
     @post(
         "/categories/{category_id:int}/library", guards=MANAGE, summary="Edit: adds the next library version"

@@ -129,6 +129,18 @@ class EvaluationService:
             )
         return row
 
+    async def library_for(self, principal: Principal, category_id: int, version: int | None) -> LibraryPublic:
+        """A library version as the caller reads it: the indicators' SQL only for those who manage
+        libraries (the people evaluated read the indicators' names, units and coefficients)."""
+        await self.category(category_id)
+        public = library_public(await self.library(category_id, version))
+        if not principal.has(*MANAGERS):
+            indicators = [
+                {k: v for k, v in i.items() if k != "sql"} for i in public.content.get("indicators", [])
+            ]
+            public.content = {**public.content, "indicators": indicators}
+        return public
+
     async def library_by_id(self, library_id: int) -> EvalLibrary:
         row = await self.session.get(EvalLibrary, library_id)
         assert row is not None

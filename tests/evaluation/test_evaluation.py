@@ -89,6 +89,16 @@ async def test_scores_match_the_hand_computed_sums_and_a_new_version_leaves_the_
         )
     ).json()
     content = lib["content"]
+    assert content["indicators"][0]["sql"].startswith("SELECT")
+    theirs = await client.get(
+        f"/api/evaluation/categories/{c}/library", headers=await sessions.headers("manager")
+    )
+    assert [i["name"] for i in theirs.json()["content"]["indicators"]] == [
+        "受理工单数",
+        "超时限工单",
+        "流程异常工单",
+    ]
+    assert all("sql" not in i for i in theirs.json()["content"]["indicators"])
     content["tags"] = [{**t, "coefficient": 8} if t["code"] == "refused_gift" else t for t in content["tags"]]
     content["alert_below"] = 50
     r = await client.post(
