@@ -76,6 +76,9 @@ def test_a_tag_filed_offline_is_stored_once_and_the_person_reads_it_and_their_ar
 
     # the talk the result suggests becomes an interview record in one step
     page.goto("/#/evaluation")
+    expect(page.locator("li.ev-talk")).to_contain_text("存在廉洁问题")
+    shots(page, "evaluation-hub-head", full_page=True)
+    assert visible_faults(page.locator("main").inner_text()) == []
     page.locator("li.ev-talk").get_by_role("link", name="记录谈话").click()
     expect(page.get_by_role("heading", name="记录约谈")).to_be_visible()
     expect(page.locator("#iv-person")).to_have_value(str(manager))
@@ -85,6 +88,7 @@ def test_a_tag_filed_offline_is_stored_once_and_the_person_reads_it_and_their_ar
     pads = page.locator("canvas.sigpad")
     for i in range(3):
         draw(page, pads.nth(i), 1.1 + i)
+    shots(page, "evaluation-talk-interview", full_page=True)
     page.get_by_role("button", name="提交约谈记录").click()
     expect(page.get_by_role("heading", name="约谈记录")).to_be_visible()
     assert live.api("GET", "/api/evaluation/talks", "head").json() == []

@@ -81,9 +81,10 @@ export function tagCard(tag, ctx, { comment = false, person = false } = {}) {
   );
 }
 
-async function mine(ctx) {
+async function mine(ctx, overseer) {
   const me = ctx.me.person_id;
   const [trend, tags] = await Promise.all([api("/api/evaluation/people/" + me + "/trend"), api("/api/evaluation/tags?person_id=" + me)]);
+  if (overseer && !trend.length && !tags.length) return null; // a head or inspector not evaluated themselves
   const last = trend[trend.length - 1];
   return h(
     "section",
@@ -177,7 +178,7 @@ export default async function render(root, ctx) {
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
     heading(t("ev.title")),
     h("p", { class: "hint" }, t("ev.lead")),
-    await mine(ctx),
+    await mine(ctx, overseer),
     overseer ? await filing(ctx) : null,
     overseer ? await talksAndRounds(ctx) : null,
   );
