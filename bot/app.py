@@ -12,7 +12,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from backend.kernel.errors import AppError
 from backend.telegram.service import file_base
-from bot import checkup, commands, ladder, replies, texts
+from bot import checkup, commands, evaluation, ladder, replies, texts
 from bot.context import DEPS, Context, Deps, NotBound, language, tell
 from bot.limits import RetryAfterLimiter, retry_seconds
 from bot.persistence import DatabasePersistence
@@ -72,9 +72,16 @@ def build_application(deps: Deps, *, webhook: bool) -> Application[Any, Any, Any
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[DEPS] = deps
-    application.add_handler(replies.conversation(settings, ladder.entry_points(), ladder.states()))
+    application.add_handler(
+        replies.conversation(
+            settings,
+            [*ladder.entry_points(), *evaluation.entry_points()],
+            {**ladder.states(), **evaluation.states()},
+        )
+    )
     application.add_handlers(checkup.handlers())  # before the commands' catch-alls
     application.add_handlers(ladder.handlers())
+    application.add_handlers(evaluation.handlers())
     application.add_handlers(commands.handlers())
     application.add_error_handler(on_error)
     return application

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from backend.kernel.timeutil import local
 
@@ -28,6 +28,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/news 通知\n"
             "/checkup 廉洁体检\n"
             "/cases 我的廉情预警（告知、质询、监察建议）\n"
+            "/tag 填报评价标签（负责人、纪检）\n"
+            "/mytags 关于我的评价标签\n"
             "{stats}"
             "/lang 切换语言\n"
             "/unbind 解除绑定\n"
@@ -44,6 +46,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "case_answered": "已提交答复，纪检人员会跟进回访。",
         "ask_appeal": "申诉：{subject}\n请写下申诉理由（发送一条消息）。",
         "case_appealed": "已提交申诉，纪检人员答复后会通知您。",
+        "ev_nobody": "没有您可以填报评价标签的人员。",
+        "ev_pick_person": "要为谁填报标签？",
+        "ev_pick_tag": "您可以为 {person} 填报的标签：",
+        "ev_ask_note": "{tag}\n请写下事实情况（发送一条消息），或点“跳过”。",
+        "ev_ask_evidence": "{tag}\n此标签需要说明依据：请写下事实与依据（发送一条消息）。",
+        "ev_filed": "标签已提交；除仅纪检可见的标签外，本人可在应用中看到。",
+        "ev_mine_none": "还没有关于您的评价标签。",
+        "ev_mine_head": "关于我的评价标签：",
+        "ev_mine_hint": "在应用“我的 → 廉洁评价”中可查看说明并发表意见。",
         "unbound": "已解除绑定，预警不再发送到这里。",
         "lang_pick": "请选择语言：",
         "lang_set": "语言已切换为中文。",
@@ -157,6 +168,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/news notices\n"
             "/checkup my integrity check-up\n"
             "/cases my integrity cases (notice, inquiry, recommendation)\n"
+            "/tag file an evaluation tag (heads, inspectors)\n"
+            "/mytags tags filed about me\n"
             "{stats}"
             "/lang change the language\n"
             "/unbind unlink this Telegram account\n"
@@ -173,6 +186,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "case_answered": "Your answer was sent; the inspectors will follow up.",
         "ask_appeal": "Appeal: {subject}\nWrite why you appeal (one message).",
         "case_appealed": "Your appeal was sent; you will be told the inspectors' answer.",
+        "ev_nobody": "There is nobody you may file evaluation tags about.",
+        "ev_pick_person": "Whom is the tag about?",
+        "ev_pick_tag": "Tags you may file about {person}:",
+        "ev_ask_note": "{tag}\nWrite the facts in one message, or press Skip.",
+        "ev_ask_evidence": "{tag}\nThis tag needs evidence: write the facts and the evidence in one message.",
+        "ev_filed": "Tag filed; the person sees it in the app (unless it is for inspectors only).",
+        "ev_mine_none": "No tags have been filed about you.",
+        "ev_mine_head": "Tags filed about me:",
+        "ev_mine_hint": "Open the app (Me → Integrity evaluation) to read the notes and comment.",
         "unbound": "Unlinked: alerts no longer come here.",
         "lang_pick": "Choose a language:",
         "lang_set": "The language is now English.",
@@ -308,6 +330,13 @@ REFUSALS: dict[str, dict[str, str]] = {
         "appeal_pending": "这份廉情预警已有申诉在等待答复。",
         "case_closed": "这份廉情预警已结束。",
         "text_required": "请写下内容。",
+        "not_filer": "您不能为此人填报这个标签。",
+        "evidence_required": "这个标签需要写明事实与依据，请发送一条消息。",
+        "not_a_subject": "此人不在这个类别的评价对象中。",
+        "unknown_tag": "标签库中没有这个标签。",
+        "own_tag": "不能为自己填报标签。",
+        "category_not_found": "评价类别不存在。",
+        "person_not_found": "此人不存在或不在您的权限范围内。",
     },
     "en": {
         "warning_not_found": "No such warning in your scope.",
@@ -342,6 +371,13 @@ REFUSALS: dict[str, dict[str, str]] = {
         "appeal_pending": "An appeal of this case awaits its answer.",
         "case_closed": "This case is closed.",
         "text_required": "Write something first.",
+        "not_filer": "You may not file this tag about this person.",
+        "evidence_required": "This tag needs its facts and evidence: write them in one message.",
+        "not_a_subject": "This person is not evaluated in this category.",
+        "unknown_tag": "The library has no such tag.",
+        "own_tag": "You cannot file tags about yourself.",
+        "category_not_found": "No such evaluation category.",
+        "person_not_found": "No such person in your scope.",
     },
 }
 
@@ -367,6 +403,13 @@ def refusal(language: str | None, code: str, detail: str) -> str:
     lang = pick(language)
     reason = REFUSALS[lang].get(code) or (detail if lang == "en" else f"{code}")
     return t(lang, "refused", reason=reason)
+
+
+def day(language: str | None, value: date) -> str:
+    """12月7日 / 7 Dec."""
+    if pick(language) == "en":
+        return f"{value.day} {_MONTHS[value.month - 1]}"
+    return f"{value.month}月{value.day}日"
 
 
 def level(language: str | None, value: str) -> str:

@@ -73,6 +73,10 @@ const SHELL = [
   "/js/views/checkup-person.js",
   "/js/views/checkup-care.js",
   "/js/views/checkup-admin.js",
+  "/js/views/evaluation.js",
+  "/js/views/evaluation-file.js",
+  "/js/views/evaluation-round.js",
+  "/js/views/dossier.js",
 ];
 /** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications, my
  * check-ups, the people and interview records of my scope (an interview form opens with no signal) */

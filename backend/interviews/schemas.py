@@ -32,15 +32,14 @@ class SignatureRef(SQLModel):
     person_id: int = Field(ge=1)
 
 
-class InterviewCreate(SQLModel):
-    """A record of an interview (约谈记录表, B.12). ``held_at``: ISO date and time, local (+08:00)
-    unless it carries an offset. Each interviewer and the interviewee sign (uploaded first)."""
+class InterviewRecord(SQLModel):
+    """What is written of an interview (约谈记录表, B.12), whatever it rests on. ``held_at``: ISO date
+    and time, local (+08:00) unless it carries an offset. Each interviewer and the interviewee sign
+    (uploaded first)."""
 
     model_config = STRICT
 
     client_id: str = Field(min_length=8, max_length=64)
-    person_id: int = Field(ge=1)
-    warning_ids: list[int] = Field(min_length=1, max_length=50)
     interviewer_ids: list[int] = Field(max_length=10)
     held_at: str = Field(min_length=1, max_length=40)
     place: str = Field(min_length=1, max_length=200)
@@ -59,6 +58,14 @@ class InterviewCreate(SQLModel):
     signatures: list[SignatureRef] = Field(default_factory=list, max_length=12)
 
     _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
+
+
+class InterviewCreate(InterviewRecord):
+    """An interview record of a person on their true warnings."""
+
+    person_id: int = Field(ge=1)
+    #: the true warnings talked about (none only for a talk with another basis, e.g. an evaluation)
+    warning_ids: list[int] = Field(default_factory=list, max_length=50)
 
 
 class InterviewerPublic(SQLModel):

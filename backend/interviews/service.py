@@ -206,7 +206,14 @@ class InterviewService:
             ) from exc
 
     # --- recording ----------------------------------------------------------------
-    async def create(self, principal: Principal, data: InterviewCreate) -> tuple[Interview, bool]:
+    async def create(
+        self, principal: Principal, data: InterviewCreate, *, basis: dict[str, Any] | None = None
+    ) -> tuple[Interview, bool]:
+        """Record an interview on true warnings, or (``basis``: another domain's reason, such as an
+        evaluation result suggesting a first-form talk) without warnings."""
+        if not data.warning_ids and basis is None:
+            raise Invalid("name the warning(s) the interview is about", code="warnings_required",
+                          extra={"field": "warning_ids"})  # fmt: skip
         digest = record_hash(data)
         replay = await self._replay(principal, data.client_id, digest)
         if replay is not None:
@@ -296,6 +303,7 @@ class InterviewService:
                 "interviewers": [p.person_id for p in interviewers],
                 "held_at": held_at,
                 "signatures": [s.id for _, s in signatures],
+                **({"basis": basis} if basis else {}),
             },
             power="interview.record",
         )
@@ -355,6 +363,8 @@ class InterviewService:
                 code="held_in_future",
                 extra={"field": "held_at"},
             )
+        if not warnings:
+            return held_at
         first = min(w.raised_at for w in warnings).replace(second=0, microsecond=0)
         if held_at < first:
             raise Invalid(

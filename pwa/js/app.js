@@ -36,6 +36,10 @@ const ROUTES = [
   { re: /^\/admin\/calendar$/, view: "admin-calendar", roles: ["admin"] },
   { re: /^\/admin\/broadcasts$/, view: "admin-broadcasts", roles: ["admin"] },
   { re: /^\/admin\/broadcasts\/(new|\d+)$/, view: "admin-broadcast", roles: ["admin"] },
+  { re: /^\/evaluation$/, view: "evaluation" },
+  { re: /^\/evaluation\/file\/(\d+)\/(\d+)$/, view: "evaluation-file", roles: ["head", "inspector", "committee"] },
+  { re: /^\/evaluation\/rounds\/(\d+)$/, view: "evaluation-round" },
+  { re: /^\/dossier\/(\d+)$/, view: "dossier" },
   { re: /^\/checkups$/, view: "checkups" },
   { re: /^\/checkups\/(\d+)$/, view: "checkup-answer" },
   { re: /^\/checkups\/(\d+)\/result$/, view: "checkup-result" },
@@ -54,7 +58,7 @@ const NAV = [
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/(admin|registers)/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
-  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/interviews\?(.*&)?mine=1/ },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/evaluation|^\/dossier|^\/interviews\?(.*&)?mine=1/ },
 ];
 const MAX_TABS = 5;
 
@@ -273,8 +277,8 @@ async function renderBanner() {
   const parts = [];
   if (!navigator.onLine) parts.push(h("span", { class: "offline-dot" }, t("status.offline")));
   if (ctx.me) {
-    const { queued, failed, answers, interviews } = await pendingCount(ctx.me.person_id);
-    for (const [n, key] of [[queued, "outbox.waiting"], [interviews, "outbox.interviews_waiting"]]) {
+    const { queued, failed, answers, interviews, tags } = await pendingCount(ctx.me.person_id);
+    for (const [n, key] of [[queued, "outbox.waiting"], [interviews, "outbox.interviews_waiting"], [tags, "outbox.tags_waiting"]]) {
       if (!n) continue;
       parts.push(
         h(
@@ -345,8 +349,9 @@ async function boot() {
   core.onChange(async (msg) => {
     if (msg.type === "outbox" || msg.type === "flushed") renderBanner();
     if (msg.type === "flushed" && msg.sent) {
-      const replies = msg.sent - (msg.interviews || 0);
-      toast(replies ? t("outbox.sent", { n: replies }) : t("outbox.interviews_sent", { n: msg.interviews }), "ok");
+      const replies = msg.sent - (msg.interviews || 0) - (msg.tags || 0);
+      const said = replies ? t("outbox.sent", { n: replies }) : msg.tags ? t("outbox.tags_sent", { n: msg.tags }) : t("outbox.interviews_sent", { n: msg.interviews });
+      toast(said, "ok");
       if (/^\/(warnings|interviews$)/.test(parseHash().path)) route();
     }
     if (msg.type === "unauthorized" && ENDED.has(msg.code) && ctx.me) {

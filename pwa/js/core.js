@@ -26,6 +26,7 @@
   const CHANNEL_HEADER = "X-Probity-Channel";
   const ANSWERS = "checkup_answers";
   const INTERVIEW = "interview";
+  const TAG = "eval_tag";
   const BUS = typeof BroadcastChannel === "function" ? new BroadcastChannel("probity") : null;
   const listeners = new Set();
 
@@ -328,10 +329,22 @@
     const signed = await uploadBlobs(item, "/api/interviews/signatures", (s) => "signature-" + s.signer + "-" + s.signer_id + ".png");
     if (typeof signed === "string") return signed;
     const signatures = signed.map((s) => ({ signature_id: s.server_id, signer: s.signer, person_id: s.signer_id }));
-    return postOnce(item, "/api/interviews", Object.assign({}, item.body, { signatures }), (a) => a.client_id, {
+    const { score_id: scoreId, ...record } = item.body;
+    if (scoreId) {
+      // a first-form talk an evaluation result suggested: the person and the basis come from the result
+      delete record.person_id;
+      delete record.warning_ids;
+    }
+    const path = scoreId ? "/api/evaluation/scores/" + scoreId + "/interview" : "/api/interviews";
+    return postOnce(item, path, Object.assign(record, { signatures }), (a) => a.client_id, {
       key: "lastInterview",
       data: (a) => ({ id: a.id }),
     });
+  }
+
+  /** Send one tag filed about a person (the "1+3" evaluation); stored once under its client id. */
+  function sendTag(item) {
+    return postOnce(item, "/api/evaluation/tags", item.body, (a) => a.client_id, { key: "lastTag", data: (a) => ({ id: a.id }) });
   }
 
   /** Save one person's queued check-up answers; what was given meanwhile stays queued. */
@@ -369,7 +382,7 @@
    */
   function flush() {
     return withLock("probity-outbox", {}, async () => {
-      const result = { sent: 0, saved: 0, failed: 0, retry: 0, interviews: 0, auth: false };
+      const result = { sent: 0, saved: 0, failed: 0, retry: 0, interviews: 0, tags: 0, auth: false };
       const s = await session.get();
       if (!s || !s.me || !s.access) {
         result.auth = true;
@@ -385,7 +398,8 @@
         else await outbox.put(Object.assign(item, tried));
         let outcome;
         try {
-          outcome = answers ? await sendAnswers(item) : item.kind === INTERVIEW ? await sendInterview(item) : await sendReply(item);
+          const send = item.kind === INTERVIEW ? sendInterview : item.kind === TAG ? sendTag : sendReply;
+          outcome = answers ? await sendAnswers(item) : await send(item);
         } catch (_) {
           outcome = "retry"; // no network: fetch rejected
         }
@@ -395,6 +409,7 @@
         }
         result[answers && outcome === "sent" ? "saved" : outcome] += 1;
         if (item.kind === INTERVIEW && outcome === "sent") result.interviews += 1;
+        if (item.kind === TAG && outcome === "sent") result.tags += 1;
         if (outcome === "retry") break; // the network is down: try the rest later
       }
       announce("flushed", result);

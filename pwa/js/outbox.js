@@ -9,11 +9,13 @@ let timer = null;
 export async function pendingCount(personId) {
   const items = await core.outbox.pending(personId);
   const answers = await core.outbox.answers(personId);
-  const replies = items.filter((i) => i.kind !== "interview");
+  const replies = items.filter((i) => i.kind !== "interview" && i.kind !== "eval_tag");
   return {
     queued: replies.filter((i) => i.state === "queued").length,
     failed: items.filter((i) => i.state === "failed").length,
     interviews: items.filter((i) => i.kind === "interview" && i.state === "queued").length,
+    /** tags filed about people (the "1+3" evaluation) waiting for the network */
+    tags: items.filter((i) => i.kind === "eval_tag" && i.state === "queued").length,
     /** check-up answers given on this phone that could not be saved yet (offline, or a try failed) */
     answers: answers
       .filter((i) => i.state === "queued" && (!navigator.onLine || i.attempts > 0))
@@ -50,8 +52,8 @@ export function setupOutbox(workerPromise, currentUser) {
   timer = setInterval(async () => {
     const me = currentUser();
     if (!me || !navigator.onLine) return;
-    const { queued, answers, interviews } = await pendingCount(me.person_id);
-    if (queued || answers || interviews) flushSoon();
+    const { queued, answers, interviews, tags } = await pendingCount(me.person_id);
+    if (queued || answers || interviews || tags) flushSoon();
   }, 30000);
   flushSoon(); // app open
   return () => clearInterval(timer);
@@ -81,21 +83,28 @@ export async function draftFor(warningId, personId) {
  * one with a fresh client id. ``person_id`` is the recorder (whose outbox it is); the interviewee
  * is ``body.person_id``.
  */
-export async function interviewDraft(personId, { clientId, warningId } = {}) {
+export async function interviewDraft(personId, { clientId, warningId, scoreId, subjectId } = {}) {
   const items = (await core.outbox.all()) || [];
   const mine = items.filter((i) => i.kind === "interview" && i.person_id === personId && (i.state === "draft" || i.state === "failed"));
-  const open = clientId ? mine.find((i) => i.client_id === clientId) : mine.find((i) => (i.origin || null) === (warningId || null));
+  // a talk an evaluation result suggests (issue 20) rests on the result, not on warnings
+  const origin = warningId || (scoreId ? "score:" + scoreId : null);
+  const open = clientId ? mine.find((i) => i.client_id === clientId) : mine.find((i) => (i.origin || null) === origin);
   if (open) return open;
   return core.outbox.put({
     client_id: core.uuid(),
     kind: "interview",
-    origin: warningId || null,
+    origin,
     person_id: personId,
     state: "draft",
-    body: { person_id: null, warning_ids: warningId ? [warningId] : [], interviewer_ids: [personId], held_at: "", place: "", q_true: "", q_cause: "", q_integrity: "", c_collaboration: "", c_control: "", c_education: "", suggestion: "", follow_up: "" },
+    body: { person_id: scoreId ? subjectId || null : null, score_id: scoreId || null, warning_ids: warningId ? [warningId] : [], interviewer_ids: [personId], held_at: "", place: "", q_true: "", q_cause: "", q_integrity: "", c_collaboration: "", c_control: "", c_education: "", suggestion: "", follow_up: "" },
     created_at: new Date().toISOString(),
     attempts: 0,
   });
+}
+
+/** Queue a tag filed about a person (the client id was made when the form opened) and try to send it. */
+export function queueTag(clientId, personId, body) {
+  return queue({ client_id: clientId, kind: "eval_tag", person_id: personId, body, created_at: new Date().toISOString(), attempts: 0 });
 }
 
 /** The reply queued (or refused) for a warning, if any. */

@@ -100,7 +100,7 @@ async def test_bad_records_are_refused_with_a_code_and_nothing_is_stored(client,
         ({"held_at": "2001-01-01T09:00+08:00"}, 400, "held_before_warning"),
         ({"warning_ids": [other]}, 400, "warning_not_of_person"),
         ({"warning_ids": [999999]}, 404, "warning_not_found"),
-        ({"warning_ids": []}, 400, "invalid_request"),
+        ({"warning_ids": []}, 400, "warnings_required"),
         ({"q_true": ""}, 400, "invalid_request"),
         ({"unknown_field": 1}, 400, "invalid_request"),
     ]

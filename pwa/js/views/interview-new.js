@@ -35,7 +35,9 @@ function withOffset(value) {
 
 export default async function render(root, ctx, _params, query) {
   const warningId = Number(query.get("warning")) || null;
-  const item = await interviewDraft(ctx.me.person_id, { clientId: query.get("client"), warningId });
+  const scoreId = Number(query.get("score")) || null;
+  const subjectId = Number(query.get("person")) || null;
+  const item = await interviewDraft(ctx.me.person_id, { clientId: query.get("client"), warningId, scoreId, subjectId });
   const body = item.body;
   const people = (await api("/api/people?limit=500").catch(() => ({ items: [] }))).items.filter((p) => p.active !== false);
   const byId = new Map(people.map((p) => [p.id, p]));
@@ -78,6 +80,8 @@ export default async function render(root, ctx, _params, query) {
   const who = h(
     "select",
     {
+      // a suggested talk is about the person of the result
+      disabled: body.score_id ? true : null,
       onchange: () => {
         body.person_id = Number(who.value) || null;
         body.warning_ids = [];
@@ -98,8 +102,10 @@ export default async function render(root, ctx, _params, query) {
   }
   const warningBox = h("fieldset", { class: "choices", id: "iv-warnings", "aria-describedby": "iv-warnings-error" });
   async function drawWarnings() {
-    clear(warningBox).append(h("legend", {}, t("iv.warnings"), h("span", { class: "req", "aria-hidden": "true" }, " *")));
-    if (!body.person_id) {
+    clear(warningBox).append(h("legend", {}, body.score_id ? t("iv.basis") : t("iv.warnings"), h("span", { class: "req", "aria-hidden": "true" }, " *")));
+    if (body.score_id) {
+      warningBox.append(h("p", { class: "hint" }, t("iv.basis_evaluation")));
+    } else if (!body.person_id) {
       warningBox.append(h("p", { class: "hint" }, t("iv.pick_person_first")));
     } else {
       const page = await api(`/api/warnings?view=scope&person_id=${body.person_id}&limit=100`).catch(() => ({ items: [] }));
@@ -264,7 +270,7 @@ export default async function render(root, ctx, _params, query) {
       if (message && !first) first = control;
     };
     mark(who, body.person_id ? "" : t("iv.need_person"));
-    mark(warningBox, body.warning_ids.length ? "" : t("iv.need_warning"));
+    mark(warningBox, body.warning_ids.length || body.score_id ? "" : t("iv.need_warning"));
     mark(interviewerBox, body.interviewer_ids.length >= 2 ? "" : t("err.two_interviewers_required"));
     mark(heldAt, !body.held_at ? t("iv.need_time") : body.held_at > localNow() ? t("err.held_in_future") : "");
     mark(place, body.place.trim() ? "" : t("iv.need_place"));
@@ -299,7 +305,7 @@ export default async function render(root, ctx, _params, query) {
         for (const p of await core.outbox.photos(item.client_id)) if (!keep.has(p.id)) await core.outbox.deletePhoto(p.id);
         submitted = true;
         save.cancel();
-        const clean = { person_id: body.person_id, warning_ids: body.warning_ids, interviewer_ids: body.interviewer_ids, held_at: withOffset(body.held_at), place: body.place.trim() };
+        const clean = { person_id: body.person_id, score_id: body.score_id || null, warning_ids: body.warning_ids, interviewer_ids: body.interviewer_ids, held_at: withOffset(body.held_at), place: body.place.trim() };
         for (const k of TEXTS) clean[k] = body[k].trim();
         item.body = clean;
         const outcome = await queue(item);

@@ -9,6 +9,7 @@ function target(n) {
   if (n.subject_type === "broadcast") return "#/broadcasts/" + n.subject_id;
   if (n.subject_type === "checkup_campaign") return "#/checkups/" + n.subject_id;
   if (n.subject_type === "ladder_case") return "#/ladder/" + n.subject_id;
+  if (n.subject_type === "eval_tag" || n.subject_type === "eval_score") return "#/evaluation";
   return null;
 }
 

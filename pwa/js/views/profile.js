@@ -327,6 +327,8 @@ async function outboxSection(ctx) {
           { class: "outbox-item" },
           i.kind === "interview"
             ? h("a", { href: "#/interviews" }, t("outbox.interview_item", { date: fmtDate(i.queued_at || i.created_at, true) }))
+            : i.kind === "eval_tag"
+            ? h("a", { href: "#/evaluation" }, t("outbox.tag_item", { date: fmtDate(i.queued_at || i.created_at, true) }))
             : h("a", { href: "#/warnings/" + i.warning_id }, t("outbox.item", { id: i.warning_id, date: fmtDate(i.queued_at || i.created_at, true) })),
           h("span", { class: i.state === "failed" ? "error-text" : "muted" }, i.state === "failed" ? errorText(i.error) : t("outbox.state_queued")),
           h(
@@ -399,6 +401,8 @@ export default async function render(root, ctx, _params, query) {
     h("a", { class: "card hub-link", href: "#/ladder" }, h("strong", {}, t(ctx.has("inspector", "committee") ? "ladder.title_units" : "ladder.title")), h("span", { class: "muted" }, t(ctx.has("inspector", "committee") ? "ladder.hub_hint_units" : "ladder.hub_hint"))),
     h("a", { class: "card hub-link", href: "#/interviews?mine=1" }, h("strong", {}, t("iv.mine_title")), h("span", { class: "muted" }, t("iv.mine_lead"))),
     await educationCard(),
+    h("a", { class: "card hub-link", href: "#/evaluation" }, h("strong", {}, t("ev.title")), h("span", { class: "muted" }, t("ev.hub_hint"))),
+    h("a", { class: "card hub-link", href: "#/dossier/" + me.person_id }, h("strong", {}, t("dossier.mine")), h("span", { class: "muted" }, t("dossier.hub_hint"))),
     ctx.has("inspector", "committee")
       ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
       : null,

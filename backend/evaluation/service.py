@@ -1,0 +1,545 @@
+"""The "1+3" evaluation: categories and library versions, subjects and evaluators, data filing
+(tags from the phone and the bot, stored once per client id) and comments (seed 004).
+
+Who sees a filed tag: the person (unless it is confidential), heads over the person's unit (not
+confidential ones), inspectors over it and the committee (all). Who files: a holder of one of
+the tag's filer roles over the person's unit (heads and inspectors: their subtree; committee:
+anywhere), never about themselves. Rounds and scores: ``backend/evaluation/rounds.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.audit.service import AuditTrail
+from backend.evaluation.indicators import check_indicators
+from backend.evaluation.models import Dimension, EvalCategory, EvalComment, EvalLibrary, EvalSubject, EvalTag
+from backend.evaluation.schemas import (
+    CategoryCreate,
+    CategoryPublic,
+    CommentCreate,
+    CommentPublic,
+    Direction,
+    LibraryContent,
+    LibraryPublic,
+    SubjectCreate,
+    SubjectPublic,
+    TagDef,
+    TagFile,
+    TagPublic,
+)
+from backend.events.service import emit
+from backend.kernel.access import Principal, Role
+from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.kernel.schemas import pk
+from backend.kernel.settings import Settings
+from backend.kernel.timeutil import local, utcnow
+from backend.org.models import Person, Post, Unit
+from backend.org.service import OrgService
+
+#: who defines categories and libraries and opens rounds
+MANAGERS = (Role.admin, Role.expert, Role.inspector, Role.committee)
+
+
+def body_hash(data: TagFile) -> str:
+    body = data.model_dump(mode="json", exclude={"client_id"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def filer_roles(principal: Principal, unit_id: int) -> set[Role]:
+    """The filer roles the caller holds over a person of ``unit_id``."""
+    out = set()
+    if principal.has(Role.committee):
+        out.add(Role.committee)
+    for role in (Role.head, Role.inspector):
+        if principal.has(role) and unit_id in principal.subtree_unit_ids:
+            out.add(role)
+    return out
+
+
+def may_file(principal: Principal, tag: TagDef, person_id: int, unit_id: int) -> bool:
+    return person_id != principal.person_id and bool(filer_roles(principal, unit_id) & set(tag.filers))
+
+
+def tag_filter(principal: Principal) -> ColumnElement[bool]:
+    """The filed tags the caller sees (see the module's docstring)."""
+    open_ = col(EvalTag.confidential).is_(False)
+    mine = col(EvalTag.person_id) == principal.person_id
+    clauses: list[ColumnElement[bool]] = [and_(mine, open_)]
+    others = col(EvalTag.person_id) != principal.person_id
+    if principal.has(Role.committee):
+        clauses.append(others)
+    if principal.has(Role.inspector):
+        clauses.append(and_(others, col(EvalTag.unit_id).in_(sorted(principal.subtree_unit_ids))))
+    if principal.has(Role.head):
+        clauses.append(and_(others, open_, col(EvalTag.unit_id).in_(sorted(principal.subtree_unit_ids))))
+    return or_(*clauses)
+
+
+def score_filter(principal: Principal, person_col: Any, unit_col: Any) -> ColumnElement[bool]:
+    """Scores: one's own; heads and inspectors over the unit; the committee."""
+    if principal.has(Role.committee):
+        return true()
+    clauses: list[ColumnElement[bool]] = [person_col == principal.person_id]
+    if principal.has(Role.head, Role.inspector):
+        clauses.append(unit_col.in_(sorted(principal.subtree_unit_ids)))
+    return or_(*clauses) if clauses else false()
+
+
+class EvaluationService:
+    def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
+        self.session = session
+        self.trail = trail
+        self.settings = settings
+        self.org = OrgService(session, trail)
+
+    async def _record(self, principal: Principal, action: str, kind: str, object_id: Any, **new: Any) -> None:
+        await self.trail.record(
+            self.session,
+            principal.actor,
+            action=action,
+            object_type=kind,
+            object_id=object_id,
+            new=new,
+            power="evaluation",
+        )
+
+    # --- categories and libraries --------------------------------------------------
+    async def category(self, category_id: int) -> EvalCategory:
+        row = await self.session.get(EvalCategory, category_id)
+        if row is None:
+            raise NotFound(f"category {category_id} does not exist", code="category_not_found")
+        return row
+
+    async def library(self, category_id: int, version: int | None = None) -> EvalLibrary:
+        stmt = select(EvalLibrary).where(col(EvalLibrary.category_id) == category_id)
+        if version is not None:
+            stmt = stmt.where(col(EvalLibrary.version) == version)
+        row = (await self.session.execute(stmt.order_by(col(EvalLibrary.version).desc()).limit(1))).scalar()
+        if row is None:
+            raise NotFound(
+                f"no library version {version} of category {category_id}", code="library_not_found"
+            )
+        return row
+
+    async def library_for(self, principal: Principal, category_id: int, version: int | None) -> LibraryPublic:
+        """A library version as the caller reads it: the indicators' SQL only for those who manage
+        libraries (the people evaluated read the indicators' names, units and coefficients)."""
+        await self.category(category_id)
+        public = library_public(await self.library(category_id, version))
+        if not principal.has(*MANAGERS):
+            indicators = [
+                {k: v for k, v in i.items() if k != "sql"} for i in public.content.get("indicators", [])
+            ]
+            public.content = {**public.content, "indicators": indicators}
+        return public
+
+    async def library_by_id(self, library_id: int) -> EvalLibrary:
+        row = await self.session.get(EvalLibrary, library_id)
+        assert row is not None
+        return row
+
+    @staticmethod
+    def content(library: EvalLibrary) -> LibraryContent:
+        return LibraryContent.model_validate(library.content)
+
+    async def create_category(self, principal: Principal, data: CategoryCreate) -> CategoryPublic:
+        taken = (
+            await self.session.execute(
+                select(col(EvalCategory.id)).where(col(EvalCategory.code) == data.code)
+            )
+        ).first()
+        if taken is not None:
+            raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
+        row = EvalCategory(
+            code=data.code, name=data.name, description=data.description, created_by=principal.person_id
+        )
+        self.session.add(row)
+        await self.session.flush()
+        await self._record(
+            principal, "evaluation.category.create", "eval_category", row.id, code=data.code, name=data.name
+        )
+        await self._new_version(principal, pk(row), data.library)
+        await self.session.commit()
+        return await self.category_public(row)
+
+    async def edit_library(
+        self, principal: Principal, category_id: int, data: LibraryContent
+    ) -> LibraryPublic:
+        await self.category(category_id)
+        row = await self._new_version(principal, category_id, data)
+        await self.session.commit()
+        return library_public(row)
+
+    async def _new_version(self, principal: Principal, category_id: int, data: LibraryContent) -> EvalLibrary:
+        if data.indicators:
+            await check_indicators(self.session, self.trail, self.settings, data.indicators)
+        last = (
+            await self.session.execute(
+                select(func.max(col(EvalLibrary.version))).where(col(EvalLibrary.category_id) == category_id)
+            )
+        ).scalar_one_or_none() or 0
+        content = data.model_dump(mode="json", exclude={"note"})
+        row = EvalLibrary(
+            category_id=category_id,
+            version=last + 1,
+            content=content,
+            note=data.note,
+            created_by=principal.person_id,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        await self._record(
+            principal,
+            "evaluation.library.version",
+            "eval_library",
+            row.id,
+            category_id=category_id,
+            version=row.version,
+            content=content,
+        )
+        return row
+
+    async def category_public(self, row: EvalCategory) -> CategoryPublic:
+        subjects = (
+            await self.session.execute(
+                select(func.count()).where(
+                    col(EvalSubject.category_id) == row.id, col(EvalSubject.active).is_(True)
+                )
+            )
+        ).scalar_one()
+        return CategoryPublic(
+            id=pk(row),
+            code=row.code,
+            name=row.name,
+            description=row.description,
+            library=library_public(await self.library(pk(row))),
+            subjects=int(subjects),
+        )
+
+    async def categories(self) -> list[CategoryPublic]:
+        rows = (await self.session.execute(select(EvalCategory).order_by(col(EvalCategory.id)))).scalars()
+        return [await self.category_public(r) for r in list(rows)]
+
+    # --- subjects (user management) -------------------------------------------------
+    async def add_subject(self, principal: Principal, category_id: int, data: SubjectCreate) -> SubjectPublic:
+        await self.category(category_id)
+        person = await self.org.get_person(principal, data.person_id)
+        if not (principal.has(Role.committee, Role.admin) or filer_roles(principal, person.unit_id)):
+            raise Forbidden("the person is not in your scope", code="not_in_scope")
+        for evaluator_id in data.evaluator_ids:
+            evaluator = await self.session.get(Person, evaluator_id)
+            if evaluator is None or evaluator_id == data.person_id:
+                raise Invalid(
+                    f"evaluator {evaluator_id} is not a valid evaluator",
+                    code="invalid_evaluator",
+                    extra={"field": "evaluator_ids"},
+                )
+        row = (
+            await self.session.execute(
+                select(EvalSubject).where(
+                    col(EvalSubject.category_id) == category_id, col(EvalSubject.person_id) == data.person_id
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = EvalSubject(
+                category_id=category_id,
+                person_id=pk(person),
+                unit_id=person.unit_id,
+                added_by=principal.person_id,
+            )
+            self.session.add(row)
+        row.evaluator_ids = sorted(set(data.evaluator_ids))
+        row.unit_id = person.unit_id
+        row.active = True
+        await self.session.flush()
+        await self._record(
+            principal,
+            "evaluation.subject.set",
+            "eval_subject",
+            row.id,
+            category_id=category_id,
+            person_id=row.person_id,
+            evaluator_ids=row.evaluator_ids,
+        )
+        await self.session.commit()
+        return (await self.subjects_public(principal, [row]))[0]
+
+    async def subjects(self, principal: Principal, category_id: int) -> list[SubjectPublic]:
+        await self.category(category_id)
+        stmt = select(EvalSubject).where(
+            col(EvalSubject.category_id) == category_id,
+            col(EvalSubject.active).is_(True),
+            principal.directory_filter(
+                person_col=col(EvalSubject.person_id), unit_col=col(EvalSubject.unit_id)
+            ),
+        )
+        rows = list((await self.session.execute(stmt.order_by(col(EvalSubject.id)))).scalars())
+        return await self.subjects_public(principal, rows)
+
+    async def subjects_public(self, principal: Principal, rows: list[EvalSubject]) -> list[SubjectPublic]:
+        ids = {r.person_id for r in rows} | {e for r in rows for e in r.evaluator_ids}
+        names = await self.names(ids)
+        units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
+        posts = dict(
+            (
+                await self.session.execute(
+                    select(col(Person.id), col(Post.name))
+                    .join(Post, col(Post.id) == col(Person.post_id))
+                    .where(col(Person.id).in_(sorted(ids)))
+                )
+            ).all()
+        )
+        libraries: dict[int, LibraryContent] = {}
+        out = []
+        for r in rows:
+            if r.category_id not in libraries:
+                libraries[r.category_id] = self.content(await self.library(r.category_id))
+            out.append(
+                SubjectPublic(
+                    id=pk(r),
+                    category_id=r.category_id,
+                    person_id=r.person_id,
+                    person_name=names.get(r.person_id, ""),
+                    unit_id=r.unit_id,
+                    unit_name=units.get(r.unit_id, ""),
+                    post_name=posts.get(r.person_id),
+                    evaluator_ids=r.evaluator_ids,
+                    evaluator_names=[names.get(e, "") for e in r.evaluator_ids],
+                    may_file=[
+                        t.code
+                        for t in libraries[r.category_id].tags
+                        if may_file(principal, t, r.person_id, r.unit_id)
+                    ],
+                )
+            )
+        return out
+
+    async def names(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        stmt = select(col(Person.id), col(Person.name)).where(col(Person.id).in_(sorted(ids)))
+        return {int(i or 0): str(n) for i, n in (await self.session.execute(stmt)).all()}
+
+    # --- data filing ------------------------------------------------------------------
+    async def _replay(self, principal: Principal, data: TagFile, digest: str) -> EvalTag | None:
+        first = (
+            await self.session.execute(select(EvalTag).where(col(EvalTag.client_id) == data.client_id))
+        ).scalar_one_or_none()
+        if first is None:
+            return None
+        if first.body_hash != digest or first.filed_by != principal.person_id:
+            raise Conflict(
+                "this client_id was already used for another tag; make a new id for a new tag",
+                code="client_id_reused",
+                extra={"field": "client_id"},
+            )
+        return first
+
+    async def file_tag(self, principal: Principal, data: TagFile) -> tuple[EvalTag, bool]:
+        """File a tag; the same ``client_id`` and body again returns the first (``False``)."""
+        digest = body_hash(data)
+        replay = await self._replay(principal, data, digest)
+        if replay is not None:
+            return replay, False
+        await self.category(data.category_id)
+        person = await self.org.get_person(principal, data.person_id)
+        subject = (
+            await self.session.execute(
+                select(EvalSubject).where(
+                    col(EvalSubject.category_id) == data.category_id,
+                    col(EvalSubject.person_id) == data.person_id,
+                    col(EvalSubject.active).is_(True),
+                )
+            )
+        ).scalar_one_or_none()
+        if subject is None:
+            raise Invalid(
+                "the person is not evaluated in this category",
+                code="not_a_subject",
+                extra={"field": "person_id"},
+            )
+        library = await self.library(data.category_id)
+        tag = next((t for t in self.content(library).tags if t.code == data.tag_code), None)
+        if tag is None:
+            raise Invalid(
+                f"no tag {data.tag_code!r} in the category's library",
+                code="unknown_tag",
+                extra={"field": "tag_code"},
+            )
+        if person.id == principal.person_id:
+            raise Forbidden("nobody files tags about themselves", code="own_tag")
+        if not may_file(principal, tag, pk(person), person.unit_id):
+            raise Forbidden("you may not file this tag about this person", code="not_filer")
+        if tag.evidence_required and not data.note.strip():
+            raise Invalid(
+                "this tag needs its evidence described", code="evidence_required", extra={"field": "note"}
+            )
+        occurred = data.occurred_on or local(utcnow()).date()
+        if occurred > local(utcnow()).date():
+            raise Invalid(
+                "the day is in the future", code="occurred_in_future", extra={"field": "occurred_on"}
+            )
+        row = EvalTag(
+            client_id=data.client_id,
+            body_hash=digest,
+            category_id=data.category_id,
+            library_id=pk(library),
+            tag_code=tag.code,
+            dimension=tag.dimension.value,
+            person_id=pk(person),
+            unit_id=person.unit_id,
+            occurred_on=occurred,
+            note=data.note,
+            confidential=tag.confidential,
+            filed_by=principal.person_id,
+            channel=principal.channel.value,
+        )
+        try:
+            self.session.add(row)
+            await self.session.flush()
+        except IntegrityError:  # the same tag raced in twice: the first stands
+            await self.session.rollback()
+            replay = await self._replay(principal, data, digest)
+            if replay is None:
+                raise
+            return replay, False
+        await self._record(
+            principal,
+            "evaluation.tag.file",
+            "eval_tag",
+            row.id,
+            person_id=row.person_id,
+            category_id=row.category_id,
+            tag_code=row.tag_code,
+            occurred_on=occurred,
+            confidential=row.confidential,
+        )
+        if not row.confidential:
+            await emit(
+                self.session,
+                "evaluation.tag",
+                subject_type="eval_tag",
+                subject_id=pk(row),
+                recipients=[(row.person_id, "subject")],
+                data={"tag_id": row.id},
+            )
+        await self.session.commit()
+        return row, True
+
+    async def tag(self, principal: Principal, tag_id: int) -> EvalTag:
+        row = (
+            await self.session.execute(
+                select(EvalTag).where(col(EvalTag.id) == tag_id, tag_filter(principal))
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"tag {tag_id} does not exist or is not in your scope", code="tag_not_found")
+        return row
+
+    async def tags(
+        self, principal: Principal, *, person_id: int | None, category_id: int | None, limit: int = 100
+    ) -> list[EvalTag]:
+        stmt = select(EvalTag).where(tag_filter(principal))
+        if person_id is not None:
+            stmt = stmt.where(col(EvalTag.person_id) == person_id)
+        if category_id is not None:
+            stmt = stmt.where(col(EvalTag.category_id) == category_id)
+        stmt = stmt.order_by(col(EvalTag.occurred_on).desc(), col(EvalTag.id).desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def comment(self, principal: Principal, tag_id: int, data: CommentCreate) -> TagPublic:
+        row = await self.tag(principal, tag_id)
+        self.session.add(EvalComment(tag_id=tag_id, person_id=principal.person_id, text=data.text))
+        await self._record(principal, "evaluation.tag.comment", "eval_tag", tag_id, length=len(data.text))
+        told = [(p, "filer") for p in {row.filed_by, row.person_id} - {principal.person_id}]
+        if row.confidential:
+            told = [(p, r) for p, r in told if p != row.person_id]
+        if told:
+            await emit(
+                self.session,
+                "evaluation.comment",
+                subject_type="eval_tag",
+                subject_id=tag_id,
+                recipients=told,
+                data={"tag_id": tag_id},
+            )
+        await self.session.commit()
+        return (await self.tags_public([row]))[0]
+
+    async def tags_public(self, rows: list[EvalTag]) -> list[TagPublic]:
+        if not rows:
+            return []
+        comments = list(
+            (
+                await self.session.execute(
+                    select(EvalComment)
+                    .where(col(EvalComment.tag_id).in_([r.id for r in rows]))
+                    .order_by(col(EvalComment.id))
+                )
+            ).scalars()
+        )
+        names = await self.names(
+            {r.person_id for r in rows} | {r.filed_by for r in rows} | {c.person_id for c in comments}
+        )
+        categories = {c.id: c.name for c in (await self.session.execute(select(EvalCategory))).scalars()}
+        defs: dict[int, dict[str, TagDef]] = {}
+        out = []
+        for r in rows:
+            if r.library_id not in defs:
+                lib = await self.library_by_id(r.library_id)
+                defs[r.library_id] = {t.code: t for t in self.content(lib).tags}
+            d = defs[r.library_id].get(r.tag_code)
+            out.append(
+                TagPublic(
+                    id=pk(r),
+                    client_id=r.client_id,
+                    category_id=r.category_id,
+                    category_name=categories.get(r.category_id, ""),
+                    person_id=r.person_id,
+                    person_name=names.get(r.person_id, ""),
+                    tag_code=r.tag_code,
+                    tag_name=d.name if d else r.tag_code,
+                    dimension=Dimension(r.dimension),
+                    direction=d.direction if d else Direction.plus,
+                    coefficient=d.coefficient if d else 0,
+                    occurred_on=r.occurred_on,
+                    note=r.note,
+                    confidential=r.confidential,
+                    filed_by=r.filed_by,
+                    filed_by_name=names.get(r.filed_by, ""),
+                    channel=r.channel,
+                    filed_at=r.filed_at,
+                    comments=[
+                        CommentPublic(
+                            id=pk(c),
+                            person_id=c.person_id,
+                            person_name=names.get(c.person_id, ""),
+                            text=c.text,
+                            at=c.at,
+                        )
+                        for c in comments
+                        if c.tag_id == r.id
+                    ],
+                )
+            )
+        return out
+
+
+def library_public(row: EvalLibrary) -> LibraryPublic:
+    return LibraryPublic(
+        id=pk(row),
+        category_id=row.category_id,
+        version=row.version,
+        content=row.content,
+        note=row.note,
+        created_at=row.created_at,
+    )
