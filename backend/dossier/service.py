@@ -23,6 +23,7 @@ from backend.audit.models import AuditRecord
 from backend.audit.service import AuditTrail
 from backend.checkups.crypto import Sealer
 from backend.checkups.service import CheckupService
+from backend.education.service import hours_since, year_start
 from backend.evaluation.rounds import RoundService
 from backend.evaluation.schemas import TagPublic, TrendPoint
 from backend.interviews.models import Interview
@@ -120,7 +121,7 @@ class Dossier(SQLModel):
     checkups: list[CheckupPart]
     care: list[CarePart]
     checkups_hidden: bool
-    #: hours of integrity education: not recorded by the platform yet
+    #: hours of integrity education in the last twelve months (imported, or lessons studied)
     education_hours: float | None
     generated_at: LocalDateTime
 
@@ -179,7 +180,9 @@ class DossierService:
             checkups=checkups,
             care=care,
             checkups_hidden=hidden,
-            education_hours=None,
+            education_hours=(
+                await hours_since(self.session, [person_id], year_start(local(utcnow()).date()))
+            ).get(person_id, 0.0),
             generated_at=utcnow(),
         )
 

@@ -1597,7 +1597,7 @@ export default {
   "dossier.checkup_hidden": "Check-up results are seen only by the person and the discipline inspectors of their unit",
   "dossier.education": "Integrity education hours",
   "dossier.education_none": "The platform does not record education hours yet",
-  "dossier.hours": "{n} hours",
+  "dossier.hours": "{n} hours in the last 12 months",
   "err.not_filer": "You may not file this tag about this person",
   "err.evidence_required": "This tag needs its evidence described",
   "err.not_a_subject": "This person is not evaluated in this category",

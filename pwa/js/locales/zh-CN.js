@@ -1597,7 +1597,7 @@ export default {
   "dossier.checkup_hidden": "廉洁体检结果仅本人和本单位纪检监察人员可见",
   "dossier.education": "廉洁教育学时",
   "dossier.education_none": "平台暂未记录教育学时",
-  "dossier.hours": "{n} 学时",
+  "dossier.hours": "近12个月 {n} 学时",
   "err.not_filer": "您不能为此人填报这个标签",
   "err.evidence_required": "这个标签需要写明依据",
   "err.not_a_subject": "此人不在这个类别的评价对象中",
