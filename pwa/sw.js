@@ -47,6 +47,8 @@ const SHELL = [
   "/js/views/urge.js",
   "/js/views/supervision.js",
   "/js/views/ladder.js",
+  "/js/views/archive.js",
+  "/js/exporting.js",
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",

@@ -3,6 +3,7 @@
 // (申诉); every step of the case file (一事一档) is listed in words.
 import { api, core } from "../api.js";
 import { fmtDate, fmtDay, maybe, t } from "../i18n.js";
+import { exportButton } from "../exporting.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 
 const OPEN = new Set(["open", "answered"]);
@@ -36,6 +37,7 @@ async function list(root) {
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
     heading(t("ladder.title")),
     h("p", { class: "hint" }, t("ladder.lead")),
+    exportButton("ladder"),
     cases.length ? h("ul", { class: "wlist" }, cases.map(caseCard)) : emptyState(t("ladder.none")),
   );
 }
