@@ -4,7 +4,7 @@ warnings it rests on, and its trail of acts."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -231,17 +231,19 @@ class LadderKind:
 
     async def facets(self, session: AsyncSession, principal: Principal, words: Words) -> Facets:
         where = self._where(principal, ArchiveFilters())
-        tiers = (await session.execute(select(distinct(C.tier)).where(*where))).scalars().all()
+        tiers = (await session.execute(select(C.tier).distinct().where(*where))).scalars().all()
         units = (
             await session.execute(
-                select(distinct(C.unit_id), UNIT.c.name)
+                select(C.unit_id, UNIT.c.name)
+                .distinct()
                 .select_from(CASE.join(UNIT, UNIT.c.id == C.unit_id))
                 .where(*where)
             )
         ).all()
         people = (
             await session.execute(
-                select(distinct(C.person_id), PERSON.c.name)
+                select(C.person_id, PERSON.c.name)
+                .distinct()
                 .select_from(CASE.join(PERSON, PERSON.c.id == C.person_id))
                 .where(*where)
                 .limit(500)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.archive.casefile import (
@@ -97,6 +97,7 @@ class WarningKind:
             (words("archive.w.person"), people.get(s.person_id, "")),
             (words("archive.w.unit"), units.get(s.unit_id, "")),
             (words("archive.w.object"), s.object_key),
+            (words("archive.w.period"), words.period(s.period_key)),
             (words("archive.w.state"), words.pick("state", s.state.value)),
             (
                 words("archive.w.finding"),
@@ -334,21 +335,24 @@ async def scoped_facets(session: AsyncSession, where: list[Any], words: Words) -
     """Topics, departments, people and years the caller's archived warnings have."""
     topics = (
         await session.execute(
-            select(distinct(W.topic_code), TOPIC.c.name, TOPIC.c.name_en)
+            select(W.topic_code, TOPIC.c.name, TOPIC.c.name_en)
+            .distinct()
             .select_from(WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id))
             .where(*where)
         )
     ).all()
     units = (
         await session.execute(
-            select(distinct(W.unit_id), UNIT.c.name)
+            select(W.unit_id, UNIT.c.name)
+            .distinct()
             .select_from(WARNING.join(UNIT, UNIT.c.id == W.unit_id))
             .where(*where)
         )
     ).all()
     people = (
         await session.execute(
-            select(distinct(W.person_id), PERSON.c.name)
+            select(W.person_id, PERSON.c.name)
+            .distinct()
             .select_from(WARNING.join(PERSON, PERSON.c.id == W.person_id))
             .where(*where)
             .limit(500)

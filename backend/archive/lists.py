@@ -160,7 +160,7 @@ class WarningsList(ListSpec):
                     people.get(s.person_id, ""),
                     units.get(s.unit_id, ""),
                     s.object_key,
-                    s.period_key,
+                    w.period(s.period_key),
                     w.stamp(s.raised_at),
                     w.day(s.due_at) if s.due_at else "",
                     w.pick("finding", s.finding.value) if s.finding else "",

@@ -43,10 +43,9 @@ def _picture(picture: Picture) -> list[Flowable]:
         scale = SIGNATURE_HEIGHT / max(height, 1)
     else:
         scale = min(PHOTO_MAX[0] / max(width, 1), PHOTO_MAX[1] / max(height, 1), 1.0)
-    return [
-        Image(io.BytesIO(picture.content), width=width * scale, height=height * scale),
-        _p(picture.caption, SMALL),
-    ]
+    image = Image(io.BytesIO(picture.content), width=width * scale, height=height * scale)
+    image.hAlign = "LEFT"
+    return [image, _p(picture.caption, SMALL)]
 
 
 def _block(block: Block, words: Words) -> list[Flowable]:

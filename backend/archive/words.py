@@ -43,5 +43,19 @@ class Words:
         at = local(value)
         return self("archive.fmt.stamp", y=at.year, m=at.month, d=at.day, time=f"{at:%H:%M}")
 
+    def period(self, key: str) -> str:
+        """A warning's period as people read it: 2026-11 → 2026年11月, 2026-11-05 → 2026年11月5日;
+        any other key as it is (a rule's own period name)."""
+        parts = key.split("-")
+        if len(parts) in (2, 3) and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+            if len(parts) == 2 and 1 <= int(parts[1]) <= 12:
+                return self("archive.fmt.month", y=int(parts[0]), m=int(parts[1]))
+            if len(parts) == 3:
+                try:
+                    return self.day(date(int(parts[0]), int(parts[1]), int(parts[2])))
+                except ValueError:
+                    return key
+        return key
+
     def yes_no(self, value: bool) -> str:
         return self("common.yes" if value else "common.no")
