@@ -9,6 +9,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,7 +104,12 @@ class ExportController(Controller):
     @post(
         "/",
         summary="Export a list (warnings, replies, interviews, linked, ladder, trail) with its filters",
-        responses=LIMITED,
+        responses={
+            **LIMITED,
+            202: ResponseSpec(
+                ExportPublic, description="Too long to make at once: queued for the background"
+            ),
+        },
     )
     async def start(
         self,

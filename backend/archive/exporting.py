@@ -18,7 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col
+from sqlmodel import Field, SQLModel, col
 
 from backend.archive.lists import Filters, ListContext, ListSpec
 from backend.archive.lists_cases import lists
@@ -47,9 +47,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ExportCreate(SQLModel):
-    list: str
-    filters: dict[str, Any] = {}
-    lang: str | None = None
+    list: str = Field(max_length=16)
+    filters: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    lang: str | None = Field(default=None, max_length=16)
 
 
 class ExportPublic(SQLModel):
@@ -134,8 +134,8 @@ async def make_file(
     async for page in spec.pages(ctx, filters):
         pages.append(page)
         done += len(page)
-        if progress is not None:
-            await progress(done)
+        if progress is not None:  # a list of replies may outgrow its count of warnings
+            await progress(min(done, total) if total else done)
     now = utcnow()
     who = str(ctx.principal.extra.get("name") or ctx.principal.username)
     title = ctx.words.pick("export.list", spec.name)

@@ -82,7 +82,8 @@ class ArchiveService:
     ) -> Download:
         """The case's PDF or ZIP (NotFound outside the caller's scope), in the trail, rate-limited."""
         words = Words.of(lang)
-        file = await kind_of(kind).build(self.session, self.settings, self.trail, principal, case_id, words)
+        adapter = kind_of(kind)
+        # refused past the minute's share before any work; a case out of scope rolls the record back
         await export_allowed(
             self.session,
             self.trail,
@@ -92,6 +93,7 @@ class ArchiveService:
             fmt,
             object_type=OBJECT_TYPES.get(kind, kind),
         )
+        file = await adapter.build(self.session, self.settings, self.trail, principal, case_id, words)
         await self.session.commit()
         who = str(principal.extra.get("name") or principal.username)
         pdf = await asyncio.to_thread(case_pdf, file, words, utcnow(), who)

@@ -188,3 +188,16 @@ async def test_a_large_export_runs_in_the_background_with_progress(
     got = await take(client, head, done)
     assert sorted(r[1] for r in got[1:]) == sorted(["高风险（红色）", "中风险（橙色）", "低风险（黄色）"])
     assert await exporting.run_exports(db, settings) == "exports made: 0, failed: 0, removed: 0"
+
+
+async def test_case_files_share_the_minutes_exports(client: Any, sessions: Any, seed: Any) -> None:
+    wid = await seed.warning("E0005")
+    inspector = await sessions.headers("inspector")
+    for _ in range(10):
+        await export(client, inspector, "ladder")
+    r = await client.get(f"/api/archive/warning/{wid}/zip", headers=inspector)
+    assert r.status_code == 429 and r.json()["code"] == "too_many_exports"
+    trail = await client.get(f"/api/audit?object_type=warning&object_id={wid}", headers=inspector)
+    assert "report.export" not in [i["action"] for i in trail.json()["items"]], (
+        "a refused file leaves no record"
+    )
