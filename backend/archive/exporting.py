@@ -231,6 +231,20 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+async def take(session: AsyncSession, export_id: int, now: datetime) -> bool:
+    """Mark the export running for this process, only if it is still waiting (or its runner's lease
+    lapsed): of two processes that saw it waiting, one gets it (no commit)."""
+    got = (
+        await session.execute(
+            update(ExportJob)
+            .where(col(ExportJob.id) == export_id, _claimable(now))
+            .values(state=ExportState.running.value, lease_until=now + LEASE)
+            .returning(col(ExportJob.id))
+        )
+    ).scalar_one_or_none()
+    return got is not None
+
+
 async def claim(db: Database) -> int | None:
     """Take the oldest waiting export (or one whose runner's lease lapsed): one conditional update,
     so two processes never make the same export at once."""
@@ -244,17 +258,10 @@ async def claim(db: Database) -> int | None:
             ).scalar_one_or_none()
             if wanted is None:
                 return None
-            got = (
-                await session.execute(
-                    update(ExportJob)
-                    .where(col(ExportJob.id) == wanted, _claimable(now))
-                    .values(state=ExportState.running.value, lease_until=now + LEASE)
-                    .returning(col(ExportJob.id))
-                )
-            ).scalar_one_or_none()
+            taken = await take(session, wanted, now)
             await session.commit()
-            if got is not None:
-                return int(got)
+            if taken:
+                return int(wanted)
     return None
 
 

@@ -201,3 +201,27 @@ async def test_case_files_share_the_minutes_exports(client: Any, sessions: Any, 
     assert "report.export" not in [i["action"] for i in trail.json()["items"]], (
         "a refused file leaves no record"
     )
+
+
+async def test_two_runners_never_make_the_same_export(client: Any, sessions: Any, db: Any) -> None:
+    """Both saw the export waiting; the conditional update gives it to the first only. A runner that
+    died leaves a lease; once it lapses the export is taken again."""
+    from datetime import timedelta
+
+    from backend.kernel.timeutil import utcnow
+
+    async with db.session() as s:
+        job = ExportJob(account_id=1, person_id=1, list_name="ladder")
+        s.add(job)
+        await s.commit()
+        export_id = job.id
+    assert export_id is not None
+    now = utcnow()
+    async with db.session() as first, db.session() as second:
+        assert await exporting.take(first, export_id, now) is True
+        await first.commit()
+        assert await exporting.take(second, export_id, now) is False
+        await second.commit()
+    assert await exporting.claim(db) is None, "running under a live lease: nobody takes it"
+    async with db.session() as s:
+        assert await exporting.take(s, export_id, now + exporting.LEASE + timedelta(seconds=1)) is True
