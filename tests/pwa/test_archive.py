@@ -121,3 +121,39 @@ def test_archive_and_exports_on_the_phone(live: Any, phone: Any, shots: Any, mon
         .iter_rows(values_only=True)
     )
     assert len(rows) == 4 and {r[6] for r in rows[1:]} == {CAUSE}
+
+
+def test_every_list_screen_offers_its_export(live: Any, phone: Any, shots: Any) -> None:
+    """The export bar on a list screen exports what the list shows; an empty list offers none."""
+    opened = live.api(
+        "POST",
+        "/api/ladder",
+        "inspector",
+        json={
+            "person_id": live.api("GET", "/api/auth/me", "manager").json()["person_id"],
+            "tier": "notice",
+            "subject": "多次未按期反馈预警",
+            "problem": "三个月内五条预警逾期未反馈",
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    page = phone().new_page()
+    sign_in(page, "inspector")
+    for route, heading in (("#/linked", "联动预警"), ("#/interviews", "约谈记录")):
+        page.goto("/" + route)
+        expect(page.get_by_role("heading", name=re.compile(heading))).to_be_visible()
+        expect(page.get_by_role("button", name="导出 Excel")).to_have_count(0)  # nothing to export yet
+    mine = phone().new_page()
+    sign_in(mine, "manager")
+    mine.goto("/#/ladder")
+    with mine.expect_download() as got:
+        mine.get_by_role("button", name="导出 Excel").click()
+    expect(mine.get_by_role("status").filter(has_text="已导出 1 条")).to_be_visible()
+    shots(mine, "export-ladder")
+    assert audit(mine, "ladder-export") == []
+    rows = list(
+        load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()), read_only=True)
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
+    assert rows[1][:2] == ("多次未按期反馈预警", "告知")

@@ -74,7 +74,7 @@ async function list(root, ctx, mine) {
     heading(t(mine ? "iv.mine_title" : "iv.title")),
     h("p", { class: "hint" }, t(mine ? "iv.mine_lead" : "iv.lead")),
     recorder ? h("a", { class: "btn btn-primary btn-block", href: "#/interviews/new" }, t("iv.new")) : null,
-    records === null ? null : exportButton("interviews", mine ? { person_id: ctx.me.person_id } : {}),
+    records && records.length ? exportButton("interviews", mine ? { person_id: ctx.me.person_id } : {}) : null,
     mine ? null : await onThisPhone(ctx),
     records === null ? note(t("iv.offline_list"), "warn") : records.length ? h("ul", { class: "wlist" }, records.map(recordCard)) : emptyState(t(mine ? "iv.mine_none" : "iv.none")),
   );

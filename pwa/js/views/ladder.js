@@ -37,7 +37,7 @@ async function list(root) {
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
     heading(t("ladder.title")),
     h("p", { class: "hint" }, t("ladder.lead")),
-    exportButton("ladder"),
+    cases.length ? exportButton("ladder") : null,
     cases.length ? h("ul", { class: "wlist" }, cases.map(caseCard)) : emptyState(t("ladder.none")),
   );
 }

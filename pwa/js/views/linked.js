@@ -31,7 +31,7 @@ async function list(root, ctx) {
     h("a", { class: "back", href: ctx.has("head", "inspector") ? "#/queue" : "#/dashboard" }, icon("back"), t("common.back")),
     heading(t("linked.title")),
     h("p", { class: "hint" }, t("linked.lead")),
-    exportButton("linked"),
+    letters.length ? exportButton("linked") : null,
     letters.length ? h("ul", { class: "wlist" }, letters.map((l) => letterCard(l, names.get(l.unit_id)))) : emptyState(t("linked.none")),
   );
 }
