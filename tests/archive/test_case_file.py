@@ -116,6 +116,10 @@ async def test_a_download_is_in_the_trail_and_the_files_own_trail(
     assert len(exports) == 1 and exports[0]["new_value"] == {"what": "archive.warning", "format": "pdf"}
     again = await client.get(f"/api/archive/warning/{case['id']}/pdf", headers=inspector)
     assert "导出" in pdf_text(again.content), "the first download shows in the next file's trail"
+    english = await client.get(f"/api/archive/warning/{case['id']}/pdf?lang=en", headers=inspector)
+    text = pdf_text(english.content)
+    for expected in ("Warningfile", "Reply2", "Returned", "Confirmed", "Interviewee", "Trailofacts", "Exported"):
+        assert expected in text, expected
 
 
 async def test_the_file_of_a_warning_outside_scope_is_not_found(
