@@ -118,7 +118,15 @@ async def test_a_download_is_in_the_trail_and_the_files_own_trail(
     assert "导出" in pdf_text(again.content), "the first download shows in the next file's trail"
     english = await client.get(f"/api/archive/warning/{case['id']}/pdf?lang=en", headers=inspector)
     text = pdf_text(english.content)
-    for expected in ("Warningfile", "Reply2", "Returned", "Confirmed", "Interviewee", "Trailofacts", "Exported"):
+    for expected in (
+        "Warningfile",
+        "Reply2",
+        "Returned",
+        "Confirmed",
+        "Interviewee",
+        "Trailofacts",
+        "Exported",
+    ):
         assert expected in text, expected
 
 
