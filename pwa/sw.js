@@ -48,6 +48,8 @@ const SHELL = [
   "/js/views/supervision.js",
   "/js/views/ladder.js",
   "/js/views/ladder-act.js",
+  "/js/views/archive.js",
+  "/js/exporting.js",
   "/js/views/linked.js",
   "/js/views/report.js",
   "/js/views/intake.js",

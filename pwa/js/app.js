@@ -25,6 +25,7 @@ const ROUTES = [
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/reports$/, view: "reports", roles: ["head", "inspector", "committee"] },
+  { re: /^\/archive$/, view: "archive", roles: ["head", "inspector", "committee"] },
   { re: /^\/portrait$/, view: "portrait", roles: ["head", "inspector", "committee"] },
   { re: /^\/registers$/, view: "registers", roles: ["head", "inspector", "committee", "admin", "expert"] },
   { re: /^\/interviews$/, view: "interviews" },
@@ -54,7 +55,7 @@ const ROUTES = [
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
   { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews|supervision)/, badge: "queue" },
-  { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/(dashboard|reports|portrait|registers)/ },
+  { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/(dashboard|reports|portrait|registers|archive)/ },
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/(admin|registers)/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },

@@ -217,5 +217,6 @@ export default async function render(root, ctx, _params, query) {
     h("a", { class: "card hub-link", href: "#/reports" }, h("strong", {}, t("rep.title")), h("span", { class: "muted" }, t("rep.hint"))),
     h("a", { class: "card hub-link", href: "#/portrait" }, h("strong", {}, t("pt.title")), h("span", { class: "muted" }, t("pt.link_hint"))),
     h("a", { class: "card hub-link", href: "#/registers" }, h("strong", {}, t("reg.title")), h("span", { class: "muted" }, t("reg.link_hint"))),
+    h("a", { class: "card hub-link", href: "#/archive" }, h("strong", {}, t("archive.title")), h("span", { class: "muted" }, t("archive.hint"))),
   );
 }

@@ -9,6 +9,13 @@ import { add, dueLine, emptyState, h, heading, levelBadge, LEVELS, note, segment
 
 const PAGE = 20;
 
+/** The export bar (``exporting.js``), its module fetched after the list shows: not in the first load. */
+function exportBar(list, params) {
+  const slot = h("div", { class: "export-bar" });
+  import("../exporting.js").then((m) => slot.replaceWith(m.exportButton(list, params))).catch(() => slot.remove());
+  return slot;
+}
+
 export function warningCard(w, { waiting, person } = {}) {
   const whose = person || w.person_name;
   return h(
@@ -41,6 +48,7 @@ async function drilled(root, ctx, query) {
     heading(t("list.title")),
     query.get("about") ? h("p", { class: "list-about" }, t("list.about", { about: query.get("about") })) : null,
     h("p", { class: "muted small", role: "status" }, t("list.total", { n: page.total })),
+    page.total ? exportBar("warnings", params) : null,
     page.items.length ? list : emptyState(t("list.empty")),
   );
   more(root, list, params, page);
@@ -92,7 +100,7 @@ export default async function render(root, ctx, _params, query) {
   add(root, 
     heading(view === "unit" ? t("inbox.title_unit") : t("inbox.title")),
     supervisor ? segmented(t("inbox.view_label"), [["mine", t("inbox.view_mine")], ["unit", t("inbox.view_unit")]], view, (v) => go({ view: v })) : null,
-    page.$savedAt ? note(t("status.saved_copy", { time: fmtTime(page.$savedAt) }), "warn") : null,
+    page.$savedAt ? note(t("status.saved_copy", { time: fmtTime(page.$savedAt) }), "warn") : page.items.length ? exportBar("warnings", params) : null,
     h(
       "div",
       { class: "box-tabs", role: "group", "aria-label": t("inbox.box_label") },

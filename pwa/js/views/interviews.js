@@ -3,6 +3,7 @@
 // signatures, and the printable PDF (fetched with the token, saved as a file).
 import { api, blobUrl, core, saveFile } from "../api.js";
 import { errorText, fmtDate, t } from "../i18n.js";
+import { exportButton } from "../exporting.js";
 import { add, busy, emptyState, h, heading, icon, note } from "../ui.js";
 
 const QUESTIONS = ["q_true", "q_cause", "q_integrity"];
@@ -73,6 +74,7 @@ async function list(root, ctx, mine) {
     heading(t(mine ? "iv.mine_title" : "iv.title")),
     h("p", { class: "hint" }, t(mine ? "iv.mine_lead" : "iv.lead")),
     recorder ? h("a", { class: "btn btn-primary btn-block", href: "#/interviews/new" }, t("iv.new")) : null,
+    records && records.length ? exportButton("interviews", mine ? { person_id: ctx.me.person_id } : {}) : null,
     mine ? null : await onThisPhone(ctx),
     records === null ? note(t("iv.offline_list"), "warn") : records.length ? h("ul", { class: "wlist" }, records.map(recordCard)) : emptyState(t(mine ? "iv.mine_none" : "iv.none")),
   );

@@ -3,6 +3,7 @@
 // (申诉); every step of the case file (一事一档) is listed in words.
 import { api, core } from "../api.js";
 import { fmtDate, fmtDay, maybe, t } from "../i18n.js";
+import { exportButton } from "../exporting.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, note, setFieldError, toast } from "../ui.js";
 import { caseActions, issueForm } from "./ladder-act.js";
 
@@ -40,6 +41,7 @@ async function list(root, ctx) {
     heading(t(inspector ? "ladder.title_units" : "ladder.title")),
     h("p", { class: "hint" }, t(inspector ? "ladder.lead_units" : "ladder.lead")),
     ctx.has("inspector") ? await issueForm(ctx) : null,
+    cases.length ? exportButton("ladder") : null,
     cases.length ? h("ul", { class: "wlist" }, cases.map((c) => caseCard(c, ctx.me.person_id))) : emptyState(t("ladder.none")),
   );
 }

@@ -2,6 +2,7 @@
 // (B.14) within 15 working days. Heads answer; inspectors and the committee read.
 import { api } from "../api.js";
 import { fmtDate, t } from "../i18n.js";
+import { exportButton } from "../exporting.js";
 import { add, busy, checkedForm, dueLine, emptyState, field, h, heading, icon, levelBadge, setFieldError, toast } from "../ui.js";
 
 function due(letter) {
@@ -30,6 +31,7 @@ async function list(root, ctx) {
     h("a", { class: "back", href: ctx.has("head", "inspector") ? "#/queue" : "#/dashboard" }, icon("back"), t("common.back")),
     heading(t("linked.title")),
     h("p", { class: "hint" }, t("linked.lead")),
+    letters.length ? exportButton("linked") : null,
     letters.length ? h("ul", { class: "wlist" }, letters.map((l) => letterCard(l, names.get(l.unit_id)))) : emptyState(t("linked.none")),
   );
 }

@@ -7,6 +7,7 @@ import { confirmSheet } from "../sheet.js";
 import { add, emptyState, h, heading } from "../ui.js";
 import { heldIds, holdConfirm } from "../undo.js";
 import { warningCard } from "./inbox.js";
+import { exportButton } from "../exporting.js";
 import { lettersLink } from "./linked.js";
 
 export default async function render(root, ctx) {
@@ -58,6 +59,7 @@ export default async function render(root, ctx) {
   add(root, 
     heading(t("queue.title")),
     h("p", { class: "muted" }, t("queue.lead", { n: items.length })),
+    items.length ? exportButton("replies", { view: "unit", state: "submitted" }) : null,
     items.length ? [h("ul", { class: "wlist" }, items.map(row)), batch] : emptyState(t("queue.empty")),
     h("a", { class: "card hub-link", href: "#/supervision" }, h("strong", {}, t("sv.title")), h("span", { class: "muted" }, t("sv.hub_hint"))),
     letters,
