@@ -5,7 +5,8 @@ it is labelled when shown, in the person's language: each value under its column
 topic's labels of its rule's output columns first, then the columns of the business tables the
 rule reads), formatted by the column's unit (ratios as %, money with ¥ and two decimals, dates as
 "12月18日（周五）"). Fixed words (units, weekdays, the threshold's wording) come from the PWA's
-message catalogue of the language (``pwa/js/locales/<lang>.js``), the one catalogue per language.
+message catalogue of the language (``pwa/js/locales/<lang>.js`` and ``<lang>.more.js``), the one
+catalogue per language.
 Internal keys (the rule version, the employee number, unlabelled columns) are never shown.
 
 The topic and business-table rows are read as plain tables here: the topic and data features sit
@@ -60,7 +61,9 @@ def pick_lang(value: str | None) -> str:
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """The PWA's message catalogue of ``lang`` (its plain string entries)."""
-    text = (LOCALES / f"{pick_lang(lang)}.js").read_text("utf-8")
+    lang = pick_lang(lang)
+    # the first screen's part and the rest (the PWA loads them one after the other)
+    text = "".join((LOCALES / f"{lang}{part}.js").read_text("utf-8") for part in ("", ".more"))
     return {key: json.loads(value) for key, value in _ENTRY.findall(text)}
 
 

@@ -1,6 +1,6 @@
 // The shell: session, language, router, bottom navigation, the outbox banner, the service worker.
 import { api, ApiError, core } from "./api.js";
-import { currentLang, errorText, loadLang, t } from "./i18n.js";
+import { allWords, currentLang, errorText, loadLang, t } from "./i18n.js";
 import { setupOutbox, pendingCount } from "./outbox.js";
 import { clear, h, icon, spinner, toast } from "./ui.js";
 
@@ -62,6 +62,8 @@ const NAV = [
   { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/evaluation|^\/dossier|^\/interviews\?(.*&)?mine=1/ },
 ];
 const MAX_TABS = 5;
+// views drawn with the first part of the catalogue alone (tests/pwa/catalogue.py)
+const FIRST_VIEWS = new Set(["login", "inbox"]);
 
 /** The tabs of the signed-in person, in order: at most MAX_TABS. */
 function tabsOf(has) {
@@ -179,7 +181,8 @@ async function route() {
   clear(main).append(spinner());
   document.body.dataset.view = found.r.view;
   try {
-    const mod = await import("./views/" + found.r.view + ".js");
+    // the sign-in and the inbox need only the first part of the catalogue; other screens all of it
+    const [mod] = await Promise.all([import("./views/" + found.r.view + ".js"), FIRST_VIEWS.has(found.r.view) ? null : allWords()]);
     if (ticket !== routing) return;
     const container = h("div", { class: "view" });
     const result = await mod.default(container, ctx, found.m.slice(1), query);

@@ -13,14 +13,29 @@ export function pickLang(saved) {
   return "zh-CN";
 }
 
+// The catalogue of a language is two files: what the first screen needs (shell, sign-in, inbox,
+// error texts), loaded before anything is drawn, and the rest, fetched right after and awaited by
+// every other screen (allWords). The split is kept by tests/pwa/catalogue.py.
+let rest = Promise.resolve();
+
 export async function loadLang(wanted) {
   const next = pickLang(wanted);
   const mod = next === "en" ? await import("./locales/en.js") : await import("./locales/zh-CN.js");
-  catalog = mod.default;
+  catalog = { ...mod.default };
   lang = next;
   plural = new Intl.PluralRules(next);
   document.documentElement.lang = next;
+  const more = next === "en" ? import("./locales/en.more.js") : import("./locales/zh-CN.more.js");
+  rest = more.then((m) => {
+    if (lang === next) Object.assign(catalog, m.default);
+  });
+  rest.catch(() => {}); // offline before the shell was cached: the screen that needs it says so
   return next;
+}
+
+/** Resolves once the whole catalogue of the current language is loaded. */
+export function allWords() {
+  return rest;
 }
 
 /** t("outbox.waiting", {n: 2}): "{n}" placeholders; a value {one, other} is chosen by n. */

@@ -58,6 +58,9 @@ def missing_from_catalogs(codes: set[str]) -> dict[str, list[str]]:
     """Per catalog, the codes it has no ``err.<code>`` entry for."""
     out = {}
     for name in ("zh-CN.js", "en.js"):
-        catalog = (PWA / "js" / "locales" / name).read_text("utf-8")
+        catalog = "".join(
+            (PWA / "js" / "locales" / name.replace(".js", part)).read_text("utf-8")
+            for part in (".js", ".more.js")
+        )
         out[name] = sorted(c for c in codes if f'"err.{c}":' not in catalog)
     return out

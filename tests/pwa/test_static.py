@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from tests.pwa import catalogue
 from tests.pwa.shell import PWA, first_load, gzip_size
 
 KEY = re.compile(r'^\s*"([^"]+)":', re.MULTILINE)
@@ -15,7 +16,8 @@ FIRST_LOAD_BUDGET = 60 * 1024
 
 
 def catalog(name: str) -> set[str]:
-    return set(KEY.findall((PWA / "js" / "locales" / name).read_text("utf-8")))
+    """The keys of a language's whole catalogue (the first screen's file and the rest)."""
+    return catalogue.keys(name.removesuffix(".js"))
 
 
 def sources() -> dict[str, str]:
@@ -103,3 +105,20 @@ def test_the_first_load_is_within_60_kb_compressed():
     assert PWA / "js" / "core.js" in files and PWA / "js" / "i18n.js" in files
     total = sum(gzip_size(p) for p in files)
     assert total <= FIRST_LOAD_BUDGET, f"{total} bytes gzip over {len(files)} files"
+
+
+def test_the_first_screen_needs_only_the_first_part_of_the_catalogue():
+    """Each key lives in the file its prefix says (``python -m tests.pwa.catalogue`` puts them right);
+    every key the first load's modules use is in the first part; no key in both."""
+    for lang in catalogue.LANGS:
+        first, rest = catalogue.keys(lang, more=False), catalogue.keys(lang, more=True)
+        assert not first & rest
+        assert sorted(k for k in first if not catalogue.is_core(k)) == []
+        assert sorted(k for k in rest if catalogue.is_core(k)) == []
+    modules = [p for p in first_load() if p.suffix == ".js" and "locales" not in p.parts]
+    used = {key for p in modules for key in USED.findall(p.read_text("utf-8"))}
+    assert used and sorted(used - catalogue.keys("zh-CN", more=False)) == []
+    views = re.findall(r"FIRST_VIEWS = new Set\(\[([^\]]*)\]\)", (PWA / "js" / "app.js").read_text("utf-8"))
+    drawn_first = {v.strip(' "') for v in views[0].split(",")}
+    loaded = {p.stem for p in modules}
+    assert drawn_first <= loaded, "a view drawn before the rest of the catalogue must be in the first load"

@@ -75,7 +75,7 @@ export default async function render(root) {
   });
   const fileField = field("imp-file", t("import.file"), file, { hint: t("import.file_hint") });
   // the input moves into our button (it stays the labelled, focusable control)
-  fileField.insertBefore(h("span", { class: "file-pick" }, h("span", { class: "btn file-pick-btn" }, h("span", { "aria-hidden": "true" }, t("import.choose")), file), chosenName), fileField.querySelector(".field-error"));
+  fileField.insertBefore(h("span", { class: "file-pick" }, h("label", { class: "btn file-btn" }, h("span", { "aria-hidden": "true" }, t("import.choose")), file), chosenName), fileField.querySelector(".field-error"));
   const encoding = h("select", {}, [["", t("import.enc_auto")], ["utf-8", "UTF-8"], ["gbk", "GBK"], ["gb18030", "GB18030"]].map(([v, l]) => h("option", { value: v }, l)));
   const takeGood = h("input", { type: "checkbox" });
   const bar = h("progress", { max: 100, value: 0, hidden: true });
