@@ -40,7 +40,8 @@ class ProblemState(StrEnum):
     assigned = "assigned"  # 已交办，待制定整改措施
     rectifying = "rectifying"  # 整改中（措施与期限已定）
     rectified = "rectified"  # 整改完成，待检查
-    closed = "closed"  # 已销号（检查通过）
+    checked = "checked"  # 检查通过，待销号
+    closed = "closed"  # 已销号（此后定期复查）
 
 
 class Problem(SQLModel, table=True):

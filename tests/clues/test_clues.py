@@ -72,8 +72,13 @@ async def test_a_clue_from_a_true_warning_is_triaged_handed_over_received_and_co
     listed = (await client.get("/api/clues", headers=await sessions.headers("inspector2"))).json()
     assert cid not in [c["id"] for c in listed]
 
-    r = await post(client, sessions, "inspector", f"/api/clues/{cid}/triage",
-                   {"level": "first", "proposal": "移交纪委立案核查"})  # fmt: skip
+    r = await post(
+        client,
+        sessions,
+        "inspector",
+        f"/api/clues/{cid}/triage",
+        {"level": "first", "proposal": "移交纪委立案核查"},
+    )
     assert r.status_code == 200 and r.json()["clue"]["state"] == "triaged"
     r = await post(
         client, sessions, "inspector", f"/api/clues/{cid}/triage", {"level": "third", "proposal": "x"}
@@ -95,11 +100,21 @@ async def test_a_clue_from_a_true_warning_is_triaged_handed_over_received_and_co
     assert receivers and all(r["person_id"] != clue["subject_person_id"] for r in receivers)
     me = (await client.get("/api/auth/me", headers=await sessions.headers("committee"))).json()
     assert me["person_id"] in [r["person_id"] for r in receivers], (names, committee_id)
-    r = await post(client, sessions, "inspector", f"/api/clues/{cid}/hand-over",
-                   {"receiver_person_id": clue["subject_person_id"]})  # fmt: skip
+    r = await post(
+        client,
+        sessions,
+        "inspector",
+        f"/api/clues/{cid}/hand-over",
+        {"receiver_person_id": clue["subject_person_id"]},
+    )
     assert r.status_code == 400 and r.json()["code"] == "not_a_receiver"
-    r = await post(client, sessions, "inspector", f"/api/clues/{cid}/hand-over",
-                   {"receiver_person_id": me["person_id"], "note": "请签收"})  # fmt: skip
+    r = await post(
+        client,
+        sessions,
+        "inspector",
+        f"/api/clues/{cid}/hand-over",
+        {"receiver_person_id": me["person_id"], "note": "请签收"},
+    )
     assert r.status_code == 200 and r.json()["clue"]["state"] == "handed_over"
     # the receiver is told (ids only), and only the receiver signs
     async with db.session() as s:
@@ -125,14 +140,24 @@ async def test_a_clue_from_a_true_warning_is_triaged_handed_over_received_and_co
         and done["receiver_name"] == me["name"]
         and done["received_at"].endswith("+08:00")
     )
-    r = await post(client, sessions, "committee", f"/api/clues/{cid}/conclude",
-                   {"outcome": "filed", "text": "已立案审查，给予党内警告处分"})  # fmt: skip
+    r = await post(
+        client,
+        sessions,
+        "committee",
+        f"/api/clues/{cid}/conclude",
+        {"outcome": "filed", "text": "已立案审查，给予党内警告处分"},
+    )
     assert r.status_code == 200
     file = r.json()
     assert file["clue"]["state"] == "concluded" and file["actions"] == []
     assert [s["kind"] for s in file["steps"]] == [
-        "registered", "triaged", "instructed", "handed_over", "received", "concluded"
-    ]  # fmt: skip
+        "registered",
+        "triaged",
+        "instructed",
+        "handed_over",
+        "received",
+        "concluded",
+    ]
     r = await post(client, sessions, "committee", f"/api/clues/{cid}/instruct", {"instruction": "x"})
     assert r.status_code == 409 and r.json()["code"] == "out_of_order"
     # every step is in the trail; the warning itself was not touched
@@ -142,8 +167,14 @@ async def test_a_clue_from_a_true_warning_is_triaged_handed_over_received_and_co
             .scalars()
             .all()
         )
-    for act in ("clue.registered", "clue.triaged", "clue.instructed", "clue.handed_over", "clue.received",
-                "clue.concluded"):  # fmt: skip
+    for act in (
+        "clue.registered",
+        "clue.triaged",
+        "clue.instructed",
+        "clue.handed_over",
+        "clue.received",
+        "clue.concluded",
+    ):
         assert act in acts
     w = (await client.get(f"/api/warnings/{wid}", headers=await sessions.headers("inspector"))).json()
     assert w["warning"]["state"] == "confirmed"
@@ -185,8 +216,13 @@ async def test_a_clue_from_a_warning_not_confirmed_true_is_refused(client, sessi
 
         other = await OrgService(s, TRAIL).person_by_no("E0006")
         assert other is not None
-    r = await post(client, sessions, "inspector", "/api/clues",
-                   {"source": "inspection", "subject_person_id": other.id, "summary": "s"})  # fmt: skip
+    r = await post(
+        client,
+        sessions,
+        "inspector",
+        "/api/clues",
+        {"source": "inspection", "subject_person_id": other.id, "summary": "s"},
+    )
     assert r.status_code == 404
 
 

@@ -1479,4 +1479,5 @@ export default {
   "mw.photos": "Photos",
   "mw.send": "Raise the warning",
   "mw.sent": "Warning raised",
+  "common.required": "Fill this in",
 };

@@ -1479,4 +1479,5 @@ export default {
   "mw.photos": "现场照片",
   "mw.send": "发出预警",
   "mw.sent": "预警已发出",
+  "common.required": "请填写此项",
 };

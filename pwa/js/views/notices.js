@@ -9,6 +9,8 @@ function target(n) {
   if (n.subject_type === "broadcast") return "#/broadcasts/" + n.subject_id;
   if (n.subject_type === "checkup_campaign") return "#/checkups/" + n.subject_id;
   if (n.subject_type === "ladder_case") return "#/ladder/" + n.subject_id;
+  if (n.subject_type === "clue") return "#/clues/" + n.subject_id;
+  if (n.subject_type === "opinion") return "#/opinions/" + n.subject_id;
   return null;
 }
 
