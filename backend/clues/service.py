@@ -10,8 +10,6 @@ row of the clue's timeline and a record of the trail of acts.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -31,14 +29,14 @@ from backend.clues.schemas import (
 from backend.events.service import emit
 from backend.intake.service import IntakeService
 from backend.kernel.access import Principal, Role
-from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.kernel.flow import StepPublic, advance, require
+from backend.kernel.errors import Conflict, Forbidden, Invalid
+from backend.kernel.flow import CaseFlow, advance, require
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import local, utcnow
 from backend.org.service import OrgService
 from backend.warnings.inbox import person_names
 from backend.warnings.models import Finding, WarningState
-from backend.warnings.service import WarningService, record_read
+from backend.warnings.service import WarningService
 
 POWER = "clue"
 #: a warning is a true warning once a head or inspector confirmed its 属实 reply
@@ -49,16 +47,17 @@ def clue_number(row: Clue) -> str:
     return f"XS-{local(row.registered_at).year}-{row.id or 0:04d}"
 
 
-class ClueService:
+class ClueService(CaseFlow):
+    record, step, key, kind = Clue, ClueStep, "clue_id", "clue"
+
     def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
-        self.session = session
-        self.trail = trail
+        super().__init__(session, trail, person_names)
+        self.trail: AuditTrail = trail
         self.settings = settings
         self.org = OrgService(session, trail)
 
     # --- scope --------------------------------------------------------------------
-    @staticmethod
-    def visible(principal: Principal) -> ColumnElement[bool]:
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
         if principal.sees_all_cases():
             return true()
         mine = col(Clue.receiver_person_id) == principal.person_id
@@ -79,46 +78,9 @@ class ClueService:
             and row.subject_person_id != principal.person_id
         )
 
-    async def get(self, principal: Principal, clue_id: int) -> Clue:
-        row = (
-            await self.session.execute(
-                select(Clue)
-                .where(col(Clue.id) == clue_id, self.visible(principal))
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"clue {clue_id} does not exist or is not in your scope", code="clue_not_found")
-        return row
-
     def _inspector(self, principal: Principal, row: Clue, action: str) -> None:
         if not self.may_act(principal, row):
             raise Forbidden(f"an inspector over the clue's unit may {action}", code="not_inspector")
-
-    # --- steps --------------------------------------------------------------------
-    async def _step(
-        self, principal: Principal, row: Clue, kind: str, *, note: str | None = None, **data: Any
-    ) -> None:
-        assert row.id is not None
-        self.session.add(
-            ClueStep(
-                clue_id=row.id,
-                kind=kind,
-                actor_person_id=principal.person_id,
-                channel=principal.channel.value,
-                note=note,
-                data=data,
-            )
-        )
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action=f"clue.{kind}",
-            object_type="clue",
-            object_id=row.id,
-            new={"state": row.state, **data},
-            power=POWER,
-        )
 
     # --- registering ----------------------------------------------------------------
     async def create(self, principal: Principal, data: ClueCreate) -> Clue:
@@ -186,7 +148,7 @@ class ClueService:
         if data.intake_report_id is not None:
             intake = IntakeService(self.session, self.trail, self.settings)
             await intake.refer(principal, data.intake_report_id, row.id or 0)
-        await self._step(
+        await self.add_step(
             principal,
             row,
             "registered",
@@ -194,7 +156,6 @@ class ClueService:
             warning_id=row.warning_id,
             intake_report_id=row.intake_report_id,
         )
-        await self.session.commit()
         return row
 
     # --- the steps ------------------------------------------------------------------
@@ -208,8 +169,7 @@ class ClueService:
             ClueState.triaged.value,
             {"level": data.level.value, "proposal": data.proposal, "triaged_by": principal.person_id},
         )
-        await self._step(principal, row, "triaged", note=data.proposal, level=data.level.value)
-        await self.session.commit()
+        await self.add_step(principal, row, "triaged", note=data.proposal, level=data.level.value)
         return row
 
     async def instruct(self, principal: Principal, clue_id: int, data: ClueInstruction) -> Clue:
@@ -227,8 +187,7 @@ class ClueService:
                 "instructed_at": utcnow(),
             },
         )
-        await self._step(principal, row, "instructed", note=data.instruction)
-        await self.session.commit()
+        await self.add_step(principal, row, "instructed", note=data.instruction)
         return row
 
     async def receivers(self, principal: Principal, clue_id: int) -> list[Receiver]:
@@ -270,9 +229,6 @@ class ClueService:
                 "receiver_person_id": data.receiver_person_id,
             },
         )
-        await self._step(
-            principal, row, "handed_over", note=data.note or None, receiver=data.receiver_person_id
-        )
         await emit(
             self.session,
             "clue.handed_over",
@@ -281,7 +237,9 @@ class ClueService:
             recipients=[(data.receiver_person_id, "receiver")],
             data={"clue_id": row.id},
         )
-        await self.session.commit()
+        await self.add_step(
+            principal, row, "handed_over", note=data.note or None, receiver=data.receiver_person_id
+        )
         return row
 
     async def receive(self, principal: Principal, clue_id: int) -> Clue:
@@ -290,8 +248,7 @@ class ClueService:
             raise Forbidden("only the named receiver signs for the clue", code="not_receiver")
         require(row.state, {ClueState.handed_over}, "receive")
         await advance(self.session, row, ClueState.received.value, {"received_at": utcnow()})
-        await self._step(principal, row, "received")
-        await self.session.commit()
+        await self.add_step(principal, row, "received")
         return row
 
     async def conclude(self, principal: Principal, clue_id: int, data: ClueConclusion) -> Clue:
@@ -310,8 +267,7 @@ class ClueService:
                 "concluded_at": utcnow(),
             },
         )
-        await self._step(principal, row, "concluded", note=data.text, outcome=data.outcome.value)
-        await self.session.commit()
+        await self.add_step(principal, row, "concluded", note=data.text, outcome=data.outcome.value)
         return row
 
     # --- reading --------------------------------------------------------------------
@@ -380,18 +336,7 @@ class ClueService:
 
     async def file(self, principal: Principal, clue_id: int) -> ClueFile:
         row = await self.get(principal, clue_id)
-        steps = [
-            StepPublic.model_validate(s, from_attributes=True)
-            for s in (
-                await self.session.execute(
-                    select(ClueStep).where(col(ClueStep.clue_id) == clue_id).order_by(col(ClueStep.id))
-                )
-            ).scalars()
-        ]
-        names = await person_names(self.session, [s.actor_person_id for s in steps])
-        for step in steps:
-            step.actor_name = names.get(step.actor_person_id or 0)
-        await record_read(self.session, self.trail, principal.actor, "clue.view", "clue", clue_id)
+        steps = await self.timeline(principal, clue_id)
         return ClueFile(clue=(await self.public([row]))[0], steps=steps, actions=self.actions(principal, row))
 
     async def sheet(self, principal: Principal, clue_id: int) -> tuple[CluePublic, str]:

@@ -18,14 +18,13 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.events.service import emit
 from backend.kernel.access import Principal, Role
-from backend.kernel.errors import Forbidden, NotFound
-from backend.kernel.flow import StepPublic, advance, require
+from backend.kernel.errors import Forbidden
+from backend.kernel.flow import CaseFlow, advance, require
 from backend.kernel.timeutil import local, utcnow
 from backend.opinions.models import Opinion, OpinionState, OpinionStep
 from backend.opinions.schemas import OpinionCreate, OpinionFile, OpinionFollow, OpinionPublic, OpinionText
 from backend.org.service import OrgService
 from backend.warnings.inbox import person_names
-from backend.warnings.service import record_read
 
 S = OpinionState
 #: what a head of the department sees: the opinion once it is sent
@@ -36,14 +35,14 @@ def opinion_number(row: Opinion) -> str:
     return f"YJ-{local(row.drafted_at).year}-{row.id or 0:04d}"
 
 
-class OpinionService:
+class OpinionService(CaseFlow):
+    record, step, key, kind = Opinion, OpinionStep, "opinion_id", "opinion"
+
     def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
-        self.session = session
-        self.trail = trail
+        super().__init__(session, trail, person_names)
         self.org = OrgService(session, trail)
 
-    @staticmethod
-    def visible(principal: Principal) -> ColumnElement[bool]:
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
         if principal.sees_all_cases():
             return true()
         units = col(Opinion.unit_id).in_(sorted(principal.subtree_unit_ids))
@@ -66,45 +65,6 @@ class OpinionService:
         if not allowed:
             raise Forbidden(f"{who} takes this step", code="not_your_step")
 
-    async def get(self, principal: Principal, opinion_id: int) -> Opinion:
-        row = (
-            await self.session.execute(
-                select(Opinion)
-                .where(col(Opinion.id) == opinion_id, self.visible(principal))
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(
-                f"opinion {opinion_id} does not exist or is not in your scope", code="opinion_not_found"
-            )
-        return row
-
-    async def _step(
-        self, principal: Principal, row: Opinion, kind: str, note: str | None = None, **data: Any
-    ) -> None:
-        assert row.id is not None
-        self.session.add(
-            OpinionStep(
-                opinion_id=row.id,
-                kind=kind,
-                actor_person_id=principal.person_id,
-                channel=principal.channel.value,
-                note=note,
-                data=data,
-            )
-        )
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action=f"opinion.{kind}",
-            object_type="opinion",
-            object_id=row.id,
-            new={"state": row.state, **data},
-            power="opinion",
-        )
-        await self.session.commit()
-
     # --- the steps ------------------------------------------------------------------
     async def create(self, principal: Principal, data: OpinionCreate) -> Opinion:
         if not principal.has(Role.inspector):
@@ -114,7 +74,7 @@ class OpinionService:
         row = Opinion(**data.model_dump(), drafted_by=principal.person_id)
         self.session.add(row)
         await self.session.flush()
-        await self._step(principal, row, "drafted")
+        await self.add_step(principal, row, "drafted")
         return row
 
     async def submit(self, principal: Principal, opinion_id: int, data: OpinionText) -> Opinion:
@@ -123,7 +83,7 @@ class OpinionService:
         require(row.state, {S.drafted}, "submit")
         values = {"leader_opinion": data.text, "leader_by": principal.person_id, "leader_at": utcnow()}
         await advance(self.session, row, S.submitted, values)
-        await self._step(principal, row, "submitted", note=data.text)
+        await self.add_step(principal, row, "submitted", note=data.text)
         return row
 
     async def approve(self, principal: Principal, opinion_id: int, data: OpinionText) -> Opinion:
@@ -136,7 +96,7 @@ class OpinionService:
             "committee_at": utcnow(),
         }
         await advance(self.session, row, S.approved, values)
-        await self._step(principal, row, "approved", note=data.text)
+        await self.add_step(principal, row, "approved", note=data.text)
         return row
 
     async def send_back(self, principal: Principal, opinion_id: int, data: OpinionText) -> Opinion:
@@ -146,7 +106,7 @@ class OpinionService:
         await advance(
             self.session, row, S.drafted, {"leader_opinion": "", "leader_by": None, "leader_at": None}
         )
-        await self._step(principal, row, "returned", note=data.text)
+        await self.add_step(principal, row, "returned", note=data.text)
         return row
 
     async def send(self, principal: Principal, opinion_id: int) -> Opinion:
@@ -164,7 +124,7 @@ class OpinionService:
                 recipients=[(p, "head") for p in heads],
                 data={"opinion_id": row.id},
             )
-        await self._step(principal, row, "sent", heads=heads)
+        await self.add_step(principal, row, "sent", heads=heads)
         return row
 
     async def _heads(self, unit_id: int) -> list[int]:
@@ -179,7 +139,7 @@ class OpinionService:
         require(row.state, {S.sent}, "answer")
         values = {"answer": data.text, "answered_by": principal.person_id, "answered_at": utcnow()}
         await advance(self.session, row, S.answered, values)
-        await self._step(principal, row, "answered", note=data.text)
+        await self.add_step(principal, row, "answered", note=data.text)
         return row
 
     async def follow(self, principal: Principal, opinion_id: int, data: OpinionFollow) -> Opinion:
@@ -190,7 +150,7 @@ class OpinionService:
         if data.settled:
             values["closed_at"] = utcnow()
         await advance(self.session, row, S.closed if data.settled else S.sent, values)
-        await self._step(principal, row, "closed" if data.settled else "followed", note=data.text)
+        await self.add_step(principal, row, "closed" if data.settled else "followed", note=data.text)
         return row
 
     # --- reading --------------------------------------------------------------------
@@ -236,20 +196,7 @@ class OpinionService:
 
     async def file(self, principal: Principal, opinion_id: int) -> OpinionFile:
         row = await self.get(principal, opinion_id)
-        steps = [
-            StepPublic.model_validate(s, from_attributes=True)
-            for s in (
-                await self.session.execute(
-                    select(OpinionStep)
-                    .where(col(OpinionStep.opinion_id) == opinion_id)
-                    .order_by(col(OpinionStep.id))
-                )
-            ).scalars()
-        ]
-        names = await person_names(self.session, [s.actor_person_id for s in steps])
-        for step in steps:
-            step.actor_name = names.get(step.actor_person_id or 0)
-        await record_read(self.session, self.trail, principal.actor, "opinion.view", "opinion", opinion_id)
+        steps = await self.timeline(principal, opinion_id)
         return OpinionFile(
             opinion=(await self.public([row]))[0], steps=steps, actions=self.actions(principal, row)
         )

@@ -20,8 +20,8 @@ from sqlmodel import col
 
 from backend.audit.service import AuditTrail
 from backend.kernel.access import Principal, Role
-from backend.kernel.errors import Forbidden, Invalid, NotFound
-from backend.kernel.flow import StepPublic, advance, require
+from backend.kernel.errors import Forbidden, Invalid
+from backend.kernel.flow import CaseFlow, advance, require
 from backend.kernel.timeutil import local, utcnow
 from backend.org.service import OrgService
 from backend.problems.models import Problem, ProblemOrigin, ProblemState, ProblemStep
@@ -39,7 +39,6 @@ from backend.problems.schemas import (
     ProblemRecheck,
 )
 from backend.warnings.inbox import person_names
-from backend.warnings.service import record_read
 
 S = ProblemState
 
@@ -48,15 +47,15 @@ def problem_number(row: Problem) -> str:
     return f"WT-{local(row.registered_at).year}-{row.id or 0:04d}"
 
 
-class ProblemService:
+class ProblemService(CaseFlow):
+    record, step, key, kind = Problem, ProblemStep, "problem_id", "problem"
+
     def __init__(self, session: AsyncSession, trail: AuditTrail) -> None:
-        self.session = session
-        self.trail = trail
+        super().__init__(session, trail, person_names)
         self.org = OrgService(session, trail)
 
     # --- scope and roles ------------------------------------------------------------
-    @staticmethod
-    def visible(principal: Principal) -> ColumnElement[bool]:
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
         if principal.sees_all_cases():
             return true()
         clauses = [col(Problem.assignee_person_id) == principal.person_id]
@@ -79,45 +78,6 @@ class ProblemService:
         if not allowed:
             raise Forbidden(f"{who} takes this step", code="not_your_step")
 
-    async def get(self, principal: Principal, problem_id: int) -> Problem:
-        row = (
-            await self.session.execute(
-                select(Problem)
-                .where(col(Problem.id) == problem_id, self.visible(principal))
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(
-                f"problem {problem_id} does not exist or is not in your scope", code="problem_not_found"
-            )
-        return row
-
-    async def _step(
-        self, principal: Principal, row: Problem, kind: str, note: str | None = None, **data: Any
-    ) -> None:
-        assert row.id is not None
-        self.session.add(
-            ProblemStep(
-                problem_id=row.id,
-                kind=kind,
-                actor_person_id=principal.person_id,
-                channel=principal.channel.value,
-                note=note,
-                data=data,
-            )
-        )
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action=f"problem.{kind}",
-            object_type="problem",
-            object_id=row.id,
-            new={"state": row.state, **data},
-            power="problem",
-        )
-        await self.session.commit()
-
     # --- the steps ------------------------------------------------------------------
     async def create(self, principal: Principal, data: ProblemCreate) -> Problem:
         if data.unit_id not in principal.subtree_unit_ids:
@@ -135,7 +95,7 @@ class ProblemService:
         row = Problem(**data.model_dump(mode="json"), registered_by=principal.person_id)
         self.session.add(row)
         await self.session.flush()
-        await self._step(principal, row, "registered", note=data.title, origin=data.origin.value)
+        await self.add_step(principal, row, "registered", note=data.title, origin=data.origin.value)
         return row
 
     async def classify(self, principal: Principal, problem_id: int, data: ProblemClassify) -> Problem:
@@ -143,7 +103,7 @@ class ProblemService:
         self._need(self.inspector(principal, row), "an inspector over the unit")
         require(row.state, {S.registered}, "classify")
         await advance(self.session, row, S.classified, {"category": data.category.value})
-        await self._step(principal, row, "classified", category=data.category.value)
+        await self.add_step(principal, row, "classified", category=data.category.value)
         return row
 
     async def assign(self, principal: Principal, problem_id: int, data: ProblemAssign) -> Problem:
@@ -158,7 +118,7 @@ class ProblemService:
                 extra={"field": "assignee_person_id"},
             )
         await advance(self.session, row, S.assigned, {"assignee_person_id": person.id})
-        await self._step(principal, row, "assigned", assignee=person.id)
+        await self.add_step(principal, row, "assigned", assignee=person.id)
         return row
 
     async def plan(self, principal: Principal, problem_id: int, data: ProblemPlan) -> Problem:
@@ -168,7 +128,7 @@ class ProblemService:
         if data.due_on < local(utcnow()).date():
             raise Invalid("the due date is in the past", code="due_in_past", extra={"field": "due_on"})
         await advance(self.session, row, S.rectifying, {"measures": data.measures, "due_on": data.due_on})
-        await self._step(principal, row, "planned", note=data.measures, due_on=data.due_on.isoformat())
+        await self.add_step(principal, row, "planned", note=data.measures, due_on=data.due_on.isoformat())
         return row
 
     async def done(self, principal: Principal, problem_id: int, data: ProblemDone) -> Problem:
@@ -176,7 +136,7 @@ class ProblemService:
         self._need(self.rectifier(principal, row), "the assignee or a head over the unit")
         require(row.state, {S.rectifying}, "report the rectification done")
         await advance(self.session, row, S.rectified, {"rectified_text": data.text, "rectified_at": utcnow()})
-        await self._step(principal, row, "rectified", note=data.text)
+        await self.add_step(principal, row, "rectified", note=data.text)
         return row
 
     async def check(self, principal: Principal, problem_id: int, data: ProblemCheck) -> Problem:
@@ -189,7 +149,7 @@ class ProblemService:
         await advance(
             self.session, row, S.checked if data.passed else S.rectifying, {"checked_by": principal.person_id}
         )
-        await self._step(principal, row, "checked" if data.passed else "check_failed", note=data.note)
+        await self.add_step(principal, row, "checked" if data.passed else "check_failed", note=data.note)
         return row
 
     async def close(self, principal: Principal, problem_id: int, data: ProblemClose) -> Problem:
@@ -200,7 +160,7 @@ class ProblemService:
         await advance(
             self.session, row, S.closed, {**effect, "recheck_on": data.recheck_on, "closed_at": utcnow()}
         )
-        await self._step(
+        await self.add_step(
             principal,
             row,
             "closed",
@@ -217,7 +177,7 @@ class ProblemService:
         require(row.state, {S.closed}, "re-check")
         values: dict[str, Any] = {"rechecks": row.rechecks + 1, "recheck_on": None}
         await advance(self.session, row, S.assigned if data.relapsed else S.closed, values)
-        await self._step(principal, row, "relapsed" if data.relapsed else "rechecked", note=data.note)
+        await self.add_step(principal, row, "relapsed" if data.relapsed else "rechecked", note=data.note)
         return row
 
     # --- reading --------------------------------------------------------------------
@@ -275,20 +235,7 @@ class ProblemService:
 
     async def file(self, principal: Principal, problem_id: int) -> ProblemFile:
         row = await self.get(principal, problem_id)
-        steps = [
-            StepPublic.model_validate(s, from_attributes=True)
-            for s in (
-                await self.session.execute(
-                    select(ProblemStep)
-                    .where(col(ProblemStep.problem_id) == problem_id)
-                    .order_by(col(ProblemStep.id))
-                )
-            ).scalars()
-        ]
-        names = await person_names(self.session, [s.actor_person_id for s in steps])
-        for step in steps:
-            step.actor_name = names.get(step.actor_person_id or 0)
-        await record_read(self.session, self.trail, principal.actor, "problem.view", "problem", problem_id)
+        steps = await self.timeline(principal, problem_id)
         return ProblemFile(
             problem=(await self.public([row]))[0], steps=steps, actions=self.actions(principal, row)
         )

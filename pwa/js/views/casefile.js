@@ -115,3 +115,11 @@ export function select(options, placeholder, current) {
     options.map(([value, text]) => h("option", { value: String(value), selected: String(value) === String(current ?? "") }, text)),
   );
 }
+
+/** A filter by state as a select (a row of buttons has no room for six states on a phone). */
+export function stateFilter(label, options, current, onPick) {
+  const control = select(options, null, current);
+  control.id = "state-filter";
+  control.addEventListener("change", () => onPick(control.value));
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+}

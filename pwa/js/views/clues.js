@@ -3,8 +3,8 @@
 // three levels, the committee's instruction, the handover, the receipt, the outcome; the B.16 PDF.
 import { api, saveFile } from "../api.js";
 import { fmtDate, fmtDay, t } from "../i18n.js";
-import { add, busy, checkedForm, emptyState, field, h, heading, icon, segmented, setFieldError, toast } from "../ui.js";
-import { caseCard, choice, facts, select, stepForm, timeline } from "./casefile.js";
+import { add, busy, checkedForm, emptyState, field, h, heading, icon, setFieldError, toast } from "../ui.js";
+import { caseCard, choice, facts, select, stateFilter, stepForm, timeline } from "./casefile.js";
 
 const STATES = ["registered", "triaged", "handed_over", "received", "concluded"];
 const SOURCES = ["inspection", "letter", "manual"];
@@ -29,7 +29,7 @@ async function list(root, state, ctx) {
     heading(t("clue.title")),
     h("p", { class: "hint" }, t("clue.lead")),
     ctx.has("inspector") ? h("a", { class: "btn btn-primary btn-block", href: "#/clues/new" }, t("clue.new")) : null,
-    segmented(
+    stateFilter(
       t("clue.filter"),
       [["", t("clue.all")], ...STATES.map((s) => [s, t("clue_state." + s)])],
       state || "",

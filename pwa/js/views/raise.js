@@ -19,7 +19,15 @@ export default async function render(root, ctx) {
   const level = choice(t("mw.level"), LEVELS.map((l) => [l, t("level." + l)]), "medium");
   const object = h("input", { type: "text", maxlength: 128 });
   const observed = h("textarea", { rows: 5, maxlength: 4000 });
-  const photos = h("input", { type: "file", accept: "image/*", multiple: true });
+  const chosen = h("ul", { class: "report-chosen", "aria-live": "polite" });
+  const photos = h("input", {
+    type: "file",
+    accept: "image/*",
+    multiple: true,
+    class: "file-input",
+    "aria-label": t("mw.photos"),
+    onchange: () => chosen.replaceChildren(...[...photos.files].map((f) => h("li", {}, f.name))),
+  });
   const send = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("mw.send"));
   const form = checkedForm(
     { class: "card" },
@@ -53,7 +61,13 @@ export default async function render(root, ctx) {
     h("div", { class: "field" }, h("p", { class: "field-label" }, t("mw.level")), level.el),
     field("mw-object", t("mw.object"), object, { required: true, hint: t("mw.object_hint") }),
     field("mw-observed", t("mw.observed"), observed, { required: true }),
-    field("mw-photos", t("mw.photos"), photos),
+    h(
+      "div",
+      { class: "field" },
+      h("p", { class: "field-label" }, t("mw.photos")),
+      h("label", { class: "btn file-btn" }, photos, icon("camera"), h("span", {}, t("mw.pick_photos"))),
+      chosen,
+    ),
     send,
   );
   add(root, h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")), heading(t("mw.title")), h("p", { class: "hint" }, t("mw.lead")), form);
