@@ -126,6 +126,11 @@ async def test_a_clue_from_a_true_warning_is_triaged_handed_over_received_and_co
             )
         ).all()
     assert [(p, d) for p, d in told] == [(me["person_id"], {"clue_id": cid})]
+    notes = (await client.get("/api/notifications", headers=await sessions.headers("committee"))).json()
+    note = next(n for n in notes["items"] if n["subject_type"] == "clue")
+    assert (
+        note["subject_id"] == cid and note["subject"]["title"] == f"{clue['number']} · {clue['subject_name']}"
+    )
     r = await post(client, sessions, "inspector", f"/api/clues/{cid}/receive")
     assert r.status_code == 403 and r.json()["code"] == "not_receiver"
     r = await post(
