@@ -1597,4 +1597,8 @@ export default {
   "err.self_report_only": "A head reports their own unit's problems",
   "err.assignee_not_in_unit": "The responsible person works in the unit",
   "mw.pick_photos": "Take or choose photos",
+  "pb.step.recheck_due": "Re-check due",
+  "pb.step.overdue": "Rectification overdue",
+  "notice.problem.recheck_due": "A closed problem is due for its re-check",
+  "notice.problem.overdue": "A rectification is overdue",
 };

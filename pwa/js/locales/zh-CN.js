@@ -1597,4 +1597,8 @@ export default {
   "err.self_report_only": "部门负责人只能上报本单位自查问题",
   "err.assignee_not_in_unit": "整改责任人须为该单位人员",
   "mw.pick_photos": "拍照或选择照片",
+  "pb.step.recheck_due": "到期提醒复查",
+  "pb.step.overdue": "整改逾期催办",
+  "notice.problem.recheck_due": "有已销号问题到了复查日期",
+  "notice.problem.overdue": "有问题整改已逾期，请尽快完成",
 };
