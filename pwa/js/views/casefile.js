@@ -71,12 +71,7 @@ export function stepForm({ id, title, hint, controls, submit, path, body, done, 
   const form = checkedForm(
     {},
     (fail) => {
-      for (const [, control, required] of controls) {
-        if (required && control.tagName && !String(control.value || "").trim()) {
-          setFieldError(control, t("common.required"));
-          return control.focus();
-        }
-      }
+      if (firstEmpty(controls.filter(([, control, required]) => required && control.tagName).map(([, control]) => control))) return;
       busy(
         button,
         async () => {
@@ -122,4 +117,13 @@ export function stateFilter(label, options, current, onPick) {
   control.id = "state-filter";
   control.addEventListener("change", () => onPick(control.value));
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+}
+
+/** The first of ``controls`` left empty, marked and focused (null when all are filled). */
+export function firstEmpty(controls) {
+  const empty = controls.find((c) => !String(c.value || "").trim());
+  if (!empty) return null;
+  setFieldError(empty, t("common.required"));
+  empty.focus();
+  return empty;
 }

@@ -3,8 +3,8 @@
 // the department, its head answers, inspectors follow up; the form as a PDF.
 import { api, saveFile } from "../api.js";
 import { fmtDate, fmtDay, t } from "../i18n.js";
-import { add, busy, checkedForm, emptyState, field, h, heading, icon, setFieldError, toast } from "../ui.js";
-import { caseCard, choice, facts, select, stateFilter, stepForm, timeline } from "./casefile.js";
+import { add, busy, checkedForm, emptyState, field, h, heading, icon, toast } from "../ui.js";
+import { caseCard, choice, facts, firstEmpty, select, stateFilter, stepForm, timeline } from "./casefile.js";
 
 const STATES = ["drafted", "submitted", "approved", "sent", "answered", "closed"];
 
@@ -36,12 +36,7 @@ async function create(root, ctx) {
   const form = checkedForm(
     { class: "card" },
     (fail) => {
-      for (const control of [unit, problem, advice]) {
-        if (!control.value.trim()) {
-          setFieldError(control, t("common.required"));
-          return control.focus();
-        }
-      }
+      if (firstEmpty([unit, problem, advice])) return;
       busy(
         save,
         async () => {

@@ -3,8 +3,8 @@
 // step: classify, assign, measures and due date, done, check, close (销号) with the effect, re-check.
 import { api } from "../api.js";
 import { fmtDay, fmtNumber, t } from "../i18n.js";
-import { add, busy, checkedForm, emptyState, field, h, heading, icon, setFieldError, toast } from "../ui.js";
-import { caseCard, choice, facts, select, stateFilter, stepForm, timeline } from "./casefile.js";
+import { add, busy, checkedForm, emptyState, field, h, heading, icon, toast } from "../ui.js";
+import { caseCard, choice, facts, firstEmpty, select, stateFilter, stepForm, timeline } from "./casefile.js";
 
 const STATES = ["registered", "classified", "assigned", "rectifying", "rectified", "checked", "closed"];
 const ORIGINS = ["inspection", "audit", "case", "supervision"];
@@ -52,12 +52,7 @@ async function create(root, ctx) {
   const form = checkedForm(
     { class: "card" },
     (fail) => {
-      for (const control of [unit, title, description]) {
-        if (!control.value.trim()) {
-          setFieldError(control, t("common.required"));
-          return control.focus();
-        }
-      }
+      if (firstEmpty([unit, title, description])) return;
       busy(
         save,
         async () => {

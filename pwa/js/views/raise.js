@@ -4,8 +4,8 @@
 import { api, request } from "../api.js";
 import { t } from "../i18n.js";
 import { shrink } from "../photos.js";
-import { add, busy, checkedForm, field, h, heading, icon, LEVELS, setFieldError, toast } from "../ui.js";
-import { choice, select } from "./casefile.js";
+import { add, busy, checkedForm, field, h, heading, icon, LEVELS, toast } from "../ui.js";
+import { choice, firstEmpty, select } from "./casefile.js";
 
 export default async function render(root, ctx) {
   const topics = await api("/api/topics?state=online");
@@ -32,12 +32,7 @@ export default async function render(root, ctx) {
   const form = checkedForm(
     { class: "card" },
     (fail) => {
-      for (const control of [topic, person, object, observed]) {
-        if (!control.value.trim()) {
-          setFieldError(control, t("common.required"));
-          return control.focus();
-        }
-      }
+      if (firstEmpty([topic, person, object, observed])) return;
       busy(
         send,
         async () => {
