@@ -1,7 +1,8 @@
 """One walk at 390×844 in zh-CN over the case-file screens: an inspector raises a warning by hand,
 registers a problem clue, triages and hands it over; the committee signs for it and records the
 outcome; a problem is registered, classified, assigned and planned by the station's head; a
-supervision opinion is drafted, approved, sent and answered. No code, snake_case or ISO date shows."""
+supervision opinion is drafted, approved, sent and answered; clues are registered from a true warning
+and from a public report. No code, snake_case or ISO date shows."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 from playwright.sync_api import expect
+from sqlalchemy import select
+from sqlmodel import col
 
 from backend.topics.models import Topic, TopicState
+from backend.warnings.models import Warning
+from tests.intake.test_intake import solve
 from tests.pwa.conftest import sign_in
 from tests.pwa.helpers import png
 from tests.pwa.test_a11y import audit
@@ -161,6 +167,61 @@ def test_case_files_on_the_phone(live, phone, shots, tmp_path):
     problems += audit(head, "opinion file")
     shots(head, "opinion-answered", full_page=True)
     clean(head)
+
+    # --- a clue from a true warning, and from a public report --------------------------------------
+    async def confirmed(db: Any) -> int:
+        async with db.session() as s:
+            topic = (await s.execute(select(Topic).where(col(Topic.code) == "EN-001"))).scalar_one()
+            w = Warning(
+                topic_id=topic.id,
+                topic_code="EN-001",
+                rule_version_id=0,
+                specialty="engineering",
+                level="high",
+                person_id=manager["person_id"],
+                unit_id=manager["unit_id"],
+                object_key="城东小区竣工验收",
+                period_key="2026-11",
+                evidence={"observed": "验收记录不实"},
+                state="confirmed",
+                finding="true",
+            )
+            s.add(w)
+            await s.commit()
+            return int(w.id or 0)
+
+    ins.goto(f"/#/warnings/{live.run(confirmed)}")
+    ins.get_by_role("link", name="登记为问题线索").click()
+    expect(ins.get_by_text("线索来源：属实预警")).to_be_visible()
+    expect(ins.get_by_label("内容摘要")).to_have_value("竣工验收受人情干扰：城东小区竣工验收")
+    ins.get_by_role("button", name="登记", exact=True).click()
+    expect(ins.locator("dl.facts")).to_contain_text("属实预警")
+
+    challenge = httpx.get(f"{live.url}/api/public/reports/challenge").json()
+    form = {
+        "category": "integrity",
+        "subject": "抄表员索要好处费",
+        "body": "抄表员上门索要烟酒。",
+        "challenge": challenge["challenge"],
+        "nonce": solve(challenge["challenge"], challenge["bits"]),
+    }
+    assert (
+        httpx.post(
+            f"{live.url}/api/public/reports", files={k: (None, v) for k, v in form.items()}
+        ).status_code
+        == 201
+    )
+    report = live.api("GET", "/api/intake", "inspector").json()[0]
+    ins.goto(f"/#/intake/{report['id']}")
+    ins.get_by_role("link", name="转为问题线索").click()
+    expect(ins.get_by_label("反映人姓名", exact=True)).to_have_value("匿名")
+    expect(ins.get_by_label("内容摘要")).to_have_value("抄表员上门索要烟酒。")
+    ins.get_by_label("所涉单位").select_option(label="城关供电所")
+    shots(ins, "clue-from-report", full_page=True)
+    ins.get_by_role("button", name="登记", exact=True).click()
+    expect(ins.locator("dl.facts")).to_contain_text("群众举报")
+    clean(ins)
+    assert live.api("GET", f"/api/intake/{report['id']}", "inspector").json()["state"] == "referred"
     assert not problems, problems
 
 

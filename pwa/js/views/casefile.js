@@ -50,12 +50,13 @@ export function timeline(title, steps, prefix) {
   );
 }
 
-/** A one-of choice as toggle buttons; ``pick.value`` is the choice (none until one is pressed). */
-export function choice(label, options, current) {
+/** A one-of choice as toggle buttons; ``pick.value`` is the choice, ``onPick(value)`` told of a change. */
+export function choice(label, options, current, onPick) {
   const box = { value: current || "" };
   const el = segmented(label, options, box.value, (value) => {
     box.value = value;
     for (const b of el.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.value === value));
+    if (onPick) onPick(value);
   });
   el.querySelectorAll("button").forEach((b, i) => (b.dataset.value = options[i][0]));
   box.el = el;

@@ -55,7 +55,8 @@ async function create(root, ctx, query) {
   const from = await origin(query);
   const units = await api("/api/units");
   const people = (await api("/api/people?limit=500")).items;
-  const source = from ? null : choice(t("clue.source"), SOURCES.map((s) => [s, t("clue.source." + s)]), "inspection");
+  const letter = h("div", { hidden: true });
+  const source = from ? null : choice(t("clue.source"), SOURCES.map((s) => [s, t("clue.source." + s)]), "inspection", (value) => (letter.hidden = value !== "letter"));
   const unit = select(units.map((u) => [u.id, u.name]), t("clue.pick_unit"));
   const person = select(people.map((p) => [p.id, p.name + " · " + (p.unit_name || "")]), t("clue.none_person"));
   const text = (max, value = "") => h("input", { type: "text", maxlength: max, value });
@@ -108,8 +109,7 @@ async function create(root, ctx, query) {
     field("clue-reporter", t("clue.reporter_name"), reporter),
     field("clue-reporter-unit", t("clue.reporter_unit"), reporterUnit),
     field("clue-reporter-post", t("clue.reporter_post"), reporterPost),
-    field("clue-letter-unit", t("clue.letter_unit"), letterUnit),
-    field("clue-letter-no", t("clue.letter_no"), letterNo),
+    add(letter, field("clue-letter-unit", t("clue.letter_unit"), letterUnit), field("clue-letter-no", t("clue.letter_no"), letterNo)),
     field("clue-nature", t("clue.nature"), nature),
     field("clue-summary", t("clue.summary"), summary, { required: true }),
     save,
