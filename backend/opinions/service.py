@@ -96,6 +96,7 @@ class OpinionService(CaseFlow):
             "committee_at": utcnow(),
         }
         await advance(self.session, row, S.approved, values)
+        await self._tell_drafter(row, "approved")
         await self.add_step(principal, row, "approved", note=data.text)
         return row
 
@@ -106,6 +107,7 @@ class OpinionService(CaseFlow):
         await advance(
             self.session, row, S.drafted, {"leader_opinion": "", "leader_by": None, "leader_at": None}
         )
+        await self._tell_drafter(row, "returned")
         await self.add_step(principal, row, "returned", note=data.text)
         return row
 
@@ -127,6 +129,17 @@ class OpinionService(CaseFlow):
         await self.add_step(principal, row, "sent", heads=heads)
         return row
 
+    async def _tell_drafter(self, row: Opinion, kind: str) -> None:
+        """The inspector who drafted the opinion hears of its review and of the department's answer."""
+        await emit(
+            self.session,
+            f"opinion.{kind}",
+            subject_type="opinion",
+            subject_id=row.id or 0,
+            recipients=[(row.drafted_by, "drafter")],
+            data={"opinion_id": row.id},
+        )
+
     async def _heads(self, unit_id: int) -> list[int]:
         """The heads of the department (the nearest unit up its chain that has one)."""
         chain = await self.org.unit_chain(unit_id)
@@ -139,6 +152,7 @@ class OpinionService(CaseFlow):
         require(row.state, {S.sent}, "answer")
         values = {"answer": data.text, "answered_by": principal.person_id, "answered_at": utcnow()}
         await advance(self.session, row, S.answered, values)
+        await self._tell_drafter(row, "answered")
         await self.add_step(principal, row, "answered", note=data.text)
         return row
 

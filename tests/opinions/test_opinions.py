@@ -74,6 +74,21 @@ async def test_an_opinion_is_drafted_approved_sent_answered_and_followed(client,
             .all()
         )
     assert list(told) == [head]
+    drafter = await me(client, sessions, "inspector")
+    async with db.session() as s:
+        heard = (
+            (
+                await s.execute(
+                    select(Event.kind)
+                    .join(EventRecipient, col(Event.id) == col(EventRecipient.event_id))
+                    .where(col(EventRecipient.person_id) == drafter, col(Event.subject_type) == "opinion")
+                    .order_by(col(Event.id))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert list(heard) == ["opinion.returned", "opinion.approved"]
     # only a head over the department answers
     r = await step(client, sessions, "inspector", oid, "answer", {"text": "x"})
     assert r.status_code == 403

@@ -1601,4 +1601,7 @@ export default {
   "pb.step.overdue": "Rectification overdue",
   "notice.problem.recheck_due": "A closed problem is due for its re-check",
   "notice.problem.overdue": "A rectification is overdue",
+  "notice.opinion.approved": "Your supervision opinion was approved: send it",
+  "notice.opinion.returned": "Your supervision opinion was returned",
+  "notice.opinion.answered": "The department answered your supervision opinion",
 };

@@ -1601,4 +1601,7 @@ export default {
   "pb.step.overdue": "整改逾期催办",
   "notice.problem.recheck_due": "有已销号问题到了复查日期",
   "notice.problem.overdue": "有问题整改已逾期，请尽快完成",
+  "notice.opinion.approved": "您拟定的协同监督意见书已审议通过，可以下发",
+  "notice.opinion.returned": "您拟定的协同监督意见书被退回修改",
+  "notice.opinion.answered": "业务部门已反馈协同监督意见书的整改情况",
 };
