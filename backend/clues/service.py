@@ -114,6 +114,8 @@ class ClueService(CaseFlow):
                 extra={"field": "intake_report_id"},
             )
         subject = {"subject_name": data.subject_name, "subject_unit": "", "subject_post": ""}
+        if person_id == principal.person_id:
+            raise Forbidden("a clue about oneself is registered by another inspector", code="own_clue")
         if person_id is not None:
             person = await self.org.get_person(principal, person_id)
             shown = await self.org.person_public(person)

@@ -1604,4 +1604,5 @@ export default {
   "notice.opinion.approved": "Your supervision opinion was approved: send it",
   "notice.opinion.returned": "Your supervision opinion was returned",
   "notice.opinion.answered": "The department answered your supervision opinion",
+  "err.own_clue": "A clue about yourself is registered by another inspector",
 };

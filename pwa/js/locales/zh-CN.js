@@ -1604,4 +1604,5 @@ export default {
   "notice.opinion.approved": "您拟定的协同监督意见书已审议通过，可以下发",
   "notice.opinion.returned": "您拟定的协同监督意见书被退回修改",
   "notice.opinion.answered": "业务部门已反馈协同监督意见书的整改情况",
+  "err.own_clue": "反映本人的问题线索须由其他纪检监察人员登记",
 };
