@@ -364,3 +364,20 @@ class IntakeService:
         )
         await self.session.commit()
         return await self._detail(report)
+
+    async def refer(self, principal: Principal, report_id: int, clue_id: int) -> None:
+        """The report became a problem clue (``backend/clues``): its state says so; no commit
+        (the clue's transaction)."""
+        report = await self._get(report_id)
+        old = {"state": report.state}
+        report.state = IntakeState.referred.value
+        report.handled_by = principal.person_id
+        report.updated_at = utcnow()
+        await self._act(
+            principal,
+            "intake.refer",
+            report_id,
+            "intake.triage",
+            old=old,
+            new={"state": report.state, "clue_id": clue_id},
+        )

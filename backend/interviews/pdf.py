@@ -64,6 +64,19 @@ GRID = [
 ]
 
 
+#: the same helpers for the other forms (B.15 in backend/opinions, B.16 in backend/clues)
+def para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
+    return _p(text, style)
+
+
+def stamp(value: datetime | None, *, minutes: bool = True) -> str:
+    return _stamp(value, minutes=minutes)
+
+
+def form_document(title: str, header: str, table: Table) -> bytes:
+    return _document(title, header, table)
+
+
 def _document(title: str, header: str, table: Table) -> bytes:
     return build_pdf(title, [_p(title, TITLE), _p(header, SMALL), Spacer(1, 2 * mm), table])
 

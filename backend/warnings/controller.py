@@ -22,6 +22,7 @@ from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
 from backend.warnings.kept import kept_details, parse_ids
 from backend.warnings.linked import LinkedPublic, LinkedService, RiskReportCreate, linked_public
+from backend.warnings.manual import ManualForm, raise_manual
 from backend.warnings.models import Finding, Level, LinkedState, WarningState
 from backend.warnings.schemas import (
     DecisionCreate,
@@ -235,6 +236,22 @@ class WarningController(Controller):
         request: Request[Principal, Any, Any],
     ) -> TransitionResult:
         warning = await svc.close(request.user, warning_id)
+        return TransitionResult(warning=summary(warning))
+
+    @post(
+        "/manual",
+        guards=[requires(Role.inspector)],
+        summary="Raise a warning by hand: offline topic or inspection (multipart; photos in 'files')",
+    )
+    async def raise_manual(
+        self,
+        state: State,
+        request: Request[Principal, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        data: Annotated[ManualForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> TransitionResult:
+        form, photos = await data.parsed()
+        warning = await raise_manual(db_session, state.trail, state.settings, request.user, form, photos)
         return TransitionResult(warning=summary(warning))
 
     @post(

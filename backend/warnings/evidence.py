@@ -209,6 +209,8 @@ async def labels_for(session: AsyncSession, topic_id: int, rule_version_id: int 
         ).scalar_one_or_none()
         read = [str(t) for t in (_json(tables) or [])]
     out: dict[str, Label] = {}
+    if not rule_version_id:  # raised by hand (``manual.py``): the inspector's words
+        out["observed"] = Label(say("zh-CN", "evidence.observed"), say("en", "evidence.observed"), None)
     rows = (await session.execute(select(BUSINESS_TABLE.c.name, BUSINESS_TABLE.c.columns))).all()
     for _table, columns in sorted(rows, key=lambda r: r[0] in read):
         for spec in _json(columns) or []:

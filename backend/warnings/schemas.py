@@ -130,6 +130,8 @@ class PhotoPublic(SQLModel):
     size: int
     uploaded_at: LocalDateTime
     url: str
+    #: taken by the warning's person for a reply (else: the evidence of a warning raised by hand)
+    by_subject: bool = True
 
 
 class VerificationCreate(SQLModel):

@@ -81,7 +81,7 @@ def verification_public(v: Verification) -> VerificationPublic:
     return VerificationPublic.model_validate(v, from_attributes=True)
 
 
-def photo_public(p: WarningPhoto) -> PhotoPublic:
+def photo_public(p: WarningPhoto, subject_id: int | None = None) -> PhotoPublic:
     return PhotoPublic(
         id=p.id or 0,
         warning_id=p.warning_id,
@@ -90,6 +90,7 @@ def photo_public(p: WarningPhoto) -> PhotoPublic:
         size=p.size,
         uploaded_at=p.uploaded_at,
         url=f"/api/warnings/{p.warning_id}/photos/{p.id}",
+        by_subject=subject_id is None or p.uploaded_by == subject_id,
     )
 
 
@@ -264,7 +265,7 @@ class WarningService:
             evidence_items=evidence_items(warning.evidence, labels, lang),
             timeline=timeline,
             verifications=[verification_public(v) for v in verifications],
-            photos=[photo_public(p) for p in photos],
+            photos=[photo_public(p, warning.person_id) for p in photos],
             actions=self.actions(principal, warning),
         )
 

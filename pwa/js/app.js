@@ -13,6 +13,10 @@ const ROUTES = [
   { re: /^\/intake(?:\/(\d+))?$/, view: "intake", roles: ["inspector", "committee"] },
   { re: /^\/checks(?:\/(new|\d+))?$/, view: "checks", roles: ["head", "inspector"] },
   { re: /^\/sso\/([A-Za-z0-9_-]{10,80})$/, view: "sso", public: true },
+  { re: /^\/clues(?:\/(new|\d+))?$/, view: "clues", roles: ["inspector", "committee"] },
+  { re: /^\/problems(?:\/(new|\d+))?$/, view: "problems", roles: ["head", "inspector", "committee"] },
+  { re: /^\/opinions(?:\/(new|\d+))?$/, view: "opinions", roles: ["head", "inspector", "committee"] },
+  { re: /^\/warnings\/new$/, view: "raise", roles: ["inspector"] },
   { re: /^\/warnings$/, view: "inbox" },
   { re: /^\/warnings\/(\d+)$/, view: "warning" },
   { re: /^\/warnings\/(\d+)\/reply$/, view: "reply" },
@@ -59,7 +63,7 @@ const NAV = [
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/(admin|registers)/ },
   { hash: "#/notifications", icon: "bell", label: "nav.notices", match: /^\/(notifications|broadcasts)/, badge: "unread" },
-  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/evaluation|^\/dossier|^\/interviews\?(.*&)?mine=1/ },
+  { hash: "#/me", icon: "user", label: "nav.me", match: /^\/me|^\/ladder|^\/evaluation|^\/dossier|^\/intake|^\/clues|^\/problems|^\/opinions|^\/warnings\/new|^\/interviews\?(.*&)?mine=1/ },
 ];
 const MAX_TABS = 5;
 // views drawn with the first part of the catalogue alone (tests/pwa/catalogue.py)

@@ -56,7 +56,7 @@ class Racing(Scheduler):
 
 def test_features_declare_their_jobs():
     names = {job.name for job in discover_jobs()}
-    assert {"rules.run_due", "warnings.sweep", "checkups.remind", "ladder.sweep"} <= names
+    assert {"rules.run_due", "warnings.sweep", "checkups.remind", "ladder.sweep", "problems.remind"} <= names
 
 
 async def test_every_job_runs_on_the_demo_database(db, settings):

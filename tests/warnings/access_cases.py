@@ -25,6 +25,14 @@ CASES = [
     ),
     Case(
         "POST",
+        "/api/warnings/manual",
+        lambda i: "/api/warnings/manual",
+        {"inspector": 400},
+        files={"files": ("a.jpg", JPEG, "image/jpeg")},
+        note="inspectors only; the form's fields missing",
+    ),
+    Case(
+        "POST",
         "/api/warnings/{warning_id:int}/photos",
         lambda i: f"/api/warnings/{MISSING}/photos",
         everyone(404),

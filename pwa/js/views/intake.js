@@ -117,6 +117,9 @@ async function detail(root, id, ctx) {
       h("p", { class: "report-body" }, report.body),
       photos.length ? h("div", { class: "report-files" }, photos) : null,
     ),
+    ctx.has("inspector") && report.state !== "closed"
+      ? h("a", { class: "btn btn-block", href: "#/clues/new?intake=" + report.id }, t("clue.from_intake"))
+      : null,
     form,
   );
 }

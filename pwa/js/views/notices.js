@@ -10,6 +10,9 @@ function target(n) {
   if (n.subject_type === "checkup_campaign") return "#/checkups/" + n.subject_id;
   if (n.subject_type === "ladder_case") return "#/ladder/" + n.subject_id;
   if (n.subject_type === "eval_tag" || n.subject_type === "eval_score") return "#/evaluation";
+  if (n.subject_type === "clue") return "#/clues/" + n.subject_id;
+  if (n.subject_type === "opinion") return "#/opinions/" + n.subject_id;
+  if (n.subject_type === "problem") return "#/problems/" + n.subject_id;
   return null;
 }
 

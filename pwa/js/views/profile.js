@@ -406,6 +406,10 @@ export default async function render(root, ctx, _params, query) {
     ctx.has("inspector", "committee")
       ? h("a", { class: "card hub-link", href: "#/intake" }, h("strong", {}, t("intake.title")), h("span", { class: "muted" }, t("intake.hub_lead")))
       : null,
+    ctx.has("inspector") ? h("a", { class: "card hub-link", href: "#/warnings/new" }, h("strong", {}, t("mw.title")), h("span", { class: "muted" }, t("mw.hub_lead"))) : null,
+    ctx.has("inspector", "committee") ? h("a", { class: "card hub-link", href: "#/clues" }, h("strong", {}, t("clue.title")), h("span", { class: "muted" }, t("clue.hub_lead"))) : null,
+    ctx.has("head", "inspector", "committee") ? h("a", { class: "card hub-link", href: "#/problems" }, h("strong", {}, t("pb.title")), h("span", { class: "muted" }, t("pb.hub_lead"))) : null,
+    ctx.has("head", "inspector", "committee") ? h("a", { class: "card hub-link", href: "#/opinions" }, h("strong", {}, t("op.title")), h("span", { class: "muted" }, t("op.hub_lead"))) : null,
     await outboxSection(ctx),
     section("sec-lang", t("lang.title"), langBox),
     await pushSection(delivery),

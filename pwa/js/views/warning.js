@@ -283,7 +283,13 @@ export default async function render(root, ctx, [id]) {
     !pending && detail.actions.includes("verify")
       ? h("a", { class: "btn btn-primary btn-block", href: "#/warnings/" + warningId + "/reply" }, t(w.state === "returned" ? "warning.reply_again" : "warning.reply"))
       : null,
-    h("section", { class: "card" }, h("h2", {}, t("warning.evidence")), evidenceList(detail.evidence_items)),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, t("warning.evidence")),
+      evidenceList(detail.evidence_items),
+      photoStrip(warningId, detail.photos.filter((p) => p.by_subject === false).map((p) => p.id), detail.photos, urls),
+    ),
     detail.verifications.length
       ? h("section", {}, h("h2", {}, t("warning.replies")), [...detail.verifications].reverse().map((v) => verificationCard(v, warningId, detail.photos, urls)))
       : null,
@@ -294,6 +300,9 @@ export default async function render(root, ctx, [id]) {
       : null,
     checkable
       ? h("a", { class: "btn btn-block", href: sheet ? "#/checks/" + sheet.id : "#/checks/new?warning=" + warningId }, t(sheet ? "checks.open" : "checks.fill"))
+      : null,
+    !mine && ctx.has("inspector") && w.finding === "true" && ["confirmed", "closed"].includes(w.state)
+      ? h("a", { class: "btn btn-block", href: "#/clues/new?warning=" + warningId }, t("clue.from_warning"))
       : null,
     h("section", { class: "card" }, h("h2", {}, t("warning.timeline")), timeline(detail.timeline, w, ctx.me.person_id)),
   );
