@@ -507,6 +507,7 @@ export default {
   "topics.run_all": "Run every online topic",
   "topics.none_online": "No topic is online",
   "topics.run_done": "{code}: {rows} rows scanned, hits high {high} / medium {medium} / low {low}, {created} warnings created, {updated} updated, {ms} ms",
+  "topics.run_queued": "{code}: queued; the scheduler runs it on the Spark cluster shortly — see the run records for the result",
   "topics.run_failed": "{code} failed:",
   "topics.trial": "(trial run: warnings go to topic experts only)",
   "topics.offline": "offline topic",

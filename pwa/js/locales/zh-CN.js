@@ -507,6 +507,7 @@ export default {
   "topics.run_all": "运行全部在线主题",
   "topics.none_online": "没有在线主题",
   "topics.run_done": "{code}：扫描 {rows} 行，命中 高 {high} / 中 {medium} / 低 {low}，新增预警 {created} 条，更新 {updated} 条，用时 {ms} 毫秒",
+  "topics.run_queued": "{code}：已排队，由调度程序交给 Spark 集群运行，稍后在运行记录中查看结果",
   "topics.run_failed": "{code} 运行失败：",
   "topics.trial": "（试运行，预警仅发给主题专家）",
   "topics.offline": "线下主题",
