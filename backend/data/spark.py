@@ -11,6 +11,7 @@ SQL sqlglot makes of the same tree (:func:`backend.data.rulesql.to_spark`).
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import uuid
@@ -107,6 +108,8 @@ def session(settings: Settings) -> Any:
                 builder = builder.config(key, value)
             _session = builder.getOrCreate()
             _session.sparkContext.setLogLevel("ERROR")
+            # pyspark logs each analysis error with the JVM's stack; a refused rule is an answer
+            logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         return _session
 
 
