@@ -104,20 +104,11 @@ def hit_count(outcome: Outcome) -> int:
     return sum(n for level, n in outcome.levels.items() if level not in ("none", "__scanned__"))
 
 
-def child_duckdb(store_dir: Path) -> None:
-    settings = settings_for(store_dir, "duckdb")
-    engine = DuckDBParquetEngine(ParquetStore.for_settings(settings), settings.duckdb_memory_limit)
-    for name, job in jobs().items():
-        for attempt in ("first", "second"):
-            started = time.perf_counter()
-            outcome = engine._run(job)
-            figure(f"duckdb {name} {attempt} run", time.perf_counter() - started, "s")
-        figure(
-            f"duckdb {name} hits (high+medium+low)",
-            sum(n for k, n in outcome.levels.items() if k != "none"),
-            "",
-        )
-    figure("duckdb peak RSS", peak_mib(), "MiB")
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU seconds of a process (all its threads) so far: steadier than wall time
+    on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_mib(pid: int | str = "self") -> float:
@@ -128,6 +119,19 @@ def peak_mib(pid: int | str = "self") -> float:
     return 0.0
 
 
+def child_duckdb(store_dir: Path) -> None:
+    settings = settings_for(store_dir, "duckdb")
+    engine = DuckDBParquetEngine(ParquetStore.for_settings(settings), settings.duckdb_memory_limit)
+    for name, job in jobs().items():
+        for attempt in ("first", "second"):
+            started, cpu = time.perf_counter(), cpu_seconds()
+            outcome = engine._run(job)
+            figure(f"duckdb {name} {attempt} run", time.perf_counter() - started, "s")
+            figure(f"duckdb {name} {attempt} run, CPU", cpu_seconds() - cpu, "s")
+        figure(f"duckdb {name} hits", hit_count(outcome), "")
+    figure("duckdb peak RSS", peak_mib(), "MiB")
+
+
 def child_spark(store_dir: Path) -> None:
     from backend.data import spark
 
@@ -136,6 +140,8 @@ def child_spark(store_dir: Path) -> None:
     started = time.perf_counter()
     session = spark.session(settings)
     figure("spark fixed: session start (JVM, context)", time.perf_counter() - started, "s")
+    jvm = session._jvm.java.lang.ProcessHandle.current().pid()
+    figure("spark fixed: session start, CPU (JVM)", cpu_seconds(jvm), "s")
     engine = SparkEngine(settings, store)
     for name, job in jobs().items():
         for attempt in ("first", "second"):
@@ -144,19 +150,12 @@ def child_spark(store_dir: Path) -> None:
             frame = with_tables.sql(spark_rule_sql(job))
             frame._jdf.queryExecution().executedPlan()  # analysis, optimisation, physical planning
             figure(f"spark fixed: {name} {attempt} tables + planning", time.perf_counter() - started, "s")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds(jvm) + cpu_seconds()
             outcome = engine._run(job)
-            figure(
-                f"spark {name} {attempt} run (plan again, scan, write hits, evidence)",
-                time.perf_counter() - started,
-                "s",
-            )
-        figure(
-            f"spark {name} hits (high+medium+low)",
-            sum(n for k, n in outcome.levels.items() if k != "none"),
-            "",
-        )
-    jvm = session._jvm.java.lang.ProcessHandle.current().pid()
+            took, spent = time.perf_counter() - started, cpu_seconds(jvm) + cpu_seconds() - cpu
+            figure(f"spark {name} {attempt} run (plan again, scan, write hits, evidence)", took, "s")
+            figure(f"spark {name} {attempt} run, CPU (JVM + driver)", spent, "s")
+        figure(f"spark {name} hits", hit_count(outcome), "")
     figure("spark peak RSS, Python driver", peak_mib(), "MiB")
     figure("spark peak RSS, JVM (driver + local executors)", peak_mib(jvm), "MiB")
     spark.stop()
@@ -177,6 +176,8 @@ def main() -> None:
         store = prepare(work, args.readings)
         counts = ParquetStore(store, work / "staging", "1GB").row_counts(list(BENCH_TABLES))
         print(json.dumps({"rows": counts, "cpus": os.cpu_count()}), flush=True)
+        size = sum(f.stat().st_size for f in (store / "meter_readings").rglob("*.parquet"))
+        figure("meter_readings as Parquet (zstd)", size / 2**20, "MiB")
         for engine in ("duckdb", "spark"):
             started = time.perf_counter()
             subprocess.run(  # noqa: S603
