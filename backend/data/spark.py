@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from backend.data.parquet import ParquetStore
 from backend.data.sandbox import RuleRejected
 from backend.data.store import RuleTimeout, StoreUnavailable
+from backend.kernel.errors import AppError
 from backend.kernel.settings import Settings
 
 T = TypeVar("T")
@@ -183,7 +184,21 @@ def columns_of(settings: Settings, store: ParquetStore, spark_sql: str, timeout:
     return {f.name: duck_type(f.dataType.simpleString()) for f in fields}
 
 
+class SparkFailed(AppError):
+    status = 503
+    code = "spark_failed"
+
+
 def run(settings: Settings, store: ParquetStore, work: Callable[[Any], T], timeout: float | None) -> T:
-    spark = with_tables(settings, store)
-    with time_limit(spark, timeout):
-        return work(spark)
+    """``work(spark)`` with the tables as views and a time limit; Spark's errors become
+    :class:`SparkFailed` (the run records the reason; no stack reaches the caller)."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        spark = with_tables(settings, store)
+        with time_limit(spark, timeout):
+            return work(spark)
+    except (PySparkException, Py4JError) as exc:
+        text = re.sub(r"\s*\n.*", "", str(exc).strip(), flags=re.S)[:500]
+        raise SparkFailed(f"the Spark engine failed: {text}") from exc
