@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -143,19 +143,26 @@ class EngineService:
         actor = Actor.system(Channel.system, "scheduler")
         queued = (
             await self.session.execute(
-                select(RuleRun).where(col(RuleRun.status) == RunStatus.queued).order_by(col(RuleRun.id))
+                select(col(RuleRun.id))
+                .where(col(RuleRun.status) == RunStatus.queued)
+                .order_by(col(RuleRun.id))
             )
         ).scalars()
         done: list[RuleRun] = []
-        for run in list(queued):
-            topic = await self.topics.get(run.topic_id)
-            version = await self.topics.version(run.version_id)
-            run.status, run.engine, run.started_at = (
-                RunStatus.running,
-                self.settings.business_engine,
-                utcnow(),
+        for run_id in list(queued):
+            # claimed with one conditional UPDATE: a run is run once, whoever else looks at the queue
+            claimed = await self.session.execute(
+                update(RuleRun)
+                .where(col(RuleRun.id) == run_id, col(RuleRun.status) == RunStatus.queued)
+                .values(status=RunStatus.running, engine=self.settings.business_engine, started_at=utcnow())
             )
             await self.session.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            run = await self.get_run(int(run_id or 0))
+            await self.session.refresh(run)
+            topic = await self.topics.get(run.topic_id)
+            version = await self.topics.version(run.version_id)
             if topic.state not in RUNNABLE or version is None:
                 run.status, run.error = RunStatus.failed, f"topic {topic.code} is {topic.state!s}: not run"
                 done.append(await self._close(run, topic, actor, time.perf_counter()))

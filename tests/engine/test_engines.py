@@ -5,6 +5,7 @@ costs seconds. Outside CI they are skipped when Java or pyspark is missing; in C
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backend.audit.models import AuditRecord
 from backend.data.parquet import ParquetStore, duckdb_reader
 from backend.data.sandbox import RuleRejected, check_rule_sql
 from backend.data.service import check_rule
@@ -338,3 +340,50 @@ async def test_a_run_on_spark_goes_through_the_scheduler_and_says_which_engine_r
         ("A002", "medium", 2),
         ("A003", "low", 1),
     ]
+
+
+async def test_a_queued_run_is_run_once_when_two_schedulers_look_at_the_queue(db, settings, tmp_path):
+    topic_id = await zero_usage_topic(db, settings, tmp_path)
+    async with db.session() as session:
+        version = (await session.execute(select(RuleRun.version_id).limit(1))).scalar_one_or_none()
+        topic = await EngineService(session, trail(), settings).topics.get(topic_id)
+        queued = RuleRun(
+            topic_id=topic_id,
+            topic_code="MK-ZERO",
+            version_id=version or topic.current_version_id or 0,
+            trigger="manual",
+            status="queued",
+        )
+        session.add(queued)
+        await session.commit()
+        run_id = queued.id
+
+    both_read = asyncio.Barrier(2)
+
+    async def scheduler() -> list[RuleRun]:
+        """A scheduler that has read the queue when the other one has too (the race)."""
+        async with db.session() as session:
+            execute, first = session.execute, [True]
+
+            async def in_step(*args: Any, **kwargs: Any) -> Any:
+                result = await execute(*args, **kwargs)
+                if first.pop() if first else False:
+                    await both_read.wait()
+                return result
+
+            session.execute = in_step  # type: ignore[method-assign]
+            return await EngineService(session, trail(), settings).run_queued()
+
+    first, second = await asyncio.gather(scheduler(), scheduler())
+    assert sorted(len(runs) for runs in (first, second)) == [0, 1]
+    async with db.session() as session:
+        done = (await session.execute(select(RuleRun).where(RuleRun.id == run_id))).scalar_one()
+        recorded = (
+            await session.execute(
+                select(AuditRecord).where(
+                    AuditRecord.action == "rule.run", AuditRecord.object_id == str(run_id)
+                )
+            )
+        ).scalars()
+        assert len(list(recorded)) == 1
+    assert (done.status, done.engine, done.warnings_created) == ("done", "duckdb", 3)
