@@ -1,10 +1,14 @@
-"""Check expert-written rule SQL on its parse tree before it runs.
+"""Check expert-written rule SQL on its parse tree before it runs, on any engine.
 
-A rule is ONE ``SELECT`` over declared business tables: no other statement, no table
-functions (``read_csv``, ``glob``, ``query`` …), no file or schema-qualified names, no
-functions that read settings or the environment, named parameters (``$name``) only. This is
-the first line; the store's instance has external access off and its configuration locked
-(:mod:`backend.data.store`), and rules run on a cursor with a time limit.
+A rule is ONE ``SELECT`` (DuckDB SQL, whatever the engine) over declared business tables: no other
+statement, no table functions (``read_csv``, ``glob``, ``query`` …), no file or schema-qualified
+names, no functions that read settings or the environment, named parameters (``$name``) only.
+
+Two parses: an **allow-list** over sqlglot's tree (:mod:`backend.data.rulesql`: only the node kinds
+a query needs pass, the tree is what the Spark engine runs once transpiled), then DuckDB's own
+parser (what the DuckDB engine runs). This is the first line; the DuckDB store's instance has
+external access off and its configuration locked (:mod:`backend.data.store`), and rules run with
+a time limit.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 
+from backend.data.rulesql import allowed_tree
 from backend.kernel.errors import AppError
 
 MAX_SQL = 20_000
@@ -81,6 +86,7 @@ def check_rule_sql(sql: str, known_tables: set[str]) -> CheckedRule:
         raise RuleRejected("the rule is empty: write one SELECT statement")
     if len(text) > MAX_SQL:
         raise RuleRejected(f"the rule is longer than {MAX_SQL} characters")
+    allowed_tree(text, known_tables, _reject)
     row = _parser().execute("SELECT json_serialize_sql(?)", [text]).fetchone()
     tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True, "error_message": "cannot parse"}
     if tree.get("error"):
@@ -128,5 +134,5 @@ def check_rule_sql(sql: str, known_tables: set[str]) -> CheckedRule:
     return CheckedRule(text, tuple(sorted(tables)), tuple(sorted(params)))
 
 
-def _reject(reason: str) -> None:
+def _reject(reason: str) -> NoReturn:
     raise RuleRejected(f"rule rejected: {reason}", extra={"reason": reason})

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
-from backend.data.keys import key_text
+from backend.data.keys import INTEGER_TYPES, key_text
 from backend.data.models import (
     BusinessTable,
     ColumnSpec,
@@ -27,7 +27,9 @@ from backend.data.models import (
     TableLabels,
     TablePublic,
 )
-from backend.data.sandbox import CheckedRule, RuleRejected, check_rule_sql
+from backend.data.parquet import ParquetStore, parquet_columns
+from backend.data.rulesql import to_spark
+from backend.data.sandbox import CheckedRule, RuleRejected, _reject, check_rule_sql
 from backend.data.staging import Staged, stage, staging_path, write_rows_csv
 from backend.data.store import BusinessStore, LoadResult, LoadSpec
 from backend.data.upload import receive
@@ -47,7 +49,10 @@ class DataService:
         self.settings = settings
 
     @property
-    def store(self) -> BusinessStore:
+    def store(self) -> BusinessStore | ParquetStore:
+        """The DuckDB file (the default) or the shared Parquet store (``PROBITY_BUSINESS_STORE``)."""
+        if self.settings.business_store:
+            return ParquetStore.for_settings(self.settings)
         return BusinessStore.for_settings(self.settings)
 
     @property
@@ -110,7 +115,9 @@ class DataService:
         )
         self.session.add(table)
         await self.session.flush()
-        await asyncio.to_thread(self.store.create_table, data.name, [(c.name, c.type) for c in data.columns])
+        await asyncio.to_thread(
+            self.store.create_table, data.name, [(c.name, c.type) for c in data.columns], data.period_column
+        )
         await self.trail.record(
             self.session,
             actor,
@@ -451,9 +458,7 @@ async def check_rule(svc: DataService, sql: str, params: dict[str, object], meas
             + ("; " if missing and extra else "")
             + (f"parameter(s) {', '.join(extra)} are not used by the SQL" if extra else ""),
         )
-    columns = await asyncio.to_thread(
-        svc.store.columns_of, checked.sql, params, svc.settings.rule_timeout_seconds
-    )
+    columns = await asyncio.to_thread(probe_columns, svc.settings, svc.store, checked.sql, params)
     needed = [c for c in (*REQUIRED_RULE_COLUMNS, measure) if c not in columns]
     if needed:
         raise RuleRejected(
@@ -463,3 +468,46 @@ async def check_rule(svc: DataService, sql: str, params: dict[str, object], meas
     for key in REQUIRED_RULE_COLUMNS:
         key_text(key, columns[key])  # refuses a key type whose text is not stable
     return checked
+
+
+def probe_columns(
+    settings: Settings, store: BusinessStore | ParquetStore, sql: str, params: dict[str, object]
+) -> dict[str, str]:
+    """The columns a checked rule returns on the configured engine (a zero-row probe; on Spark the
+    analysis of the transpiled query, which refuses what Spark cannot run, with Spark's reason)."""
+    timeout = settings.rule_timeout_seconds
+    if isinstance(store, BusinessStore):
+        if settings.business_engine == "spark":
+            raise RuleRejected("rule rejected: the Spark engine needs PROBITY_BUSINESS_STORE")
+        return store.columns_of(sql, params, timeout)
+    if settings.business_engine == "spark":
+        from backend.data import spark
+
+        found = spark.columns_of(settings, store, to_spark(sql, dict(params), _reject), timeout)
+        same_types(parquet_columns(store, settings.duckdb_memory_limit, sql, params, timeout), found)
+        return found
+    return parquet_columns(store, settings.duckdb_memory_limit, sql, params, timeout)
+
+
+def _kind(duck: str) -> str:
+    """What a column's type means for the keys and the evidence: integers alike, decimals by scale."""
+    if duck in INTEGER_TYPES:
+        return "INTEGER"
+    if duck.startswith("DECIMAL(") and "," in duck:
+        return "DECIMAL(" + duck.split(",")[1]
+    return duck
+
+
+def same_types(duck: dict[str, str], spark: dict[str, str]) -> None:
+    """Refuse a rule whose columns Spark would type otherwise than DuckDB: its hits would differ."""
+    differ = [
+        f"{name} is {kind} on DuckDB but {spark.get(name, 'missing')} on Spark"
+        for name, kind in duck.items()
+        if _kind(kind) != _kind(spark.get(name, ""))
+    ]
+    if differ:
+        reason = (
+            f"Spark cannot run this rule to the same hits: {'; '.join(differ)}; "
+            "cast the column in the rule (e.g. CAST(… AS DATE))"
+        )
+        raise RuleRejected(f"rule rejected: {reason}", extra={"reason": reason})

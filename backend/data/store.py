@@ -58,6 +58,21 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def lock_down(con: duckdb.DuckDBPyConnection, readable: Path, memory_limit: str) -> None:
+    """Sandbox an instance for the rest of its life: it may read ``readable`` only, no external
+    access, no extensions, no Python replacement scans, configuration locked."""
+    for statement in (
+        f"SET allowed_directories=[{lit(str(readable) + '/')}]",
+        f"SET memory_limit={lit(memory_limit)}",
+        "SET python_enable_replacements=false",
+        "SET autoinstall_known_extensions=false",
+        "SET autoload_known_extensions=false",
+        "SET enable_external_access=false",
+        "SET lock_configuration=true",
+    ):
+        con.execute(statement)
+
+
 class RuleTimeout(AppError):
     status = 422
     code = "rule_timeout"
@@ -223,16 +238,7 @@ class BusinessStore:
         finally:
             if waiting is not None:
                 os.close(waiting)
-        for statement in (
-            f"SET allowed_directories=[{lit(str(self.staging_dir) + '/')}]",
-            f"SET memory_limit={lit(self.memory_limit)}",
-            "SET python_enable_replacements=false",
-            "SET autoinstall_known_extensions=false",
-            "SET autoload_known_extensions=false",
-            "SET enable_external_access=false",
-            "SET lock_configuration=true",
-        ):
-            con.execute(statement)
+        lock_down(con, self.staging_dir, self.memory_limit)
         self._con, self._holder = con, holder
 
     def _wanted(self) -> bool:
@@ -271,7 +277,9 @@ class BusinessStore:
                 cur.close()
 
     # --- tables ---------------------------------------------------------------------
-    def create_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    def create_table(
+        self, table: str, columns: Sequence[tuple[str, str]], period_column: str | None = None
+    ) -> None:
         body = ", ".join(f"{ident(name)} {kind}" for name, kind in columns)
         with self._cursor() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({body}, {IMPORT_COLUMN} BIGINT)")

@@ -110,39 +110,47 @@ def evaluate(
 
     def work(cur: duckdb.DuckDBPyConnection) -> Outcome:
         started = time.perf_counter()
-        out = Outcome()
         cur.execute(
             f"CREATE TEMP TABLE run_hits AS SELECT rule.*, {level_case(thresholds)} AS {LEVEL_COLUMN} "  # noqa: S608
             f"FROM ({sql}) AS rule",
             params,
         )
         try:
-            counts = cur.execute(f"SELECT {LEVEL_COLUMN}, count(*) FROM run_hits GROUP BY ALL")  # noqa: S608
-            out.levels = {str(level): int(n) for level, n in counts.fetchall()}
-            if sum(n for level, n in out.levels.items() if level != "none"):
-                columns = [(str(r[0]), str(r[1])) for r in cur.execute("DESCRIBE run_hits").fetchall()]
-                kinds = dict(columns)
-                employee = as_text("employee_no", kinds)
-                out.by_employee = {
-                    (str(no), str(level)): int(n)
-                    for no, level, n in cur.execute(
-                        f"SELECT {employee}, {LEVEL_COLUMN}, count(*) FROM run_hits "  # noqa: S608
-                        f"WHERE {LEVEL_COLUMN} <> 'none' GROUP BY ALL"
-                    ).fetchall()
-                }
-                hit = (
-                    f"struct_pack(e := {employee}, o := {as_text('object_key', kinds, 128)}, "
-                    f"p := {as_text('period_key', kinds, 32)}, l := {LEVEL_COLUMN}, "
-                    f"v := {evidence_sql(columns, thresholds, rule_version)})"
-                )
-                row = cur.execute(
-                    f"SELECT CAST(to_json(list({hit})) AS VARCHAR) FROM run_hits "  # noqa: S608
-                    f"WHERE {LEVEL_COLUMN} <> 'none'"
-                ).fetchone()
-                out.payload = str(row[0]) if row and row[0] is not None else None
+            out = summarise(cur, thresholds, rule_version)
         finally:
             cur.execute("DROP TABLE run_hits")
         out.query_ms = round((time.perf_counter() - started) * 1000)
         return out
 
     return work
+
+
+def summarise(cur: duckdb.DuckDBPyConnection, thresholds: Thresholds, rule_version: int) -> Outcome:
+    """Levels, hits per employee and the warnings' JSON array from ``run_hits`` (the rule's rows
+    with their level: a table here, a view over the Spark engine's output in
+    :mod:`backend.engine.engines`)."""
+    out = Outcome()
+    counts = cur.execute(f"SELECT {LEVEL_COLUMN}, count(*) FROM run_hits GROUP BY ALL")  # noqa: S608
+    out.levels = {str(level): int(n) for level, n in counts.fetchall()}
+    if sum(n for level, n in out.levels.items() if level != "none"):
+        columns = [(str(r[0]), str(r[1])) for r in cur.execute("DESCRIBE run_hits").fetchall()]
+        kinds = dict(columns)
+        employee = as_text("employee_no", kinds)
+        out.by_employee = {
+            (str(no), str(level)): int(n)
+            for no, level, n in cur.execute(
+                f"SELECT {employee}, {LEVEL_COLUMN}, count(*) FROM run_hits "  # noqa: S608
+                f"WHERE {LEVEL_COLUMN} <> 'none' GROUP BY ALL"
+            ).fetchall()
+        }
+        hit = (
+            f"struct_pack(e := {employee}, o := {as_text('object_key', kinds, 128)}, "
+            f"p := {as_text('period_key', kinds, 32)}, l := {LEVEL_COLUMN}, "
+            f"v := {evidence_sql(columns, thresholds, rule_version)})"
+        )
+        row = cur.execute(
+            f"SELECT CAST(to_json(list({hit})) AS VARCHAR) FROM run_hits "  # noqa: S608
+            f"WHERE {LEVEL_COLUMN} <> 'none'"
+        ).fetchone()
+        out.payload = str(row[0]) if row and row[0] is not None else None
+    return out

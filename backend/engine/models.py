@@ -16,6 +16,8 @@ from backend.warnings.models import Finding
 
 
 class RunStatus(StrEnum):
+    #: waiting for the scheduler (runs on the Spark engine go through it as jobs)
+    queued = "queued"
     running = "running"
     done = "done"
     failed = "failed"
@@ -31,6 +33,8 @@ class RuleRun(SQLModel, table=True):
     trigger: str = Field(max_length=16)  # manual, schedule, cli
     trial: bool = False
     status: RunStatus = Field(default=RunStatus.running, sa_type=String(16), index=True)
+    #: the engine that ran it: duckdb or spark
+    engine: str = Field(default="duckdb", max_length=16, sa_column_kwargs={"server_default": "duckdb"})
     rows_scanned: int = 0
     hits_high: int = 0
     hits_medium: int = 0
@@ -58,6 +62,7 @@ class RunPublic(SQLModel):
     trigger: str
     trial: bool
     status: RunStatus
+    engine: str
     rows_scanned: int
     hits_high: int
     hits_medium: int

@@ -8,7 +8,6 @@ the run. Everything after the query happens in one operational transaction.
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import logging
 import time
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,7 +24,8 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.data.sandbox import check_rule_sql, warm_parser
 from backend.data.service import DataService
-from backend.engine.evaluate import Outcome, evaluate
+from backend.engine.engines import RuleJob, rule_engine
+from backend.engine.evaluate import Outcome
 from backend.engine.models import (
     ClueItem,
     ClueSheet,
@@ -67,6 +67,8 @@ from backend.warnings.models import Finding, Level, Verification, Warning
 from backend.warnings.routing import announce
 
 RETIRE_AFTER_MONTHS = 6
+#: triggers that run at once on every engine (they already run in the scheduler or a CLI process)
+DIRECT = frozenset({"schedule", "cli", "demo", "queued"})
 #: a scheduled run that failed (or never finished) is tried again after this long
 RETRY_AFTER = timedelta(hours=1)
 log = logging.getLogger("probity.rules")
@@ -108,6 +110,7 @@ class EngineService:
         version = await self.topics.version(topic.current_version_id)
         if topic.offline or version is None or version.id is None or topic.id is None:
             raise Conflict(f"topic {topic.code} has no data rule (offline topic)", code="no_rule")
+        queued = self.settings.business_engine == "spark" and trigger not in DIRECT
         run = RuleRun(
             topic_id=topic.id,
             topic_code=topic.code,
@@ -115,9 +118,59 @@ class EngineService:
             trigger=trigger,
             trial=topic.state == TopicState.validating,
             person_id=actor.person_id,
+            engine=self.settings.business_engine,
+            status=RunStatus.queued if queued else RunStatus.running,
         )
         self.session.add(run)
         await self.session.commit()
+        if queued:  # Spark runs take seconds to minutes: the scheduler's job runs it
+            await self.trail.record(
+                self.session,
+                actor,
+                action="rule.run_queued",
+                object_type="rule_run",
+                object_id=run.id,
+                new={"topic": topic.code, "version_id": run.version_id, "engine": run.engine},
+                power="rule.run",
+            )
+            await self.session.commit()
+            return run
+        return await self._execute(run, topic, version, actor)
+
+    async def run_queued(self) -> list[RuleRun]:
+        """Run the queued runs, oldest first (the ``rules.run_queued`` job). A run whose topic
+        stopped being runnable meanwhile fails with the reason."""
+        actor = Actor.system(Channel.system, "scheduler")
+        queued = (
+            await self.session.execute(
+                select(col(RuleRun.id))
+                .where(col(RuleRun.status) == RunStatus.queued)
+                .order_by(col(RuleRun.id))
+            )
+        ).scalars()
+        done: list[RuleRun] = []
+        for run_id in list(queued):
+            # claimed with one conditional UPDATE: a run is run once, whoever else looks at the queue
+            claimed = await self.session.execute(
+                update(RuleRun)
+                .where(col(RuleRun.id) == run_id, col(RuleRun.status) == RunStatus.queued)
+                .values(status=RunStatus.running, engine=self.settings.business_engine, started_at=utcnow())
+            )
+            await self.session.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            run = await self.get_run(int(run_id or 0))
+            await self.session.refresh(run)
+            topic = await self.topics.get(run.topic_id)
+            version = await self.topics.version(run.version_id)
+            if topic.state not in RUNNABLE or version is None:
+                run.status, run.error = RunStatus.failed, f"topic {topic.code} is {topic.state!s}: not run"
+                done.append(await self._close(run, topic, actor, time.perf_counter()))
+                continue
+            done.append(await self._execute(run, topic, version, actor))
+        return done
+
+    async def _execute(self, run: RuleRun, topic: Topic, version: RuleVersion, actor: Actor) -> RuleRun:
         started = time.perf_counter()
         try:
             await self._ready()
@@ -188,27 +241,21 @@ class EngineService:
             await announce(self.session, self.trail, warning_ids)
 
     async def _query(self, version: RuleVersion) -> tuple[Outcome, float]:
-        """The rule's outcome, and when its clock started."""
+        """The rule's outcome on the configured engine, and when its clock started."""
         started = time.perf_counter()
         checked = check_rule_sql(version.sql, await self.data.table_names())
-        store = self.data.store
+        engine = rule_engine(self.settings)
+        job = RuleJob(
+            checked,
+            dict(version.params),
+            Thresholds.model_validate(version.thresholds),
+            version.number,
+            self.settings.rule_timeout_seconds,
+        )
         # the wait for the store (another process's import or run) and its opening are left out
         # of the run's clock: its recorded duration is the rule's own work
-        opening = time.perf_counter()
-        await asyncio.to_thread(store.acquire)
-        started += time.perf_counter() - opening
-        try:
-            counts = await asyncio.to_thread(store.row_counts, list(checked.tables))
-            thresholds = Thresholds.model_validate(version.thresholds)
-            outcome = await asyncio.to_thread(
-                store.run,
-                evaluate(checked.sql, dict(version.params), thresholds, version.number),
-                self.settings.rule_timeout_seconds,
-            )
-        finally:
-            store.release()
-        outcome.levels["__scanned__"] = sum(counts.values())
-        return outcome, started
+        outcome, waited = await engine.run(job)
+        return outcome, started + waited
 
     async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> list[int]:
         """Hits to warnings in the run's transaction; returns the new live warnings to announce.

@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     duckdb_wait_seconds: float = Field(default=300.0, gt=0)
     duckdb_linger_seconds: float = Field(default=2.0, ge=0)
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
+    #: which engine runs the rules (backend/engine/engines.py): DuckDB embedded (the default) or
+    #: Apache Spark (the ``spark`` extra and a Java runtime; README "Running at province scale")
+    business_engine: Literal["duckdb", "spark"] = "duckdb"
+    #: where business tables live: unset, the DuckDB file <data_dir>/business.duckdb (DuckDB only);
+    #: ``file:///dir`` (or ``s3://bucket/prefix``, configured in the engines), Parquet partitioned by
+    #: period, read by both engines (backend/data/parquet.py)
+    business_store: str | None = None
+    #: the Spark master (``local[2]``, ``spark://host:7077``, ``yarn``, ``k8s://…``) and Spark
+    #: settings passed through as they are (JSON: {"spark.executor.memory": "8g", …})
+    spark_master: str = "local[*]"
+    spark_conf: dict[str, str] = Field(default_factory=dict)
     upload_max_bytes: int = Field(default=4_000_000_000, ge=1024)
 
     #: public intake (backend/intake): proof-of-work bits per report (~65 000 hashes at 16: about a

@@ -19,6 +19,18 @@ SELECT employee_no, account_no AS object_key, month AS period_key,
        count(*) FILTER (WHERE kwh <= $max_kwh) AS zero_days, sum(kwh) AS total_kwh
 FROM readings GROUP BY ALL
 """
+#: rule SQL that writes, reads files or the environment: refused on every engine, with the reason
+HOSTILE_SQL = [
+    ("SELECT * FROM read_csv('/etc/passwd')", "read_csv"),
+    ("SELECT * FROM '/etc/passwd'", "unknown table"),
+    ("COPY (SELECT 1) TO '/tmp/out.csv'", "single SELECT"),
+    (
+        "SELECT employee_no, 1 AS object_key, 2 AS period_key, 3 AS m FROM readings; DROP TABLE readings",
+        "SELECT",
+    ),
+    ("SELECT getenv('HOME') AS employee_no", "getenv"),
+    ("ATTACH '/tmp/other.db'", "single SELECT"),
+]
 THRESHOLDS = Thresholds(measure="zero_days", direction="above", high=3, medium=2, low=1)
 
 

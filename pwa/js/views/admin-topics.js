@@ -14,6 +14,7 @@ const NEXT = {
 };
 
 function runSummary(run) {
+  if (run.status === "queued") return h("p", { class: "muted" }, t("topics.run_queued", { code: run.topic_code }));
   if (run.error) return h("p", { class: "error-text" }, t("topics.run_failed", { code: run.topic_code }), " ", run.error);
   return h(
     "p",
