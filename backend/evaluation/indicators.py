@@ -7,8 +7,10 @@ store with a time limit. It returns ``employee_no`` and ``value``; ``$period_sta
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import duckdb
 from sqlalchemy import select
@@ -16,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.service import AuditTrail
+from backend.data.parquet import ParquetStore, duckdb_reader
 from backend.data.sandbox import RuleRejected, check_rule_sql
 from backend.data.service import DataService
+from backend.data.store import BusinessStore
 from backend.evaluation.schemas import IndicatorDef
 from backend.kernel.settings import Settings
 from backend.org.models import Person
@@ -43,9 +47,18 @@ async def check_indicators(
                 extra={"indicator": ind.code},
             )
         params: dict[str, object] = {p: date(2000, 1, 1) for p in checked.parameters}
-        columns = await asyncio.to_thread(
-            data.store.columns_of, checked.sql, params, settings.rule_timeout_seconds
-        )
+
+        def probe(
+            cur: duckdb.DuckDBPyConnection, sql: str = checked.sql, bound: dict[str, object] = params
+        ) -> list[str]:
+            try:
+                return [
+                    str(d[0]) for d in cur.execute(f"SELECT * FROM ({sql}) AS ind LIMIT 0", bound).description
+                ]
+            except duckdb.Error as exc:
+                raise RuleRejected(f"rule rejected: {exc}", extra={"reason": str(exc)}) from exc
+
+        columns = await _on_store(data.store, settings, probe)
         missing = [c for c in COLUMNS if c not in columns]
         if missing:
             raise RuleRejected(
@@ -82,11 +95,7 @@ async def indicator_values(
             out[code] = {str(no): float(v or 0) for no, v in rows}
         return out
 
-    await asyncio.to_thread(store.acquire)
-    try:
-        by_no = await asyncio.to_thread(store.run, work, settings.rule_timeout_seconds)
-    finally:
-        store.release()
+    by_no = await _on_store(store, settings, work)
     numbers = {no for values in by_no.values() for no in values}
     ids: dict[str, int] = {}
     if numbers:
@@ -95,3 +104,27 @@ async def indicator_values(
         )
         ids = {str(no): int(i or 0) for no, i in (await session.execute(stmt)).all()}
     return {code: {ids[no]: v for no, v in values.items() if no in ids} for code, values in by_no.items()}
+
+
+async def _on_store(store: BusinessStore | ParquetStore, settings: Settings, work: Any) -> Any:
+    """``work(cursor)`` on the business data: the DuckDB file (taking this process's turn), or a
+    DuckDB reader over the shared Parquet store (where rules run on Spark, indicators — small, per
+    round — still run on DuckDB over the same files)."""
+    if isinstance(store, ParquetStore):
+
+        def read() -> Any:
+            con = duckdb_reader(store, settings.duckdb_memory_limit)
+            timer = threading.Timer(settings.rule_timeout_seconds, con.interrupt)
+            timer.start()
+            try:
+                return work(con)
+            finally:
+                timer.cancel()
+                con.close()
+
+        return await asyncio.to_thread(read)
+    await asyncio.to_thread(store.acquire)
+    try:
+        return await asyncio.to_thread(store.run, work, settings.rule_timeout_seconds)
+    finally:
+        store.release()
