@@ -59,7 +59,7 @@ def test_inspector_dashboard_figures_and_their_lists(live, phone, shots):
     expect(page.get_by_role("heading", name="预警清单")).to_be_visible()
     expect(page.locator(".list-about")).to_have_text("筛选：2026年11月 · 已逾期")
     expect(page.locator("ul.wlist a.wcard")).to_have_count(2)
-    expect(page.locator("main [role=status]")).to_have_text("共 2 条")
+    expect(page.locator("main p[role=status]")).to_have_text("共 2 条")
     no_identifiers(page)
     shots(page, "dashboard-list-overdue")
 

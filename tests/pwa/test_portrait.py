@@ -17,7 +17,7 @@ QUARTER = "/#/portrait?by=post&at=2026-11-15"
 
 def test_inspector_reads_high_risk_posts_and_people(live, phone, shots):
     live.run(seed_known)
-    r = live.api("PUT", "/api/portrait/weights", "admin", json={"weights": {"years_in_post": 0}})
+    r = live.api("PUT", "/api/portrait/weights", "admin", json={"weights": {"years_in_post": 0, "education_shortfall": 0}})
     assert r.status_code == 200, r.text
     page = phone().new_page()
     sign_in(page, "inspector")
@@ -51,11 +51,11 @@ def test_head_sees_posts_not_people(live, phone):
     expect(page.get_by_role("heading", name="风险高发岗位")).to_be_visible()
     expect(page.locator(".segmented button")).to_have_count(2)  # departments and posts, no people
     # the station's heads' post holds w6 only (w7 is 青山供电所's): yellow 0.5 + overdue 2, plus
-    # years in post at the default weight: more than 2.5, far below the county's 9.5
+    # years in post (0.5 a year) and 8 hours of education short (1 an hour) at the default weights
     score = float(
         page.locator("li.portrait-row").filter(has_text="供电所所长").locator(".score").inner_text()
     )
-    assert 2.5 < score < 9.5
+    assert 2.5 + 8 < score < 2.5 + 8 + 0.5 * 40
     page.get_by_role("button", name="部门").click()
     expect(page.locator("li.portrait-row")).to_have_count(1)
     expect(page.locator("li.portrait-row")).to_contain_text("城关供电所")
