@@ -16,6 +16,9 @@ from backend.interviews.service import InterviewService
 from backend.kernel.access import Principal, Role
 from backend.ladder.models import CaseState, LadderCase
 from backend.ladder.service import LadderService, case_public
+from backend.problems.models import Problem, ProblemState
+from backend.problems.schemas import ProblemPublic
+from backend.problems.service import ProblemService
 from backend.warnings.linked import LinkedService
 from backend.warnings.models import LinkedState, LinkedWarning
 
@@ -288,6 +291,67 @@ class TrailList(ListSpec):
             ]
 
 
+# --- the problem list (问题清单) ----------------------------------------------------------------
+class ProblemFilters(Filters):
+    state: ProblemState | None = None
+
+
+class ProblemsList(ListSpec):
+    name = "problems"
+    filters = ProblemFilters
+
+    columns = (
+        "number",
+        "title",
+        "unit",
+        "origin",
+        "category",
+        "state",
+        "registered",
+        "assignee",
+        "measures",
+        "due",
+        "overdue",
+        "closed",
+        "money_recovered",
+        "problems_avoided",
+    )
+
+    async def count(self, ctx: ListContext, filters: Any) -> int:
+        where = [ProblemService(ctx.session, ctx.trail).visible(ctx.principal)]
+        if filters.state:
+            where.append(col(Problem.state) == filters.state.value)
+        return await counted(ctx, Problem, where)
+
+    async def pages(self, ctx: ListContext, filters: Any) -> AsyncIterator[list[list[Any]]]:
+        svc = ProblemService(ctx.session, ctx.trail)
+        w = ctx.words
+
+        async def fetch(limit: int, offset: int) -> Sequence[ProblemPublic]:
+            return await svc.listed(ctx.principal, filters.state, limit, offset)
+
+        async for rows in paged(fetch):
+            yield [
+                [
+                    p.number,
+                    p.title,
+                    p.unit_name,
+                    w.pick("pb.origin", p.origin.value),
+                    w.pick("pb.category", p.category.value) if p.category else "",
+                    w.pick("pb_state", p.state.value),
+                    w.stamp(p.registered_at),
+                    p.assignee_name or "",
+                    p.measures,
+                    w.day(p.due_on),
+                    w.yes_no(p.overdue),
+                    w.stamp(p.closed_at),
+                    p.money_recovered,
+                    p.problems_avoided,
+                ]
+                for p in rows
+            ]
+
+
 def lists() -> dict[str, ListSpec]:
     found: list[ListSpec] = [
         WarningsList(),
@@ -295,6 +359,7 @@ def lists() -> dict[str, ListSpec]:
         InterviewsList(),
         LinkedList(),
         LadderList(),
+        ProblemsList(),
         TrailList(),
     ]
     return {spec.name: spec for spec in found}

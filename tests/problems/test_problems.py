@@ -3,9 +3,11 @@ role and out of scope, a unit's own report, the effect summed, every step in the
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -157,3 +159,32 @@ async def test_a_problem_is_registered_classified_assigned_rectified_checked_clo
     assert pid in [p["id"] for p in mine]
     theirs = (await client.get("/api/problems", headers=await sessions.headers("manager2"))).json()
     assert theirs == []
+
+
+async def test_the_problem_list_exports_in_words_within_scope(client, sessions):
+    station = await unit_id(client, sessions, "城关供电所")
+    body = {
+        "unit_id": station,
+        "origin": "inspection",
+        "title": "物资领用无签收",
+        "description": "抽查 5 单无签收",
+    }
+    r = await client.post("/api/problems", json=body, headers=await sessions.headers("inspector"))
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    await step(client, sessions, "inspector", pid, "classify", {"category": "control"})
+
+    async def exported(user: str, **filters: Any) -> list[tuple[Any, ...]]:
+        headers = await sessions.headers(user)
+        r = await client.post("/api/exports", json={"list": "problems", "filters": filters}, headers=headers)
+        assert r.status_code == 201, r.text
+        assert r.json()["title"] == "问题清单"
+        got = await client.get(r.json()["download_url"], headers=headers)
+        sheet = load_workbook(io.BytesIO(got.content), read_only=True).worksheets[0]
+        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+    rows = await exported("inspector")
+    assert rows[0][:6] == ("编号", "问题", "单位", "来源", "分类", "状态")
+    assert rows[1][1:6] == ("物资领用无签收", "城关供电所", "监督检查", "防控措施缺失", "已分类")
+    assert await exported("inspector", state="closed") == [rows[0]]  # the screen's filter
+    assert await exported("inspector2") == [rows[0]]  # another county's inspector: none of it

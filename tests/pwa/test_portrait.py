@@ -17,7 +17,8 @@ QUARTER = "/#/portrait?by=post&at=2026-11-15"
 
 def test_inspector_reads_high_risk_posts_and_people(live, phone, shots):
     live.run(seed_known)
-    r = live.api("PUT", "/api/portrait/weights", "admin", json={"weights": {"years_in_post": 0, "education_shortfall": 0}})
+    standing = {"years_in_post": 0, "education_shortfall": 0}
+    r = live.api("PUT", "/api/portrait/weights", "admin", json={"weights": standing})
     assert r.status_code == 200, r.text
     page = phone().new_page()
     sign_in(page, "inspector")

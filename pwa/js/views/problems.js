@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { fmtDay, fmtNumber, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, toast } from "../ui.js";
+import { exportButton } from "../exporting.js";
 import { caseCard, choice, facts, firstEmpty, select, stateFilter, stepForm, timeline } from "./casefile.js";
 
 const STATES = ["registered", "classified", "assigned", "rectifying", "rectified", "checked", "closed"];
@@ -37,6 +38,7 @@ async function list(root, state, ctx) {
     stateFilter(t("clue.filter"), [["", t("clue.all")], ...STATES.map((s) => [s, t("pb_state." + s)])], state || "", (value) =>
       ctx.navigate("#/problems" + (value ? "?state=" + value : "")),
     ),
+    problems.length ? exportButton("problems", state ? { state } : {}) : null,
     problems.length ? h("ul", { class: "wlist" }, problems.map(card)) : emptyState(t("pb.none")),
   );
 }
