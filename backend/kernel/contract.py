@@ -87,7 +87,7 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         found |= {401, 403}
     if "requestBody" in operation:
         found |= {409, 413, 415}
-    if method == "delete":
+    if method in ("delete", "post"):  # an action without a body too (a step, a link) meets a state
         found.add(409)
     if path in THROTTLED:
         found |= {401, 429}  # a wrong password, an expired or replayed refresh token
