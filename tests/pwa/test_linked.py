@@ -21,6 +21,8 @@ def test_head_answers_a_risk_notice_letter(live, phone, shots):
     for n, wid in enumerate(live.run(three_of_one_topic)):
         body = {"client_id": f"linked-test-{n:04d}", "result": "true", "cause": "属实", "measures": "整改"}
         assert live.api("POST", f"/api/warnings/{wid}/verifications", "manager", json=body).status_code == 201
+        # a finding counts once the head confirmed it
+        assert live.api("POST", f"/api/warnings/{wid}/confirm", "head").status_code == 200
     letters = live.api("GET", "/api/linked", "head").json()
     assert [letter["rule"] for letter in letters] == ["repeat"]
 
