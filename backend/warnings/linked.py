@@ -427,7 +427,24 @@ class LinkedService:
             )
         return row
 
-    async def report(self, principal: Principal, linked_id: int, data: RiskReportCreate) -> LinkedWarning:
+    async def members(self, row: LinkedWarning) -> Sequence[dict[str, Any]]:
+        """What the letter's forms print of the warnings it names (the caller got ``row`` in scope)."""
+        stmt = (
+            select(
+                col(Warning.id),
+                col(Warning.level),
+                col(Warning.topic_code),
+                col(Warning.person_id),
+                col(Warning.raised_at),
+            )
+            .where(col(Warning.id).in_(row.warning_ids))
+            .order_by(col(Warning.raised_at), col(Warning.id))
+        )
+        return [dict(r._mapping) for r in (await self.session.execute(stmt)).all()]
+
+    async def report(
+        self, principal: Principal, linked_id: int, data: RiskReportCreate, *, commit: bool = True
+    ) -> LinkedWarning:
         row = await self.get(principal, linked_id)
         if not principal.has(Role.head) or row.unit_id not in principal.subtree_unit_ids:
             raise Forbidden("the risk report comes from the head of the department", code="not_unit_head")
@@ -458,7 +475,8 @@ class LinkedService:
             new={"state": LinkedState.answered.value, "on_time": now <= row.report_due_at},
             power="warning.linked",
         )
-        await self.session.commit()
+        if commit:
+            await self.session.commit()
         await self.session.refresh(row)
         return row
 
@@ -545,3 +563,14 @@ async def chase_linked(
         )
         done[stage] += 1
     return done
+
+
+async def topic_levels_since(session: AsyncSession, topic_id: int, since: datetime) -> dict[str, int]:
+    """Warnings a topic raised since ``since`` by level (trial runs left out): the exit form (B.8)
+    prints the last six months'."""
+    rows = await session.execute(
+        select(col(Warning.level), func.count())
+        .where(col(Warning.topic_id) == topic_id, col(Warning.raised_at) >= since, col(Warning.trial).is_(False))
+        .group_by(col(Warning.level))
+    )
+    return {str(level): int(n) for level, n in rows.all()}
