@@ -136,9 +136,17 @@ class FormController(Controller):
     ) -> FormPublic:
         return await self._out(forms, request, await forms.file_account(request.user, data))
 
+
+class LadderDocumentController(Controller):
+    """The ladder's documents: the person of the case reads theirs too."""
+
+    path = "/api/forms/ladder"
+    tags = ["forms"]
+    dependencies = {"forms": Provide(provide_forms)}
+    guards = [requires()]
+
     @get(
-        "/ladder/{case_id:int}/{doc:str}/pdf",
-        guards=[requires()],
+        "/{case_id:int}/{doc:str}/pdf",
         summary="A ladder case's document: notice, inquiry, recommendation, extension, visit (PDF)",
     )
     async def ladder_document(

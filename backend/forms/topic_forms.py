@@ -38,7 +38,7 @@ EXIT_STEPS = [
 PLAN_STEPS = [
     StepSpec(Role.expert, "expert_review"),
     StepSpec(Role.admin, "tech_review"),
-    StepSpec(Role.inspector, "management_review"),
+    StepSpec(Role.committee, "management_review"),
 ]
 
 

@@ -570,7 +570,11 @@ async def topic_levels_since(session: AsyncSession, topic_id: int, since: dateti
     prints the last six months'."""
     rows = await session.execute(
         select(col(Warning.level), func.count())
-        .where(col(Warning.topic_id) == topic_id, col(Warning.raised_at) >= since, col(Warning.trial).is_(False))
+        .where(
+            col(Warning.topic_id) == topic_id,
+            col(Warning.raised_at) >= since,
+            col(Warning.trial).is_(False),
+        )
         .group_by(col(Warning.level))
     )
     return {str(level): int(n) for level, n in rows.all()}
