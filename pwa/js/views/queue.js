@@ -7,10 +7,11 @@ import { confirmSheet } from "../sheet.js";
 import { add, emptyState, h, heading } from "../ui.js";
 import { heldIds, holdConfirm } from "../undo.js";
 import { warningCard } from "./inbox.js";
+import { formsLink } from "./forms.js";
 import { lettersLink } from "./linked.js";
 
 export default async function render(root, ctx) {
-  const [page, letters] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100&lang=" + currentLang()), lettersLink()]);
+  const [page, letters, forms] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100&lang=" + currentLang()), lettersLink(), formsLink()]);
   const held = heldIds();
   const items = page.items.filter((w) => !held.has(w.id));
   const label = (w) => [w.person_name || "", w.finding ? t("finding." + w.finding) : ""].filter(Boolean).join(" — ");
@@ -60,6 +61,7 @@ export default async function render(root, ctx) {
     h("p", { class: "muted" }, t("queue.lead", { n: items.length })),
     items.length ? [h("ul", { class: "wlist" }, items.map(row)), batch] : emptyState(t("queue.empty")),
     h("a", { class: "card hub-link", href: "#/supervision" }, h("strong", {}, t("sv.title")), h("span", { class: "muted" }, t("sv.hub_hint"))),
+    forms,
     letters,
     h("a", { class: "card hub-link", href: "#/interviews" }, h("strong", {}, t("iv.title")), h("span", { class: "muted" }, t("iv.hub_hint"))),
   );
