@@ -23,10 +23,12 @@ from backend.forms.schemas import (
     RuleFormCreate,
     ThresholdFormCreate,
 )
-from backend.interviews.controller import pdf_response
+from backend.interviews.controller import PDF_HEADERS, pdf_response
 from backend.kernel.access import Principal, Role, requires
 
 STAFF = [requires(Role.head, Role.inspector, Role.committee, Role.admin, Role.expert)]
+READ_TOPICS = STAFF
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def provide_forms(db_session: NamedDependency[AsyncSession], state: State) -> FormService:
@@ -87,6 +89,18 @@ class FormController(Controller):
     ) -> Response[bytes]:
         row, content = await forms.pdf(request.user, form_id)
         return pdf_response(content, f"{row.kind}-{row.id}")
+
+    @get("/b3/pdf", guards=READ_TOPICS, summary="B.3 the topic library (data list) as a PDF table")
+    async def library_pdf(self, forms: NamedDependency[FormService], request: Req) -> Response[bytes]:
+        return pdf_response(await forms.library_pdf(request.user), "b3-topic-library")
+
+    @get("/b3/xlsx", guards=READ_TOPICS, summary="B.3 the topic library (data list) as an XLSX workbook")
+    async def library_xlsx(self, forms: NamedDependency[FormService], request: Req) -> Response[bytes]:
+        return Response(
+            await forms.library_xlsx(request.user),
+            media_type=XLSX,
+            headers={**PDF_HEADERS, "Content-Disposition": 'attachment; filename="b3-topic-library.xlsx"'},
+        )
 
     @post("/b13", status_code=201, summary="B.13 risk notice letter of a linked warning (an inspector)")
     async def notice(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from backend.approvals.models import Approval, ApprovalState
 from backend.forms.ladder_docs import LadderDocs
 from backend.forms.letters import LetterForms
+from backend.forms.library import TopicLibrary
 from backend.forms.misc_forms import MiscForms
 from backend.forms.topic_forms import TopicForms
 from backend.kernel.access import Principal
@@ -13,7 +14,7 @@ from backend.kernel.access import Principal
 TOPIC_FORMS = {"b7", "b8", "b11"}
 
 
-class FormService(LetterForms, TopicForms, MiscForms, LadderDocs):
+class FormService(LetterForms, TopicForms, MiscForms, LadderDocs, TopicLibrary):
     async def apply(self, row: Approval, principal: Principal) -> None:
         """A B.7/B.8/B.11 decides its topic request (approved or returned); an approved B.9 creates
         the account. In the last signature's transaction."""

@@ -123,7 +123,7 @@ class TopicForms(FormBase):
             "old_rule": f"{topic.rule_text or '—'}\n风险阈值：{thresholds_zh(current['thresholds'])}",
             "reason": data.reason,
             "new_rule": "调整规则语句" if data.sql else ("调整规则参数" if data.params else "不变"),
-            "period": PERIOD_ZH[(data.period or topic.monitoring_period).value],
+            "period": PERIOD_ZH[str(data.period or topic.monitoring_period)],
             "new_thresholds": thresholds_zh(data.thresholds.model_dump()) if data.thresholds else "不变",
             "fields": data.fields or "不变",
         }

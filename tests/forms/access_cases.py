@@ -14,6 +14,8 @@ def staff(status: int) -> dict[str, int]:
 THRESHOLDS = {"measure": "zero_days", "direction": "above", "high": 3, "medium": 2, "low": 1}
 
 CASES = [
+    Case("GET", "/api/forms/b3/pdf", lambda i: "/api/forms/b3/pdf", staff(200)),
+    Case("GET", "/api/forms/b3/xlsx", lambda i: "/api/forms/b3/xlsx", staff(200)),
     Case("GET", "/api/forms", lambda i: "/api/forms?pending=true", staff(200)),
     Case("GET", "/api/forms/{form_id:int}", lambda i: f"/api/forms/{MISSING}", staff(404)),
     Case(

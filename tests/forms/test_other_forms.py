@@ -126,3 +126,42 @@ async def test_ladder_documents(client, sessions, db):
         await call(client, sessions, "GET", f"/api/forms/ladder/{notice['id']}/notice/pdf", "manager")
     )
     has(text, "廉情预警告知书", "7个工作日内作出书面说明")
+
+
+async def test_topic_library_as_pdf_and_xlsx(client, sessions):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    body = {
+        "code": "MK-010",
+        "name": "高压客户基本电费少收",
+        "specialty": "marketing",
+        "target": "10千伏及以上客户",
+        "risk_point": "基本电费违规减免",
+        "handling_post": "客户经理",
+        "rule_text": "实收基本电费低于合同容量乘以电价",
+        "threshold_text": "低于50%为高风险",
+        "formula": "实收/（容量×电价）",
+        "data_fields": "户号、合同容量、电价、实收",
+        "data_source": "营销系统",
+        "monitoring_period": "monthly",
+        "data_range": "12个月",
+    }
+    await call(client, sessions, "POST", "/api/topics", "admin", 201, json=body)
+    text = pdf_text(await call(client, sessions, "GET", "/api/forms/b3/pdf", "inspector"))
+    has(
+        text,
+        "监督预警主题库（数据清单）",
+        "权限主题",
+        "所需数据范围（至少）",
+        "高压客户基本电费少收",
+        "营销",
+        "每月",
+        "12个月",
+    )
+    book = load_workbook(BytesIO(await call(client, sessions, "GET", "/api/forms/b3/xlsx", "head")))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "权限主题", "专业")
+    assert rows[1][1:4] == ("高压客户基本电费少收", "营销", "10千伏及以上客户") and rows[1][11] == "每月"
+    await call(client, sessions, "GET", "/api/forms/b3/xlsx", "manager", 403)
