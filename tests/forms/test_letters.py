@@ -103,3 +103,59 @@ async def test_a_returned_form_stops_and_can_be_filed_again(client, sessions, le
     has(text, "退回", "防控要求不够具体")
     again = await call(client, sessions, "POST", "/api/forms/b13", "inspector", 201, json=body)
     assert again["number"] != notice["number"]
+
+
+async def test_two_signatures_of_one_step_at_once_sign_it_once(
+    client, sessions, letter, monkeypatch, settings, db
+):
+    """Two presses on the same step (two devices): the first to write signs; the other, which read
+    the form before that, is refused — its update finds the step no longer next."""
+    import asyncio
+
+    import pytest
+
+    from backend.approvals.models import StepAct
+    from backend.approvals.service import ApprovalService
+    from backend.kernel.access import Principal, Role
+    from backend.kernel.errors import Conflict
+    from tests.warnings.conftest import TRAIL, Seeder
+
+    if settings.is_sqlite:
+        pytest.skip("SQLite: a process's writing transactions take turns (backend/kernel/turns.py)")
+    notice = await call(
+        client,
+        sessions,
+        "POST",
+        "/api/forms/b13",
+        "inspector",
+        201,
+        json={"linked_id": letter["id"], **NOTICE},
+    )
+    person, unit = await Seeder(db).person("E0002")
+    leader = Principal(0, "", person, unit, frozenset({Role.committee}), frozenset({unit}))
+    reached, go = asyncio.Event(), asyncio.Event()
+    read_steps = ApprovalService.steps
+    held: list[int] = []
+
+    async def steps_then_wait(self, approval_id):
+        out = await read_steps(self, approval_id)
+        if not held:  # the first signer has read the form: it waits here
+            held.append(approval_id)
+            reached.set()
+            await go.wait()
+        return out
+
+    monkeypatch.setattr(ApprovalService, "steps", steps_then_wait)
+    async with db.session() as first, db.session() as second:
+        late = asyncio.create_task(
+            ApprovalService(first, TRAIL).act(leader, notice["id"], 0, StepAct(approve=True, opinion="甲"))
+        )
+        await reached.wait()
+        await ApprovalService(second, TRAIL).act(leader, notice["id"], 0, StepAct(approve=True, opinion="乙"))
+        await second.commit()
+        go.set()
+        with pytest.raises(Conflict) as refused:
+            await late
+        assert refused.value.code == "state_changed"
+    form = await call(client, sessions, "GET", f"/api/forms/{notice['id']}", "committee")
+    assert [(s["outcome"], s["opinion"]) for s in form["steps"]] == [("approved", "乙")]
