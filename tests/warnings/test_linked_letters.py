@@ -120,3 +120,64 @@ async def test_not_true_confirmed_raises_nothing(client, sessions, seed):
         assert r.status_code == 201
         await confirm(client, sessions, wid)
     assert await linked(client, sessions) == []
+
+
+async def waiting_on_a_lock(db, tries=400):
+    """Until a transaction of the test database waits for a lock another holds (PostgreSQL)."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    for _ in range(tries):
+        async with db.session() as s:
+            waiting = (await s.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))).scalar_one()
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the second confirmation never waited for the first")
+
+
+async def test_two_confirmations_at_once_raise_one_letter(client, sessions, seed, db, settings):
+    """Two heads' confirmations in one department at the same moment (PostgreSQL): the second waits
+    for the first (each act advances the trail's chain, one row, so writers queue there) and does
+    not count the first letter's warnings again; were they not queued, ``linked_member``'s unique
+    key would refuse the second letter instead of letting it reuse them."""
+    import asyncio
+
+    import pytest
+
+    from backend.kernel.access import Principal, Role
+    from backend.warnings.schemas import DecisionCreate
+    from backend.warnings.service import WarningService
+    from tests.warnings.conftest import TRAIL
+
+    if settings.is_sqlite:
+        pytest.skip("SQLite: a process's writing transactions take turns (backend/kernel/turns.py)")
+    ids = [await seed.warning("E0005", level="low", topic_code="T05", topic_id=5) for _ in range(4)]
+    for wid in ids[:2]:
+        await true_and_confirmed(client, sessions, wid)
+    for wid in ids[2:]:
+        await answer_true(client, sessions, wid)
+    head, unit = await seed.person("E0004")
+    boss = Principal(0, "", head, unit, frozenset({Role.head}), frozenset({unit}))
+    async with db.session() as first, db.session() as second:
+        one = WarningService(first, TRAIL, settings)
+        two = WarningService(second, TRAIL, settings)
+        # the first confirmation's transaction is open (its letter not committed) when the second runs
+        original = first.commit
+        reached, gate = asyncio.Event(), asyncio.Event()
+
+        async def held_commit():
+            reached.set()
+            await gate.wait()
+            await original()
+
+        first.commit = held_commit  # type: ignore[method-assign]
+        a = asyncio.create_task(one.decide(boss, ids[2], DecisionCreate(), confirm=True))
+        await reached.wait()
+        b = asyncio.create_task(two.decide(boss, ids[3], DecisionCreate(), confirm=True))
+        await waiting_on_a_lock(db)  # the second now waits for the first
+        gate.set()
+        await asyncio.gather(a, b)
+    letters = await linked(client, sessions)
+    assert [patterns(x) for x in letters] == [{"repeat": sorted(ids[:3])}]
