@@ -48,6 +48,7 @@ const SHELL = [
   "/js/views/supervision.js",
   "/js/views/ladder.js",
   "/js/views/linked.js",
+  "/js/views/forms.js",
   "/js/views/report.js",
   "/js/views/intake.js",
   "/js/views/checks.js",
