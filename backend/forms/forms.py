@@ -17,9 +17,11 @@ TOPIC_FORMS = {"b7", "b8", "b11"}
 class FormService(LetterForms, TopicForms, MiscForms, LadderDocs, TopicLibrary):
     async def apply(self, row: Approval, principal: Principal) -> None:
         """A B.7/B.8/B.11 decides its topic request (approved or returned); an approved B.9 creates
-        the account. In the last signature's transaction."""
+        the account; an approved B.14 closes its letter. In the last signature's transaction."""
         approved = row.state == ApprovalState.approved.value
         if row.kind in TOPIC_FORMS:
             await self.decide_request(row, principal, approved=approved)
         elif row.kind == "b9" and approved:
             await self.create_account(row, principal)
+        elif row.kind == "b14" and approved:
+            await self.linked().close(row.subject_id, principal.actor)

@@ -41,10 +41,13 @@ class LetterForms(FormBase):
             f"{LEVEL_SHORT[lv]} {levels[lv]} 条" for lv in ("high", "medium", "low") if levels[lv]
         )
         lines = [f"共 {len(members)} 条经部门负责人或纪检监察人员确认属实的预警（{count}）："]
-        for p in letter.patterns or [{"rule": letter.rule, "warning_ids": letter.warning_ids}]:
-            lines.append(f"· {RULE_ZH[p['rule']]}：{len(p['warning_ids'])} 条")
-        for m in members:
-            lines.append(f"· {day_zh(m['raised_at'])} {LEVEL_SHORT[m['level']]}预警")
+        patterns = letter.patterns or [{"rule": letter.rule, "warning_ids": letter.warning_ids}]
+        for n, p in enumerate(patterns, start=1):
+            lines.append(f"{n}. {RULE_ZH[p['rule']]}：{len(p['warning_ids'])} 条")
+        lines.append(
+            "预警发生时间："
+            + "、".join(f"{day_zh(m['raised_at'])}（{LEVEL_SHORT[m['level']]}）" for m in members)
+        )
         rules = "；".join(RULE_ZH[p["rule"]] for p in (letter.patterns or [{"rule": letter.rule}]))
         return {
             "made_on": day_zh(utcnow()),

@@ -427,6 +427,29 @@ class LinkedService:
             )
         return row
 
+    async def close(self, linked_id: int, actor: Actor) -> bool:
+        """The risk report's sign-offs are complete (B.14: the head's opinion, discipline's
+        instruction): the letter is closed. A conditional UPDATE from answered. No commit."""
+        moved = await self.session.execute(
+            update(LinkedWarning)
+            .where(col(LinkedWarning.id) == linked_id, col(LinkedWarning.state) == LinkedState.answered.value)
+            .values(state=LinkedState.closed.value)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.trail.record(
+            self.session,
+            actor,
+            action="linked.close",
+            object_type="linked_warning",
+            object_id=linked_id,
+            old={"state": LinkedState.answered.value},
+            new={"state": LinkedState.closed.value},
+            power="warning.linked",
+        )
+        return True
+
     async def members(self, row: LinkedWarning) -> Sequence[dict[str, Any]]:
         """What the letter's forms print of the warnings it names (the caller got ``row`` in scope)."""
         stmt = (

@@ -74,6 +74,8 @@ async def test_notice_letter_and_risk_report_signed_in_order(client, sessions, l
     assert again["code"] == "step_out_of_order"
     final = await sign(client, sessions, report, 1, "inspector", "整改措施可行，请于月底前完成追补")
     assert final["state"] == "approved"
+    # the report's sign-offs complete: the letter is closed
+    assert (await call(client, sessions, "GET", f"/api/linked/{lid}", "head"))["state"] == "closed"
     text = pdf_text(await call(client, sessions, "GET", f"/api/forms/{report['id']}/pdf", "head"))
     has(
         text,

@@ -80,4 +80,4 @@ def test_notice_letter_and_risk_report_signed_on_the_phone(live, phone, shots):
     expect(inspector.locator(".detail-head .chip")).to_have_text("已通过")
     shots(inspector, "form-b14-done", full_page=True)
     letter = live.api("GET", f"/api/linked/{lid}", "head").json()
-    assert letter["state"] == "answered" and letter["report_measures"] == "追补电量，约谈责任人"
+    assert letter["state"] == "closed" and letter["report_measures"] == "追补电量，约谈责任人"
