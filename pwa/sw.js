@@ -49,6 +49,7 @@ const SHELL = [
   "/js/views/ladder.js",
   "/js/views/linked.js",
   "/js/views/forms.js",
+  "/js/views/forms-new.js",
   "/js/views/report.js",
   "/js/views/intake.js",
   "/js/views/checks.js",

@@ -81,3 +81,33 @@ def test_notice_letter_and_risk_report_signed_on_the_phone(live, phone, shots):
     shots(inspector, "form-b14-done", full_page=True)
     letter = live.api("GET", f"/api/linked/{lid}", "head").json()
     assert letter["state"] == "closed" and letter["report_measures"] == "追补电量，约谈责任人"
+
+
+def test_head_files_a_threshold_change_on_the_phone(live, phone, shots, tmp_path):
+    """B.11 from the phone: the head picks the topic (current bounds shown), gives new ones and the
+    reason, then signs the first step; the change applies only after the expert's signature."""
+    from backend.data.store import BusinessStore
+    from tests.engine.helpers import zero_usage_topic
+
+    try:
+        topic_id = live.run(lambda db: zero_usage_topic(db, live.settings, tmp_path))
+        page = phone().new_page()
+        sign_in(page, "head")
+        page.goto("/#/forms")
+        page.get_by_role("link", name=re.compile("申请变更主题风险等级阈值")).click()
+        page.get_by_label("预警主题").select_option(label="Zero usage days")
+        expect(page.locator(".view")).to_contain_text("原阈值：高风险 3，中风险 2，低风险 1")
+        page.get_by_label("低风险阈值").fill("2")
+        page.get_by_label("变更原因").fill("低风险预警过多，核实后多为正常用电")
+        shots(page, "form-b11-new", full_page=True)
+        page.get_by_role("button", name="提交申请单").click()
+        expect(page).to_have_url(re.compile(r"#/forms/\d+$"))
+        expect(page.locator(".facts")).to_contain_text("低风险：不低于 2")
+        page.get_by_label("意见").fill("同意调整")
+        page.get_by_role("button", name="同意").click()
+        expect(page.locator(".form-steps")).to_contain_text("同意调整")
+        shots(page, "form-b11-signed", full_page=True)
+        (request,) = live.api("GET", f"/api/topics/{topic_id}/requests", "admin").json()
+        assert request["state"] == "open" and request["proposal"]["thresholds"]["low"] == 2
+    finally:
+        BusinessStore.close_all()

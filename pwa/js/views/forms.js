@@ -41,6 +41,7 @@ async function list(root, ctx, params) {
       location.hash = v === "all" ? "#/forms?all=1" : "#/forms";
     }),
     forms.length ? h("ul", { class: "wlist" }, forms.map(formCard)) : emptyState(all ? t("form.none") : t("form.none_pending")),
+    ctx.has("head") ? h("a", { class: "card hub-link", href: "#/forms/new/b11" }, h("strong", {}, t("fnew.title")), h("span", { class: "muted" }, t("fnew.hint"))) : null,
   );
 }
 
