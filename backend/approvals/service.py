@@ -158,6 +158,7 @@ class ApprovalService:
         *,
         pending: bool,
         kind: str | None = None,
+        subject: tuple[str, int] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Approval]:
@@ -167,6 +168,8 @@ class ApprovalService:
             where = [self._signable_now(principal)]
         if kind is not None:
             where.append(col(Approval.kind) == kind)
+        if subject is not None:
+            where += [col(Approval.subject_type) == subject[0], col(Approval.subject_id) == subject[1]]
         stmt = (
             select(Approval)
             .where(*where)

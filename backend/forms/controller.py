@@ -47,7 +47,11 @@ class FormController(Controller):
     async def _out(self, forms: FormService, request: Req, row: Approval) -> FormPublic:
         return await forms.public(request.user, row)
 
-    @get("/", summary="Forms in my scope (pending: those whose next sign-off is mine), newest first")
+    @get(
+        "/",
+        summary="Forms in my scope (pending: those whose next sign-off is mine; linked_id: a linked "
+        "warning's B.13 and B.14), newest first",
+    )
     async def list_forms(
         self,
         forms: NamedDependency[FormService],

@@ -89,6 +89,9 @@ async def test_notice_letter_and_risk_report_signed_in_order(client, sessions, l
         "部门负责人意见情况属实，已督促整改",
         "纪检监察部门批示意见整改措施可行，请于月底前完成追补",
     )
+    # the letter's forms, for its page
+    of_letter = await call(client, sessions, "GET", f"/api/forms?linked_id={lid}", "head")
+    assert [(f["kind"], f["state"]) for f in of_letter] == [("b14", "approved"), ("b13", "approved")]
     # every signature in the trail of acts
     trail = await call(client, sessions, "GET", "/api/audit?object_type=approval&limit=50", "committee", 200)
     actions = [r["action"] for r in (trail["items"] if isinstance(trail, dict) else trail)]

@@ -61,6 +61,9 @@ def test_notice_letter_and_risk_report_signed_on_the_phone(live, phone, shots):
     head = phone().new_page()
     sign_in(head, "head")
     head.goto(f"/#/linked/{lid}")
+    # the letter shows its approved notice letter
+    expect(head.locator("section.card").filter(has_text="相关表单")).to_contain_text("风险函告书 · 编号")
+    expect(head.locator("section.card").filter(has_text="相关表单")).to_contain_text("已通过")
     head.get_by_label("风险确认情况").fill("三户换表后电量为零属实")
     head.get_by_label("风险发生原因及相关说明").fill("换表后未复核读数")
     head.get_by_label("采取的处理措施").fill("追补电量，约谈责任人")

@@ -35,7 +35,8 @@ async function list(root, ctx) {
 }
 
 async function detail(root, ctx, id) {
-  const [letter, units] = await Promise.all([api("/api/linked/" + id), api("/api/units").catch(() => [])]);
+  const [letter, units, forms] = await Promise.all([api("/api/linked/" + id), api("/api/units").catch(() => []), api("/api/forms?linked_id=" + id).catch(() => [])]);
+  const filed = (kind) => forms.some((f) => f.kind === kind && f.state !== "returned");
   const unit = units.find((u) => u.id === letter.unit_id);
   const person = letter.person_id ? await api("/api/people/" + letter.person_id).catch(() => null) : null;
   add(
@@ -66,8 +67,16 @@ async function detail(root, ctx, id) {
           h("dl", { class: "facts" }, h("dt", {}, t("linked.report_text")), h("dd", { class: "pre" }, letter.report_text), h("dt", {}, t("reply.measures")), h("dd", { class: "pre" }, letter.report_measures || "")),
         )
       : null,
-    letter.state === "raised" && ctx.has("head") ? reportForm(letter, ctx) : null,
-    letter.state === "raised" && ctx.has("inspector") ? noticeForm(letter, ctx) : null,
+    forms.length
+      ? h(
+          "section",
+          { class: "card" },
+          h("h2", {}, t("linked.forms")),
+          h("ul", { class: "plain" }, forms.map((f) => h("li", {}, h("a", { href: "#/forms/" + f.id }, t("form.title." + f.kind) + " · " + t("form.number", { n: f.number })), " ", h("span", { class: "chip fs-" + f.state }, t("form.state." + f.state))))),
+        )
+      : null,
+    letter.state === "raised" && ctx.has("head") && !filed("b14") ? reportForm(letter, ctx) : null,
+    letter.state === "raised" && ctx.has("inspector") && !filed("b13") ? noticeForm(letter, ctx) : null,
   );
 }
 
