@@ -4,7 +4,7 @@
 "use strict";
 importScripts("/js/core.js");
 
-const VERSION = "probity-shell-v20";
+const VERSION = "probity-shell-v21";
 const API_CACHE = "probity-api-v1";
 /* the delivery keys of pushes already shown: a message sent again after a crash (same key) is not
  * shown twice */
@@ -53,6 +53,8 @@ const SHELL = [
   "/js/views/archive.js",
   "/js/exporting.js",
   "/js/views/linked.js",
+  "/js/views/forms.js",
+  "/js/views/forms-new.js",
   "/js/views/report.js",
   "/js/views/intake.js",
   "/js/views/casefile.js",

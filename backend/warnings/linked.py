@@ -1,20 +1,22 @@
 """Linked warnings (联动预警, 9.1.4, 9.2.3.1): patterns across true warnings raise a risk notice
 letter (B.13) to the department, which answers with a risk report (B.14) within 15 working days.
 
-Evaluated after each verification (hooked on :data:`backend.warnings.service.VERIFIED` in
-``backend/warnings/hooks.py``) and after each rule run (:func:`evaluate_run`, called by the
-engine), over the warnings of the warning's department (unit). "True" = the latest reply says
-true and it is not returned (submitted, confirmed or closed). Each pattern has a stable key, so
-the same pattern raises one letter, however often it is evaluated.
+Evaluated after each confirmation of a reply (hooked on :data:`backend.warnings.service.CONFIRMED`
+in ``backend/warnings/hooks.py``) and after each rule run (:func:`evaluate_run`, called by the
+engine), over the warnings of the warning's department (unit). "True" = a head or an inspector
+confirmed the reply that says true (confirmed or closed). One moment raises at most one letter per
+department, naming every pattern that holds; a warning counted for a pattern (``linked_member``) is
+never counted again for that pattern.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, true, update
+from sqlalchemy import ColumnElement, exists, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -30,6 +32,7 @@ from backend.warnings.models import (
     ChaseStage,
     Finding,
     Level,
+    LinkedMember,
     LinkedRule,
     LinkedState,
     LinkedWarning,
@@ -39,8 +42,14 @@ from backend.warnings.models import (
 )
 
 REPORT_WORKING_DAYS = 15
+#: a reply that stands (submitted, not returned): what statistics and interviews count
 TRUE_STATES = [WarningState.submitted.value, WarningState.confirmed.value, WarningState.closed.value]
+#: a finding a letter counts: a head or an inspector confirmed it (the employee's own "true" is a
+#: claim until then)
+CONFIRMED_STATES = [WarningState.confirmed.value, WarningState.closed.value]
 HANDLED_STATES = {WarningState.confirmed.value, WarningState.closed.value}
+#: the order a letter lists its patterns in (and its ``rule``: the first)
+RULE_ORDER = [LinkedRule.double_red, LinkedRule.relapse, LinkedRule.repeat, LinkedRule.concentrated]
 
 
 class LinkedPublic(SQLModel):
@@ -52,6 +61,8 @@ class LinkedPublic(SQLModel):
     topic_code: str | None
     level: Level
     warning_ids: list[int]
+    #: every pattern the letter names: {rule, warning_ids, topic_code?, person_id?, object_key?}
+    patterns: list[dict[str, Any]]
     state: LinkedState
     raised_at: LocalDateTime
     report_due_at: LocalDateTime
@@ -79,14 +90,36 @@ def linked_public(row: LinkedWarning) -> LinkedPublic:
     return LinkedPublic.model_validate({**row.model_dump(), "overdue": overdue})
 
 
+@dataclass
+class Pattern:
+    """One pattern that holds: the warnings it counts, and what it is about."""
+
+    rule: LinkedRule
+    warning_ids: list[int]
+    about: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.value, "warning_ids": self.warning_ids, **self.about}
+
+
 def _true_of_unit(unit_id: int, *more: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     return [
         col(Warning.unit_id) == unit_id,
         col(Warning.finding) == Finding.true.value,
-        col(Warning.state).in_(TRUE_STATES),
+        col(Warning.state).in_(CONFIRMED_STATES),
         col(Warning.trial).is_(False),
         *more,
     ]
+
+
+def _not_counted(rule: LinkedRule, taken: set[int]) -> list[ColumnElement[bool]]:
+    """Warnings no letter counted for ``rule`` yet (nor this moment's letter, ``taken``)."""
+    where: list[ColumnElement[bool]] = [
+        ~exists().where(col(LinkedMember.rule) == rule.value, col(LinkedMember.warning_id) == col(Warning.id))
+    ]
+    if taken:
+        where.append(col(Warning.id).not_in(sorted(taken)))
+    return where
 
 
 async def _ids(session: AsyncSession, where: list[ColumnElement[bool]], last: int | None = None) -> list[int]:
@@ -99,59 +132,72 @@ async def _ids(session: AsyncSession, where: list[ColumnElement[bool]], last: in
     return [i for i in reversed(list((await session.execute(stmt)).scalars())) if i is not None]
 
 
-async def evaluate(
-    session: AsyncSession, trail: AuditTrail, warning: Warning, actor: Actor
-) -> list[LinkedWarning]:
-    """Raise the letters the department's true warnings now call for. No commit.
+def _whole(ids: list[int], group: int) -> list[int]:
+    """The first whole groups of ``group``: three true warnings make one repeat, six make two."""
+    return ids[: len(ids) - len(ids) % group]
 
-    The patterns are counted by the database, and the warnings a letter names are read only for
-    a letter not raised yet: a unit's history of true warnings grows for years and each
-    verification looks at it (measured on a year of history: reading it row by row was most of a
-    reply's CPU)."""
-    await session.refresh(warning)
-    if warning.finding != Finding.true.value:
-        return []
+
+async def patterns_of(
+    session: AsyncSession, warning: Warning, taken: dict[LinkedRule, set[int]]
+) -> list[Pattern]:
+    """The patterns the department's confirmed true warnings show around ``warning``, counting only
+    warnings not counted for the same pattern before (by a letter, or in ``taken``: this moment)."""
     unit = warning.unit_id
-    same_topic = _true_of_unit(unit, col(Warning.topic_id) == warning.topic_id)
-    counted = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(col(Warning.level) == Level.high.value),
-            ).where(*same_topic)
-        )
-    ).one()
-    #: (rule, key suffix, where the members are, how many of the latest, what it is about)
-    wanted: list[tuple[LinkedRule, str, list[ColumnElement[bool]], int | None, dict[str, Any]]] = []
+    found: list[Pattern] = []
+
+    def add(rule: LinkedRule, ids: list[int], about: dict[str, Any]) -> None:
+        found.append(Pattern(rule, ids, about))
+        taken.setdefault(rule, set()).update(ids)
+
+    topic = [col(Warning.topic_id) == warning.topic_id]
     about_topic = {"topic_code": warning.topic_code}
-    if counted[0] >= 3:
-        wanted.append(
-            (LinkedRule.repeat, f"{warning.topic_code}:{counted[0] // 3}", same_topic, 3, about_topic)
-        )
-    if counted[1] >= 2:
-        reds = [*same_topic, col(Warning.level) == Level.high.value]
-        wanted.append(
-            (LinkedRule.double_red, f"{warning.topic_code}:{counted[1] // 2}", reds, 2, about_topic)
-        )
+    repeat = _whole(
+        await _ids(
+            session,
+            _true_of_unit(
+                unit, *topic, *_not_counted(LinkedRule.repeat, taken.get(LinkedRule.repeat, set()))
+            ),
+        ),
+        3,
+    )
+    if repeat:
+        add(LinkedRule.repeat, repeat, about_topic)
+    red = [*topic, col(Warning.level) == Level.high.value]
+    reds = _whole(
+        await _ids(
+            session,
+            _true_of_unit(
+                unit, *red, *_not_counted(LinkedRule.double_red, taken.get(LinkedRule.double_red, set()))
+            ),
+        ),
+        2,
+    )
+    if reds:
+        add(LinkedRule.double_red, reds, about_topic)
     for attr in ("person_id", "object_key"):
         value = getattr(warning, attr)
         if value is None:
             continue  # nobody's (or no object's) warnings are not one person's (object's)
-        mine = _true_of_unit(unit, getattr(Warning, attr) == value)
-        topics = (
-            await session.execute(select(func.count(func.distinct(col(Warning.topic_id)))).where(*mine))
-        ).scalar_one()
-        if topics >= 2:
-            wanted.append((LinkedRule.concentrated, f"{attr}:{value}:{topics}", mine, None, {attr: value}))
-    raised: list[LinkedWarning] = []
-    for rule, suffix, where, last_n, about in wanted:
-        if await _exists(session, _key(rule, unit, suffix)):
-            continue
-        members = await _ids(session, where, last_n)
-        raised.append(await _raise(session, trail, unit, rule, suffix, members, about, actor))
-    if warning.level == Level.high.value and not await _exists(
-        session, _key(LinkedRule.relapse, unit, f"w{warning.id}")
-    ):
+        free = _not_counted(LinkedRule.concentrated, taken.get(LinkedRule.concentrated, set()))
+        rows = (
+            await session.execute(
+                select(col(Warning.id), col(Warning.topic_id))
+                .where(*_true_of_unit(unit, getattr(Warning, attr) == value, *free))
+                .order_by(col(Warning.raised_at), col(Warning.id))
+            )
+        ).all()
+        if len({t for _, t in rows}) >= 2:
+            add(LinkedRule.concentrated, [i for i, _ in rows if i is not None], {attr: value})
+    relapse_taken = taken.get(LinkedRule.relapse, set())
+    if warning.level == Level.high.value and warning.id not in relapse_taken:
+        mine = await _ids(
+            session,
+            [
+                col(Warning.id) == warning.id,
+                *_true_of_unit(unit),
+                *_not_counted(LinkedRule.relapse, relapse_taken),
+            ],
+        )
         earlier = _true_of_unit(
             unit,
             col(Warning.id) != warning.id,
@@ -159,26 +205,45 @@ async def evaluate(
             col(Warning.state).in_(sorted(HANDLED_STATES)),
             func.coalesce(col(Warning.confirmed_at), col(Warning.raised_at))
             <= (warning.submitted_at or utcnow()),
+            *_not_counted(LinkedRule.relapse, relapse_taken),
         )
-        last = await _ids(session, earlier, 1)
+        last = await _ids(session, earlier, 1) if mine else []
         if last:
-            about = {"person_id": warning.person_id}
-            members = [last[0], warning.id or 0]
-            raised.append(
-                await _raise(
-                    session, trail, unit, LinkedRule.relapse, f"w{warning.id}", members, about, actor
-                )
-            )
+            add(LinkedRule.relapse, [last[0], warning.id or 0], {"person_id": warning.person_id})
+    return found
+
+
+async def evaluate(
+    session: AsyncSession, trail: AuditTrail, warning: Warning, actor: Actor
+) -> list[LinkedWarning]:
+    """After a head or an inspector confirmed a finding: the one letter (if any) the department's
+    confirmed true warnings now call for. No commit."""
+    return await evaluate_many(session, trail, [warning], actor)
+
+
+async def evaluate_many(
+    session: AsyncSession, trail: AuditTrail, warnings: Sequence[Warning], actor: Actor
+) -> list[LinkedWarning]:
+    """One moment (a confirmation, a rule run): per department, one letter naming every pattern
+    that holds, each counting only warnings no letter counted for that pattern. No commit."""
+    by_unit: dict[int, list[Pattern]] = {}
+    taken: dict[int, dict[LinkedRule, set[int]]] = {}
+    for warning in warnings:
+        await session.refresh(warning)
+        if warning.finding != Finding.true.value or warning.state not in CONFIRMED_STATES or warning.trial:
+            continue
+        unit = warning.unit_id
+        by_unit.setdefault(unit, []).extend(await patterns_of(session, warning, taken.setdefault(unit, {})))
+    raised: list[LinkedWarning] = []
+    for unit, found in by_unit.items():
+        if found:
+            found.sort(key=lambda p: RULE_ORDER.index(p.rule))
+            raised.append(await _raise(session, trail, unit, found, actor))
     return raised
 
 
 def _key(rule: LinkedRule, unit_id: int, suffix: str) -> str:
     return f"{rule.value}:{unit_id}:{suffix}"[:200]
-
-
-async def _exists(session: AsyncSession, key: str) -> bool:
-    found = await session.execute(select(col(LinkedWarning.id)).where(col(LinkedWarning.key) == key))
-    return found.first() is not None
 
 
 async def department_and_inspectors(
@@ -196,37 +261,53 @@ async def department_and_inspectors(
 
 
 async def _raise(
-    session: AsyncSession,
-    trail: AuditTrail,
-    unit_id: int,
-    rule: LinkedRule,
-    suffix: str,
-    members: Sequence[int],
-    about: dict[str, Any],
-    actor: Actor,
+    session: AsyncSession, trail: AuditTrail, unit_id: int, patterns: list[Pattern], actor: Actor
 ) -> LinkedWarning:
-    """A new letter (the caller checked that its key is not raised yet)."""
-    key = _key(rule, unit_id, suffix)
+    """A new letter naming ``patterns``; its members are counted (``linked_member``) in the same
+    flush, so a racing evaluation that counted one of them fails instead of reusing it."""
+    first = patterns[0]
+    key = _key(first.rule, unit_id, ";".join(f"{p.rule.value}:{min(p.warning_ids)}" for p in patterns))
     now = utcnow()
     deadline = (await load_calendar(session)).deadline(now, REPORT_WORKING_DAYS)
-    level = Level.high if rule in {LinkedRule.double_red, LinkedRule.relapse} else Level.medium
+    severe = {LinkedRule.double_red, LinkedRule.relapse}
+    level = Level.high if any(p.rule in severe for p in patterns) else Level.medium
+    members = list(dict.fromkeys(w for p in patterns for w in p.warning_ids))
+    about: dict[str, Any] = {}
+    for p in patterns:
+        for k, v in p.about.items():
+            about.setdefault(k, v)
     row = LinkedWarning(
         key=key,
-        rule=rule.value,
+        rule=first.rule.value,
         unit_id=unit_id,
         person_id=about.get("person_id"),
         object_key=about.get("object_key"),
         topic_code=about.get("topic_code"),
         level=level.value,
-        warning_ids=list(members),
+        warning_ids=members,
+        patterns=[p.as_dict() for p in patterns],
         raised_at=now,
         report_due_at=deadline.due_at,
         report_provisional=deadline.provisional,
     )
     session.add(row)
     await session.flush()
+    await session.execute(
+        insert(LinkedMember),
+        [
+            {"linked_id": row.id, "rule": p.rule.value, "warning_id": w}
+            for p in patterns
+            for w in p.warning_ids
+        ],
+    )
     recipients = await department_and_inspectors(session, trail, unit_id)
-    data = {"linked_id": row.id, "rule": rule.value, "report_due_at": deadline.due_at.isoformat()}
+    rules = [p.rule.value for p in patterns]
+    data = {
+        "linked_id": row.id,
+        "rule": first.rule.value,
+        "rules": rules,
+        "report_due_at": deadline.due_at.isoformat(),
+    }
     await emit(
         session,
         "linked.raised",
@@ -245,7 +326,7 @@ async def _raise(
         action="linked.raise",
         object_type="linked_warning",
         object_id=row.id,
-        new={"rule": rule.value, "unit_id": unit_id, "warning_ids": row.warning_ids, "key": key},
+        new={"rules": rules, "unit_id": unit_id, "patterns": row.patterns, "key": key},
         power="warning.linked",
     )
     return row
@@ -255,24 +336,21 @@ async def evaluate_run(
     session: AsyncSession, trail: AuditTrail, run_id: int, actor: Actor
 ) -> list[LinkedWarning]:
     """After a rule run (the engine calls it once the run is recorded): a later hit updates the
-    level of a warning already verified true (a second true red, a relapse), so each true warning
-    the run touched is evaluated again. Letters already raised are not raised twice. No commit."""
+    level of a warning already confirmed true (a second true red, a relapse), so the true warnings
+    the run touched are evaluated again, as one moment: one letter per department. No commit."""
     touched = (
         await session.execute(
             select(Warning)
             .where(
                 col(Warning.last_run_id) == run_id,
                 col(Warning.finding) == Finding.true.value,
-                col(Warning.state).in_(TRUE_STATES),
+                col(Warning.state).in_(CONFIRMED_STATES),
                 col(Warning.trial).is_(False),
             )
             .order_by(col(Warning.raised_at), col(Warning.id))
         )
     ).scalars()
-    raised: list[LinkedWarning] = []
-    for warning in list(touched):
-        raised += await evaluate(session, trail, warning, actor)
-    return raised
+    return await evaluate_many(session, trail, list(touched), actor)
 
 
 async def recompute_report_deadlines(
@@ -349,7 +427,47 @@ class LinkedService:
             )
         return row
 
-    async def report(self, principal: Principal, linked_id: int, data: RiskReportCreate) -> LinkedWarning:
+    async def close(self, linked_id: int, actor: Actor) -> bool:
+        """The risk report's sign-offs are complete (B.14: the head's opinion, discipline's
+        instruction): the letter is closed. A conditional UPDATE from answered. No commit."""
+        moved = await self.session.execute(
+            update(LinkedWarning)
+            .where(col(LinkedWarning.id) == linked_id, col(LinkedWarning.state) == LinkedState.answered.value)
+            .values(state=LinkedState.closed.value)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.trail.record(
+            self.session,
+            actor,
+            action="linked.close",
+            object_type="linked_warning",
+            object_id=linked_id,
+            old={"state": LinkedState.answered.value},
+            new={"state": LinkedState.closed.value},
+            power="warning.linked",
+        )
+        return True
+
+    async def members(self, row: LinkedWarning) -> Sequence[dict[str, Any]]:
+        """What the letter's forms print of the warnings it names (the caller got ``row`` in scope)."""
+        stmt = (
+            select(
+                col(Warning.id),
+                col(Warning.level),
+                col(Warning.topic_code),
+                col(Warning.person_id),
+                col(Warning.raised_at),
+            )
+            .where(col(Warning.id).in_(row.warning_ids))
+            .order_by(col(Warning.raised_at), col(Warning.id))
+        )
+        return [dict(r._mapping) for r in (await self.session.execute(stmt)).all()]
+
+    async def report(
+        self, principal: Principal, linked_id: int, data: RiskReportCreate, *, commit: bool = True
+    ) -> LinkedWarning:
         row = await self.get(principal, linked_id)
         if not principal.has(Role.head) or row.unit_id not in principal.subtree_unit_ids:
             raise Forbidden("the risk report comes from the head of the department", code="not_unit_head")
@@ -380,7 +498,8 @@ class LinkedService:
             new={"state": LinkedState.answered.value, "on_time": now <= row.report_due_at},
             power="warning.linked",
         )
-        await self.session.commit()
+        if commit:
+            await self.session.commit()
         await self.session.refresh(row)
         return row
 
@@ -467,3 +586,18 @@ async def chase_linked(
         )
         done[stage] += 1
     return done
+
+
+async def topic_levels_since(session: AsyncSession, topic_id: int, since: datetime) -> dict[str, int]:
+    """Warnings a topic raised since ``since`` by level (trial runs left out): the exit form (B.8)
+    prints the last six months'."""
+    rows = await session.execute(
+        select(col(Warning.level), func.count())
+        .where(
+            col(Warning.topic_id) == topic_id,
+            col(Warning.raised_at) >= since,
+            col(Warning.trial).is_(False),
+        )
+        .group_by(col(Warning.level))
+    )
+    return {str(level): int(n) for level, n in rows.all()}

@@ -223,6 +223,11 @@ class LinkedWarning(SQLModel, table=True):
     topic_code: str | None = Field(default=None, max_length=32)
     level: str = Field(sa_type=String(8))
     warning_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    #: every pattern that held at that moment: [{rule, warning_ids, topic_code?, person_id?,
+    #: object_key?}]; ``rule`` above is the first of them
+    patterns: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False, server_default="[]")
+    )
     state: str = Field(default=LinkedState.raised, sa_type=String(16), index=True)
     raised_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     report_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
@@ -232,3 +237,16 @@ class LinkedWarning(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_by: int | None = None
     chase_stage: int = 0
+
+
+class LinkedMember(SQLModel, table=True):
+    """A warning counted in a letter for one pattern: never counted again for that pattern (the
+    unique key refuses a second letter counting it, whatever two evaluations race)."""
+
+    __tablename__ = "linked_member"
+    __table_args__ = (UniqueConstraint("rule", "warning_id", name="uq_linked_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    linked_id: int = Field(foreign_key="linked_warning.id", index=True)
+    rule: str = Field(sa_type=String(16))
+    warning_id: int

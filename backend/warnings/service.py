@@ -502,6 +502,9 @@ class WarningService:
             level=str(warning.level),
             data={"warning_id": warning_id, "state": target.value},
         )
+        if confirm:
+            for hook in REGISTRY(CONFIRMED):
+                await hook(self.session, self.trail, warning, principal.actor)
         await self.session.commit()
         return warning, latest
 
@@ -708,6 +711,9 @@ AfterVerification = Callable[[AsyncSession, AuditTrail, Warning, Actor], Awaitab
 #: after each verification: linked-warning evaluation, telling the heads who decide … hooked at
 #: start-up from ``backend/<feature>/hooks.py`` (``backend.kernel.hooks.compose``)
 VERIFIED: HookPoint[AfterVerification] = HookPoint("warning.verified")
+#: after a head or an inspector confirmed a reply, in its transaction (no commit): the finding now
+#: counts (linked warnings)
+CONFIRMED: HookPoint[AfterVerification] = HookPoint("warning.confirmed")
 
 
 # --- deadlines ------------------------------------------------------------------------

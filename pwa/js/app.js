@@ -27,6 +27,8 @@ const ROUTES = [
   { re: /^\/ladder(?:\/(\d+))?$/, view: "ladder" },
   { re: /^\/supervision$/, view: "supervision", roles: ["head", "inspector", "committee"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
+  { re: /^\/forms\/new\/b11$/, view: "forms-new", roles: ["head"] },
+  { re: /^\/forms(?:\/(\d+))?$/, view: "forms", roles: ["head", "inspector", "committee", "admin", "expert"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/reports$/, view: "reports", roles: ["head", "inspector", "committee"] },
   { re: /^\/archive$/, view: "archive", roles: ["head", "inspector", "committee"] },
@@ -58,7 +60,7 @@ const ROUTES = [
  * ``drop`` go (their screens stay one tap away under 我的, see ``moreTabs``). */
 const NAV = [
   { hash: "#/warnings", icon: "inbox", label: "nav.inbox", match: /^\/warnings/ },
-  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews|supervision)/, badge: "queue" },
+  { hash: "#/queue", icon: "check", label: "nav.queue", roles: ["head", "inspector"], match: /^\/(queue|linked|interviews|supervision|forms)/, badge: "queue" },
   { hash: "#/dashboard", icon: "chart", label: "nav.dashboard", roles: ["head", "inspector", "committee"], match: /^\/(dashboard|reports|portrait|registers|archive)/ },
   { hash: "#/checkups", icon: "pulse", label: "nav.checkups", match: /^\/checkups/, drop: 1 },
   { hash: "#/admin", icon: "gear", label: "nav.admin", roles: ["admin", "expert"], match: /^\/(admin|registers)/ },

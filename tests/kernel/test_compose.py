@@ -15,10 +15,8 @@ from backend.warnings.models import LinkedWarning, Warning
 from tests.conftest import TEST_SECRET, cli_env
 from tests.warnings.conftest import Seeder
 
-VERIFIED = {
-    "backend.telegram.decisions.tell_deciders",
-    "backend.warnings.linked.evaluate",
-}
+VERIFIED = {"backend.telegram.decisions.tell_deciders"}
+CONFIRMED = {"backend.warnings.linked.evaluate"}
 CALENDAR_CHANGED = {
     "backend.ladder.service.recompute_case_deadlines",
     "backend.warnings.service.recompute_deadlines",
@@ -61,17 +59,19 @@ def test_importing_every_module_registers_nothing_until_compose():
     assert seen["before"] == {}
     after = seen["after"]
     assert sorted(after["warning.verified"]) == sorted(VERIFIED)
+    assert sorted(after["warning.confirmed"]) == sorted(CONFIRMED)
     assert sorted(after["calendar.changed"]) == sorted(CALENDAR_CHANGED)
 
 
 async def test_the_command_line_alone_makes_the_apps_follow_ups(db, settings):
     """A process that imported only ``backend.cli``: ``probity calendar add`` recomputes deadlines,
-    and a verification in that process raises the linked warning (two true reds)."""
+    and a confirmation in that process raises the linked warning (two true reds)."""
     seed = Seeder(db)
     moved = await seed.warning("E0005", level="high", raised_at=_dt(2026, 12, 28))
     first = await seed.warning("E0005", level="high", topic_code="T01", topic_id=1)
     second = await seed.warning("E0005", level="high", topic_code="T01", topic_id=1)
     person, unit = await seed.person("E0005")
+    head, _ = await seed.person("E0004")
     async with db.session() as s:
         due_before = (await s.get(Warning, moved)).due_at
     seen = _python(
@@ -88,13 +88,14 @@ async def test_the_command_line_alone_makes_the_apps_follow_ups(db, settings):
             from backend.kernel.access import Principal, Role
             from backend.kernel.clitools import cli_settings
             from backend.kernel.db import Database
-            from backend.warnings.schemas import VerificationCreate
+            from backend.warnings.schemas import DecisionCreate, VerificationCreate
             from backend.warnings.service import WarningService
             from backend.warnings.models import Finding
 
             settings = cli_settings()
             db = Database(settings)
             me = Principal(0, "", {person}, {unit}, frozenset({{Role.employee}}), frozenset())
+            boss = Principal(0, "", {head}, {unit}, frozenset({{Role.head}}), frozenset({{{unit}}}))
             try:
                 for n, wid in enumerate(({first}, {second})):
                     async with db.session() as session:
@@ -104,6 +105,11 @@ async def test_the_command_line_alone_makes_the_apps_follow_ups(db, settings):
                             client_id=f"cli-only-{{n:04d}}", result=Finding.true, cause="c", measures="m"
                         )
                         await svc.verify(me, wid, data)
+                for wid in ({first}, {second}):
+                    async with db.session() as session:
+                        trail = AuditTrail(settings.secret_key.get_secret_value())
+                        svc = WarningService(session, trail, settings)
+                        await svc.decide(boss, wid, DecisionCreate(), confirm=True)
             finally:
                 await db.dispose()
 
@@ -117,6 +123,7 @@ async def test_the_command_line_alone_makes_the_apps_follow_ups(db, settings):
     )
     assert seen["before"] == {}
     assert set(seen["after"]["warning.verified"]) == VERIFIED
+    assert set(seen["after"]["warning.confirmed"]) == CONFIRMED
     async with db.session() as s:
         assert (await s.get(Warning, moved)).due_at > due_before  # the holiday moved it
         rules = (await s.execute(select(LinkedWarning.rule))).scalars().all()

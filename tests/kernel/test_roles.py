@@ -31,7 +31,7 @@ def busy(served: Settings) -> Settings:
 def _hooks_composed(role: str) -> None:
     assert role in REGISTRY.roles
     labels = REGISTRY.labels()
-    assert "backend.warnings.linked.evaluate" in labels["warning.verified"]
+    assert "backend.warnings.linked.evaluate" in labels["warning.confirmed"]
     assert "backend.warnings.service.recompute_deadlines" in labels["calendar.changed"]
 
 

@@ -150,6 +150,9 @@ async def test_every_provisional_deadline_is_recomputed_when_the_year_arrives(
         body = {"client_id": str(uuid.uuid4()), "result": "true", "cause": "c", "measures": "m"}
         r = await client.post(f"/api/warnings/{wid}/verifications", json=body, headers=manager)
         assert r.status_code == 201, r.text
+        # the letter counts findings the head confirmed
+        r = await client.post(f"/api/warnings/{wid}/confirm", headers=await sessions.headers("head"))
+        assert r.status_code == 200, r.text
     inspector = await sessions.headers("inspector")
     (letter,) = (await client.get("/api/linked", headers=inspector)).json()
     assert letter["report_provisional"] is True and letter["report_due_at"].startswith("2027-01-18")

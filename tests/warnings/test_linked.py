@@ -15,6 +15,13 @@ async def answer_true(client, sessions, wid, user="manager"):
     assert r.status_code == 201, r.text
 
 
+async def true_finding(client, sessions, wid, user="manager", by="head"):
+    """The person answers "true" and the head confirms it: a finding that counts."""
+    await answer_true(client, sessions, wid, user)
+    r = await client.post(f"/api/warnings/{wid}/confirm", headers=await sessions.headers(by))
+    assert r.status_code == 200, r.text
+
+
 async def linked(client, sessions, user="inspector"):
     r = await client.get("/api/linked", headers=await sessions.headers(user))
     assert r.status_code == 200, r.text
@@ -23,10 +30,10 @@ async def linked(client, sessions, user="inspector"):
 
 async def test_same_topic_true_three_times_raises_one_letter(client, sessions, seed, db):
     ids = [await seed.warning("E0005", level="low", topic_code="T05", topic_id=5) for _ in range(3)]
-    await answer_true(client, sessions, ids[0])
-    await answer_true(client, sessions, ids[1])
+    await true_finding(client, sessions, ids[0])
+    await true_finding(client, sessions, ids[1])
     assert await linked(client, sessions) == []
-    await answer_true(client, sessions, ids[2])
+    await true_finding(client, sessions, ids[2])
     letters = await linked(client, sessions)
     assert [(x["rule"], sorted(x["warning_ids"])) for x in letters] == [("repeat", sorted(ids))]
     letter = letters[0]
@@ -53,25 +60,27 @@ async def test_same_topic_true_three_times_raises_one_letter(client, sessions, s
 async def test_two_true_reds_and_concentration(client, sessions, seed):
     a = await seed.warning("E0005", level="high", topic_code="T01", topic_id=1)
     b = await seed.warning("E0005", level="high", topic_code="T01", topic_id=1)
-    await answer_true(client, sessions, a)
+    await true_finding(client, sessions, a)
     assert await linked(client, sessions) == []
-    await answer_true(client, sessions, b)
-    rules = {x["rule"] for x in await linked(client, sessions)}
-    assert rules == {"double_red"}
+    await true_finding(client, sessions, b)
+    rules = {p["rule"] for x in await linked(client, sessions) for p in x["patterns"]}
+    assert rules == {"double_red", "relapse"}
     c = await seed.warning("E0005", level="low", topic_code="T03", topic_id=3)
-    await answer_true(client, sessions, c)
-    rules = [x["rule"] for x in await linked(client, sessions)]
-    assert rules.count("concentrated") == 1
+    await true_finding(client, sessions, c)
+    # b (red after a, handled) was a relapse too, named by the same letter; c a concentration
+    letters = await linked(client, sessions)
+    assert [sorted(p["rule"] for p in x["patterns"]) for x in letters] == [
+        ["concentrated"],
+        ["double_red", "relapse"],
+    ]
 
 
 async def test_true_red_after_handled_true_warning(client, sessions, seed):
     first = await seed.warning("E0005", level="low", topic_code="T02", topic_id=2)
-    await answer_true(client, sessions, first)
-    head = await sessions.headers("head")
-    assert (await client.post(f"/api/warnings/{first}/confirm", headers=head)).status_code == 200
+    await true_finding(client, sessions, first)
     red = await seed.warning("E0005", level="high", topic_code="T02", topic_id=2)
-    await answer_true(client, sessions, red)
-    rules = {x["rule"] for x in await linked(client, sessions)}
+    await true_finding(client, sessions, red)
+    rules = {p["rule"] for x in await linked(client, sessions) for p in x["patterns"]}
     assert "relapse" in rules
 
 
@@ -102,7 +111,7 @@ async def test_a_rule_run_that_turns_a_true_warning_red_raises_a_letter(
             found = {w.object_key: w for w in (await s.execute(select(Warning))).scalars()}
         assert (found["A001"].level, found["A004"].level) == ("high", "medium")
         for key in ("A001", "A004"):
-            await answer_true(client, sessions, found[key].id)
+            await true_finding(client, sessions, found[key].id)
         assert await linked(client, sessions) == []
         # the next month's data: A004 had a third day without use
         await load_rows(db, settings, tmp_path, [*first[:4], *month_rows("A004", "E0005", 3)], "r2.csv")

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from backend.warnings.models import LinkedWarning
 from backend.warnings.routing import sweep
 from tests.warnings.conftest import TRAIL, told
-from tests.warnings.test_linked import answer_true
+from tests.warnings.test_linked import true_finding
 
 
 async def test_unanswered_letter_is_reminded_chased_then_ordered(client, sessions, seed, db, settings):
     ids = [await seed.warning("E0005", level="low", topic_code="T05", topic_id=5) for _ in range(3)]
     for wid in ids:
-        await answer_true(client, sessions, wid)
+        await true_finding(client, sessions, wid)
     async with db.session() as s:
         (letter,) = (await s.execute(select(LinkedWarning))).scalars().all()
     due = letter.report_due_at
@@ -41,7 +41,7 @@ async def test_unanswered_letter_is_reminded_chased_then_ordered(client, session
 async def test_answered_letters_are_not_chased(client, sessions, seed, db, settings):
     ids = [await seed.warning("E0005", level="high", topic_code="T01", topic_id=1) for _ in range(2)]
     for wid in ids:
-        await answer_true(client, sessions, wid)
+        await true_finding(client, sessions, wid)
     letters = (await client.get("/api/linked", headers=await sessions.headers("head"))).json()
     assert letters and letters[0]["overdue"] is False
     for letter in letters:

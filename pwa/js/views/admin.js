@@ -10,6 +10,7 @@ export default async function render(root, ctx) {
     ["#/admin/calendar", "admin.calendar", "admin.calendar_hint", ["admin"]],
     ["#/admin/broadcasts", "admin.broadcasts", "admin.broadcasts_hint", ["admin"]],
     ["#/checkups", "ck.title", "ck.admin_hint", ["admin"]],
+    ["#/forms", "form.list_title", "form.admin_hint", ["admin", "expert"]],
   ].filter(([, , , roles]) => ctx.has(...roles));
   add(root, 
     heading(t("admin.title")),

@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { columns, ratioBar, stackedBars, table } from "../charts.js";
 import { fmtNumber, fmtPercent, t } from "../i18n.js";
 import { add, h, heading, LEVELS, segmented } from "../ui.js";
+import { formsLink } from "./forms.js";
 import { lettersLink } from "./linked.js";
 
 const KINDS = ["week", "month", "quarter", "year"];
@@ -157,7 +158,7 @@ export default async function render(root, ctx, _params, query) {
   const kind = KINDS.includes(query.get("period")) ? query.get("period") : "month";
   const at = /^\d{4}-\d{2}-\d{2}$/.test(query.get("at") || "") ? query.get("at") : today();
   const go = (k, day) => ctx.navigate(`#/dashboard?period=${k}&at=${day}`);
-  const [body, letters] = await Promise.all([api(`/api/stats?period=${kind}&at=${at}`), lettersLink()]);
+  const [body, letters, forms] = await Promise.all([api(`/api/stats?period=${kind}&at=${at}`), lettersLink(), formsLink()]);
   const p = body.period;
   const tot = body.totals;
   const before = body.previous_totals;
@@ -175,6 +176,7 @@ export default async function render(root, ctx, _params, query) {
       h("strong", { class: "period-label" }, periodLabel(p)),
       h("button", { type: "button", class: "btn period-step", "aria-label": t("dash.next"), onclick: () => go(kind, addDays(p.last_day, 1)) }, "›"),
     ),
+    forms,
     letters,
     h(
       "div",

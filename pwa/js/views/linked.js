@@ -37,7 +37,8 @@ async function list(root, ctx) {
 }
 
 async function detail(root, ctx, id) {
-  const [letter, units] = await Promise.all([api("/api/linked/" + id), api("/api/units").catch(() => [])]);
+  const [letter, units, forms] = await Promise.all([api("/api/linked/" + id), api("/api/units").catch(() => []), api("/api/forms?linked_id=" + id).catch(() => [])]);
+  const filed = (kind) => forms.some((f) => f.kind === kind && f.state !== "returned");
   const unit = units.find((u) => u.id === letter.unit_id);
   const person = letter.person_id ? await api("/api/people/" + letter.person_id).catch(() => null) : null;
   add(
@@ -46,7 +47,7 @@ async function detail(root, ctx, id) {
     h("header", { class: "detail-head lv-" + letter.level }, heading(t("linked.letter_title")), h("p", {}, levelBadge(letter.level), " ", h("span", { class: "chip ls-" + letter.state }, t("linked_state." + letter.state)))),
     h("dl", { class: "facts" }, [
       h("dt", {}, t("linked.why")),
-      h("dd", {}, t("linked_rule." + letter.rule)),
+      h("dd", {}, (letter.patterns && letter.patterns.length ? letter.patterns : [{ rule: letter.rule, warning_ids: letter.warning_ids }]).map((p, i) => [i ? h("br") : null, t("linked_rule." + p.rule) + " · " + t("linked.n_warnings", { n: p.warning_ids.length })])),
       h("dt", {}, t("linked.unit")),
       h("dd", {}, unit ? unit.name : "#" + letter.unit_id),
       letter.topic_code ? [h("dt", {}, t("linked.topic")), h("dd", {}, letter.topic_code)] : null,
@@ -68,33 +69,74 @@ async function detail(root, ctx, id) {
           h("dl", { class: "facts" }, h("dt", {}, t("linked.report_text")), h("dd", { class: "pre" }, letter.report_text), h("dt", {}, t("reply.measures")), h("dd", { class: "pre" }, letter.report_measures || "")),
         )
       : null,
-    letter.state === "raised" && ctx.has("head") ? reportForm(letter, ctx) : null,
+    forms.length
+      ? h(
+          "section",
+          { class: "card" },
+          h("h2", {}, t("linked.forms")),
+          h("ul", { class: "plain" }, forms.map((f) => h("li", {}, h("a", { href: "#/forms/" + f.id }, t("form.title." + f.kind) + " · " + t("form.number", { n: f.number })), " ", h("span", { class: "chip fs-" + f.state }, t("form.state." + f.state))))),
+        )
+      : null,
+    letter.state === "raised" && ctx.has("head") && !filed("b14") ? reportForm(letter, ctx) : null,
+    letter.state === "raised" && ctx.has("inspector") && !filed("b13") ? noticeForm(letter, ctx) : null,
   );
 }
 
+/** B.13: the inspector writes the letter's possible risk and requirements; the leader approves. */
+function noticeForm(letter, ctx) {
+  const risk = h("textarea", { rows: 3, maxlength: 4000 });
+  const asks = h("textarea", { rows: 3, maxlength: 4000 });
+  const send = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("linked.notice_send"));
+  return checkedForm(
+    { class: "card" },
+    (fail) => {
+      for (const box of [risk, asks]) setFieldError(box, box.value.trim() ? "" : t("linked.need_text"));
+      if (!risk.value.trim() || !asks.value.trim()) return;
+      busy(
+        send,
+        async () => {
+          const form = await api("/api/forms/b13", { method: "POST", json: { linked_id: letter.id, possible_risk: risk.value.trim(), requirements: asks.value.trim() } });
+          toast(t("linked.notice_sent"), "ok");
+          ctx.navigate("#/forms/" + form.id);
+        },
+        fail,
+      );
+    },
+    h("h2", {}, t("linked.notice_form")),
+    field("lk-risk", t("form.field.possible_risk"), risk, { required: true }),
+    field("lk-asks", t("form.field.requirements"), asks, { required: true }),
+    send,
+  );
+}
+
+/** B.14: the head's risk report (it answers the letter); then the head's opinion and discipline's
+ * instruction are signed on the form. */
 function reportForm(letter, ctx) {
-  const text = h("textarea", { rows: 6, maxlength: 8000 });
-  const measures = h("textarea", { rows: 4, maxlength: 8000 });
+  const confirmation = h("textarea", { rows: 3, maxlength: 4000 });
+  const cause = h("textarea", { rows: 4, maxlength: 4000 });
+  const measures = h("textarea", { rows: 4, maxlength: 4000 });
   const send = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("linked.send_report"));
   return checkedForm(
     { class: "card" },
     (fail) => {
-        setFieldError(text, text.value.trim() ? "" : t("linked.need_report"));
-        setFieldError(measures, measures.value.trim() ? "" : t("linked.need_measures"));
-        if (!text.value.trim() || !measures.value.trim()) return;
-        busy(
-          send,
-          async () => {
-            await api("/api/linked/" + letter.id + "/report", { method: "POST", json: { report: text.value.trim(), measures: measures.value.trim() } });
-            toast(t("linked.sent"), "ok");
-            ctx.reload();
-          },
-          fail,
-        );
+      const boxes = [confirmation, cause, measures];
+      for (const box of boxes) setFieldError(box, box.value.trim() ? "" : t("linked.need_text"));
+      if (boxes.some((b) => !b.value.trim())) return;
+      busy(
+        send,
+        async () => {
+          const json = { linked_id: letter.id, confirmation: confirmation.value.trim(), cause: cause.value.trim(), measures: measures.value.trim() };
+          const form = await api("/api/forms/b14", { method: "POST", json });
+          toast(t("linked.sent"), "ok");
+          ctx.navigate("#/forms/" + form.id);
+        },
+        fail,
+      );
     },
     h("h2", {}, t("linked.report_form")),
-    field("lk-report", t("linked.report_text"), text, { required: true, hint: t("linked.report_hint") }),
-    field("lk-measures", t("reply.measures"), measures, { required: true }),
+    field("lk-confirm", t("form.field.confirmation"), confirmation, { required: true }),
+    field("lk-cause", t("form.field.cause"), cause, { required: true, hint: t("linked.report_hint") }),
+    field("lk-measures", t("form.field.measures"), measures, { required: true }),
     send,
   );
 }

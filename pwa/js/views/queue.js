@@ -8,10 +8,11 @@ import { add, emptyState, h, heading } from "../ui.js";
 import { heldIds, holdConfirm } from "../undo.js";
 import { warningCard } from "./inbox.js";
 import { exportButton } from "../exporting.js";
+import { formsLink } from "./forms.js";
 import { lettersLink } from "./linked.js";
 
 export default async function render(root, ctx) {
-  const [page, letters] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100&lang=" + currentLang()), lettersLink()]);
+  const [page, letters, forms] = await Promise.all([api("/api/warnings?view=unit&state=submitted&limit=100&lang=" + currentLang()), lettersLink(), formsLink()]);
   const held = heldIds();
   const items = page.items.filter((w) => !held.has(w.id));
   const label = (w) => [w.person_name || "", w.finding ? t("finding." + w.finding) : ""].filter(Boolean).join(" — ");
@@ -62,6 +63,7 @@ export default async function render(root, ctx) {
     items.length ? exportButton("replies", { view: "unit", state: "submitted" }) : null,
     items.length ? [h("ul", { class: "wlist" }, items.map(row)), batch] : emptyState(t("queue.empty")),
     h("a", { class: "card hub-link", href: "#/supervision" }, h("strong", {}, t("sv.title")), h("span", { class: "muted" }, t("sv.hub_hint"))),
+    forms,
     letters,
     h("a", { class: "card hub-link", href: "#/interviews" }, h("strong", {}, t("iv.title")), h("span", { class: "muted" }, t("iv.hub_hint"))),
   );
