@@ -11,6 +11,9 @@ from sqlmodel import col
 from backend.archive.lists import PAGE, Filters, ListContext, ListSpec, RepliesList, WarningsList
 from backend.archive.sections import person_names, unit_names
 from backend.audit.models import AuditRecord
+from backend.clues.models import Clue, ClueState
+from backend.clues.schemas import CluePublic
+from backend.clues.service import ClueService
 from backend.interviews.models import Interview, InterviewWarning
 from backend.interviews.service import InterviewService
 from backend.kernel.access import Principal, Role
@@ -352,6 +355,64 @@ class ProblemsList(ListSpec):
             ]
 
 
+# --- problem clues (问题线索, B.16) --------------------------------------------------------------
+class ClueFilters(Filters):
+    state: ClueState | None = None
+
+
+class CluesList(ListSpec):
+    name = "clues"
+    roles = (Role.inspector, Role.committee)
+    filters = ClueFilters
+
+    columns = (
+        "number",
+        "subject_person",
+        "unit",
+        "source",
+        "nature",
+        "clue_level",
+        "state",
+        "registered",
+        "receiver",
+        "received",
+        "outcome",
+        "concluded",
+    )
+
+    async def count(self, ctx: ListContext, filters: Any) -> int:
+        where = [ClueService(ctx.session, ctx.trail, ctx.settings).visible(ctx.principal)]
+        if filters.state:
+            where.append(col(Clue.state) == filters.state.value)
+        return await counted(ctx, Clue, where)
+
+    async def pages(self, ctx: ListContext, filters: Any) -> AsyncIterator[list[list[Any]]]:
+        svc = ClueService(ctx.session, ctx.trail, ctx.settings)
+        w = ctx.words
+
+        async def fetch(limit: int, offset: int) -> Sequence[CluePublic]:
+            return await svc.listed(ctx.principal, filters.state, limit, offset)
+
+        async for rows in paged(fetch):
+            yield [
+                [
+                    c.number,
+                    c.subject_name,
+                    c.unit_name,
+                    w.pick("clue.source", c.source.value),
+                    c.nature,
+                    w.pick("clue.level", c.level.value) if c.level else "",
+                    w.pick("clue_state", c.state.value),
+                    w.stamp(c.registered_at),
+                    c.receiver_name or "",
+                    w.stamp(c.received_at),
+                    w.pick("clue.outcome", c.outcome.value) if c.outcome else "",
+                    w.stamp(c.concluded_at),
+                ]
+                for c in rows
+            ]
+
+
 def lists() -> dict[str, ListSpec]:
     found: list[ListSpec] = [
         WarningsList(),
@@ -360,6 +421,7 @@ def lists() -> dict[str, ListSpec]:
         LinkedList(),
         LadderList(),
         ProblemsList(),
+        CluesList(),
         TrailList(),
     ]
     return {spec.name: spec for spec in found}

@@ -8,6 +8,7 @@ import io
 import re
 from typing import Any
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import col
@@ -271,3 +272,42 @@ async def test_a_public_report_turns_into_a_clue_and_its_sender_sees_it_referred
     other = next(u["id"] for u in units if u["name"] == "河口供电所")
     r = await post(client, sessions, "inspector", "/api/clues", {**body, "unit_id": other})
     assert r.status_code == 403 and r.json()["code"] == "out_of_scope"
+
+
+async def test_clues_export_in_words_for_inspectors_only(client, sessions, db):
+    wid = await true_warning(db)
+    body = {
+        "source": "warning",
+        "warning_id": wid,
+        "nature": "违规收取费用",
+        "summary": "换表后电量为零，经核实属实。",
+    }
+    r = await post(client, sessions, "inspector", "/api/clues", body)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    assert (
+        await post(
+            client,
+            sessions,
+            "inspector",
+            f"/api/clues/{cid}/triage",
+            {"level": "second", "proposal": "建议谈话函询"},
+        )
+    ).status_code == 200
+
+    async def exported(user: str) -> Any:
+        return await client.post(
+            "/api/exports", json={"list": "clues", "filters": {}}, headers=await sessions.headers(user)
+        )
+
+    r = await exported("inspector")
+    assert r.status_code == 201 and r.json()["title"] == "问题线索"
+    got = await client.get(r.json()["download_url"], headers=await sessions.headers("inspector"))
+    sheet = load_workbook(io.BytesIO(got.content), read_only=True).worksheets[0]
+    rows = [tuple(x) for x in sheet.iter_rows(values_only=True)]
+    assert rows[0][:7] == ("编号", "被反映人", "单位", "线索来源", "问题性质", "线索分级", "状态")
+    assert rows[1][2:7] == ("城关供电所", "属实预警", "违规收取费用", "二级（较重）", "已分级拟办")
+    assert (await exported("head")).status_code == 403  # clues are for inspectors and the committee
+    r = await exported("inspector2")
+    other = await client.get(r.json()["download_url"], headers=await sessions.headers("inspector2"))
+    assert len(list(load_workbook(io.BytesIO(other.content), read_only=True).worksheets[0].iter_rows())) == 1

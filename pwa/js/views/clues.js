@@ -4,6 +4,7 @@
 import { api, saveFile } from "../api.js";
 import { fmtDate, fmtDay, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, setFieldError, toast } from "../ui.js";
+import { exportButton } from "../exporting.js";
 import { caseCard, choice, facts, select, stateFilter, stepForm, timeline } from "./casefile.js";
 
 const STATES = ["registered", "triaged", "handed_over", "received", "concluded"];
@@ -35,6 +36,7 @@ async function list(root, state, ctx) {
       state || "",
       (value) => ctx.navigate("#/clues" + (value ? "?state=" + value : "")),
     ),
+    clues.length ? exportButton("clues", state ? { state } : {}) : null,
     clues.length ? h("ul", { class: "wlist" }, clues.map(card)) : emptyState(t("clue.none")),
   );
 }
