@@ -131,7 +131,7 @@ def test_the_manager_reads_urgent_work_first_in_plain_chinese(live, phone, shots
     assert faults == [], faults
 
 
-#: (user, screens) walked by the test below; the dashboard's words are issue 18's (another branch)
+#: (user, screens) walked by the test below
 WALK = {
     "manager": [
         "#/warnings",
@@ -143,6 +143,8 @@ WALK = {
         "#/ladder",
         "#/ladder/{case}",
         "#/checkups",
+        "#/evaluation",
+        "#/dossier/{manager}",
     ],
     "head": [
         "#/queue",
@@ -151,9 +153,40 @@ WALK = {
         "#/supervision",
         "#/notifications",
         "#/me",
+        "#/dashboard",
+        "#/registers",
+        "#/problems",
+        "#/forms",
+        "#/archive",
+        "#/evaluation",
     ],
-    "inspector": ["#/warnings?view=unit", "#/warnings/{overdue}", "#/supervision", "#/queue", "#/me"],
-    "admin": ["#/admin", "#/admin/calendar", "#/admin/broadcasts/new", "#/me"],
+    "inspector": [
+        "#/warnings?view=unit",
+        "#/warnings/{overdue}",
+        "#/supervision",
+        "#/queue",
+        "#/me",
+        "#/dashboard",
+        "#/reports",
+        "#/portrait",
+        "#/registers?view=four",
+        "#/archive",
+        "#/ladder",
+        "#/forms",
+        "#/clues",
+        "#/problems",
+        "#/opinions",
+        "#/intake",
+        "#/evaluation",
+    ],
+    "admin": [
+        "#/admin",
+        "#/admin/calendar",
+        "#/admin/broadcasts/new",
+        "#/admin/import",
+        "#/registers",
+        "#/me",
+    ],
 }
 
 
@@ -171,7 +204,7 @@ def test_every_screen_of_every_role_speaks_plain_chinese(live, phone, shots):
         "problem": "请说明",
     }
     case_id = live.api("POST", "/api/ladder", "inspector", json=case).json()["id"]
-    ids = {"overdue": made["overdue"], "answered": made["fresh0"], "case": case_id}
+    ids = {"overdue": made["overdue"], "answered": made["fresh0"], "case": case_id, "manager": manager}
     faults: list[str] = []
     for user, screens in WALK.items():
         page = phone().new_page()

@@ -196,7 +196,7 @@ export default {
   "import.table": "业务数据表",
   "import.rows_now": "现有 {n} 行",
   "import.file": "文件",
-  "import.file_hint": "CSV 或 Excel（.xlsx）；第一行为列名",
+  "import.file_hint": "CSV 或 Excel 表格；第一行为列名",
   "import.encoding": "文件编码",
   "import.enc_auto": "自动识别",
   "import.take_good": "只导入合格的行（否则有任何错误行则整批不导入）",
