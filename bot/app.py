@@ -12,7 +12,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from backend.kernel.errors import AppError
 from backend.telegram.service import file_base
-from bot import checkup, commands, evaluation, ladder, replies, texts
+from bot import checkup, commands, evaluation, ladder, ladder_act, replies, texts
 from bot.context import DEPS, Context, Deps, NotBound, language, tell
 from bot.limits import RetryAfterLimiter, retry_seconds
 from bot.persistence import DatabasePersistence
@@ -75,8 +75,8 @@ def build_application(deps: Deps, *, webhook: bool) -> Application[Any, Any, Any
     application.add_handler(
         replies.conversation(
             settings,
-            [*ladder.entry_points(), *evaluation.entry_points()],
-            {**ladder.states(), **evaluation.states()},
+            [*ladder.entry_points(), *ladder_act.entry_points(), *evaluation.entry_points()],
+            {**ladder.states(), **ladder_act.states(), **evaluation.states()},
         )
     )
     application.add_handlers(checkup.handlers())  # before the commands' catch-alls

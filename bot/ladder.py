@@ -76,7 +76,10 @@ async def list_cases(update: Update, context: Context) -> None:
         rows = await ladder(context, s).cases(
             me.principal, state=None, person_id=me.principal.person_id, limit=10, offset=0
         )
-    if not rows:
+    from bot.ladder_act import unit_cases  # (it builds on this module)
+
+    unit_lines, unit_buttons = await unit_cases(me, context)
+    if not rows and not unit_lines:
         await say(update, context, t(lang, "cases_none"))
         return
     buttons: list[list[tuple[str, str]]] = []
@@ -89,7 +92,9 @@ async def list_cases(update: Update, context: Context) -> None:
             buttons.append(
                 [(t(lang, "btn_case_appeal", subject=row.subject[:20]), APPEAL_CASE.format(row.id))]
             )
-    lines = [t(lang, "cases_head"), *(_line(lang, r) for r in rows)]
+    lines = [t(lang, "cases_head"), *(_line(lang, r) for r in rows)] if rows else []
+    lines += unit_lines
+    buttons += unit_buttons
     await say(update, context, "\n".join(lines), keyboard(buttons) if buttons else None)
 
 

@@ -80,3 +80,74 @@ async def test_an_inquiry_answered_and_an_appeal_sent_from_the_chat(world: BotWo
     await world.feed(bot, other.press(f"l:ans:{case['id']}"))
     refused = " ".join(api.texts(MANAGER2)[-1:] + api.answers())
     assert "找不到这份廉情预警" in refused or "只有本人" in refused, refused
+
+
+INSPECTOR = 5009
+
+
+async def test_an_inspector_escalates_answers_an_appeal_and_lifts_from_the_chat(world: BotWorld, db):
+    api, client, sessions = world.api, world.sessions.client, world.sessions
+    case = await issue(client, sessions, db, tier="notice")
+    cid = case["id"]
+    r = await client.post(
+        f"/api/ladder/{cid}/appeal",
+        json={"text": "代缴系客户委托"},
+        headers=await sessions.headers("manager"),
+    )
+    assert r.status_code in (200, 201), r.text
+    bot = await world.bot()
+    phone = Phone(INSPECTOR)
+    await world.bind(bot, "inspector", phone)
+
+    await world.feed(bot, phone.text("/cases"))
+    listing = api.last(INSPECTOR)
+    assert (
+        "所辖单位的廉情预警：" in listing["text"]
+        and "【廉情预警告知】多户电费由同一银行卡代缴" in listing["text"]
+    )
+    data = {b["text"]: b["callback_data"] for b in api.buttons(listing)}
+    assert data == {
+        "升级：多户电费由同一银行卡代缴": f"l:esc:{cid}",
+        "回访：多户电费由同一银行卡代缴": f"l:vis:{cid}",
+        "答复申诉：多户电费由同一银行卡代缴": f"l:aap:{cid}",
+    }
+
+    await world.feed(bot, phone.press(f"l:esc:{cid}"))
+    assert "升级理由" in api.last(INSPECTOR)["text"]
+    await world.feed(bot, phone.text("逾期未书面说明"))
+    assert api.last(INSPECTOR)["text"] == "已升级，已通知本人。"
+
+    await world.feed(bot, phone.press(f"l:aap:{cid}"))
+    await world.feed(bot, phone.text("委托书日期晚于代缴时间"))
+    assert api.last(INSPECTOR)["text"] == "复核结论："
+    await world.feed(bot, phone.press(f"l:ano:{cid}"))
+    assert api.last(INSPECTOR)["text"] == "申诉已答复，已通知本人。"
+
+    await world.feed(bot, phone.press(f"l:vis:{cid}"))
+    await world.feed(bot, phone.text("已停止代缴，逐户核实完毕"))
+    await world.feed(bot, phone.press(f"l:lift:{cid}"))
+    assert api.last(INSPECTOR)["text"] == "回访已登记。"
+    async with db.session() as s:
+        row = await s.get(LadderCase, cid)
+        appeal = (await s.execute(select(LadderAppeal).where(LadderAppeal.case_id == cid))).scalar_one()
+        channels = (
+            await s.execute(
+                select(AuditRecord.action, AuditRecord.channel).where(
+                    AuditRecord.object_type == "ladder_case"
+                )
+            )
+        ).all()
+    assert (row.tier, row.state) == ("inquiry", "lifted")
+    assert (appeal.outcome, appeal.answer) == ("rejected", "委托书日期晚于代缴时间")
+    assert {
+        c for a, c in channels if a in ("ladder.escalated", "ladder.visited", "ladder.appeal_answered")
+    } == {"bot"}
+
+    # the person is no inspector: their /cases shows no unit list and no inspector buttons
+    person = Phone(MANAGER)
+    await world.bind(bot, "manager", person)
+    await world.feed(bot, person.text("/cases"))
+    mine = api.last(MANAGER)
+    assert "所辖单位" not in mine["text"] and not [
+        b for b in api.buttons(mine) if b["callback_data"].startswith("l:esc")
+    ]
