@@ -233,6 +233,10 @@ class BroadcastService:
                 read.setdefault(r.person_id, current)
         return read
 
+    async def received(self, person_id: int, broadcast_id: int) -> bool:
+        """Was the broadcast sent to this person (an admin reading it is not its recipient)."""
+        return person_id in await self._read_at(broadcast_id)
+
     async def get(self, principal: Principal, broadcast_id: int) -> BroadcastPublic:
         b = await self._get(broadcast_id)
         read = await self._read_at(broadcast_id)

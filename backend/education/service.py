@@ -16,7 +16,7 @@ from backend.delivery.broadcasts import BroadcastService
 from backend.delivery.models import Broadcast
 from backend.education.models import EducationImport, EducationPublic, EducationRecord, MyEducation
 from backend.kernel.access import Actor, Principal
-from backend.kernel.errors import Invalid
+from backend.kernel.errors import Invalid, NotFound
 from backend.kernel.settings import Settings
 from backend.kernel.tabular import RowError, read_rows, require_columns
 from backend.kernel.timeutil import local, utcnow
@@ -98,7 +98,10 @@ class EducationService:
 
     async def studied(self, principal: Principal, broadcast_id: int) -> EducationPublic:
         """A lesson I received, marked studied: its hours credited to me once."""
-        await BroadcastService(self.session, self.trail).get(principal, broadcast_id)  # mine, or 404
+        broadcasts = BroadcastService(self.session, self.trail)
+        await broadcasts.get(principal, broadcast_id)  # mine (or an admin's to read), else 404
+        if not await broadcasts.received(principal.person_id, broadcast_id):
+            raise NotFound(f"broadcast {broadcast_id} was not sent to you", code="broadcast_not_found")
         lesson = await self.session.get(Broadcast, broadcast_id)
         if lesson is None or not lesson.lesson_hours:
             raise Invalid("this message is not a lesson with hours", code="not_a_lesson")
