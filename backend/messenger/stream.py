@@ -104,6 +104,8 @@ class StreamLink:
             except (MessengerError, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 # the text never holds the ticket or the secret (MessengerError keeps no URL)
                 log.warning("DingTalk stream of app %s: %s", self.app.id, type(exc).__name__)
+            except Exception:  # a fault of ours: logged, and the connection is opened again
+                log.exception("DingTalk stream of app %s failed", self.app.id)
             await asyncio.sleep(wait)
             wait = min(MAX_BACKOFF_SECONDS, wait * 2)
 
@@ -204,7 +206,10 @@ class Streams:
 
     async def start(self) -> Streams:
         self._http = aiohttp.ClientSession()
-        await self.refresh()
+        try:
+            await self.refresh()
+        except Exception:  # the database not there yet: tried again every REFRESH_SECONDS
+            log.exception("reading the DingTalk apps failed")
         self._runner = asyncio.create_task(self._keep(), name="dingtalk-streams")
         return self
 
