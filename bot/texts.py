@@ -461,7 +461,10 @@ def t(language: str | None, key: str, **values: object) -> str:
 
 def refusal(language: str | None, code: str, detail: str) -> str:
     lang = pick(language)
-    reason = REFUSALS[lang].get(code) or (detail if lang == "en" else f"{code}")
+    # a code without words of its own: never the bare code to a person (zh: a plain sentence)
+    reason = REFUSALS[lang].get(code) or (
+        detail if lang == "en" else "当前情况下不能这样操作，请在应用中查看详情。"
+    )
     return t(lang, "refused", reason=reason)
 
 
