@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,16 @@ from backend.kernel.timeutil import utcnow
 from backend.warnings.models import Verification, Warning, WarningPhoto
 from tests.pwa.conftest import LiveServer, sign_in
 from tests.warnings.conftest import Seeder
+
+
+def wait_until(page: Any, condition: str, *, timeout: float = 15.0) -> None:
+    """Poll an async page function until it resolves truthy. Playwright's wait_for_function takes a
+    returned promise itself as truthy (it does not await it), so it cannot wait on IndexedDB."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {condition}")
+        page.wait_for_timeout(100)
 
 
 def seed_warnings(live: LiveServer, employee_no: str = "E0005") -> dict[str, int]:

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from backend.kernel.timeutil import SHANGHAI
 from tests.pwa.conftest import sign_in
-from tests.pwa.helpers import person_id, png, true_warning
+from tests.pwa.helpers import person_id, png, true_warning, wait_until
 from tests.pwa.shell import api_codes, missing_from_catalogs
 from tests.pwa.test_a11y import audit
 
@@ -209,7 +209,7 @@ def test_an_interview_recorded_with_no_signal_is_stored_once(live, phone, shots)
     for i in range(3):
         draw(page, pads.nth(i), 1.1 + i)
     # the draft survives a reload with no signal: texts and signatures come back
-    page.wait_for_function(SIGNATURES_KEPT)
+    wait_until(page, SIGNATURES_KEPT)
     page.reload()
     expect(page.get_by_label("约谈地点")).to_have_value("河堤现场")
     expect(page.locator(".sig-state", has_text="已签名")).to_have_count(3)

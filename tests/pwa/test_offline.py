@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.pwa.conftest import sign_in
-from tests.pwa.helpers import replies, seed_warnings, signed_in, warning_state
+from tests.pwa.helpers import replies, seed_warnings, signed_in, wait_until, warning_state
 from tests.pwa.test_explained import visible_faults
 from tests.pwa.test_reply_flow import fill_reply
 
@@ -27,7 +27,7 @@ def test_a_never_opened_warning_is_answered_offline_and_waits_in_the_inbox(live,
     page.reload()  # under the worker's control: the inbox it answers is kept too
     expect(page.locator("a.wcard")).to_have_count(4)
     open_ids = list(ids.values())
-    page.wait_for_function(f"() => ({KEPT})({open_ids}).then((n) => n === 4)")
+    wait_until(page, f"() => ({KEPT})({open_ids}).then((n) => n === 4)")
     # keeping a copy is not reading: the warnings are still unread on the server
     assert {warning_state(live, wid) for wid in open_ids} == {"delivered"}
     # copies are of one's own open warnings only: the head who may read them gets none
