@@ -174,13 +174,18 @@ async def announce(
     routing = Routing(OrgService(session, trail))
     await routing.preload({r.unit_id for r in rows})
     briefs = {r.id: _payload(r.id, r.topic_code, *deadlines[r.id]) for r in rows}
+    # whoever raised it by hand (an inspector) is not told of their own act
     told = {
-        r.id: routing.tiers_of(
-            r.person_id,
-            r.unit_id,
-            head=r.level in {Level.high, Level.medium},
-            inspector=r.level == Level.high,
-        )
+        r.id: [
+            (p, tier)
+            for p, tier in routing.tiers_of(
+                r.person_id,
+                r.unit_id,
+                head=r.level in {Level.high, Level.medium},
+                inspector=r.level == Level.high,
+            )
+            if p != actor.person_id or p == r.person_id
+        ]
         for r in rows
     }
     events = await emit_many(
