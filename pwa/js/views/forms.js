@@ -3,6 +3,7 @@
 import { api, saveFile } from "../api.js";
 import { fmtDate, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, segmented, setFieldError, toast } from "../ui.js";
+import { fileable } from "./forms-new.js";
 
 /** The fields each form shows on the phone, in the form's order (the rest stay in the PDF). */
 const SHOWN = {
@@ -41,7 +42,19 @@ async function list(root, ctx, params) {
       location.hash = v === "all" ? "#/forms?all=1" : "#/forms";
     }),
     forms.length ? h("ul", { class: "wlist" }, forms.map(formCard)) : emptyState(all ? t("form.none") : t("form.none_pending")),
-    ctx.has("head") ? h("a", { class: "card hub-link", href: "#/forms/new/b11" }, h("strong", {}, t("fnew.title")), h("span", { class: "muted" }, t("fnew.hint"))) : null,
+    fileLinks(ctx),
+  );
+}
+
+/** The forms I may file from the phone, each a link to its page (nothing when there are none). */
+function fileLinks(ctx) {
+  const kinds = fileable(ctx);
+  if (!kinds.length) return null;
+  return h(
+    "section",
+    { class: "fnew-links", "aria-labelledby": "fnew-links-title" },
+    h("h2", { id: "fnew-links-title" }, t("fnew.file_title")),
+    kinds.map((kind) => h("a", { class: "card hub-link", href: "#/forms/new/" + kind }, h("strong", {}, t("fnew.link." + kind)), h("span", { class: "muted" }, t("fnew.hint." + kind)))),
   );
 }
 
