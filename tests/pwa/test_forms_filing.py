@@ -4,11 +4,14 @@ lands on the form with what was written and its first sign-off step, and finds i
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.pwa.conftest import sign_in
@@ -126,6 +129,15 @@ def test_a_form_is_filed_from_the_phone(
         expect(page.locator(".form-step.current")).to_contain_text(box)
         shots(page, f"form-{kind}-filed", full_page=True)
         form_id = int(page.url.rsplit("/", 1)[1])
+        if kind == "b6":  # the clue sheet is a table: a workbook too
+            with page.expect_download() as got:
+                page.get_by_role("button", name="下载表格（Excel）").click()
+            content = Path(got.value.path()).read_bytes()
+            sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+            cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
+            assert "风险线索核查表" in cells and "抄表示数人工修改" in cells
+        else:
+            expect(page.get_by_role("button", name="下载表格（Excel）")).to_have_count(0)
 
         # the form is in the filer's list of forms, waiting for its first step
         page.goto("/#/forms?all=1")

@@ -22,6 +22,7 @@ export default {
   "form.return": "Return",
   "form.approved": "Approved",
   "form.returned": "Returned",
+  "form.xlsx": "Download the sheet (Excel)",
   "form.pdf": "Download the form (PDF)",
   "form.state.open": "In approval",
   "form.state.approved": "Approved",

@@ -22,6 +22,7 @@ export default {
   "form.return": "退回",
   "form.approved": "已签署同意",
   "form.returned": "已退回",
+  "form.xlsx": "下载表格（Excel）",
   "form.pdf": "下载表单（PDF）",
   "form.state.open": "审批中",
   "form.state.approved": "已通过",

@@ -17,6 +17,9 @@ const SHOWN = {
   b9: ["requester", "unit", "system", "username", "permission", "reason"],
 };
 
+/** Forms that are tables, downloaded as a workbook too. */
+const TABULAR = new Set(["b6"]);
+
 function formCard(form) {
   const next = form.steps[form.position];
   return h(
@@ -119,6 +122,9 @@ async function detail(root, ctx, id) {
   const form = await api("/api/forms/" + id);
   const pdf = h("button", { type: "button", class: "btn btn-block" }, icon("down"), t("form.pdf"));
   pdf.onclick = () => busy(pdf, () => saveFile(`/api/forms/${form.id}/pdf`, `${form.number}.pdf`));
+  // a tabular form (B.6) is also a workbook
+  const xlsx = TABULAR.has(form.kind) ? h("button", { type: "button", class: "btn btn-block" }, icon("down"), t("form.xlsx")) : null;
+  if (xlsx) xlsx.onclick = () => busy(xlsx, () => saveFile(`/api/forms/${form.id}/xlsx`, `${form.number}.xlsx`));
   add(
     root,
     h("a", { class: "back", href: "#/forms" }, icon("back"), t("common.back")),
@@ -127,6 +133,7 @@ async function detail(root, ctx, id) {
     h("section", { class: "card" }, h("h2", {}, t("form.steps")), stepsList(form)),
     form.mine ? signForm(form, ctx) : null,
     pdf,
+    xlsx,
   );
 }
 
