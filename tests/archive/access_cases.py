@@ -24,7 +24,11 @@ READS = [
     ),
 ]
 #: what each list export answers: anyone their own ladder cases; the trail for its readers only
-LISTS = {"ladder": EXPORTED, "trail": {"committee": 201, "inspector": 201}}
+LISTS = {
+    "ladder": EXPORTED,
+    "trail": {"committee": 201, "inspector": 201},
+    "opinions": {"committee": 201, "inspector": 201, "head": 201},
+}
 
 CASES = [
     *(Case("GET", route, lambda i, p=path: p, expect, note=note) for route, path, expect, note in READS),
