@@ -4,28 +4,29 @@ warnings it rests on, and its trail of acts."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from backend.archive.casefile import ArchiveEntry, ArchiveFilters, Block, CaseFile, Facet, Facets
-from backend.archive.kind_warning import year_bounds
-from backend.archive.sections import PERSON, UNIT, person_names, trail_block, unit_names
+from backend.archive.casefile import Block, CaseFile
+from backend.archive.sections import person_names, trail_block, unit_names
+from backend.archive.shelf import Shelf, ShelvedKind
 from backend.archive.words import Words
 from backend.audit.service import AuditTrail
 from backend.kernel.access import Principal
 from backend.kernel.errors import NotFound
 from backend.kernel.settings import Settings
-from backend.kernel.timeutil import SHANGHAI
 from backend.ladder.models import LadderCase
 from backend.ladder.service import LadderService
 from backend.warnings.service import WarningService
 
 CASE = LadderCase.__table__  # type: ignore[attr-defined]
 C = CASE.c
+SHELF = Shelf(source=CASE, topic=C.tier, unit=C.unit_id, person=C.person_id, opened=C.opened_at, key=C.id)
 
 
-class LadderKind:
+class LadderKind(ShelvedKind):
+    shelf, title, state = SHELF, C.subject, C.state
+    topic_words, state_words = "tier", "ladder.state"
     name = "ladder"
 
     async def build(
@@ -169,97 +170,5 @@ class LadderKind:
         )
 
     # --- the archive list ---------------------------------------------------------------
-    @staticmethod
-    def _where(principal: Principal, filters: ArchiveFilters) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [LadderService.visible(principal)]
-        if filters.unit_id:
-            where.append(col(LadderCase.unit_id) == filters.unit_id)
-        if filters.person_id:
-            where.append(col(LadderCase.person_id) == filters.person_id)
-        if filters.topic:
-            where.append(col(LadderCase.tier) == filters.topic)
-        if filters.year:
-            start, end = year_bounds(filters.year)
-            where += [col(LadderCase.opened_at) >= start, col(LadderCase.opened_at) < end]
-        return where
-
-    async def entries(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        filters: ArchiveFilters,
-        words: Words,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[ArchiveEntry], int]:
-        where = self._where(principal, filters)
-        total = (await session.execute(select(func.count()).select_from(CASE).where(*where))).scalar_one()
-        rows = (
-            await session.execute(
-                select(
-                    C.id,
-                    C.tier,
-                    C.state,
-                    C.subject,
-                    C.opened_at,
-                    PERSON.c.name.label("person"),
-                    UNIT.c.name.label("unit"),
-                )
-                .select_from(
-                    CASE.outerjoin(PERSON, PERSON.c.id == C.person_id).outerjoin(UNIT, UNIT.c.id == C.unit_id)
-                )
-                .where(*where)
-                .order_by(C.opened_at.desc(), C.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
-        return [
-            ArchiveEntry(
-                kind=self.name,
-                case_id=int(r.id),
-                title=str(r.subject),
-                topic=words.pick("tier", r.tier),
-                person_name=str(r.person or ""),
-                unit_name=str(r.unit or ""),
-                opened_at=r.opened_at,
-                state=words.pick("ladder.state", r.state),
-                level=None,
-            )
-            for r in rows
-        ], int(total)
-
-    async def facets(self, session: AsyncSession, principal: Principal, words: Words) -> Facets:
-        where = self._where(principal, ArchiveFilters())
-        tiers = (await session.execute(select(C.tier).distinct().where(*where))).scalars().all()
-        units = (
-            await session.execute(
-                select(C.unit_id, UNIT.c.name)
-                .distinct()
-                .select_from(CASE.join(UNIT, UNIT.c.id == C.unit_id))
-                .where(*where)
-            )
-        ).all()
-        people = (
-            await session.execute(
-                select(C.person_id, PERSON.c.name)
-                .distinct()
-                .select_from(CASE.join(PERSON, PERSON.c.id == C.person_id))
-                .where(*where)
-                .limit(500)
-            )
-        ).all()
-        stamps = (
-            await session.execute(select(func.min(C.opened_at), func.max(C.opened_at)).where(*where))
-        ).one()
-        years: list[int] = []
-        if stamps[0] is not None:
-            years = list(
-                range(stamps[1].astimezone(SHANGHAI).year, stamps[0].astimezone(SHANGHAI).year - 1, -1)
-            )
-        return Facets(
-            topics=[Facet(str(t), words.pick("tier", t)) for t in sorted(tiers)],
-            units=sorted((Facet(str(i), str(n)) for i, n in units), key=lambda f: f.label),
-            people=sorted((Facet(str(i), str(n)) for i, n in people), key=lambda f: f.label),
-            years=years,
-        )
+    def scope(self, principal: Principal) -> list[ColumnElement[bool]]:
+        return [LadderService.visible(principal)]

@@ -4,63 +4,46 @@ decision, chases (催办) and supervision orders (督办), interviews with signa
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any
+from datetime import date
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.archive.casefile import (
-    ArchiveEntry,
-    ArchiveFilters,
-    Attachment,
-    Block,
-    CaseFile,
-    Facet,
-    Facets,
-    Picture,
-)
+from backend.archive.casefile import ArchiveEntry, ArchiveFilters, Block, CaseFile, Facet, Facets
 from backend.archive.sections import (
-    PERSON,
     TOPIC,
-    UNIT,
+    add_photo,
     check_sheet_blocks,
     interview_blocks,
     linked_blocks,
     person_names,
+    timeline_block,
     trail_block,
     unit_names,
 )
+from backend.archive.shelf import Shelf
 from backend.archive.words import Words
 from backend.audit.service import AuditTrail
 from backend.interviews.checks import CheckSheetService
 from backend.interviews.service import InterviewService
 from backend.kernel.access import Principal
 from backend.kernel.settings import Settings
-from backend.kernel.timeutil import SHANGHAI
 from backend.warnings.inbox import WARNING, W
 from backend.warnings.linked import LinkedService
 from backend.warnings.schemas import WarningDetail
 from backend.warnings.service import WarningService
 
-#: photo types kept in the ZIP, with their file extension
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/heic": "heic",
-}
-#: photo types the PDF can draw (the others are in the ZIP only)
-DRAWN = {"image/jpeg", "image/png", "image/gif"}
 #: timeline steps that are chases or supervision orders
 URGING = {"reminded", "chased", "urged", "supervision_order"}
 LETTERS_SCANNED = 1000
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(date(year, 1, 1), time.min, SHANGHAI)
-    return start, datetime.combine(date(year + 1, 1, 1), time.min, SHANGHAI)
+SHELF = Shelf(
+    source=WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id),
+    topic=W.topic_code,
+    unit=W.unit_id,
+    person=W.person_id,
+    opened=W.raised_at,
+    key=W.id,
+)
 
 
 def archive_scope(principal: Principal) -> ColumnElement[bool]:
@@ -140,7 +123,7 @@ class WarningKind:
         lnames = await person_names(session, [r.answered_by for r in letters])
         file.blocks += linked_blocks(letters, lunits, lnames, words)
         file.trail_objects += [("linked_warning", str(r.id)) for r in letters]
-        file.blocks.append(self._timeline(detail, words))
+        file.blocks.append(timeline_block(detail.timeline, words, "step"))
         file.blocks.append(await trail_block(session, file.trail_objects, words))
         return file
 
@@ -155,7 +138,6 @@ class WarningKind:
             [v.person_id for v in detail.verifications] + [v.decided_by for v in detail.verifications],
         )
         out = []
-        number = 0
         for v in detail.verifications:
             facts = [
                 (words("archive.r.by"), names.get(v.person_id, "")),
@@ -177,19 +159,16 @@ class WarningKind:
                 photo = photos.get(photo_id)
                 if photo is None:
                     continue
-                number += 1
-                content = svc.photos.get(photo.sha256)
-                ext = EXTENSIONS.get(photo.content_type, "bin")
-                name = words("archive.photo_file", n=f"{number:02d}")
-                file.attachments.append(
-                    Attachment(f"{name}.{ext}", photo.sha256, photo.content_type, content)
+                add_photo(
+                    file,
+                    block,
+                    words,
+                    content=svc.photos.get(photo.sha256),
+                    sha256=photo.sha256,
+                    content_type=photo.content_type,
+                    at=photo.uploaded_at,
+                    trail_object=("warning_photo", str(photo.id)),
                 )
-                file.trail_objects.append(("warning_photo", str(photo.id)))
-                caption = words("archive.photo_caption", n=number, at=words.stamp(photo.uploaded_at))
-                if photo.content_type in DRAWN:
-                    block.pictures.append(Picture(caption, content, photo.content_type))
-                else:
-                    block.paragraphs.append(words("archive.photo_in_zip", caption=caption))
             out.append(block)
         return out
 
@@ -219,23 +198,6 @@ class WarningKind:
         return Block(words("archive.urging"), table=rows)
 
     @staticmethod
-    def _timeline(detail: WarningDetail, words: Words) -> Block:
-        rows = [
-            [
-                words("archive.trail.at"),
-                words("archive.t.step"),
-                words("archive.trail.who"),
-                words("archive.u.note"),
-            ]
-        ]
-        for step in detail.timeline:
-            who = step.actor_name or words("archive.trail.system")
-            rows.append([words.stamp(step.at), words.pick("step", step.kind), who, step.note or ""])
-        return Block(
-            words("archive.timeline"), table=rows if len(rows) > 1 else [], empty=words("archive.none_trail")
-        )
-
-    @staticmethod
     async def _interviews(
         session: AsyncSession,
         settings: Settings,
@@ -261,17 +223,7 @@ class WarningKind:
     # --- the archive list ---------------------------------------------------------------
     @staticmethod
     def _where(principal: Principal, filters: ArchiveFilters) -> list[ColumnElement[bool]]:
-        where = [WarningService.visible(principal), archive_scope(principal)]
-        if filters.topic:
-            where.append(W.topic_code == filters.topic)
-        if filters.unit_id:
-            where.append(W.unit_id == filters.unit_id)
-        if filters.person_id:
-            where.append(W.person_id == filters.person_id)
-        if filters.year:
-            start, end = year_bounds(filters.year)
-            where += [W.raised_at >= start, W.raised_at < end]
-        return where
+        return SHELF.where([WarningService.visible(principal), archive_scope(principal)], filters)
 
     async def entries(
         self,
@@ -282,32 +234,8 @@ class WarningKind:
         limit: int,
         offset: int,
     ) -> tuple[list[ArchiveEntry], int]:
-        where = self._where(principal, filters)
-        total = (await session.execute(select(func.count()).select_from(WARNING).where(*where))).scalar_one()
-        rows = (
-            await session.execute(
-                select(
-                    W.id,
-                    W.level,
-                    W.state,
-                    W.raised_at,
-                    W.topic_code,
-                    TOPIC.c.name,
-                    TOPIC.c.name_en,
-                    PERSON.c.name.label("person"),
-                    UNIT.c.name.label("unit"),
-                )
-                .select_from(
-                    WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id)
-                    .outerjoin(PERSON, PERSON.c.id == W.person_id)
-                    .outerjoin(UNIT, UNIT.c.id == W.unit_id)
-                )
-                .where(*where)
-                .order_by(W.raised_at.desc(), W.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
+        columns = [W.id, W.level, W.state, W.raised_at, W.topic_code, TOPIC.c.name, TOPIC.c.name_en]
+        rows, total = await SHELF.page(session, self._where(principal, filters), columns, limit, offset)
         out = []
         for r in rows:
             topic = (r.name_en if words.lang == "en" and r.name_en else r.name) or words("warning.untitled")
@@ -324,55 +252,21 @@ class WarningKind:
                     level=str(r.level),
                 )
             )
-        return out, int(total)
+        return out, total
 
     async def facets(self, session: AsyncSession, principal: Principal, words: Words) -> Facets:
+        """Topics, departments, people and years the caller's archived warnings have."""
         where = self._where(principal, ArchiveFilters())
-        return await scoped_facets(session, where, words)
-
-
-async def scoped_facets(session: AsyncSession, where: list[Any], words: Words) -> Facets:
-    """Topics, departments, people and years the caller's archived warnings have."""
-    topics = (
-        await session.execute(
-            select(W.topic_code, TOPIC.c.name, TOPIC.c.name_en)
-            .distinct()
-            .select_from(WARNING.outerjoin(TOPIC, TOPIC.c.id == W.topic_id))
-            .where(*where)
+        topics = (
+            await session.execute(
+                select(W.topic_code, TOPIC.c.name, TOPIC.c.name_en)
+                .distinct()
+                .select_from(SHELF.source)
+                .where(*where)
+            )
+        ).all()
+        labels = (
+            Facet(str(c), str((en if words.lang == "en" and en else n) or words("warning.untitled")))
+            for c, n, en in topics
         )
-    ).all()
-    units = (
-        await session.execute(
-            select(W.unit_id, UNIT.c.name)
-            .distinct()
-            .select_from(WARNING.join(UNIT, UNIT.c.id == W.unit_id))
-            .where(*where)
-        )
-    ).all()
-    people = (
-        await session.execute(
-            select(W.person_id, PERSON.c.name)
-            .distinct()
-            .select_from(WARNING.join(PERSON, PERSON.c.id == W.person_id))
-            .where(*where)
-            .limit(500)
-        )
-    ).all()
-    stamps = (await session.execute(select(func.min(W.raised_at), func.max(W.raised_at)).where(*where))).one()
-    years: list[int] = []
-    if stamps[0] is not None:
-        first = stamps[0].astimezone(SHANGHAI).year
-        last = stamps[1].astimezone(SHANGHAI).year
-        years = list(range(last, first - 1, -1))
-    return Facets(
-        topics=sorted(
-            (
-                Facet(str(c), str((en if words.lang == "en" and en else n) or words("warning.untitled")))
-                for c, n, en in topics
-            ),
-            key=lambda f: f.label,
-        ),
-        units=sorted((Facet(str(i), str(n)) for i, n in units), key=lambda f: f.label),
-        people=sorted((Facet(str(i), str(n)) for i, n in people), key=lambda f: f.label),
-        years=years,
-    )
+        return await SHELF.facets(session, where, sorted(labels, key=lambda f: f.label))

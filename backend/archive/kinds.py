@@ -5,13 +5,15 @@ here."""
 from __future__ import annotations
 
 from backend.archive.casefile import CaseKind
+from backend.archive.kind_clue import ClueKind
 from backend.archive.kind_ladder import LadderKind
+from backend.archive.kind_problem import ProblemKind
 from backend.archive.kind_warning import WarningKind
 from backend.kernel.errors import NotFound
 
 
 def kinds() -> dict[str, CaseKind]:
-    return {k.name: k for k in (WarningKind(), LadderKind())}
+    return {k.name: k for k in (WarningKind(), LadderKind(), ClueKind(), ProblemKind())}
 
 
 def kind_of(name: str) -> CaseKind:

@@ -1,26 +1,28 @@
-"""Lists of cases to export: interview records, risk notice letters, ladder cases, the trail."""
+"""Lists of cases to export: interview records, risk notice letters, ladder cases, problems, clues,
+supervision opinions, the trail."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, true
 from sqlmodel import col
 
 from backend.archive.lists import PAGE, Filters, ListContext, ListSpec, RepliesList, WarningsList
 from backend.archive.sections import person_names, unit_names
+from backend.archive.words import Words
 from backend.audit.models import AuditRecord
 from backend.clues.models import Clue, ClueState
-from backend.clues.schemas import CluePublic
 from backend.clues.service import ClueService
 from backend.interviews.models import Interview, InterviewWarning
 from backend.interviews.service import InterviewService
 from backend.kernel.access import Principal, Role
 from backend.ladder.models import CaseState, LadderCase
 from backend.ladder.service import LadderService, case_public
+from backend.opinions.models import Opinion, OpinionState
+from backend.opinions.service import OpinionService
 from backend.problems.models import Problem, ProblemState
-from backend.problems.schemas import ProblemPublic
 from backend.problems.service import ProblemService
 from backend.warnings.linked import LinkedService
 from backend.warnings.models import LinkedState, LinkedWarning
@@ -294,14 +296,52 @@ class TrailList(ListSpec):
             ]
 
 
+# --- case files listed by state (problems, clues, opinions) ------------------------------------
+class Listed(Protocol):
+    """A case-file service (``backend.kernel.flow.CaseFlow``) whose list the screen shows."""
+
+    def visible(self, principal: Principal) -> ColumnElement[bool]: ...
+
+    async def listed(self, principal: Principal, state: Any, limit: int, offset: int) -> Sequence[Any]: ...
+
+
+class StateList(ListSpec):
+    """A case-file list filtered by state as on screen: its service's scope and ``listed`` pages;
+    a subclass names the service, its table and how an item reads as a row."""
+
+    record: ClassVar[Any]
+
+    def service(self, ctx: ListContext) -> Listed:
+        raise NotImplementedError
+
+    def row(self, w: Words, item: Any) -> list[Any]:
+        raise NotImplementedError
+
+    async def count(self, ctx: ListContext, filters: Any) -> int:
+        where = [self.service(ctx).visible(ctx.principal)]
+        if filters.state:
+            where.append(self.record.state == filters.state.value)
+        return await counted(ctx, self.record, where)
+
+    async def pages(self, ctx: ListContext, filters: Any) -> AsyncIterator[list[list[Any]]]:
+        svc = self.service(ctx)
+
+        async def fetch(limit: int, offset: int) -> Sequence[Any]:
+            return await svc.listed(ctx.principal, filters.state, limit, offset)
+
+        async for rows in paged(fetch):
+            yield [self.row(ctx.words, item) for item in rows]
+
+
 # --- the problem list (问题清单) ----------------------------------------------------------------
 class ProblemFilters(Filters):
     state: ProblemState | None = None
 
 
-class ProblemsList(ListSpec):
+class ProblemsList(StateList):
     name = "problems"
     filters = ProblemFilters
+    record = Problem
 
     columns = (
         "number",
@@ -320,39 +360,26 @@ class ProblemsList(ListSpec):
         "problems_avoided",
     )
 
-    async def count(self, ctx: ListContext, filters: Any) -> int:
-        where = [ProblemService(ctx.session, ctx.trail).visible(ctx.principal)]
-        if filters.state:
-            where.append(col(Problem.state) == filters.state.value)
-        return await counted(ctx, Problem, where)
+    def service(self, ctx: ListContext) -> Listed:
+        return ProblemService(ctx.session, ctx.trail)
 
-    async def pages(self, ctx: ListContext, filters: Any) -> AsyncIterator[list[list[Any]]]:
-        svc = ProblemService(ctx.session, ctx.trail)
-        w = ctx.words
-
-        async def fetch(limit: int, offset: int) -> Sequence[ProblemPublic]:
-            return await svc.listed(ctx.principal, filters.state, limit, offset)
-
-        async for rows in paged(fetch):
-            yield [
-                [
-                    p.number,
-                    p.title,
-                    p.unit_name,
-                    w.pick("pb.origin", p.origin.value),
-                    w.pick("pb.category", p.category.value) if p.category else "",
-                    w.pick("pb_state", p.state.value),
-                    w.stamp(p.registered_at),
-                    p.assignee_name or "",
-                    p.measures,
-                    w.day(p.due_on),
-                    w.yes_no(p.overdue),
-                    w.stamp(p.closed_at),
-                    p.money_recovered,
-                    p.problems_avoided,
-                ]
-                for p in rows
-            ]
+    def row(self, w: Words, p: Any) -> list[Any]:
+        return [
+            p.number,
+            p.title,
+            p.unit_name,
+            w.pick("pb.origin", p.origin.value),
+            w.pick("pb.category", p.category.value) if p.category else "",
+            w.pick("pb_state", p.state.value),
+            w.stamp(p.registered_at),
+            p.assignee_name or "",
+            p.measures,
+            w.day(p.due_on),
+            w.yes_no(p.overdue),
+            w.stamp(p.closed_at),
+            p.money_recovered,
+            p.problems_avoided,
+        ]
 
 
 # --- problem clues (问题线索, B.16) --------------------------------------------------------------
@@ -360,10 +387,11 @@ class ClueFilters(Filters):
     state: ClueState | None = None
 
 
-class CluesList(ListSpec):
+class CluesList(StateList):
     name = "clues"
     roles = (Role.inspector, Role.committee)
     filters = ClueFilters
+    record = Clue
 
     columns = (
         "number",
@@ -380,37 +408,77 @@ class CluesList(ListSpec):
         "concluded",
     )
 
-    async def count(self, ctx: ListContext, filters: Any) -> int:
-        where = [ClueService(ctx.session, ctx.trail, ctx.settings).visible(ctx.principal)]
-        if filters.state:
-            where.append(col(Clue.state) == filters.state.value)
-        return await counted(ctx, Clue, where)
+    def service(self, ctx: ListContext) -> Listed:
+        return ClueService(ctx.session, ctx.trail, ctx.settings)
 
-    async def pages(self, ctx: ListContext, filters: Any) -> AsyncIterator[list[list[Any]]]:
-        svc = ClueService(ctx.session, ctx.trail, ctx.settings)
-        w = ctx.words
+    def row(self, w: Words, c: Any) -> list[Any]:
+        return [
+            c.number,
+            c.subject_name,
+            c.unit_name,
+            w.pick("clue.source", c.source.value),
+            c.nature,
+            w.pick("clue.level", c.level.value) if c.level else "",
+            w.pick("clue_state", c.state.value),
+            w.stamp(c.registered_at),
+            c.receiver_name or "",
+            w.stamp(c.received_at),
+            w.pick("clue.outcome", c.outcome.value) if c.outcome else "",
+            w.stamp(c.concluded_at),
+        ]
 
-        async def fetch(limit: int, offset: int) -> Sequence[CluePublic]:
-            return await svc.listed(ctx.principal, filters.state, limit, offset)
 
-        async for rows in paged(fetch):
-            yield [
-                [
-                    c.number,
-                    c.subject_name,
-                    c.unit_name,
-                    w.pick("clue.source", c.source.value),
-                    c.nature,
-                    w.pick("clue.level", c.level.value) if c.level else "",
-                    w.pick("clue_state", c.state.value),
-                    w.stamp(c.registered_at),
-                    c.receiver_name or "",
-                    w.stamp(c.received_at),
-                    w.pick("clue.outcome", c.outcome.value) if c.outcome else "",
-                    w.stamp(c.concluded_at),
-                ]
-                for c in rows
-            ]
+# --- collaborative supervision opinions (协同监督意见书, B.15) --------------------------------------
+class OpinionFilters(Filters):
+    state: OpinionState | None = None
+
+
+class OpinionsList(StateList):
+    """The opinions as their list shows them: inspectors their departments', heads those sent to
+    theirs, the committee all."""
+
+    name = "opinions"
+    roles = (Role.head, Role.inspector, Role.committee)
+    filters = OpinionFilters
+    record = Opinion
+
+    columns = (
+        "number",
+        "unit",
+        "state",
+        "op_problem",
+        "op_advice",
+        "drafted",
+        "drafted_by",
+        "leader_opinion",
+        "committee_opinion",
+        "sent",
+        "op_answer",
+        "op_answered",
+        "op_follow_up",
+        "concluded",
+    )
+
+    def service(self, ctx: ListContext) -> Listed:
+        return OpinionService(ctx.session, ctx.trail)
+
+    def row(self, w: Words, o: Any) -> list[Any]:
+        return [
+            o.number,
+            o.unit_name,
+            w.pick("op_state", o.state.value),
+            o.problem,
+            o.advice,
+            w.stamp(o.drafted_at),
+            o.drafted_by_name or "",
+            o.leader_opinion,
+            o.committee_opinion,
+            w.stamp(o.sent_at),
+            o.answer,
+            w.stamp(o.answered_at),
+            o.follow_up,
+            w.stamp(o.closed_at),
+        ]
 
 
 def lists() -> dict[str, ListSpec]:
@@ -422,6 +490,7 @@ def lists() -> dict[str, ListSpec]:
         LadderList(),
         ProblemsList(),
         CluesList(),
+        OpinionsList(),
         TrailList(),
     ]
     return {spec.name: spec for spec in found}

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import and_, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.archive.casefile import Block, Picture
+from backend.archive.casefile import Attachment, Block, CaseFile, Picture
 from backend.archive.words import Words
 from backend.audit.models import AuditRecord
 from backend.interviews.models import HighRiskCheck
@@ -21,6 +23,97 @@ UNIT = table("unit", column("id"), column("name"))
 TOPIC = table("topic", column("id"), column("code"), column("name"), column("name_en"))
 #: trail records shown in one file at most (the newest are kept)
 TRAIL_SHOWN = 500
+#: photo types kept in the ZIP, with their file extension
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+}
+#: photo types the PDF can draw (the others are in the ZIP only)
+DRAWN = {"image/jpeg", "image/png", "image/gif"}
+
+
+#: characters a file name may not hold on some system, and the longest part of a name a text gives
+UNSAFE = str.maketrans({c: "-" for c in '/\\:*?"<>|\n\r\t'})
+NAME_PART = 40
+
+
+def file_safe(text: str) -> str:
+    """A free text (a problem's title, a person's name) as part of a file name."""
+    return text.translate(UNSAFE).strip()[:NAME_PART] or "-"
+
+
+def acted(words: Words, names: dict[int, str], who: int | None, at: datetime | None) -> str:
+    """Who acted and when (周红（2026年12月6日 14:05）), or 待处理 while nobody has."""
+    if who is None and at is None:
+        return words("archive.pending")
+    stamp = words.stamp(at)
+    name = names.get(who or 0, "")
+    return f"{name}（{stamp}）" if name and stamp else name or stamp
+
+
+class Step(Protocol):
+    """A row of a case's timeline (a warning's, a clue's, a problem's …)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor_name(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def data(self) -> Any: ...
+
+
+def add_photo(
+    file: CaseFile,
+    block: Block,
+    words: Words,
+    *,
+    content: bytes,
+    sha256: str,
+    content_type: str,
+    at: datetime | None,
+    trail_object: tuple[str, str] | None = None,
+    word: str = "photo",
+) -> None:
+    """A photo (``word`` "photo") or other attachment ("attachment") of the case: its original in
+    the ZIP (照片原件/照片03.jpg, hashed in the manifest), drawn in ``block`` with its number and
+    upload time (or named there when the PDF cannot draw it)."""
+    number = len(file.attachments) + 1
+    name = words(f"archive.{word}_file", n=f"{number:02d}")
+    ext = EXTENSIONS.get(content_type, "bin")
+    file.attachments.append(Attachment(f"{name}.{ext}", sha256, content_type, content))
+    if trail_object is not None:
+        file.trail_objects.append(trail_object)
+    caption = words(f"archive.{word}_caption", n=number, at=words.stamp(at))
+    if content_type in DRAWN:
+        block.pictures.append(Picture(caption, content, content_type))
+    else:
+        block.paragraphs.append(words("archive.photo_in_zip", caption=caption))
+
+
+def timeline_block(steps: Sequence[Step], words: Words, family: str) -> Block:
+    """Every step of a case in order: when, which step (the word of ``family.<kind>``), who, note."""
+    rows = [
+        [
+            words("archive.trail.at"),
+            words("archive.t.step"),
+            words("archive.trail.who"),
+            words("archive.u.note"),
+        ]
+    ]
+    for step in steps:
+        who = step.actor_name or words("archive.trail.system")
+        rows.append([words.stamp(step.at), words.pick(family, step.kind), who, step.note or ""])
+    return Block(
+        words("archive.timeline"), table=rows if len(rows) > 1 else [], empty=words("archive.none_trail")
+    )
 
 
 async def person_names(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, str]:

@@ -24,7 +24,7 @@ from backend.kernel.timeutil import utcnow
 from backend.reports.exports import export_allowed
 
 #: the trail's object type of each kind's case
-OBJECT_TYPES = {"warning": "warning", "ladder": "ladder_case"}
+OBJECT_TYPES = {"warning": "warning", "ladder": "ladder_case", "clue": "clue", "problem": "problem"}
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ class ClueService(CaseFlow):
         self.org = OrgService(session, trail)
 
     # --- scope --------------------------------------------------------------------
-    def visible(self, principal: Principal) -> ColumnElement[bool]:
+    @staticmethod
+    def visible(principal: Principal) -> ColumnElement[bool]:
         if principal.sees_all_cases():
             return true()
         mine = col(Clue.receiver_person_id) == principal.person_id

@@ -38,6 +38,14 @@ async def provide_forms(db_session: NamedDependency[AsyncSession], state: State)
 Req = Request[Principal, Any, Any]
 
 
+def xlsx_response(content: bytes, name: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={**PDF_HEADERS, "Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
 class FormController(Controller):
     path = "/api/forms"
     tags = ["forms"]
@@ -94,17 +102,20 @@ class FormController(Controller):
         row, content = await forms.pdf(request.user, form_id)
         return pdf_response(content, f"{row.kind}-{row.id}")
 
+    @get("/{form_id:int}/xlsx", summary="A tabular form (B.6 clue sheet) as an XLSX workbook")
+    async def xlsx(
+        self, form_id: FromPath[int], forms: NamedDependency[FormService], request: Req
+    ) -> Response[bytes]:
+        row, content = await forms.xlsx(request.user, form_id)
+        return xlsx_response(content, f"{row.kind}-{row.id}")
+
     @get("/b3/pdf", guards=READ_TOPICS, summary="B.3 the topic library (data list) as a PDF table")
     async def library_pdf(self, forms: NamedDependency[FormService], request: Req) -> Response[bytes]:
         return pdf_response(await forms.library_pdf(request.user), "b3-topic-library")
 
     @get("/b3/xlsx", guards=READ_TOPICS, summary="B.3 the topic library (data list) as an XLSX workbook")
     async def library_xlsx(self, forms: NamedDependency[FormService], request: Req) -> Response[bytes]:
-        return Response(
-            await forms.library_xlsx(request.user),
-            media_type=XLSX,
-            headers={**PDF_HEADERS, "Content-Disposition": 'attachment; filename="b3-topic-library.xlsx"'},
-        )
+        return xlsx_response(await forms.library_xlsx(request.user), "b3-topic-library")
 
     @post("/b13", status_code=201, summary="B.13 risk notice letter of a linked warning (an inspector)")
     async def notice(

@@ -14,8 +14,9 @@ from backend.forms.labels import TITLE
 from backend.forms.layout import form_pdf
 from backend.forms.schemas import FormPublic
 from backend.forms.sheets import SHEETS
+from backend.forms.workbooks import WORKBOOKS, form_xlsx
 from backend.kernel.access import Principal
-from backend.kernel.errors import Conflict
+from backend.kernel.errors import Conflict, NotFound
 from backend.kernel.settings import Settings
 from backend.org.service import OrgService
 
@@ -54,20 +55,32 @@ class FormBase:
                     extra={"id": row.id},
                 )
 
-    async def pdf(self, principal: Principal, approval_id: int) -> tuple[Approval, bytes]:
-        row = await self.approvals.get(principal, approval_id)
-        header, rows, footer = SHEETS[row.kind](row, await self.approvals.steps(approval_id))
-        content = form_pdf(TITLE[row.kind], header, rows, footer)
+    async def _form_exported(self, principal: Principal, row: Approval, fmt: str) -> None:
         await self.trail.record(
             self.session,
             principal.actor,
             action="form.export",
             object_type="approval",
             object_id=row.id,
-            new={"kind": row.kind, "number": row.number, "format": "pdf"},
+            new={"kind": row.kind, "number": row.number, "format": fmt},
             power="form.read",
         )
         await self.session.commit()
+
+    async def pdf(self, principal: Principal, approval_id: int) -> tuple[Approval, bytes]:
+        row = await self.approvals.get(principal, approval_id)
+        header, rows, footer = SHEETS[row.kind](row, await self.approvals.steps(approval_id))
+        content = form_pdf(TITLE[row.kind], header, rows, footer)
+        await self._form_exported(principal, row, "pdf")
+        return row, content
+
+    async def xlsx(self, principal: Principal, approval_id: int) -> tuple[Approval, bytes]:
+        """A tabular form (B.6) as a workbook laid out as its PDF; 404 for the others."""
+        row = await self.approvals.get(principal, approval_id)
+        if row.kind not in WORKBOOKS:
+            raise NotFound(f"{TITLE[row.kind]} is not a table: it has a PDF only", code="no_workbook")
+        content = form_xlsx(row, await self.approvals.steps(approval_id))
+        await self._form_exported(principal, row, "xlsx")
         return row, content
 
     async def apply(self, row: Approval, principal: Principal) -> None:

@@ -336,6 +336,19 @@ class IntakeService:
         await self.session.commit()
         return out
 
+    async def contents(self, report_id: int) -> tuple[IntakeDetail, list[PublicReportFile]]:
+        """A report and its files' records, for a case file that names it (``backend/archive``: no
+        trail record here, the file's export is in the trail); the files are in :attr:`files`."""
+        report = await self._get(report_id)
+        files = (
+            await self.session.execute(
+                select(PublicReportFile)
+                .where(col(PublicReportFile.report_id) == report_id)
+                .order_by(col(PublicReportFile.id))
+            )
+        ).scalars()
+        return await self._detail(report), list(files)
+
     async def file(self, principal: Principal, report_id: int, file_id: int) -> tuple[bytes, str]:
         row = await self.session.get(PublicReportFile, file_id)
         if row is None or row.report_id != report_id:

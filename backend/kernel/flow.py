@@ -148,8 +148,9 @@ class CaseFlow:
         )
         await self.session.commit()
 
-    async def timeline(self, principal: Principal, record_id: int) -> list[StepPublic]:
-        """The record's steps with who took them, by name; the look is a read in the trail."""
+    async def steps(self, record_id: int) -> list[StepPublic]:
+        """The record's steps with who took them, by name (no trail record: the caller's read is
+        recorded by the caller — a look, an export)."""
         rows = await self.session.execute(
             select(self.step).where(getattr(self.step, self.key) == record_id).order_by(col(self.step.id))
         )
@@ -157,6 +158,11 @@ class CaseFlow:
         names = await self.names(self.session, [s.actor_person_id for s in steps])
         for step in steps:
             step.actor_name = names.get(step.actor_person_id or 0)
+        return steps
+
+    async def timeline(self, principal: Principal, record_id: int) -> list[StepPublic]:
+        """The record's steps with who took them, by name; the look is a read in the trail."""
+        steps = await self.steps(record_id)
         await self.trail.record(
             self.session,
             principal.actor,

@@ -55,7 +55,8 @@ class ProblemService(CaseFlow):
         self.org = OrgService(session, trail)
 
     # --- scope and roles ------------------------------------------------------------
-    def visible(self, principal: Principal) -> ColumnElement[bool]:
+    @staticmethod
+    def visible(principal: Principal) -> ColumnElement[bool]:
         if principal.sees_all_cases():
             return true()
         clauses = [col(Problem.assignee_person_id) == principal.person_id]

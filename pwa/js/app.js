@@ -27,7 +27,7 @@ const ROUTES = [
   { re: /^\/ladder(?:\/(\d+))?$/, view: "ladder" },
   { re: /^\/supervision$/, view: "supervision", roles: ["head", "inspector", "committee"] },
   { re: /^\/linked(?:\/(\d+))?$/, view: "linked", roles: ["head", "inspector", "committee"] },
-  { re: /^\/forms\/new\/b11$/, view: "forms-new", roles: ["head"] },
+  { re: /^\/forms\/new\/(b5|b6|b7|b8|b9|b11)$/, view: "forms-new", roles: ["head", "inspector", "expert"] },
   { re: /^\/forms(?:\/(\d+))?$/, view: "forms", roles: ["head", "inspector", "committee", "admin", "expert"] },
   { re: /^\/dashboard$/, view: "dashboard", roles: ["head", "inspector", "committee"] },
   { re: /^\/reports$/, view: "reports", roles: ["head", "inspector", "committee"] },

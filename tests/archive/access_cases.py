@@ -11,7 +11,10 @@ EXPORTED = dict.fromkeys(("admin", "committee", "inspector", "head", "manager", 
 #: (route, path, expected) of the archive's reads: heads, inspectors and the committee
 READS = [
     ("/api/archive/{kind:str}", "/api/archive/warning", SUPERVISORS, ""),
-    ("/api/archive/{kind:str}", "/api/archive/clue", dict.fromkeys(SUPERVISORS, 404), "no adapter"),
+    ("/api/archive/{kind:str}", "/api/archive/opinion", dict.fromkeys(SUPERVISORS, 404), "no adapter"),
+    ("/api/archive/{kind:str}", "/api/archive/clue", {**SUPERVISORS, "head": 403}, "inspectors, committee"),
+    ("/api/archive/{kind:str}", "/api/archive/problem", SUPERVISORS, ""),
+    ("/api/archive/{kind:str}/facets", "/api/archive/clue/facets", {**SUPERVISORS, "head": 403}, ""),
     ("/api/archive/{kind:str}/facets", "/api/archive/ladder/facets", SUPERVISORS, ""),
     (
         "/api/archive/{kind:str}/{case_id:int}/{fmt:str}",
@@ -21,7 +24,11 @@ READS = [
     ),
 ]
 #: what each list export answers: anyone their own ladder cases; the trail for its readers only
-LISTS = {"ladder": EXPORTED, "trail": {"committee": 201, "inspector": 201}}
+LISTS = {
+    "ladder": EXPORTED,
+    "trail": {"committee": 201, "inspector": 201},
+    "opinions": {"committee": 201, "inspector": 201, "head": 201},
+}
 
 CASES = [
     *(Case("GET", route, lambda i, p=path: p, expect, note=note) for route, path, expect, note in READS),

@@ -26,6 +26,7 @@ CASES = [
         body=lambda i: {"approve": True, "opinion": "同意"},
     ),
     Case("GET", "/api/forms/{form_id:int}/pdf", lambda i: f"/api/forms/{MISSING}/pdf", staff(404)),
+    Case("GET", "/api/forms/{form_id:int}/xlsx", lambda i: f"/api/forms/{MISSING}/xlsx", staff(404)),
     Case(
         "POST",
         "/api/forms/b13",

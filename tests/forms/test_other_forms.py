@@ -1,9 +1,13 @@
-"""B.9 (the admin's signature creates the account), B.6 (inspector, leader, receiver), B.5, and the
-ladder's documents from a real case."""
+"""B.9 (the admin's signature creates the account), B.6 (inspector, leader, receiver; its workbook),
+B.5, and the ladder's documents from a real case."""
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import date, timedelta
+
+from openpyxl import load_workbook
 
 from tests.forms.conftest import call, has, pdf_text, sign
 from tests.ladder.test_ladder import issue
@@ -165,3 +169,47 @@ async def test_topic_library_as_pdf_and_xlsx(client, sessions):
     assert rows[0][:3] == ("序号", "权限主题", "专业")
     assert rows[1][1:4] == ("高压客户基本电费少收", "营销", "10千伏及以上客户") and rows[1][11] == "每月"
     await call(client, sessions, "GET", "/api/forms/b3/xlsx", "manager", 403)
+
+
+async def test_clue_sheet_as_a_workbook_laid_out_as_its_pdf(client, sessions):
+    """B.6 as XLSX: the title, its number, one row a clue, each sign-off box with opinion, signer and
+    day; in the trail; refused to someone out of scope and for a form that is not a table."""
+    units = await call(client, sessions, "GET", "/api/units", "inspector")
+    station = next(u["id"] for u in units if u["name"] == "城关供电所")
+    items = [
+        {"risk_point": "换表后电量为零", "tier": "高风险", "description": "3户换表后7日电量为零"},
+        {"risk_point": "示数人工修改", "tier": "中风险", "description": "=23条无审批", "note": "见附件"},
+    ]
+    form = await call(
+        client, sessions, "POST", "/api/forms/b6", "inspector", 201, json={"unit_id": station, "items": items}
+    )
+    await sign(client, sessions, form, 0, "inspector", "请核查")
+    await sign(client, sessions, form, 1, "committee", "同意下发")
+    r = await client.get(f"/api/forms/{form['id']}/xlsx", headers=await sessions.headers("head"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(r.content)).worksheets[0]
+    rows = [[c for c in row if c not in (None, "")] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["风险线索核查表"]
+    assert rows[1] == [f"编号：{form['number']}"]
+    assert rows[2] == ["序号", "风险点", "风险层级", "详细描述", "单位", "备注"]
+    assert rows[3] == [1, "换表后电量为零", "高风险", "3户换表后7日电量为零", "城关供电所"]
+    # a cell a spreadsheet would run as a formula stays text
+    assert rows[4] == [2, "示数人工修改", "中风险", "'=23条无审批", "城关供电所", "见附件"]
+    inspector, leader, receiver = rows[-3:]
+    signed = await call(client, sessions, "GET", f"/api/forms/{form['id']}", "inspector")
+    assert inspector[:4] == ["监察人员", "请核查", "签字", signed["steps"][0]["signer_name"]]
+    assert leader[:2] == ["监察领导", "同意下发"] and leader[-2] == "日期"
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", leader[-1])
+    assert receiver[0] == "签收人" and "请核查" not in receiver
+    trail = await call(
+        client, sessions, "GET", f"/api/audit?object_type=approval&object_id={form['id']}", "committee"
+    )
+    assert {"kind": "b6", "number": form["number"], "format": "xlsx"} in [
+        i["new_value"] for i in trail["items"] if i["action"] == "form.export"
+    ]
+    await call(client, sessions, "GET", f"/api/forms/{form['id']}/xlsx", "head2", 404)
+    asked = {"topic": "一卡多户", "goal": "发现代缴"}
+    plan = await call(client, sessions, "POST", "/api/forms/b5", "admin", 201, json=asked)
+    r = await client.get(f"/api/forms/{plan['id']}/xlsx", headers=await sessions.headers("admin"))
+    assert r.status_code == 404 and r.json()["code"] == "no_workbook"

@@ -157,3 +157,77 @@ def test_every_list_screen_offers_its_export(live: Any, phone: Any, shots: Any) 
         .iter_rows(values_only=True)
     )
     assert rows[1][:2] == ("多次未按期反馈预警", "告知")
+
+
+def test_clue_and_problem_files_on_the_phone(live: Any, phone: Any, shots: Any) -> None:
+    """The inspector finds a problem's and a clue's file in the archive and takes the PDF; a head has
+    no clue shelf (clues are kept apart from warnings)."""
+    units = live.api("GET", "/api/units", "inspector").json()
+    station = next(u["id"] for u in units if u["name"] == "城关供电所")
+    body = {
+        "unit_id": station,
+        "origin": "audit",
+        "title": "备品备件领用无审批",
+        "description": "审计发现领用无审批。",
+    }
+    assert live.api("POST", "/api/problems", "inspector", json=body).status_code == 201
+    clue = {
+        "source": "inspection",
+        "unit_id": station,
+        "subject_name": "某抄表员",
+        "nature": "吃拿卡要",
+        "summary": "检查发现。",
+    }
+    assert live.api("POST", "/api/clues", "inspector", json=clue).status_code == 201
+
+    page = phone().new_page()
+    sign_in(page, "inspector")
+    page.goto("/#/archive")
+    page.get_by_role("button", name="问题清单", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="共 1 件")).to_be_visible()
+    card = page.locator("li.archive-item").filter(has_text="备品备件领用无审批")
+    expect(card).to_contain_text("审计")
+    expect(card).to_contain_text("已登记")
+    shots(page, "archive-problem", full_page=True)
+    assert audit(page, "archive-problem") == []
+    with page.expect_download() as got:
+        card.get_by_role("button", name=re.compile("PDF")).click()
+    assert got.value.suggested_filename == "备品备件领用无审批.pdf"
+    assert Path(got.value.path()).read_bytes().startswith(b"%PDF")
+    page.get_by_role("button", name="问题线索", exact=True).click()
+    card = page.locator("li.archive-item").filter(has_text="吃拿卡要")
+    expect(card).to_contain_text("某抄表员")
+    shots(page, "archive-clue", full_page=True)
+
+    head = phone().new_page()
+    sign_in(head, "head")
+    head.goto("/#/archive?kind=clue")
+    expect(head.get_by_role("heading", name="档案")).to_be_visible()
+    expect(head.get_by_role("button", name="问题线索", exact=True)).to_have_count(0)
+    expect(head.get_by_role("button", name="问题清单", exact=True)).to_be_visible()
+
+
+def test_the_opinions_list_exports_from_the_phone(live: Any, phone: Any, shots: Any) -> None:
+    """B.15 opinions: the list screen's export bar gives the list as on screen (the state filter)."""
+    units = live.api("GET", "/api/units", "inspector").json()
+    station = next(u["id"] for u in units if u["name"] == "城关供电所")
+    for problem in ("领料单无审批", "换表后零电量无人核查"):
+        body = {"unit_id": station, "problem": problem, "advice": "建立复核制度"}
+        assert live.api("POST", "/api/opinions", "inspector", json=body).status_code == 201
+    page = phone().new_page()
+    sign_in(page, "inspector")
+    page.goto("/#/opinions?state=drafted")
+    expect(page.get_by_role("heading", name="协同监督意见书")).to_be_visible()
+    with page.expect_download() as got:
+        page.get_by_role("button", name="导出 Excel").click()
+    expect(page.get_by_role("status").filter(has_text="已导出 2 条")).to_be_visible()
+    shots(page, "export-opinions")
+    assert audit(page, "opinions-export") == []
+    rows = list(
+        load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()), read_only=True)
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
+    assert rows[0][:4] == ("编号", "单位", "状态", "发现问题")
+    assert sorted(r[3] for r in rows[1:]) == ["换表后零电量无人核查", "领料单无审批"]
+    assert {r[2] for r in rows[1:]} == {"拟稿"}

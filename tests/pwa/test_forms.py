@@ -103,7 +103,7 @@ def test_head_files_a_threshold_change_on_the_phone(live, phone, shots, tmp_path
         page.get_by_label("低风险阈值").fill("2")
         page.get_by_label("变更原因").fill("低风险预警过多，核实后多为正常用电")
         shots(page, "form-b11-new", full_page=True)
-        page.get_by_role("button", name="提交申请单").click()
+        page.get_by_role("button", name=re.compile("^提交")).click()
         expect(page).to_have_url(re.compile(r"#/forms/\d+$"))
         expect(page.locator(".facts")).to_contain_text("低风险：不低于 2")
         page.get_by_label("意见").fill("同意调整")

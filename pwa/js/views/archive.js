@@ -5,7 +5,14 @@ import { currentLang, t } from "../i18n.js";
 import { add, busy, emptyState, h, heading, icon, levelBadge, segmented } from "../ui.js";
 
 const PAGE = 20;
-const KINDS = ["warning", "ladder"];
+/** The kinds of case file, and who reads each (clues are kept apart: inspectors and the committee). */
+const KINDS = [
+  ["warning", null],
+  ["ladder", null],
+  ["clue", ["inspector", "committee"]],
+  ["problem", null],
+];
+const TOPIC_LABEL = { warning: "archive.by_topic", ladder: "archive.by_tier", clue: "archive.by_source", problem: "archive.by_source" };
 const FILTERS = ["topic", "unit_id", "person_id", "year"];
 
 function picker(name, label, options, current, onPick) {
@@ -34,14 +41,15 @@ function itemCard(item) {
     "li",
     { class: "card archive-item" + (item.level ? " lv-" + item.level : "") },
     h("p", { class: "line" }, item.level ? [levelBadge(item.level), " "] : null, h("strong", {}, item.title)),
-    item.kind === "ladder" ? h("p", { class: "line small" }, item.topic) : null,
+    item.kind !== "warning" ? h("p", { class: "line small" }, item.topic) : null,
     h("p", { class: "line small muted" }, [item.person_name, item.unit_name, item.opened_on, item.state].filter(Boolean).join(" · ")),
     h("p", { class: "actions" }, file("pdf"), file("zip")),
   );
 }
 
 export default async function render(root, ctx, _params, query) {
-  const kind = KINDS.includes(query.get("kind")) ? query.get("kind") : "warning";
+  const kinds = KINDS.filter(([, roles]) => !roles || roles.some((r) => ctx.has(r))).map(([k]) => k);
+  const kind = kinds.includes(query.get("kind")) ? query.get("kind") : "warning";
   const chosen = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) || ""]));
   const go = (changes) => {
     const next = new URLSearchParams({ kind, ...chosen, ...changes });
@@ -58,11 +66,11 @@ export default async function render(root, ctx, _params, query) {
     h("a", { class: "back", href: "#/dashboard" }, icon("back"), t("common.back")),
     heading(t("archive.title")),
     h("p", { class: "hint" }, t("archive.lead")),
-    segmented(t("archive.kind_label"), KINDS.map((k) => [k, t("archive.kind." + k)]), kind, (k) => ctx.navigate("#/archive" + (k === "warning" ? "" : "?kind=" + k))),
+    segmented(t("archive.kind_label"), kinds.map((k) => [k, t("archive.kind." + k)]), kind, (k) => ctx.navigate("#/archive" + (k === "warning" ? "" : "?kind=" + k))),
     h(
       "div",
       { class: "archive-filters" },
-      picker("topic", t(kind === "ladder" ? "archive.by_tier" : "archive.by_topic"), facets.topics.map((f) => [f.value, f.label]), chosen.topic, (v) => go({ topic: v })),
+      picker("topic", t(TOPIC_LABEL[kind]), facets.topics.map((f) => [f.value, f.label]), chosen.topic, (v) => go({ topic: v })),
       picker("unit_id", t("archive.by_unit"), facets.units.map((f) => [f.value, f.label]), chosen.unit_id, (v) => go({ unit_id: v })),
       picker("person_id", t("archive.by_person"), facets.people.map((f) => [f.value, f.label]), chosen.person_id, (v) => go({ person_id: v })),
       picker("year", t("archive.by_year"), facets.years.map((y) => [y, t("archive.year", { y })]), chosen.year, (v) => go({ year: v })),

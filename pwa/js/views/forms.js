@@ -3,6 +3,7 @@
 import { api, saveFile } from "../api.js";
 import { fmtDate, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, segmented, setFieldError, toast } from "../ui.js";
+import { fileable } from "./forms-new.js";
 
 /** The fields each form shows on the phone, in the form's order (the rest stay in the PDF). */
 const SHOWN = {
@@ -15,6 +16,9 @@ const SHOWN = {
   b6: ["unit"],
   b9: ["requester", "unit", "system", "username", "permission", "reason"],
 };
+
+/** Forms that are tables, downloaded as a workbook too. */
+const TABULAR = new Set(["b6"]);
 
 function formCard(form) {
   const next = form.steps[form.position];
@@ -41,7 +45,19 @@ async function list(root, ctx, params) {
       location.hash = v === "all" ? "#/forms?all=1" : "#/forms";
     }),
     forms.length ? h("ul", { class: "wlist" }, forms.map(formCard)) : emptyState(all ? t("form.none") : t("form.none_pending")),
-    ctx.has("head") ? h("a", { class: "card hub-link", href: "#/forms/new/b11" }, h("strong", {}, t("fnew.title")), h("span", { class: "muted" }, t("fnew.hint"))) : null,
+    fileLinks(ctx),
+  );
+}
+
+/** The forms I may file from the phone, each a link to its page (nothing when there are none). */
+function fileLinks(ctx) {
+  const kinds = fileable(ctx);
+  if (!kinds.length) return null;
+  return h(
+    "section",
+    { class: "fnew-links", "aria-labelledby": "fnew-links-title" },
+    h("h2", { id: "fnew-links-title" }, t("fnew.file_title")),
+    kinds.map((kind) => h("a", { class: "card hub-link", href: "#/forms/new/" + kind }, h("strong", {}, t("fnew.link." + kind)), h("span", { class: "muted" }, t("fnew.hint." + kind)))),
   );
 }
 
@@ -106,6 +122,9 @@ async function detail(root, ctx, id) {
   const form = await api("/api/forms/" + id);
   const pdf = h("button", { type: "button", class: "btn btn-block" }, icon("down"), t("form.pdf"));
   pdf.onclick = () => busy(pdf, () => saveFile(`/api/forms/${form.id}/pdf`, `${form.number}.pdf`));
+  // a tabular form (B.6) is also a workbook
+  const xlsx = TABULAR.has(form.kind) ? h("button", { type: "button", class: "btn btn-block" }, icon("down"), t("form.xlsx")) : null;
+  if (xlsx) xlsx.onclick = () => busy(xlsx, () => saveFile(`/api/forms/${form.id}/xlsx`, `${form.number}.xlsx`));
   add(
     root,
     h("a", { class: "back", href: "#/forms" }, icon("back"), t("common.back")),
@@ -114,6 +133,7 @@ async function detail(root, ctx, id) {
     h("section", { class: "card" }, h("h2", {}, t("form.steps")), stepsList(form)),
     form.mine ? signForm(form, ctx) : null,
     pdf,
+    xlsx,
   );
 }
 

@@ -2,6 +2,7 @@
 // project group leader's opinion, the committee approves or returns them, inspectors send them to
 // the department, its head answers, inspectors follow up; the form as a PDF.
 import { api, saveFile } from "../api.js";
+import { exportButton } from "../exporting.js";
 import { fmtDate, fmtDay, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, toast } from "../ui.js";
 import { caseCard, choice, facts, firstEmpty, select, stateFilter, stepForm, timeline } from "./casefile.js";
@@ -23,6 +24,7 @@ async function list(root, state, ctx) {
     stateFilter(t("clue.filter"), [["", t("clue.all")], ...STATES.map((s) => [s, t("op_state." + s)])], state || "", (value) =>
       ctx.navigate("#/opinions" + (value ? "?state=" + value : "")),
     ),
+    opinions.length ? exportButton("opinions", state ? { state } : {}) : null,
     opinions.length ? h("ul", { class: "wlist" }, opinions.map(card)) : emptyState(t("op.none")),
   );
 }
