@@ -148,7 +148,7 @@ class EvaluationController(Controller):
         return await ev.comment(request.user, tag_id, data)
 
     # --- rounds ---------------------------------------------------------------------------
-    @post("/categories/{category_id:int}/rounds", guards=MANAGE, summary="Run a round on the current library")
+    @post("/categories/{category_id:int}/rounds", guards=MANAGE, summary="Run a round on a library version (default: the current one)")
     async def create_round(
         self,
         category_id: FromPath[int],

@@ -43,7 +43,7 @@ from backend.warnings.service import record_read
 class RoundService(EvaluationService):
     async def create_round(self, principal: Principal, category_id: int, data: RoundCreate) -> RoundPublic:
         category = await self.category(category_id)
-        library = await self.library(category_id)
+        library = await self.library(category_id, data.library_version)
         content = self.content(library)
         subjects = list(
             (

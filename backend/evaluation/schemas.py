@@ -208,6 +208,8 @@ class RoundCreate(SQLModel):
     name: str = Field(min_length=1, max_length=120)
     period_start: date
     period_end: date
+    #: the library version the round is computed on (default: the current one)
+    library_version: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _order(self) -> RoundCreate:

@@ -178,6 +178,7 @@ export default async function render(root, ctx) {
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
     heading(t("ev.title")),
     h("p", { class: "hint" }, t("ev.lead")),
+    ctx.has("admin", "expert", "inspector", "committee") ? h("a", { class: "card hub-link", href: "#/evaluation/setup" }, h("strong", {}, t("ev.setup.title")), h("span", { class: "muted" }, t("ev.setup.hub_hint"))) : null,
     await mine(ctx, overseer),
     overseer ? await filing(ctx) : null,
     overseer ? await talksAndRounds(ctx) : null,
