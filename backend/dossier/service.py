@@ -24,6 +24,7 @@ from backend.audit.service import AuditTrail
 from backend.checkups.crypto import Sealer
 from backend.checkups.service import CheckupService
 from backend.education.service import hours_since, year_start
+from backend.evaluation.models import EvalTagPhoto
 from backend.evaluation.rounds import RoundService
 from backend.evaluation.schemas import TagPublic, TrendPoint
 from backend.interviews.models import Interview
@@ -39,6 +40,7 @@ from backend.org.service import OrgService
 from backend.topics.models import Topic
 from backend.warnings.models import LinkedWarning, Verification
 from backend.warnings.models import Warning as RiskWarning
+from backend.warnings.photos import PhotoStore
 from backend.warnings.service import WarningService
 
 
@@ -335,12 +337,14 @@ class DossierService:
         self,
         principal: Principal,
         person_id: int,
-        render: Callable[[Dossier], bytes],
+        render: Callable[[Dossier, dict[int, bytes]], bytes],
         counts: Callable[[Dossier], dict[str, Any]],
     ) -> bytes:
-        """The archive as one file, the export in the trail (what parts, not their content)."""
+        """The archive as one file, the export in the trail (what parts, not their content); the
+        photos of the tags listed (those the viewer may see) go in with them."""
         d = await self.assemble(principal, person_id)
-        content = render(d)
+        photos = await self._tag_photos(d)
+        content = render(d, photos)
         await self.trail.record(
             self.session,
             principal.actor,
@@ -352,6 +356,29 @@ class DossierService:
         )
         await self.session.commit()
         return content
+
+    async def _tag_photos(self, d: Dossier) -> dict[int, bytes]:
+        """{tag id: its photo's bytes} of the tags in the archive (a missing file is left out)."""
+        store = PhotoStore(self.settings.data_dir)
+        ids = [t.photo_id for t in d.tags if t.photo_id is not None]
+        rows: list[EvalTagPhoto] = (
+            list(
+                (
+                    await self.session.execute(select(EvalTagPhoto).where(col(EvalTagPhoto.id).in_(ids)))
+                ).scalars()
+            )
+            if ids
+            else []
+        )
+        out: dict[int, bytes] = {}
+        for row in rows:
+            if row.tag_id is None:
+                continue
+            try:
+                out[row.tag_id] = store.get(row.sha256)
+            except FileNotFoundError:
+                continue
+        return out
 
 
 def dossier_rows(d: Dossier) -> dict[str, Any]:
