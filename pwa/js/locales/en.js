@@ -405,4 +405,5 @@ export default {
   "err.self_report_only": "A head reports their own unit's problems",
   "err.assignee_not_in_unit": "The responsible person works in the unit",
   "err.own_clue": "A clue about yourself is registered by another inspector",
+  "err.invalid_photo": "The photo is not valid: choose it again and resend",
 };

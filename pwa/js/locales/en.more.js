@@ -1903,4 +1903,12 @@ export default {
   "ev.setup.round_name": "Round name",
   "ev.setup.compute": "Compute the scores",
   "ev.setup.computed": "Round computed: {n} people",
+  "ev.photo": "Photo (optional)",
+  "ev.photo_hint": "Take or choose one photo as evidence; it is shrunk on the phone and sent with the tag, or kept on the phone with it while offline.",
+  "ev.photo_alt": "The tag's photo",
+  "ev.photo_remove": "Remove the photo",
+  "ev.photo_added": "Photo added",
+  "ev.photo_loading": "Loading the photo…",
+  "ev.photo_of": "Photo of “{name}”",
+  "ev.photo_unavailable": "The photo cannot be shown now",
 };

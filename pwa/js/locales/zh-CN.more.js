@@ -1903,4 +1903,12 @@ export default {
   "ev.setup.round_name": "轮次名称",
   "ev.setup.compute": "计算得分",
   "ev.setup.computed": "评价已完成，共 {n} 人",
+  "ev.photo": "照片（可选）",
+  "ev.photo_hint": "可拍摄或选择一张照片作为依据；照片在手机上压缩后随标签发送，无网络时一并保存在本机。",
+  "ev.photo_alt": "标签照片",
+  "ev.photo_remove": "删除照片",
+  "ev.photo_added": "已添加照片",
+  "ev.photo_loading": "正在加载照片…",
+  "ev.photo_of": "“{name}”的照片",
+  "ev.photo_unavailable": "照片暂时无法显示",
 };
