@@ -35,7 +35,7 @@ from backend.kernel.settings import Settings
 from backend.kernel.timeutil import LocalDateTime, local, utcnow
 from backend.ladder.models import LadderCase
 from backend.ladder.service import LadderService
-from backend.org.models import Person, Post, Unit
+from backend.org.models import Person, PersonPost, Post, Unit
 from backend.org.service import OrgService
 from backend.topics.models import Topic
 from backend.warnings.models import LinkedWarning, Verification
@@ -189,9 +189,47 @@ class DossierService:
         )
 
     async def _posts(self, person: Person) -> list[PostHeld]:
-        """Posts over time, from the trail of the person's record (each change of post or unit)."""
+        """Posts over time, newest first: the post history (``person_post``, written on each change
+        of post or unit), and before its first row (the post held when the table was made) what the
+        trail of the person's record tells."""
         posts = {p.id: p.name for p in (await self.session.execute(select(Post))).scalars()}
         units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
+        rows = list(
+            (
+                await self.session.execute(
+                    select(PersonPost)
+                    .where(col(PersonPost.person_id) == person.id)
+                    .order_by(col(PersonPost.id))
+                )
+            ).scalars()
+        )
+        trail = await self._posts_from_trail(person, posts, units)
+        if not rows:
+            return list(reversed(trail))
+        held = [
+            PostHeld(
+                post_name=posts.get(r.post_id),
+                unit_name=units.get(r.unit_id, ""),
+                since=r.since,
+                until=r.until,
+            )
+            for r in rows
+        ]
+        first = rows[0]
+        if first.source == "backfill":
+            start = first.since
+            earlier = [h for h in trail if h.since is not None and start is not None and h.since < start]
+            if start is None:
+                earlier = trail[:-1]
+            if earlier and start is not None:
+                earlier[-1].until = start  # held until the post the table starts with
+            held = earlier + held
+        return list(reversed(held))
+
+    async def _posts_from_trail(
+        self, person: Person, posts: dict[int | None, str], units: dict[int | None, str]
+    ) -> list[PostHeld]:
+        """Posts over time, oldest first, from the trail of the person's record (each change)."""
         rows = (
             await self.session.execute(
                 select(AuditRecord)
@@ -207,8 +245,12 @@ class DossierService:
             post_id = new.get("post_id", person.post_id)
             unit_id = new.get("unit_id", person.unit_id)
             since = local(rec.at).date()
-            if rec.old_value is None and person.started_in_post is not None:
-                since = person.started_in_post  # the record's creation: in the post since then
+            if rec.old_value is None:  # the record's creation: in the post since they started in it
+                started = new.get("started_in_post")
+                if isinstance(started, str):
+                    since = date.fromisoformat(started[:10])
+                elif person.started_in_post is not None:
+                    since = person.started_in_post
             if held and (held[-1].post_name, held[-1].unit_name) == (
                 posts.get(post_id),
                 units.get(unit_id, ""),
@@ -230,7 +272,7 @@ class DossierService:
                     until=None,
                 )
             )
-        return list(reversed(held))
+        return held
 
     async def _warnings(self, principal: Principal, person_id: int) -> list[WarningPart]:
         stmt = (
