@@ -87,7 +87,7 @@ def test_an_inspector_sets_up_a_category_its_people_a_new_version_and_a_round(li
     # a tag filed in the quarter just ended, then the round on version 1 (5 points, not 6)
     year, quarter, first_day = last_quarter()
     filed = {"client_id": "setup-walk-tag-0001", "category_id": category["id"], "person_id": manager,
-             "tag_code": tags[0]["code"], "occurred_on": first_day.isoformat(), "note": "退回购物卡"}  # fmt: skip
+             "tag_code": tags[0]["code"], "occurred_on": first_day.isoformat(), "note": "退回"}  # fmt: skip
     assert live.api("POST", "/api/evaluation/tags", "head", json=filed).status_code == 201
     page.locator("li.ev-category").get_by_role("link", name="开展评价").click()
     expect(page.get_by_label("轮次名称")).to_have_value(f"{year}年{QUARTER_NAMES[quarter]}")
