@@ -87,6 +87,9 @@ const SHELL = [
   "/js/views/evaluation.js",
   "/js/views/evaluation-file.js",
   "/js/views/evaluation-round.js",
+  "/js/views/evaluation-setup.js",
+  "/js/views/evaluation-library.js",
+  "/js/views/evaluation-subjects.js",
   "/js/views/dossier.js",
 ];
 /** API reads kept for offline use: the inbox, the warnings opened, who I am, my notifications, my

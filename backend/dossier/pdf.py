@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from backend.dossier.service import Dossier
 from backend.dossier.words import (
@@ -28,6 +30,7 @@ from backend.interviews.pdf import BODY, GRID, SMALL, TITLE, build_pdf
 from backend.kernel.timeutil import local
 
 HEAD = TableStyle([*GRID, ("BACKGROUND", (0, 0), (-1, 0), "#eeeeee")])
+PHOTO_MAX = (110 * mm, 90 * mm)
 
 
 def day(value: date | datetime | None) -> str:
@@ -51,7 +54,22 @@ def _section(title: str, header: list[str], rows: list[list[str]], empty: str = 
     return [*out, Spacer(1, 1 * mm), table]
 
 
-def dossier_pdf(d: Dossier) -> bytes:
+def _photo(content: bytes, caption: str) -> list[Flowable]:
+    """A tag's photo as large as fits, with its caption (an image reportlab cannot read: the caption)."""
+    try:
+        width, height = ImageReader(io.BytesIO(content)).getSize()
+    except Exception:
+        return [_p(caption + "（照片格式无法在PDF中显示）", SMALL)]
+    scale = min(PHOTO_MAX[0] / max(width, 1), PHOTO_MAX[1] / max(height, 1), 1.0)
+    image = Image(io.BytesIO(content), width=width * scale, height=height * scale)
+    image.hAlign = "LEFT"
+    return [KeepTogether([Spacer(1, 2 * mm), image, _p(caption, SMALL)])]
+
+
+def dossier_pdf(d: Dossier, photos: dict[int, bytes] | None = None) -> bytes:
+    """The archive; ``photos`` are the tags' photos by tag id (drawn after the tag table)."""
+    photos = photos or {}
+    numbered = {t.id: n for n, t in enumerate((t for t in d.tags if t.id in photos), start=1)}
     p = d.person
     story: list[Flowable] = [
         _p("廉洁档案", TITLE),
@@ -126,7 +144,7 @@ def dossier_pdf(d: Dossier) -> bytes:
     )
     story += _section(
         "评价标签",
-        ["日期", "标签", "维度", "说明", "填报人"],
+        ["日期", "标签", "维度", "说明", "填报人", "照片"],
         [
             [
                 day(t.occurred_on),
@@ -134,10 +152,16 @@ def dossier_pdf(d: Dossier) -> bytes:
                 DIMENSION_ZH.get(t.dimension, "—"),
                 t.note or "—",
                 t.filed_by_name,
+                f"见附图{numbered[t.id]}" if t.id in numbered else "—",
             ]
             for t in d.tags
         ],
     )
+    for t in d.tags:
+        if t.id in numbered:
+            story += _photo(
+                photos[t.id], f"附图{numbered[t.id]}　{day(t.occurred_on)} {t.tag_name}（{t.person_name}）"
+            )
     hidden = "廉洁体检结果仅本人和本单位纪检监察人员可见"
     story += _section(
         "廉洁体检",

@@ -24,6 +24,7 @@ from backend.audit.service import AuditTrail
 from backend.checkups.crypto import Sealer
 from backend.checkups.service import CheckupService
 from backend.education.service import hours_since, year_start
+from backend.evaluation.models import EvalTagPhoto
 from backend.evaluation.rounds import RoundService
 from backend.evaluation.schemas import TagPublic, TrendPoint
 from backend.interviews.models import Interview
@@ -34,11 +35,12 @@ from backend.kernel.settings import Settings
 from backend.kernel.timeutil import LocalDateTime, local, utcnow
 from backend.ladder.models import LadderCase
 from backend.ladder.service import LadderService
-from backend.org.models import Person, Post, Unit
+from backend.org.models import Person, PersonPost, Post, Unit
 from backend.org.service import OrgService
 from backend.topics.models import Topic
 from backend.warnings.models import LinkedWarning, Verification
 from backend.warnings.models import Warning as RiskWarning
+from backend.warnings.photos import PhotoStore
 from backend.warnings.service import WarningService
 
 
@@ -187,9 +189,47 @@ class DossierService:
         )
 
     async def _posts(self, person: Person) -> list[PostHeld]:
-        """Posts over time, from the trail of the person's record (each change of post or unit)."""
+        """Posts over time, newest first: the post history (``person_post``, written on each change
+        of post or unit), and before its first row (the post held when the table was made) what the
+        trail of the person's record tells."""
         posts = {p.id: p.name for p in (await self.session.execute(select(Post))).scalars()}
         units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
+        rows = list(
+            (
+                await self.session.execute(
+                    select(PersonPost)
+                    .where(col(PersonPost.person_id) == person.id)
+                    .order_by(col(PersonPost.id))
+                )
+            ).scalars()
+        )
+        trail = await self._posts_from_trail(person, posts, units)
+        if not rows:
+            return list(reversed(trail))
+        held = [
+            PostHeld(
+                post_name=posts.get(r.post_id),
+                unit_name=units.get(r.unit_id, ""),
+                since=r.since,
+                until=r.until,
+            )
+            for r in rows
+        ]
+        first = rows[0]
+        if first.source == "backfill":
+            start = first.since
+            earlier = [h for h in trail if h.since is not None and start is not None and h.since < start]
+            if start is None:
+                earlier = trail[:-1]
+            if earlier and start is not None:
+                earlier[-1].until = start  # held until the post the table starts with
+            held = earlier + held
+        return list(reversed(held))
+
+    async def _posts_from_trail(
+        self, person: Person, posts: dict[int | None, str], units: dict[int | None, str]
+    ) -> list[PostHeld]:
+        """Posts over time, oldest first, from the trail of the person's record (each change)."""
         rows = (
             await self.session.execute(
                 select(AuditRecord)
@@ -205,8 +245,12 @@ class DossierService:
             post_id = new.get("post_id", person.post_id)
             unit_id = new.get("unit_id", person.unit_id)
             since = local(rec.at).date()
-            if rec.old_value is None and person.started_in_post is not None:
-                since = person.started_in_post  # the record's creation: in the post since then
+            if rec.old_value is None:  # the record's creation: in the post since they started in it
+                started = new.get("started_in_post")
+                if isinstance(started, str):
+                    since = date.fromisoformat(started[:10])
+                elif person.started_in_post is not None:
+                    since = person.started_in_post
             if held and (held[-1].post_name, held[-1].unit_name) == (
                 posts.get(post_id),
                 units.get(unit_id, ""),
@@ -228,7 +272,7 @@ class DossierService:
                     until=None,
                 )
             )
-        return list(reversed(held))
+        return held
 
     async def _warnings(self, principal: Principal, person_id: int) -> list[WarningPart]:
         stmt = (
@@ -335,12 +379,14 @@ class DossierService:
         self,
         principal: Principal,
         person_id: int,
-        render: Callable[[Dossier], bytes],
+        render: Callable[[Dossier, dict[int, bytes]], bytes],
         counts: Callable[[Dossier], dict[str, Any]],
     ) -> bytes:
-        """The archive as one file, the export in the trail (what parts, not their content)."""
+        """The archive as one file, the export in the trail (what parts, not their content); the
+        photos of the tags listed (those the viewer may see) go in with them."""
         d = await self.assemble(principal, person_id)
-        content = render(d)
+        photos = await self._tag_photos(d)
+        content = render(d, photos)
         await self.trail.record(
             self.session,
             principal.actor,
@@ -352,6 +398,29 @@ class DossierService:
         )
         await self.session.commit()
         return content
+
+    async def _tag_photos(self, d: Dossier) -> dict[int, bytes]:
+        """{tag id: its photo's bytes} of the tags in the archive (a missing file is left out)."""
+        store = PhotoStore(self.settings.data_dir)
+        ids = [t.photo_id for t in d.tags if t.photo_id is not None]
+        rows: list[EvalTagPhoto] = (
+            list(
+                (
+                    await self.session.execute(select(EvalTagPhoto).where(col(EvalTagPhoto.id).in_(ids)))
+                ).scalars()
+            )
+            if ids
+            else []
+        )
+        out: dict[int, bytes] = {}
+        for row in rows:
+            if row.tag_id is None:
+                continue
+            try:
+                out[row.tag_id] = store.get(row.sha256)
+            except FileNotFoundError:
+                continue
+        return out
 
 
 def dossier_rows(d: Dossier) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.evaluation.rounds import RoundService
@@ -28,9 +30,11 @@ from backend.evaluation.schemas import (
     TalkInterview,
     TalkRecorded,
     TrendPoint,
+    UploadedPhoto,
 )
 from backend.evaluation.service import MANAGERS
 from backend.kernel.access import Principal, Role, requires
+from backend.kernel.web import FileForm, sent_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MANAGE = [requires(*MANAGERS)]
@@ -120,6 +124,36 @@ class EvaluationController(Controller):
         row, created = await ev.file_tag(request.user, data)
         return Response((await ev.tags_public([row]))[0], status_code=201 if created else 200)
 
+    @post(
+        "/photos",
+        guards=FILE,
+        summary="Upload a photo to file with a tag (JPEG/PNG/WebP/HEIC/GIF, field 'file'); stored by SHA-256",
+        responses={200: ResponseSpec(UploadedPhoto, description="The same photo was uploaded before")},
+    )
+    async def add_photo(
+        self,
+        ev: NamedDependency[RoundService],
+        request: Request[Principal, Any, Any],
+        data: Annotated[FileForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[UploadedPhoto]:
+        row, created = await ev.photos.upload(
+            request.user, await sent_file(data.file, "file", "the photo").read()
+        )
+        return Response(
+            UploadedPhoto.model_validate(row, from_attributes=True), status_code=201 if created else 200
+        )
+
+    @get("/tags/{tag_id:int}/photo", summary="The photo filed with a tag I may see (in the trail)")
+    async def tag_photo(
+        self, tag_id: FromPath[int], ev: NamedDependency[RoundService], request: Request[Principal, Any, Any]
+    ) -> Response[bytes]:
+        row, content = await ev.photos.content(request.user, await ev.tag(request.user, tag_id))
+        return Response(
+            content,
+            media_type=row.content_type,
+            headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
     @get("/tags", summary="Filed tags I may see (mine: all but confidential ones)")
     async def list_tags(
         self,
@@ -148,7 +182,11 @@ class EvaluationController(Controller):
         return await ev.comment(request.user, tag_id, data)
 
     # --- rounds ---------------------------------------------------------------------------
-    @post("/categories/{category_id:int}/rounds", guards=MANAGE, summary="Run a round on the current library")
+    @post(
+        "/categories/{category_id:int}/rounds",
+        guards=MANAGE,
+        summary="Run a round on a library version (default: the current one)",
+    )
     async def create_round(
         self,
         category_id: FromPath[int],

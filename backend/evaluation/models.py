@@ -95,6 +95,22 @@ class EvalTag(SQLModel, table=True):
     filed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class EvalTagPhoto(SQLModel, table=True):
+    """A photo taken with a tag (evidence), stored by SHA-256 like replies' photos: uploaded first
+    by the filer (one unbound row per filer and hash), bound to the tag it was filed with."""
+
+    __tablename__ = "eval_tag_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(sa_type=String(32))
+    size: int
+    uploaded_by: int = Field(index=True)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    #: set when a tag is filed with it (a photo goes with one tag only)
+    tag_id: int | None = Field(default=None, foreign_key="eval_tag.id", index=True)
+
+
 class EvalComment(SQLModel, table=True):
     """The person's (or an evaluator's) comment on a tag."""
 

@@ -8,6 +8,7 @@ A round keeps its scores and its library version: a later version changes later 
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
@@ -43,7 +44,7 @@ from backend.warnings.service import record_read
 class RoundService(EvaluationService):
     async def create_round(self, principal: Principal, category_id: int, data: RoundCreate) -> RoundPublic:
         category = await self.category(category_id)
-        library = await self.library(category_id)
+        library = await self.library(category_id, data.library_version)
         content = self.content(library)
         subjects = list(
             (
@@ -144,18 +145,20 @@ class RoundService(EvaluationService):
         await self.session.commit()
         return self._round_public(row, category.name, library.version, len(results))
 
-    async def _previous(self, category_id: int, data: RoundCreate) -> dict[int, float]:
-        """Each person's total in the latest earlier round of the category."""
-        earlier = (
+    async def _previous_round(self, category_id: int, before: date) -> EvalRound | None:
+        """The latest round of the category that ended before ``before``."""
+        return (
             await self.session.execute(
                 select(EvalRound)
-                .where(
-                    col(EvalRound.category_id) == category_id, col(EvalRound.period_end) < data.period_start
-                )
+                .where(col(EvalRound.category_id) == category_id, col(EvalRound.period_end) < before)
                 .order_by(col(EvalRound.period_end).desc(), col(EvalRound.id).desc())
                 .limit(1)
             )
         ).scalar()
+
+    async def _previous(self, category_id: int, data: RoundCreate) -> dict[int, float]:
+        """Each person's total in the latest earlier round of the category."""
+        earlier = await self._previous_round(category_id, data.period_start)
         if earlier is None:
             return {}
         rows = await self.session.execute(
@@ -220,11 +223,79 @@ class RoundService(EvaluationService):
             out[round_id] = {t.code for t in content.tags if t.confidential}
         return out
 
+    async def own_view(self, score: EvalScore) -> EvalScore:
+        """A person's own result as they may see it: as if the confidential tags about them (which
+        they may not see) had not been filed. The dimensions and the total leave out those tags'
+        points; the ranks place that total among the others' stored totals; the change and the
+        flags compare it with the person's own view of the previous round; the explanation lists
+        no hidden line. A transient copy, never stored (the stored result stays whole)."""
+        rnd = await self.round(score.round_id)
+        total, dims, items = await self._visible(rnd, score)
+        others = (
+            await self.session.execute(
+                select(col(EvalScore.unit_id), col(EvalScore.total)).where(
+                    col(EvalScore.round_id) == rnd.id, col(EvalScore.person_id) != score.person_id
+                )
+            )
+        ).all()
+        previous = score.previous_total
+        if previous is not None:
+            before = await self._previous_round(rnd.category_id, rnd.period_start)
+            earlier = None
+            if before is not None:
+                earlier = (
+                    await self.session.execute(
+                        select(EvalScore).where(
+                            col(EvalScore.round_id) == before.id, col(EvalScore.person_id) == score.person_id
+                        )
+                    )
+                ).scalar_one_or_none()
+            if before is not None and earlier is not None:
+                previous = (await self._visible(before, earlier))[0]
+        content = self.content(await self.library_by_id(rnd.library_id))
+        return EvalScore(
+            id=score.id,
+            round_id=score.round_id,
+            person_id=score.person_id,
+            unit_id=score.unit_id,
+            base=score.base,
+            behaviour=dims["behaviour"],
+            awareness=dims["awareness"],
+            problems=dims["problems"],
+            total=total,
+            rank_category=1 + sum(1 for _, t in others if t > total),
+            rank_unit=1 + sum(1 for u, t in others if u == score.unit_id and t > total),
+            previous_total=previous,
+            flags=scoring.flags(content, total, previous),
+            explanation=items,
+            interview_id=score.interview_id,
+        )
+
+    async def _visible(
+        self, rnd: EvalRound, score: EvalScore
+    ) -> tuple[float, dict[str, float], list[dict[str, Any]]]:
+        """(total, dimensions, explanation) of a result without its confidential tags' lines."""
+        hidden = (await self._confidential({pk(rnd)}))[pk(rnd)]
+        items = [i for i in score.explanation if not (i.get("source") == "tag" and i.get("code") in hidden)]
+        dims = {
+            d: scoring.r2(
+                sum(float(i["points"]) for i in items if i.get("source") == "tag" and i["dimension"] == d)
+            )
+            for d in ("behaviour", "awareness", "problems")
+        }
+        return scoring.r2(score.base + sum(dims.values())), dims, items
+
+    async def as_seen(self, principal: Principal, rows: list[EvalScore]) -> list[EvalScore]:
+        """The caller's own results as :meth:`own_view`; others' as stored."""
+        return [await self.own_view(r) if r.person_id == principal.person_id else r for r in rows]
+
     async def scores_public(self, principal: Principal, rows: list[EvalScore]) -> list[ScorePublic]:
-        """Results as the caller sees them: a confidential tag's line of the explanation (its points
-        count) is named only to inspectors over the person and the committee."""
+        """Results as the caller sees them: their own without the confidential tags they may not
+        see (:meth:`own_view`); another's confidential tag line (its points count) is named only to
+        inspectors over the person and the committee."""
         if not rows:
             return []
+        rows = await self.as_seen(principal, rows)
         hidden = await self._confidential({r.round_id for r in rows})
         names = await self.names({r.person_id for r in rows})
         units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
@@ -303,6 +374,8 @@ class RoundService(EvaluationService):
         out = []
         sizes: dict[int, int] = {}
         for score, rnd in (await self.session.execute(stmt)).all():
+            if score.person_id == principal.person_id:
+                score = await self.own_view(score)
             if pk(rnd) not in sizes:
                 sizes[pk(rnd)] = len(
                     (

@@ -161,8 +161,18 @@ class TagFile(SQLModel):
     #: the day it happened, YYYY-MM-DD (default: today)
     occurred_on: date | None = None
     note: str = Field(default="", max_length=2000)
+    #: a photo uploaded first (``POST /api/evaluation/photos``) by the filer
+    photo_id: int | None = Field(default=None, ge=1)
 
     _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
+
+
+class UploadedPhoto(SQLModel):
+    id: int
+    sha256: str
+    content_type: str
+    size: int
+    uploaded_at: LocalDateTime
 
 
 class CommentCreate(SQLModel):
@@ -200,6 +210,8 @@ class TagPublic(SQLModel):
     channel: str
     filed_at: LocalDateTime
     comments: list[CommentPublic]
+    #: the tag's photo (``GET /api/evaluation/tags/{id}/photo``), if one was filed with it
+    photo_id: int | None = None
 
 
 class RoundCreate(SQLModel):
@@ -208,6 +220,8 @@ class RoundCreate(SQLModel):
     name: str = Field(min_length=1, max_length=120)
     period_start: date
     period_end: date
+    #: the library version the round is computed on (default: the current one)
+    library_version: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _order(self) -> RoundCreate:

@@ -21,6 +21,7 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail
 from backend.evaluation.indicators import check_indicators
 from backend.evaluation.models import Dimension, EvalCategory, EvalComment, EvalLibrary, EvalSubject, EvalTag
+from backend.evaluation.photos import TagPhotos
 from backend.evaluation.schemas import (
     CategoryCreate,
     CategoryPublic,
@@ -49,7 +50,10 @@ MANAGERS = (Role.admin, Role.expert, Role.inspector, Role.committee)
 
 
 def body_hash(data: TagFile) -> str:
-    body = data.model_dump(mode="json", exclude={"client_id"})
+    # a tag without a photo hashes as it did before photos were taken
+    body = data.model_dump(
+        mode="json", exclude={"client_id"} | ({"photo_id"} if data.photo_id is None else set())
+    )
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -99,6 +103,7 @@ class EvaluationService:
         self.trail = trail
         self.settings = settings
         self.org = OrgService(session, trail)
+        self.photos = TagPhotos(session, trail, settings)
 
     async def _record(self, principal: Principal, action: str, kind: str, object_id: Any, **new: Any) -> None:
         await self.trail.record(
@@ -383,6 +388,7 @@ class EvaluationService:
             raise Invalid(
                 "this tag needs its evidence described", code="evidence_required", extra={"field": "note"}
             )
+        photo = None if data.photo_id is None else await self.photos.unbound(principal, data.photo_id)
         occurred = data.occurred_on or local(utcnow()).date()
         if occurred > local(utcnow()).date():
             raise Invalid(
@@ -412,6 +418,9 @@ class EvaluationService:
             if replay is None:
                 raise
             return replay, False
+        if photo is not None:
+            photo.tag_id = row.id
+            self.session.add(photo)
         await self._record(
             principal,
             "evaluation.tag.file",
@@ -422,6 +431,7 @@ class EvaluationService:
             tag_code=row.tag_code,
             occurred_on=occurred,
             confidential=row.confidential,
+            photo=None if photo is None else {"id": photo.id, "sha256": photo.sha256},
         )
         if not row.confidential:
             await emit(
@@ -491,6 +501,7 @@ class EvaluationService:
             {r.person_id for r in rows} | {r.filed_by for r in rows} | {c.person_id for c in comments}
         )
         categories = {c.id: c.name for c in (await self.session.execute(select(EvalCategory))).scalars()}
+        photos = await self.photos.of_tags([pk(r) for r in rows])
         defs: dict[int, dict[str, TagDef]] = {}
         out = []
         for r in rows:
@@ -529,6 +540,7 @@ class EvaluationService:
                         for c in comments
                         if c.tag_id == r.id
                     ],
+                    photo_id=photos.get(pk(r)),
                 )
             )
         return out

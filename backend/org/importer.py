@@ -257,12 +257,12 @@ class OrgImporter:
             for _, data in parsed:
                 existing = await self.org.person_by_no(data.employee_no)
                 if existing is None:
-                    await self.org.create_person(data, actor, commit=False)
+                    await self.org.create_person(data, actor, commit=False, source="imported")
                     report.created += 1
                     continue
                 before = dict(existing.model_dump())
                 update = PersonUpdate(**data.model_dump(exclude={"employee_no"}))
-                await self.org.update_person(existing.id, update, actor, commit=False)  # type: ignore[arg-type]
+                await self.org.update_person(existing.id, update, actor, commit=False, source="imported")  # type: ignore[arg-type]
                 same = before == dict(existing.model_dump())
                 report.unchanged += same
                 report.updated += not same

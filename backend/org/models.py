@@ -129,6 +129,25 @@ class Person(PersonBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class PersonPost(SQLModel, table=True):
+    """A post held over time (post history, for the integrity archive): a row opens when a person
+    is created or their post or unit changes (by the org import or an admin's edit), and the open
+    row closes on the day of the next change. Rows from before this table existed: one per person
+    (``source`` "backfill", from the post they held then); earlier changes are in the trail."""
+
+    __tablename__ = "person_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    since: date | None = None
+    #: none while the post is held
+    until: date | None = None
+    #: created / edited / imported / backfill
+    source: str = Field(sa_type=String(12))
+
+
 class PersonCreate(PersonBase):
     model_config = STRICT
     unit_code: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, cast, func, or_, select
@@ -16,11 +17,13 @@ from backend.kernel.cache import ORG_GENERATION
 from backend.kernel.db import is_inline, read_rows
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
+from backend.kernel.timeutil import local, utcnow
 from backend.org.grants import RoleGrants, refuse_own_roles
 from backend.org.models import (
     OverseerPublic,
     Person,
     PersonCreate,
+    PersonPost,
     PersonPublic,
     PersonUpdate,
     Post,
@@ -316,7 +319,9 @@ class OrgService:
             await self.session.execute(select(Person).where(col(Person.employee_no) == employee_no))
         ).scalar_one_or_none()
 
-    async def create_person(self, data: PersonCreate, actor: Actor, *, commit: bool = True) -> Person:
+    async def create_person(
+        self, data: PersonCreate, actor: Actor, *, commit: bool = True, source: str = "created"
+    ) -> Person:
         if await self.person_by_no(data.employee_no) is not None:
             raise Conflict(f"employee number {data.employee_no!r} is taken", code="duplicate_employee_no")
         unit = await self._unit_for(data.unit_code)
@@ -330,6 +335,7 @@ class OrgService:
         person.roles = kept
         self.session.add(person)
         await self.session.flush()
+        await self.record_post(person, None, source=source)
         await self._written(actor, "person", pk(person), None, _person_values(person), commit=False)
         await self.grants.ask(pk(person), asked, actor)
         if commit:
@@ -338,7 +344,7 @@ class OrgService:
         return person
 
     async def update_person(
-        self, person_id: int, data: PersonUpdate, actor: Actor, *, commit: bool = True
+        self, person_id: int, data: PersonUpdate, actor: Actor, *, commit: bool = True, source: str = "edited"
     ) -> Person:
         person = await self.session.get(Person, person_id)
         if person is None:
@@ -355,12 +361,44 @@ class OrgService:
             refuse_own_roles(actor, pk(person), before["roles"], values["roles"])
             values["roles"], asked = self.grants.split(values["roles"], before["roles"], actor)
         _apply(person, values, required={"name", "roles", "active"})
+        await self.record_post(person, before, source=source)
         await self._written(actor, "person", pk(person), before, _person_values(person), commit=False)
         await self.grants.ask(pk(person), asked, actor)
         if commit:
             await self.session.commit()
             ORG_GENERATION.bump()
         return person
+
+    async def record_post(self, person: Person, before: dict[str, Any] | None, *, source: str) -> None:
+        """Post history: a new post or unit closes the open row and opens the next, from the day
+        the person started in it when that was given with the change, else from today."""
+        if before is not None and (before["post_id"], before["unit_id"]) == (person.post_id, person.unit_id):
+            return
+        today = local(utcnow()).date()
+        started = person.started_in_post
+        # created: in the post since they started in it; changed: since the start given with the
+        # change (not in the future), else since today
+        given = before is not None and started is not None and started != before["started_in_post"]
+        since: date | None = started if before is None or (given and started <= today) else today  # type: ignore[operator]
+        held = (
+            await self.session.execute(
+                select(PersonPost).where(
+                    col(PersonPost.person_id) == person.id, col(PersonPost.until).is_(None)
+                )
+            )
+        ).scalars()
+        for row in held:
+            row.until = since or today
+            self.session.add(row)
+        self.session.add(
+            PersonPost(
+                person_id=pk(person),
+                post_id=person.post_id,
+                unit_id=person.unit_id,
+                since=since,
+                source=source,
+            )
+        )
 
     async def _unit_for(self, code: str | None) -> Unit:
         unit = await self.unit_by_code(code or "")

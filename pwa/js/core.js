@@ -10,6 +10,8 @@
  * server stores it once and answers a replay with the first result). A reply counts as sent only
  * when the server's answer echoes its client id.
  *
+ * Tags filed about people (kind "eval_tag") too: the photo first, then the tag.
+ *
  * Interview records (kind "interview") go the same way: the signature PNGs first (the server keeps
  * one unbound signature per SHA-256 and recorder), then the record under its client id.
  *
@@ -342,9 +344,13 @@
     });
   }
 
-  /** Send one tag filed about a person (the "1+3" evaluation); stored once under its client id. */
-  function sendTag(item) {
-    return postOnce(item, "/api/evaluation/tags", item.body, (a) => a.client_id, { key: "lastTag", data: (a) => ({ id: a.id }) });
+  /** Send one tag filed about a person (the "1+3" evaluation): its photo first, if any, then the
+   * tag, stored once under its client id. */
+  async function sendTag(item) {
+    const photos = await uploadBlobs(item, "/api/evaluation/photos", (p) => "photo-" + p.n + ".jpg");
+    if (typeof photos === "string") return photos;
+    const body = photos.length ? Object.assign({}, item.body, { photo_id: photos[0].server_id }) : item.body;
+    return postOnce(item, "/api/evaluation/tags", body, (a) => a.client_id, { key: "lastTag", data: (a) => ({ id: a.id }) });
   }
 
   /** Save one person's queued check-up answers; what was given meanwhile stays queued. */

@@ -76,8 +76,10 @@ async def test_the_archive_holds_evaluation_results_and_tags_as_far_as_the_viewe
     inspector = (await client.get(f"/api/dossier/{m}", headers=await sessions.headers("inspector"))).json()
     assert [t["tag_name"] for t in own["tags"]] == ["主动拒收礼品礼金"]
     assert sorted(t["tag_name"] for t in inspector["tags"]) == ["主动拒收礼品礼金", "廉洁投诉查实"]
-    # 60 + 0.5×4 − 2×1 = 60, +5 behaviour, −10 problems
-    assert [(e["round_name"], e["total"]) for e in own["evaluation"]] == [("2026年第三季度", 55)]
+    # 60 + 0.5×4 − 2×1 = 60, +5 behaviour, −10 problems: the person's own view leaves the
+    # confidential complaint out (65), the inspector's holds it (55)
+    assert [(e["round_name"], e["total"]) for e in own["evaluation"]] == [("2026年第三季度", 65)]
+    assert [(e["round_name"], e["total"]) for e in inspector["evaluation"]] == [("2026年第三季度", 55)]
     pdf = await client.get(f"/api/dossier/{m}/pdf", headers=await sessions.headers("manager"))
     text = text_of(pdf.content)
     assert "主动拒收礼品礼金" in text and "廉洁投诉查实" not in text and "2026年第三季度" in text

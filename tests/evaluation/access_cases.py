@@ -1,8 +1,10 @@
 """Role guards and scopes of the evaluation routes (no category exists: in-role callers get 404)."""
 
 from tests.access.matrix import Case, everyone
+from tests.pwa.helpers import png
 
 MISSING = 999999
+PHOTO = png(8, 8)
 MANAGERS = ("admin", "committee", "inspector")
 FILERS = ("head", "inspector", "committee")
 
@@ -73,6 +75,14 @@ CASES = [
         note="no such category",
     ),
     Case("GET", f"{E}/tags", lambda i: f"{E}/tags", everyone(200)),
+    Case(
+        "POST",
+        f"{E}/photos",
+        lambda i: f"{E}/photos",
+        only(FILERS, 201),
+        files={"file": ("p.png", PHOTO, "image/png")},
+    ),
+    Case("GET", f"{E}/tags/{{tag_id:int}}/photo", lambda i: f"{E}/tags/{MISSING}/photo", everyone(404)),
     Case("GET", f"{E}/tags/{{tag_id:int}}", lambda i: f"{E}/tags/{MISSING}", everyone(404)),
     Case(
         "POST",

@@ -406,4 +406,5 @@ export default {
   "err.assignee_not_in_unit": "The responsible person works in the unit",
   "err.own_clue": "A clue about yourself is registered by another inspector",
   "err.not_expert": "Only the topic expert group may do this",
+  "err.invalid_photo": "The photo is not valid: choose it again and resend",
 };

@@ -406,4 +406,5 @@ export default {
   "err.assignee_not_in_unit": "整改责任人须为该单位人员",
   "err.own_clue": "反映本人的问题线索须由其他纪检监察人员登记",
   "err.not_expert": "只有主题专家组可以这样做",
+  "err.invalid_photo": "照片无效，请重新选择照片后提交",
 };

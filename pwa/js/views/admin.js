@@ -11,6 +11,7 @@ export default async function render(root, ctx) {
     ["#/admin/broadcasts", "admin.broadcasts", "admin.broadcasts_hint", ["admin"]],
     ["#/checkups", "ck.title", "ck.admin_hint", ["admin"]],
     ["#/forms", "form.list_title", "form.admin_hint", ["admin", "expert"]],
+    ["#/evaluation/setup", "ev.setup.title", "ev.setup.hub_hint", ["admin", "expert"]],
   ].filter(([, , , roles]) => ctx.has(...roles));
   add(root, 
     heading(t("admin.title")),

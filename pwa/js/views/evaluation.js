@@ -1,7 +1,7 @@
 // The "1+3" integrity evaluation on the phone (issue 20, seed 004): my results over rounds and the
 // tags filed about me (I may comment); for heads, inspectors and the committee also the people they
 // file tags for, the first-form talks suggested and the rounds.
-import { api } from "../api.js";
+import { api, blobUrl } from "../api.js";
 import { figure, table } from "../charts.js";
 import { fmtDay, fmtNumber, maybe, t } from "../i18n.js";
 import { add, busy, checkedForm, emptyState, field, h, heading, icon, s, setFieldError, toast } from "../ui.js";
@@ -62,6 +62,15 @@ function commentForm(tag, ctx) {
   );
 }
 
+/** The tag's photo, fetched behind the token once drawn (a placeholder while it comes or offline). */
+function tagPhoto(tag) {
+  const box = h("p", { class: "ev-photo muted small" }, t("ev.photo_loading"));
+  blobUrl("/api/evaluation/tags/" + tag.id + "/photo")
+    .then((url) => box.replaceChildren(h("img", { src: url, alt: t("ev.photo_of", { name: tag.tag_name }), loading: "lazy" })))
+    .catch(() => (box.textContent = t("ev.photo_unavailable")));
+  return box;
+}
+
 export function tagCard(tag, ctx, { comment = false, person = false } = {}) {
   return h(
     "li",
@@ -76,6 +85,7 @@ export function tagCard(tag, ctx, { comment = false, person = false } = {}) {
     ),
     h("p", { class: "muted small" }, [person ? tag.person_name : null, fmtDay(tag.occurred_on), t("ev.filed_by", { name: tag.filed_by_name }), maybe("ev.channel." + tag.channel)].filter(Boolean).join(" · ")),
     tag.note ? h("p", { class: "pre" }, tag.note) : null,
+    tag.photo_id ? tagPhoto(tag) : null,
     tag.comments.length ? h("ul", { class: "ev-comments" }, tag.comments.map((c) => h("li", {}, h("strong", {}, c.person_name), "：", c.text))) : null,
     comment ? commentForm(tag, ctx) : null,
   );
@@ -178,6 +188,7 @@ export default async function render(root, ctx) {
     h("a", { class: "back", href: "#/me" }, icon("back"), t("common.back")),
     heading(t("ev.title")),
     h("p", { class: "hint" }, t("ev.lead")),
+    ctx.has("admin", "expert", "inspector", "committee") ? h("a", { class: "card hub-link", href: "#/evaluation/setup" }, h("strong", {}, t("ev.setup.title")), h("span", { class: "muted" }, t("ev.setup.hub_hint"))) : null,
     await mine(ctx, overseer),
     overseer ? await filing(ctx) : null,
     overseer ? await talksAndRounds(ctx) : null,
