@@ -102,7 +102,11 @@ async def _on_store(
 ) -> tuple[Outcome, float]:
     """Run ``work`` in a thread; the rows scanned are the tables' rows in the store's manifests."""
     outcome = await asyncio.to_thread(work, job)
-    outcome.levels["__scanned__"] = sum(store.row_counts(list(job.checked.tables)).values())
+    try:
+        outcome.levels["__scanned__"] = sum(store.row_counts(list(job.checked.tables)).values())
+    except BaseException:
+        await asyncio.to_thread(outcome.close)
+        raise
     return outcome, 0.0
 
 

@@ -130,6 +130,7 @@ def evaluate(
         except BaseException:
             cur.execute("DROP TABLE IF EXISTS run_hits")
             raise
+
         def drop() -> None:
             cur.execute("DROP TABLE IF EXISTS run_hits")
 

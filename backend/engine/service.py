@@ -184,11 +184,8 @@ class EngineService:
         raised: list[int] = []
         try:
             raised = await self._store(run, topic, version, outcome)
-        except (
-            SQLAlchemyError,
-            AppError,
-            duckdb.Error,
-        ) as exc:  # nothing of the run is kept, and it says why
+        # nothing of the run is kept, and it says why (also an engine failing while its hits are read)
+        except (SQLAlchemyError, AppError, duckdb.Error) as exc:
             detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
             await self.session.rollback()
             await self.session.refresh(run)
