@@ -301,32 +301,6 @@ class BusinessStore:
         with self._cursor() as cur:
             return timed(cur, work, timeout)
 
-    def run_kept(
-        self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout: float | None = None
-    ) -> tuple[T, Callable[[], None]]:
-        """As :meth:`run`, but the cursor stays open (and the file held) until the returned
-        function is called (a run's hits read in pages after the query)."""
-        self.acquire()
-        try:
-            assert self._con is not None
-            with self._lock:
-                cur = self._con.cursor()
-        except BaseException:
-            self.release()
-            raise
-
-        def close() -> None:
-            try:
-                cur.close()
-            finally:
-                self.release()
-
-        try:
-            return timed(cur, work, timeout), close
-        except BaseException:
-            close()
-            raise
-
     def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> dict[str, str]:
         """The columns a (checked) SELECT returns and their DuckDB types, from a zero-row probe:
         binds names and types."""

@@ -8,8 +8,10 @@ each hit the JSON of the warning with its evidence, made by the engine.
 
 * DuckDB over its own file (:class:`backend.data.store.BusinessStore`, the laptop) or over the
   shared Parquet store (:func:`backend.data.parquet.duckdb_reader`): the rule and its levels in one
-  statement, :func:`backend.engine.evaluate.evaluate`; the hits are read with ``fetchmany`` from
-  the run's cursor, which stays open until the pages are closed.
+  statement, :func:`backend.engine.evaluate.evaluate`; the hits are read with ``fetchmany``: over
+  the shared store from the run's private connection, which stays open until the pages are
+  closed; from the DuckDB file, from a sorted Parquet file in the staging directory, so that the
+  file (which other processes take turns with) is let go before the warnings are stored.
 * Spark over the shared Parquet store: the rule, its level CASE, the keys as text and each hit's
   JSON (:mod:`backend.engine.spark_hits`) are one Spark SQL query (sqlglot's rendering of the
   checked tree, then the hit columns over it), whose rows Spark writes to the store as Parquet
@@ -29,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -54,8 +57,10 @@ class RuleJob:
     #: hits per page handed to the run (``PROBITY_RULE_HIT_PAGE_SIZE``)
     page_size: int = PAGE_SIZE
 
-    def work(self) -> Callable[[duckdb.DuckDBPyConnection], Outcome]:
-        return evaluate(self.checked.sql, self.params, self.thresholds, self.rule_version, self.page_size)
+    def work(self, spool: Path | None = None) -> Callable[[duckdb.DuckDBPyConnection], Outcome]:
+        return evaluate(
+            self.checked.sql, self.params, self.thresholds, self.rule_version, self.page_size, spool
+        )
 
 
 class RuleEngine(Protocol):
@@ -81,10 +86,12 @@ class DuckDBFileEngine:
         waited = time.perf_counter() - opening
         try:
             counts = await asyncio.to_thread(self.store.row_counts, list(job.checked.tables))
-            outcome, close = await asyncio.to_thread(self.store.run_kept, job.work(), job.timeout)
+            # the sorted hits go to a file in the staging directory, read in pages once the DuckDB
+            # file is let go: the file is never held while the operational database stores them
+            spool = self.store.staging_dir / f"run-{uuid.uuid4().hex}.parquet"
+            outcome = await asyncio.to_thread(self.store.run, job.work(spool), job.timeout)
         finally:
             self.store.release()
-        _closing(outcome, close)
         outcome.levels["__scanned__"] = sum(counts.values())
         return outcome, waited
 

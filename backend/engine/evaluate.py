@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from backend.data.keys import NATIVE_TYPES, key_text
-from backend.data.store import ident
+from backend.data.store import ident, lit
 from backend.engine.pages import LEVEL_RANK, HitPages
 from backend.topics.models import Thresholds
 
@@ -112,11 +113,18 @@ class Outcome:
 
 
 def evaluate(
-    sql: str, params: dict[str, Any], thresholds: Thresholds, rule_version: int, page_size: int = PAGE_SIZE
+    sql: str,
+    params: dict[str, Any],
+    thresholds: Thresholds,
+    rule_version: int,
+    page_size: int = PAGE_SIZE,
+    spool: Path | None = None,
 ) -> Callable[[duckdb.DuckDBPyConnection], Outcome]:
     """Work for :meth:`BusinessStore.run`: one execution of the rule, levels and evidence in SQL.
     The hits' pages read from ``cur`` and drop its ``run_hits`` when closed: ``cur`` stays open
-    until then."""
+    until then. With ``spool``, the sorted hits are written to that Parquet file instead and the
+    pages read it (a private DuckDB): ``cur`` is free when this returns (the DuckDB file is not held
+    while the operational database stores the hits)."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> Outcome:
         started = time.perf_counter()
@@ -126,7 +134,7 @@ def evaluate(
             params,
         )
         try:
-            out = summarise(cur, thresholds, rule_version, page_size)
+            out = summarise(cur, thresholds, rule_version, page_size, spool)
         except BaseException:
             cur.execute("DROP TABLE IF EXISTS run_hits")
             raise
@@ -134,7 +142,7 @@ def evaluate(
         def drop() -> None:
             cur.execute("DROP TABLE IF EXISTS run_hits")
 
-        if out.pages is None:
+        if out.pages is None or spool is not None:
             drop()
         else:
             out.pages.on_close(drop)
@@ -145,11 +153,15 @@ def evaluate(
 
 
 def summarise(
-    cur: duckdb.DuckDBPyConnection, thresholds: Thresholds, rule_version: int, page_size: int = PAGE_SIZE
+    cur: duckdb.DuckDBPyConnection,
+    thresholds: Thresholds,
+    rule_version: int,
+    page_size: int = PAGE_SIZE,
+    spool: Path | None = None,
 ) -> Outcome:
     """Levels, hits per employee and the hits' pages from ``run_hits`` (the rule's rows with their
     level). The hits' query is sorted before this returns (inside the run's time limit); its rows
-    are fetched a page at a time."""
+    are fetched a page at a time (from ``cur``, or from the ``spool`` file it was written to)."""
     out = Outcome()
     counts = cur.execute(f"SELECT {LEVEL_COLUMN}, count(*) FROM run_hits GROUP BY ALL")  # noqa: S608
     out.levels = {str(level): int(n) for level, n in counts.fetchall()}
@@ -169,10 +181,32 @@ def summarise(
             f"p := {as_text('period_key', kinds, 32)}, l := {LEVEL_COLUMN}, "
             f"v := {evidence_sql(columns, thresholds, rule_version)})"
         )
-        cur.execute(
-            f"SELECT hit.o, hit.p, CAST(to_json(hit) AS VARCHAR) FROM (SELECT {hit} AS hit FROM run_hits "  # noqa: S608
-            f"WHERE {LEVEL_COLUMN} <> 'none') ORDER BY hit.o, hit.p, "
+        query = (
+            f"SELECT hit.o AS o, hit.p AS p, CAST(to_json(hit) AS VARCHAR) AS j FROM (SELECT {hit} AS hit "  # noqa: S608
+            f"FROM run_hits WHERE {LEVEL_COLUMN} <> 'none') ORDER BY hit.o, hit.p, "
             f"{LEVEL_RANK.format(level='hit.l')} DESC, hit.e"
         )
-        out.pages = HitPages(cur.fetchmany, page_size)
+        if spool is None:
+            cur.execute(query)
+            out.pages = HitPages(cur.fetchmany, page_size)
+        else:
+            try:
+                cur.execute(f"COPY ({query}) TO {lit(str(spool))} (FORMAT parquet)")
+                out.pages = spooled(spool, page_size)
+            except BaseException:
+                spool.unlink(missing_ok=True)
+                raise
     return out
+
+
+def spooled(path: Path, page_size: int) -> HitPages:
+    """Pages over a run's sorted hits written to ``path`` (read in the file's order), removed when
+    the pages are closed."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"SELECT o, p, j FROM read_parquet({lit(str(path))})")  # noqa: S608
+
+    def close() -> None:
+        con.close()
+        path.unlink(missing_ok=True)
+
+    return HitPages(con.fetchmany, page_size, close)
