@@ -434,6 +434,8 @@ async def test_a_run_with_more_hits_than_a_page_stores_each_warning_once(
     # pages of 4 hits, or 5 not to split an account's month between two pages: each hit stored once
     assert pages == [5, 4, 4, 4, 4], pages
     assert (run.warnings_created, run.warnings_updated) == (12, 0)
+    # what the engine kept for the pages is gone: the spooled hits (DuckDB file), the run's files (Spark)
+    assert not [*(target.data_dir / "staging").glob("run-*"), *(tmp_path / "shared" / "_runs").glob("*")]
     async with db.session() as session:
         warnings = (await session.execute(select(Warning))).scalars().all()
         people = dict(
