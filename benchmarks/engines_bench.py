@@ -104,6 +104,17 @@ def hit_count(outcome: Outcome) -> int:
     return sum(n for level, n in outcome.levels.items() if level not in ("none", "__scanned__"))
 
 
+def read_pages(outcome: Outcome) -> int:
+    """Read the hits' pages as a run does (each page a JSON array of up to PAGE_SIZE hits and the
+    rest of the last hit's object and period), then close them; the number of pages."""
+    try:
+        while outcome.pages is not None and outcome.pages.next() is not None:
+            pass
+        return outcome.pages.pages if outcome.pages is not None else 0
+    finally:
+        outcome.close()
+
+
 def cpu_seconds(pid: int | str = "self") -> float:
     """User + system CPU seconds of a process (all its threads) so far: steadier than wall time
     on a shared machine."""
@@ -126,7 +137,12 @@ def child_duckdb(store_dir: Path) -> None:
         for attempt in ("first", "second"):
             started, cpu = time.perf_counter(), cpu_seconds()
             outcome = engine._run(job)
-            figure(f"duckdb {name} {attempt} run", time.perf_counter() - started, "s")
+            pages = read_pages(outcome)
+            figure(
+                f"duckdb {name} {attempt} run (query, evidence, {pages} page(s))",
+                time.perf_counter() - started,
+                "s",
+            )
             figure(f"duckdb {name} {attempt} run, CPU", cpu_seconds() - cpu, "s")
         figure(f"duckdb {name} hits", hit_count(outcome), "")
     figure("duckdb peak RSS", peak_mib(), "MiB")
@@ -152,8 +168,13 @@ def child_spark(store_dir: Path) -> None:
             figure(f"spark fixed: {name} {attempt} tables + planning", time.perf_counter() - started, "s")
             started, cpu = time.perf_counter(), cpu_seconds(jvm) + cpu_seconds()
             outcome = engine._run(job)
+            pages = read_pages(outcome)
             took, spent = time.perf_counter() - started, cpu_seconds(jvm) + cpu_seconds() - cpu
-            figure(f"spark {name} {attempt} run (plan again, scan, write hits, evidence)", took, "s")
+            figure(
+                f"spark {name} {attempt} run (plan again, scan, write hits + evidence, {pages} page(s))",
+                took,
+                "s",
+            )
             figure(f"spark {name} {attempt} run, CPU (JVM + driver)", spent, "s")
         figure(f"spark {name} hits", hit_count(outcome), "")
     figure("spark peak RSS, Python driver", peak_mib(), "MiB")

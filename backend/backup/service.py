@@ -9,6 +9,12 @@ A backup is a directory::
     database/probity.db      SQLite: a copy made with SQLite's online backup API (one step:
                              one read transaction, so one consistent state; writers go on)
     database/probity.pgdump  PostgreSQL: ``pg_dump --format=custom`` (one snapshot)
+    business/<table>/...     the shared Parquet store of ``PROBITY_BUSINESS_STORE=file:///…``: per
+                             table its manifest and the files it lists, as of one moment (the
+                             manifest read once; listed files are never rewritten, and replaced
+                             ones stay for an hour, ``backend.data.parquet.RETIRE_AFTER``). An
+                             ``s3://`` store is not copied: the bucket's own versioning or
+                             backup keeps it, and the manifest records its URL
     data/...                 the data directory: the trail's checkpoints (copied first, so every
                              checkpoint names a record the database copy holds), the DuckDB
                              business store, photos and signatures (copied after the database,
@@ -44,6 +50,8 @@ import duckdb
 from sqlalchemy.engine import make_url
 
 from backend.audit.checkpoints import checkpoint_path
+from backend.data.parquet import MANIFEST as STORE_MANIFEST
+from backend.data.parquet import ParquetStore, store_root
 from backend.kernel.files import private_dir, write_private
 from backend.kernel.settings import KEY_FILE_NAME, Settings
 from backend.kernel.timeutil import utcnow
@@ -146,6 +154,8 @@ def backup(
         target = dest / "data" / settings.duckdb_path.name
         _duckdb_copy(settings.duckdb_path, target)
         hashes["data/" + settings.duckdb_path.name] = sha256_of(target)
+    # 3b. the shared Parquet store (file://), or where an s3:// one is
+    store = _store_backup(settings, dest, hashes, say)
     # 4. everything else in the data directory (photos, signatures, …)
     say("copying the data directory …")
     skip = {
@@ -153,8 +163,11 @@ def backup(
         settings.secret_key_file.resolve(),
         *(p.resolve() for p in settings.database_files),
     }
+    shared = _store_root(settings)
     for path in sorted(_files(settings.data_dir)):
         if path.resolve() in skip or path.name.endswith(".tmp"):
+            continue
+        if shared is not None and path.resolve().is_relative_to(shared):
             continue
         relative = path.relative_to(settings.data_dir)
         hashes["data/" + relative.as_posix()] = _copy(path, dest / "data" / relative)
@@ -171,12 +184,60 @@ def backup(
         "key_fingerprint": key_fingerprint(key),
         "secret_key_included": include_secret_key and settings.secret_key_file.exists(),
         "tables": tables,
+        "business_store": store,
         "files": dict(sorted(files.items())),
     }
     manifest = {**body, "signature": _signature(key, body)}
     write_private(dest / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
     size = sum(int(entry["bytes"]) for entry in files.values())
     return BackupReport(dest, str(body["database"]), len(hashes), size, tables)
+
+
+def _store_root(settings: Settings) -> Path | None:
+    """The directory of a ``file://`` business store (None: no shared store, or an ``s3://`` one)."""
+    url = settings.business_store
+    if url is None or not url.startswith("file:"):
+        return None
+    return store_root(url)
+
+
+def _store_backup(
+    settings: Settings, dest: Path, hashes: dict[str, str], say: Progress
+) -> dict[str, Any] | None:
+    """Copy each table of a ``file://`` store as of one moment: its manifest, read once, and the
+    files it lists (a file gone meanwhile, retired by imports over an hour: the table again)."""
+    url = settings.business_store
+    if url is None:
+        return None
+    root = _store_root(settings)
+    if root is None:
+        say(f"the business store {url} is not copied: its own versioning or backup keeps it")
+        return {"url": url, "copied": False}
+    say("copying the shared business store (Parquet) …")
+    store = ParquetStore.for_settings(settings)
+    rows: dict[str, int] = {}
+    for table in store.tables():
+        for _attempt in range(DUCKDB_ATTEMPTS):
+            manifest = store.manifest(table)
+            if manifest is None:
+                break
+            snapshot = {**manifest, "retired": []}
+            copied: dict[str, str] = {}
+            try:
+                for part in snapshot["partitions"].values():
+                    name = f"business/{table}/{part['file']}"
+                    copied[name] = _copy(root / table / str(part["file"]), dest / name)
+            except FileNotFoundError:
+                continue
+            name = f"business/{table}/{STORE_MANIFEST}"
+            write_private(dest / name, json.dumps(snapshot, ensure_ascii=False, indent=1).encode())
+            hashes.update(copied)
+            hashes[name] = sha256_of(dest / name)
+            rows[table] = sum(int(p["rows"]) for p in snapshot["partitions"].values())
+            break
+        else:
+            raise BackupRefused(f"no consistent copy of the business table {table} could be made: try again")
+    return {"url": url, "copied": True, "tables": rows}
 
 
 def _files(root: Path) -> list[Path]:
@@ -364,13 +425,19 @@ def restore(settings: Settings, src: Path, *, say: Progress = lambda _m: None) -
             raise BackupRefused("the secret key file in the backup is not the key the backup was made with")
     say("checking the backup's files …")
     check_backup(src, manifest, key)
+    _check_store(settings, manifest)
     _check_empty(settings)
     if key_from_backup:
         settings.secret_key_file.unlink(missing_ok=True)  # the key just made, replaced by the backup's
     say("restoring the data directory …")
     private_dir(settings.data_dir)
     files = 0
+    shared = _store_root(settings)
     for name in manifest["files"]:
+        if name.startswith("business/") and shared is not None:
+            _copy(src / name, shared / name.removeprefix("business/"))
+            files += 1
+            continue
         if not name.startswith("data/"):
             continue
         relative = name.removeprefix("data/")
@@ -388,9 +455,30 @@ def restore(settings: Settings, src: Path, *, say: Progress = lambda _m: None) -
     return RestoreReport(files, str(manifest["database"]), key_from_backup)
 
 
+def _check_store(settings: Settings, manifest: dict[str, Any]) -> None:
+    """A backup of a ``file://`` store goes into the (empty) store of ``PROBITY_BUSINESS_STORE``."""
+    store = manifest.get("business_store") or {}
+    if not store.get("copied"):
+        return
+    root = _store_root(settings)
+    if root is None:
+        raise BackupRefused(
+            f"the backup holds the shared business store of {store['url']}: set PROBITY_BUSINESS_STORE "
+            "to an empty file:/// directory and restore again"
+        )
+    if root.exists() and any(root.iterdir()):
+        raise BackupRefused(f"the business store {root} is not empty: restore into an empty one")
+
+
 def _check_empty(settings: Settings) -> None:
     if settings.data_dir.exists():
-        present = [p.name for p in settings.data_dir.iterdir() if p.name != KEY_FILE_NAME]
+        shared = _store_root(settings)
+        present = [
+            p.name
+            for p in settings.data_dir.iterdir()
+            if p.name != KEY_FILE_NAME
+            and not (shared is not None and shared.is_relative_to(p) and not any(_files(p)))
+        ]
         if present:
             raise BackupRefused(
                 f"the data directory {settings.data_dir} is not empty ({', '.join(sorted(present)[:5])}): "

@@ -189,16 +189,23 @@ class SparkFailed(AppError):
     code = "spark_failed"
 
 
-def run(settings: Settings, store: ParquetStore, work: Callable[[Any], T], timeout: float | None) -> T:
-    """``work(spark)`` with the tables as views and a time limit; Spark's errors become
-    :class:`SparkFailed` (the run records the reason; no stack reaches the caller)."""
+@contextlib.contextmanager
+def failures() -> Iterator[None]:
+    """Spark's errors as :class:`SparkFailed` (the first line: no stack reaches the caller)."""
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     try:
-        spark = with_tables(settings, store)
-        with time_limit(spark, timeout):
-            return work(spark)
+        yield
     except (PySparkException, Py4JError) as exc:
         text = re.sub(r"\s*\n.*", "", str(exc).strip(), flags=re.S)[:500]
         raise SparkFailed(f"the Spark engine failed: {text}") from exc
+
+
+def run(settings: Settings, store: ParquetStore, work: Callable[[Any], T], timeout: float | None) -> T:
+    """``work(spark)`` with the tables as views and a time limit; Spark's errors become
+    :class:`SparkFailed` (the run records the reason; no stack reaches the caller)."""
+    with failures():
+        spark = with_tables(settings, store)
+        with time_limit(spark, timeout):
+            return work(spark)

@@ -299,20 +299,7 @@ class BusinessStore:
     def run(self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout: float | None = None) -> T:
         """Run ``work(cursor)`` on a fresh cursor; past ``timeout`` seconds it is interrupted."""
         with self._cursor() as cur:
-            timer = threading.Timer(timeout, cur.interrupt) if timeout else None
-            started = time.monotonic()
-            try:
-                if timer is not None:
-                    timer.start()
-                return work(cur)
-            except duckdb.InterruptException as exc:
-                raise RuleTimeout(
-                    f"the query was stopped after {time.monotonic() - started:.1f} s (limit {timeout:g} s)",
-                    extra={"timeout_seconds": timeout},
-                ) from exc
-            finally:
-                if timer is not None:
-                    timer.cancel()
+            return timed(cur, work, timeout)
 
     def columns_of(self, sql: str, params: dict[str, object], timeout: float) -> dict[str, str]:
         """The columns a (checked) SELECT returns and their DuckDB types, from a zero-row probe:
@@ -337,6 +324,26 @@ class BusinessStore:
             table_lock = self._table_locks.setdefault(spec.table, threading.Lock())
         with table_lock:
             return self.run(lambda cur: _load(cur, spec))
+
+
+def timed(
+    cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T], timeout: float | None
+) -> T:
+    """``work(cur)``, interrupted past ``timeout`` seconds (:class:`RuleTimeout`)."""
+    timer = threading.Timer(timeout, cur.interrupt) if timeout else None
+    started = time.monotonic()
+    try:
+        if timer is not None:
+            timer.start()
+        return work(cur)
+    except duckdb.InterruptException as exc:
+        raise RuleTimeout(
+            f"the query was stopped after {time.monotonic() - started:.1f} s (limit {timeout:g} s)",
+            extra={"timeout_seconds": timeout},
+        ) from exc
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _reason(column: str | None, error_type: str, message: str, required: Sequence[str]) -> str:

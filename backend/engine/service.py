@@ -8,6 +8,7 @@ the run. Everything after the query happens in one operational transaction.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import logging
 import time
@@ -55,6 +56,7 @@ from backend.topics.service import RUNNABLE, TopicService
 from backend.warnings.hits import (
     RANK,
     RunInfo,
+    Stored,
     known_employees,
     record_verdict,
     store_payload,
@@ -182,12 +184,14 @@ class EngineService:
         raised: list[int] = []
         try:
             raised = await self._store(run, topic, version, outcome)
-        except SQLAlchemyError as exc:  # nothing of the run is kept, and it says why
+        # nothing of the run is kept, and it says why (also an engine failing while its hits are read)
+        except (SQLAlchemyError, AppError, duckdb.Error) as exc:
+            detail = exc.detail if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
             await self.session.rollback()
             await self.session.refresh(run)
             await self.session.refresh(topic)
             run.status = RunStatus.failed
-            run.error = f"the warnings could not be stored: {type(exc).__name__}: {exc}"[:1000]
+            run.error = f"the warnings could not be stored: {detail}"[:1000]
         run = await self._close(run, topic, actor, started)
         linked = run.status == RunStatus.done and not run.trial
         await self._after(run, actor, "announce", self._announce(raised))
@@ -251,6 +255,7 @@ class EngineService:
             Thresholds.model_validate(version.thresholds),
             version.number,
             self.settings.rule_timeout_seconds,
+            self.settings.rule_hit_page_size,
         )
         # the wait for the store (another process's import or run) and its opening are left out
         # of the run's clock: its recorded duration is the rule's own work
@@ -260,9 +265,18 @@ class EngineService:
     async def _store(self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome) -> list[int]:
         """Hits to warnings in the run's transaction; returns the new live warnings to announce.
 
-        A few statements whatever the number of hits: the employee numbers are looked up once
-        each, and the hits (a JSON array made by DuckDB) are upserted in one INSERT … SELECT.
+        A few statements per page of hits whatever their number: the employee numbers are looked
+        up once each, and each page of hits (a JSON array made by the engine) is upserted in one
+        INSERT … SELECT. The outcome's pages are closed here, whatever happens.
         """
+        try:
+            return await self._store_pages(run, topic, version, outcome)
+        finally:
+            await asyncio.to_thread(outcome.close)
+
+    async def _store_pages(
+        self, run: RuleRun, topic: Topic, version: RuleVersion, outcome: Outcome
+    ) -> list[int]:
         run.rows_scanned = outcome.levels.pop("__scanned__", 0)
         run.hits_high = outcome.levels.get("high", 0)
         run.hits_medium = outcome.levels.get("medium", 0)
@@ -278,18 +292,21 @@ class EngineService:
             else:
                 unknown.add(employee_no)
                 run.unassigned += n
-        stored = await store_payload(
-            self.session,
-            outcome.payload if assigned else None,
-            RunInfo(
-                run_id=run.id or 0,
-                topic_id=topic.id or 0,
-                topic_code=topic.code,
-                rule_version_id=version.id or 0,
-                specialty=topic.specialty,
-                trial=run.trial,
-            ),
+        info = RunInfo(
+            run_id=run.id or 0,
+            topic_id=topic.id or 0,
+            topic_code=topic.code,
+            rule_version_id=version.id or 0,
+            specialty=topic.specialty,
+            trial=run.trial,
         )
+        stored = Stored()
+        pages = outcome.pages if assigned else None
+        while pages is not None and (page := await asyncio.to_thread(pages.next)) is not None:
+            part = await store_payload(self.session, page, info)
+            stored.created += part.created
+            stored.updated += part.updated
+            stored.created_ids += part.created_ids
         run.warnings_created, run.warnings_updated = stored.created, stored.updated
         if run.trial and assigned:  # trial hits go to topic experts only
             await self._tell_experts(run, topic, assigned)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     duckdb_wait_seconds: float = Field(default=300.0, gt=0)
     duckdb_linger_seconds: float = Field(default=2.0, ge=0)
     rule_timeout_seconds: float = Field(default=60.0, gt=0)
+    #: a run's hits reach the operational database in pages of this many (plus the rest of the
+    #: last hit's object and period): the engine's memory and one INSERT's size stay bounded
+    rule_hit_page_size: int = Field(default=5000, ge=1)
     #: which engine runs the rules (backend/engine/engines.py): DuckDB embedded (the default) or
     #: Apache Spark (the ``spark`` extra and a Java runtime; README "Running at province scale")
     business_engine: Literal["duckdb", "spark"] = "duckdb"

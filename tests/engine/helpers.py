@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.audit.service import AuditTrail
+from backend.engine.evaluate import Outcome
 from backend.engine.models import RuleRun
 from backend.engine.service import EngineService
 from backend.topics.models import RuleDraft, Thresholds, TopicCreate, TopicState, Transition
@@ -52,6 +53,19 @@ SCENARIO = [
     *month_rows("A004", "E0005", 0),
     *month_rows("A005", "E9999", 4),
 ]
+
+
+def drain(outcome: Outcome) -> list[dict[str, Any]]:
+    """Every hit of an outcome, page by page (the outcome is closed)."""
+    import json
+
+    out: list[dict[str, Any]] = []
+    try:
+        while outcome.pages is not None and (page := outcome.pages.next()) is not None:
+            out.extend(json.loads(page))
+    finally:
+        outcome.close()
+    return out
 
 
 def trail() -> AuditTrail:

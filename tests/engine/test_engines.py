@@ -28,11 +28,12 @@ from backend.engine.evaluate import Outcome
 from backend.engine.models import RuleRun
 from backend.engine.service import EngineService
 from backend.kernel.settings import Settings
+from backend.org.models import Person
 from backend.topics.models import Thresholds
 from backend.warnings.models import Warning
 from tests.conftest import PG_URL
 from tests.data.factories import ACTOR, GOOD, declare_readings, readings_csv, service
-from tests.engine.helpers import HOSTILE_SQL, trail, zero_usage_topic
+from tests.engine.helpers import HOSTILE_SQL, drain, month_rows, trail, zero_usage_topic
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -178,7 +179,7 @@ def on(settings: Settings, engine: str, conf: dict[str, Any], store: Path) -> Se
 
 
 def hits(outcome: Outcome) -> list[dict[str, Any]]:
-    return sorted(json.loads(outcome.payload or "[]"), key=lambda h: (h["e"], h["o"], h["p"], h["l"]))
+    return sorted(drain(outcome), key=lambda h: (h["e"], h["o"], h["p"], h["l"]))
 
 
 def _first_difference(a: Any, b: Any) -> str:
@@ -229,13 +230,14 @@ async def test_topics_and_rule_corpus_give_the_same_hits_on_duckdb_and_spark(
         job = RuleJob(check_rule_sql(sql, names), params, thresholds, 3, 120.0)
         outcomes = {engine: (await runner.run(job))[0] for engine, runner in engines.items()}
         base = outcomes["duckdb file"]
-        assert base.payload, f"{name}: the data must give hits"
+        assert base.pages, f"{name}: the data must give hits"
         seen_levels |= {level for level, n in base.levels.items() if n and level != "__scanned__"}
+        found = {engine: hits(outcome) for engine, outcome in outcomes.items()}
         for engine, outcome in outcomes.items():
             for what, a, b in (
                 ("levels", base.levels, outcome.levels),
                 ("hits per employee", base.by_employee, outcome.by_employee),
-                ("hits and evidence", hits(base), hits(outcome)),
+                ("hits and evidence", found["duckdb file"], found[engine]),
             ):
                 if a != b:
                     differences.append(f"{name} on {engine}: {what} differ: {_first_difference(a, b)}")
@@ -387,3 +389,97 @@ async def test_a_queued_run_is_run_once_when_two_schedulers_look_at_the_queue(db
         ).scalars()
         assert len(list(recorded)) == 1
     assert (done.status, done.engine, done.warnings_created) == ("done", "duckdb", 3)
+
+
+def _two_people_per_account() -> list[Any]:
+    """B001…B009: E0005 high (3 zero days) and E0006 low (1) on the same account and month;
+    A001…A003 before them: E0101 medium (2). 21 hits on 12 (object, period) pairs, so that a page of
+    4 would end between the two hits of B001."""
+    rows: list[Any] = []
+    for n in range(1, 10):
+        account = f"B{n:03d}"
+        rows += month_rows(account, "E0005", 3)
+        rows += [(account, f"2026-10-{day}", "2026-10", 0 if day == 11 else 5, "E0006") for day in (11, 12)]
+    for n in range(1, 4):
+        rows += month_rows(f"A{n:03d}", "E0101", 2)
+    return rows
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+async def test_a_run_with_more_hits_than_a_page_stores_each_warning_once(
+    db, settings, tmp_path, engine, request, monkeypatch
+):
+    from backend.engine import service as engine_service
+
+    if engine == "spark":
+        target = on(settings, "spark", request.getfixturevalue("spark_conf"), tmp_path / "shared")
+    else:
+        target = settings
+    target = target.model_copy(update={"rule_hit_page_size": 4})
+    pages: list[int] = []
+    store_payload = engine_service.store_payload
+
+    async def counted(session: Any, payload: str | None, info: Any) -> Any:
+        pages.append(len(json.loads(payload or "[]")))
+        return await store_payload(session, payload, info)
+
+    monkeypatch.setattr(engine_service, "store_payload", counted)
+    await zero_usage_topic(db, target, tmp_path, rows=_two_people_per_account())
+    async with db.session() as session:
+        [run] = await EngineService(session, trail(), target).run_codes(["MK-ZERO"], ACTOR)
+        if engine == "spark":
+            [run] = await EngineService(session, trail(), target).run_queued()
+    assert (run.status, run.engine, run.error) == ("done", engine, None)
+    assert (run.hits_high, run.hits_medium, run.hits_low) == (9, 3, 9)
+    # pages of 4 hits, or 5 not to split an account's month between two pages: each hit stored once
+    assert pages == [5, 4, 4, 4, 4], pages
+    assert (run.warnings_created, run.warnings_updated) == (12, 0)
+    # what the engine kept for the pages is gone: the spooled hits (DuckDB file), the run's files (Spark)
+    assert not [*(target.data_dir / "staging").glob("run-*"), *(tmp_path / "shared" / "_runs").glob("*")]
+    async with db.session() as session:
+        warnings = (await session.execute(select(Warning))).scalars().all()
+        people = dict(
+            (await session.execute(select(Person.id, Person.employee_no))).all()  # type: ignore[call-overload]
+        )
+    assert sorted((w.object_key, w.level, people[w.person_id], w.hit_count) for w in warnings) == [
+        *[(f"A{n:03d}", "medium", "E0101", 1) for n in range(1, 4)],
+        *[(f"B{n:03d}", "high", "E0005", 1) for n in range(1, 10)],
+    ]
+
+
+#: values of each key type and Python's str() of them (what DuckDB makes of them, tests/engine/test_keys.py)
+SPARK_KEYS = [
+    ("DOUBLE", v, str(v))
+    for v in (1.5, 3.0, -0.0, 1e16, 1e15, 1e-05, 0.0001, 0.00015, 12345678.9, 1.2345678901234567e17,
+              -2.5e-7, 1e22, 0.1, 2e-3, 1e23, 5e-324, 1.7976931348623157e308, -123.456, 0.30000000000000004,
+              float("nan"), float("-inf"))
+]  # fmt: skip
+SPARK_KEYS += [
+    ("FLOAT", 0.1, "0.10000000149011612"),
+    ("BOOLEAN", True, "True"),
+    ("BOOLEAN", None, "None"),
+    ("BIGINT", 4611686018427387904, "4611686018427387904"),
+    ("DECIMAL(10,2)", "-0.05", "-0.05"),
+    ("DECIMAL(18,10)", "0.00000001", "1.00E-8"),
+    ("DECIMAL(18,10)", "0", "0E-10"),
+    ("DATE", "2026-01-01", "2026-01-01"),
+    ("TIMESTAMP", "2026-01-01 00:00:00", "2026-01-01 00:00:00"),
+    ("TIMESTAMP", "2026-01-01 08:30:00.5", "2026-01-01 08:30:00.500000"),
+    ("TIMESTAMP", "2026-01-01 08:30:00.000001", "2026-01-01 08:30:00.000001"),
+]
+
+
+def test_spark_makes_keys_as_pythons_str_of_the_value(spark_conf, tmp_path):
+    """Spark makes the keys in its SQL: the same text as DuckDB, so a warning is found again
+    whichever engine raised it."""
+    from backend.data import spark
+    from backend.engine.spark_hits import as_text
+
+    session = spark.session(Settings(_env_file=None, data_dir=tmp_path, **spark_conf))  # type: ignore[call-arg]
+    wrong = []
+    for kind, value, python in SPARK_KEYS:
+        source = "CAST(NULL AS BOOLEAN)" if value is None else f"CAST('{value}' AS {spark.spark_type(kind)})"
+        (made,) = session.sql(f"SELECT {as_text('k', {'k': kind})} FROM (SELECT {source} AS k)").first()
+        if made != python:
+            wrong.append(f"{kind} {value!r}: Spark {made!r}, Python {python!r}")
+    assert not wrong, "\n".join(wrong)

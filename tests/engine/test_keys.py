@@ -3,14 +3,13 @@ they were when Python made them: a rule's keys keep matching the warnings of ear
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import pytest
 
 from backend.data.sandbox import RuleRejected
 from backend.engine.evaluate import evaluate
 from backend.topics.models import Thresholds
+from tests.engine.helpers import drain
 
 THRESHOLDS = Thresholds(measure="m", direction="above", high=1)
 
@@ -68,8 +67,7 @@ VALUES = [
 def keys_of(cur: duckdb.DuckDBPyConnection, value: str) -> tuple[str, str]:
     """(object key, period key) of the one hit of a rule returning ``value`` as both keys."""
     sql = f"SELECT 'E0005' AS employee_no, {value} AS object_key, {value} AS period_key, 2 AS m"
-    outcome = evaluate(sql, {}, THRESHOLDS, 1)(cur)
-    (hit,) = json.loads(outcome.payload or "[]")
+    (hit,) = drain(evaluate(sql, {}, THRESHOLDS, 1)(cur))
     return hit["o"], hit["p"]
 
 
