@@ -76,7 +76,9 @@ async def pick(http: aiohttp.ClientSession, base: str, headers: dict[str, str], 
     return None
 
 
-async def reply(http: aiohttp.ClientSession, base: str, headers: dict[str, str], wid: int) -> tuple[float, int]:
+async def reply(
+    http: aiohttp.ClientSession, base: str, headers: dict[str, str], wid: int
+) -> tuple[float, int]:
     body = {
         "client_id": uuid.uuid4().hex,
         "result": "true",
@@ -117,7 +119,9 @@ async def run(base: str, usernames: list[str], args: argparse.Namespace, pg_url:
                 flush=True,
             )
             await asyncio.sleep(args.pause)
-        print(f"all rounds: {len(every)} replies, p50 {pct(every, 0.5):.0f} ms, p99 {pct(every, 0.99):.0f} ms")
+        print(
+            f"all rounds: {len(every)} replies, p50 {pct(every, 0.5):.0f} ms, p99 {pct(every, 0.99):.0f} ms"
+        )
 
 
 def main() -> None:
@@ -125,7 +129,9 @@ def main() -> None:
     ap.add_argument("--writers", type=int, default=50, help="managers replying at the same instant")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--pause", type=float, default=2.0, help="seconds between rounds")
-    ap.add_argument("--database-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}; 'sqlite': a fresh file")
+    ap.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}; 'sqlite': a fresh file"
+    )
     args = ap.parse_args()
     url = None if args.database_url == "sqlite" else args.database_url
     tmp = Path(tempfile.mkdtemp(prefix="probity-trail-writers-"))

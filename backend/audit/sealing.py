@@ -35,6 +35,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, Table, case, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.hashing import GENESIS, compute_hash, compute_mac
@@ -55,15 +57,16 @@ class ChainConflict(RuntimeError):
 
 async def take_head(session: AsyncSession) -> tuple[int, str]:
     """Lock the chain head for the rest of the transaction: (last seq, last hash)."""
-    lock = update(CHAIN).where(CHAIN.c.id == 1).values(seq=CHAIN.c.seq).returning(CHAIN.c.seq, CHAIN.c.last_hash)
+    lock = (
+        update(CHAIN).where(CHAIN.c.id == 1).values(seq=CHAIN.c.seq).returning(CHAIN.c.seq, CHAIN.c.last_hash)
+    )
     row = (await session.execute(lock)).one_or_none()
     if row is None:  # the first record ever (or a wiped trail)
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
+        genesis = {"id": 1, "seq": 0, "last_hash": GENESIS}
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(pg_insert(CHAIN).values(**genesis).on_conflict_do_nothing())
         else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        await session.execute(upsert(CHAIN).values(id=1, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
+            await session.execute(sqlite_insert(CHAIN).values(**genesis).on_conflict_do_nothing())
         row = (await session.execute(lock)).one()
     return int(row[0]), str(row[1])
 
@@ -150,7 +153,9 @@ async def _seal_batch(
 class Sealer:
     """This process's sealer: seals every ``every_seconds`` and when it stops."""
 
-    def __init__(self, db: Database, seal: Callable[[Database], Awaitable[int]], every_seconds: float) -> None:
+    def __init__(
+        self, db: Database, seal: Callable[[Database], Awaitable[int]], every_seconds: float
+    ) -> None:
         self.db = db
         self._seal = seal
         self.every = every_seconds
@@ -180,4 +185,3 @@ class Sealer:
                 raise
             except Exception:
                 log.exception("trail of acts: sealing failed; tried again later")
-

@@ -40,6 +40,7 @@ from backend.kernel.timeutil import as_utc, utcnow
 RETENTION_DAYS = 184
 RECORD: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 
+
 def _plain(value: Any) -> bool:
     if isinstance(value, list):
         return all(type(v) in _SCALARS for v in value)
@@ -172,31 +173,31 @@ class AuditTrail:
         expected_seq: int | None = None
         prev = GENESIS
         checked = 0
-        async for rec in _stream(session):
-            where = f"record seq {rec.seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
+        async for seq, rec in _stream(session):
+            where = f"record seq {seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
             if expected_seq is None:  # the first record: seq 1, or right after a purge
-                expected_seq = rec.seq
-                if rec.seq > 1:
-                    cut = purges.get(rec.seq - 1)
+                expected_seq = seq
+                if seq > 1:
+                    cut = purges.get(seq - 1)
                     if cut is None or cut.hash != rec.prev_hash:
                         return VerifyResult(
                             False,
                             checked,
-                            f"{_missing(1, rec.seq - 1)}: deleted behind the application's back "
+                            f"{_missing(1, seq - 1)}: deleted behind the application's back "
                             f"(no purge of them is recorded); the trail starts at {where}",
                         )
                     prev = cut.hash
-            if rec.seq < expected_seq:
+            if seq < expected_seq:
                 return VerifyResult(
                     False,
                     checked,
                     f"{where}: duplicate sequence number, inserted behind the application's back",
                 )
-            if rec.seq > expected_seq:
+            if seq > expected_seq:
                 return VerifyResult(
                     False,
                     checked,
-                    f"{_missing(expected_seq, rec.seq - 1)}: deleted behind the application's back "
+                    f"{_missing(expected_seq, seq - 1)}: deleted behind the application's back "
                     f"(next is {where})",
                 )
             if rec.prev_hash != prev:
@@ -213,8 +214,8 @@ class AuditTrail:
                     f"{where}: content does not match its hash, "
                     "edited or inserted behind the application's back",
                 )
-            if rec.seq in wanted:
-                seen[rec.seq] = rec.hash
+            if seq in wanted:
+                seen[seq] = rec.hash
             prev = rec.hash
             expected_seq += 1
             checked += 1
@@ -313,9 +314,11 @@ class AuditTrail:
             )
             if first is None or last is None or last < first:
                 return PurgeResult(0, None)
-            digest = (
-                await session.execute(select(col(AuditRecord.hash)).where(col(AuditRecord.seq) == last))
-            ).scalar_one()
+            digest = str(
+                (
+                    await session.execute(select(col(AuditRecord.hash)).where(col(AuditRecord.seq) == last))
+                ).scalar_one()
+            )
             cut = checkpoints.sign(Checkpoint("purge", last, digest, _stamp(utcnow()), first=first))
             checkpoints.append(cut)  # before the delete: a crash between leaves records, never a gap
             await session.execute(delete(AuditRecord).where(col(AuditRecord.seq) <= last))
@@ -395,7 +398,8 @@ async def _pending(session: AsyncSession) -> Sequence[Any]:
     return (await session.execute(select(RECORD).where(RECORD.c.seq.is_(None)).order_by(RECORD.c.id))).all()
 
 
-async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
+async def _stream(session: AsyncSession) -> AsyncIterator[tuple[int, AuditRecord]]:
+    """The sealed records in seq order, with their seq."""
     last = 0
     while True:
         batch = (
@@ -413,5 +417,5 @@ async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
         if not batch:
             return
         for rec in batch:
-            yield rec
-        last = batch[-1].seq
+            last = int(rec.seq or 0)
+            yield last, rec

@@ -4,6 +4,7 @@ chain moments later, by sealers that never chain a record twice nor skip one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import func, select, text
@@ -29,7 +30,9 @@ async def write(db, trail, n, action="test.act"):
 async def pending(db):
     async with db.session() as session:
         return (
-            await session.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq.is_(None)))
+            await session.execute(
+                select(func.count()).select_from(AuditRecord).where(AuditRecord.seq.is_(None))
+            )
         ).scalar_one()
 
 
@@ -55,7 +58,9 @@ async def test_a_record_is_written_with_its_change_and_sealed_moments_later(sett
     after = await chain(db)
     assert [s for _, s in after] == list(range(1, len(before) + 4))
     async with db.session() as session:
-        actions = (await session.execute(select(AuditRecord.action).order_by(AuditRecord.seq))).scalars().all()
+        actions = (
+            (await session.execute(select(AuditRecord.action).order_by(AuditRecord.seq))).scalars().all()
+        )
     assert actions[-3:] == ["test.act"] * 3 and "test.undone" not in actions
 
 
@@ -100,10 +105,8 @@ async def barrier_between_read_and_write(monkeypatch, wait_s=1.0):
             if len(arrived) == 2:
                 both.set()
             else:
-                try:
+                with contextlib.suppress(TimeoutError):  # the other one waits for the head: go on
                     await asyncio.wait_for(both.wait(), wait_s)
-                except TimeoutError:
-                    pass  # the other one is waiting for the head: go on
         return rows
 
     monkeypatch.setattr(sealing, "read_pending", held)
