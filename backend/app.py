@@ -27,6 +27,7 @@ from sqlalchemy import text
 import backend
 from backend.audit.controller import provide_trail
 from backend.audit.reads import ReadJournal
+from backend.audit.sealing import Sealer
 from backend.audit.service import AuditTrail
 from backend.auth.middleware import auth_middleware
 from backend.auth.service import WATCHED as AUTH_TABLES
@@ -151,6 +152,7 @@ def app_state(settings: Settings, database: Database | None = None) -> dict[str,
         "owns_db": database is None,
         "trail": trail,
         "reads": ReadJournal(db, trail, settings.read_trail_seconds),
+        "sealer": Sealer(db, trail.seal, settings.audit_seal_seconds),
         "hasher": make_hasher(settings),
         "facts_cache": make_facts_cache(settings),
     }
@@ -159,7 +161,8 @@ def app_state(settings: Settings, database: Database | None = None) -> dict[str,
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start what the process's role has beside HTTP (``backend.roles``: workers, scheduler, bot),
-    this process's trail of reads and change watch; stop them and close the database after."""
+    this process's trail of reads, trail sealer and change watch; stop them and close the database
+    after."""
     from backend.roles import start_parts
 
     settings: Settings = app.state.settings
@@ -168,6 +171,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settling = asyncio.create_task(settle_over_time()) if settings.heap_settles else None
     reads: ReadJournal = app.state.reads
     reads.start()
+    sealer: Sealer = app.state.sealer
+    sealer.start()
     watched = {**INBOX_TABLES, **AUTH_TABLES, **ORG_TABLES}  # table → topic (backend/kernel/watch.py)
     watch = start_change_watch(db.engine, watched) if settings.watches_changes else None
     try:
@@ -179,6 +184,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             await watch.stop()
         await reads.stop()
         await parts.stop()
+        await sealer.stop()  # after the parts: what they wrote last is sealed too
         if app.state.owns_db:
             await db.dispose()
 

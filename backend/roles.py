@@ -119,13 +119,16 @@ async def role_process(role: str, settings: Settings) -> AsyncIterator[Running]:
         raise ValueError(reason)
     compose(role)
     holder = SimpleNamespace(state=State(app_state(settings)))
+    sealer = holder.state.sealer  # this process's records are sealed even with no HTTP process
     try:
         running = await start_parts(role, holder)
         log.info("probity %s process started: %s", role, ", ".join(sorted(running.parts)) or "nothing")
+        sealer.start()
         try:
             yield running
         finally:
             await running.stop()
+            await sealer.stop()
     finally:
         await holder.state.db.dispose()
 

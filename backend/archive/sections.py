@@ -258,7 +258,7 @@ async def trail_block(session: AsyncSession, objects: Sequence[tuple[str, str]],
     rows = list(
         (
             await session.execute(
-                select(AuditRecord).where(match).order_by(col(AuditRecord.seq).desc()).limit(TRAIL_SHOWN)
+                select(AuditRecord).where(match).order_by(col(AuditRecord.id).desc()).limit(TRAIL_SHOWN)
             )
         ).scalars()
     )

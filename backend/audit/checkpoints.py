@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -169,11 +169,19 @@ async def committed_head(session: AsyncSession) -> tuple[int, str] | None:
 
 class Checkpointer:
     """Writes a head checkpoint when the trail has grown and ``every_seconds`` have passed since
-    the last one (called after each flush of the trail of reads; cheap when nothing is due)."""
+    the last one (called after each flush of the trail of reads; cheap when nothing is due). With
+    ``seal``, the pending records are sealed first, so the head checkpointed covers every act
+    committed before."""
 
-    def __init__(self, checkpoints: Checkpoints, every_seconds: float) -> None:
+    def __init__(
+        self,
+        checkpoints: Checkpoints,
+        every_seconds: float,
+        seal: Callable[[Database], Awaitable[int]] | None = None,
+    ) -> None:
         self.checkpoints = checkpoints
         self.every = every_seconds
+        self.seal = seal
         self._last_seq = -1
         self._last_time = -float("inf")
 
@@ -182,6 +190,8 @@ class Checkpointer:
         if now - self._last_time < self.every and not force:
             return None
         self._last_time = now
+        if self.seal is not None:
+            await self.seal(db)
         async with db.session() as session:
             head = await committed_head(session)
         if head is None or head[0] <= self._last_seq:

@@ -13,6 +13,10 @@ from backend.kernel.timeutil import LocalDateTime
 
 
 class AuditRecord(SQLModel, table=True):
+    """One act. Written with the change it records (``mac``: its content keyed, so a record slipped
+    in behind the application's back is refused); ``seq``, ``prev_hash`` and ``hash`` are set
+    when a sealer chains it, moments later (``backend/audit/sealing.py``): until then it is pending."""
+
     __tablename__ = "audit_record"
     __table_args__ = (
         Index("ix_audit_object", "object_type", "object_id"),
@@ -20,7 +24,8 @@ class AuditRecord(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True, index=True)
+    #: its place in the chain, from 1; None while pending (not yet sealed)
+    seq: int | None = Field(default=None, unique=True, index=True)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     actor_person_id: int | None = None
     actor_account_id: int | None = None
@@ -35,12 +40,15 @@ class AuditRecord(SQLModel, table=True):
     power: str | None = Field(default=None, max_length=64)
     old_value: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     new_value: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+    #: keyed hash of the content (not of seq or prev_hash), set when the record is written
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class AuditChain(SQLModel, table=True):
-    """One row: the last sequence number and hash. Updating it first serialises appends."""
+    """One row: the last sealed record's seq and hash. Only sealers update it (briefly, in their
+    own transaction); a request writing a record never touches it."""
 
     __tablename__ = "audit_chain"
 
@@ -50,7 +58,8 @@ class AuditChain(SQLModel, table=True):
 
 
 class AuditPublic(SQLModel):
-    seq: int
+    #: null for a moment after the act, until the record is sealed into the chain
+    seq: int | None
     at: LocalDateTime
     actor_person_id: int | None
     actor_label: str | None

@@ -1,8 +1,8 @@
 """Reads of case content answered without a write transaction, recorded in the trail in batches.
 
 The inbox list shows evidence, so each list answered is a read for the trail. Writing a trail
-record inside every list request would make the phone's most frequent request a write (the trail's
-chain takes one lock): instead the request notes the read here (no I/O) and a task appends the
+record inside every list request would make the phone's most frequent request a write (on SQLite
+one writer at a time): instead the request notes the read here (no I/O) and a task appends the
 noted reads every ``read_trail_seconds`` in one transaction (``AuditTrail.record_many``).
 
 Within one such interval, the same person reading the same items the same way again (a phone
@@ -83,6 +83,7 @@ class ReadJournal:
         self.checkpointer = Checkpointer(
             Checkpoints.in_dir(settings.data_dir, settings.secret_key.get_secret_value()),
             settings.audit_checkpoint_seconds,
+            seal=trail.seal,
         )
         self._pending: dict[tuple[Any, ...], _Read] = {}
         self._task: asyncio.Task[None] | None = None
@@ -120,8 +121,8 @@ class ReadJournal:
             try:
                 written = 0
                 async with self.db.session() as session:
-                    # in slices, one transaction: each slice's hashing and row building is a few
-                    # milliseconds of the loop, so requests answered meanwhile are not held up
+                    # in slices, one transaction: each slice's row building is a few milliseconds
+                    # of the loop, so requests answered meanwhile are not held up
                     for start in range(0, len(entries), SLICE):
                         written += await self.trail.record_many(session, entries[start : start + SLICE])
                         await asyncio.sleep(0)

@@ -1,70 +1,44 @@
 """Append to and verify the trail of acts.
 
-Each record's ``hash`` is HMAC-SHA256 (key derived from ``PROBITY_SECRET_KEY``) over its
-content and the previous record's hash. Anyone editing, deleting or inserting records behind
-the application's back breaks the chain, and :func:`verify` names the first bad record.
+A record is written in the caller's transaction, atomic with the change it records, with a
+``mac``: HMAC-SHA256 of its content (a key of its own derived from ``PROBITY_SECRET_KEY``). It
+does not touch the chain head, so writing requests never wait for one another on the trail. A
+sealer chains it moments later (``backend/audit/sealing.py``): its ``seq`` and ``hash``,
+HMAC-SHA256 over its content, seq and the previous record's hash. Anyone editing, deleting or
+inserting records behind the application's back breaks the chain (or a pending record's mac),
+and :func:`verify` names the first bad record.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.audit.checkpoints import Checkpoint, Checkpoints, covering
+from backend.audit.hashing import (
+    GENESIS,
+    canonical,
+    chain_key,
+    compute_hash,
+    compute_mac,
+    record_key,
+)
 from backend.audit.models import AuditChain, AuditRecord
+from backend.audit.sealing import seal_pending
 from backend.kernel.access import Actor, Principal
 from backend.kernel.db import Database
 from backend.kernel.timeutil import as_utc, utcnow
 
-GENESIS = "0" * 64
 #: the trail is kept at least this long: `probity audit purge` refuses anything later
 RETENTION_DAYS = 184
 RECORD: Table = AuditRecord.__table__  # type: ignore[attr-defined]
-HASHED_FIELDS = (
-    "seq",
-    "at",
-    "actor_person_id",
-    "actor_account_id",
-    "actor_unit_id",
-    "actor_label",
-    "actor_post",
-    "channel",
-    "request_id",
-    "object_type",
-    "object_id",
-    "action",
-    "power",
-    "old_value",
-    "new_value",
-    "prev_hash",
-)
-
-
-def chain_key(secret_key: str) -> bytes:
-    return hmac.new(secret_key.encode(), b"probity/audit-chain/v1", hashlib.sha256).digest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value
-
-
-def compute_hash(key: bytes, fields: Mapping[str, Any]) -> str:
-    body = {name: _canonical(fields.get(name)) for name in HASHED_FIELDS}
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _plain(value: Any) -> bool:
@@ -86,7 +60,7 @@ def jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, datetime):
-            out[name] = _canonical(value)
+            out[name] = canonical(value)
         elif hasattr(value, "isoformat"):
             out[name] = value.isoformat()
         elif isinstance(value, set | frozenset):
@@ -118,11 +92,10 @@ class Entry:
     #: when the act happened, if not when it is written (reads recorded in batches)
     at: datetime | None = None
 
-    def fields(self, seq: int, at: datetime, prev_hash: str) -> dict[str, Any]:
-        """The record's columns but its hash (``at`` unless the entry has its own time)."""
+    def fields(self, at: datetime) -> dict[str, Any]:
+        """The record's content (``at`` unless the entry has its own time): what its mac covers."""
         actor = self.actor
         return {
-            "seq": seq,
             "at": self.at or at,
             "actor_person_id": actor.person_id,
             "actor_account_id": actor.account_id,
@@ -137,15 +110,17 @@ class Entry:
             "power": self.power,
             "old_value": jsonable(self.old),
             "new_value": jsonable(self.new),
-            "prev_hash": prev_hash,
         }
 
 
 class AuditTrail:
-    """Writes records in the caller's transaction (commit stays with the caller)."""
+    """Writes records in the caller's transaction (commit stays with the caller); seals them."""
 
     def __init__(self, secret_key: str) -> None:
         self._key = chain_key(secret_key)
+        self._mac_key = record_key(secret_key)
+        #: pending records this process found not matching their mac (logged once each)
+        self.refused: set[int] = set()
 
     async def record(
         self,
@@ -159,47 +134,34 @@ class AuditTrail:
         new: Mapping[str, Any] | None = None,
         power: str | None = None,
     ) -> AuditRecord:
-        seq, prev_hash = await self._advance(session)
-        entry = Entry(actor, action, object_type, object_id, old, new, power)
-        fields = entry.fields(seq, utcnow(), prev_hash)
-        digest = compute_hash(self._key, fields)
-        rec = AuditRecord(**fields, hash=digest)
+        """Add a pending record to ``session``: inserted with the caller's next flush or commit
+        (as late as the change allows: on SQLite a transaction writes as briefly as it can)."""
+        fields = Entry(actor, action, object_type, object_id, old, new, power).fields(utcnow())
+        rec = AuditRecord(**fields, mac=compute_mac(self._mac_key, fields))
         session.add(rec)
-        await session.execute(update(AuditChain).where(col(AuditChain.id) == 1).values(last_hash=digest))
-        await session.flush()
         return rec
 
     async def record_many(self, session: AsyncSession, entries: Sequence[Entry]) -> int:
-        """Append ``entries`` in order as :meth:`record` would one by one, in a few statements:
-        the chain advanced once, the records inserted with one executemany. Returns how many."""
+        """Append ``entries`` in order as :meth:`record` would one by one, with one executemany.
+        Returns how many."""
         if not entries:
             return 0
-        last, prev_hash = await self._advance(session, len(entries))
         at = utcnow()
         rows: list[dict[str, Any]] = []
-        for seq, entry in enumerate(entries, start=last - len(entries) + 1):
-            fields = entry.fields(seq, at, prev_hash)
-            prev_hash = compute_hash(self._key, fields)
-            rows.append({**fields, "hash": prev_hash})
+        for entry in entries:
+            fields = entry.fields(at)
+            rows.append({**fields, "mac": compute_mac(self._mac_key, fields)})
         await session.execute(insert(RECORD), rows)
-        await session.execute(update(AuditChain).where(col(AuditChain.id) == 1).values(last_hash=prev_hash))
         return len(rows)
 
-    async def _advance(self, session: AsyncSession, count: int = 1) -> tuple[int, str]:
-        """Take the chain's lock (an UPDATE, on both SQLite and PostgreSQL) and the next seq
-        (the last of ``count`` taken), with the hash the first of them follows."""
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        ins = pg_insert(AuditChain) if dialect == "postgresql" else sqlite_insert(AuditChain)
-        await session.execute(ins.values(id=1, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
-        row = (
-            await session.execute(
-                update(AuditChain)
-                .where(col(AuditChain.id) == 1)
-                .values(seq=col(AuditChain.seq) + count)
-                .returning(col(AuditChain.seq), col(AuditChain.last_hash))
-            )
-        ).one()
-        return int(row[0]), str(row[1])
+    async def seal(self, db: Database) -> int:
+        """Chain every pending record now (see ``backend/audit/sealing.py``). Returns how many."""
+        async with db.session() as session:
+            return await self.seal_pending(session)
+
+    async def seal_pending(self, session: AsyncSession) -> int:
+        """:meth:`seal` in ``session``, which must hold nothing uncommitted (each batch commits)."""
+        return await seal_pending(session, self._key, self._mac_key, self.refused)
 
     async def verify(self, session: AsyncSession, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
         """Walk the chain, then compare it with ``checkpoints`` (kept outside the database): a
@@ -211,31 +173,31 @@ class AuditTrail:
         expected_seq: int | None = None
         prev = GENESIS
         checked = 0
-        async for rec in _stream(session):
-            where = f"record seq {rec.seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
+        async for seq, rec in _stream(session):
+            where = f"record seq {seq} (id {rec.id}, {rec.action} on {rec.object_type} {rec.object_id})"
             if expected_seq is None:  # the first record: seq 1, or right after a purge
-                expected_seq = rec.seq
-                if rec.seq > 1:
-                    cut = purges.get(rec.seq - 1)
+                expected_seq = seq
+                if seq > 1:
+                    cut = purges.get(seq - 1)
                     if cut is None or cut.hash != rec.prev_hash:
                         return VerifyResult(
                             False,
                             checked,
-                            f"{_missing(1, rec.seq - 1)}: deleted behind the application's back "
+                            f"{_missing(1, seq - 1)}: deleted behind the application's back "
                             f"(no purge of them is recorded); the trail starts at {where}",
                         )
                     prev = cut.hash
-            if rec.seq < expected_seq:
+            if seq < expected_seq:
                 return VerifyResult(
                     False,
                     checked,
                     f"{where}: duplicate sequence number, inserted behind the application's back",
                 )
-            if rec.seq > expected_seq:
+            if seq > expected_seq:
                 return VerifyResult(
                     False,
                     checked,
-                    f"{_missing(expected_seq, rec.seq - 1)}: deleted behind the application's back "
+                    f"{_missing(expected_seq, seq - 1)}: deleted behind the application's back "
                     f"(next is {where})",
                 )
             if rec.prev_hash != prev:
@@ -252,8 +214,8 @@ class AuditTrail:
                     f"{where}: content does not match its hash, "
                     "edited or inserted behind the application's back",
                 )
-            if rec.seq in wanted:
-                seen[rec.seq] = rec.hash
+            if seq in wanted:
+                seen[seq] = rec.hash
             prev = rec.hash
             expected_seq += 1
             checked += 1
@@ -296,9 +258,22 @@ class AuditTrail:
                 checked,
                 f"chain head (seq {head.seq}) does not match the last record (seq {last}): tampered",
             )
+        pending = 0
+        for row in await _pending(session):  # written, not sealed yet: present, checked by their mac
+            if row.mac is None or compute_mac(self._mac_key, row._mapping) != row.mac:
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"pending record id {row.id} ({row.action} on {row.object_type} {row.object_id}): "
+                    "content does not match its mac, inserted or edited behind the application's back",
+                )
+            pending += 1
         purged = f", records 1–{max(purges)} purged" if purges else ""
         against = f", {len(checkpoints)} checkpoint(s) agree" if checkpoints else ""
-        return VerifyResult(True, checked, f"{checked} records, chain intact{purged}{against}", last, prev)
+        waiting = f", {pending} more written and waiting to be sealed" if pending else ""
+        return VerifyResult(
+            True, checked, f"{checked} records, chain intact{purged}{against}{waiting}", last, prev
+        )
 
     async def purge(
         self,
@@ -312,7 +287,8 @@ class AuditTrail:
         """Delete the records made before ``before`` (at least ``RETENTION_DAYS`` ago), oldest
         first up to the first one made later. The trail must verify first; a signed ``purge``
         checkpoint (first and last seq, hash at the cut) is written before the delete, and the
-        purge itself is a record of the trail."""
+        purge itself is a record of the trail. Pending records are sealed first (asked or not)."""
+        await self.seal(db)
         limit = (now or utcnow()) - timedelta(days=RETENTION_DAYS)
         if as_utc(before) > limit:
             raise PurgeRefused(
@@ -338,9 +314,11 @@ class AuditTrail:
             )
             if first is None or last is None or last < first:
                 return PurgeResult(0, None)
-            digest = (
-                await session.execute(select(col(AuditRecord.hash)).where(col(AuditRecord.seq) == last))
-            ).scalar_one()
+            digest = str(
+                (
+                    await session.execute(select(col(AuditRecord.hash)).where(col(AuditRecord.seq) == last))
+                ).scalar_one()
+            )
             cut = checkpoints.sign(Checkpoint("purge", last, digest, _stamp(utcnow()), first=first))
             checkpoints.append(cut)  # before the delete: a crash between leaves records, never a gap
             await session.execute(delete(AuditRecord).where(col(AuditRecord.seq) <= last))
@@ -353,6 +331,7 @@ class AuditTrail:
                 power="audit.purge",
             )
             await session.commit()
+        await self.seal(db)
         return PurgeResult(last - first + 1, cut)
 
     async def list(
@@ -374,7 +353,8 @@ class AuditTrail:
         if object_id:
             stmt = stmt.where(col(AuditRecord.object_id) == object_id)
         total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        rows = await session.execute(stmt.order_by(col(AuditRecord.seq).desc()).limit(limit).offset(offset))
+        # by id: the order records were written (a pending one has no seq yet)
+        rows = await session.execute(stmt.order_by(col(AuditRecord.id).desc()).limit(limit).offset(offset))
         return list(rows.scalars()), int(total)
 
 
@@ -413,7 +393,13 @@ async def _repeatable_read(session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
+async def _pending(session: AsyncSession) -> Sequence[Any]:
+    """The records written and not sealed yet, in id order."""
+    return (await session.execute(select(RECORD).where(RECORD.c.seq.is_(None)).order_by(RECORD.c.id))).all()
+
+
+async def _stream(session: AsyncSession) -> AsyncIterator[tuple[int, AuditRecord]]:
+    """The sealed records in seq order, with their seq."""
     last = 0
     while True:
         batch = (
@@ -431,5 +417,5 @@ async def _stream(session: AsyncSession) -> AsyncIterator[AuditRecord]:
         if not batch:
             return
         for rec in batch:
-            yield rec
-        last = batch[-1].seq
+            last = int(rec.seq or 0)
+            yield last, rec

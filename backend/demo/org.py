@@ -231,5 +231,6 @@ async def load_demo_org(
             progress(f"people {index}/{len(people)}")
             await session.commit()
     await session.commit()
+    await trail.seal_pending(session)  # the demo's trail chained now, not when the app next runs
     progress(f"people +{report.people}, accounts +{report.accounts}")
     return report

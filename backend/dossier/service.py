@@ -234,7 +234,7 @@ class DossierService:
             await self.session.execute(
                 select(AuditRecord)
                 .where(col(AuditRecord.object_type) == "person", col(AuditRecord.object_id) == str(person.id))
-                .order_by(col(AuditRecord.seq))
+                .order_by(col(AuditRecord.id))
             )
         ).scalars()
         held: list[PostHeld] = []

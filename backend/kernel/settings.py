@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     #: a signed checkpoint of the trail's head is added to <data_dir>/audit/checkpoints.jsonl at
     #: most this often while the trail grows (and at `probity audit verify` / `audit head`)
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
+    #: records of the trail are written with their change and chained into the trail's hash
+    #: chain by each process's sealer this often (backend/audit/sealing.py)
+    audit_seal_seconds: float = Field(default=1.0, gt=0, le=10)
     #: ended sessions (expired or signed out) and finished deliveries (with their attempts and
     #: routes) are deleted this many days after they ended (`probity retention`, and a daily job)
     session_retention_days: int = Field(default=30, ge=1)

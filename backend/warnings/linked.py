@@ -27,6 +27,7 @@ from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, NotFound
 from backend.kernel.schemas import STRICT
 from backend.kernel.timeutil import LocalDateTime, utcnow
+from backend.org.models import Unit
 from backend.org.service import OrgService
 from backend.warnings.models import (
     ChaseStage,
@@ -228,10 +229,21 @@ async def evaluate_many(
     that holds, each counting only warnings no letter counted for that pattern. No commit."""
     by_unit: dict[int, list[Pattern]] = {}
     taken: dict[int, dict[LinkedRule, set[int]]] = {}
+    counted = []
     for warning in warnings:
         await session.refresh(warning)
         if warning.finding != Finding.true.value or warning.state not in CONFIRMED_STATES or warning.trial:
             continue
+        counted.append(warning)
+    # one evaluation per department at a time: the department's row is locked (PostgreSQL; on
+    # SQLite the caller's earlier write holds the write turn) before its warnings are counted, so a
+    # second evaluation waits and then sees the first's letter and members
+    units = sorted({w.unit_id for w in counted})
+    if units:
+        await session.execute(
+            select(col(Unit.id)).where(col(Unit.id).in_(units)).order_by(col(Unit.id)).with_for_update()
+        )
+    for warning in counted:
         unit = warning.unit_id
         by_unit.setdefault(unit, []).extend(await patterns_of(session, warning, taken.setdefault(unit, {})))
     raised: list[LinkedWarning] = []

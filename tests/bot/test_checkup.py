@@ -194,7 +194,7 @@ async def test_a_whole_checkup_in_the_chat_records_each_answer_and_no_read(world
                 await s.execute(
                     select(AuditRecord)
                     .where(col(AuditRecord.action).like("checkup.%"))
-                    .order_by(col(AuditRecord.seq))
+                    .order_by(col(AuditRecord.id))
                 )
             )
             .scalars()

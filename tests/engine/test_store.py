@@ -100,7 +100,7 @@ async def test_many_new_warnings_are_announced_each_with_event_steps_and_trail(d
             await s.execute(
                 select(AuditRecord.object_id, AuditRecord.action)
                 .where(AuditRecord.object_type == "warning")
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
         verified = await trail().verify(s)

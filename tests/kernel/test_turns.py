@@ -32,6 +32,7 @@ async def test_writers_queue_past_the_busy_timeout_and_none_fails(settings):
         try:
             async with db.session() as s:
                 await trail.record(s, Actor.system(label="tests"), action="test.write", object_type="test")
+                await s.flush()  # the write (a record is written with the next flush)
                 await asyncio.sleep(HOLD_SECONDS)  # work inside the transaction, lock held
                 await s.commit()
         except Exception as exc:
@@ -59,11 +60,13 @@ async def test_a_writer_that_never_gets_its_turn_is_told_the_database_is_locked(
     try:
         async with db.session() as holder:
             await trail.record(holder, Actor.system(label="tests"), action="test.write", object_type="test")
+            await holder.flush()  # a record is written with the transaction's next flush
             with pytest.raises(Exception, match="database is locked"):
                 async with db.session() as late:
                     await trail.record(
                         late, Actor.system(label="tests"), action="test.write", object_type="t"
                     )
+                    await late.flush()
             await holder.commit()
         async with db.session() as after:  # the turn was given back with the commit
             await trail.record(after, Actor.system(label="tests"), action="test.write", object_type="test")

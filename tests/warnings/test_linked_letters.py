@@ -139,7 +139,7 @@ async def waiting_on_a_lock(db, tries=400):
 
 async def test_two_confirmations_at_once_raise_one_letter(client, sessions, seed, db, settings):
     """Two heads' confirmations in one department at the same moment (PostgreSQL): the second waits
-    for the first (each act advances the trail's chain, one row, so writers queue there) and does
+    for the first (the department's row is locked while its warnings are counted) and does
     not count the first letter's warnings again; were they not queued, ``linked_member``'s unique
     key would refuse the second letter instead of letting it reuse them."""
     import asyncio
