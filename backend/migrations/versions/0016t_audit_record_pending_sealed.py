@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0016t"
-down_revision: str | None = "0015f"
+down_revision: str | None = "0016e2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
