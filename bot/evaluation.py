@@ -19,12 +19,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from backend.evaluation.photos import TagPhotos
 from backend.evaluation.schemas import SubjectPublic, TagFile
 from backend.evaluation.service import EvaluationService
 from backend.kernel.errors import AppError, Forbidden
 from bot import texts
 from bot.context import Caller, Context, answer, caller, deps, keyboard, say, session, tell
-from bot.replies import DRAFT, END, TEXT, step
+from bot.replies import DRAFT, END, IMAGES, TEXT, step
 from bot.texts import t
 
 PERSON = "e:p:{}:{}"
@@ -135,18 +136,47 @@ async def start_note(update: Update, context: Context) -> object:
     return EV_NOTE
 
 
+async def _keep_photo(update: Update, context: Context, me: Caller, draft: dict[str, Any]) -> bool:
+    """A photo sent with the note (its caption is the note): stored for the tag, kept in the draft.
+    False when the message has none."""
+    message = update.effective_message
+    source = None
+    if message is not None and update.callback_query is None:
+        source = message.photo[-1] if message.photo else message.document
+    if source is None:
+        return False
+    if source.file_size is not None and source.file_size > deps(context).settings.photo_max_bytes:
+        raise AppError("the photo is too large", code="photo_too_large", status=413)
+    content = bytes(await (await source.get_file()).download_as_bytearray())
+    async with session(context) as s:
+        d = deps(context)
+        photo, _created = await TagPhotos(s, d.trail, d.settings).upload(me.principal, content)
+    draft["photo_id"] = photo.id
+    return True
+
+
 @step
 async def got_note(update: Update, context: Context, me: Caller, draft: dict[str, Any]) -> object:
-    message = (
-        update.effective_message.text if update.effective_message and update.callback_query is None else ""
-    )
+    message = update.effective_message if update.callback_query is None else None
     await answer(update)
+    try:
+        with_photo = await _keep_photo(update, context, me, draft)
+    except AppError as exc:
+        await say(update, context, texts.refusal(me.language, exc.code, exc.detail))
+        return EV_NOTE
+    text = ((message.caption if with_photo else message.text) if message else None) or ""
+    if with_photo and not text.strip():  # the facts still to come, in a message of their own
+        lang = me.language
+        cancel = keyboard([[(t(lang, "btn_cancel"), "v:cancel")]])
+        await say(update, context, t(lang, "ev_photo_kept"), cancel)
+        return EV_NOTE
     data = TagFile(
         client_id=draft["client_id"],
         category_id=draft["category_id"],
         person_id=draft["person_id"],
         tag_code=draft["tag_code"],
-        note=(message or "").strip()[:2000],
+        note=text.strip()[:2000],
+        photo_id=draft.get("photo_id"),
     )
     try:
         async with session(context) as s:
@@ -197,6 +227,7 @@ def states() -> dict[object, list[Any]]:
     return {
         EV_NOTE: [
             MessageHandler(TEXT, got_note),
+            MessageHandler(IMAGES, got_note),
             CallbackQueryHandler(got_note, pattern=r"^v:skip$"),
         ],
     }

@@ -70,8 +70,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "ev_nobody": "没有您可以填报评价标签的人员。",
         "ev_pick_person": "要为谁填报标签？",
         "ev_pick_tag": "您可以为 {person} 填报的标签：",
-        "ev_ask_note": "{tag}\n请写下事实情况（发送一条消息），或点“跳过”。",
-        "ev_ask_evidence": "{tag}\n此标签需要说明依据：请写下事实与依据（发送一条消息）。",
+        "ev_ask_note": (
+            "{tag}\n请写下事实情况（发送一条消息；可附一张照片，文字写在照片说明里），或点“跳过”。"
+        ),
+        "ev_ask_evidence": (
+            "{tag}\n此标签需要说明依据：请写下事实与依据（发送一条消息；可附一张照片，文字写在照片说明里）。"
+        ),
+        "ev_photo_kept": "照片已收到。请再发送一条消息写下事实情况，标签随即提交。",
         "ev_filed": "标签已提交；除仅纪检可见的标签外，本人可在应用中看到。",
         "ev_mine_none": "还没有关于您的评价标签。",
         "ev_mine_head": "关于我的评价标签：",
@@ -231,8 +236,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "ev_nobody": "There is nobody you may file evaluation tags about.",
         "ev_pick_person": "Whom is the tag about?",
         "ev_pick_tag": "Tags you may file about {person}:",
-        "ev_ask_note": "{tag}\nWrite the facts in one message, or press Skip.",
-        "ev_ask_evidence": "{tag}\nThis tag needs evidence: write the facts and the evidence in one message.",
+        "ev_ask_note": (
+            "{tag}\nWrite the facts in one message (a photo may come with them, the text as its "
+            "caption), or press Skip."
+        ),
+        "ev_ask_evidence": (
+            "{tag}\nThis tag needs evidence: write the facts and the evidence in one message (a photo "
+            "may come with them, the text as its caption)."
+        ),
+        "ev_photo_kept": "Photo received. Send the facts in one more message and the tag is filed.",
         "ev_filed": "Tag filed; the person sees it in the app (unless it is for inspectors only).",
         "ev_mine_none": "No tags have been filed about you.",
         "ev_mine_head": "Tags filed about me:",

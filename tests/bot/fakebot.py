@@ -213,7 +213,7 @@ class Phone:
         )
         return self._message(text=text, entities=entities) if entities else self._message(text=text)
 
-    def photo(self, file_id: str, size: int) -> dict[str, Any]:
+    def photo(self, file_id: str, size: int, caption: str | None = None) -> dict[str, Any]:
         small = {"file_id": f"{file_id}-s", "file_unique_id": f"{file_id}-s", "width": 90, "height": 90}
         large = {
             "file_id": file_id,
@@ -222,7 +222,8 @@ class Phone:
             "height": 960,
             "file_size": size,
         }
-        return self._message(photo=[small, large])
+        extra = {"caption": caption} if caption else {}
+        return self._message(photo=[small, large], **extra)
 
     def document(self, file_id: str, mime_type: str, size: int) -> dict[str, Any]:
         return self._message(
