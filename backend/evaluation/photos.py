@@ -4,8 +4,6 @@ is the same row), bound to the tag filed with it, read by those who may see the 
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -16,7 +14,10 @@ from backend.kernel.access import Principal
 from backend.kernel.errors import AppError, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.kernel.settings import Settings
-from backend.warnings.photos import PhotoStore, check_image
+from backend.warnings.photos import PhotoStore, Unbound, check_image, keep_unbound
+
+#: a tag's photo is uploaded before the tag it goes with
+TAG_PHOTO = Unbound(EvalTagPhoto, "tag_id", "evaluation.photo.upload", "eval_tag_photo", "evaluation")
 
 
 class TagPhotos:
@@ -29,35 +30,7 @@ class TagPhotos:
     async def upload(self, principal: Principal, content: bytes) -> tuple[EvalTagPhoto, bool]:
         """Store a photo for a tag about to be filed; the same image again is the same row."""
         mime = check_image(content, self.settings.photo_max_bytes)
-        digest = hashlib.sha256(content).hexdigest()
-        found = (
-            await self.session.execute(
-                select(EvalTagPhoto).where(
-                    col(EvalTagPhoto.uploaded_by) == principal.person_id,
-                    col(EvalTagPhoto.sha256) == digest,
-                    col(EvalTagPhoto.tag_id).is_(None),
-                )
-            )
-        ).scalar_one_or_none()
-        if found is not None:
-            return found, False
-        self.store.put(content)
-        row = EvalTagPhoto(
-            sha256=digest, content_type=mime, size=len(content), uploaded_by=principal.person_id
-        )
-        self.session.add(row)
-        await self.session.flush()
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="evaluation.photo.upload",
-            object_type="eval_tag_photo",
-            object_id=row.id,
-            new={"sha256": digest, "size": len(content)},
-            power="evaluation",
-        )
-        await self.session.commit()
-        return row, True
+        return await keep_unbound(self.session, self.trail, self.store, principal, TAG_PHOTO, content, mime)
 
     async def unbound(self, principal: Principal, photo_id: int) -> EvalTagPhoto:
         """The caller's photo not yet filed with a tag (else the filing is refused)."""

@@ -44,9 +44,13 @@ from backend.kernel.timeutil import SHANGHAI, utcnow
 from backend.org.service import OrgService
 from backend.warnings.linked import TRUE_STATES
 from backend.warnings.models import Finding, Level, Warning
-from backend.warnings.photos import PhotoStore, check_image
+from backend.warnings.photos import PhotoStore, Unbound, check_image, keep_unbound
 from backend.warnings.service import WarningService, record_read, record_step, replayed
 
+#: a signature is uploaded before the record it signs
+SIGNATURE = Unbound(
+    InterviewSignature, "interview_id", "signature.upload", "interview_signature", "interview.record"
+)
 #: a record may be written a little ahead of the clock of the phone that made it
 CLOCK_SLACK = timedelta(minutes=10)
 PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
@@ -145,35 +149,7 @@ class InterviewService:
                 "a signature is a PNG image drawn on the phone", code="signature_not_png", status=415,
                 extra={"field": "file"},
             )  # fmt: skip
-        digest = hashlib.sha256(content).hexdigest()
-        found = (
-            await self.session.execute(
-                select(InterviewSignature).where(
-                    col(InterviewSignature.uploaded_by) == principal.person_id,
-                    col(InterviewSignature.sha256) == digest,
-                    col(InterviewSignature.interview_id).is_(None),
-                )
-            )
-        ).scalar_one_or_none()
-        if found is not None:
-            return found, False
-        self.store.put(content)
-        row = InterviewSignature(
-            sha256=digest, content_type=mime, size=len(content), uploaded_by=principal.person_id
-        )
-        self.session.add(row)
-        await self.session.flush()
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action="signature.upload",
-            object_type="interview_signature",
-            object_id=row.id,
-            new={"sha256": digest, "size": len(content)},
-            power="interview.record",
-        )
-        await self.session.commit()
-        return row, True
+        return await keep_unbound(self.session, self.trail, self.store, principal, SIGNATURE, content, mime)
 
     async def signature(
         self, principal: Principal, interview_id: int, signature_id: int

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.kernel.access import Principal
 from backend.kernel.errors import AppError, Invalid
+
+if TYPE_CHECKING:
+    from backend.audit.service import AuditTrail
 
 #: magic numbers of the image types phones produce
 _SIGNATURES: list[tuple[bytes, int, str]] = [
@@ -77,3 +87,57 @@ class PhotoStore:
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+
+@dataclass(frozen=True)
+class Unbound:
+    """An image uploaded before the record it goes with (a tag's photo, an interview's signature):
+    its row type (``sha256``, ``content_type``, ``size``, ``uploaded_by`` and the ``bound`` column,
+    empty until the record is filed) and the trail's names for the upload."""
+
+    model: Any
+    bound: str
+    action: str
+    object_type: str
+    power: str
+
+
+async def keep_unbound(
+    session: AsyncSession,
+    trail: AuditTrail,
+    store: PhotoStore,
+    principal: Principal,
+    kind: Unbound,
+    content: bytes,
+    mime: str,
+) -> tuple[Any, bool]:
+    """Store an image (checked by the caller) not yet bound to its record, once per uploader and
+    hash: the same image again is the same row (``False``). In the trail; commits."""
+    digest = hashlib.sha256(content).hexdigest()
+    model = kind.model
+    found = (
+        await session.execute(
+            select(model).where(
+                col(model.uploaded_by) == principal.person_id,
+                col(model.sha256) == digest,
+                col(getattr(model, kind.bound)).is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return found, False
+    store.put(content)
+    row = model(sha256=digest, content_type=mime, size=len(content), uploaded_by=principal.person_id)
+    session.add(row)
+    await session.flush()
+    await trail.record(
+        session,
+        principal.actor,
+        action=kind.action,
+        object_type=kind.object_type,
+        object_id=row.id,
+        new={"sha256": digest, "size": len(content)},
+        power=kind.power,
+    )
+    await session.commit()
+    return row, True
