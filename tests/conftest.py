@@ -2,7 +2,8 @@
 
 SQLite (default): a template file is migrated and loaded once per run and copied per test.
 PostgreSQL: set ``PROBITY_TEST_DATABASE_URL=postgresql+asyncpg://…/test``; a template database
-is built once and each test gets ``CREATE DATABASE … TEMPLATE`` of it.
+is built once and each test gets ``CREATE DATABASE … TEMPLATE`` of it, made in the background
+while the test before runs (and dropped in the background after), so a test does not wait for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +83,49 @@ def composed() -> None:
     compose("all")
 
 
+class PgCopies:
+    """Copies of the template database, each made one test ahead on a background thread and
+    dropped there after its test: a test neither waits for CREATE DATABASE nor for DROP."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-copies")
+        self.next: Future[str] = self.worker.submit(self._create)
+
+    def _create(self) -> str:
+        name = f"probity_t_{os.getpid()}_{next(_counter)}"
+        asyncio.run(_pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
+
+    def take(self) -> str:
+        name = self.next.result()
+        self.next = self.worker.submit(self._create)
+        return name
+
+    def give_back(self, name: str) -> None:
+        self.worker.submit(asyncio.run, _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self.give_back(self.next.result())
+        self.worker.shutdown(wait=True)
+
+
+_copies: PgCopies | None = None
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the demo organisation: a SQLite file path or a PG database name."""
+    global _copies
     root = tmp_path_factory.mktemp("template")
     if PG_URL:
         name = f"probity_tpl_{os.getpid()}"
         asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
         asyncio.run(_build(make_settings(root, _pg_admin_url(PG_URL, name))))
+        _copies = PgCopies(name)
         yield name
+        _copies.close()
+        _copies = None
         asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         path = root / "template.db"
@@ -100,10 +136,10 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 async def settings(tmp_path: Path, template_db: str) -> AsyncIterator[Settings]:
     if PG_URL:
-        name = f"probity_t_{os.getpid()}_{next(_counter)}"
-        await _pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        assert _copies is not None
+        name = await asyncio.to_thread(_copies.take)
         yield make_settings(tmp_path, _pg_admin_url(PG_URL, name))
-        await _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _copies.give_back(name)
     else:
         path = tmp_path / "probity.db"
         shutil.copyfile(template_db, path)
