@@ -25,6 +25,7 @@ from backend.evaluation.schemas import (
     ScorePublic,
     SubjectCreate,
     SubjectPublic,
+    SubjectsByPost,
     TagFile,
     TagPublic,
     TalkInterview,
@@ -112,6 +113,21 @@ class EvaluationController(Controller):
         request: Request[Principal, Any, Any],
     ) -> SubjectPublic:
         return await ev.add_subject(request.user, category_id, data)
+
+    @post(
+        "/categories/{category_id:int}/subjects/by-post",
+        guards=SUBJECTS,
+        status_code=200,
+        summary="Evaluate everyone holding a post (in my scope), with the heads and inspectors over each",
+    )
+    async def add_post(
+        self,
+        category_id: FromPath[int],
+        data: JSONBody[SubjectsByPost],
+        ev: NamedDependency[RoundService],
+        request: Request[Principal, Any, Any],
+    ) -> list[SubjectPublic]:
+        return await ev.add_post(request.user, category_id, data)
 
     # --- data filing ------------------------------------------------------------------
     @post("/tags", guards=FILE, summary="File a tag about a person (idempotent under client_id)")

@@ -135,6 +135,14 @@ class SubjectCreate(SQLModel):
     evaluator_ids: list[int] = Field(default_factory=list, max_length=10)
 
 
+class SubjectsByPost(SQLModel):
+    """Everyone holding a post (in the caller's scope) evaluated in a category."""
+
+    model_config = STRICT
+
+    post_id: int = Field(ge=1)
+
+
 class SubjectPublic(SQLModel):
     id: int
     category_id: int

@@ -32,6 +32,7 @@ from backend.evaluation.schemas import (
     LibraryPublic,
     SubjectCreate,
     SubjectPublic,
+    SubjectsByPost,
     TagDef,
     TagFile,
     TagPublic,
@@ -277,6 +278,54 @@ class EvaluationService:
         )
         await self.session.commit()
         return (await self.subjects_public(principal, [row]))[0]
+
+    async def add_post(
+        self, principal: Principal, category_id: int, data: SubjectsByPost
+    ) -> list[SubjectPublic]:
+        """Evaluate everyone holding a post whom the caller may add (their scope), each with the
+        heads and inspectors over them as evaluators. People already evaluated in the category
+        keep theirs. Returns those added (none: 409 ``no_one_to_add``)."""
+        await self.category(category_id)
+        if await self.session.get(Post, data.post_id) is None:
+            raise NotFound(
+                f"post {data.post_id} does not exist", code="post_not_found", extra={"field": "post_id"}
+            )
+        held = (
+            await self.session.execute(
+                select(col(Person.id), col(Person.unit_id))
+                .where(col(Person.post_id) == data.post_id, col(Person.active).is_(True))
+                .order_by(col(Person.id))
+            )
+        ).all()
+        evaluated = set(
+            (
+                await self.session.execute(
+                    select(col(EvalSubject.person_id)).where(
+                        col(EvalSubject.category_id) == category_id, col(EvalSubject.active).is_(True)
+                    )
+                )
+            ).scalars()
+        )
+        everyone = principal.has(Role.committee, Role.admin)
+        added: list[SubjectPublic] = []
+        for row in held:
+            person_id, unit_id = int(row[0] or 0), int(row[1])
+            if person_id in evaluated or not (everyone or filer_roles(principal, unit_id)):
+                continue
+            over = await self.org.overseers(principal, person_id)
+            evaluators = [o.id for o in over if o.role in (Role.head, Role.inspector)]
+            added.append(
+                await self.add_subject(
+                    principal, category_id, SubjectCreate(person_id=person_id, evaluator_ids=evaluators)
+                )
+            )
+        if not added:
+            raise Conflict(
+                "nobody holding this post in your scope is left to add",
+                code="no_one_to_add",
+                extra={"field": "post_id"},
+            )
+        return added
 
     async def subjects(self, principal: Principal, category_id: int) -> list[SubjectPublic]:
         await self.category(category_id)

@@ -63,6 +63,13 @@ CASES = [
     ),
     Case(
         "POST",
+        f"{E}/categories/{{category_id:int}}/subjects/by-post",
+        lambda i: f"{E}/categories/{MISSING}/subjects/by-post",
+        only(MANAGERS, 404),
+        body=lambda i: {"post_id": 1},
+    ),
+    Case(
+        "POST",
         f"{E}/tags",
         lambda i: f"{E}/tags",
         only(FILERS, 404),

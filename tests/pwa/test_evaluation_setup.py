@@ -6,6 +6,7 @@ not choose the people evaluated) is not offered the people."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -137,3 +138,27 @@ def test_the_admin_finds_set_up_in_their_hub_and_a_head_or_an_expert_is_not_offe
     expert.goto(f"/#/evaluation/setup/{made.json()['id']}/subjects")
     expect(expert.get_by_role("heading", name="您没有权限查看此页面")).to_be_visible()
     assert problems == [] and seen == [] and also == []
+
+
+def test_an_inspector_adds_everyone_holding_a_post_at_once(live, phone, shots):
+    made = live.api("POST", "/api/evaluation/categories", "inspector", json={
+        "code": "cm", "name": "业扩报装", "library": {"tags": [{"code": "t1", "name": "主动拒收礼品礼金",
+        "dimension": "behaviour", "coefficient": 5, "direction": "plus", "filers": ["head"]}]}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    _, page, problems = signed_in(phone, "inspector")
+    page.goto(f"/#/evaluation/setup/{made.json()['id']}/subjects")
+    page.get_by_label("岗位").select_option(label="客户经理")
+    page.get_by_role("button", name="添加该岗位全部人员").click()
+    expect(page.get_by_text(re.compile(r"已添加 \d+ 名评价对象"))).to_be_visible()
+    subjects = live.api("GET", f"/api/evaluation/categories/{made.json()['id']}/subjects", "inspector").json()
+    assert len(subjects) >= 2 and {s["post_name"] for s in subjects} == {"客户经理"}
+    expect(page.locator("li.ev-subject")).to_have_count(len(subjects))
+    expect(page.locator("li.ev-subject").first).to_contain_text("评价人：")
+    shots(page, "evaluation-setup-by-post", full_page=True)
+    assert visible_faults(page.locator("main").inner_text()) == []
+
+    # again: nobody is left, said in plain words at the form
+    page.get_by_label("岗位").select_option(label="客户经理")
+    page.get_by_role("button", name="添加该岗位全部人员").click()
+    expect(page.locator("main")).to_contain_text("您负责范围内担任该岗位的人员都已是评价对象")
+    assert problems == []

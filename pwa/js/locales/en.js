@@ -407,4 +407,6 @@ export default {
   "err.own_clue": "A clue about yourself is registered by another inspector",
   "err.not_expert": "Only the topic expert group may do this",
   "err.invalid_photo": "The photo is not valid: choose it again and resend",
+  "err.post_not_found": "This post does not exist",
+  "err.no_one_to_add": "Everyone in your scope holding this post is already evaluated",
 };

@@ -407,4 +407,6 @@ export default {
   "err.own_clue": "反映本人的问题线索须由其他纪检监察人员登记",
   "err.not_expert": "只有主题专家组可以这样做",
   "err.invalid_photo": "照片无效，请重新选择照片后提交",
+  "err.post_not_found": "该岗位不存在",
+  "err.no_one_to_add": "您负责范围内担任该岗位的人员都已是评价对象",
 };

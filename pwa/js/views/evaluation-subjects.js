@@ -16,7 +16,11 @@ function subjectCard(x, pick) {
 }
 
 export default async function render(root, ctx, [id]) {
-  const [categories, subjects] = await Promise.all([api("/api/evaluation/categories"), api("/api/evaluation/categories/" + id + "/subjects")]);
+  const [categories, subjects, posts] = await Promise.all([
+    api("/api/evaluation/categories"),
+    api("/api/evaluation/categories/" + id + "/subjects"),
+    api("/api/posts").catch(() => []),
+  ]);
   const category = categories.find((c) => String(c.id) === id);
   const taken = new Set(subjects.map((x) => x.person_id));
   const q = h("input", { type: "search", maxlength: 60, autocomplete: "off", placeholder: t("ev.setup.search_placeholder") });
@@ -90,12 +94,35 @@ export default async function render(root, ctx, [id]) {
     evaluators,
     submit,
   );
+  // a whole post at once: everyone holding it whom I may add, with the heads and inspectors over each
+  const postPick = h("select", { name: "post_id" }, h("option", { value: "" }, t("ev.setup.pick_post")), posts.map((p) => h("option", { value: String(p.id) }, p.name)));
+  const addPost = h("button", { type: "submit", class: "btn btn-block" }, t("ev.setup.add_post"));
+  const byPost = checkedForm(
+    { class: "card ev-setup-form" },
+    (fail) => {
+      if (!postPick.value) return toast(t("ev.setup.pick_post"), "error");
+      busy(
+        addPost,
+        async () => {
+          const added = await api("/api/evaluation/categories/" + id + "/subjects/by-post", { method: "POST", json: { post_id: Number(postPick.value) } });
+          toast(t("ev.setup.post_added", { n: added.length }), "ok");
+          ctx.reload();
+        },
+        fail,
+      );
+    },
+    h("h2", {}, t("ev.setup.by_post_title")),
+    h("p", { class: "hint" }, t("ev.setup.by_post_hint")),
+    field("ev-post", t("ev.setup.post"), postPick),
+    addPost,
+  );
   add(
     root,
     h("a", { class: "back", href: "#/evaluation/setup" }, icon("back"), t("common.back")),
     heading(t("ev.setup.subjects_title", { name: category ? category.name : "" })),
     h("p", { class: "hint" }, t("ev.setup.subjects_lead")),
     form,
+    byPost,
     heading(t("ev.setup.subjects_now", { n: subjects.length }), 2),
     subjects.length ? h("ul", { class: "plain" }, subjects.map((x) => subjectCard(x, pick))) : emptyState(t("ev.setup.no_subjects")),
   );
