@@ -20,7 +20,7 @@ from apprise import Apprise, AppriseAsset, NotifyType
 from apprise.result import AppriseResultStatus
 
 from backend.delivery.channels import scrub, with_dedup_key
-from backend.delivery.outbox import Job, Outcome, TargetResult
+from backend.delivery.claimed import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 
 NAMES = {

@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from backend.delivery.outbox import Job, Outcome
+from backend.delivery.claimed import Job, Outcome
 from backend.kernel.settings import Settings
 
 log = logging.getLogger("probity.delivery")

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 import aiohttp
 
 from backend.delivery import channels as ch
-from backend.delivery.outbox import Job, Outcome, TargetResult
+from backend.delivery.claimed import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 from backend.kernel.settings import Settings
 from backend.messenger.cards import action_card, alert_card, interactive_params, task_id

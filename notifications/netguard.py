@@ -2,13 +2,14 @@
 
 A subscription's endpoint was checked when it was stored (backend/delivery/endpoints.py), but a
 name can resolve elsewhere by the time a push is sent (DNS rebinding), and an endpoint may be an
-IP literal, which aiohttp connects to without asking any resolver. So two guards, both on the
-connector the push session uses:
+IP literal, which is connected to without asking any resolver. So two guards, both on the
+push client (:mod:`notifications.pushhttp`):
 
 - :class:`PublicResolver` drops non-public answers of every lookup (a name with only private
   answers fails as a DNS error, and a mixed answer connects to its public addresses only);
-- :func:`socket_factory` is handed the very address aiohttp is about to connect to (literal or
-  resolved) and refuses it unless it is public: nothing reaches a private address.
+- :func:`_guarded_socket` (the client's socket factory) is handed the very address the client is
+  about to connect to (literal or resolved) and refuses it unless it is public: nothing reaches a
+  private address.
 
 ``PROBITY_PUSH_ALLOW_PRIVATE`` turns both off (an on-premises push service, a local test fake).
 """
@@ -16,7 +17,6 @@ connector the push session uses:
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,6 +24,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backend.delivery.endpoints import is_public, parse_ip
 from backend.kernel.settings import Settings
+from notifications.pushhttp import PushClient
 
 
 class NotPublicAddress(OSError):
@@ -61,13 +62,14 @@ def _guarded_socket(addr_info: Any) -> socket.socket:
     return socket.socket(family=family, type=kind, proto=proto)
 
 
-def socket_factory(allow_private: bool) -> Callable[[Any], socket.socket] | None:
-    return None if allow_private else _guarded_socket
-
-
-def push_connector(settings: Settings, **options: Any) -> aiohttp.TCPConnector:
-    """The connector of the push session: ``options`` as given (``limit`` …), plus the guards
-    unless ``settings.push_allow_private``."""
+def push_client(settings: Settings, *, limit: int, resolver: AbstractResolver | None = None) -> PushClient:
+    """The worker's Web Push client: at most ``limit`` requests at once, each within
+    ``delivery_timeout_seconds``, with the guards unless ``settings.push_allow_private``
+    (``resolver``: the DNS to ask, aiohttp's default if none)."""
+    inner = resolver or aiohttp.DefaultResolver()
+    timeout = settings.delivery_timeout_seconds
     if settings.push_allow_private:
-        return aiohttp.TCPConnector(**options)
-    return aiohttp.TCPConnector(resolver=PublicResolver(), socket_factory=_guarded_socket, **options)
+        return PushClient(resolver=inner, limit=limit, timeout=timeout)
+    return PushClient(
+        resolver=PublicResolver(inner), socket_factory=_guarded_socket, limit=limit, timeout=timeout
+    )

@@ -14,7 +14,7 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from backend.delivery.outbox import Job, Outcome, TargetResult
+from backend.delivery.claimed import Job, Outcome, TargetResult
 from backend.delivery.payloads import Message
 
 MAX_CALLBACK_BYTES = 64

@@ -1,4 +1,5 @@
-"""Web Push: ``webpush`` builds the aes128gcm body and the VAPID header, ``aiohttp`` sends.
+"""Web Push: ``webpush`` builds the aes128gcm body and the VAPID header, :mod:`notifications.pushhttp`
+sends (kept-alive connections pinned to checked addresses).
 
 Per subscription: 2xx delivered; 404/410 the subscription is gone (deleted); 413 the body is sent
 again shrunk to title, link and tag; 429 and 5xx (and network errors) are retried later, honouring
@@ -19,13 +20,13 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, cast
 
-import aiohttp
 from pydantic import AnyHttpUrl
 from webpush import WebPush, WebPushSubscription
 
-from backend.delivery.outbox import Job, Outcome, PushTarget, TargetResult
+from backend.delivery.claimed import Job, Outcome, PushTarget, TargetResult
 from backend.delivery.payloads import Message
 from backend.kernel.timeutil import utcnow
+from notifications.pushhttp import PushClient
 
 OCTETS = "application/octet-stream"
 GONE = {404, 410}
@@ -73,8 +74,7 @@ class WebPushSender:
         *,
         subscriber: str,
         ttl: int,
-        http: aiohttp.ClientSession,
-        timeout: float = 10.0,
+        http: PushClient,
     ) -> None:
         self.subscriber = subscriber
         self.ttl = ttl
@@ -82,7 +82,6 @@ class WebPushSender:
             private_key=private_pem.encode(), public_key=public_pem.encode(), subscriber=subscriber, ttl=ttl
         )
         self.http = http
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._signed: dict[tuple[str, str], tuple[float, str]] = {}
         sign = self.push.vapid.get_authorization_header
 
@@ -117,24 +116,20 @@ class WebPushSender:
         started = time.perf_counter()
         data, headers = self.encrypt(body, target)
         headers.update(extra)
+        headers["content-type"] = OCTETS
         try:
-            # a ready payload: aiohttp would otherwise look its type up in a registry per request
-            payload = aiohttp.BytesPayload(data, content_type=OCTETS)
-            async with self.http.post(
-                target.endpoint, data=payload, headers=headers, timeout=self.timeout
-            ) as r:
-                if r.status < 300:
-                    return r.status, None, None, int((time.perf_counter() - started) * 1000)
-                text = (await r.text())[:200]
-                wait = retry_after(r.headers.get("Retry-After"))
-                return r.status, text, wait, int((time.perf_counter() - started) * 1000)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = await self.http.post(target.endpoint, headers, data)
+        except (OSError, TimeoutError) as exc:  # PushHTTPError and NotPublicAddress are OSErrors
             return (
                 None,
                 f"{type(exc).__name__}: {exc}"[:200],
                 None,
                 int((time.perf_counter() - started) * 1000),
             )
+        ms = int((time.perf_counter() - started) * 1000)
+        if answer.status < 300:
+            return answer.status, None, None, ms
+        return answer.status, answer.text()[:200], retry_after(answer.headers.get("retry-after")), ms
 
     async def send_one(
         self, target: PushTarget, message: Message, body: bytes | None = None

@@ -33,8 +33,10 @@ from typing import Any, Protocol
 import aiohttp
 
 from backend.audit.service import AuditTrail
+from backend.delivery import outcomes as delivery_outcomes
 from backend.delivery.broadcasts import BroadcastService
-from backend.delivery.outbox import Job, Outbox, Outcome, TargetResult
+from backend.delivery.claimed import Job, Outcome, TargetResult
+from backend.delivery.outbox import Outbox
 from backend.delivery.payloads import Message, render
 from backend.delivery.service import vapid_key
 from backend.kernel.db import Database
@@ -47,6 +49,7 @@ from notifications import netguard
 from notifications.apprise_channel import LOG_SCRUB, AppriseSender
 from notifications.batch import Batch, BatchResult, Leases
 from notifications.messenger import ByPolicy, MessengerSender
+from notifications.pushhttp import PushClient
 from notifications.telegram import TelegramSender
 from notifications.webpush import WebPushSender
 
@@ -90,7 +93,7 @@ class Worker:
         self.trail = trail
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self.senders: dict[str, Sender] = dict(senders or {})
-        self._http: aiohttp.ClientSession | None = None
+        self._http: PushClient | None = None
         self._telegram: TelegramSender | None = None
         self._messenger_http: aiohttp.ClientSession | None = None
         #: messages on the wire at once, over every batch being sent
@@ -104,20 +107,14 @@ class Worker:
         if "webpush" not in self.senders:
             async with self.db.session() as session:
                 key = await vapid_key(session)
-            self._http = aiohttp.ClientSession(
-                # pinned to addresses that were checked public (notifications/netguard.py)
-                connector=netguard.push_connector(self.settings, limit=self.settings.delivery_concurrency),
-                cookie_jar=aiohttp.DummyCookieJar(),  # push services set none worth keeping
-                # nothing a push service reads: fewer headers built and sent per message
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-            )
+            # pinned to addresses that were checked public (notifications/netguard.py)
+            self._http = netguard.push_client(self.settings, limit=self.settings.delivery_concurrency)
             self.senders["webpush"] = WebPushSender(
                 key.private_pem,
                 key.public_pem,
                 subscriber=self.settings.vapid_subscriber,
                 ttl=self.settings.push_ttl_seconds,
                 http=self._http,
-                timeout=self.settings.delivery_timeout_seconds,
             )
         token = self.settings.telegram_bot_token
         if "telegram" not in self.senders and token is not None:
@@ -209,8 +206,8 @@ class Worker:
             self.leases.taken(lease, asked_at, ids)
 
     async def record(self, outcomes: Sequence[Outcome], *, now: datetime | None = None) -> None:
-        async with self._writing(), self.db.session() as session:
-            await Outbox(session, self.settings, self.trail).complete(outcomes, self.name, now=now)
+        async with self._writing():
+            await delivery_outcomes.record(self.db, self.settings, outcomes, self.name, now=now)
 
     async def renew(self, lease: str) -> set[int]:
         async with self._writing(), self.db.session() as session:

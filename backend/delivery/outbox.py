@@ -14,11 +14,8 @@ Three steps, each its own transaction, driven by a worker (``notifications/worke
 2. :meth:`Outbox.claim` — due rows (pending and due, or leased with the lease run out) are leased
    to one worker: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and on both databases a conditional
    ``UPDATE`` that re-checks the row is still due, so a row is never leased twice at once.
-3. :meth:`Outbox.complete` — each try becomes a :class:`DeliveryAttempt`; a success closes the
-   route and skips its fallbacks; a retryable failure waits (exponential backoff with jitter, never
-   less than the service's ``Retry-After``) until the channel's tries run out; a final failure
-   wakes the next channel of the person's chain, or marks the route exhausted (the in-app list
-   still has the notification).
+3. :mod:`backend.delivery.outcomes` — each try becomes a :class:`DeliveryAttempt`, each delivery
+   moves on (sent, retried later, or failed waking the next channel), all lease-guarded.
 
 The hot path is Core SQL on the tables (no ORM objects): per batch one multi-row insert of routes,
 of deliveries and of attempts, and one ``UPDATE … WHERE id IN (…)`` per outcome class.
@@ -26,36 +23,43 @@ of deliveries and of attempts, and one ``UPDATE … WHERE id IN (…)`` per outc
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import AuditTrail
 from backend.delivery import channels as ch
-from backend.delivery.models import (
-    ChannelConfig,
-    Delivery,
-    DeliveryAttempt,
-    DeliveryChannel,
-    DeliveryPreference,
-    DeliveryRoute,
-    DeliveryState,
-    DeliveryUnitPolicy,
-    PersonChannel,
-    PushSubscription,
-    RouteState,
+from backend.delivery import outcomes as outcomes_
+from backend.delivery.claimed import (
+    ADDRESS,
+    ATTEMPT,
+    CONFIG,
+    DELIVERY,
+    EVENT,
+    LOST,
+    PREFERENCE,
+    RECIPIENT,
+    ROUTE,
+    SPENT,
+    SUBSCRIPTION,
+    UNIT_POLICY,
+    Job,
+    Outcome,
+    PushTarget,
+    by_lease,
+    chunks,
+    ids_in,
 )
+from backend.delivery.models import DeliveryChannel, DeliveryState, RouteState
 from backend.delivery.payloads import Item, item_from_event
 from backend.delivery.policy import DEFAULT, Effective, resolve
-from backend.events.models import Event, EventRecipient
 from backend.kernel.access import Principal, Role
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, utcnow
@@ -71,49 +75,10 @@ DIRECTORY_READER = Principal(
     subtree_unit_ids=frozenset(),
     username="delivery",
 )
-#: ids per ``IN (…)`` list
-CHUNK = 1000  # a whole batch (default 500) in one statement; far below the parameter limits
-
-# the tables as Core tables: statements on them skip the ORM (no objects made per row)
-DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
-ROUTE: Table = DeliveryRoute.__table__  # type: ignore[attr-defined]
-ATTEMPT: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
-ADDRESS: Table = PersonChannel.__table__  # type: ignore[attr-defined]
-CONFIG: Table = ChannelConfig.__table__  # type: ignore[attr-defined]
-PREFERENCE: Table = DeliveryPreference.__table__  # type: ignore[attr-defined]
-UNIT_POLICY: Table = DeliveryUnitPolicy.__table__  # type: ignore[attr-defined]
-RECIPIENT: Table = EventRecipient.__table__  # type: ignore[attr-defined]
-EVENT: Table = Event.__table__  # type: ignore[attr-defined]
-
-
-def ids_in(column: Any, values: Sequence[int]) -> Any:
-    """``column IN (…)`` with the list bound as one expanding parameter: built without coercing
-    each element, and the same cached statement whatever the list."""
-    return column.in_(bindparam(f"{column.table.name}_{column.name}_ids", list(values), expanding=True))
-
-
-def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    values = sorted(set(ids))
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
 
 
 def dedup_key(event_id: int, person_id: int, channel: str) -> str:
     return f"e{event_id}:p{person_id}:{channel}"
-
-
-def backoff_seconds(
-    attempt: int, settings: Settings, retry_after: float | None = None, rng: random.Random | None = None
-) -> float:
-    """Exponential backoff with jitter (50–150 % of base·2^(n-1), capped); never before Retry-After."""
-    base = min(
-        settings.delivery_backoff_max_seconds, settings.delivery_backoff_seconds * 2 ** max(0, attempt - 1)
-    )
-    delay = base * (0.5 + (rng or random).random())
-    if retry_after is not None:
-        delay = max(delay, min(float(retry_after), 3600.0))
-    return delay
 
 
 def in_quiet_hours(start: str | None, end: str | None, now: datetime) -> datetime | None:
@@ -142,70 +107,6 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-# --- what a worker gets and gives back ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PushTarget:
-    subscription_id: int
-    endpoint: str
-    p256dh: str
-    auth: str
-
-
-@dataclass
-class Job:
-    delivery_id: int
-    lease: str
-    channel: str
-    person_id: int
-    recipient_id: int
-    dedup_key: str
-    attempts: int
-    item: Item
-    route_id: int = 0
-    #: the route has later channels waiting (skipped when this one gets through)
-    fallback: bool = True
-    detail: bool = False
-    subscriptions: list[PushTarget] = field(default_factory=list)
-    #: Telegram chat id or the person's Apprise address
-    address: str | None = None
-    #: the filled Apprise URL (holds secrets: never log it)
-    url: str | None = None
-    secrets: list[str] = field(default_factory=list)
-    #: the person's own language (None: the deployment's ``delivery_language``)
-    language: str | None = None
-
-    def group_key(self) -> tuple[Any, ...]:
-        return (self.person_id, self.channel, self.item.kind, self.item.level, self.detail, self.url)
-
-
-@dataclass
-class TargetResult:
-    target: str | None
-    outcome: Literal["sent", "retry", "gone", "failed", "shrunk", "lost"]
-    status: int | None = None
-    error: str | None = None
-    latency_ms: int = 0
-
-
-@dataclass
-class Outcome:
-    job: Job
-    result: Literal["sent", "retry", "failed"]
-    tries: list[TargetResult] = field(default_factory=list)
-    retry_after: float | None = None
-    gone_subscriptions: list[int] = field(default_factory=list)
-    ok_subscriptions: list[int] = field(default_factory=list)
-    #: the channel refused this person for good (blocked bot, unknown user)
-    refused: bool = False
-
-    @property
-    def error(self) -> str | None:
-        errors = [t.error for t in self.tries if t.error]
-        return errors[-1] if errors else None
-
-
 @dataclass(frozen=True)
 class Policy:
     """A unit's channel policy (``channel_config``) as routing and sending read it."""
@@ -231,23 +132,6 @@ class People:
     chains: dict[int, list[int]] = field(default_factory=dict)
     #: person -> their own language (people who set none are left out)
     languages: dict[int, str] = field(default_factory=dict)
-
-
-#: the error of a lost attempt, and of a delivery whose worker stopped once too often
-LOST = "the lease ran out before an outcome was recorded (worker stopped?)"
-SPENT = "its worker stopped before recording an outcome at every try"
-
-
-def _by_lease(jobs: Iterable[Job]) -> dict[str, list[int]]:
-    by_lease: dict[str, list[int]] = defaultdict(list)
-    for job in jobs:
-        by_lease[job.lease].append(job.delivery_id)
-    return by_lease
-
-
-def _late(error: str | None) -> str:
-    note = "reported after the lease ran out: this report changed nothing"
-    return f"{note}; {error}" if error else note
 
 
 # --- the outbox ---------------------------------------------------------------------------
@@ -646,7 +530,9 @@ class Outbox:
             )
         spent = [row for row in lost if int(row["attempts"]) >= self.settings.delivery_max_attempts]
         for row in spent:
-            await self._give_up(int(row["id"]), token, int(row["attempts"]), SPENT, now)
+            await self.session.run_sync(
+                outcomes_.give_up, int(row["id"]), token, int(row["attempts"]), SPENT, now
+            )
         leased += [row for row in lost if int(row["attempts"]) < self.settings.delivery_max_attempts]
         await self.session.commit()
         return await self._jobs(leased, token)
@@ -702,7 +588,7 @@ class Outbox:
 
     async def release(self, jobs: Sequence[Job]) -> None:
         """Give back deliveries this worker leased and will not send (no attempt is counted); commits."""
-        for lease, ids in _by_lease(jobs).items():
+        for lease, ids in by_lease(jobs).items():
             for chunk in chunks(ids):
                 await self.session.execute(
                     update(DELIVERY)
@@ -714,184 +600,12 @@ class Outbox:
     async def complete(
         self, outcomes: Sequence[Outcome], worker: str, *, now: datetime | None = None
     ) -> None:
-        """Record every try and move each delivery on; commits.
-
-        Each state change (the delivery's, its route's, its fallbacks') follows from the rows the
-        lease-guarded update returned: a report from a worker whose lease ran out (the delivery was
-        claimed again meanwhile) moves nothing; its tries are still recorded, marked late, for the
-        delivery proof (the receiver may have the message twice)."""
+        """Record every try and move each delivery on (:func:`backend.delivery.outcomes.write`);
+        commits. The worker records through :func:`backend.delivery.outcomes.record` instead."""
         if not outcomes:
             return
-        now = now or utcnow()
-        gone = {s for o in outcomes for s in o.gone_subscriptions}
-        for ids in chunks(gone):
-            await self.session.execute(delete(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)))
-        for ids in chunks({s for o in outcomes for s in o.ok_subscriptions} - gone):
-            await self.session.execute(
-                update(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)).values(last_success_at=now)
-            )
-        for o in outcomes:
-            if o.refused:
-                await self.session.execute(
-                    update(ADDRESS)
-                    .where(ADDRESS.c.person_id == o.job.person_id, ADDRESS.c.channel == o.job.channel)
-                    .values(refused_at=now)
-                )
-        held = await self._sent([o for o in outcomes if o.result == "sent"], now)
-        failed = [o for o in outcomes if o.result == "failed"]
-        retry: list[Outcome] = []
-        for o in outcomes:
-            if o.result == "retry":
-                (failed if o.job.attempts + 1 >= self.settings.delivery_max_attempts else retry).append(o)
-        if retry:
-            held |= await self._still_held(retry)
-            # no other row follows from a retry: the guard in the WHERE clause is the whole check
-            await self.session.execute(
-                update(DELIVERY)
-                .where(DELIVERY.c.id == bindparam("b_id"), DELIVERY.c.lease_owner == bindparam("b_lease"))
-                .values(
-                    state=DeliveryState.pending.value,
-                    attempts=bindparam("b_attempts"),
-                    next_attempt_at=bindparam("b_next"),
-                    lease_owner=None,
-                    lease_until=None,
-                    last_error=bindparam("b_error"),
-                ),
-                [
-                    {
-                        "b_id": o.job.delivery_id,
-                        "b_lease": o.job.lease,
-                        "b_attempts": o.job.attempts + 1,
-                        "b_next": now
-                        + timedelta(
-                            seconds=backoff_seconds(o.job.attempts + 1, self.settings, o.retry_after)
-                        ),
-                        "b_error": ch.scrub(o.error, o.job.secrets),
-                    }
-                    for o in retry
-                ],
-            )
-        for o in failed:  # rare: one by one, each may wake the next channel
-            error = ch.scrub(o.error, o.job.secrets)
-            if await self._give_up(o.job.delivery_id, o.job.lease, o.job.attempts + 1, error, now):
-                held.add(o.job.delivery_id)
-        attempts = [
-            {
-                "delivery_id": o.job.delivery_id,
-                "channel": o.job.channel,
-                "target": (t.target or "")[:80] or None,
-                "outcome": t.outcome,
-                "status": t.status,
-                "error": ch.scrub(t.error if o.job.delivery_id in held else _late(t.error), o.job.secrets),
-                "latency_ms": t.latency_ms,
-                "worker": worker[:64],
-                "at": now,
-            }
-            for o in outcomes
-            for t in o.tries
-        ]
-        if attempts:
-            await self.session.execute(insert(ATTEMPT), attempts)
+        await self.session.run_sync(outcomes_.write, self.settings, outcomes, worker, now or utcnow())
         await self.session.commit()
-
-    async def _still_held(self, outcomes: Sequence[Outcome]) -> set[int]:
-        """Which of the reported deliveries are still leased under the lease they were sent with."""
-        held: set[int] = set()
-        for lease, ids in _by_lease(o.job for o in outcomes).items():
-            held |= {
-                int(i)
-                for (i,) in await self._rows_in(
-                    DELIVERY.c.id, ids, DELIVERY.c.id, where=DELIVERY.c.lease_owner == lease
-                )
-            }
-        return held
-
-    async def _give_up(
-        self, delivery_id: int, lease: str, attempts: int, error: str | None, now: datetime
-    ) -> bool:
-        """This channel failed for good: the delivery is failed (if ``lease`` still holds it) and
-        the next channel of its route wakes up, or the route is exhausted. False: not held."""
-        route_id = (
-            await self.session.execute(
-                update(DELIVERY)
-                .where(DELIVERY.c.id == delivery_id, DELIVERY.c.lease_owner == lease)
-                .values(
-                    state=DeliveryState.failed.value,
-                    attempts=attempts,
-                    lease_owner=None,
-                    lease_until=None,
-                    last_error=error,
-                )
-                .returning(DELIVERY.c.route_id)
-            )
-        ).scalar_one_or_none()
-        if route_id is None:
-            return False
-        await self._fall_back(int(route_id), now)
-        return True
-
-    async def _sent(self, outcomes: Sequence[Outcome], now: datetime) -> set[int]:
-        """Sent deliveries close their route and skip its fallbacks: only those the lease still
-        held (``RETURNING``), so a late report cannot close a route another worker is sending."""
-        fallback = {o.job.delivery_id for o in outcomes if o.job.fallback}
-        held: set[int] = set()
-        delivered: dict[str, list[int]] = defaultdict(list)
-        skip: list[int] = []
-        for lease, delivery_ids in _by_lease(o.job for o in outcomes).items():
-            for ids in chunks(delivery_ids):
-                rows = await self.session.execute(
-                    update(DELIVERY)
-                    .where(ids_in(DELIVERY.c.id, ids), DELIVERY.c.lease_owner == lease)
-                    .values(
-                        state=DeliveryState.sent.value,
-                        sent_at=now,
-                        attempts=DELIVERY.c.attempts + 1,
-                        lease_owner=None,
-                        lease_until=None,
-                    )
-                    .returning(DELIVERY.c.id, DELIVERY.c.route_id, DELIVERY.c.channel)
-                )
-                for delivery_id, route_id, channel in rows:
-                    held.add(int(delivery_id))
-                    delivered[str(channel)].append(int(route_id))
-                    if int(delivery_id) in fallback:
-                        skip.append(int(route_id))
-        for channel, route_ids in delivered.items():
-            for ids in chunks(route_ids):
-                await self.session.execute(
-                    update(ROUTE)
-                    .where(ids_in(ROUTE.c.id, ids), ROUTE.c.state == RouteState.routing.value)
-                    .values(state=RouteState.delivered.value, delivered_channel=channel, delivered_at=now)
-                )
-        for ids in chunks(skip):
-            await self.session.execute(
-                update(DELIVERY)
-                .where(ids_in(DELIVERY.c.route_id, ids), DELIVERY.c.state == DeliveryState.waiting.value)
-                .values(state=DeliveryState.skipped.value)
-            )
-        return held
-
-    async def _fall_back(self, route_id: int, now: datetime) -> None:
-        following = (
-            await self.session.execute(
-                select(DELIVERY.c.id)
-                .where(DELIVERY.c.route_id == route_id, DELIVERY.c.state == DeliveryState.waiting.value)
-                .order_by(DELIVERY.c.position)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if following is not None:
-            await self.session.execute(
-                update(DELIVERY)
-                .where(DELIVERY.c.id == following, DELIVERY.c.state == DeliveryState.waiting.value)
-                .values(state=DeliveryState.pending.value, next_attempt_at=now)
-            )
-            return
-        await self.session.execute(
-            update(ROUTE)
-            .where(ROUTE.c.id == route_id, ROUTE.c.state == RouteState.routing.value)
-            .values(state=RouteState.exhausted.value)
-        )
 
     # --- for operators and benchmarks -----------------------------------------------------
     async def stats(self, *, now: datetime | None = None) -> dict[str, Any]:

@@ -39,6 +39,22 @@ def _lock(file_key: str) -> asyncio.Lock:
     return lock
 
 
+async def take_turn(file_key: str, wait_seconds: float) -> asyncio.Lock:
+    """This process's write turn on ``file_key`` for a writer outside the async engines (give it
+    back with ``release()``); ``sqlite3.OperationalError`` when none came within ``wait_seconds``."""
+    lock = _lock(file_key)
+    if not lock.locked():
+        await lock.acquire()  # free: taken at once, without a timer
+        return lock
+    try:
+        await asyncio.wait_for(lock.acquire(), timeout=wait_seconds)
+    except TimeoutError:
+        raise sqlite3.OperationalError(
+            f"database is locked (no turn to write within {wait_seconds:g} s)"
+        ) from None
+    return lock
+
+
 def is_write(statement: str) -> bool:
     return statement.lstrip(" \n\t(").upper().startswith(_WRITES)
 

@@ -17,6 +17,7 @@ from backend.delivery.models import DeliveryAttempt, PushSubscription
 from backend.delivery.service import DeliveryService, vapid_key
 from backend.events.models import EventRecipient
 from notifications import netguard
+from notifications.pushhttp import PushClient
 from notifications.webpush import WebPushSender
 from notifications.worker import Worker
 from tests.delivery.access_cases import SUBSCRIPTION
@@ -179,10 +180,10 @@ async def _store_raw(world: World, person_id: int, endpoint: str, push: FakePush
         await s.commit()
 
 
-async def _send_once(world: World, connector: aiohttp.TCPConnector) -> None:
+async def _send_once(world: World, http: PushClient) -> None:
     async with world.db.session() as s:
         key = await vapid_key(s)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with http:
         sender = WebPushSender(key.private_pem, key.public_pem, subscriber="t@example.com", ttl=60, http=http)
         settings = world.settings.model_copy(update={"delivery_max_attempts": 1})
         async with Worker(world.db, settings, TRAIL, name="guarded", senders={"webpush": sender}) as worker:
@@ -195,17 +196,16 @@ async def test_the_worker_never_connects_to_a_private_address(world: World, push
     strict = world.settings.model_copy(update={"push_allow_private": False})
     if how == "literal":
         endpoint = push.endpoint("phone")  # http://127.0.0.1:PORT/…, an IP literal
-        connector = netguard.push_connector(strict)
+        http = netguard.push_client(strict, limit=4)
     else:
         endpoint = push.endpoint("phone").replace("127.0.0.1", "rebind.example.test")
-        connector = aiohttp.TCPConnector(
-            resolver=netguard.PublicResolver(StubResolver({"rebind.example.test": ["127.0.0.1"]})),
-            socket_factory=netguard.socket_factory(strict.push_allow_private),
+        http = netguard.push_client(
+            strict, limit=4, resolver=StubResolver({"rebind.example.test": ["127.0.0.1"]})
         )
     await _store_raw(world, manager, endpoint, push)
     await world.event({manager: "subject"})
 
-    await _send_once(world, connector)
+    await _send_once(world, http)
 
     assert push.received == []  # nothing reached the private address
     async with world.db.session() as s:
@@ -222,7 +222,7 @@ async def test_with_the_setting_a_private_push_service_is_reached(world: World, 
     manager = await world.person("E0005")
     await world.subscribe(manager, new_browser(push, "phone"))
     await world.event({manager: "subject"})
-    await _send_once(world, netguard.push_connector(world.settings))
+    await _send_once(world, netguard.push_client(world.settings, limit=4))
     assert len(push.for_name("phone")) == 1
 
 

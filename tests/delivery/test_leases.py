@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from backend.delivery.claimed import Outcome
 from backend.delivery.models import Delivery, DeliveryAttempt, DeliveryRoute
-from backend.delivery.outbox import Outbox, Outcome
+from backend.delivery.outbox import Outbox
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
 from tests.conftest import make_settings

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from backend.delivery.claimed import backoff_seconds
 from backend.delivery.models import Delivery, DeliveryAttempt, DeliveryRoute
-from backend.delivery.outbox import Outbox, backoff_seconds, in_quiet_hours
+from backend.delivery.outbox import Outbox, in_quiet_hours
 from backend.kernel.timeutil import SHANGHAI, utcnow
 from tests.delivery.conftest import TRAIL, World, new_browser
 from tests.delivery.fakes import FakePushService
@@ -62,7 +63,7 @@ async def test_a_worker_that_dies_after_claiming_loses_nothing(world: World, pus
     assert [a.outcome for a in attempts] == ["lost", "sent"]
 
     # the dead worker's late report (if it ever comes) cannot undo the new owner's result
-    from backend.delivery.outbox import Outcome
+    from backend.delivery.claimed import Outcome
 
     async with world.db.session() as s:
         await Outbox(s, dead.settings, TRAIL).complete([Outcome(claimed[0], "failed")], "dead")
