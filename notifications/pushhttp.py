@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -38,6 +39,10 @@ IDLE_SECONDS = 15.0
 BODY_LIMIT = 4096
 #: characters a request target keeps as they are (already percent-encoded or reserved)
 _SAFE = "!#$%&'()*+,/:;=?@[]~"
+#: a URL as its scheme and authority, and the rest
+_PARTS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)(.*)", re.DOTALL)
+#: a request target that needs no encoding (as push services hand them out)
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~!$%&'()*+,/:;=?@\[\]]*")
 
 
 class PushHTTPError(OSError):
@@ -189,12 +194,14 @@ class PushClient:
         self.ssl_context = ssl_context
         self._limit = asyncio.Semaphore(limit)
         self._idle: dict[Origin, list[_Connection]] = {}
+        #: each push service's origin, parsed once ("https://fcm.googleapis.com" → Origin)
+        self._origins: dict[str, Origin] = {}
         self._open: set[_Connection] = set()
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """POST ``body`` to ``url``; the answer, or :class:`PushHTTPError` (an ``OSError``) or
         ``TimeoutError`` when there was none in time."""
-        origin, target = split(url)
+        origin, target = self._split(url)
         head = f"POST {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
         for name, value in headers.items():
             if "\r" in value or "\n" in value:
@@ -209,6 +216,24 @@ class PushClient:
                 async with asyncio.timeout_at(deadline):
                     conn = await self._connect(origin)
             return await self._exchange(conn, request, deadline, loop)
+
+    def _split(self, url: str) -> tuple[Origin, str]:
+        """:func:`split` with the origin parsed once per push service (endpoints differ only in
+        their path) and the path encoded only if it needs it."""
+        parts = _PARTS.fullmatch(url)
+        if parts is None:
+            return split(url)
+        base, rest = parts.groups()
+        origin = self._origins.get(base)
+        if origin is None:
+            origin = split(base)[0]
+            if len(self._origins) > 1000:
+                self._origins.clear()
+            self._origins[base] = origin
+        target = rest.split("#", 1)[0] or "/"
+        if not target.startswith("/"):
+            target = "/" + target
+        return origin, (target if _PLAIN.fullmatch(target) else quote(target, safe=_SAFE))
 
     async def _exchange(
         self, conn: _Connection, request: bytes, deadline: float, loop: asyncio.AbstractEventLoop

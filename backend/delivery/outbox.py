@@ -530,9 +530,8 @@ class Outbox:
             )
         spent = [row for row in lost if int(row["attempts"]) >= self.settings.delivery_max_attempts]
         for row in spent:
-            await self.session.run_sync(
-                outcomes_.give_up, int(row["id"]), token, int(row["attempts"]), SPENT, now
-            )
+            conn = await self.session.connection()
+            await conn.run_sync(outcomes_.give_up, int(row["id"]), token, int(row["attempts"]), SPENT, now)
         leased += [row for row in lost if int(row["attempts"]) < self.settings.delivery_max_attempts]
         await self.session.commit()
         return await self._jobs(leased, token)
@@ -604,7 +603,8 @@ class Outbox:
         commits. The worker records through :func:`backend.delivery.outcomes.record` instead."""
         if not outcomes:
             return
-        await self.session.run_sync(outcomes_.write, self.settings, outcomes, worker, now or utcnow())
+        conn = await self.session.connection()
+        await conn.run_sync(outcomes_.write, self.settings, outcomes, worker, now or utcnow())
         await self.session.commit()
 
     # --- for operators and benchmarks -----------------------------------------------------

@@ -8,10 +8,10 @@ lease-guarded ``UPDATE … RETURNING`` returned: a report from a worker whose le
 delivery was claimed again meanwhile) moves nothing; its tries are still recorded, marked late,
 for the delivery proof (the receiver may have the message twice).
 
-The statements run on a plain (sync) session, all of them in one go: :func:`record` hands the
+The statements run on a plain (sync) Core connection, all of them in one go: :func:`record` hands the
 whole transaction to :meth:`Database.write` (on a SQLite file one handoff to its writer thread
 instead of four per statement through aiosqlite: a fan-out records its outcomes every few
-milliseconds). :meth:`Outbox.complete` runs the same on an async session.
+milliseconds). :meth:`Outbox.complete` runs the same in an async session's transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from backend.delivery import channels as ch
 from backend.delivery.claimed import (
@@ -42,6 +42,35 @@ from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import utcnow
 
+# the statements of every recording, built once (a fan-out records every few milliseconds)
+_OK = (
+    update(SUBSCRIPTION)
+    .where(SUBSCRIPTION.c.id.in_(bindparam("ids", expanding=True)))
+    .values(last_success_at=bindparam("now", type_=SUBSCRIPTION.c.last_success_at.type))
+)
+_SENT = (
+    update(DELIVERY)
+    .where(DELIVERY.c.id.in_(bindparam("ids", expanding=True)), DELIVERY.c.lease_owner == bindparam("lease"))
+    .values(
+        state=DeliveryState.sent.value,
+        sent_at=bindparam("now", type_=DELIVERY.c.sent_at.type),
+        attempts=DELIVERY.c.attempts + 1,
+        lease_owner=None,
+        lease_until=None,
+    )
+    .returning(DELIVERY.c.id, DELIVERY.c.route_id, DELIVERY.c.channel)
+)
+_DELIVERED = (
+    update(ROUTE)
+    .where(ROUTE.c.id.in_(bindparam("ids", expanding=True)), ROUTE.c.state == RouteState.routing.value)
+    .values(
+        state=RouteState.delivered.value,
+        delivered_channel=bindparam("channel", type_=ROUTE.c.delivered_channel.type),
+        delivered_at=bindparam("now", type_=ROUTE.c.delivered_at.type),
+    )
+)
+_ATTEMPTS = insert(ATTEMPT)
+
 
 async def record(
     db: Database, settings: Settings, outcomes: Sequence[Outcome], worker: str, *, now: datetime | None = None
@@ -50,38 +79,37 @@ async def record(
     if not outcomes:
         return
     when = now or utcnow()
-    await db.write(lambda session: write(session, settings, outcomes, worker, when))
+    await db.write(lambda conn: write(conn, settings, outcomes, worker, when))
 
 
 def write(
-    session: Session, settings: Settings, outcomes: Sequence[Outcome], worker: str, now: datetime
+    conn: Connection, settings: Settings, outcomes: Sequence[Outcome], worker: str, now: datetime
 ) -> None:
     """Record every try and move each delivery on (the caller commits)."""
     if not outcomes:
         return
     gone = {s for o in outcomes for s in o.gone_subscriptions}
     for ids in chunks(gone):
-        session.execute(delete(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)))
+        conn.execute(delete(SUBSCRIPTION).where(ids_in(SUBSCRIPTION.c.id, ids)))
     for ids in chunks({s for o in outcomes for s in o.ok_subscriptions} - gone):
-        subscription = SUBSCRIPTION.c.id
-        session.execute(update(SUBSCRIPTION).where(ids_in(subscription, ids)).values(last_success_at=now))
+        conn.execute(_OK, {"ids": ids, "now": now})
     for o in outcomes:
         if o.refused:
-            session.execute(
+            conn.execute(
                 update(ADDRESS)
                 .where(ADDRESS.c.person_id == o.job.person_id, ADDRESS.c.channel == o.job.channel)
                 .values(refused_at=now)
             )
-    held = sent(session, [o for o in outcomes if o.result == "sent"], now)
+    held = sent(conn, [o for o in outcomes if o.result == "sent"], now)
     failed = [o for o in outcomes if o.result == "failed"]
     retry: list[Outcome] = []
     for o in outcomes:
         if o.result == "retry":
             (failed if o.job.attempts + 1 >= settings.delivery_max_attempts else retry).append(o)
     if retry:
-        held |= still_held(session, retry)
+        held |= still_held(conn, retry)
         # no other row follows from a retry: the guard in the WHERE clause is the whole check
-        session.execute(
+        conn.execute(
             update(DELIVERY)
             .where(DELIVERY.c.id == bindparam("b_id"), DELIVERY.c.lease_owner == bindparam("b_lease"))
             .values(
@@ -106,7 +134,7 @@ def write(
         )
     for o in failed:  # rare: one by one, each may wake the next channel
         error = ch.scrub(o.error, o.job.secrets)
-        if give_up(session, o.job.delivery_id, o.job.lease, o.job.attempts + 1, error, now):
+        if give_up(conn, o.job.delivery_id, o.job.lease, o.job.attempts + 1, error, now):
             held.add(o.job.delivery_id)
     attempts = [
         {
@@ -124,15 +152,15 @@ def write(
         for t in o.tries
     ]
     if attempts:
-        session.execute(insert(ATTEMPT), attempts)
+        conn.execute(_ATTEMPTS, attempts)
 
 
-def still_held(session: Session, outcomes: Sequence[Outcome]) -> set[int]:
+def still_held(conn: Connection, outcomes: Sequence[Outcome]) -> set[int]:
     """Which of the reported deliveries are still leased under the lease they were sent with."""
     held: set[int] = set()
     for lease, delivery_ids in by_lease(o.job for o in outcomes).items():
         for ids in chunks(delivery_ids):
-            rows = session.execute(
+            rows = conn.execute(
                 select(DELIVERY.c.id).where(ids_in(DELIVERY.c.id, ids), DELIVERY.c.lease_owner == lease)
             )
             held |= {int(i) for (i,) in rows}
@@ -140,11 +168,11 @@ def still_held(session: Session, outcomes: Sequence[Outcome]) -> set[int]:
 
 
 def give_up(
-    session: Session, delivery_id: int, lease: str, attempts: int, error: str | None, now: datetime
+    conn: Connection, delivery_id: int, lease: str, attempts: int, error: str | None, now: datetime
 ) -> bool:
     """This channel failed for good: the delivery is failed (if ``lease`` still holds it) and
     the next channel of its route wakes up, or the route is exhausted. False: not held."""
-    route_id = session.execute(
+    route_id = conn.execute(
         update(DELIVERY)
         .where(DELIVERY.c.id == delivery_id, DELIVERY.c.lease_owner == lease)
         .values(
@@ -158,11 +186,11 @@ def give_up(
     ).scalar_one_or_none()
     if route_id is None:
         return False
-    fall_back(session, int(route_id), now)
+    fall_back(conn, int(route_id), now)
     return True
 
 
-def sent(session: Session, outcomes: Sequence[Outcome], now: datetime) -> set[int]:
+def sent(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> set[int]:
     """Sent deliveries close their route and skip its fallbacks: only those the lease still
     held (``RETURNING``), so a late report cannot close a route another worker is sending."""
     fallback = {o.job.delivery_id for o in outcomes if o.job.fallback}
@@ -171,18 +199,7 @@ def sent(session: Session, outcomes: Sequence[Outcome], now: datetime) -> set[in
     skip: list[int] = []
     for lease, delivery_ids in by_lease(o.job for o in outcomes).items():
         for ids in chunks(delivery_ids):
-            rows = session.execute(
-                update(DELIVERY)
-                .where(ids_in(DELIVERY.c.id, ids), DELIVERY.c.lease_owner == lease)
-                .values(
-                    state=DeliveryState.sent.value,
-                    sent_at=now,
-                    attempts=DELIVERY.c.attempts + 1,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-                .returning(DELIVERY.c.id, DELIVERY.c.route_id, DELIVERY.c.channel)
-            )
+            rows = conn.execute(_SENT, {"ids": ids, "lease": lease, "now": now})
             for delivery_id, route_id, channel in rows:
                 held.add(int(delivery_id))
                 delivered[str(channel)].append(int(route_id))
@@ -190,13 +207,9 @@ def sent(session: Session, outcomes: Sequence[Outcome], now: datetime) -> set[in
                     skip.append(int(route_id))
     for channel, route_ids in delivered.items():
         for ids in chunks(route_ids):
-            session.execute(
-                update(ROUTE)
-                .where(ids_in(ROUTE.c.id, ids), ROUTE.c.state == RouteState.routing.value)
-                .values(state=RouteState.delivered.value, delivered_channel=channel, delivered_at=now)
-            )
+            conn.execute(_DELIVERED, {"ids": ids, "channel": channel, "now": now})
     for ids in chunks(skip):
-        session.execute(
+        conn.execute(
             update(DELIVERY)
             .where(ids_in(DELIVERY.c.route_id, ids), DELIVERY.c.state == DeliveryState.waiting.value)
             .values(state=DeliveryState.skipped.value)
@@ -204,21 +217,21 @@ def sent(session: Session, outcomes: Sequence[Outcome], now: datetime) -> set[in
     return held
 
 
-def fall_back(session: Session, route_id: int, now: datetime) -> None:
-    following = session.execute(
+def fall_back(conn: Connection, route_id: int, now: datetime) -> None:
+    following = conn.execute(
         select(DELIVERY.c.id)
         .where(DELIVERY.c.route_id == route_id, DELIVERY.c.state == DeliveryState.waiting.value)
         .order_by(DELIVERY.c.position)
         .limit(1)
     ).scalar_one_or_none()
     if following is not None:
-        session.execute(
+        conn.execute(
             update(DELIVERY)
             .where(DELIVERY.c.id == following, DELIVERY.c.state == DeliveryState.waiting.value)
             .values(state=DeliveryState.pending.value, next_attempt_at=now)
         )
         return
-    session.execute(
+    conn.execute(
         update(ROUTE)
         .where(ROUTE.c.id == route_id, ROUTE.c.state == RouteState.routing.value)
         .values(state=RouteState.exhausted.value)
