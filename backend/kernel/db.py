@@ -47,6 +47,25 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """The usual conversion, remembering the last value: a bulk write binds one ``now`` to
+        every row (a fan-out's routes, deliveries and attempts), converted once instead of per row
+        and column. Datetimes are immutable and the one remembered is held, so ``is`` is exact."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        last: list[tuple[Any, Any]] = [(None, None)]
+
+        def remembered(value: Any) -> Any:
+            seen = last[0]
+            if value is seen[0] and value is not None:
+                return seen[1]
+            result = process(value)
+            last[0] = (value, result)
+            return result
+
+        return remembered
+
 
 JSONType = JSON().with_variant(JSON(none_as_null=True), "sqlite")
 
