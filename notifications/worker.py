@@ -75,6 +75,10 @@ class StepReport:
         return bool(self.routed or self.released or self.claimed)
 
 
+#: how often a worker's routing scan starts again from the first recipient (see Worker.fetch)
+ROUTING_RESCAN_SECONDS = 10.0
+
+
 class Worker:
     def __init__(
         self,
@@ -98,6 +102,10 @@ class Worker:
         self._db_turn = asyncio.Lock()
         #: until when this worker surely holds each lease it took (checked before every send)
         self.leases = Leases(settings)
+        #: routing scans start past this recipient id (all routed when last seen); a whole scan
+        #: every ROUTING_RESCAN_SECONDS finds what another transaction held or committed late
+        self._routed_up_to = 0
+        self._rescan_at = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> Worker:
@@ -186,10 +194,12 @@ class Worker:
             async with self.db.session() as session:
                 released = await BroadcastService(session, self.trail).release_due(now=now)
             asked_at = time.monotonic()
+            if asked_at >= self._rescan_at:
+                self._routed_up_to, self._rescan_at = 0, asked_at + ROUTING_RESCAN_SECONDS
             async with self.db.session() as session:
-                routed, jobs = await Outbox(session, self.settings, self.trail).route_and_claim(
-                    self.name, now=now
-                )
+                outbox = Outbox(session, self.settings, self.trail)
+                routed, jobs = await outbox.route_and_claim(self.name, now=now, after=self._routed_up_to)
+            self._routed_up_to = outbox.seen_up_to
             self._taken(jobs, asked_at)
             if len(jobs) < batch:
                 asked_at = time.monotonic()
