@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -42,6 +43,12 @@ class EvaluationBase:
         self.settings = settings
         self.org = OrgService(session, trail)
         self.photos = TagPhotos(session, trail, settings)
+
+    def _insert(self, model: Any) -> Any:
+        """``INSERT`` into ``model``'s table in the session's dialect, for an ``ON CONFLICT`` clause:
+        a row read as missing may be there by the time it is written (another request's)."""
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
     async def _record(self, principal: Principal, action: str, kind: str, object_id: Any, **new: Any) -> None:
         await self.trail.record(

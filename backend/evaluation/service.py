@@ -92,24 +92,35 @@ class EvaluationService(SubjectService):
         return public
 
     async def create_category(self, principal: Principal, data: CategoryCreate) -> CategoryPublic:
-        taken = (
-            await self.session.execute(
-                select(col(EvalCategory.id)).where(col(EvalCategory.code) == data.code)
-            )
-        ).first()
-        if taken is not None:
+        if await self._code_taken(data.code):
             raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
-        row = EvalCategory(
-            code=data.code, name=data.name, description=data.description, created_by=principal.person_id
-        )
-        self.session.add(row)
-        await self.session.flush()
+        new = {
+            "code": data.code,
+            "name": data.name,
+            "description": data.description,
+            "created_by": principal.person_id,
+            "created_at": utcnow(),
+        }
+        stmt = self._insert(EvalCategory).values(**new).on_conflict_do_nothing(index_elements=["code"])
+        category_id = (await self.session.execute(stmt.returning(col(EvalCategory.id)))).scalar_one_or_none()
+        if category_id is None:  # the same code raced in: the first stands
+            await self.session.rollback()
+            raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
         await self._record(
-            principal, "evaluation.category.create", "eval_category", row.id, code=data.code, name=data.name
+            principal,
+            "evaluation.category.create",
+            "eval_category",
+            category_id,
+            code=data.code,
+            name=data.name,
         )
-        await self._new_version(principal, pk(row), data.library)
+        await self._new_version(principal, category_id, data.library)
         await self.session.commit()
-        return await self.category_public(row)
+        return await self.category_public(await self.category(category_id))
+
+    async def _code_taken(self, code: str) -> bool:
+        stmt = select(col(EvalCategory.id)).where(col(EvalCategory.code) == code)
+        return (await self.session.execute(stmt)).first() is not None
 
     async def edit_library(
         self, principal: Principal, category_id: int, data: LibraryContent
@@ -120,33 +131,44 @@ class EvaluationService(SubjectService):
         return library_public(row)
 
     async def _new_version(self, principal: Principal, category_id: int, data: LibraryContent) -> EvalLibrary:
+        """The category's next version. Two edits at once make two versions, one after the other:
+        the one that finds its number taken (``uq_eval_library_version``) takes the next."""
         if data.indicators:
             await check_indicators(self.session, self.trail, self.settings, data.indicators)
-        last = (
-            await self.session.execute(
-                select(func.max(col(EvalLibrary.version))).where(col(EvalLibrary.category_id) == category_id)
-            )
-        ).scalar_one_or_none() or 0
         content = data.model_dump(mode="json", exclude={"note"})
-        row = EvalLibrary(
-            category_id=category_id,
-            version=last + 1,
-            content=content,
-            note=data.note,
-            created_by=principal.person_id,
-        )
-        self.session.add(row)
-        await self.session.flush()
+        while True:  # each turn follows a version another edit has committed
+            new = {
+                "category_id": category_id,
+                "version": await self._last_version(category_id) + 1,
+                "content": content,
+                "note": data.note,
+                "created_by": principal.person_id,
+                "created_at": utcnow(),
+            }
+            stmt = (
+                self._insert(EvalLibrary)
+                .values(**new)
+                .on_conflict_do_nothing(index_elements=["category_id", "version"])
+            )
+            library_id = (
+                await self.session.execute(stmt.returning(col(EvalLibrary.id)))
+            ).scalar_one_or_none()
+            if library_id is not None:
+                break
         await self._record(
             principal,
             "evaluation.library.version",
             "eval_library",
-            row.id,
+            library_id,
             category_id=category_id,
-            version=row.version,
+            version=new["version"],
             content=content,
         )
-        return row
+        return await self.library_by_id(library_id)
+
+    async def _last_version(self, category_id: int) -> int:
+        stmt = select(func.max(col(EvalLibrary.version))).where(col(EvalLibrary.category_id) == category_id)
+        return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
 
     async def category_public(self, row: EvalCategory) -> CategoryPublic:
         subjects = (

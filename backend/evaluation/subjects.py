@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from backend.evaluation.base import EvaluationBase, filer_roles, may_file
@@ -34,10 +33,6 @@ ONE_PER_PERSON = ["category_id", "person_id"]
 
 
 class SubjectService(EvaluationBase):
-    def _insert(self) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql if dialect == "postgresql" else sqlite).insert(EvalSubject)
-
     async def _subject_row(self, category_id: int, person_id: int) -> EvalSubject | None:
         return (
             await self.session.execute(
@@ -89,7 +84,7 @@ class SubjectService(EvaluationBase):
             # unless another add of the person got here first: then it is that row's evaluators we set
             new = self._new_row(principal, category_id, pk(person), person.unit_id)
             await self.session.execute(
-                self._insert().values(**new).on_conflict_do_nothing(index_elements=ONE_PER_PERSON)
+                self._insert(EvalSubject).values(**new).on_conflict_do_nothing(index_elements=ONE_PER_PERSON)
             )
             row = await self._subject_row(category_id, data.person_id)
             assert row is not None
@@ -141,7 +136,7 @@ class SubjectService(EvaluationBase):
         added: list[int] = []
         for person_id, unit_id, evaluators in wanted:
             new = self._new_row(principal, category_id, person_id, unit_id) | {"evaluator_ids": evaluators}
-            stmt = self._insert().values(**new)
+            stmt = self._insert(EvalSubject).values(**new)
             taken = (
                 await self.session.execute(
                     stmt.on_conflict_do_update(
