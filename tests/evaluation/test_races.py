@@ -5,6 +5,7 @@ barrier after the read), or one commits between the other's read and its write.
   would be (200, the later one's evaluators stand), never a 500 from ``uq_eval_subject_person``.
 * An add by post and an add of one of its holders: everyone once; the post's answer and its trail
   records cover only those it added; nobody left for it is its 409 ``no_one_to_add``.
+* Two adds of one post: each holder once, the one left with nobody to add answers 409.
 * Two new categories with one code: one made, the other ``duplicate_category`` (409).
 * Two edits of a library at once: two versions, one after the other.
 """
@@ -189,6 +190,29 @@ async def test_an_add_and_an_add_by_post_at_once_make_everyone_a_subject_once(
     for s in by_post.json():
         if s["person_id"] != person:
             assert len(await records(db, "evaluation.subject.set", s["id"])) == 1
+
+
+async def test_two_adds_of_one_post_at_once_add_each_holder_once(
+    client, sessions, db, setup: Setup, monkeypatch
+):
+    c = setup.category_id
+    inspector = await sessions.headers("inspector")
+    post_id, left = await to_add(db, client, inspector, c)
+    found = read_then_wait(monkeypatch, asyncio.Barrier(2), SubjectService, "_evaluated")
+    url = f"/api/evaluation/categories/{c}/subjects/by-post"
+    a, b = await asyncio.gather(
+        client.post(url, json={"post_id": post_id}, headers=inspector),
+        client.post(url, json={"post_id": post_id}, headers=inspector),
+    )
+    assert all(not set(left) & evaluated for evaluated in found)  # both read everyone as left to add
+    # both take the holders in one order: the first to write takes them all, nobody is left for the other
+    assert sorted((a.status_code, b.status_code)) == [200, 409], (a.text, b.text)
+    took, lost = (a, b) if a.status_code == 200 else (b, a)
+    assert lost.json()["code"] == "no_one_to_add"
+    assert [s["person_id"] for s in took.json()] == left
+    for s in took.json():
+        assert len(await subject_rows(db, c, s["person_id"])) == 1
+        assert len(await records(db, "evaluation.subject.set", s["id"])) == 1
 
 
 async def test_two_new_categories_with_one_code_at_once_make_one(
