@@ -63,7 +63,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
         file = _sqlite_file(settings.database_url)
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+        # check_same_thread off: small reads may run on the loop's thread (onehop.small_reads),
+        # never at the same time as a call on aiosqlite's thread (each statement is awaited)
+        kwargs["connect_args"] = {
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            "check_same_thread": False,
+        }
         dbapi = one_hop_dbapi() if settings.database_url.startswith("sqlite+aiosqlite") else None
         if dbapi is not None:
             kwargs["module"] = dbapi  # a statement is one trip to aiosqlite's thread (onehop.py)

@@ -20,8 +20,34 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+#: set by :func:`small_reads` around a request's work whose reads are all small (a few index pages)
+_SMALL_READS: ContextVar[bool] = ContextVar("probity_small_reads", default=False)
+
+
+@contextmanager
+def small_reads() -> Iterator[None]:
+    """Within this block (this task), a SELECT of the operational database runs on the event loop's
+    thread, not as a trip to aiosqlite's thread: for work whose reads are all small indexed reads
+    (a warning's detail, a page of notifications), where the trip and the resumption of the whole
+    chain of awaiting coroutines cost more than the read. WAL readers never wait for a writer; a
+    statement that writes still goes to the connection's thread (it may wait for another process's
+    write lock). Never around a read that may scan: it would hold the loop for its duration."""
+    token = _SMALL_READS.set(True)
+    try:
+        yield
+    finally:
+        _SMALL_READS.reset(token)
+
+
+def _is_read(operation: str) -> bool:
+    head = operation.lstrip()[:6].upper()
+    return head == "SELECT" or (head.startswith("WITH") and "RETURNING" not in operation.upper())
+
 
 try:  # pragma: no branch - both present with the pinned versions
     import aiosqlite
@@ -100,7 +126,10 @@ if AsyncAdapt_aiosqlite_dbapi is not None:
         async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
             conn = self._connection
             async with self._adapt_connection._execute_mutex:
-                found = await conn._execute(_run, conn._conn, operation, parameters, many)
+                if not many and _SMALL_READS.get() and _is_read(operation):
+                    found = _run(conn._conn, operation, parameters, many)  # see small_reads
+                else:
+                    found = await conn._execute(_run, conn._conn, operation, parameters, many)
             self._description, rows, self._rowcount, self._lastrowid = found
             if rows is not None:
                 self._rows = collections.deque(rows)

@@ -65,3 +65,21 @@ async def test_counts_returning_many_rows_errors_and_transactions_as_before(sqli
         await conn.rollback()  # not kept
         names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
     assert names == ["a", "b!", "c!"]
+
+
+async def test_small_reads_run_on_the_loops_thread_and_writes_do_not(sqlite_db: Database, trips: Counter[str]):
+    from backend.kernel.onehop import small_reads
+
+    async with sqlite_db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        trips.clear()
+        with small_reads():
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+            assert trips["trips"] == 0  # read where the request runs: no trip
+            await conn.execute(text("INSERT INTO t (name) VALUES ('x')"))
+            assert trips["trips"] == 1  # a write may wait for another process's lock: on the thread
+            assert (await conn.execute(text("SELECT name FROM t"))).scalars().all() == ["x"]
+        assert trips["trips"] == 1
+        await conn.execute(text("SELECT 1"))  # outside the block: a trip again
+        assert trips["trips"] == 2
+        await conn.rollback()
