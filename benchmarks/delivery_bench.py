@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/delivery_bench.py fanout  [--messages 10000] [--pg] [--workers 1] [--repeat 3]
     .venv/bin/python benchmarks/delivery_bench.py latency [--samples 100] [--pg]
     .venv/bin/python benchmarks/delivery_bench.py crash   [--messages 1000] [--pg] [--channel webpush|sms]
-    .venv/bin/python benchmarks/delivery_bench.py slow    [--messages 200] [--delay 2] [--batch 200] [--concurrency 8] [--pg]
+    .venv/bin/python benchmarks/delivery_bench.py slow    [--messages 200] [--delay 2] [--batch 200]
+        [--concurrency 8] [--pg]
     .venv/bin/python benchmarks/delivery_bench.py flaky   [--messages 1000]
     .venv/bin/python benchmarks/delivery_bench.py two-workers [--messages 1000]   (PostgreSQL)
 
@@ -50,7 +51,6 @@ from backend.delivery.models import Delivery, DeliveryRoute, PushSubscription  #
 from backend.delivery.outbox import dedup_key  # noqa: E402
 from backend.delivery.payloads import Item, render  # noqa: E402
 from backend.delivery.service import vapid_key  # noqa: E402
-from benchmarks.sms_gateway import populate_sms  # noqa: E402
 from backend.demo.org import load_demo_org  # noqa: E402
 from backend.events.service import emit  # noqa: E402
 from backend.kernel.access import Actor  # noqa: E402
@@ -59,6 +59,7 @@ from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
 from backend.org.models import PersonCreate  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
+from benchmarks.sms_gateway import populate_sms  # noqa: E402
 from notifications.webpush import topic  # noqa: E402
 from notifications.worker import Worker  # noqa: E402
 
@@ -551,10 +552,11 @@ async def bench_slow(args: argparse.Namespace) -> None:
         url = await fresh_database(args.pg, Path(tmp))
         settings = make_settings(url, Path(tmp))
         try:
-            lease = 10
+            timeout = int(args.delay * 2) + 1  # a send answered in ``delay`` does not time out
+            lease = 4 * timeout  # the shortest lease the settings accept with that timeout
             env = {
                 "PROBITY_DELIVERY_LEASE_SECONDS": str(lease),
-                "PROBITY_DELIVERY_TIMEOUT_SECONDS": str(max(1, int(args.delay * 1.25))),
+                "PROBITY_DELIVERY_TIMEOUT_SECONDS": str(timeout),
                 "PROBITY_DELIVERY_BATCH": str(args.batch),
                 "PROBITY_DELIVERY_CONCURRENCY": str(args.concurrency),
             }

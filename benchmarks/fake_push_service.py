@@ -6,8 +6,9 @@ POST /push/{name}: 201, or with --flaky: endpoints whose name starts with "dead"
 rest answer 500 or 429 (Retry-After: 0) on 30 % of posts. A message is identified by its
 ``Topic`` header (one per dedup key). POST /sms: a JSON SMS gateway (Apprise ``json://``) that
 identifies a message by its ``Idempotency-Key`` header and its addressee by the body's ``phone``.
-``--delay S``: every answer comes after S seconds (a slow service). GET /stats: posts, distinct topics delivered, topics delivered
-more than once, statuses, and arrival times per topic (for latency). GET /count: the counts alone.
+``--delay S``: every answer comes after S seconds (a slow service). GET /stats: posts, distinct
+topics delivered, topics delivered more than once, statuses, and arrival times per topic (for
+latency). GET /count: the counts alone.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def main() -> None:
     parser.add_argument("--flaky", action="store_true")
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
-    web.run_app(build(args.flaky, delay=args.delay), host="127.0.0.1", port=args.port, print=None, access_log=None)
+    web.run_app(
+        build(args.flaky, delay=args.delay), host="127.0.0.1", port=args.port, print=None, access_log=None
+    )
 
 
 if __name__ == "__main__":

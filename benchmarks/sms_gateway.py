@@ -43,7 +43,9 @@ async def populate_sms(settings: Settings, secret: str, gateway_port: int, peopl
                 org, delivery = OrgService(s, trail), DeliveryService(s, trail, settings)
                 for n in range(start, min(people, start + 500)):
                     person = await org.create_person(
-                        PersonCreate(employee_no=f"S{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"),
+                        PersonCreate(
+                            employee_no=f"S{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"
+                        ),
                         ACTOR,
                         commit=False,
                     )

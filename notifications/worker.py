@@ -106,6 +106,8 @@ class Worker:
         #: every ROUTING_RESCAN_SECONDS finds what another transaction held or committed late
         self._routed_up_to = 0
         self._rescan_at = 0.0
+        #: set when ``run`` is asked to stop: batches in flight send nothing more
+        self._stopping = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> Worker:
@@ -283,6 +285,7 @@ class Worker:
             renew=self.renew,
             release=self.release,
             concurrency=self.settings.delivery_concurrency,
+            stopping=self._stopping.is_set,
         ).run()
 
     async def drain(self, *, now: datetime | None = None, max_steps: int = 50) -> StepReport:
@@ -306,6 +309,7 @@ class Worker:
         """Steps until ``stop``. Batches overlap (``delivery_pipeline`` on the wire at once): the
         next is fetched and starts sending while the one before finishes and is recorded."""
         on_the_wire: deque[asyncio.Task[None]] = deque()
+        self._stopping = stop
         while not stop.is_set():
             busy = False
             try:

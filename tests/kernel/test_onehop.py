@@ -67,7 +67,9 @@ async def test_counts_returning_many_rows_errors_and_transactions_as_before(sqli
     assert names == ["a", "b!", "c!"]
 
 
-async def test_small_reads_run_on_the_loops_thread_and_writes_do_not(sqlite_db: Database, trips: Counter[str]):
+async def test_small_reads_run_on_the_loops_thread_and_writes_do_not(
+    sqlite_db: Database, trips: Counter[str]
+):
     from backend.kernel.onehop import small_reads
 
     async with sqlite_db.engine.connect() as conn:
