@@ -33,6 +33,7 @@ from backend.auth.middleware import auth_middleware
 from backend.auth.service import WATCHED as AUTH_TABLES
 from backend.auth.service import make_facts_cache, make_hasher
 from backend.kernel import encoding
+from backend.kernel.admission import Admission
 from backend.kernel.contract import ContractJsonPlugin
 from backend.kernel.db import Database
 from backend.kernel.discovery import feature_modules
@@ -155,6 +156,7 @@ def app_state(settings: Settings, database: Database | None = None) -> dict[str,
         "sealer": Sealer(db, trail.seal, settings.audit_seal_seconds),
         "hasher": make_hasher(settings),
         "facts_cache": make_facts_cache(settings),
+        "admission": Admission(settings.max_active_requests, settings.database_pool_timeout_seconds),
     }
 
 

@@ -165,6 +165,10 @@ def run(role: str, settings: Settings, *, host: str, port: int) -> None:
             # the client address and scheme only from proxies we were told to trust (uvicorn
             # believes 127.0.0.1 by default); PROBITY_TRUSTED_PROXIES is the one list
             forwarded_allow_ips=settings.trusted_proxies or "",
+            # an idle kept-alive connection is closed by the client first (aiohttp after 15 s,
+            # proxies after 60 s): a server closing it sooner races a request sent on it just
+            # then, and that request fails on the client (seen at 5-10 s think time)
+            timeout_keep_alive=settings.keep_alive_seconds,
         )
         return
     configure_logging(settings.log_level)

@@ -2,7 +2,9 @@
 
     .venv/bin/python benchmarks/delivery_bench.py fanout  [--messages 10000] [--pg] [--workers 1] [--repeat 3]
     .venv/bin/python benchmarks/delivery_bench.py latency [--samples 100] [--pg]
-    .venv/bin/python benchmarks/delivery_bench.py crash   [--messages 1000] [--pg]
+    .venv/bin/python benchmarks/delivery_bench.py crash   [--messages 1000] [--pg] [--channel webpush|sms]
+    .venv/bin/python benchmarks/delivery_bench.py slow    [--messages 200] [--delay 2] [--batch 200]
+        [--concurrency 8] [--pg]
     .venv/bin/python benchmarks/delivery_bench.py flaky   [--messages 1000]
     .venv/bin/python benchmarks/delivery_bench.py two-workers [--messages 1000]   (PostgreSQL)
 
@@ -57,6 +59,7 @@ from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
 from backend.org.models import PersonCreate  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
+from benchmarks.sms_gateway import populate_sms  # noqa: E402
 from notifications.webpush import topic  # noqa: E402
 from notifications.worker import Worker  # noqa: E402
 
@@ -85,9 +88,10 @@ def free_port() -> int:
 
 
 class PushService:
-    def __init__(self, flaky: bool = False) -> None:
+    def __init__(self, flaky: bool = False, delay: float = 0.0) -> None:
         self.port = free_port()
         args = [sys.executable, str(ROOT / "benchmarks" / "fake_push_service.py"), "--port", str(self.port)]
+        args += ["--delay", str(delay)] if delay else []
         self.proc = subprocess.Popen([*args, "--flaky"] if flaky else args)  # noqa: S603
         for _ in range(100):
             with contextlib.suppress(OSError):
@@ -481,12 +485,22 @@ async def wait_for(push: PushService, want: int, limit_s: float, every: float = 
 
 
 async def bench_crash(args: argparse.Namespace) -> None:
+    """``kill -9`` of the worker once a third arrived, then a new worker: over Web Push
+    (``--channel webpush``) or a JSON SMS gateway (``--channel sms``). Counts what was sent again
+    under its first key (on the wire: a receiver drops it by Topic / Idempotency-Key) apart from
+    people told twice under different keys (nothing could drop those; must be 0)."""
     push = PushService()
     with tempfile.TemporaryDirectory() as tmp:
         url = await fresh_database(args.pg, Path(tmp))
         settings = make_settings(url, Path(tmp))
         try:
-            await populate(settings, push, args.messages)
+            if args.channel == "sms":
+                people = await populate_sms(settings, SECRET, push.port, args.messages)
+                db = Database(settings)
+                await raise_warning(db, people)
+                await db.dispose()
+            else:
+                await populate(settings, push, args.messages)
             env = {
                 "PROBITY_DELIVERY_LEASE_SECONDS": "4",
                 "PROBITY_DELIVERY_TIMEOUT_SECONDS": "1",
@@ -515,14 +529,51 @@ async def bench_crash(args: argparse.Namespace) -> None:
                     await s.execute(select(func.count()).where(DeliveryRoute.state == "delivered"))  # type: ignore[arg-type]
                 ).scalar_one()
             await db.dispose()
-            kind = "postgresql" if args.pg else "sqlite"
+            kind = ("postgresql" if args.pg else "sqlite") + f"_{args.channel}"
             say(f"crash_{kind}_messages", args.messages)
             say(f"crash_{kind}_delivered_before_kill_9", at_kill)
             say(f"crash_{kind}_distinct_delivered_after_restart", stats["distinct"])
             say(f"crash_{kind}_missing", args.messages - stats["distinct"])
-            say(f"crash_{kind}_redelivered_same_dedup_key", stats["duplicates"])
+            say(f"crash_{kind}_sent_again_under_first_key", stats["duplicates"])
+            say(f"crash_{kind}_duplicates_after_receiver_drops_repeated_keys", stats["people_told_twice"])
             say(f"crash_{kind}_routes_marked_delivered", delivered)
             say(f"crash_{kind}_restart_to_all_delivered", round(recovered, 2), "s")
+        finally:
+            push.stop()
+            await drop_database(url)
+
+
+async def bench_slow(args: argparse.Namespace) -> None:
+    """A push service answering each message in ``--delay`` s (2), with a batch that one lease
+    cannot hold at the concurrency (``batch / concurrency × delay`` > the lease): every message once
+    on the wire — the lease is renewed while the batch is sent, and checked before each send."""
+    push = PushService(delay=args.delay)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = await fresh_database(args.pg, Path(tmp))
+        settings = make_settings(url, Path(tmp))
+        try:
+            timeout = int(args.delay * 2) + 1  # a send answered in ``delay`` does not time out
+            lease = 4 * timeout  # the shortest lease the settings accept with that timeout
+            env = {
+                "PROBITY_DELIVERY_LEASE_SECONDS": str(lease),
+                "PROBITY_DELIVERY_TIMEOUT_SECONDS": str(timeout),
+                "PROBITY_DELIVERY_BATCH": str(args.batch),
+                "PROBITY_DELIVERY_CONCURRENCY": str(args.concurrency),
+            }
+            holds = lease / args.delay * args.concurrency
+            await populate(settings, push, args.messages)
+            started = time.perf_counter()
+            worker = WorkerProcess(url, tmp, **env)
+            stats = await wait_for(push, args.messages, 600)
+            elapsed = time.perf_counter() - started
+            worker.stop()
+            kind = "postgresql" if args.pg else "sqlite"
+            say(f"slow_{kind}_messages", args.messages)
+            say(f"slow_{kind}_answer_delay", args.delay, "s")
+            say(f"slow_{kind}_batch_vs_what_one_lease_holds", f"{args.batch} vs {holds:.0f}")
+            say(f"slow_{kind}_distinct_delivered", stats["distinct"])
+            say(f"slow_{kind}_duplicates", stats["duplicates"])
+            say(f"slow_{kind}_seconds", round(elapsed, 2), "s")
         finally:
             push.stop()
             await drop_database(url)
@@ -599,12 +650,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="bench", required=True)
-    for name, default in (("fanout", 10000), ("crash", 1000), ("flaky", 1000), ("two-workers", 1000)):
+    for name, default in (
+        ("fanout", 10000),
+        ("crash", 1000),
+        ("flaky", 1000),
+        ("two-workers", 1000),
+        ("slow", 200),
+    ):
         p = sub.add_parser(name)
         p.add_argument("--messages", type=int, default=default)
         p.add_argument("--pg", action="store_true")
-        p.add_argument("--batch", type=int, default=500)
-        p.add_argument("--concurrency", type=int, default=64)
+        p.add_argument("--batch", type=int, default=500 if name != "slow" else 200)
+        p.add_argument("--concurrency", type=int, default=64 if name != "slow" else 8)
+        if name == "crash":
+            p.add_argument("--channel", choices=["webpush", "sms"], default="webpush")
+        if name == "slow":
+            p.add_argument("--delay", type=float, default=2.0, help="seconds the push service takes")
         if name == "fanout":
             p.add_argument("--workers", type=int, default=1, help="worker processes")
             p.add_argument("--repeat", type=int, default=3, help="runs (medians are printed)")
@@ -618,6 +679,7 @@ def main() -> None:
         "crash": bench_crash,
         "flaky": bench_flaky,
         "two-workers": bench_two_workers,
+        "slow": bench_slow,
     }[args.bench]
     asyncio.run(bench(args))
 

@@ -13,6 +13,9 @@ Why each piece (issue 14, measured with ``kill -9`` of a worker in the middle of
   (:func:`worst_send_seconds`). A batch that waits for free send slots, or a renewal that fails
   (database unreachable), cannot make it send what another worker may already have claimed: such
   jobs are given back unsent (no attempt counted).
+- **A stopping worker finishes what is on the wire and gives the rest back** (released, no attempt
+  counted): a SIGTERM does not wait for a whole batch to be sent to a slow service, and what it
+  gives back is claimed again at once, not when the lease runs out.
 - **Every message carries its dedup key** where the channel can carry one (Web Push ``Topic``, the
   JSON gateway's ``Idempotency-Key``), so the few messages on the wire at a crash, sent again
   after the lease runs out, can be dropped by the receiver.
@@ -102,8 +105,11 @@ class Batch:
         renew: Renew,
         release: Release,
         concurrency: int,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.groups = groups
+        #: the process is stopping: messages not yet on the wire are given back, not sent
+        self.stopping = stopping
         self.leases = leases
         self.slots = slots
         self.send_group = send_group
@@ -151,7 +157,7 @@ class Batch:
         once the outcome is written, so at most ``concurrency`` messages are ever sent but not yet
         recorded (what a crash can make the next worker send again)."""
         async with self.slots:
-            if not all(self.leases.may_send(job) for job in group):
+            if self.stopping() or not all(self.leases.may_send(job) for job in group):
                 self.result.unsent.extend(group)
                 return
             outcomes = await self.send_group(group)

@@ -78,6 +78,10 @@ class StepReport:
         return bool(self.routed or self.released or self.claimed)
 
 
+#: how often a worker's routing scan starts again from the first recipient (see Worker.fetch)
+ROUTING_RESCAN_SECONDS = 10.0
+
+
 class Worker:
     def __init__(
         self,
@@ -101,6 +105,12 @@ class Worker:
         self._db_turn = asyncio.Lock()
         #: until when this worker surely holds each lease it took (checked before every send)
         self.leases = Leases(settings)
+        #: routing scans start past this recipient id (all routed when last seen); a whole scan
+        #: every ROUTING_RESCAN_SECONDS finds what another transaction held or committed late
+        self._routed_up_to = 0
+        self._rescan_at = 0.0
+        #: set when ``run`` is asked to stop: batches in flight send nothing more
+        self._stopping = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> Worker:
@@ -183,10 +193,12 @@ class Worker:
             async with self.db.session() as session:
                 released = await BroadcastService(session, self.trail).release_due(now=now)
             asked_at = time.monotonic()
+            if asked_at >= self._rescan_at:
+                self._routed_up_to, self._rescan_at = 0, asked_at + ROUTING_RESCAN_SECONDS
             async with self.db.session() as session:
-                routed, jobs = await Outbox(session, self.settings, self.trail).route_and_claim(
-                    self.name, now=now
-                )
+                outbox = Outbox(session, self.settings, self.trail)
+                routed, jobs = await outbox.route_and_claim(self.name, now=now, after=self._routed_up_to)
+            self._routed_up_to = outbox.seen_up_to
             self._taken(jobs, asked_at)
             if len(jobs) < batch:
                 asked_at = time.monotonic()
@@ -270,6 +282,7 @@ class Worker:
             renew=self.renew,
             release=self.release,
             concurrency=self.settings.delivery_concurrency,
+            stopping=self._stopping.is_set,
         ).run()
 
     async def drain(self, *, now: datetime | None = None, max_steps: int = 50) -> StepReport:
@@ -293,6 +306,7 @@ class Worker:
         """Steps until ``stop``. Batches overlap (``delivery_pipeline`` on the wire at once): the
         next is fetched and starts sending while the one before finishes and is recorded."""
         on_the_wire: deque[asyncio.Task[None]] = deque()
+        self._stopping = stop
         while not stop.is_set():
             busy = False
             try:

@@ -142,6 +142,8 @@ class Outbox:
         self.session = session
         self.settings = settings
         self.org = OrgService(session, trail)
+        #: set by a routing scan (:meth:`_route`): the caller's next ``after``
+        self.seen_up_to = 0
 
     @staticmethod
     def lease_token(worker: str) -> str:
@@ -326,21 +328,28 @@ class Outbox:
         return job
 
     # --- 1. routing -----------------------------------------------------------------
-    async def route_new(self, *, limit: int | None = None, now: datetime | None = None) -> int:
-        """Route in-app notifications that have no route yet; commits. Returns how many."""
-        routed, _ = await self._route(None, limit=limit, now=now)
+    async def route_new(
+        self, *, limit: int | None = None, now: datetime | None = None, after: int = 0
+    ) -> int:
+        """Route in-app notifications that have no route yet; commits. Returns how many.
+
+        ``after``: look only at recipients with a greater id (see :attr:`seen_up_to`)."""
+        routed, _ = await self._route(None, limit=limit, now=now, after=after)
         return routed
 
     async def route_and_claim(
-        self, worker: str, *, limit: int | None = None, now: datetime | None = None
+        self, worker: str, *, limit: int | None = None, now: datetime | None = None, after: int = 0
     ) -> tuple[int, list[Job]]:
         """:meth:`route_new`, with each new route's first channel (when due now) written leased to
         ``worker``: returns how many were routed and what to send, read from nothing but memory."""
-        return await self._route(self.lease_token(worker), limit=limit, now=now)
+        return await self._route(self.lease_token(worker), limit=limit, now=now, after=after)
 
     async def _route(
-        self, token: str | None, *, limit: int | None, now: datetime | None
+        self, token: str | None, *, limit: int | None, now: datetime | None, after: int = 0
     ) -> tuple[int, list[Job]]:
+        """Routes found by a scan of recipients in id order. Every routed recipient is a scanned
+        row, so without ``after`` each scan passes over all routed rows (a worker's poll grows with
+        the history); with it, the scan starts past what the caller has already seen routed."""
         now = now or utcnow()
         limit = limit or self.settings.delivery_batch
         horizon = now - timedelta(hours=self.settings.delivery_horizon_hours)
@@ -351,13 +360,16 @@ class Outbox:
                     ROUTE, ROUTE.c.recipient_id == RECIPIENT.c.id
                 )
             )
-            .where(ROUTE.c.id.is_(None), EVENT.c.created_at >= horizon)
+            .where(ROUTE.c.id.is_(None), EVENT.c.created_at >= horizon, RECIPIENT.c.id > after)
             .order_by(RECIPIENT.c.id)
             .limit(limit)
         )
         if is_postgres(self.session):  # two workers route different rows at once
             pick = pick.with_for_update(of=RECIPIENT, skip_locked=True)
         rows = [(int(r), int(e), int(p), str(why)) for r, e, p, why in await self.session.execute(pick)]
+        #: every recipient up to this id had a route, or got one now, when this scan ran — unless
+        #: another transaction held it (SKIP LOCKED) or commits it later (PostgreSQL ids)
+        self.seen_up_to = rows[-1][0] if rows else after
         if not rows:
             await self.session.rollback()
             return 0, []

@@ -1,5 +1,6 @@
-"""The "1+3" evaluation: categories and library versions, subjects and evaluators, data filing
-(tags from the phone and the bot, stored once per client id) and comments (seed 004).
+"""The "1+3" evaluation: categories and library versions, data filing (tags from the phone and
+the bot, stored once per client id) and comments (seed 004). Subjects and their evaluators:
+``backend/evaluation/subjects.py``.
 
 Who sees a filed tag: the person (unless it is confidential), heads over the person's unit (not
 confidential ones), inspectors over it and the committee (all). Who files: a holder of one of
@@ -15,13 +16,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.audit.service import AuditTrail
+from backend.evaluation.base import may_file
 from backend.evaluation.indicators import check_indicators
 from backend.evaluation.models import Dimension, EvalCategory, EvalComment, EvalLibrary, EvalSubject, EvalTag
-from backend.evaluation.photos import TagPhotos
 from backend.evaluation.schemas import (
     CategoryCreate,
     CategoryPublic,
@@ -30,21 +29,16 @@ from backend.evaluation.schemas import (
     Direction,
     LibraryContent,
     LibraryPublic,
-    SubjectCreate,
-    SubjectPublic,
-    SubjectsByPost,
     TagDef,
     TagFile,
     TagPublic,
 )
+from backend.evaluation.subjects import SubjectService
 from backend.events.service import emit
 from backend.kernel.access import Principal, Role
 from backend.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.kernel.schemas import pk
-from backend.kernel.settings import Settings
 from backend.kernel.timeutil import local, utcnow
-from backend.org.models import Person, Post, Unit
-from backend.org.service import OrgService
 
 #: who defines categories and libraries and opens rounds
 MANAGERS = (Role.admin, Role.expert, Role.inspector, Role.committee)
@@ -56,21 +50,6 @@ def body_hash(data: TagFile) -> str:
         mode="json", exclude={"client_id"} | ({"photo_id"} if data.photo_id is None else set())
     )
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def filer_roles(principal: Principal, unit_id: int) -> set[Role]:
-    """The filer roles the caller holds over a person of ``unit_id``."""
-    out = set()
-    if principal.has(Role.committee):
-        out.add(Role.committee)
-    for role in (Role.head, Role.inspector):
-        if principal.has(role) and unit_id in principal.subtree_unit_ids:
-            out.add(role)
-    return out
-
-
-def may_file(principal: Principal, tag: TagDef, person_id: int, unit_id: int) -> bool:
-    return person_id != principal.person_id and bool(filer_roles(principal, unit_id) & set(tag.filers))
 
 
 def tag_filter(principal: Principal) -> ColumnElement[bool]:
@@ -98,43 +77,8 @@ def score_filter(principal: Principal, person_col: Any, unit_col: Any) -> Column
     return or_(*clauses) if clauses else false()
 
 
-class EvaluationService:
-    def __init__(self, session: AsyncSession, trail: AuditTrail, settings: Settings) -> None:
-        self.session = session
-        self.trail = trail
-        self.settings = settings
-        self.org = OrgService(session, trail)
-        self.photos = TagPhotos(session, trail, settings)
-
-    async def _record(self, principal: Principal, action: str, kind: str, object_id: Any, **new: Any) -> None:
-        await self.trail.record(
-            self.session,
-            principal.actor,
-            action=action,
-            object_type=kind,
-            object_id=object_id,
-            new=new,
-            power="evaluation",
-        )
-
+class EvaluationService(SubjectService):
     # --- categories and libraries --------------------------------------------------
-    async def category(self, category_id: int) -> EvalCategory:
-        row = await self.session.get(EvalCategory, category_id)
-        if row is None:
-            raise NotFound(f"category {category_id} does not exist", code="category_not_found")
-        return row
-
-    async def library(self, category_id: int, version: int | None = None) -> EvalLibrary:
-        stmt = select(EvalLibrary).where(col(EvalLibrary.category_id) == category_id)
-        if version is not None:
-            stmt = stmt.where(col(EvalLibrary.version) == version)
-        row = (await self.session.execute(stmt.order_by(col(EvalLibrary.version).desc()).limit(1))).scalar()
-        if row is None:
-            raise NotFound(
-                f"no library version {version} of category {category_id}", code="library_not_found"
-            )
-        return row
-
     async def library_for(self, principal: Principal, category_id: int, version: int | None) -> LibraryPublic:
         """A library version as the caller reads it: the indicators' SQL only for those who manage
         libraries (the people evaluated read the indicators' names, units and coefficients)."""
@@ -147,34 +91,36 @@ class EvaluationService:
             public.content = {**public.content, "indicators": indicators}
         return public
 
-    async def library_by_id(self, library_id: int) -> EvalLibrary:
-        row = await self.session.get(EvalLibrary, library_id)
-        assert row is not None
-        return row
-
-    @staticmethod
-    def content(library: EvalLibrary) -> LibraryContent:
-        return LibraryContent.model_validate(library.content)
-
     async def create_category(self, principal: Principal, data: CategoryCreate) -> CategoryPublic:
-        taken = (
-            await self.session.execute(
-                select(col(EvalCategory.id)).where(col(EvalCategory.code) == data.code)
-            )
-        ).first()
-        if taken is not None:
+        if await self._code_taken(data.code):
             raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
-        row = EvalCategory(
-            code=data.code, name=data.name, description=data.description, created_by=principal.person_id
-        )
-        self.session.add(row)
-        await self.session.flush()
+        new = {
+            "code": data.code,
+            "name": data.name,
+            "description": data.description,
+            "created_by": principal.person_id,
+            "created_at": utcnow(),
+        }
+        stmt = self._insert(EvalCategory).values(**new).on_conflict_do_nothing(index_elements=["code"])
+        category_id = (await self.session.execute(stmt.returning(col(EvalCategory.id)))).scalar_one_or_none()
+        if category_id is None:  # the same code raced in: the first stands
+            await self.session.rollback()
+            raise Conflict(f"category code {data.code!r} is taken", code="duplicate_category")
         await self._record(
-            principal, "evaluation.category.create", "eval_category", row.id, code=data.code, name=data.name
+            principal,
+            "evaluation.category.create",
+            "eval_category",
+            category_id,
+            code=data.code,
+            name=data.name,
         )
-        await self._new_version(principal, pk(row), data.library)
+        await self._new_version(principal, category_id, data.library)
         await self.session.commit()
-        return await self.category_public(row)
+        return await self.category_public(await self.category(category_id))
+
+    async def _code_taken(self, code: str) -> bool:
+        stmt = select(col(EvalCategory.id)).where(col(EvalCategory.code) == code)
+        return (await self.session.execute(stmt)).first() is not None
 
     async def edit_library(
         self, principal: Principal, category_id: int, data: LibraryContent
@@ -185,33 +131,44 @@ class EvaluationService:
         return library_public(row)
 
     async def _new_version(self, principal: Principal, category_id: int, data: LibraryContent) -> EvalLibrary:
+        """The category's next version. Two edits at once make two versions, one after the other:
+        the one that finds its number taken (``uq_eval_library_version``) takes the next."""
         if data.indicators:
             await check_indicators(self.session, self.trail, self.settings, data.indicators)
-        last = (
-            await self.session.execute(
-                select(func.max(col(EvalLibrary.version))).where(col(EvalLibrary.category_id) == category_id)
-            )
-        ).scalar_one_or_none() or 0
         content = data.model_dump(mode="json", exclude={"note"})
-        row = EvalLibrary(
-            category_id=category_id,
-            version=last + 1,
-            content=content,
-            note=data.note,
-            created_by=principal.person_id,
-        )
-        self.session.add(row)
-        await self.session.flush()
+        while True:  # each turn follows a version another edit has committed
+            new = {
+                "category_id": category_id,
+                "version": await self._last_version(category_id) + 1,
+                "content": content,
+                "note": data.note,
+                "created_by": principal.person_id,
+                "created_at": utcnow(),
+            }
+            stmt = (
+                self._insert(EvalLibrary)
+                .values(**new)
+                .on_conflict_do_nothing(index_elements=["category_id", "version"])
+            )
+            library_id = (
+                await self.session.execute(stmt.returning(col(EvalLibrary.id)))
+            ).scalar_one_or_none()
+            if library_id is not None:
+                break
         await self._record(
             principal,
             "evaluation.library.version",
             "eval_library",
-            row.id,
+            library_id,
             category_id=category_id,
-            version=row.version,
+            version=new["version"],
             content=content,
         )
-        return row
+        return await self.library_by_id(library_id)
+
+    async def _last_version(self, category_id: int) -> int:
+        stmt = select(func.max(col(EvalLibrary.version))).where(col(EvalLibrary.category_id) == category_id)
+        return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
 
     async def category_public(self, row: EvalCategory) -> CategoryPublic:
         subjects = (
@@ -233,155 +190,6 @@ class EvaluationService:
     async def categories(self) -> list[CategoryPublic]:
         rows = (await self.session.execute(select(EvalCategory).order_by(col(EvalCategory.id)))).scalars()
         return [await self.category_public(r) for r in list(rows)]
-
-    # --- subjects (user management) -------------------------------------------------
-    async def add_subject(self, principal: Principal, category_id: int, data: SubjectCreate) -> SubjectPublic:
-        await self.category(category_id)
-        person = await self.org.get_person(principal, data.person_id)
-        if not (principal.has(Role.committee, Role.admin) or filer_roles(principal, person.unit_id)):
-            raise Forbidden("the person is not in your scope", code="not_in_scope")
-        for evaluator_id in data.evaluator_ids:
-            evaluator = await self.session.get(Person, evaluator_id)
-            if evaluator is None or evaluator_id == data.person_id:
-                raise Invalid(
-                    f"evaluator {evaluator_id} is not a valid evaluator",
-                    code="invalid_evaluator",
-                    extra={"field": "evaluator_ids"},
-                )
-        row = (
-            await self.session.execute(
-                select(EvalSubject).where(
-                    col(EvalSubject.category_id) == category_id, col(EvalSubject.person_id) == data.person_id
-                )
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = EvalSubject(
-                category_id=category_id,
-                person_id=pk(person),
-                unit_id=person.unit_id,
-                added_by=principal.person_id,
-            )
-            self.session.add(row)
-        row.evaluator_ids = sorted(set(data.evaluator_ids))
-        row.unit_id = person.unit_id
-        row.active = True
-        await self.session.flush()
-        await self._record(
-            principal,
-            "evaluation.subject.set",
-            "eval_subject",
-            row.id,
-            category_id=category_id,
-            person_id=row.person_id,
-            evaluator_ids=row.evaluator_ids,
-        )
-        await self.session.commit()
-        return (await self.subjects_public(principal, [row]))[0]
-
-    async def add_post(
-        self, principal: Principal, category_id: int, data: SubjectsByPost
-    ) -> list[SubjectPublic]:
-        """Evaluate everyone holding a post whom the caller may add (their scope), each with the
-        heads and inspectors over them as evaluators. People already evaluated in the category
-        keep theirs. Returns those added (none: 409 ``no_one_to_add``)."""
-        await self.category(category_id)
-        if await self.session.get(Post, data.post_id) is None:
-            raise NotFound(
-                f"post {data.post_id} does not exist", code="post_not_found", extra={"field": "post_id"}
-            )
-        held = (
-            await self.session.execute(
-                select(col(Person.id), col(Person.unit_id))
-                .where(col(Person.post_id) == data.post_id, col(Person.active).is_(True))
-                .order_by(col(Person.id))
-            )
-        ).all()
-        evaluated = set(
-            (
-                await self.session.execute(
-                    select(col(EvalSubject.person_id)).where(
-                        col(EvalSubject.category_id) == category_id, col(EvalSubject.active).is_(True)
-                    )
-                )
-            ).scalars()
-        )
-        everyone = principal.has(Role.committee, Role.admin)
-        added: list[SubjectPublic] = []
-        for row in held:
-            person_id, unit_id = int(row[0] or 0), int(row[1])
-            if person_id in evaluated or not (everyone or filer_roles(principal, unit_id)):
-                continue
-            over = await self.org.overseers(principal, person_id)
-            evaluators = [o.id for o in over if o.role in (Role.head, Role.inspector)]
-            added.append(
-                await self.add_subject(
-                    principal, category_id, SubjectCreate(person_id=person_id, evaluator_ids=evaluators)
-                )
-            )
-        if not added:
-            raise Conflict(
-                "nobody holding this post in your scope is left to add",
-                code="no_one_to_add",
-                extra={"field": "post_id"},
-            )
-        return added
-
-    async def subjects(self, principal: Principal, category_id: int) -> list[SubjectPublic]:
-        await self.category(category_id)
-        stmt = select(EvalSubject).where(
-            col(EvalSubject.category_id) == category_id,
-            col(EvalSubject.active).is_(True),
-            principal.directory_filter(
-                person_col=col(EvalSubject.person_id), unit_col=col(EvalSubject.unit_id)
-            ),
-        )
-        rows = list((await self.session.execute(stmt.order_by(col(EvalSubject.id)))).scalars())
-        return await self.subjects_public(principal, rows)
-
-    async def subjects_public(self, principal: Principal, rows: list[EvalSubject]) -> list[SubjectPublic]:
-        ids = {r.person_id for r in rows} | {e for r in rows for e in r.evaluator_ids}
-        names = await self.names(ids)
-        units = {u.id: u.name for u in (await self.session.execute(select(Unit))).scalars()}
-        posts = dict(
-            (
-                await self.session.execute(
-                    select(col(Person.id), col(Post.name))
-                    .join(Post, col(Post.id) == col(Person.post_id))
-                    .where(col(Person.id).in_(sorted(ids)))
-                )
-            ).all()
-        )
-        libraries: dict[int, LibraryContent] = {}
-        out = []
-        for r in rows:
-            if r.category_id not in libraries:
-                libraries[r.category_id] = self.content(await self.library(r.category_id))
-            out.append(
-                SubjectPublic(
-                    id=pk(r),
-                    category_id=r.category_id,
-                    person_id=r.person_id,
-                    person_name=names.get(r.person_id, ""),
-                    unit_id=r.unit_id,
-                    unit_name=units.get(r.unit_id, ""),
-                    post_name=posts.get(r.person_id),
-                    evaluator_ids=r.evaluator_ids,
-                    evaluator_names=[names.get(e, "") for e in r.evaluator_ids],
-                    may_file=[
-                        t.code
-                        for t in libraries[r.category_id].tags
-                        if may_file(principal, t, r.person_id, r.unit_id)
-                    ],
-                )
-            )
-        return out
-
-    async def names(self, ids: set[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        stmt = select(col(Person.id), col(Person.name)).where(col(Person.id).in_(sorted(ids)))
-        return {int(i or 0): str(n) for i, n in (await self.session.execute(stmt)).all()}
 
     # --- data filing ------------------------------------------------------------------
     async def _replay(self, principal: Principal, data: TagFile, digest: str) -> EvalTag | None:

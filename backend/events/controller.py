@@ -13,6 +13,7 @@ from backend.events.models import NotificationPage
 from backend.events.service import NotificationService
 from backend.events.subjects import describe
 from backend.kernel.access import Principal, requires
+from backend.kernel.onehop import small_reads
 
 
 class NotificationController(Controller):
@@ -31,8 +32,9 @@ class NotificationController(Controller):
         lang: Annotated[str, QueryParameter(max_length=16)] = "zh-CN",
     ) -> NotificationPage:
         svc = NotificationService(db_session)
-        page = await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)
-        await describe(db_session, page.items, "en" if lang.lower().startswith("en") else "zh-CN")
+        with small_reads():  # a page of one person's rows by index, and what they are about by key
+            page = await svc.page(request.user.person_id, unread_only=unread, limit=limit, offset=offset)
+            await describe(db_session, page.items, "en" if lang.lower().startswith("en") else "zh-CN")
         return page
 
     @post("/{notification_id:int}/read", status_code=204, summary="Mark one of my notifications read")
@@ -42,4 +44,5 @@ class NotificationController(Controller):
         db_session: NamedDependency[AsyncSession],
         request: Request[Principal, Any, Any],
     ) -> None:
-        await NotificationService(db_session).mark_read(request.user.person_id, notification_id)
+        with small_reads():
+            await NotificationService(db_session).mark_read(request.user.person_id, notification_id)

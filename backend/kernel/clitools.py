@@ -10,9 +10,14 @@ import click
 
 from backend.kernel.db import Database
 from backend.kernel.files import secure_process_files
+from backend.kernel.hooks import REGISTRY, HookPoint
 from backend.kernel.settings import Settings, load_settings
 
 T = TypeVar("T")
+
+#: after a command's work on the database, before it is closed: what a server process would
+#: otherwise do later (the trail's records sealed into the chain: ``backend/audit/hooks.py``)
+CLI_DONE: HookPoint[Callable[[Database, Settings], Awaitable[None]]] = HookPoint("cli.done")
 
 
 def run_async(factory: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
@@ -21,7 +26,10 @@ def run_async(factory: Callable[[Database], Awaitable[T]], settings: Settings) -
     async def main() -> T:
         db = Database(settings)
         try:
-            return await factory(db)
+            result = await factory(db)
+            for hook in REGISTRY(CLI_DONE):
+                await hook(db, settings)
+            return result
         finally:
             await db.dispose()
 

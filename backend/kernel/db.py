@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from backend.kernel.onehop import one_hop_dbapi
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import as_utc
 from backend.kernel.turns import take_turn, take_turns
@@ -84,7 +85,15 @@ def make_engine(settings: Settings) -> AsyncEngine:
         file = _sqlite_file(settings.database_url)
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+        # check_same_thread off: small reads may run on the loop's thread (onehop.small_reads),
+        # never at the same time as a call on aiosqlite's thread (each statement is awaited)
+        kwargs["connect_args"] = {
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            "check_same_thread": False,
+        }
+        dbapi = one_hop_dbapi() if settings.database_url.startswith("sqlite+aiosqlite") else None
+        if dbapi is not None:
+            kwargs["module"] = dbapi  # a statement is one trip to aiosqlite's thread (onehop.py)
         if file is not None:
             # writers wait for their turn (backend/kernel/turns.py) holding a connection: room
             # enough that readers still get one (each is a thread of aiosqlite's, idle when unused)

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     #: how long a request waits for a pooled database connection before it is answered 503
     #: ``server_busy`` with Retry-After (a burst beyond what the server can answer)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: requests working with the database at once per process; the others wait in arrival order
+    #: (at most the pool timeout): backend/kernel/admission.py
+    max_active_requests: int = Field(default=32, ge=1, le=10_000)
+    #: how long `probity serve` keeps an idle HTTP connection open (uvicorn's default is 5 s)
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     #: SQLite: how long a writing transaction waits for its process's turn (backend/kernel/turns.py)
     sqlite_write_wait_seconds: float = Field(default=15.0, gt=0, le=600)
     #: how long a person's unit, roles and scope are cached per process (changes made in the same

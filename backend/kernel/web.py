@@ -400,6 +400,7 @@ def sent_file(upload: UploadFile | None, field: str, what: str = "the file") -> 
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """The request's session, once it is admitted (``backend/kernel/admission.py``)."""
     db: Database = state.db
-    async with db.session() as session:
+    async with state.admission.admitted(), db.session() as session:
         yield session

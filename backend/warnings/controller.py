@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit.reads import ReadJournal
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
+from backend.kernel.onehop import small_reads
 from backend.kernel.web import FileForm, sent_file
 from backend.warnings.evidence import pick_lang
 from backend.warnings.inbox import summary
@@ -189,7 +190,8 @@ class WarningController(Controller):
         request: Request[Principal, Any, Any],
         lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> WarningDetail:
-        return await svc.detail(request.user, warning_id, reads=state.reads, lang=pick_lang(lang))
+        with small_reads():  # reads by key and by this warning's id
+            return await svc.detail(request.user, warning_id, reads=state.reads, lang=pick_lang(lang))
 
     @post("/{warning_id:int}/verifications", summary="Submit a verification (idempotent under client_id)")
     async def verify(

@@ -186,3 +186,37 @@ def test_settings_refuse_a_lease_shorter_than_the_worst_send(tmp_path, lease_set
         tmp_path, "sqlite+aiosqlite:///x.db", delivery_lease_seconds=20.0, delivery_timeout_seconds=5.0
     )
     assert ok.delivery_lease_seconds == 20.0
+
+
+async def test_a_stopping_worker_sends_what_is_on_the_wire_and_gives_the_rest_back(
+    world: World, push: FakePushService
+):
+    """SIGTERM in the middle of a batch to a slow service: the worker stops within about one send,
+    not after the whole batch; what it had not sent is given back at once (no attempt counted) and
+    the next worker sends it — everyone once."""
+    names = ("E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008")
+    people = [await world.person(n) for n in names]
+    for person, name in zip(people, names, strict=True):
+        await world.subscribe(person, new_browser(push, name))
+    await world.event(dict.fromkeys(people, "subject"))
+    push.delay = 0.3
+    slow = {"delivery_lease_seconds": 20.0, "delivery_timeout_seconds": 2.0, "delivery_concurrency": 1}
+    stop = asyncio.Event()
+    async with world.worker("stopping", **slow) as first:
+        running = asyncio.create_task(first.run(stop))
+        while not push.received:  # noqa: ASYNC110 - the fake service keeps a plain list
+            await asyncio.sleep(0.02)
+        stop.set()
+        started = asyncio.get_running_loop().time()
+        await running
+        took = asyncio.get_running_loop().time() - started
+    assert took < 1.0  # one send on the wire finishes; the other messages are not sent (~2 s)
+    sent_by_first = len(push.received)
+    assert sent_by_first < len(names)
+    states = Counter(d.state for d in await rows(world, Delivery))
+    assert states["leased"] == 0  # given back, not left to a lease that runs out in 20 s
+    async with world.worker("next", **slow) as second:
+        await second.drain()
+    assert Counter(r.path for r in push.received) == dict.fromkeys(names, 1)
+    attempts = Counter(a.outcome for a in await rows(world, DeliveryAttempt))
+    assert attempts == {"sent": len(names)}  # nothing given back counted as an attempt

@@ -184,3 +184,35 @@ async def test_two_workers_claiming_at_once_never_hold_the_same_delivery(world: 
     assert len(first) + len(second) >= 20
     owners = {d.id: (d.lease_owner or "")[:1] for d in await all_rows(world, Delivery)}
     assert all(owners[i] == "a" for i in first) and all(owners[i] == "b" for i in second)
+
+
+async def test_routing_scans_past_what_it_saw_routed_and_a_whole_scan_finds_a_late_commit(
+    world: World, push: FakePushService
+):
+    """A worker's routing scan starts past the recipients it last saw routed (its poll does not
+    grow with the history); a recipient whose id is lower — a PostgreSQL transaction that took its
+    id early and committed late — is routed by the next whole scan, never left behind."""
+    from sqlalchemy import update
+
+    from backend.events.models import EventRecipient
+
+    manager = await world.person("E0005")
+    await world.subscribe(manager, new_browser(push, "phone"))
+    await world.event({manager: "subject"}, subject_id=1)
+    [early] = await all_rows(world, EventRecipient)
+    async with world.db.session() as s:  # the first recipient seen has a high id
+        moved = update(EventRecipient).where(EventRecipient.id == early.id).values(id=early.id + 1000)
+        await s.execute(moved)
+        await s.commit()
+    async with world.worker("a") as a:
+        assert (await a.step()).routed == 1
+        await world.event({manager: "subject"}, subject_id=2)
+        [late] = [r.id for r in await all_rows(world, EventRecipient) if r.id != early.id + 1000]
+        async with world.db.session() as s:  # ... and a later one commits with a lower id
+            await s.execute(update(EventRecipient).where(EventRecipient.id == late).values(id=early.id))
+            await s.commit()
+        assert (await a.step()).routed == 0  # the scan starts past the id it saw routed
+        a._rescan_at = 0.0  # the next whole scan is due
+        assert (await a.step()).routed == 1
+        await a.drain()
+    assert len(push.for_name("phone")) == 2

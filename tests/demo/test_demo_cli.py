@@ -41,6 +41,9 @@ def test_demo_twice_changes_nothing_the_second_time(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "units +14" in first.stdout and "people +60" in first.stdout and "accounts +60" in first.stdout
     assert "people 60/60" in first.stderr  # progress is shown
+    with sqlite3.connect(tmp_path / "probity.db") as conn:
+        pending, written = conn.execute("SELECT sum(seq IS NULL), count(*) FROM audit_record").fetchone()
+    assert written > 0 and pending == 0  # the command chained what it wrote, with no server running
     before = snapshot(tmp_path / "probity.db")
     second = probity(tmp_path, "demo")
     assert second.returncode == 0, second.stderr

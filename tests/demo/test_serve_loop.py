@@ -39,3 +39,55 @@ def test_an_unknown_loop_is_refused_before_serving(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert "server_loop" in result.output
     assert started == []
+
+
+def test_an_idle_kept_alive_connection_outlives_a_clients_pause(tmp_path):
+    """A phone (or the load benchmark's client) that pauses 6 s between two requests sends the
+    second on the connection it kept: the server must not close that connection first (uvicorn's
+    own default closes it after 5 s; a request sent just then failed on the client)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    probity = Path(sys.executable).parent / "probity"
+    if not probity.exists():
+        pytest.skip("the probity command is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/probity.db",
+        "PROBITY_DATA_DIR": str(tmp_path / "data"),
+        "PROBITY_SECRET_KEY": TEST_SECRET,
+        "PROBITY_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [str(probity), "serve", "--migrate", "--role", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with conn:
+            conn.sendall(request)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(6)
+            conn.sendall(request)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -1,0 +1,159 @@
+"""SQLite through aiosqlite with one trip to the connection's thread per statement.
+
+SQLAlchemy's aiosqlite adapter makes a statement four trips to the connection's thread and back:
+open a cursor, execute, fetch the rows, close the cursor. Each trip queues a call, wakes the
+thread, wakes the event loop through its self-pipe and resumes the greenlet: tens of microseconds
+of CPU each, several times the cost of a small indexed read itself. A request that makes a dozen
+statements spent most of its CPU on those trips (``benchmarks/route_cpu.py``).
+
+Here a statement is one call run on the connection's thread — cursor, execute, fetch, close — and
+the cursor handed back to SQLAlchemy holds what it returned (rows, description, row count, last
+row id). Everything else (transactions, the connection's thread, server-side cursors) is
+aiosqlite's as before. Built by :func:`backend.kernel.db.make_engine` (``module=``); nothing is
+registered at import.
+
+It relies on aiosqlite's ``Connection._execute`` and on the adapter classes of SQLAlchemy 2.1; if
+either is missing, :func:`one_hop_dbapi` returns None and the stock adapter is used.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+#: set by :func:`small_reads` around a request's work whose reads are all small (a few index pages)
+_SMALL_READS: ContextVar[bool] = ContextVar("probity_small_reads", default=False)
+
+
+@contextmanager
+def small_reads() -> Iterator[None]:
+    """Within this block (this task), a SELECT of the operational database runs on the event loop's
+    thread, not as a trip to aiosqlite's thread: for work whose reads are all small indexed reads
+    (a warning's detail, a page of notifications), where the trip and the resumption of the whole
+    chain of awaiting coroutines cost more than the read. WAL readers never wait for a writer; a
+    statement that writes still goes to the connection's thread (it may wait for another process's
+    write lock). Never around a read that may scan: it would hold the loop for its duration."""
+    token = _SMALL_READS.set(True)
+    try:
+        yield
+    finally:
+        _SMALL_READS.reset(token)
+
+
+def _is_read(operation: str) -> bool:
+    head = operation.lstrip()[:6].upper()
+    return head == "SELECT" or (head.startswith("WITH") and "RETURNING" not in operation.upper())
+
+
+try:  # pragma: no branch - both present with the pinned versions
+    import aiosqlite
+    from sqlalchemy.dialects.sqlite.aiosqlite import (
+        AsyncAdapt_aiosqlite_connection,
+        AsyncAdapt_aiosqlite_cursor,
+        AsyncAdapt_aiosqlite_dbapi,
+    )
+    from sqlalchemy.util import EMPTY_DICT
+except ImportError:  # pragma: no cover
+    AsyncAdapt_aiosqlite_dbapi = None  # type: ignore[assignment,misc]
+
+
+def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
+    """On the connection's thread: the whole statement, and what SQLAlchemy reads of its cursor."""
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        # after the fetch: a DML statement with RETURNING counts its rows as they are read
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+if AsyncAdapt_aiosqlite_dbapi is not None:
+
+    class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+        """A finished statement: its rows in memory, nothing open on the connection's thread."""
+
+        __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+        def __init__(self, adapt_connection: Any) -> None:  # no trip: no aiosqlite cursor
+            self._adapt_connection = adapt_connection
+            self._connection = adapt_connection._connection
+            self._cursor = None  # type: ignore[assignment]
+            self._soft_closed_memoized = EMPTY_DICT
+            self._rows = collections.deque()
+            self._description: Sequence[Any] | None = None
+            self._rowcount = -1
+            self._lastrowid: int | None = None
+            self._arraysize = 1
+
+        @property
+        def description(self) -> Any:
+            return self._description
+
+        @property
+        def rowcount(self) -> int:
+            return self._rowcount
+
+        @property
+        def lastrowid(self) -> Any:
+            return self._lastrowid
+
+        @property
+        def arraysize(self) -> int:
+            return self._arraysize
+
+        @arraysize.setter
+        def arraysize(self, value: int) -> None:
+            self._arraysize = value
+
+        async def _async_soft_close(self) -> None:
+            return None  # closed on the thread already
+
+        def close(self) -> None:
+            self._rows.clear()
+
+        async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
+            conn = self._connection
+            async with self._adapt_connection._execute_mutex:
+                if not many and _SMALL_READS.get() and _is_read(operation):
+                    found = _run(conn._conn, operation, parameters, many)  # see small_reads
+                else:
+                    found = await conn._execute(_run, conn._conn, operation, parameters, many)
+            self._description, rows, self._rowcount, self._lastrowid = found
+            if rows is not None:
+                self._rows = collections.deque(rows)
+
+        async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+            await self._call(operation, parameters, False)
+            return self
+
+        async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+            await self._call(operation, seq_of_parameters, True)
+            return self
+
+    class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+        __slots__ = ()
+        _cursor_cls = OneHopCursor
+
+    class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
+        def connect(self, *arg: Any, **kw: Any) -> Any:
+            stock = super().connect(*arg, **kw)
+            return OneHopConnection(self, stock._connection)
+
+
+def one_hop_dbapi() -> Any:
+    """The DBAPI module for ``create_async_engine(module=…)`` on SQLite, or None (stock adapter)."""
+    if AsyncAdapt_aiosqlite_dbapi is None or not hasattr(aiosqlite.Connection, "_execute"):
+        return None  # pragma: no cover
+    return OneHopDbapi(aiosqlite, sqlite3)
