@@ -57,9 +57,8 @@ from backend.kernel.access import Actor  # noqa: E402
 from backend.kernel.db import Database  # noqa: E402
 from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
-from backend.org.models import PersonCreate  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
-from benchmarks.sms_gateway import populate_sms  # noqa: E402
+from benchmarks.sms_gateway import new_person, populate_sms  # noqa: E402
 from notifications.webpush import topic  # noqa: E402
 from notifications.worker import Worker  # noqa: E402
 
@@ -182,15 +181,8 @@ async def populate(
             async with db.session() as s:
                 org = OrgService(s, trail)
                 for n in range(start, min(people, start + 1000)):
-                    person = await org.create_person(
-                        PersonCreate(
-                            employee_no=f"B{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"
-                        ),
-                        ACTOR,
-                        commit=False,
-                    )
-                    assert person.id is not None
-                    ids.append(person.id)
+                    person_id = await new_person(org, "B", n)
+                    ids.append(person_id)
                     dead = n < people * dead_fraction
                     # each device its own keys, as browsers make them (nothing shared to cache)
                     public = ec.generate_private_key(ec.SECP256R1()).public_key()
@@ -198,7 +190,7 @@ async def populate(
                     auth = b64(os.urandom(16))
                     s.add(
                         PushSubscription(
-                            person_id=person.id,
+                            person_id=person_id,
                             endpoint=push.endpoint(f"{'dead' if dead else 'live'}{n}"),
                             p256dh=p256dh,
                             auth=auth,

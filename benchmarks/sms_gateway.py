@@ -23,6 +23,17 @@ from backend.org.service import OrgService
 ACTOR = Actor.system(label="benchmark")
 
 
+async def new_person(org: OrgService, prefix: str, n: int) -> int:
+    """Benchmark person ``n`` (a customer manager of station C01-S1), not yet committed; its id."""
+    person = await org.create_person(
+        PersonCreate(employee_no=f"{prefix}{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"),
+        ACTOR,
+        commit=False,
+    )
+    assert person.id is not None
+    return person.id
+
+
 async def populate_sms(settings: Settings, secret: str, gateway_port: int, people: int) -> list[int]:
     """Demo org; ``people`` people with a phone number and SMS as their only channel; the whole
     company's SMS channel is the gateway. Returns the people's ids."""
@@ -41,16 +52,7 @@ async def populate_sms(settings: Settings, secret: str, gateway_port: int, peopl
         for start in range(0, people, 500):
             async with db.session() as s:
                 org, delivery = OrgService(s, trail), DeliveryService(s, trail, settings)
-                for n in range(start, min(people, start + 500)):
-                    person = await org.create_person(
-                        PersonCreate(
-                            employee_no=f"S{n:06d}", name=f"Bench {n}", unit_code="C01-S1", post_code="CM"
-                        ),
-                        ACTOR,
-                        commit=False,
-                    )
-                    assert person.id is not None
-                    ids.append(person.id)
+                ids += [await new_person(org, "S", n) for n in range(start, min(people, start + 500))]
                 await s.commit()
                 for person_id in ids[start:]:
                     await delivery.set_address(
