@@ -46,19 +46,17 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
 from backend.audit.service import AuditTrail  # noqa: E402
-from backend.auth.service import make_hasher  # noqa: E402
 from backend.delivery.models import Delivery, DeliveryRoute, PushSubscription  # noqa: E402
 from backend.delivery.outbox import dedup_key  # noqa: E402
 from backend.delivery.payloads import Item, render  # noqa: E402
 from backend.delivery.service import vapid_key  # noqa: E402
-from backend.demo.org import load_demo_org  # noqa: E402
 from backend.events.service import emit  # noqa: E402
 from backend.kernel.access import Actor  # noqa: E402
 from backend.kernel.db import Database  # noqa: E402
 from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
-from benchmarks.sms_gateway import new_person, populate_sms  # noqa: E402
+from benchmarks.sms_gateway import demo_org_database, new_person, populate_sms  # noqa: E402
 from notifications.webpush import topic  # noqa: E402
 from notifications.worker import Worker  # noqa: E402
 
@@ -170,12 +168,8 @@ async def populate(
 ) -> list[str]:
     """Demo org, ``people`` extra people with one subscription each, and (``event``) one event to
     all. Returns the topics the push service will see."""
-    db = Database(settings)
-    trail = AuditTrail(SECRET)
+    db, trail = await demo_org_database(settings, SECRET)
     try:
-        await db.upgrade()
-        async with db.session() as s:
-            await load_demo_org(s, settings, trail, make_hasher(settings))
         ids: list[int] = []
         for start in range(0, people, 1000):
             async with db.session() as s:

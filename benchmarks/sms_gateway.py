@@ -23,6 +23,15 @@ from backend.org.service import OrgService
 ACTOR = Actor.system(label="benchmark")
 
 
+async def demo_org_database(settings: Settings, secret: str) -> tuple[Database, AuditTrail]:
+    """The benchmark's database migrated and holding the demo organisation (dispose it after)."""
+    db, trail = Database(settings), AuditTrail(secret)
+    await db.upgrade()
+    async with db.session() as s:
+        await load_demo_org(s, settings, trail, make_hasher(settings))
+    return db, trail
+
+
 async def new_person(org: OrgService, prefix: str, n: int) -> int:
     """Benchmark person ``n`` (a customer manager of station C01-S1), not yet committed; its id."""
     person = await org.create_person(
@@ -37,12 +46,9 @@ async def new_person(org: OrgService, prefix: str, n: int) -> int:
 async def populate_sms(settings: Settings, secret: str, gateway_port: int, people: int) -> list[int]:
     """Demo org; ``people`` people with a phone number and SMS as their only channel; the whole
     company's SMS channel is the gateway. Returns the people's ids."""
-    db = Database(settings)
-    trail = AuditTrail(secret)
+    db, trail = await demo_org_database(settings, secret)
     try:
-        await db.upgrade()
         async with db.session() as s:
-            await load_demo_org(s, settings, trail, make_hasher(settings))
             company = (await s.execute(select(Unit.id).where(Unit.code == "P00"))).scalar_one()
             url = f"json://127.0.0.1:{gateway_port}/sms?:phone={{address}}"
             await DeliveryService(s, trail, settings).put_config(
