@@ -3,8 +3,8 @@
 SQLAlchemy's aiosqlite adapter makes a statement four trips to the connection's thread and back:
 open a cursor, execute, fetch the rows, close the cursor. Each trip queues a call, wakes the
 thread, wakes the event loop through its self-pipe and resumes the greenlet: tens of microseconds
-of CPU each, several times the cost of a small indexed read itself. A request that makes a dozen
-statements spent most of its CPU on those trips (``benchmarks/route_cpu.py``).
+of CPU each, more than a small indexed read itself. Measured on a session's small statement:
+about 330 µs of CPU with four trips, 230 µs with one.
 
 Here a statement is one call run on the connection's thread — cursor, execute, fetch, close — and
 the cursor handed back to SQLAlchemy holds what it returned (rows, description, row count, last
@@ -45,8 +45,8 @@ def small_reads() -> Iterator[None]:
 
 
 def _is_read(operation: str) -> bool:
-    head = operation.lstrip()[:6].upper()
-    return head == "SELECT" or (head.startswith("WITH") and "RETURNING" not in operation.upper())
+    """A plain SELECT (a ``WITH`` may hold a write: it goes to the thread)."""
+    return operation.lstrip()[:6].upper() == "SELECT"
 
 
 try:  # pragma: no branch - both present with the pinned versions
