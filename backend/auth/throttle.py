@@ -9,10 +9,14 @@ that arrives while the key is blocked counts nothing and is told so (no row retu
 * A username (known or not: the same answers, so throttling does not tell which exist): after
   ``login_max_failures`` wrong passwords, each further attempt waits 1 s, 2 s, 4 s … at most
   ``login_lock_minutes``. Attempts while waiting are refused without counting, so nobody can
-  push someone else's wait past that cap; a sign-in resets the count.
+  push someone else's wait past that cap; a sign-in resets the count, and so do
+  ``login_failure_memory_hours`` without a wrong password (``window_ends_at`` holds when).
 * A client address: ``login_address_max_failures`` wrong passwords (whatever the usernames)
   within ``login_address_window_minutes`` block it until the window ends (password spraying).
   A sign-in does not reset it.
+
+Rows neither blocked nor inside their window any more are deleted by :func:`purge_throttle` (the
+daily retention pass), so attempts with made-up usernames do not pile up.
 """
 
 from __future__ import annotations
@@ -108,6 +112,18 @@ def _not_blocked(now: datetime) -> ColumnElement[bool]:
     return or_(TABLE.c.blocked_until.is_(None), TABLE.c.blocked_until <= _at(now))
 
 
+def _window_over(now: datetime) -> ColumnElement[bool]:
+    """The failures counted so far no longer count (an address's window, a username's memory)."""
+    return or_(TABLE.c.window_ends_at.is_(None), TABLE.c.window_ends_at <= _at(now))
+
+
+async def purge_throttle(session: AsyncSession, now: datetime) -> int:
+    """Delete the counts that no longer matter: not blocked and past their window (commit stays
+    with the caller). Returns how many."""
+    result = await session.execute(delete(LoginThrottle).where(_not_blocked(now), _window_over(now)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class Throttle:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
@@ -138,13 +154,18 @@ class Throttle:
     async def fail_name(self, key: str, now: datetime) -> tuple[int, datetime | None] | None:
         """Count a wrong password for a username: (failures, blocked until), or ``None`` when the
         key was blocked (the failure was not counted: the attempt must be refused)."""
-        failures = TABLE.c.failures + 1
+        forgotten = now + timedelta(hours=self.settings.login_failure_memory_hours)
+        failures = case((_window_over(now), 1), else_=TABLE.c.failures + 1)
         stmt = (
             _upsert(self.session)(LoginThrottle)
-            .values(key=key, failures=1, blocked_until=self._wait_for(1, now))
+            .values(key=key, failures=1, blocked_until=self._wait_for(1, now), window_ends_at=forgotten)
             .on_conflict_do_update(
                 index_elements=[TABLE.c.key],
-                set_={"failures": failures, "blocked_until": self._wait_for(failures, now)},
+                set_={
+                    "failures": failures,
+                    "blocked_until": self._wait_for(failures, now),
+                    "window_ends_at": _at(forgotten),
+                },
                 where=_not_blocked(now),
             )
             .returning(TABLE.c.failures, TABLE.c.blocked_until)
@@ -158,7 +179,7 @@ class Throttle:
         """Count a wrong password from a client address; False when it was blocked."""
         limit = self.settings.login_address_max_failures
         window_end = now + timedelta(minutes=self.settings.login_address_window_minutes)
-        expired = or_(TABLE.c.window_ends_at.is_(None), TABLE.c.window_ends_at <= _at(now))
+        expired = _window_over(now)
         failures = case((expired, 1), else_=TABLE.c.failures + 1)
         ends = case((expired, _at(window_end)), else_=TABLE.c.window_ends_at)
         stmt = (

@@ -4,6 +4,7 @@ the configured limits and puts each run in the trail of acts.
 * sign-in sessions: ``PROBITY_SESSION_RETENTION_DAYS`` after they ended
 * routed notifications with their deliveries and attempts: ``PROBITY_DELIVERY_RETENTION_DAYS``
   after they were routed (only finished ones)
+* sign-in failure counts: once neither blocked nor within their window (``PROBITY_LOGIN_*``)
 * the trail of acts itself: at least 184 days, and only by ``probity audit purge --before DATE``
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from backend.audit.service import AuditTrail
 from backend.auth.retention import purge_sessions
+from backend.auth.throttle import purge_throttle
 from backend.delivery.retention import purge_deliveries
 from backend.kernel.access import Actor, Channel
 from backend.kernel.db import Database
@@ -25,9 +27,13 @@ from backend.kernel.timeutil import utcnow
 class Purged:
     sessions: int
     routes: int
+    throttles: int = 0
 
     def line(self) -> str:
-        return f"deleted {self.sessions} ended session(s) and {self.routes} finished delivery route(s)"
+        return (
+            f"deleted {self.sessions} ended session(s), {self.routes} finished delivery route(s) "
+            f"and {self.throttles} forgotten sign-in failure count(s)"
+        )
 
 
 async def purge_expired(
@@ -41,7 +47,8 @@ async def purge_expired(
     async with db.session() as session:
         sessions = await purge_sessions(session, sessions_before)
         routes = await purge_deliveries(session, settings, routes_before, now=now)
-        if sessions or routes:
+        throttles = await purge_throttle(session, now)
+        if sessions or routes or throttles:
             await trail.record(
                 session,
                 Actor.system(channel),
@@ -52,8 +59,9 @@ async def purge_expired(
                     "sessions_ended_before": sessions_before,
                     "delivery_routes": routes,
                     "routes_made_before": routes_before,
+                    "sign_in_failure_counts": throttles,
                 },
                 power="retention",
             )
         await session.commit()
-    return Purged(sessions, routes)
+    return Purged(sessions, routes, throttles)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     #: (at most login_lock_minutes); a sign-in resets the count
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    #: a username's wrong passwords are forgotten after this many hours without another one (and
+    #: its row deleted by the daily retention pass, as are addresses' past windows)
+    login_failure_memory_hours: int = Field(default=24, ge=1)
     #: wrong passwords from one client address (any usernames) per window before it waits for
     #: the window's end
     login_address_max_failures: int = Field(default=100, ge=1)

@@ -122,9 +122,28 @@ async def test_the_wait_grows_and_a_sign_in_resets_it(client, db):
     assert (await login(client, "manager", "wrong")).status_code == 401  # counting starts again
 
 
+async def test_a_usernames_failures_are_forgotten_after_a_quiet_day(client, db):
+    for _ in range(4):
+        assert (await login(client, "manager", "wrong")).status_code == 401
+    row = await stored(db, "name:manager")
+    assert row is not None and row.failures == 4
+    assert row.window_ends_at is not None and row.window_ends_at > utcnow() + timedelta(hours=23)
+    async with db.session() as s:  # login_failure_memory_hours (24) pass without a wrong password
+        await s.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == "name:manager")
+            .values(window_ends_at=utcnow() - timedelta(seconds=1))
+        )
+        await s.commit()
+    assert (await login(client, "manager", "wrong")).status_code == 401
+    row = await stored(db, "name:manager")
+    assert row is not None and row.failures == 1 and row.blocked_until is None
+    assert (await login(client, "manager", "demo")).status_code == 200  # not made to wait
+
+
 async def test_the_wait_stops_at_the_lock_minutes(client, db):
     async with db.session() as s:
-        s.add(LoginThrottle(key="name:manager", failures=40))
+        s.add(LoginThrottle(key="name:manager", failures=40, window_ends_at=utcnow() + timedelta(hours=1)))
         await s.commit()
     assert (await login(client, "manager", "wrong")).status_code == 401
     refused = await login(client, "manager", "demo")

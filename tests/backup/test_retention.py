@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from backend.audit.models import AuditRecord
-from backend.auth.models import Account, AuthSession
+from backend.auth.models import Account, AuthSession, LoginThrottle
 from backend.backup.retention import purge_expired
 from backend.delivery.models import Delivery, DeliveryAttempt, DeliveryRoute
 from backend.kernel.timeutil import utcnow
@@ -68,11 +68,26 @@ async def test_sessions_and_deliveries_past_their_retention_are_deleted(db, sett
             assert delivery.id is not None
             session.add(DeliveryAttempt(delivery_id=delivery.id, channel="telegram", outcome="sent"))
             routes.append(route.id)
+        session.add_all(
+            [
+                # a username quiet for longer than its memory, an address whose window ended: gone
+                LoginThrottle(key="name:someone-typing", failures=3, window_ends_at=now - days),
+                LoginThrottle(key="addr:203.0.113.7", failures=9, window_ends_at=now - days),
+                # still counted, still blocked: kept
+                LoginThrottle(key="name:recent", failures=2, window_ends_at=now + days),
+                LoginThrottle(
+                    key="name:waiting", failures=9, window_ends_at=now - days, blocked_until=now + days
+                ),
+            ]
+        )
         await session.commit()
 
     purged = await purge_expired(db, settings, now=now)
 
-    assert (purged.sessions, purged.routes) == (2, 1)
+    assert (purged.sessions, purged.routes, purged.throttles) == (2, 1, 2)
+    async with db.session() as session:
+        kept = set((await session.execute(select(col(LoginThrottle.key)))).scalars())
+        assert kept == {"name:recent", "name:waiting"}
     async with db.session() as session:
         assert await count(session, AuthSession) == before + 1
         assert await count(session, AuthSession, col(AuthSession.id) == recent.id) == 1
@@ -85,4 +100,4 @@ async def test_sessions_and_deliveries_past_their_retention_are_deleted(db, sett
         ).scalar_one()
         assert record.new_value is not None and record.new_value["sessions"] == 2
     again = await purge_expired(db, settings, now=now)
-    assert (again.sessions, again.routes) == (0, 0)
+    assert (again.sessions, again.routes, again.throttles) == (0, 0, 0)
