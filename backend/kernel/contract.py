@@ -10,7 +10,8 @@ document once: every error response (documented by a handler's ``responses=`` to
   busy to take a database connection in time: try again after Retry-After);
 - behind sign-in (all of ``/api`` but sign-in and refresh): 401 and 403;
 - with a request body: 409, 413 (larger than ``PROBITY_MAX_BODY_BYTES``), 415; DELETE: 409;
-- sign-in and refresh: 401 (wrong password, a spent refresh token) and 429 (throttled).
+- sign-in and refresh: 401 (wrong password, a spent refresh token) and 429 (throttled);
+- what asks for the current password again (password change, TOTP off): 429 (throttled).
 
 Public operations say so (``security: []``).
 """
@@ -70,6 +71,8 @@ def public(path: str) -> bool:
 THROTTLED = frozenset(
     {"/api/auth/login", "/api/auth/refresh", "/api/auth/login/totp", "/api/auth/login/totp/setup"}
 )
+#: a wrong current password counts as a wrong sign-in (backend/auth/throttle.py)
+PASSWORD_CHECKED = frozenset({"/api/auth/password", "/api/auth/totp/disable"})
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
@@ -91,6 +94,8 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         found.add(409)
     if path in THROTTLED:
         found |= {401, 429}  # a wrong password, an expired or replayed refresh token
+    if path in PASSWORD_CHECKED:
+        found.add(429)
     if path.startswith("/api/public/") and method == "post":
         found.add(429)  # the public intake's rate limits
     return found
