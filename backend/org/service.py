@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from sqlmodel import col
 from backend.audit.service import AuditTrail, changed
 from backend.kernel.access import Actor, Principal, Role
 from backend.kernel.cache import ORG_GENERATION
-from backend.kernel.db import is_inline, read_rows
+from backend.kernel.db import is_inline, read_stored
 from backend.kernel.errors import Conflict, Invalid, NotFound
 from backend.kernel.schemas import pk
 from backend.kernel.timeutil import local, utcnow
@@ -525,12 +526,13 @@ class OrgService:
 
 async def _small_read(
     bind: AsyncEngine, session: AsyncSession | None, stmt: Any, params: dict[str, Any] | None = None
-) -> list[Any]:
-    """Rows of a small read: on a SQLite file inline on the loop's thread (committed rows,
-    ``read_rows``); elsewhere on ``session``'s own connection where there is one, so a request
-    that holds a connection never takes a second from the pool (no autoflush), else pooled."""
+) -> list[Sequence[Any]]:
+    """Rows of a small read of a statement built once: on a SQLite file inline on the loop's thread,
+    values as stored (committed rows, ``read_stored``: JSON as text, booleans as 0/1); elsewhere on
+    ``session``'s own connection where there is one, so a request that holds a connection never
+    takes a second from the pool (no autoflush), else pooled."""
     if session is None or is_inline(bind):
-        return await read_rows(bind, stmt, params)
+        return await read_stored(bind, stmt, params)
     conn = await session.connection()
     return list((await conn.execute(stmt, params or {})).all())
 
@@ -544,23 +546,23 @@ async def person_facts(
     found = await _small_read(bind, session, FACTS_LOOKUP, {"person_id": person_id})
     if not found:
         return None
-    row = found[0]
-    paths = dict(await _small_read(bind, session, UNIT_PATHS))
+    pid, name, unit_id, roles, active, post_name, specialty, parent_id = found[0]
+    paths: dict[int, str] = dict(await _small_read(bind, session, UNIT_PATHS))  # type: ignore[arg-type]
 
     def subtree(unit_id: int) -> frozenset[int]:
         prefix = f"{paths.get(unit_id, '/')}{unit_id}/"
         return frozenset(u for u, path in paths.items() if u == unit_id or path.startswith(prefix))
 
     return PersonFacts(
-        person_id=row.id,
-        name=row.name,
-        unit_id=row.unit_id,
-        roles=list(row.roles),
-        active=row.active,
-        post_name=row.post_name,
-        specialty=row.specialty,
-        subtree_unit_ids=subtree(row.unit_id),
-        specialty_unit_ids=subtree(row.parent_id) if row.parent_id else frozenset({row.unit_id}),
+        person_id=pid,
+        name=name,
+        unit_id=unit_id,
+        roles=list(json.loads(roles) if isinstance(roles, str) else roles),  # SQLite: JSON text
+        active=bool(active),  # SQLite: 0/1
+        post_name=post_name,
+        specialty=specialty,
+        subtree_unit_ids=subtree(unit_id),
+        specialty_unit_ids=subtree(parent_id) if parent_id else frozenset({unit_id}),
     )
 
 
