@@ -6,13 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.events.models import Event, EventRecipient, NotificationPage, NotificationPublic
+from backend.events.models import Event, EventRecipient
 from backend.kernel.errors import NotFound
-from backend.kernel.timeutil import utcnow
+from backend.kernel.timeutil import local, utcnow
 
 EVENT: Table = Event.__table__  # type: ignore[attr-defined]
 RECIPIENT: Table = EventRecipient.__table__  # type: ignore[attr-defined]
@@ -104,40 +104,59 @@ async def emit_many(
     return ids
 
 
+def _mine(unread_only: bool) -> list[ColumnElement[bool]]:
+    mine = [RECIPIENT.c.person_id == bindparam("person_id")]
+    return [*mine, RECIPIENT.c.read_at.is_(None)] if unread_only else mine
+
+
+#: a person's notifications (all, or unread only), built once: how many (and unread), one page
+_COUNTS = {
+    unread: select(
+        func.count(), func.coalesce(func.sum(case((RECIPIENT.c.read_at.is_(None), 1), else_=0)), 0)
+    )
+    .select_from(RECIPIENT)
+    .where(*_mine(unread))
+    for unread in (False, True)
+}
+_PAGE = {
+    unread: select(*_PAGE_COLUMNS)
+    .select_from(RECIPIENT.join(EVENT, EVENT.c.id == RECIPIENT.c.event_id))
+    .where(*_mine(unread))
+    .order_by(RECIPIENT.c.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+    for unread in (False, True)
+}
+
+
 class NotificationService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def page(
         self, person_id: int, *, unread_only: bool = False, limit: int = 20, offset: int = 0
-    ) -> NotificationPage:
+    ) -> dict[str, Any]:
         """A page of the person's notifications, newest first, with how many there are and how
-        many are unread: two statements, rows read as columns (no ORM objects per row)."""
-        mine = [RECIPIENT.c.person_id == person_id]
-        if unread_only:
-            mine.append(RECIPIENT.c.read_at.is_(None))
-        unread_case = case((RECIPIENT.c.read_at.is_(None), 1), else_=0)
-        counts = (
-            await self.session.execute(
-                select(func.count(), func.coalesce(func.sum(unread_case), 0))
-                .select_from(RECIPIENT)
-                .where(RECIPIENT.c.person_id == person_id)
-                .where(*mine[1:])
-            )
-        ).one()
-        rows = await self.session.execute(
-            select(*_PAGE_COLUMNS)
-            .select_from(RECIPIENT.join(EVENT, EVENT.c.id == RECIPIENT.c.event_id))
-            .where(*mine)
-            .order_by(RECIPIENT.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        # values as stored (ids, texts, parsed JSON, aware datetimes): nothing to validate again
-        items = [NotificationPublic.model_construct(**row._mapping) for row in rows]
-        return NotificationPage(
-            items=items, total=int(counts[0]), unread=int(counts[1]), limit=limit, offset=offset
-        )
+        many are unread: two statements built once, rows read as columns into plain values in
+        ``NotificationPage``'s shape (times in local ISO form, ``subject`` left for ``describe``)."""
+        params = {"person_id": person_id, "limit": limit, "offset": offset}
+        counts = (await self.session.execute(_COUNTS[unread_only], params)).one()
+        rows = await self.session.execute(_PAGE[unread_only], params)
+        items = []
+        for row in rows:
+            item = dict(row._mapping)
+            item["created_at"] = local(item["created_at"]).isoformat()
+            if item["read_at"] is not None:
+                item["read_at"] = local(item["read_at"]).isoformat()
+            item["subject"] = None
+            items.append(item)
+        return {
+            "items": items,
+            "total": int(counts[0]),
+            "unread": int(counts[1]),
+            "limit": limit,
+            "offset": offset,
+        }
 
     async def mark_read(self, person_id: int, recipient_id: int) -> None:
         result = await self.session.execute(

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.events.models import NotificationPublic
 from backend.kernel.hooks import REGISTRY, HookPoint
 
 #: ``describe(session, subject_type, ids, lang)`` → {id: {field: text}} for the types it owns
@@ -21,15 +20,16 @@ Describe = Callable[[AsyncSession, str, list[int], str], Awaitable[dict[int, dic
 DESCRIBE: HookPoint[Describe] = HookPoint("events.describe")
 
 
-async def describe(session: AsyncSession, items: Sequence[NotificationPublic], lang: str) -> None:
-    """Fill each item's ``subject`` from the hooks (left None where no feature names it)."""
+async def describe(session: AsyncSession, items: Sequence[dict[str, Any]], lang: str) -> None:
+    """Fill each item's ``subject`` (notifications as ``NotificationService.page`` gives them) from
+    the hooks (left None where no feature names it)."""
     by_type: dict[str, set[int]] = {}
     for item in items:
-        by_type.setdefault(item.subject_type, set()).add(item.subject_id)
+        by_type.setdefault(item["subject_type"], set()).add(item["subject_id"])
     found: dict[tuple[str, int], dict[str, Any]] = {}
     for subject_type, ids in by_type.items():
         for hook in REGISTRY(DESCRIBE):
             named = await hook(session, subject_type, sorted(ids), lang)
             found.update({(subject_type, i): d for i, d in named.items()})
     for item in items:
-        item.subject = found.get((item.subject_type, item.subject_id))
+        item["subject"] = found.get((item["subject_type"], item["subject_id"]))
