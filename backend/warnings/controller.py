@@ -18,6 +18,7 @@ from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import Invalid
 from backend.kernel.onehop import small_reads
 from backend.kernel.web import FileForm, sent_file
+from backend.warnings.detail import photo_public, verification_public
 from backend.warnings.evidence import pick_lang
 from backend.warnings.inbox import summary
 from backend.warnings.inbox_json import own_inbox_json
@@ -37,12 +38,7 @@ from backend.warnings.schemas import (
     WarningDetail,
     WarningStatus,
 )
-from backend.warnings.service import (
-    InboxFilters,
-    WarningService,
-    photo_public,
-    verification_public,
-)
+from backend.warnings.service import InboxFilters, WarningService
 from backend.warnings.urging import SupervisionOrder, UrgeCreate, supervision_orders, urge
 
 DECIDERS = [requires(Role.head, Role.inspector)]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     column,
     false,
@@ -325,8 +326,11 @@ async def person_names(session: AsyncSession, ids: Sequence[int | None]) -> dict
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    found = await session.execute(select(PERSON.c.id, PERSON.c.name).where(PERSON.c.id.in_(wanted)))
+    found = await session.execute(_NAMES, {"ids": wanted})
     return {int(i): str(n) for i, n in found.all()}
+
+
+_NAMES = select(PERSON.c.id, PERSON.c.name).where(PERSON.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def named_from() -> Any:
@@ -433,13 +437,20 @@ async def own_inbox(
     return page_model(page, limit, offset)
 
 
+_PERSON_NAME = select(PERSON.c.name).where(PERSON.c.id == bindparam("person_id"))
+
+
+@lru_cache(maxsize=4)
+def _shown_topic(lang: str) -> Select[Any]:
+    """A topic's name and instruction in ``lang``: built once per language."""
+    return select(*shown_columns(lang)).where(TOPIC.c.id == bindparam("topic_id"))
+
+
 async def shown_summary(session: AsyncSession, warning: Any, lang: str) -> WarningSummary:
     """One warning as the detail shows it: topic name and instruction, whose, days left."""
     now = utcnow()
-    topic = (
-        await session.execute(select(*shown_columns(lang)).where(TOPIC.c.id == warning.topic_id))
-    ).one_or_none()
-    person = (await session.execute(select(PERSON.c.name).where(PERSON.c.id == warning.person_id))).scalar()
+    topic = (await session.execute(_shown_topic(lang), {"topic_id": warning.topic_id})).one_or_none()
+    person = (await session.execute(_PERSON_NAME, {"person_id": warning.person_id})).scalar()
     values = summary_values(warning, now)
     values["days_left"], values["overdue_days"] = (await session_workdays(session, now)).deadline(
         warning.due_at, warning.state, now

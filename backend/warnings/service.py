@@ -41,15 +41,12 @@ from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFou
 from backend.kernel.hooks import REGISTRY, HookPoint
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
-from backend.warnings.evidence import evidence_items, labels_for
-from backend.warnings.hits import TRIAL_VERDICT_PREFIX
+from backend.warnings.detail import warning_detail
 from backend.warnings.inbox import (
     InboxFilters,
     filter_clauses,
     listed,
     own_inbox,
-    person_names,
-    shown_summary,
 )
 from backend.warnings.models import (
     ANSWERABLE_STATES,
@@ -65,33 +62,13 @@ from backend.warnings.schemas import (
     DecisionCreate,
     InboxPage,
     InboxView,
-    PhotoPublic,
-    StepPublic,
     UnitOnTime,
     VerificationCreate,
-    VerificationPublic,
     WarningDetail,
 )
 
 WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING.c
-
-
-def verification_public(v: Verification) -> VerificationPublic:
-    return VerificationPublic.model_validate(v, from_attributes=True)
-
-
-def photo_public(p: WarningPhoto, subject_id: int | None = None) -> PhotoPublic:
-    return PhotoPublic(
-        id=p.id or 0,
-        warning_id=p.warning_id,
-        sha256=p.sha256,
-        content_type=p.content_type,
-        size=p.size,
-        uploaded_at=p.uploaded_at,
-        url=f"/api/warnings/{p.warning_id}/photos/{p.id}",
-        by_subject=subject_id is None or p.uploaded_by == subject_id,
-    )
 
 
 def body_hash(warning_id: int, data: VerificationCreate) -> str:
@@ -220,54 +197,12 @@ class WarningService:
         await self.session.commit()
         return await self._detail(principal, warning, lang)
 
-    @staticmethod
-    def _replies_only(warning: Warning) -> list[Any]:
-        """A live warning shows its person's replies, not the topic experts' verdicts from when it
-        was a trial hit (those stay for the validation report)."""
-        if warning.trial:
-            return []
-        return [col(Verification.client_id).not_like(f"{TRIAL_VERDICT_PREFIX}%")]
-
     async def detail_unmarked(self, principal: Principal, warning: Warning, lang: str) -> WarningDetail:
         """The warning in full as ``detail`` gives it, without marking it read (a copy kept offline)."""
         return await self._detail(principal, warning, lang)
 
     async def _detail(self, principal: Principal, warning: Warning, lang: str = "zh-CN") -> WarningDetail:
-        steps = (
-            await self.session.execute(
-                select(WarningStep)
-                .where(col(WarningStep.warning_id) == warning.id)
-                .order_by(col(WarningStep.at), col(WarningStep.id))
-            )
-        ).scalars()
-        verifications = (
-            await self.session.execute(
-                select(Verification)
-                .where(col(Verification.warning_id) == warning.id, *self._replies_only(warning))
-                .order_by(col(Verification.round))
-            )
-        ).scalars()
-        photos = (
-            await self.session.execute(
-                select(WarningPhoto)
-                .where(col(WarningPhoto.warning_id) == warning.id)
-                .order_by(col(WarningPhoto.id))
-            )
-        ).scalars()
-        labels = await labels_for(self.session, warning.topic_id, warning.rule_version_id)
-        timeline = [StepPublic.model_validate(s, from_attributes=True) for s in steps]
-        # who took each step, by name (never an account's username)
-        names = await person_names(self.session, [s.actor_person_id for s in timeline])
-        for step in timeline:
-            step.actor_name = names.get(step.actor_person_id or 0)
-        return WarningDetail(
-            warning=await shown_summary(self.session, warning, lang),
-            evidence_items=evidence_items(warning.evidence, labels, lang),
-            timeline=timeline,
-            verifications=[verification_public(v) for v in verifications],
-            photos=[photo_public(p, warning.person_id) for p in photos],
-            actions=self.actions(principal, warning),
-        )
+        return await warning_detail(self.session, warning, lang, self.actions(principal, warning))
 
     # --- transitions --------------------------------------------------------------
     async def _move(
