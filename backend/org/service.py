@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, cast, func, or_, select
@@ -418,10 +419,8 @@ class OrgService:
     # --- for routing (who heads a unit, who inspects it) ---------------------------
     async def unit_chain(self, unit_id: int) -> list[int]:
         """The unit and its ancestors, nearest first (empty if the unit does not exist)."""
-        unit = await self.session.get(Unit, unit_id)
-        if unit is None:
-            return []
-        return _chain(unit_id, unit.path)
+        path = (await self.session.execute(_UNIT_PATH, {"unit_id": unit_id})).scalar()
+        return [] if path is None else _chain(unit_id, path)
 
     async def unit_chains(self, unit_ids: Sequence[int]) -> dict[int, list[int]]:
         """Each unit and its ancestors, nearest first (a query per 500 units; unknown ones left out)."""
@@ -466,11 +465,8 @@ class OrgService:
 
     async def holders(self, role: str, unit_ids: list[int]) -> dict[int, list[int]]:
         """Active people holding ``role`` in each of ``unit_ids``: {unit_id: [person_id, …]}."""
-        stmt = select(col(Person.id), col(Person.unit_id)).where(
-            col(Person.unit_id).in_(unit_ids), col(Person.active).is_(True), holding(role)
-        )
         out: dict[int, list[int]] = {}
-        for person_id, unit_id in (await self.session.execute(stmt)).all():
+        for person_id, unit_id in (await self.session.execute(_holders(role), {"units": unit_ids})).all():
             if person_id is not None:
                 out.setdefault(int(unit_id), []).append(person_id)
         return out
@@ -563,6 +559,19 @@ async def person_facts(
         specialty=specialty,
         subtree_unit_ids=subtree(unit_id),
         specialty_unit_ids=subtree(parent_id) if parent_id else frozenset({unit_id}),
+    )
+
+
+_UNIT_PATH = select(col(Unit.path)).where(col(Unit.id) == bindparam("unit_id"))
+
+
+@lru_cache(maxsize=8)
+def _holders(role: str) -> Any:
+    """Active people holding ``role`` in the units of the expanding parameter ``units``."""
+    return select(col(Person.id), col(Person.unit_id)).where(
+        col(Person.unit_id).in_(bindparam("units", expanding=True)),
+        col(Person.active).is_(True),
+        holding(role),
     )
 
 

@@ -37,6 +37,16 @@ SYSTEM = Actor.system(Channel.system, "scheduler")
 LIFECYCLE = "warning.lifecycle"
 
 
+def _nearest(chain: list[int], heads: dict[int, list[int]]) -> list[int]:
+    """The heads of the nearest unit up the chain that has any."""
+    return next((heads[u] for u in chain if heads.get(u)), [])
+
+
+def _all_up(chain: list[int], inspectors: dict[int, list[int]]) -> list[int]:
+    """Every inspector up the chain, nearest first."""
+    return [p for u in chain for p in inspectors.get(u, [])]
+
+
 @dataclass
 class Routing:
     """Heads and inspectors over units, looked up once per batch."""
@@ -44,17 +54,25 @@ class Routing:
     org: OrgService
     _heads: dict[int, list[int]] = field(default_factory=dict)
     _inspectors: dict[int, list[int]] = field(default_factory=dict)
+    _chains: dict[int, list[int]] = field(default_factory=dict)
 
-    async def _load(self, unit_id: int) -> None:
-        if unit_id in self._heads:
+    async def _load(self, unit_id: int, *, inspectors: bool = True) -> None:
+        """The unit's chain and its heads (and, with ``inspectors``, its inspectors): a reply
+        tells heads only, so it reads no inspectors."""
+        if unit_id in self._inspectors or (not inspectors and unit_id in self._heads):
             return
-        chain = await self.org.unit_chain(unit_id)
-        heads = await self.org.holders("head", chain) if chain else {}
-        inspectors = await self.org.holders("inspector", chain) if chain else {}
-        self._fill(unit_id, chain, heads, inspectors)
+        chain = self._chains.get(unit_id)
+        if chain is None:
+            chain = self._chains[unit_id] = await self.org.unit_chain(unit_id)
+        if unit_id not in self._heads:
+            heads = await self.org.holders("head", chain) if chain else {}
+            self._heads[unit_id] = _nearest(chain, heads)
+        if inspectors:
+            found = await self.org.holders("inspector", chain) if chain else {}
+            self._inspectors[unit_id] = _all_up(chain, found)
 
     async def heads(self, unit_id: int) -> list[int]:
-        await self._load(unit_id)
+        await self._load(unit_id, inspectors=False)
         return self._heads[unit_id]
 
     async def inspectors(self, unit_id: int) -> list[int]:
@@ -77,9 +95,9 @@ class Routing:
     def _fill(
         self, unit_id: int, chain: list[int], heads: dict[int, list[int]], inspectors: dict[int, list[int]]
     ) -> None:
-        # the nearest unit that has a head; every inspector up the chain
-        self._heads[unit_id] = next((heads[u] for u in chain if heads.get(u)), [])
-        self._inspectors[unit_id] = [p for u in chain for p in inspectors.get(u, [])]
+        self._chains[unit_id] = chain
+        self._heads[unit_id] = _nearest(chain, heads)
+        self._inspectors[unit_id] = _all_up(chain, inspectors)
 
     def tiers_of(self, person_id: int, unit_id: int, *, head: bool, inspector: bool) -> list[tuple[int, str]]:
         """Who is told, by tier, of a warning of ``person_id`` in ``unit_id`` (after :meth:`preload`)."""
