@@ -62,8 +62,10 @@ def worker_process(world: World) -> subprocess.Popen[str]:
         "PROBITY_SECRET_KEY": TEST_SECRET,
         "PROBITY_LOG_LEVEL": "INFO",
         "PROBITY_PUSH_ALLOW_PRIVATE": "true",
-        "PROBITY_DELIVERY_LEASE_SECONDS": "4",
-        "PROBITY_DELIVERY_TIMEOUT_SECONDS": "1",
+        # a send that times out is sent again (at least once): 2 s, not 1, so that a machine busy
+        # with the rest of the suite does not make a late answer look like a lost one
+        "PROBITY_DELIVERY_LEASE_SECONDS": "8",
+        "PROBITY_DELIVERY_TIMEOUT_SECONDS": "2",
         "PROBITY_DELIVERY_CONCURRENCY": str(CONCURRENCY),
         "PROBITY_DELIVERY_BATCH": "100",
         "PROBITY_DELIVERY_POLL_SECONDS": "0.1",
