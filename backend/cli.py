@@ -39,7 +39,14 @@ def main(ctx: click.Context) -> None:
     "webhook); worker: delivery only; scheduler: the periodic jobs only; bot: Telegram long polling "
     "only. Several api, worker and scheduler processes may share one PostgreSQL database.",
 )
-def serve(host: str, port: int, migrate: bool, role: str) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="HTTP processes sharing the port (roles all and api): this one and N-1 api processes. "
+    "Default PROBITY_HTTP_PROCESSES (1). About one per CPU core; on SQLite their writers take turns.",
+)
+def serve(host: str, port: int, migrate: bool, role: str, processes: int | None) -> None:
     """Serve the API (/api), the PWA (/), bot, scheduler and delivery workers, or one of them (--role).
 
     Refuses to start on a database that is not migrated, unless --migrate is given.
@@ -68,7 +75,7 @@ def serve(host: str, port: int, migrate: bool, role: str) -> None:
             f"not {head_revision()}: run `probity db upgrade` (or `probity demo` for demo data), "
             "or start with `probity serve --migrate`."
         )
-    roles.run(role, settings, host=host, port=port)
+    roles.run(role, settings, host=host, port=port, processes=processes or settings.http_processes)
 
 
 @main.command()

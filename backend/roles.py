@@ -22,7 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -144,8 +147,10 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event | None = None
         await stop.wait()
 
 
-def run(role: str, settings: Settings, *, host: str, port: int) -> None:
-    """What ``probity serve --role ROLE`` runs (the database is checked before)."""
+def run(role: str, settings: Settings, *, host: str, port: int, processes: int = 1) -> None:
+    """What ``probity serve --role ROLE`` runs (the database is checked before). ``all`` and ``api``
+    answer HTTP in ``processes`` processes on one listening socket: this one (of ``role``) and
+    ``processes - 1`` of role ``api`` (:class:`HttpHelpers`)."""
     from backend.kernel.logs import configure_logging
 
     reason = refusal(role, settings)
@@ -156,20 +161,24 @@ def run(role: str, settings: Settings, *, host: str, port: int) -> None:
 
         from backend.app import create_app
 
-        uvicorn.run(
-            create_app(settings, role=role),
-            host=host,
-            port=port,
-            log_level=settings.log_level.lower(),
-            loop=settings.server_loop,
-            # the client address and scheme only from proxies we were told to trust (uvicorn
-            # believes 127.0.0.1 by default); PROBITY_TRUSTED_PROXIES is the one list
-            forwarded_allow_ips=settings.trusted_proxies or "",
-            # an idle kept-alive connection is closed by the client first (aiohttp after 15 s,
-            # proxies after 60 s): a server closing it sooner races a request sent on it just
-            # then, and that request fails on the client (seen at 5-10 s think time)
-            timeout_keep_alive=settings.keep_alive_seconds,
-        )
+        app = create_app(settings, role=role)
+        if processes <= 1:
+            uvicorn.run(app, host=host, port=port, **_http_options(settings))
+            return
+        config = uvicorn.Config(app, host=host, port=port, **_http_options(settings))
+        sock = config.bind_socket()
+        helpers = HttpHelpers(settings, sock, processes - 1).start()
+        # uvicorn raises the signal that stopped it again once it is done: caught here, so the
+        # helpers are stopped (and waited for) before this process ends
+        ours = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except _Stopped:
+            pass
+        finally:
+            helpers.stop()
+            for sig, handler in ours.items():
+                signal.signal(sig, handler)
         return
     configure_logging(settings.log_level)
     if role == "worker":
@@ -179,3 +188,106 @@ def run(role: str, settings: Settings, *, host: str, port: int) -> None:
         run_process(settings)
         return
     asyncio.run(serve(role, settings))
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, raised again by uvicorn after its shutdown."""
+
+
+def _stopped(signum: int, _frame: Any) -> None:
+    raise _Stopped(signum)
+
+
+def _http_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "log_level": settings.log_level.lower(),
+        "loop": settings.server_loop,
+        # the client address and scheme only from proxies we were told to trust (uvicorn
+        # believes 127.0.0.1 by default); PROBITY_TRUSTED_PROXIES is the one list
+        "forwarded_allow_ips": settings.trusted_proxies or "",
+        # an idle kept-alive connection is closed by the client first (aiohttp after 15 s,
+        # proxies after 60 s): a server closing it sooner races a request sent on it just
+        # then, and that request fails on the client (seen at 5-10 s think time)
+        "timeout_keep_alive": settings.keep_alive_seconds,
+    }
+
+
+class HttpHelpers:
+    """The extra HTTP processes of ``probity serve --processes N``: each of role ``api`` (no
+    workers, scheduler or polling: those stay in the first process), accepting connections on the
+    socket the first process bound, so the kernel shares the connections out among them.
+
+    A helper that ends with a failure (a crash, a kill) is started again; one that ends cleanly
+    (Ctrl-C reaches the whole process group) is not. A helper ends by itself when the first
+    process is gone. ``stop()`` asks each to finish its requests (SIGTERM) and waits for it."""
+
+    RESTART_PAUSE = 1.0
+
+    def __init__(self, settings: Settings, sock: Any, count: int) -> None:
+        import multiprocessing
+
+        self._spawn = multiprocessing.get_context("spawn")
+        self._settings = settings
+        self._sock = sock
+        self._procs: list[Any] = [None] * count
+        self._stopping = threading.Event()
+        self._watch: threading.Thread | None = None
+
+    def start(self) -> HttpHelpers:
+        for slot in range(len(self._procs)):
+            self._start(slot)
+        self._watch = threading.Thread(target=self._restart_failed, name="http-helpers", daemon=True)
+        self._watch.start()
+        return self
+
+    def _start(self, slot: int) -> None:
+        proc = self._spawn.Process(
+            target=_http_helper,
+            args=(self._settings, self._sock, os.getpid()),
+            name=f"probity-http-{slot + 1}",
+        )
+        proc.start()
+        self._procs[slot] = proc
+
+    def _restart_failed(self) -> None:
+        while not self._stopping.wait(self.RESTART_PAUSE):
+            for slot, proc in enumerate(self._procs):
+                if proc is None or proc.is_alive() or proc.exitcode == 0 or self._stopping.is_set():
+                    continue
+                log.warning("HTTP process %s ended (exit code %s): starting another", proc.pid, proc.exitcode)
+                self._start(slot)
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self._procs if proc is not None and proc.is_alive()]
+
+    def stop(self, wait_seconds: float = 30.0) -> None:
+        self._stopping.set()
+        if self._watch is not None:
+            self._watch.join()
+        for proc in self._procs:
+            if proc is not None and proc.is_alive():
+                proc.terminate()  # SIGTERM: uvicorn finishes the requests under way
+        for proc in self._procs:
+            if proc is None:
+                continue
+            proc.join(wait_seconds)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _http_helper(settings: Settings, sock: Any, parent: int) -> None:
+    """A helper HTTP process (started by :class:`HttpHelpers`, role ``api``)."""
+    import uvicorn
+
+    from backend.app import create_app
+
+    def end_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
+    config = uvicorn.Config(create_app(settings, role="api"), **_http_options(settings))
+    uvicorn.Server(config).run(sockets=[sock])

@@ -284,6 +284,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children now alive (``probity serve --processes N``)."""
+    kids: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # a child belongs to the thread that started it
+        try:
+            kids += (task / "children").read_text().split()
+        except OSError:
+            continue
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(int(kid)) for kid in kids)
+
+
 async def bench_fanout(args: argparse.Namespace) -> None:
     """``--workers`` worker processes (``probity serve --role worker``) started and idle; then one
     event to ``--messages`` people is committed and the clock runs from the commit to the last

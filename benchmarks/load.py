@@ -72,7 +72,7 @@ from backend.org.models import Person, PersonCreate, Specialty, UnitCreate, Unit
 from backend.org.service import OrgService  # noqa: E402
 from backend.warnings.models import Warning  # noqa: E402
 from backend.warnings.routing import announce  # noqa: E402
-from benchmarks.delivery_bench import cpu_seconds, free_port  # noqa: E402
+from benchmarks.delivery_bench import free_port, tree_cpu_seconds  # noqa: E402
 from benchmarks.inbox import fresh_postgres  # noqa: E402
 
 SECRET = "load-benchmark-secret-key-long-enough-0123456789"  # noqa: S105 - a throwaway database
@@ -500,7 +500,7 @@ def load_average(when: str) -> str:
 # --- the processes --------------------------------------------------------------------------
 
 
-def start_server(settings: Settings, tmp: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, tmp: Path, port: int, processes: int = 1) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PROBITY_ENV": "production",
@@ -514,7 +514,7 @@ def start_server(settings: Settings, tmp: Path, port: int) -> subprocess.Popen[b
     }
     probity = Path(sys.executable).parent / "probity"
     return subprocess.Popen(  # noqa: S603
-        [str(probity), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [str(probity), "serve", "--host", "127.0.0.1", "--port", str(port), "--processes", str(processes)],
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
@@ -600,6 +600,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=1, help="client processes (if one cannot keep up)")
     ap.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     ap.add_argument(
+        "--processes", type=int, default=1, help="the server's HTTP processes (serve --processes)"
+    )
+    ap.add_argument(
         "--database-url",
         help="a PostgreSQL database of the benchmark's own, dropped and rebuilt "
         "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/bench_load); default: a fresh SQLite file",
@@ -620,13 +623,14 @@ def main() -> None:
     print(
         f"load: {kind}, {len(accounts)} people ({len(accounts) - heads} managers, {heads} heads), "
         f"{args.seconds:g} s, ramp {args.ramp:g} s, think {args.think_min:g}-{args.think_max:g} s, "
-        f"{args.clients} client process(es) (at most {len(accounts) / mean_think:.0f} req/s were answers "
+        f"{args.processes} server process(es), {args.clients} client process(es) "
+        f"(at most {len(accounts) / mean_think:.0f} req/s were answers "
         f"instant); built in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(settings, tmp, port)
+    server = start_server(settings, tmp, port, args.processes)
     try:
         asyncio.run(until_healthy(base, server, tmp / "server.log"))
         start_at = time.time() + 2
@@ -634,14 +638,14 @@ def main() -> None:
 
         def window_opens() -> None:
             seen.update(
-                cpu=cpu_seconds(server.pid),
+                cpu=tree_cpu_seconds(server.pid),
                 log_at=seen["log"].stat().st_size,
                 load_before=load_average("at the window's start"),
             )
 
         threading.Timer(timeline(start_at, args)[0] - time.time(), window_opens).start()
         tally, cpus = run_clients(base, accounts, args, tmp, start_at)
-        seen["cpu"] = cpu_seconds(server.pid) - seen["cpu"]
+        seen["cpu"] = tree_cpu_seconds(server.pid) - seen["cpu"]
     finally:
         server.terminate()
         server.wait(timeout=60)

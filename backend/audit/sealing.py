@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit.hashing import GENESIS, compute_hash, compute_mac
 from backend.audit.models import AuditChain, AuditRecord
 from backend.kernel.db import Database
+from backend.kernel.onehop import quick_writes
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ class Sealer:
         while True:
             await asyncio.sleep(self.every)
             try:
-                await asyncio.shield(self._seal(self.db))
+                with quick_writes():  # a batch is at most SEAL_BATCH records: backend/kernel/onehop.py
+                    await asyncio.shield(self._seal(self.db))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -44,6 +44,28 @@ def small_reads() -> Iterator[None]:
         _SMALL_READS.reset(token)
 
 
+#: set by :func:`quick_writes` around a request's work (its writes are a few rows)
+_QUICK_WRITES: ContextVar[bool] = ContextVar("probity_quick_writes", default=False)
+
+
+@contextmanager
+def quick_writes() -> Iterator[None]:
+    """Within this block (this task), a transaction that holds the SQLite file's write turn
+    (``backend/kernel/turns.py``) runs its statements, and its commit or rollback, on the event
+    loop's thread: from its first write to its end it never yields to the loop, so it holds the
+    turn for the CPU time of its work. Run as trips to aiosqlite's thread, every statement waited
+    for the loop's other admitted requests to have their go before it resumed, and a transaction of
+    a few statements held the turn for tens of milliseconds while every writer of every process
+    queued behind it. A SQLite write never waits for another writer here: the turn is held, so the
+    file's lock is free. For request work (a reply, a decision, marking read), never around bulk
+    writes (a rule run's hits, a purge): they would hold the loop for their duration."""
+    token = _QUICK_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _QUICK_WRITES.reset(token)
+
+
 def _is_read(operation: str) -> bool:
     """A plain SELECT (a ``WITH`` may hold a write: it goes to the thread)."""
     return operation.lstrip()[:6].upper() == "SELECT"
@@ -125,9 +147,10 @@ if AsyncAdapt_aiosqlite_dbapi is not None:
 
         async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
             conn = self._connection
-            async with self._adapt_connection._execute_mutex:
-                if not many and _SMALL_READS.get() and _is_read(operation):
-                    found = _run(conn._conn, operation, parameters, many)  # see small_reads
+            adapt: Any = self._adapt_connection  # a OneHopConnection
+            async with adapt._execute_mutex:
+                if adapt._turn is not None or (not many and _SMALL_READS.get() and _is_read(operation)):
+                    found = _run(conn._conn, operation, parameters, many)  # see quick_writes, small_reads
                 else:
                     found = await conn._execute(_run, conn._conn, operation, parameters, many)
             self._description, rows, self._rowcount, self._lastrowid = found
@@ -143,8 +166,53 @@ if AsyncAdapt_aiosqlite_dbapi is not None:
             return self
 
     class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-        __slots__ = ()
+        __slots__ = ("_turn",)
         _cursor_cls = OneHopCursor
+
+        def __init__(self, dbapi: Any, connection: Any) -> None:
+            super().__init__(dbapi, connection)
+            self._turn: Any = None
+
+        def hold_turn(self, turn: Any) -> bool:
+            """Keep ``turn`` (just taken for this connection's transaction) and, within
+            :func:`quick_writes`, run the rest of the transaction on the loop's thread and give the
+            turn back once its commit or rollback is done. False: the caller gives it back."""
+            if not _QUICK_WRITES.get():
+                return False
+            self._turn = turn
+            return True
+
+        def drop_turn(self) -> None:
+            """The connection is invalidated or back in the pool: no turn stays with it."""
+            turn, self._turn = self._turn, None
+            if turn is not None:
+                turn.release()
+
+        def _end(self, how: str) -> None:
+            turn, self._turn = self._turn, None
+            try:
+                raw = self._connection._connection
+                if raw is not None:
+                    getattr(raw, how)()  # on the loop's thread: the turn is held, nothing waits
+            except Exception as error:
+                self._handle_exception(error)
+            finally:
+                turn.release()  # after the commit: the next writer finds the file's lock free
+
+        def commit(self) -> None:
+            if self._turn is None:
+                super().commit()
+            else:
+                self._end("commit")
+
+        def rollback(self) -> None:
+            if self._turn is not None:
+                self._end("rollback")
+                return
+            raw = self._connection._connection
+            if raw is not None and not raw.in_transaction:
+                return  # nothing to undo (a session that only read, the pool's reset after a commit)
+            super().rollback()
 
     class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
         def connect(self, *arg: Any, **kw: Any) -> Any:

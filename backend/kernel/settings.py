@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     max_active_requests: int = Field(default=32, ge=1, le=10_000)
     #: how long `probity serve` keeps an idle HTTP connection open (uvicorn's default is 5 s)
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
+    #: HTTP processes of `probity serve` (roles all and api) sharing its port: the first of the
+    #: role asked, the others api (backend/roles.py HttpHelpers); `--processes` overrides it
+    http_processes: int = Field(default=1, ge=1, le=64)
     #: SQLite: how long a writing transaction waits for its process's turn (backend/kernel/turns.py)
     sqlite_write_wait_seconds: float = Field(default=15.0, gt=0, le=600)
     #: how long a person's unit, roles and scope are cached per process (changes made in the same
@@ -288,9 +291,10 @@ class Settings(BaseSettings):
 
     @property
     def database_files(self) -> list[Path]:
-        """The files of the operational and business databases (with their journals)."""
+        """The files of the operational and business databases (with their journals, and the lock
+        files through which processes take turns with them: never backed up)."""
         bases = [self.duckdb_path] + ([self.sqlite_path] if self.sqlite_path else [])
-        suffixes = ("", "-wal", "-shm", ".wal")
+        suffixes = ("", "-wal", "-shm", ".wal", ".turn", ".turn-queue", ".holder", ".waiting")
         return [base.with_name(base.name + suffix) for base in bases for suffix in suffixes]
 
     #: where the secret key came from: "env" (PROBITY_SECRET_KEY), "file" (kept in the data

@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.kernel.access import Channel
 from backend.kernel.db import Database
 from backend.kernel.errors import AppError, Invalid
+from backend.kernel.onehop import quick_writes
 
 log = logging.getLogger("probity")
 
@@ -90,7 +91,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 message["headers"] = headers
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        with quick_writes():  # a request's writes are a few rows (backend/kernel/onehop.py)
+            await app(scope, receive, send_with_id)
 
     return middleware
 

@@ -5,13 +5,18 @@ answers "database is locked" past it)."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import time
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from backend.audit.service import AuditTrail
 from backend.kernel.access import Actor
 from backend.kernel.db import Database
+from backend.kernel.onehop import quick_writes
 from backend.kernel.turns import is_write
 from tests.conftest import PG_URL, TEST_SECRET
 
@@ -98,3 +103,153 @@ async def test_an_invalidated_writer_gives_its_turn_back(settings):
             await after.commit()
     finally:
         await db.dispose()
+
+
+# --- between processes ----------------------------------------------------------------------
+
+OTHER_WRITERS = 4  # the other process always has writers queued: it would keep the turn if it could
+OTHER_HOLD = 0.1
+MINE = 20
+
+
+async def _busy_process_writes(settings: Any, ready: Any, stop: Any) -> None:
+    db = Database(settings)
+    trail = AuditTrail(TEST_SECRET)
+
+    async def writer() -> None:
+        while not stop.is_set():
+            async with db.session() as s:
+                await trail.record(s, Actor.system(label="other"), action="test.other", object_type="t")
+                await s.flush()
+                await asyncio.sleep(OTHER_HOLD)  # the write lock held
+                await s.commit()
+            ready.set()
+
+    await asyncio.gather(*(writer() for _ in range(OTHER_WRITERS)))
+    await db.dispose()
+
+
+def _busy_process(settings: Any, ready: Any, stop: Any) -> None:
+    asyncio.run(_busy_process_writes(settings, ready, stop))
+
+
+async def test_a_busy_process_does_not_keep_the_others_from_writing(settings):
+    """Another process writes without a pause, each transaction holding the lock 50 ms, while
+    this one (with SQLite's busy timeout at 20 ms) makes 10 writes in a row: each gets its turn
+    within a couple of the other's transactions. Without turns between processes these fail with
+    "database is locked"; without the queue the busy process keeps the turn and they time out."""
+    short = settings.model_copy(update={"sqlite_busy_timeout_ms": 20, "sqlite_write_wait_seconds": 3})
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
+    other = spawn.Process(target=_busy_process, args=(short, ready, stop))
+    other.start()
+    db = Database(short)
+    trail = AuditTrail(TEST_SECRET)
+    waits: list[float] = []
+    failures: list[str] = []
+    try:
+        assert await asyncio.to_thread(ready.wait, 60), "the other process never wrote"
+        for _ in range(MINE):
+            began = time.monotonic()
+            try:
+                async with db.session() as s:
+                    await trail.record(s, Actor.system(label="tests"), action="test.write", object_type="t")
+                    await s.commit()
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+            waits.append(time.monotonic() - began)
+        stop.set()
+        await asyncio.to_thread(other.join, 30)
+        async with db.session() as s:
+            mine = (
+                await s.execute(text("SELECT count(*) FROM audit_record WHERE action = 'test.write'"))
+            ).scalar_one()
+            theirs = (
+                await s.execute(text("SELECT count(*) FROM audit_record WHERE action = 'test.other'"))
+            ).scalar_one()
+    finally:
+        stop.set()
+        other.join(30)
+        if other.is_alive():
+            other.kill()
+        await db.dispose()
+    assert failures == []
+    assert mine == MINE and theirs > 0
+    assert other.exitcode == 0
+    # one transaction of the other process (50 ms) and the handoffs, not seconds
+    # each write waits for one transaction of the other process, not two or more (they alternate)
+    behind_more = [round(w * 1000) for w in waits if w > 1.5 * OTHER_HOLD]
+    assert len(behind_more) <= 2, sorted(round(w * 1000) for w in waits)
+
+
+# --- a request's transaction holds the turn for its work only --------------------------------
+
+
+async def test_a_quick_writer_holding_the_turn_runs_to_its_commit_without_yielding(settings):
+    """Within ``quick_writes`` (every request), once a transaction holds the write turn, its
+    statements and its commit run on the loop's thread: no other task of the process runs in
+    between, so the turn is held for the transaction's own work, not for every other request's go
+    (as trips to aiosqlite's thread, the other task ran at each statement)."""
+    db = Database(settings)
+    trail = AuditTrail(TEST_SECRET)
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def other_request() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_request())
+    try:
+        with quick_writes():
+            async with db.session() as s:
+                await s.execute(text("SELECT count(*) FROM audit_record"))  # before the turn: may yield
+                await asyncio.sleep(0.01)
+                seen_before = -1
+                for n in range(5):
+                    await trail.record(s, Actor.system(label="tests"), action="test.write", object_type="t")
+                    await s.flush()
+                    if n == 0:
+                        seen_before = ticks  # the first write took the turn
+                    await s.execute(text("SELECT count(*) FROM audit_record"))
+                await s.commit()
+                seen_after = ticks
+        written = await _one_more_write(db, trail)  # the turn was given back with the commit
+    finally:
+        stop.set()
+        await other
+        await db.dispose()
+    assert ticks > 0 and seen_after == seen_before
+    assert written == 6
+
+
+async def test_a_quick_writer_that_fails_gives_the_turn_back(settings):
+    patient = settings.model_copy(update={"sqlite_write_wait_seconds": 1})
+    db = Database(patient)
+    trail = AuditTrail(TEST_SECRET)
+    try:
+        with quick_writes():
+            with pytest.raises(IntegrityError):
+                async with db.session() as s:
+                    await trail.record(s, Actor.system(label="tests"), action="test.write", object_type="t")
+                    await s.flush()
+                    await s.execute(text("INSERT INTO audit_chain (id, seq, last_hash) VALUES (1, 0, 'x')"))
+                    await s.execute(text("INSERT INTO audit_chain (id, seq, last_hash) VALUES (1, 0, 'x')"))
+            written = await _one_more_write(db, trail)  # rolled back on the loop's thread; turn free
+    finally:
+        await db.dispose()
+    assert written == 1
+
+
+async def _one_more_write(db: Database, trail: AuditTrail) -> int:
+    """Another writer's transaction (it needs the turn), then how many test writes there are."""
+    async with db.session() as after:
+        await trail.record(after, Actor.system(label="tests"), action="test.write", object_type="t")
+        await after.commit()
+        return int(
+            (
+                await after.execute(text("SELECT count(*) FROM audit_record WHERE action = 'test.write'"))
+            ).scalar_one()
+        )
