@@ -487,9 +487,39 @@ def report(tally: Tally, cpus: list[float], server: dict[str, Any]) -> None:
         f"server CPU: {100 * server['cpu'] / elapsed:.0f} % of one core, "
         f"{1000 * server['cpu'] / max(total, 1):.1f} ms per answered request"
     )
+    if not kind_is_sqlite(server) and server["db_cpu"] > 0:
+        print(
+            f"PostgreSQL CPU (its processes on this machine): {100 * server['db_cpu'] / elapsed:.0f} % of "
+            f"one core, {1000 * server['db_cpu'] / max(total, 1):.1f} ms per answered request"
+        )
     print("client CPU: " + ", ".join(f"{100 * c / elapsed:.0f} %" for c in cpus) + " of one core per process")
     print(server["load_before"])
     print(load_average("after"))
+
+
+def kind_is_sqlite(server: dict[str, Any]) -> bool:
+    return bool(server.get("sqlite"))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by PostgreSQL on this machine (Linux), 0 if it cannot be read: the
+    postmasters with the backends they reaped (a pool's overflow connections come and go) and the
+    backends alive now. Where the database server runs beside the benchmark, its share of the cores."""
+    procs: dict[int, tuple[int, list[int]]] = {}  # pid -> (parent, the stat fields after the name)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = [int(f) if f.lstrip("-").isdigit() else 0 for f in text.rsplit(")", 1)[1].split()]
+            procs[int(stat.parent.name)] = (fields[1], fields)
+    ticks = 0
+    for _pid, (parent, fields) in procs.items():
+        ticks += fields[11] + fields[12]  # its own user and system time
+        if parent not in procs:
+            ticks += fields[13] + fields[14]  # a postmaster: its reaped backends' time
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def load_average(when: str) -> str:
@@ -634,11 +664,12 @@ def main() -> None:
     try:
         asyncio.run(until_healthy(base, server, tmp / "server.log"))
         start_at = time.time() + 2
-        seen: dict[str, Any] = {"log": tmp / "server.log"}
+        seen: dict[str, Any] = {"log": tmp / "server.log", "sqlite": settings.is_sqlite}
 
         def window_opens() -> None:
             seen.update(
                 cpu=tree_cpu_seconds(server.pid),
+                db_cpu=postgres_cpu_seconds(),
                 log_at=seen["log"].stat().st_size,
                 load_before=load_average("at the window's start"),
             )
@@ -646,6 +677,7 @@ def main() -> None:
         threading.Timer(timeline(start_at, args)[0] - time.time(), window_opens).start()
         tally, cpus = run_clients(base, accounts, args, tmp, start_at)
         seen["cpu"] = tree_cpu_seconds(server.pid) - seen["cpu"]
+        seen["db_cpu"] = postgres_cpu_seconds() - seen["db_cpu"]
     finally:
         server.terminate()
         server.wait(timeout=60)
