@@ -23,7 +23,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import pickle
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -217,19 +220,18 @@ class HttpHelpers:
     workers, scheduler or polling: those stay in the first process), accepting connections on the
     socket the first process bound, so the kernel shares the connections out among them.
 
-    A helper that ends with a failure (a crash, a kill) is started again; one that ends cleanly
-    (Ctrl-C reaches the whole process group) is not. A helper ends by itself when the first
-    process is gone. ``stop()`` asks each to finish its requests (SIGTERM) and waits for it."""
+    Each is ``python -c`` of :func:`http_helper_main` (the socket passed as a descriptor, the
+    settings on its stdin) in a session of its own: Ctrl-C reaches the first process only, which
+    stops the helpers (SIGTERM: each finishes its requests and exits 0). A helper that ends
+    otherwise (a crash, a kill) is started again; one that ends cleanly is not. A helper ends by
+    itself when the first process is gone."""
 
     RESTART_PAUSE = 1.0
 
     def __init__(self, settings: Settings, sock: Any, count: int) -> None:
-        import multiprocessing
-
-        self._spawn = multiprocessing.get_context("spawn")
         self._settings = settings
         self._sock = sock
-        self._procs: list[Any] = [None] * count
+        self._procs: list[subprocess.Popen[bytes] | None] = [None] * count
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None
 
@@ -241,47 +243,60 @@ class HttpHelpers:
         return self
 
     def _start(self, slot: int) -> None:
-        proc = self._spawn.Process(
-            target=_http_helper,
-            args=(self._settings, self._sock, os.getpid()),
-            name=f"probity-http-{slot + 1}",
+        fd = self._sock.fileno()
+        proc = subprocess.Popen(  # noqa: S603 - this interpreter, our module
+            [sys.executable, "-c", HELPER_COMMAND, str(fd), str(os.getpid())],
+            pass_fds=(fd,),
+            stdin=subprocess.PIPE,
+            start_new_session=True,
         )
-        proc.start()
+        assert proc.stdin is not None
+        proc.stdin.write(pickle.dumps(self._settings))
+        proc.stdin.close()
         self._procs[slot] = proc
 
     def _restart_failed(self) -> None:
         while not self._stopping.wait(self.RESTART_PAUSE):
             for slot, proc in enumerate(self._procs):
-                if proc is None or proc.is_alive() or proc.exitcode == 0 or self._stopping.is_set():
+                if proc is None or proc.poll() is None or proc.returncode == 0 or self._stopping.is_set():
                     continue
-                log.warning("HTTP process %s ended (exit code %s): starting another", proc.pid, proc.exitcode)
+                log.warning(
+                    "HTTP process %s ended (exit code %s): starting another", proc.pid, proc.returncode
+                )
                 self._start(slot)
-
-    @property
-    def pids(self) -> list[int]:
-        return [proc.pid for proc in self._procs if proc is not None and proc.is_alive()]
 
     def stop(self, wait_seconds: float = 30.0) -> None:
         self._stopping.set()
         if self._watch is not None:
             self._watch.join()
-        for proc in self._procs:
-            if proc is not None and proc.is_alive():
-                proc.terminate()  # SIGTERM: uvicorn finishes the requests under way
-        for proc in self._procs:
-            if proc is None:
-                continue
-            proc.join(wait_seconds)
-            if proc.is_alive():
+        running = [proc for proc in self._procs if proc is not None and proc.poll() is None]
+        for proc in running:
+            proc.terminate()  # SIGTERM: uvicorn finishes the requests under way
+        for proc in running:
+            try:
+                proc.wait(wait_seconds)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join()
+                proc.wait()
 
 
-def _http_helper(settings: Settings, sock: Any, parent: int) -> None:
-    """A helper HTTP process (started by :class:`HttpHelpers`, role ``api``)."""
+HELPER_COMMAND = "from backend.roles import http_helper_main; http_helper_main()"
+
+
+def http_helper_main() -> None:
+    """A helper HTTP process (started by :class:`HttpHelpers`, role ``api``): argv is the listening
+    socket's descriptor and the first process's pid; the pickled settings come on stdin."""
+    import socket
+
     import uvicorn
 
     from backend.app import create_app
+
+    # SIGTERM (the first process stopping it): its requests finished, it ends cleanly (exit 0)
+    signal.signal(signal.SIGTERM, _stopped)
+    fd, parent = int(sys.argv[1]), int(sys.argv[2])
+    settings: Settings = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the first process
+    sock = socket.socket(fileno=fd)
 
     def end_with_parent() -> None:
         while os.getppid() == parent:
@@ -290,4 +305,5 @@ def _http_helper(settings: Settings, sock: Any, parent: int) -> None:
 
     threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
     config = uvicorn.Config(create_app(settings, role="api"), **_http_options(settings))
-    uvicorn.Server(config).run(sockets=[sock])
+    with contextlib.suppress(_Stopped):
+        uvicorn.Server(config).run(sockets=[sock])

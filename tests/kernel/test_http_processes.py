@@ -1,6 +1,6 @@
 """`probity serve --processes 2`: two HTTP processes answer on one port (the second of role api);
 their writes to one SQLite file take turns (none fails "database is locked"); a helper that is
-killed comes back; stopping the server stops its helpers."""
+killed comes back; Ctrl-C ends them all cleanly (no traceback, nothing left running)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ PROBITY = Path(sys.executable).parent / "probity"
 
 
 def _helpers(pid: int) -> list[int]:
-    """The server's helper HTTP processes (multiprocessing's resource tracker left out)."""
+    """The server's helper HTTP processes."""
     kids = []
     for task in Path(f"/proc/{pid}/task").glob("*"):  # a child belongs to the thread that started it
         try:
@@ -39,7 +39,7 @@ def _helpers(pid: int) -> list[int]:
             cmd = Path(f"/proc/{kid}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+        if b"http_helper_main" in cmd:
             found.append(kid)
     return found
 
@@ -101,6 +101,7 @@ def test_two_http_processes_share_the_port_and_their_writes_take_turns(tmp_path)
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
+        start_new_session=True,  # a process group of its own, as a terminal's
     )
     try:
         assert _until(lambda: _healthy(base), 90), log.read_text()
@@ -125,7 +126,7 @@ def test_two_http_processes_share_the_port_and_their_writes_take_turns(tmp_path)
         (again,) = _helpers(server.pid)
         assert _post(base, "/api/auth/login", {"username": "manager", "password": "demo"})[0] == 200
     finally:
-        server.send_signal(signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # Ctrl-C: the terminal's process group is told
         server.wait(60)
     assert server.returncode == 0, log.read_text()
     assert _until(lambda: not Path(f"/proc/{again}").exists(), 30), "a helper outlived the server"
