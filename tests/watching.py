@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import asyncpg
 import pytest
 
-from backend.kernel.watch import ChangeWatch, change_watch
+from backend.kernel.watch import CHANNEL, ChangeWatch, change_watch
 
 
 def watching(settings: Any) -> Any:
@@ -34,3 +35,13 @@ async def behind_the_app(settings: Any, sql: str, *params: Any) -> None:
         await conn.execute(sql, *params)
     finally:
         await conn.close()
+
+
+async def all_heard(settings: Any, watch: ChangeWatch) -> None:
+    """Until the watch has heard every notification committed so far (a sign-in's, which a busy
+    machine may deliver after the test's first request): PostgreSQL delivers notifications in
+    commit order, so once one sent now is heard, the earlier ones were."""
+    mark = uuid.uuid4().hex
+    await behind_the_app(settings, "SELECT pg_notify($1, $2)", CHANNEL, f"test-sync:{mark}")
+    async with asyncio.timeout(10):
+        await watch.until(lambda: watch.version("test-sync", mark) != watch.version("test-sync", "none"))
