@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import time
 from typing import Any
 
 import pytest
@@ -108,8 +107,8 @@ async def test_an_invalidated_writer_gives_its_turn_back(settings):
 # --- between processes ----------------------------------------------------------------------
 
 OTHER_WRITERS = 4  # the other process always has writers queued: it would keep the turn if it could
-OTHER_HOLD = 0.1
-MINE = 20
+OTHER_HOLD = 0.05
+MINE = 60
 
 
 async def _busy_process_writes(settings: Any, ready: Any, stop: Any) -> None:
@@ -135,9 +134,10 @@ def _busy_process(settings: Any, ready: Any, stop: Any) -> None:
 
 async def test_a_busy_process_does_not_keep_the_others_from_writing(settings):
     """Another process writes without a pause, each transaction holding the lock 50 ms, while
-    this one (with SQLite's busy timeout at 20 ms) makes 10 writes in a row: each gets its turn
-    within a couple of the other's transactions. Without turns between processes these fail with
-    "database is locked"; without the queue the busy process keeps the turn and they time out."""
+    this one (with SQLite's busy timeout at 20 ms) makes 60 writes in a row: each commits after
+    at most one of the other's transactions (the one under way). Without turns between processes
+    they fail with "database is locked"; without the queue several waited behind two or more
+    (3 runs of 3 failed)."""
     short = settings.model_copy(update={"sqlite_busy_timeout_ms": 20, "sqlite_write_wait_seconds": 3})
     spawn = multiprocessing.get_context("spawn")
     ready, stop = spawn.Event(), spawn.Event()
@@ -145,19 +145,19 @@ async def test_a_busy_process_does_not_keep_the_others_from_writing(settings):
     other.start()
     db = Database(short)
     trail = AuditTrail(TEST_SECRET)
-    waits: list[float] = []
+    passed: list[int] = []  # per write of mine: the other's transactions committed meanwhile
     failures: list[str] = []
     try:
         assert await asyncio.to_thread(ready.wait, 60), "the other process never wrote"
         for _ in range(MINE):
-            began = time.monotonic()
+            began = await _count(db, "test.other")
             try:
                 async with db.session() as s:
                     await trail.record(s, Actor.system(label="tests"), action="test.write", object_type="t")
                     await s.commit()
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
-            waits.append(time.monotonic() - began)
+            passed.append(await _count(db, "test.other") - began)
         stop.set()
         await asyncio.to_thread(other.join, 30)
         async with db.session() as s:
@@ -176,10 +176,9 @@ async def test_a_busy_process_does_not_keep_the_others_from_writing(settings):
     assert failures == []
     assert mine == MINE and theirs > 0
     assert other.exitcode == 0
-    # one transaction of the other process (50 ms) and the handoffs, not seconds
-    # each write waits for one transaction of the other process, not two or more (they alternate)
-    behind_more = [round(w * 1000) for w in waits if w > 1.5 * OTHER_HOLD]
-    assert len(behind_more) <= 2, sorted(round(w * 1000) for w in waits)
+    # they alternate: a write waits for the other's transaction under way, not two or more (a busy
+    # machine may leave a gap between this one's commit and its count: one such is let pass)
+    assert sum(n >= 2 for n in passed) <= 1, passed
 
 
 # --- a request's transaction holds the turn for its work only --------------------------------
@@ -251,5 +250,14 @@ async def _one_more_write(db: Database, trail: AuditTrail) -> int:
         return int(
             (
                 await after.execute(text("SELECT count(*) FROM audit_record WHERE action = 'test.write'"))
+            ).scalar_one()
+        )
+
+
+async def _count(db: Database, action: str) -> int:
+    async with db.session() as s:
+        return int(
+            (
+                await s.execute(text("SELECT count(*) FROM audit_record WHERE action = :a"), {"a": action})
             ).scalar_one()
         )
