@@ -36,17 +36,17 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from benchmarks.delivery_bench import cpu_seconds, free_port  # noqa: E402
-from benchmarks.load import PASSWORD, SECRET  # noqa: E402
+from benchmarks.load import PASSWORD, SECRET, postgres_cpu_seconds  # noqa: E402
 
 OPEN = ("raised", "delivered", "read", "returned")
 Call = tuple[dict[str, str], str, str, dict[str, Any] | None]
 
 
-def start_server(tmp: str) -> subprocess.Popen[bytes]:
+def start_server(tmp: str, database_url: str | None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PROBITY_ENV": "production",
-        "PROBITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/load.db",
+        "PROBITY_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp}/load.db",
         "PROBITY_DATA_DIR": tmp,
         "PROBITY_SECRET_KEY": SECRET,
         "PROBITY_LOG_LEVEL": "WARNING",
@@ -62,16 +62,44 @@ def start_server(tmp: str) -> subprocess.Popen[bytes]:
     )
 
 
+async def postgres_counts(database_url: str | None) -> tuple[float, float, float]:
+    """PostgreSQL's CPU seconds on this machine, its transactions in the benchmark's database and
+    the statements pg_stat_statements counted there (0 where the extension is not loaded): read
+    before and after each kind, the differences are what the kind cost the database server. The
+    counting queries themselves run on a connection of their own (a few statements per kind)."""
+    if not database_url:
+        return (0.0, 0.0, 0.0)
+    import asyncpg
+
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        xacts = await conn.fetchval(
+            "select xact_commit + xact_rollback from pg_stat_database where datname = current_database()"
+        )
+        try:
+            calls = await conn.fetchval(
+                "select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d "
+                "on d.oid = s.dbid where d.datname = current_database()"
+            )
+        except asyncpg.PostgresError:
+            calls = 0
+    finally:
+        await conn.close()
+    return (postgres_cpu_seconds(), float(xacts), float(calls))
+
+
 def env_port(tmp: str) -> str:
     return (Path(tmp) / "port").read_text()
 
 
 def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="probity-cpu-") as tmp:
-        shutil.copyfile(Path(args.directory) / "load.db", Path(tmp) / "load.db")
+        if not args.database_url:
+            shutil.copyfile(Path(args.directory) / "load.db", Path(tmp) / "load.db")
         port = free_port()
         (Path(tmp) / "port").write_text(str(port))
-        server = start_server(tmp)
+        server = start_server(tmp, args.database_url)
         try:
             asyncio.run(measure(f"http://127.0.0.1:{port}", server.pid, args))
         finally:
@@ -151,13 +179,22 @@ async def measure(base: str, pid: int, args: argparse.Namespace) -> None:
             if args.only and kind != args.only:
                 continue
             statuses: Counter[int] = Counter()
+            pg0 = await postgres_counts(args.database_url)
             cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
             for i in range(args.requests):
                 statuses[(await call(*make(i)))[0]] += 1
             cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
+            pg = [b - a for a, b in zip(pg0, await postgres_counts(args.database_url), strict=True)]
+            per = args.requests
             print(
-                f"{kind}: {cpu / args.requests * 1000:.1f} ms server CPU per request, "
-                f"{wall / args.requests * 1000:.1f} ms wall, answers {dict(statuses)}",
+                f"{kind}: {cpu / per * 1000:.1f} ms server CPU per request, "
+                f"{wall / per * 1000:.1f} ms wall, answers {dict(statuses)}"
+                + (
+                    f"; PostgreSQL {pg[0] / per * 1000:.1f} ms CPU, {pg[1] / per:.1f} transactions, "
+                    f"{pg[2] / per:.1f} statements per request"
+                    if args.database_url
+                    else ""
+                ),
                 flush=True,
             )
 
@@ -168,5 +205,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("directory", help="the directory a run of benchmarks/load.py left (holds load.db)")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--database-url",
+        help="the PostgreSQL database a PostgreSQL run of benchmarks/load.py built (used in place, "
+        "replies change it); prints PostgreSQL's CPU, transactions and statements per request too",
+    )
     parser.add_argument("--only", choices=["inbox", "detail", "notifications", "queue", "reply"])
     main(parser.parse_args())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
@@ -21,6 +21,10 @@ class AuditRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_object", "object_type", "object_id"),
         Index("ix_audit_actor_unit", "actor_unit_id"),
+        # the pending records (a sealer's every pass): found without walking the sealed ones
+        Index(
+            "ix_audit_pending", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

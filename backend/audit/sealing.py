@@ -34,7 +34,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, case, select, update
+from sqlalchemy import Row, Select, Table, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,16 +72,17 @@ async def take_head(session: AsyncSession) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+def pending_query(after: int, limit: int) -> Select[Any]:
+    """Pending records after id ``after``, in id order: read through the index of the pending
+    ones alone (``ix_audit_pending``), however long the sealed trail before them."""
+    return (
+        select(RECORD).where(RECORD.c.seq.is_(None), RECORD.c.id > after).order_by(RECORD.c.id).limit(limit)
+    )
+
+
 async def read_pending(session: AsyncSession, after: int, limit: int) -> Sequence[Row[Any]]:
     """Pending records after id ``after``, in id order."""
-    return (
-        await session.execute(
-            select(RECORD)
-            .where(RECORD.c.seq.is_(None), RECORD.c.id > after)
-            .order_by(RECORD.c.id)
-            .limit(limit)
-        )
-    ).all()
+    return (await session.execute(pending_query(after, limit))).all()
 
 
 async def seal_pending(

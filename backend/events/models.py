@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.kernel.db import JSONType, UTCDateTime
@@ -35,11 +35,15 @@ class Event(SQLModel, table=True):
 
 class EventRecipient(SQLModel, table=True):
     __tablename__ = "event_recipient"
-    __table_args__ = (UniqueConstraint("event_id", "person_id", name="uq_event_recipient"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "person_id", name="uq_event_recipient"),
+        # a person's notifications, newest first, a page at a time
+        Index("ix_event_recipient_person", "person_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
-    person_id: int = Field(index=True)
+    person_id: int
     #: why this person: subject (the responsible person), head, inspector, department
     reason: str = Field(sa_type=String(16))
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

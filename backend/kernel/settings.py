@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     #: how long a request waits for a pooled database connection before it is answered 503
     #: ``server_busy`` with Retry-After (a burst beyond what the server can answer)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: PostgreSQL: a pooled connection idle longer than this is checked (one round trip) before a
+    #: request uses it, and replaced if the server closed it; 0: checked every time
+    database_ping_idle_seconds: float = Field(default=1.0, ge=0, le=3600)
     #: requests working with the database at once per process; the others wait in arrival order
     #: (at most the pool timeout): backend/kernel/admission.py
     max_active_requests: int = Field(default=32, ge=1, le=10_000)

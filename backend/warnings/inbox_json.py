@@ -180,7 +180,9 @@ def _pg_page_sql(has_level: bool, box: InboxBox | None = None, en: bool = False)
     """The same page as :func:`_page_sql`, written by PostgreSQL (json_build_object, json_agg)."""
     mine = "person_id = :person_id AND trial = false"
     is_open = f"state IN ({_OPEN_SQL})"
-    due_on = "to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+    # the local due day, made once per item in ``page`` (not once per day of ``cal`` it is
+    # compared with, as an expression of the outer row would be)
+    due_on = "page_due_on"
     late = f"due_at IS NOT NULL AND due_at < now() AND {is_open}"
     item = ", ".join(
         [
@@ -213,7 +215,8 @@ def _pg_page_sql(has_level: bool, box: InboxBox | None = None, en: bool = False)
         "FROM json_array_elements(CAST(CAST(:days AS text) AS json)) AS d "
         "LEFT JOIN calendar_override o ON o.day = CAST(d->>0 AS date) "
         "WHERE coalesce(o.kind = 'workday', d->>1 = '1')), "
-        f"page AS MATERIALIZED (SELECT w.*, {_shown_sql(en)} FROM warning w "
+        f"page AS MATERIALIZED (SELECT w.*, {_shown_sql(en)}, "
+        "to_char(w.due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS page_due_on FROM warning w "
         f"LEFT JOIN {_TOPIC} ON t.topic_pk = w.topic_id WHERE w.{mine}{_BOX_SQL[box]}{level} "
         f"ORDER BY {order} LIMIT :limit OFFSET :offset) "
         "SELECT json_build_object('items', (SELECT coalesce(json_agg(json_build_object("

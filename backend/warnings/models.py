@@ -37,8 +37,8 @@ class Warning(SQLModel, table=True):
         UniqueConstraint("topic_id", "object_key", "period_key", name="uq_warning_hit"),
         #: the employee inbox: a person's warnings, newest first
         Index("ix_warning_person_raised", "person_id", "raised_at"),
-        #: the inbox's counts per level: read from this index alone (migration 0008)
-        Index("ix_warning_person_trial_level", "person_id", "trial", "level"),
+        #: the inbox's counts (per level, open or done), read from this index alone (migration 0017p)
+        Index("ix_warning_person_tally", "person_id", "trial", "level", "state"),
         #: the statistics of a caller's units and period, read from this index alone (migration 0013r)
         Index(
             "ix_warning_stats",

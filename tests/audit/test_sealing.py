@@ -16,6 +16,7 @@ from backend.audit.service import AuditTrail
 from backend.kernel.access import Actor
 from tests.audit.test_chain import tamper, verify
 from tests.conftest import PG_URL, TEST_SECRET
+from tests.plans import analyze, plan_of
 
 ACTOR = Actor.system()
 
@@ -215,3 +216,23 @@ async def test_a_record_committed_after_a_later_id_was_sealed_is_sealed_next(set
     assert by_action["test.early"][1] == by_action["test.late"][1] + 1  # ... chained right after
     result = verify(settings)
     assert result.returncode == 0, result.stderr
+
+
+async def test_a_sealer_finds_the_pending_records_without_walking_the_sealed_trail(settings, db):
+    """Every pass of every process's sealer (each second) asks for the pending records: through an
+    index of them, never by reading the trail from its first record and skipping the sealed ones
+    (on PostgreSQL that was 18 ms a pass at 30 000 records, and growing with every act ever
+    recorded). The statistics are taken while many records wait to be sealed, as autovacuum may:
+    the planner then believes most are pending, and walking the trail in id order looks cheap."""
+    trail = AuditTrail(TEST_SECRET)
+    await write(db, trail, 400)
+    async with db.session() as session:
+        await analyze(session)
+    await trail.seal(db)
+    await write(db, trail, 2)
+    async with db.session() as session:
+        plan = await plan_of(session, sealing.pending_query(0, sealing.SEAL_BATCH))
+        pending_ids = [row.id for row in await sealing.read_pending(session, 0, sealing.SEAL_BATCH)]
+    assert len(pending_ids) == 2
+    # PostgreSQL names the partial index; SQLite may search the seq index for NULL, as good
+    assert "ix_audit_pending" in plan or "INDEX ix_audit_record_seq (seq=?" in plan, plan
