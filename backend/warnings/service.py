@@ -174,12 +174,14 @@ class WarningService:
         batch of reads, so a view takes no turn on the chain) or, without one, recorded now."""
         warning = await self.get_visible(principal, warning_id)
         actor = principal.actor
+        wrote = False
         if principal.person_id == warning.person_id and warning.state in {
             WarningState.raised,
             WarningState.delivered,
         }:
             try:
                 await self._move(warning, WarningState.read, actor, kind="read", values={"read_at": utcnow()})
+                wrote = True
             except Conflict:
                 await self.session.rollback()
                 warning = await self.get_visible(principal, warning_id)
@@ -194,7 +196,9 @@ class WarningService:
                 object_id=warning_id,
                 power="case.read",
             )
-        await self.session.commit()
+            wrote = True
+        if wrote:  # a look that changed nothing reads on in the same transaction (no COMMIT, BEGIN)
+            await self.session.commit()
         return await self._detail(principal, warning, lang)
 
     async def detail_unmarked(self, principal: Principal, warning: Warning, lang: str) -> WarningDetail:
