@@ -197,8 +197,7 @@ class WarningController(Controller):
         svc: NamedDependency[WarningService],
         request: Request[Principal, Any, Any],
     ) -> Response[TransitionResult]:
-        verification, created = await svc.verify(request.user, warning_id, data)
-        warning = await svc.get_visible(request.user, warning_id)
+        verification, created, warning = await svc.verify_showing(request.user, warning_id, data)
         body = TransitionResult(warning=summary(warning), verification=verification_public(verification))
         return Response(body, status_code=201 if created else 200)
 

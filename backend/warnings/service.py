@@ -69,6 +69,8 @@ from backend.warnings.schemas import (
 
 WARNING: Any = Warning.__table__  # type: ignore[attr-defined]
 W = WARNING.c
+#: every column of a warning, as an UPDATE returns them to the object it changed (``_move``)
+WARNING_COLUMNS = tuple(WARNING.c)
 
 
 def body_hash(warning_id: int, data: VerificationCreate) -> str:
@@ -221,15 +223,19 @@ class WarningService:
         data: dict[str, Any] | None = None,
         channel: str | None = None,
     ) -> None:
-        """Conditional UPDATE from the state read; a lost race raises 409 ``state_changed``."""
+        """Conditional UPDATE from the state read; a lost race raises 409 ``state_changed``. The
+        row as updated comes back with the UPDATE (RETURNING) and is set on ``warning``: no second
+        read of it (``values`` may be SQL, such as a count plus one)."""
         before = WarningState(warning.state)
         result = await self.session.execute(
             update(Warning)
             .where(col(Warning.id) == warning.id, col(Warning.state) == before.value)
             .values(state=to.value, **(values or {}))
+            .returning(*WARNING_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        updated = result.one_or_none()
+        if updated is None:
             raise Conflict(
                 f"warning {warning.id} changed meanwhile (it was {before.value}); reload it",
                 code="state_changed",
@@ -247,7 +253,8 @@ class WarningService:
             data=data,
             channel=channel,
         )
-        await self.session.refresh(warning)
+        for name, value in updated._mapping.items():
+            set_committed_value(warning, name, value)
 
     @staticmethod
     def _require_state(
@@ -268,10 +275,17 @@ class WarningService:
         self, principal: Principal, warning_id: int, data: VerificationCreate
     ) -> tuple[Verification, bool]:
         """Store a reply once under its client id. Returns (verification, created)."""
+        verification, created, _warning = await self.verify_showing(principal, warning_id, data)
+        return verification, created
+
+    async def verify_showing(
+        self, principal: Principal, warning_id: int, data: VerificationCreate
+    ) -> tuple[Verification, bool, Warning]:
+        """:meth:`verify`, with the warning as it stands after the reply (the answer shows it)."""
         digest = body_hash(warning_id, data)
         replay = await self._replay(principal, data.client_id, digest)
         if replay is not None:
-            return replay, False
+            return replay, False, await self.get_visible(principal, warning_id)
         warning = await self.get_visible(principal, warning_id)
         if warning.person_id != principal.person_id:
             raise Forbidden("only the responsible person replies to a warning", code="not_your_warning")
@@ -309,7 +323,7 @@ class WarningService:
             replay = await self._replay(principal, data.client_id, digest)
             if replay is None:
                 raise
-            return replay, False
+            return replay, False, await self.get_visible(principal, warning_id)
         await self._move(
             warning,
             WarningState.submitted,
@@ -347,7 +361,7 @@ class WarningService:
         for hook in REGISTRY(VERIFIED):
             await hook(self.session, self.trail, warning, principal.actor)
         await self.session.commit()
-        return verification, True
+        return verification, True, warning
 
     async def _replay(self, principal: Principal, client_id: str, digest: str) -> Verification | None:
         return await replayed(
