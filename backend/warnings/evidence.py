@@ -199,32 +199,28 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-#: what ``labels_for`` reads, built once
-_RULE_TABLES = select(RULE_VERSION.c.tables).where(RULE_VERSION.c.id == bindparam("rule_version_id"))
-_TABLE_COLUMNS = select(BUSINESS_TABLE.c.name, BUSINESS_TABLE.c.columns)
-_TOPIC_LABELS = select(TOPIC.c.labels).where(TOPIC.c.id == bindparam("topic_id"))
+#: every business table's columns (their labels), read with each detail
+TABLE_COLUMNS = select(BUSINESS_TABLE.c.name, BUSINESS_TABLE.c.columns)
+#: the tables a rule version reads (a scalar subquery: read in the same statement as its topic)
+RULE_TABLES = (
+    select(RULE_VERSION.c.tables).where(RULE_VERSION.c.id == bindparam("rule_version_id")).scalar_subquery()
+)
 
 
-async def labels_for(session: AsyncSession, topic_id: int, rule_version_id: int | None) -> dict[str, Label]:
-    """Labels of a topic's evidence: columns of every business table (those the rule version reads
-    win), then the topic's own labels of its rule's output columns (these win over all)."""
-    read: list[str] = []
-    if rule_version_id:
-        tables = (
-            await session.execute(_RULE_TABLES, {"rule_version_id": rule_version_id})
-        ).scalar_one_or_none()
-        read = [str(t) for t in (_json(tables) or [])]
+def labels_of(tables_read: Any, table_columns: Any, topic_labels: Any, manual: bool) -> dict[str, Label]:
+    """Labels of a topic's evidence: columns of every business table (those the rule version reads,
+    ``tables_read``, win), then the topic's own labels of its rule's output columns (these win over
+    all); ``manual``: raised by hand (``manual.py``), its inspector's words labelled too."""
+    read = [str(t) for t in (_json(tables_read) or [])]
     out: dict[str, Label] = {}
-    if not rule_version_id:  # raised by hand (``manual.py``): the inspector's words
+    if manual:
         out["observed"] = Label(say("zh-CN", "evidence.observed"), say("en", "evidence.observed"), None)
-    rows = (await session.execute(_TABLE_COLUMNS)).all()
-    for _table, columns in sorted(rows, key=lambda r: r[0] in read):
+    for _table, columns in sorted(table_columns, key=lambda r: r[0] in read):
         for spec in _json(columns) or []:
             found = _label(spec)
             if found is not None:
                 out[str(spec["name"])] = found
-    topic = (await session.execute(_TOPIC_LABELS, {"topic_id": topic_id})).scalar_one_or_none()
-    for key, value in (_json(topic) or {}).items():
+    for key, value in (_json(topic_labels) or {}).items():
         found = _label(value)
         if found is not None:
             out[str(key)] = found

@@ -437,27 +437,19 @@ async def own_inbox(
     return page_model(page, limit, offset)
 
 
-_PERSON_NAME = select(PERSON.c.name).where(PERSON.c.id == bindparam("person_id"))
-
-
-@lru_cache(maxsize=4)
-def _shown_topic(lang: str) -> Select[Any]:
-    """A topic's name and instruction in ``lang``: built once per language."""
-    return select(*shown_columns(lang)).where(TOPIC.c.id == bindparam("topic_id"))
-
-
-async def shown_summary(session: AsyncSession, warning: Any, lang: str) -> WarningSummary:
-    """One warning as the detail shows it: topic name and instruction, whose, days left."""
+async def shown_summary(
+    session: AsyncSession,
+    warning: Any,
+    topic_name: str | None,
+    instruction: str | None,
+    person_name: str | None,
+) -> WarningSummary:
+    """One warning as the detail shows it: its topic's name and instruction and its person's name
+    (read by the caller with the rest of the page), the days left."""
     now = utcnow()
-    topic = (await session.execute(_shown_topic(lang), {"topic_id": warning.topic_id})).one_or_none()
-    person = (await session.execute(_PERSON_NAME, {"person_id": warning.person_id})).scalar()
     values = summary_values(warning, now)
     values["days_left"], values["overdue_days"] = (await session_workdays(session, now)).deadline(
         warning.due_at, warning.state, now
     )
-    values.update(
-        topic_name=(topic.topic_name or None) if topic else None,
-        instruction=(topic.instruction or None) if topic else None,
-        person_name=person,
-    )
+    values.update(topic_name=topic_name or None, instruction=instruction or None, person_name=person_name)
     return summary_model(values)

@@ -34,7 +34,7 @@ from backend.warnings.routing import announce
 #: the rule version of a warning no rule raised
 MANUAL_VERSION = 0
 MAX_PHOTOS = 6
-#: the evidence key of the inspector's words (labelled in ``evidence.labels_for``)
+#: the evidence key of the inspector's words (labelled in ``evidence.labels_of``)
 OBSERVED = "observed"
 TOPIC = table("topic", column("id"), column("code"), column("state"), column("specialty"))
 
