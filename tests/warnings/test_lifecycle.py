@@ -112,6 +112,57 @@ async def test_concurrent_replays_store_one_reply(client, sessions, seed, db):
         assert (await s.execute(select(func.count()).select_from(Verification))).scalar_one() == 1
 
 
+async def test_two_decisions_that_both_read_submitted_exactly_one_moves_it(
+    client, sessions, seed, db, settings, monkeypatch
+):
+    """The interleaving forced: two deciders (each a transaction of its own) have both read the
+    reply as waiting before either writes. Only the conditional UPDATE (``_move``, from the state
+    read) tells the second it lost; without it both move the warning and both steps stand."""
+    from backend.kernel.access import Principal, Role
+    from backend.kernel.errors import Conflict
+    from backend.warnings.schemas import DecisionCreate
+    from backend.warnings.service import WarningService
+    from tests.warnings.conftest import TRAIL
+
+    wid = await seed.warning("E0005")
+    await submit(client, sessions, wid)
+    head, unit = await seed.person("E0004")
+    boss = Principal(0, "", head, unit, frozenset({Role.head}), frozenset({unit}))
+    both_read = asyncio.Barrier(2)
+    real_move = WarningService._move
+
+    async def move_once_both_read(self, warning, to, *args, **kwargs):
+        async with asyncio.timeout(10):
+            await both_read.wait()
+        return await real_move(self, warning, to, *args, **kwargs)
+
+    monkeypatch.setattr(WarningService, "_move", move_once_both_read)
+    async with db.session() as first, db.session() as second:
+        results = await asyncio.gather(
+            WarningService(first, TRAIL, settings).decide(boss, wid, DecisionCreate(), confirm=True),
+            WarningService(second, TRAIL, settings).decide(
+                boss, wid, DecisionCreate(reason="no"), confirm=False
+            ),
+            return_exceptions=True,
+        )
+    lost = [r for r in results if isinstance(r, BaseException)]
+    assert len(lost) == 1, results
+    assert isinstance(lost[0], Conflict) and lost[0].code == "state_changed", lost[0]
+    async with db.session() as s:
+        kinds = (
+            (
+                await s.execute(
+                    select(WarningStep.kind).where(
+                        WarningStep.warning_id == wid, WarningStep.kind.in_(["confirmed", "returned"])
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(kinds) == 1
+
+
 async def test_two_simultaneous_decisions_exactly_one_wins(client, sessions, seed, db):
     wid = await seed.warning("E0005")
     await submit(client, sessions, wid)
