@@ -30,7 +30,13 @@ async def test_unknown_user_is_401_and_recorded(client, db):
     assert response.status_code == 401
     async with db.session() as s:
         rec = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.login_failed")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "auth.login_failed")
+                )
+            )
             .scalars()
             .all()
         )

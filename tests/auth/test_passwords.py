@@ -87,7 +87,13 @@ async def test_wrong_current_passwords_are_throttled_and_end_the_session(client,
     assert (await login(client, "manager")).status_code == 429
     async with db.session() as s:
         failed = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.password_change_failed")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "auth.password_change_failed")
+                )
+            )
             .scalars()
             .all()
         )

@@ -72,7 +72,9 @@ async def test_five_failures_throttle_the_account_and_are_in_the_trail(client, d
         failures = (
             (
                 await s.execute(
-                    select(AuditRecord).where(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(
                         AuditRecord.action == "auth.login_failed", AuditRecord.object_id == str(account.id)
                     )
                 )
@@ -81,7 +83,13 @@ async def test_five_failures_throttle_the_account_and_are_in_the_trail(client, d
             .all()
         )
         refusals = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.login_refused")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "auth.login_refused")
+                )
+            )
             .scalars()
             .all()
         )

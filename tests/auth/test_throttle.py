@@ -173,7 +173,13 @@ async def test_spraying_one_password_over_many_usernames_blocks_the_address(app,
     assert (await login(client, "committee", "demo")).status_code == 429
     async with db.session() as s:
         records = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "auth.login_refused")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "auth.login_refused")
+                )
+            )
             .scalars()
             .all()
         )

@@ -230,7 +230,7 @@ async def test_the_secret_is_never_shown_again_nor_in_the_trail(client, sessions
     for answer in answers:
         assert secret not in answer.text
     async with db.session() as s:
-        records = (await s.execute(select(AuditRecord))).scalars().all()
+        records = (await s.execute(select(AuditRecord).order_by(AuditRecord.id))).scalars().all()
         stored = (await s.execute(select(TotpFactor))).scalars().one()
     trail = json.dumps([[r.action, r.old_value, r.new_value] for r in records], default=str)
     assert "auth.totp_setup" in trail and "auth.totp_activate" in trail
@@ -315,7 +315,13 @@ async def test_an_admin_removes_a_lost_second_factor_not_their_own(client, sessi
     assert again.status_code == 409 and again.json()["code"] == "totp_not_active"
     async with db.session() as s:
         records = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "account.totp_reset")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "account.totp_reset")
+                )
+            )
             .scalars()
             .all()
         )

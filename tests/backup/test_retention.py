@@ -96,7 +96,11 @@ async def test_sessions_and_deliveries_past_their_retention_are_deleted(db, sett
         assert await count(session, Delivery, col(Delivery.route_id) == routes[0]) == 0
         assert await count(session, DeliveryAttempt) == 2
         record = (
-            await session.execute(select(AuditRecord).where(col(AuditRecord.action) == "retention.purged"))
+            await session.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(col(AuditRecord.action) == "retention.purged")
+            )
         ).scalar_one()
         assert record.new_value is not None and record.new_value["sessions"] == 2
     again = await purge_expired(db, settings, now=now)

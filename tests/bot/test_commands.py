@@ -72,7 +72,11 @@ async def test_mark_read_from_the_alert(world: BotWorld):
         assert recipient is not None and recipient.read_at is not None
         warning = await s.get(Warning, wid)
         assert warning is not None and warning.state == "read"
-        view = (await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.read"))).scalar_one()
+        view = (
+            await s.execute(
+                select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "warning.read")
+            )
+        ).scalar_one()
         assert view.channel == "bot"
 
 
@@ -115,7 +119,7 @@ async def test_binding_links_are_single_use_expire_and_one_account_per_person(wo
         assert [(a.person_id, a.address) for a in addresses] == [(head_id, str(MANAGER + 1))]
         actions = [
             r.action
-            for r in (await s.execute(select(AuditRecord))).scalars()
+            for r in (await s.execute(select(AuditRecord).order_by(AuditRecord.id))).scalars()
             if r.action.startswith("telegram.")
         ]
         assert actions.count("telegram.bind") == 3 and actions.count("telegram.unbind") == 1

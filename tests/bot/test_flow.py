@@ -91,9 +91,9 @@ async def test_bind_alert_verify_with_photo_and_head_confirms(world: BotWorld):
         assert step.channel == "bot"
         submitted = (
             await s.execute(
-                select(AuditRecord).where(
-                    AuditRecord.action == "verification.submit", AuditRecord.object_id == str(reply.id)
-                )
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "verification.submit", AuditRecord.object_id == str(reply.id))
             )
         ).scalar_one()
         assert (submitted.channel, submitted.actor_person_id) == ("bot", manager_id)
@@ -110,7 +110,11 @@ async def test_bind_alert_verify_with_photo_and_head_confirms(world: BotWorld):
         warning = await s.get(Warning, wid)
         assert warning is not None and warning.state == "confirmed"
         record = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "verification.confirm"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "verification.confirm")
+            )
         ).scalar_one()
         assert record.channel == "bot"
         assert (await s.execute(select(func.count()).select_from(Verification))).scalar_one() == 1

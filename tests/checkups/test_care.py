@@ -94,7 +94,13 @@ async def test_care_measures_assigned_tracked_and_closed(kit, db):
 
     async with db.session() as s:
         acts = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.object_type == "checkup_care")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.object_type == "checkup_care")
+                )
+            )
             .scalars()
             .all()
         )

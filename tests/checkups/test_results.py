@@ -78,7 +78,13 @@ async def test_individual_results_only_for_self_and_inspectors_of_the_unit(kit, 
     # every read of individual data is an act in the trail, with who read it and whose it was
     async with db.session() as s:
         reads = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "checkup.result.read")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "checkup.result.read")
+                )
+            )
             .scalars()
             .all()
         )

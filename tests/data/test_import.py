@@ -42,7 +42,13 @@ async def test_happy_path_takes_every_row_and_records_the_import(db, settings, t
     ]
     async with db.session() as s:
         trail = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "data.import"))).scalars().all()
+            (
+                await s.execute(
+                    select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "data.import")
+                )
+            )
+            .scalars()
+            .all()
         )
     assert trail and trail[-1].new_value["rows_taken"] == 3
 
@@ -61,7 +67,13 @@ async def test_wrong_types_refuse_the_whole_file_and_report_rows(db, settings, t
     async with db.session() as s:
         issues = (await s.execute(select(DataQualityIssue))).scalars().all()
         refused = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "data.import_refused")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "data.import_refused")
+                )
+            )
             .scalars()
             .all()
         )

@@ -131,7 +131,7 @@ async def test_unit_policy_secrets_are_never_echoed(client, sessions, db, caplog
         # the refused URLs changed nothing; the one kept is sealed at rest
         assert [open_url(app.state.settings, c.unit_id, c.channel, c.url) for c in stored] == [WECOM]
         assert all(SECRET not in (c.url or "") for c in stored)
-        trail = (await s.execute(select(AuditRecord))).scalars().all()
+        trail = (await s.execute(select(AuditRecord).order_by(AuditRecord.id))).scalars().all()
     assert any(t.action == "delivery.channel_policy" for t in trail)
     assert all(SECRET not in json.dumps([t.old_value, t.new_value], default=str) for t in trail)
 

@@ -69,7 +69,9 @@ async def test_web_push_and_sms_speak_each_persons_language(
 
     # the change is in the trail of acts
     async with world.db.session() as s:
-        stmt = select(AuditRecord).where(AuditRecord.action == "delivery.preferences")
+        stmt = (
+            select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "delivery.preferences")
+        )
         records = (await s.execute(stmt)).scalars()
         assert any((r.new_value or {}).get("language") == "en" for r in records)
 

@@ -382,9 +382,9 @@ async def test_a_queued_run_is_run_once_when_two_schedulers_look_at_the_queue(db
         done = (await session.execute(select(RuleRun).where(RuleRun.id == run_id))).scalar_one()
         recorded = (
             await session.execute(
-                select(AuditRecord).where(
-                    AuditRecord.action == "rule.run", AuditRecord.object_id == str(run_id)
-                )
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "rule.run", AuditRecord.object_id == str(run_id))
             )
         ).scalars()
         assert len(list(recorded)) == 1

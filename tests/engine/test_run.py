@@ -53,7 +53,13 @@ async def test_run_raises_warnings_of_the_right_level_for_the_right_person(db, s
     async with db.session() as s:
         version = await s.get(RuleVersion, found["A001"].rule_version_id)
         trail_rows = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "rule.run"))).scalars().all()
+            (
+                await s.execute(
+                    select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "rule.run")
+                )
+            )
+            .scalars()
+            .all()
         )
     assert version.raised
     assert trail_rows and trail_rows[-1].new_value["created"] == 3
@@ -117,7 +123,13 @@ async def test_a_rule_that_runs_too_long_is_stopped_and_recorded(db, settings, t
     assert "stopped after" in record.error
     async with db.session() as s:
         failed = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "rule.run_failed")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "rule.run_failed")
+                )
+            )
             .scalars()
             .all()
         )
@@ -161,7 +173,11 @@ async def test_rules_that_write_or_read_files_are_rejected_with_a_reason(
     assert (await client.get("/api/topics", headers=await sessions.headers("admin"))).json() == []
     async with db.session() as s:
         tried = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "rule.rejected")))
+            (
+                await s.execute(
+                    select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "rule.rejected")
+                )
+            )
             .scalars()
             .all()
         )
@@ -246,7 +262,11 @@ async def test_a_failure_after_the_run_is_recorded_keeps_the_hits_and_is_reporte
     async with db.session() as s:
         stored = await s.get(RuleRun, record.id)
         noted = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "rule.run_step_failed"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "rule.run_step_failed")
+            )
         ).scalar_one()
         assert (await trail().verify(s)).ok
     assert stored.status == "done" and said in stored.error

@@ -168,7 +168,13 @@ async def test_experts_get_the_trial_hits_and_record_verdicts_from_the_clue_shee
     ]
     async with db.session() as s:
         acts = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "topic.trial_verdict")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "topic.trial_verdict")
+                )
+            )
             .scalars()
             .all()
         )

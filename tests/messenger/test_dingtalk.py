@@ -60,7 +60,11 @@ async def test_a_heads_confirm_confirms_the_reply_through_channel_dingtalk(dworl
     assert await state_of(dworld, wid) == "confirmed"
     async with dworld.db.session() as s:
         record = (
-            await s.execute(select(AuditRecord).where(col(AuditRecord.action) == "verification.confirm"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(col(AuditRecord.action) == "verification.confirm")
+            )
         ).scalar_one()
     assert record.channel == "dingtalk" and record.actor_person_id == await dworld.person_id("E0004")
 

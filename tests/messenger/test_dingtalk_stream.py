@@ -55,7 +55,11 @@ async def confirm_card(world: WeComWorld) -> tuple[int, str, dict[str, Any]]:
 
 async def confirms(world: WeComWorld) -> list[AuditRecord]:
     async with world.db.session() as s:
-        stmt = select(AuditRecord).where(col(AuditRecord.action) == "verification.confirm")
+        stmt = (
+            select(AuditRecord)
+            .order_by(AuditRecord.id)
+            .where(col(AuditRecord.action) == "verification.confirm")
+        )
         return list((await s.execute(stmt)).scalars())
 
 

@@ -102,7 +102,11 @@ async def test_a_heads_confirm_press_confirms_the_reply_through_channel_wecom(wo
     assert await state_of(world, wid) == "confirmed"
     async with world.db.session() as s:
         record = (
-            await s.execute(select(AuditRecord).where(col(AuditRecord.action) == "verification.confirm"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(col(AuditRecord.action) == "verification.confirm")
+            )
         ).scalar_one()
     assert record.channel == "wecom"
     assert record.actor_person_id == await world.person_id("E0004")

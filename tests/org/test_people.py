@@ -86,9 +86,9 @@ async def test_admin_creates_and_edits_people_with_clear_errors(client, sessions
     async with db.session() as s:
         rec = (
             await s.execute(
-                select(AuditRecord).where(
-                    AuditRecord.action == "person.update", AuditRecord.object_id == str(person["id"])
-                )
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "person.update", AuditRecord.object_id == str(person["id"]))
             )
         ).scalar_one()
     assert rec.old_value["unit_id"] == person["unit_id"] and rec.new_value["unit_id"] != person["unit_id"]

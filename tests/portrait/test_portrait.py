@@ -43,7 +43,9 @@ async def test_units_scored_ranked_and_trending(client: Any, sessions: Any, know
     assert "河口供电所" not in units
     async with db.session() as s:
         kept = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "portrait.weights"))
+            await s.execute(
+                select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "portrait.weights")
+            )
         ).scalar_one()
     assert kept.new_value == {"years_in_post": 0, "education_shortfall": 0}
     assert kept.old_value == {"years_in_post": 0.5, "education_shortfall": 1.0}

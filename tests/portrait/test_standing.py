@@ -107,7 +107,13 @@ async def test_education_age_and_grade(kit: Kit) -> None:
     assert committee["rows"] and not [r for r in committee["rows"] if "checkup_grade" in factors(r)]
     async with kit.db.session() as s:
         reads = (
-            (await s.execute(select(AuditRecord).where(AuditRecord.action == "checkup.grades.read")))
+            (
+                await s.execute(
+                    select(AuditRecord)
+                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.action == "checkup.grades.read")
+                )
+            )
             .scalars()
             .all()
         )

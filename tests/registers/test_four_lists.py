@@ -81,6 +81,8 @@ async def test_the_four_lists_join_per_risk_point_within_scope(kit: Kit) -> None
     data = dict(zip(headers, next(sheet.iter_rows(min_row=3, values_only=True)), strict=True))
     assert data["压力水平"] == "不足5人"
     async with kit.db.session() as s:
-        found = await s.execute(select(AuditRecord).where(AuditRecord.action == "report.export"))
+        found = await s.execute(
+            select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "report.export")
+        )
         exports = [a.new_value for a in found.scalars()]
     assert exports == [{"what": "register.b4", "format": "xlsx"}] * 2

@@ -38,7 +38,9 @@ async def test_a_link_is_made_for_me_only_and_kept_as_a_hash(client, sessions, d
         rows = (await s.execute(select(TelegramLinkCode))).scalars().all()
         assert len(rows) == 1 and rows[0].code_hash != body["code"]
         record = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "telegram.link"))
+            await s.execute(
+                select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "telegram.link")
+            )
         ).scalar_one()
         assert body["code"] not in str(record.new_value) and record.channel == "api"
     me = await client.get("/api/telegram/me", headers=await sessions.headers("manager"))

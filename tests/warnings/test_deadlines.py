@@ -43,7 +43,11 @@ async def test_a_recomputed_deadline_is_in_the_trail_as_the_admins_act(client, s
     admin, _ = await seed.person("E0001")
     async with db.session() as s:
         records = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.deadline_recomputed"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "warning.deadline_recomputed")
+            )
         ).scalars()
         (record,) = list(records)
         assert (await AuditTrail(TEST_SECRET).verify(s)).ok
@@ -229,7 +233,11 @@ async def test_a_deadline_the_sweep_sets_is_the_one_it_chases_by(db, seed, setti
         w = await s.get(Warning, wid)
         assert w.due_at.astimezone(SHANGHAI).date().isoformat() == "2026-11-16"
         (record,) = (
-            await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.deadline_set"))
+            await s.execute(
+                select(AuditRecord)
+                .order_by(AuditRecord.id)
+                .where(AuditRecord.action == "warning.deadline_set")
+            )
         ).scalars()
     assert record.object_id == str(wid) and record.power == "warning.lifecycle"
     assert record.new_value == {"due_at": w.due_at.isoformat(), "provisional": False}

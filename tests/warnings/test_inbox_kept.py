@@ -157,7 +157,11 @@ async def principal_of(client: Any, headers: dict[str, str]) -> Any:
 
 async def reads_in_trail(db: Any) -> list[AuditRecord]:
     async with db.session() as s:
-        rows = (await s.execute(select(AuditRecord).where(AuditRecord.action == "warning.list"))).scalars()
+        rows = (
+            await s.execute(
+                select(AuditRecord).order_by(AuditRecord.id).where(AuditRecord.action == "warning.list")
+            )
+        ).scalars()
         return list(rows)
 
 
