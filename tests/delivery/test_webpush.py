@@ -9,6 +9,7 @@ from datetime import timedelta
 import jwt
 from py_vapid import Vapid01
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.delivery.models import Delivery, DeliveryAttempt, DeliveryRoute, PushSubscription
 from backend.delivery.service import vapid_key
@@ -25,7 +26,7 @@ def vapid_parts(header: str) -> dict[str, str]:
 
 async def rows(world: World, model, *where):
     async with world.db.session() as s:
-        return list((await s.execute(select(model).where(*where))).scalars())
+        return list((await s.execute(select(model).where(*where).order_by(col(model.id)))).scalars())
 
 
 async def test_a_red_warning_rings_the_phone_with_an_encrypted_body_and_a_valid_vapid_header(

@@ -4,6 +4,7 @@ administrator's approval, and every request and decision is in the trail."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.audit.models import AuditRecord
 
@@ -86,9 +87,9 @@ async def test_committee_is_in_force_only_once_another_admin_approves(client, db
         actions = (
             (
                 await s.execute(
-                    select(AuditRecord.action).where(
-                        AuditRecord.object_type == "person", AuditRecord.object_id == str(person["id"])
-                    )
+                    select(AuditRecord.action)
+                    .where(AuditRecord.object_type == "person", AuditRecord.object_id == str(person["id"]))
+                    .order_by(col(AuditRecord.id))
                 )
             )
             .scalars()
