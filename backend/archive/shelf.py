@@ -108,6 +108,7 @@ class Shelf:
                 .distinct()
                 .select_from(self.source.join(PERSON, PERSON.c.id == self.person))
                 .where(*where)
+                .order_by(PERSON.c.name, self.person)
                 .limit(PEOPLE_SHOWN)
             )
         ).all()

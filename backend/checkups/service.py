@@ -631,7 +631,7 @@ class CheckupService:
                 .join(CheckupCampaign, col(CheckupCampaign.id) == CheckupResponse.campaign_id)
                 .join(CheckupQuestionnaire, col(CheckupQuestionnaire.id) == CheckupCampaign.questionnaire_id)
                 .where(col(CheckupResponse.person_id) == principal.person_id)
-                .order_by(col(CheckupCampaign.opens_at).desc())
+                .order_by(col(CheckupCampaign.opens_at).desc(), col(CheckupCampaign.id).desc())
             )
         ).all()
         now = utcnow()

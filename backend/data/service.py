@@ -422,7 +422,7 @@ class DataService:
             await self.session.execute(
                 select(DataQualityIssue)
                 .where(col(DataQualityIssue.import_id) == import_id)
-                .order_by(col(DataQualityIssue.row))
+                .order_by(col(DataQualityIssue.row), col(DataQualityIssue.id))
             )
         ).scalars()
         return self._import_public(record, [(i.row, i.column, i.reason) for i in issues])

@@ -279,7 +279,7 @@ class DossierService:
             select(RiskWarning, col(Topic.name))
             .join(Topic, col(Topic.id) == col(RiskWarning.topic_id))
             .where(col(RiskWarning.person_id) == person_id, WarningService.visible(principal))
-            .order_by(col(RiskWarning.raised_at).desc())
+            .order_by(col(RiskWarning.raised_at).desc(), col(RiskWarning.id).desc())
             .limit(200)
         )
         rows = (await self.session.execute(stmt)).all()
@@ -310,7 +310,7 @@ class DossierService:
         stmt = (
             select(Interview)
             .where(col(Interview.person_id) == person_id, InterviewService.visible(principal))
-            .order_by(col(Interview.held_at).desc())
+            .order_by(col(Interview.held_at).desc(), col(Interview.id).desc())
         )
         return [
             InterviewPart(
@@ -327,7 +327,9 @@ class DossierService:
         return [
             LetterPart(id=x.id or 0, rule=x.rule, level=x.level, state=x.state, raised_at=x.raised_at)
             for x in (
-                await self.session.execute(stmt.order_by(col(LinkedWarning.raised_at).desc()))
+                await self.session.execute(
+                    stmt.order_by(col(LinkedWarning.raised_at).desc(), col(LinkedWarning.id).desc())
+                )
             ).scalars()
         ]
 
@@ -335,7 +337,7 @@ class DossierService:
         stmt = (
             select(LadderCase)
             .where(col(LadderCase.person_id) == person_id, LadderService.visible(principal))
-            .order_by(col(LadderCase.opened_at).desc())
+            .order_by(col(LadderCase.opened_at).desc(), col(LadderCase.id).desc())
         )
         return [
             LadderPart(id=c.id or 0, tier=c.tier, state=c.state, subject=c.subject, opened_at=c.opened_at)

@@ -195,7 +195,11 @@ class RoundService(EvaluationService):
             stmt = stmt.where(col(EvalRound.category_id) == category_id)
         out = []
         for row in list(
-            (await self.session.execute(stmt.order_by(col(EvalRound.period_end).desc()))).scalars()
+            (
+                await self.session.execute(
+                    stmt.order_by(col(EvalRound.period_end).desc(), col(EvalRound.id).desc())
+                )
+            ).scalars()
         ):
             out.append(await self._public_of(principal, row))
         return out
@@ -212,7 +216,11 @@ class RoundService(EvaluationService):
             col(EvalScore.round_id) == row.id,
             score_filter(principal, col(EvalScore.person_id), col(EvalScore.unit_id)),
         )
-        return list((await self.session.execute(stmt.order_by(col(EvalScore.rank_category)))).scalars())
+        return list(
+            (
+                await self.session.execute(stmt.order_by(col(EvalScore.rank_category), col(EvalScore.id)))
+            ).scalars()
+        )
 
     async def _confidential(self, round_ids: set[int]) -> dict[int, set[str]]:
         """The confidential tag codes of each round's library version."""
@@ -408,10 +416,14 @@ class RoundService(EvaluationService):
         """Results that suggest a first-form talk, not yet recorded, in the caller's scope (not own)."""
         if not principal.has(Role.head, Role.inspector, Role.committee):
             return []
-        stmt = select(EvalScore).where(
-            col(EvalScore.interview_id).is_(None),
-            col(EvalScore.person_id) != principal.person_id,
-            score_filter(principal, col(EvalScore.person_id), col(EvalScore.unit_id)),
+        stmt = (
+            select(EvalScore)
+            .where(
+                col(EvalScore.interview_id).is_(None),
+                col(EvalScore.person_id) != principal.person_id,
+                score_filter(principal, col(EvalScore.person_id), col(EvalScore.unit_id)),
+            )
+            .order_by(col(EvalScore.round_id).desc(), col(EvalScore.id))
         )
         rows = [
             r

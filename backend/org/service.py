@@ -568,10 +568,14 @@ _UNIT_PATH = select(col(Unit.path)).where(col(Unit.id) == bindparam("unit_id"))
 @lru_cache(maxsize=8)
 def _holders(role: str) -> Any:
     """Active people holding ``role`` in the units of the expanding parameter ``units``."""
-    return select(col(Person.id), col(Person.unit_id)).where(
-        col(Person.unit_id).in_(bindparam("units", expanding=True)),
-        col(Person.active).is_(True),
-        holding(role),
+    return (
+        select(col(Person.id), col(Person.unit_id))
+        .where(
+            col(Person.unit_id).in_(bindparam("units", expanding=True)),
+            col(Person.active).is_(True),
+            holding(role),
+        )
+        .order_by(col(Person.id))
     )
 
 
