@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.kernel.access import Channel
+from backend.kernel.admission import READ_METHODS
 from backend.kernel.db import Database
 from backend.kernel.errors import AppError, Invalid
 from backend.kernel.onehop import quick_writes
@@ -401,8 +402,10 @@ def sent_file(upload: UploadFile | None, field: str, what: str = "the file") -> 
     return upload
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
-    """The request's session, once it is admitted (``backend/kernel/admission.py``)."""
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The request's session, once it is admitted (``backend/kernel/admission.py``: acts before
+    the reads waiting with them)."""
     db: Database = state.db
-    async with state.admission.admitted(), db.session() as session:
+    act = request.method not in READ_METHODS
+    async with state.admission.admitted(act), db.session() as session:
         yield session

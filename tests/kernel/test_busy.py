@@ -66,3 +66,61 @@ async def test_requests_beyond_the_admitted_wait_in_order_and_in_time_get_503(
     assert order == [0, 1, 2, 3, 4]  # in arrival order
     await shared_app.state.db.engine.dispose()
     shared_app.state.update(app_state(settings))
+
+
+async def test_acts_waiting_are_admitted_before_reads_waiting_with_them():
+    """Past capacity a reply or a decision goes before the lists waiting with it; each kind keeps
+    its arrival order."""
+    import asyncio
+
+    from backend.kernel.admission import Admission
+
+    gate = Admission(1, 5.0)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def one(name: str, act: bool) -> None:
+        async with gate.admitted(act):
+            order.append(name)
+            if name == "first":
+                await release.wait()
+
+    first = asyncio.create_task(one("first", False))
+    await asyncio.sleep(0)
+    waiting = [
+        asyncio.create_task(one(name, act))
+        for name, act in [("read 1", False), ("reply", True), ("read 2", False), ("decision", True)]
+    ]
+    while gate.waiting < 4:
+        await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, *waiting)
+    assert order == ["first", "reply", "decision", "read 1", "read 2"]
+    assert gate.active == 0 and gate.waiting == 0
+
+
+async def test_a_slot_handed_to_a_waiter_that_is_cancelled_meanwhile_passes_on():
+    """The slot is handed over when the holder finishes; if the waiter is cancelled (its client
+    went away, or its wait ran out) before it resumes, it gives the slot to the next one: none is
+    lost, so the process does not slowly stop admitting anyone."""
+    import asyncio
+
+    from backend.kernel.admission import Admission
+
+    gate = Admission(1, 5.0)
+    admitted: list[str] = []
+
+    async def one(name: str) -> None:
+        async with gate.admitted():
+            admitted.append(name)
+
+    async with gate.admitted():  # this request holds the only slot
+        gone = asyncio.create_task(one("gone"))
+        later = asyncio.create_task(one("later"))
+        while gate.waiting < 2:
+            await asyncio.sleep(0)
+    # the slot was handed to "gone" as the block ended; its task is cancelled before it resumes
+    gone.cancel()
+    await asyncio.wait_for(later, 2.0)
+    assert admitted == ["later"]
+    assert gate.active == 0 and gate.waiting == 0
