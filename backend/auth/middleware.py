@@ -7,6 +7,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.auth.service import facts_of, principal_from, signed_in_account
 from backend.kernel.errors import Forbidden, Unauthorized
+from backend.kernel.watch import acting_person
 from backend.kernel.web import request_channel, request_id
 
 PUBLIC_PATHS = frozenset(
@@ -52,6 +53,11 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 raise Forbidden(
                     "Change your password first (POST /api/auth/password).", code="password_change_required"
                 )
+            if account.person_id is not None:
+                # what kept pages the request's own writes end (backend/kernel/watch.py)
+                with acting_person(account.person_id):
+                    await app(scope, receive, send)
+                return
         await app(scope, receive, send)
 
     return middleware

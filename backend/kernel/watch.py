@@ -15,7 +15,11 @@ the same after; it is answered only while the version holds:
 - writes by this process itself to a watched table end the topic (a new topic epoch) when their
   connection goes back to the pool: after the commit, before the request that made them answers.
   Someone who has just verified or signed out never gets the answer from before, however late the
-  notification is read;
+  notification is read. Within :func:`acting_person` (a signed-in person's request) they end only
+  the person's key of the topics keyed by person, and the keys the request's work names
+  (:func:`also_changes`: the inbox of whoever's warning it moved); what else the transaction
+  changed follows its notifications, as another process's writes do, and the other people's kept
+  pages stay good meanwhile;
 - None while the watch is not listening (starting, connection lost, reconnecting): nothing is then
   kept or answered from what was kept, and a reconnection starts a new epoch, since notifications
   sent meanwhile were missed.
@@ -31,7 +35,8 @@ import logging
 import re
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -50,13 +55,52 @@ V = TypeVar("V")
 MAX_KEPT = 20_000
 
 
+class _Own:
+    """What a signed-in person's request changes by its writes: the topics keyed by person (their
+    key is the person) and what the request's work added (:func:`also_changes`)."""
+
+    __slots__ = ("keys", "person")
+
+    def __init__(self, person: str) -> None:
+        self.person = person
+        self.keys: set[tuple[str, str]] = set()
+
+
+#: within :func:`acting_person`: what this task's writes change
+_OWN: ContextVar[_Own | None] = ContextVar("probity_own_changes", default=None)
+
+
+@contextlib.contextmanager
+def acting_person(person_id: object) -> Iterator[None]:
+    """Within this block (a request of ``person_id``), this process's own writes to a watched table
+    end only the person's key of the topics keyed by person (``start_change_watch``) and what
+    :func:`also_changes` adds, not the whole topic; writes to other topics end those topics."""
+    token = _OWN.set(_Own(str(person_id)))
+    try:
+        yield
+    finally:
+        _OWN.reset(token)
+
+
+def also_changes(topic: str, key: object) -> None:
+    """Within :func:`acting_person`: this task's writes change ``key`` of ``topic`` too (the inbox
+    of the person whose warning a head decided on)."""
+    own = _OWN.get()
+    if own is not None:
+        own.keys.add((topic, str(key)))
+
+
 class ChangeWatch:
     """One LISTEN connection per server process and database."""
 
-    def __init__(self, engine: AsyncEngine, tables: Mapping[str, str]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, tables: Mapping[str, str], by_person: frozenset[str] = frozenset()
+    ) -> None:
         self.engine = engine
         #: watched table → its topic (this process's own writes to it end the topic)
         self.tables = dict(tables)
+        #: topics keyed by person id (a person's own writes end their key: ``acting_person``)
+        self.by_person = by_person
         self.epoch = 0
         self.listening = False
         #: the backend process of the LISTEN connection (PostgreSQL's pid), while connected
@@ -95,13 +139,17 @@ class ChangeWatch:
         elif key == "*":
             self.topic_changed(topic)
         else:
-            keys = self._counts.setdefault(topic, {})
-            keys[key] = keys.get(key, 0) + 1
+            self.key_changed(topic, key)
 
     def topic_changed(self, topic: str) -> None:
         """Everything kept about ``topic`` ends (a TRUNCATE, a write by this process)."""
         self._topics[topic] = self._topics.get(topic, 0) + 1
         self._counts.pop(topic, None)
+
+    def key_changed(self, topic: str, key: str) -> None:
+        """What is kept about ``key`` of ``topic`` ends (a notification, a write by this process)."""
+        keys = self._counts.setdefault(topic, {})
+        keys[key] = keys.get(key, 0) + 1
 
     def _watch_own_writes(self) -> None:
         sync = self.engine.sync_engine
@@ -112,13 +160,25 @@ class ChangeWatch:
         def _wrote(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             found = writes.match(statement)
             if found:
-                conn.info.setdefault(_WRITTEN, set()).add(found.group(1).lower())
+                # table → whose request wrote it (None: a write outside acting_person)
+                written = conn.info.setdefault(_WRITTEN, {})
+                table, own = found.group(1).lower(), _OWN.get()
+                written[table] = own if own is not None and written.get(table, own) is own else None
 
         @event.listens_for(sync.pool, "checkin")
         def _returned(_dbapi_conn: Any, record: Any) -> None:
             written = record.info.pop(_WRITTEN, None) if record is not None else None
-            for table in written or ():
-                self.topic_changed(self.tables[table])
+            for table, own in (written or {}).items():
+                topic = self.tables[table]
+                keys = set()
+                if own is not None:
+                    keys = {key for about, key in own.keys if about == topic}
+                    if topic in self.by_person:
+                        keys.add(own.person)
+                if not keys:
+                    self.topic_changed(topic)
+                for key in keys:
+                    self.key_changed(topic, key)
             if written:
                 self._tell()
 
@@ -225,13 +285,16 @@ async def kept_read(engine: AsyncEngine, topic: str, key: Hashable, read: Callab
     return value
 
 
-def start_change_watch(engine: AsyncEngine, tables: Mapping[str, str]) -> ChangeWatch | None:
-    """Start watching ``tables`` (table → topic) on PostgreSQL; SQLite needs no watch."""
+def start_change_watch(
+    engine: AsyncEngine, tables: Mapping[str, str], by_person: frozenset[str] = frozenset()
+) -> ChangeWatch | None:
+    """Start watching ``tables`` (table → topic; ``by_person``: the topics keyed by person id) on
+    PostgreSQL; SQLite needs no watch."""
     if engine.dialect.name != "postgresql":
         return None
     watch = _WATCHES.get(engine)
     if watch is None:
-        watch = _WATCHES[engine] = ChangeWatch(engine, tables)
+        watch = _WATCHES[engine] = ChangeWatch(engine, tables, by_person)
         watch._watch_own_writes()
     watch.start()
     return watch

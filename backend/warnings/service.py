@@ -41,6 +41,7 @@ from backend.kernel.errors import AppError, Conflict, Forbidden, Invalid, NotFou
 from backend.kernel.hooks import REGISTRY, HookPoint
 from backend.kernel.settings import Settings
 from backend.kernel.timeutil import SHANGHAI, as_utc, utcnow
+from backend.kernel.watch import also_changes
 from backend.warnings.detail import warning_detail
 from backend.warnings.inbox import (
     InboxFilters,
@@ -48,6 +49,7 @@ from backend.warnings.inbox import (
     listed,
     own_inbox,
 )
+from backend.warnings.inbox_json import INBOX
 from backend.warnings.models import (
     ANSWERABLE_STATES,
     Finding,
@@ -255,6 +257,7 @@ class WarningService:
         )
         for name, value in updated._mapping.items():
             set_committed_value(warning, name, value)
+        also_changes(INBOX, warning.person_id)  # a head's decision: the person's kept inbox pages end
 
     @staticmethod
     def _require_state(

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from backend.kernel import watch as watch_module
 from backend.kernel.timeutil import utcnow
@@ -138,3 +139,65 @@ async def test_a_kept_page_ends_when_an_item_on_it_falls_due(client, sessions, s
     key = next(reversed(cache._pages))
     assert cache.get(key, kept.version, ends - timedelta(seconds=1)) is kept
     assert cache.get(key, kept.version, ends + timedelta(seconds=1)) is None
+
+
+def mark_kept(app: Any, settings: Any) -> None:
+    """Replace every kept page's body by ``{"kept": <person>}`` (same version): a page answered
+    that way was kept."""
+    cache = page_cache(app.state.db.engine, settings.inbox_cache_pages)
+    assert cache is not None
+    for key, kept in list(cache._pages.items()):
+        cache.put(key, _Kept(kept.version, kept.fresh_until, b'{"kept": %d}' % key[0], kept.ids, {}))
+
+
+async def test_own_writes_end_the_pages_of_the_people_they_change_only(
+    client, sessions, seed, settings, app, monkeypatch
+):
+    """A reply ends its author's kept pages, a head's decision the person's whose warning it
+    moved; the other people's pages stay kept (their changes come with the notifications). A write
+    outside a person's request (a worker, a rule run in the process) ends every page."""
+    mine = await seed.warning("E0005")
+    others = await seed.warning("E0006")
+    manager, manager2 = await sessions.headers("manager"), await sessions.headers("manager2")
+    watch = await listening(app)
+    late: list[str] = []
+    monkeypatch.setattr(watch, "_notified", late.append)  # notifications read late: not relied on
+    me = (await inbox(client, manager))["items"][0]["person_id"]
+    other = (await inbox(client, manager2))["items"][0]["person_id"]
+    mark_kept(app, settings)
+    assert await inbox(client, manager) == {"kept": me}
+
+    async def reply(wid: int, headers: dict[str, str]) -> None:
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "result": "true",
+            "cause": "换表未抄底度",
+            "measures": "追补电费",
+        }
+        answer = await client.post(f"/api/warnings/{wid}/verifications", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+
+    # another manager's reply: their page is made again, this one stays kept
+    await reply(others, manager2)
+    assert {i["id"]: i["state"] for i in (await inbox(client, manager2))["items"]}[others] == "submitted"
+    assert await inbox(client, manager) == {"kept": me}
+    # this manager's reply, then the head's decision on it: both show at once in this inbox
+    await reply(mine, manager)
+    assert (await inbox(client, manager))["items"][0]["state"] == "submitted"
+    mark_kept(app, settings)
+    confirm = await client.post(f"/api/warnings/{mine}/confirm", headers=await sessions.headers("head"))
+    assert confirm.status_code == 200, confirm.text
+    assert (await inbox(client, manager))["items"][0]["state"] == "confirmed"
+    assert await inbox(client, manager2) == {"kept": other}
+    # a write of the process outside anyone's request ends every kept page
+
+    async def outside_any_request() -> None:
+        async with app.state.db.session() as s:
+            await s.execute(
+                text("UPDATE warning SET hit_count = hit_count + 1 WHERE id = :id"), {"id": others}
+            )
+            await s.commit()
+
+    client.blocking_portal.call(outside_any_request)  # on the app's loop, as its workers run
+    assert (await inbox(client, manager2))["items"][0]["hit_count"] == 2
+    assert late
