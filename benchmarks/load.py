@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, literal, select  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
 from backend.audit.service import AuditTrail  # noqa: E402
@@ -70,7 +70,7 @@ from backend.kernel.settings import Settings  # noqa: E402
 from backend.kernel.timeutil import utcnow  # noqa: E402
 from backend.org.models import Person, PersonCreate, Specialty, UnitCreate, UnitKind  # noqa: E402
 from backend.org.service import OrgService  # noqa: E402
-from backend.warnings.models import Warning  # noqa: E402
+from backend.warnings.models import LinkedMember, LinkedRule, LinkedState, LinkedWarning, Warning  # noqa: E402
 from backend.warnings.routing import announce  # noqa: E402
 from benchmarks.delivery_bench import free_port, tree_cpu_seconds  # noqa: E402
 from benchmarks.inbox import fresh_postgres  # noqa: E402
@@ -157,6 +157,35 @@ async def make_people(db: Database, settings: Settings, users: int, station_size
     return accounts
 
 
+async def counted_by_past_letters(s: Any, units: list[int], now: Any) -> None:
+    """The year's letters: in a running installation each confirmation was evaluated for linked
+    patterns as it came (``backend/warnings/linked.py``), so the history's true findings are
+    already counted in the letters of the past. One closed letter per station stands for them and
+    counts every closed warning for every pattern; without it the first confirmation of each
+    station and topic swept a year of history into one letter (hundreds of members each), a
+    catch-up no installation goes through."""
+    for unit in units:
+        letter = LinkedWarning(
+            key=f"history:{unit}",
+            rule=LinkedRule.repeat.value,
+            unit_id=unit,
+            level="medium",
+            state=LinkedState.closed.value,
+            raised_at=now - timedelta(days=30),
+            report_due_at=now - timedelta(days=9),
+        )
+        s.add(letter)
+        await s.flush()
+        closed = select(col(Warning.id)).where(col(Warning.unit_id) == unit, col(Warning.state) == "closed")
+        for rule in LinkedRule:
+            await s.execute(
+                insert(LinkedMember).from_select(
+                    ["linked_id", "rule", "warning_id"],
+                    select(literal(letter.id), literal(rule.value), closed.subquery().c.id),
+                )
+            )
+
+
 async def make_warnings(db: Database, accounts: list[Account], history: int, open_each: int) -> int:
     """Closed warnings of the past year (``history``) and ``open_each`` new ones per manager,
     announced (deadline, ``warning.raised`` to the person, their head, inspectors), in batches."""
@@ -222,6 +251,7 @@ async def make_warnings(db: Database, accounts: list[Account], history: int, ope
                 batch = []
         if batch:
             await s.execute(insert(Warning), batch)
+        await counted_by_past_letters(s, sorted({u for _, u in people}), now)
         await s.commit()
     fresh = [
         row(pid, uid, now - timedelta(minutes=rng.randrange(1, 60 * 24 * 2)), state="raised")
