@@ -157,7 +157,7 @@ def app_state(settings: Settings, database: Database | None = None) -> dict[str,
         "sealer": Sealer(db, trail.seal, settings.audit_seal_seconds),
         "hasher": make_hasher(settings),
         "facts_cache": make_facts_cache(settings),
-        "admission": Admission(settings.max_active_requests, settings.database_pool_timeout_seconds),
+        "admission": Admission(settings.active_limit, settings.database_pool_timeout_seconds),
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 from datetime import time
 from pathlib import Path
@@ -23,6 +24,14 @@ PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - refused, never us
 #: without PROBITY_SECRET_KEY the key is kept here, in the data directory (made once, mode 0600)
 KEY_FILE_NAME = "secret.key"
 MIN_SECRET_LENGTH = 32
+
+
+def processors() -> int:
+    """The processors this process may run on (its affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -74,9 +83,10 @@ class Settings(BaseSettings):
     #: PostgreSQL: a pooled connection idle longer than this is checked (one round trip) before a
     #: request uses it, and replaced if the server closed it; 0: checked every time
     database_ping_idle_seconds: float = Field(default=1.0, ge=0, le=3600)
-    #: requests working with the database at once per process; the others wait in arrival order
-    #: (at most the pool timeout): backend/kernel/admission.py
-    max_active_requests: int = Field(default=32, ge=1, le=10_000)
+    #: requests working with the database at once per process; the others wait, acts before reads,
+    #: each in arrival order (at most the pool timeout): backend/kernel/admission.py. 0: twice the
+    #: processors this process may run on, at least 4 and at most 32 (``active_limit``)
+    max_active_requests: int = Field(default=0, ge=0, le=10_000)
     #: how long `probity serve` keeps an idle HTTP connection open (uvicorn's default is 5 s)
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     #: HTTP processes of `probity serve` (roles all and api) sharing its port: the first of the
@@ -215,6 +225,16 @@ class Settings(BaseSettings):
     #: proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-Proto is believed (HSTS is sent
     #: only on https); empty: none
     trusted_proxies: str = ""
+
+    @property
+    def active_limit(self) -> int:
+        """Requests working with the database at once per process (``max_active_requests``; 0:
+        twice the processors this process may run on, 4 to 32): more at once than the processors
+        answer only share them more thinly, each request taking longer (README, "Writes under
+        load")."""
+        if self.max_active_requests:
+            return self.max_active_requests
+        return min(32, max(4, 2 * processors()))
 
     @property
     def heap_settles(self) -> bool:

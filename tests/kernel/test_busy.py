@@ -91,8 +91,8 @@ async def test_acts_waiting_are_admitted_before_reads_waiting_with_them():
         asyncio.create_task(one(name, act))
         for name, act in [("read 1", False), ("reply", True), ("read 2", False), ("decision", True)]
     ]
-    while gate.waiting < 4:
-        await asyncio.sleep(0)
+    await asyncio.sleep(0)  # each runs up to its wait
+    assert gate.waiting == 4
     release.set()
     await asyncio.gather(first, *waiting)
     assert order == ["first", "reply", "decision", "read 1", "read 2"]
@@ -117,10 +117,20 @@ async def test_a_slot_handed_to_a_waiter_that_is_cancelled_meanwhile_passes_on()
     async with gate.admitted():  # this request holds the only slot
         gone = asyncio.create_task(one("gone"))
         later = asyncio.create_task(one("later"))
-        while gate.waiting < 2:
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # both run up to their wait
+        assert gate.waiting == 2
     # the slot was handed to "gone" as the block ended; its task is cancelled before it resumes
     gone.cancel()
     await asyncio.wait_for(later, 2.0)
     assert admitted == ["later"]
     assert gate.active == 0 and gate.waiting == 0
+
+
+def test_the_number_admitted_at_once_follows_the_processors_unless_set(settings, monkeypatch):
+    from backend.kernel import settings as settings_module
+
+    automatic = settings.model_copy(update={"max_active_requests": 0})
+    for processors, admitted in [(1, 4), (2, 4), (3, 6), (8, 16), (64, 32)]:
+        monkeypatch.setattr(settings_module, "processors", lambda n=processors: n)
+        assert automatic.active_limit == admitted, processors
+    assert settings.model_copy(update={"max_active_requests": 7}).active_limit == 7
