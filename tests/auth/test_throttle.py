@@ -43,6 +43,13 @@ async def stored(db, key):
 
 
 @pytest.fixture
+def settings(settings):
+    """Every attempt of a race admitted at once: ``PARALLEL`` of them hold a session at the
+    barrier, more than a small machine's default admits (backend/kernel/admission.py)."""
+    return settings.model_copy(update={"max_active_requests": 2 * PARALLEL})
+
+
+@pytest.fixture
 async def client(app):
     """Requests that really run at once, from 127.0.0.1."""
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
