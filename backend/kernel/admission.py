@@ -29,6 +29,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class Ticket:
+    """An admitted block's hold on its slot (:meth:`Admission.stepped_out` lets go of it)."""
+
+    __slots__ = ("held",)
+
+    def __init__(self) -> None:
+        self.held = True
+
+
 class Admission:
     def __init__(self, limit: int, wait_seconds: float) -> None:
         self.limit = limit
@@ -48,17 +57,39 @@ class Admission:
         return sum(not f.done() for f in self._acts) + sum(not f.done() for f in self._reads)
 
     @asynccontextmanager
-    async def admitted(self, act: bool = False) -> AsyncIterator[None]:
+    async def admitted(self, act: bool = False) -> AsyncIterator[Ticket]:
         """Hold one of the slots while the block runs; ``act``: a request that changes something
         (admitted before the reads waiting)."""
+        await self._take(act)
+        ticket = Ticket()
+        try:
+            yield ticket
+        finally:
+            if ticket.held:
+                self._release()
+
+    @asynccontextmanager
+    async def stepped_out(self, ticket: Ticket) -> AsyncIterator[None]:
+        """Within an admitted block: its slot given back while it waits on something outside the
+        process (a messenger's API), and taken again after, before the reads waiting. A slow
+        service then holds no slot; if the slot cannot be taken again in time, 503 as for any
+        wait (and the block gives back nothing it does not hold)."""
+        if not ticket.held:
+            yield
+            return
+        ticket.held = False
+        self._release()
+        try:
+            yield
+        finally:
+            await self._take(act=True)
+            ticket.held = True
+
+    async def _take(self, act: bool) -> None:
         if self._active < self.limit and not self.waiting:
             self._active += 1
         else:
             await self._wait(self._acts if act else self._reads)
-        try:
-            yield
-        finally:
-            self._release()
 
     async def _wait(self, queue: deque[asyncio.Future[None]]) -> None:
         slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()

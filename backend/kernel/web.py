@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from types import UnionType
@@ -407,5 +408,23 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
     the reads waiting with them)."""
     db: Database = state.db
     act = request.method not in READ_METHODS
-    async with state.admission.admitted(act), db.session() as session:
+    async with state.admission.admitted(act) as ticket, db.session() as session:
+        request.state[ADMITTED] = ticket
         yield session
+
+
+ADMITTED = "probity_admitted"
+
+
+@asynccontextmanager
+async def outside_work(request: Request[Any, Any, Any], session: AsyncSession) -> AsyncIterator[None]:
+    """Around a wait on a service outside the process within a request (a messenger's API): the
+    request's transaction ends (its connection goes back to the pool; nothing written is pending
+    there) and its admission slot is given back meanwhile, so a slow service holds neither."""
+    await session.commit()
+    ticket = request.state.get(ADMITTED)
+    if ticket is None:
+        yield
+        return
+    async with request.app.state.admission.stepped_out(ticket):
+        yield

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.controller import json_only
 from backend.kernel.access import Principal, Role, requires
 from backend.kernel.errors import NotFound, Unauthorized
-from backend.kernel.web import request_id
+from backend.kernel.web import outside_work, request_id
 from backend.messenger.cards import done_card, sso_link
 from backend.messenger.client import AppKeys, MessengerError
 from backend.messenger.crypto import CallbackRefused, WeComCrypto, check_fresh
@@ -266,7 +266,8 @@ class SsoController(Controller):
             return _page(language, t(language, "sso_expired"), 400)
         app = await messenger.keys(app_id, provider)
         try:
-            async with aiohttp.ClientSession() as http:
+            # a slow messenger holds no admission slot nor connection meanwhile (a morning's sign-ins)
+            async with outside_work(request, messenger.session), aiohttp.ClientSession() as http:
                 client = client_for(app, http, timeout=settings.delivery_timeout_seconds)
                 user_id = await client.user_of_code(code or auth_code)
         except MessengerError as exc:

@@ -134,3 +134,67 @@ def test_the_number_admitted_at_once_follows_the_processors_unless_set(settings,
         monkeypatch.setattr(settings_module, "processors", lambda n=processors: n)
         assert automatic.active_limit == admitted, processors
     assert settings.model_copy(update={"max_active_requests": 7}).active_limit == 7
+
+
+async def test_a_request_waiting_on_an_outside_service_gives_its_slot_back_meanwhile():
+    """A sign-in waiting on the messenger's API holds no slot: another request is admitted
+    meanwhile; after, the sign-in takes a slot again before the reads waiting. If it cannot in
+    time it gets 503 and gives back nothing it does not hold."""
+    import asyncio
+
+    import pytest
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from backend.kernel.admission import Admission
+
+    gate = Admission(1, 5.0)
+    order: list[str] = []
+    out, back, holder_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def sign_in() -> None:
+        async with gate.admitted() as ticket:
+            async with gate.stepped_out(ticket):
+                out.set()
+                await back.wait()  # the messenger's API
+            order.append("sign-in")
+
+    async def holder() -> None:
+        async with gate.admitted():
+            order.append("holder")
+            await holder_done.wait()
+
+    async def read() -> None:
+        async with gate.admitted():
+            order.append("read")
+
+    signing = asyncio.create_task(sign_in())
+    await out.wait()
+    holding = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    assert order == ["holder"]  # admitted while the sign-in waits on the messenger
+    reading = asyncio.create_task(read())
+    await asyncio.sleep(0)
+    back.set()  # the messenger answers: the sign-in waits for a slot again, as an act
+    await asyncio.sleep(0)
+    assert gate.waiting == 2
+    holder_done.set()
+    await asyncio.gather(signing, holding, reading)
+    assert order == ["holder", "sign-in", "read"]
+    assert gate.active == 0 and gate.waiting == 0
+
+    # the slot cannot be taken again in time: 503, and the block releases nothing it does not hold
+    gate = Admission(1, 0.05)
+    busy = asyncio.Event()
+
+    async def hog() -> None:
+        async with gate.admitted():
+            await busy.wait()
+
+    with pytest.raises(PoolTimeout):
+        async with gate.admitted() as ticket, gate.stepped_out(ticket):
+            hogging = asyncio.create_task(hog())
+            await asyncio.sleep(0)
+    assert gate.active == 1  # the other request's slot, still held
+    busy.set()
+    await hogging
+    assert gate.active == 0 and gate.waiting == 0
