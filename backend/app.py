@@ -51,7 +51,7 @@ from backend.kernel.web import (
     security_headers,
 )
 from backend.org.service import WATCHED as ORG_TABLES
-from backend.warnings.inbox_json import INBOX
+from backend.warnings.inbox_json import BY_PERSON as INBOX_BY_PERSON
 from backend.warnings.inbox_json import WATCHED as INBOX_TABLES
 
 VERSION = "0.1.0"
@@ -177,9 +177,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     sealer: Sealer = app.state.sealer
     sealer.start()
     watched = {**INBOX_TABLES, **AUTH_TABLES, **ORG_TABLES}  # table → topic (backend/kernel/watch.py)
-    # own writes end the acting person's inbox only (backend/auth/middleware.py acting_person)
-    by_person = frozenset({INBOX})
-    watch = start_change_watch(db.engine, watched, by_person) if settings.watches_changes else None
+    # a person's own writes to warnings end their inbox only (backend/auth/middleware.py)
+    watch = start_change_watch(db.engine, watched, INBOX_BY_PERSON) if settings.watches_changes else None
     try:
         yield
     finally:

@@ -15,8 +15,8 @@ the same after; it is answered only while the version holds:
 - writes by this process itself to a watched table end the topic (a new topic epoch) when their
   connection goes back to the pool: after the commit, before the request that made them answers.
   Someone who has just verified or signed out never gets the answer from before, however late the
-  notification is read. Within :func:`acting_person` (a signed-in person's request) they end only
-  the person's key of the topics keyed by person, and the keys the request's work names
+  notification is read. Within :func:`acting_person` (a signed-in person's request) writes to a
+  table keyed by person end only the person's key of its topic, and the keys the request's work names
   (:func:`also_changes`: the inbox of whoever's warning it moved); what else the transaction
   changed follows its notifications, as another process's writes do, and the other people's kept
   pages stay good meanwhile;
@@ -72,9 +72,9 @@ _OWN: ContextVar[_Own | None] = ContextVar("probity_own_changes", default=None)
 
 @contextlib.contextmanager
 def acting_person(person_id: object) -> Iterator[None]:
-    """Within this block (a request of ``person_id``), this process's own writes to a watched table
-    end only the person's key of the topics keyed by person (``start_change_watch``) and what
-    :func:`also_changes` adds, not the whole topic; writes to other topics end those topics."""
+    """Within this block (a request of ``person_id``), this process's own writes to a table keyed
+    by person (``start_change_watch``) end only the person's key of its topic and what
+    :func:`also_changes` adds, not the whole topic; writes to other watched tables end their topic."""
     token = _OWN.set(_Own(str(person_id)))
     try:
         yield
@@ -99,7 +99,8 @@ class ChangeWatch:
         self.engine = engine
         #: watched table → its topic (this process's own writes to it end the topic)
         self.tables = dict(tables)
-        #: topics keyed by person id (a person's own writes end their key: ``acting_person``)
+        #: watched tables whose rows are a person's (a person's own writes to them end their key of
+        #: the table's topic: ``acting_person``); a write to another table ends its whole topic
         self.by_person = by_person
         self.epoch = 0
         self.listening = False
@@ -171,10 +172,8 @@ class ChangeWatch:
             for table, own in (written or {}).items():
                 topic = self.tables[table]
                 keys = set()
-                if own is not None:
-                    keys = {key for about, key in own.keys if about == topic}
-                    if topic in self.by_person:
-                        keys.add(own.person)
+                if own is not None and table in self.by_person:
+                    keys = {key for about, key in own.keys if about == topic} | {own.person}
                 if not keys:
                     self.topic_changed(topic)
                 for key in keys:
@@ -288,8 +287,8 @@ async def kept_read(engine: AsyncEngine, topic: str, key: Hashable, read: Callab
 def start_change_watch(
     engine: AsyncEngine, tables: Mapping[str, str], by_person: frozenset[str] = frozenset()
 ) -> ChangeWatch | None:
-    """Start watching ``tables`` (table → topic; ``by_person``: the topics keyed by person id) on
-    PostgreSQL; SQLite needs no watch."""
+    """Start watching ``tables`` (table → topic; ``by_person``: the tables whose rows are a
+    person's, their topic keyed by person id) on PostgreSQL; SQLite needs no watch."""
     if engine.dialect.name != "postgresql":
         return None
     watch = _WATCHES.get(engine)

@@ -42,6 +42,9 @@ from backend.warnings.schemas import InboxBox
 INBOX = "inbox"
 #: a topic's name and instruction show on every inbox page of its warnings
 WATCHED = {"warning": INBOX, "topic": INBOX}
+#: of those, the tables whose rows are a person's (a warning): a person's own writes to them end
+#: their own pages only (``backend/kernel/watch.py acting_person``); a topic's change ends all
+BY_PERSON = frozenset({"warning"})
 #: fields of a WarningSummary shown in local time (LocalDateTime)
 LOCAL_FIELDS = ("raised_at", "due_at")
 _OPEN = frozenset(s.value for s in OPEN_STATES)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from backend.kernel import watch as watch_module
 from backend.kernel.timeutil import utcnow
-from backend.kernel.watch import ChangeWatch
+from backend.kernel.watch import ChangeWatch, acting_person
 from backend.warnings.inbox import next_midnight
 from backend.warnings.inbox_json import _Kept, page_cache
 from tests.watching import behind_the_app, listening, watching
@@ -200,4 +200,16 @@ async def test_own_writes_end_the_pages_of_the_people_they_change_only(
 
     client.blocking_portal.call(outside_any_request)  # on the app's loop, as its workers run
     assert (await inbox(client, manager2))["items"][0]["hit_count"] == 2
+    # a topic renamed within a person's request (an administrator's): every page is made again
+    mark_kept(app, settings)
+    assert await inbox(client, manager2) == {"kept": other}
+
+    async def rename_within_a_request() -> None:
+        with acting_person(me):
+            async with app.state.db.session() as s:
+                await s.execute(text("UPDATE topic SET name = name || '（新）'"))
+                await s.commit()
+
+    client.blocking_portal.call(rename_within_a_request)
+    assert (await inbox(client, manager2))["items"][0]["id"] == others
     assert late
